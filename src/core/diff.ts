@@ -1,0 +1,76 @@
+/**
+ * Compares the stored snapshot of an integration with a freshly fetched list of
+ * installations. Pure: the caller does the I/O and passes the data in.
+ */
+import type { InstallationState } from './installation.js';
+import { nextSettledStatus, type InstallationRecord, type Snapshot } from './snapshot.js';
+
+export const FIELDS = ['health_status', 'last_operation_status', 'connection_status'] as const;
+export type Field = (typeof FIELDS)[number];
+
+/** The `from` of a new installation and the `to` of a removed one. */
+export const NONE = 'none';
+
+export interface Transition {
+  readonly installationId: string;
+  readonly field: Field;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface SnapshotDiff {
+  /** True when there was no previous snapshot: the current list is the baseline, and nothing transitioned. */
+  readonly baseline: boolean;
+  readonly previous: Snapshot;
+  readonly next: Snapshot;
+  /** Raw value changes, in installation order then FIELDS order; for metrics and logs. */
+  readonly transitions: readonly Transition[];
+}
+
+export function fieldValue(record: InstallationRecord, field: Field): string {
+  switch (field) {
+    case 'health_status':
+      return record.healthStatus;
+    case 'last_operation_status':
+      return record.lastOperationStatus;
+    case 'connection_status':
+      return record.connectionStatus;
+  }
+}
+
+/**
+ * Builds the next snapshot and lists every field transition since `previous`.
+ * Without a previous snapshot the result is a baseline with no transitions.
+ * New installations transition from `none`, removed ones to `none`, one
+ * transition per field.
+ */
+export function diffSnapshots(previous: Snapshot | undefined, current: readonly InstallationState[]): SnapshotDiff {
+  const next = new Map<string, InstallationRecord>();
+  const transitions: Transition[] = [];
+  for (const inst of current) {
+    const before = previous?.get(inst.id);
+    const record: InstallationRecord = {
+      healthStatus: inst.healthStatus,
+      lastOperationStatus: inst.lastOperationStatus,
+      settledOperationStatus: nextSettledStatus(before?.settledOperationStatus, inst.lastOperationStatus),
+      connectionStatus: inst.connectionStatus,
+      groupRef: inst.groupRef,
+      groupName: inst.groupName,
+      provider: inst.provider,
+    };
+    next.set(inst.id, record);
+    if (previous === undefined) continue;
+    for (const field of FIELDS) {
+      const from = before === undefined ? NONE : fieldValue(before, field);
+      const to = fieldValue(record, field);
+      if (from !== to) transitions.push({ installationId: inst.id, field, from, to });
+    }
+  }
+  if (previous !== undefined) {
+    for (const [id, before] of previous) {
+      if (next.has(id)) continue;
+      for (const field of FIELDS) transitions.push({ installationId: id, field, from: fieldValue(before, field), to: NONE });
+    }
+  }
+  return { baseline: previous === undefined, previous: previous ?? new Map(), next, transitions };
+}

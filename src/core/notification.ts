@@ -1,0 +1,62 @@
+/**
+ * A notification is what one Slack message is made from. It is the payload of
+ * an alert job, so it is plain JSON, and it is split before it is queued (not
+ * when it is sent) so that each message has its own deterministic job id and
+ * a retried job never re-sends an earlier part.
+ */
+import type { AlertItem } from './alert-policy.js';
+
+export interface InstallationNotification {
+  readonly kind: 'transitions' | 'baseline';
+  readonly projectId: string;
+  readonly integrationId: string;
+  readonly items: readonly AlertItem[];
+  /** ISO time of the poll that saw the change. */
+  readonly detectedAt: string;
+  /** 1-based part number and part count when one poll's items need several messages. */
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** About the monitor's own access to Ampersand, not about one installation. */
+export interface UpstreamNotification {
+  readonly kind: 'upstream';
+  readonly projectId: string;
+  readonly state: 'down' | 'up';
+  readonly reason: string;
+  readonly detectedAt: string;
+}
+
+export type Notification = InstallationNotification | UpstreamNotification;
+
+/** Installations per message: keeps a message well under Slack's 50-block limit. */
+export const MAX_INSTALLATIONS_PER_MESSAGE = 40;
+
+/**
+ * Splits one poll's alert items into notifications, keeping the items of one
+ * installation together and in order. Returns none for no items.
+ */
+export function splitNotifications(
+  base: Omit<InstallationNotification, 'items' | 'part' | 'parts'>,
+  items: readonly AlertItem[],
+  perMessage = MAX_INSTALLATIONS_PER_MESSAGE,
+): InstallationNotification[] {
+  const chunks: AlertItem[][] = [];
+  let current: AlertItem[] = [];
+  let installations = 0;
+  let lastId: string | undefined;
+  for (const it of items) {
+    if (it.installationId !== lastId) {
+      if (installations === perMessage) {
+        chunks.push(current);
+        current = [];
+        installations = 0;
+      }
+      installations += 1;
+      lastId = it.installationId;
+    }
+    current.push(it);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks.map((chunk, i) => ({ ...base, items: chunk, part: i + 1, parts: chunks.length }));
+}

@@ -1,0 +1,171 @@
+/**
+ * Renders a Notification as a Slack incoming-webhook payload. Pure.
+ *
+ * The top-level `text` is the line a phone notification shows, so it names the
+ * integration, and for each installation its id, group name and groupRef,
+ * provider, and the old and new value, Alertmanager style ("[FIRING:2] …").
+ * Block Kit blocks carry the same detail, laid out for reading.
+ *
+ * Every value from outside is escaped for mrkdwn (&, <, >), so a group named
+ * `<!channel>` is shown as text and pings nobody, and it is cut to a length
+ * that keeps each block inside Slack's limits (section 3,000, header 150).
+ */
+import type { AlertItem } from './alert-policy.js';
+import { NONE } from './diff.js';
+import type { InstallationNotification, Notification, UpstreamNotification } from './notification.js';
+
+export interface SlackBlock {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: readonly SlackBlock[];
+}
+
+export const SLACK_LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  headerText: 150,
+  /** Slack truncates beyond 40,000; a notification line this long helps nobody. */
+  text: 3000,
+  value: 200,
+} as const;
+
+/** Escapes the three characters Slack's mrkdwn gives meaning to. */
+export function escapeMrkdwn(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Cuts a string to `max` characters, marking the cut. On escaped text it never
+ * leaves half an entity (`&am…`) behind.
+ */
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let cut = value.slice(0, max - 1);
+  const amp = cut.lastIndexOf('&');
+  if (amp !== -1 && !cut.includes(';', amp)) cut = cut.slice(0, amp);
+  return `${cut}…`;
+}
+
+const v = (value: string): string => escapeMrkdwn(truncate(value, SLACK_LIMITS.value));
+
+const FIELD_LABEL: Readonly<Record<AlertItem['field'], string>> = {
+  health_status: 'health_status',
+  last_operation_status: 'last_operation_status',
+  connection_status: 'connection_status',
+};
+
+function describeInstallation(it: AlertItem): string {
+  const group = it.groupName === '' && it.groupRef === '' ? 'no group' : `group "${v(it.groupName)}" ${v(it.groupRef)}`;
+  return `${v(it.installationId)} (${group}, ${v(it.provider)})`;
+}
+
+function describeChange(it: AlertItem): string {
+  if (it.change === 'baseline') return `${FIELD_LABEL[it.field]} is ${v(it.to)}`;
+  if (it.change === 'added') return `${FIELD_LABEL[it.field]} ${NONE} → ${v(it.to)} (new installation)`;
+  if (it.change === 'removed') return `${FIELD_LABEL[it.field]} ${v(it.from)} → ${NONE} (installation removed)`;
+  return `${FIELD_LABEL[it.field]} ${v(it.from)} → ${v(it.to)}`;
+}
+
+/** Groups items by installation, keeping first-seen order. */
+function byInstallation(items: readonly AlertItem[]): AlertItem[][] {
+  const groups = new Map<string, AlertItem[]>();
+  for (const it of items) {
+    const list = groups.get(it.installationId);
+    if (list) list.push(it);
+    else groups.set(it.installationId, [it]);
+  }
+  return [...groups.values()];
+}
+
+function fitText(parts: readonly string[], prefix: string): string {
+  let out = prefix;
+  for (const [i, part] of parts.entries()) {
+    const sep = i === 0 ? ' ' : '; ';
+    const more = ` (+${parts.length - i} more)`;
+    if (out.length + sep.length + part.length + more.length > SLACK_LIMITS.text) return out + more;
+    out += sep + part;
+  }
+  return out;
+}
+
+// Header text is plain_text; it is escaped all the same (Slack decodes the three entities everywhere).
+function header(textValue: string): SlackBlock {
+  return { type: 'header', text: { type: 'plain_text', text: truncate(textValue, SLACK_LIMITS.headerText), emoji: true } };
+}
+
+function section(markdown: string): SlackBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(markdown, SLACK_LIMITS.sectionText) } };
+}
+
+function context(markdown: string): SlackBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, SLACK_LIMITS.sectionText) }] };
+}
+
+function renderInstallations(n: InstallationNotification): SlackMessage {
+  const problems = n.items.filter((it) => it.severity === 'problem').length;
+  const recoveries = n.items.length - problems;
+  const counts = [problems > 0 ? `FIRING:${problems}` : '', recoveries > 0 ? `RESOLVED:${recoveries}` : '']
+    .filter((s) => s !== '')
+    .join(', ');
+  const partNote = n.parts > 1 ? ` (part ${n.part}/${n.parts})` : '';
+  const integration = v(n.integrationId);
+  const groups = byInstallation(n.items);
+
+  const prefix =
+    n.kind === 'baseline'
+      ? `[BASELINE] Ampersand integration ${integration}${partNote}: monitoring started, already needing attention:`
+      : `[${counts}] Ampersand integration ${integration}${partNote}:`;
+  const textParts = n.items.map((it) => `${describeInstallation(it)} ${describeChange(it)}`);
+
+  const title =
+    n.kind === 'baseline'
+      ? `Monitoring started: ${groups.length} installation(s) already need attention`
+      : problems > 0 && recoveries > 0
+        ? `${problems} problem(s), ${recoveries} recovery(ies)`
+        : problems > 0
+          ? `${problems} problem(s)`
+          : `${recoveries} recovery(ies)`;
+
+  const blocks: SlackBlock[] = [header(`${title} · ${escapeMrkdwn(truncate(n.integrationId, 60))}${partNote}`)];
+  for (const group of groups) {
+    const first = group[0];
+    if (first === undefined) continue;
+    const lines = group.map((it) => `${it.severity === 'problem' ? ':red_circle:' : ':large_green_circle:'} ${describeChange(it)}`);
+    blocks.push(
+      section(
+        [
+          `*Installation* \`${v(first.installationId)}\``,
+          `*Group* ${first.groupName === '' ? '_none_' : v(first.groupName)} (\`${v(first.groupRef)}\`) · *Provider* ${v(first.provider)}`,
+          ...lines,
+        ].join('\n'),
+      ),
+    );
+  }
+  blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}`));
+  return { text: fitText(textParts, prefix), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
+}
+
+function renderUpstream(n: UpstreamNotification): SlackMessage {
+  const reason = v(n.reason);
+  const text =
+    n.state === 'down'
+      ? `[FIRING] the monitor cannot read Ampersand project ${v(n.projectId)}: ${reason}`
+      : `[RESOLVED] the monitor can read Ampersand project ${v(n.projectId)} again (${reason})`;
+  return {
+    text,
+    blocks: [
+      header(n.state === 'down' ? 'The monitor cannot read Ampersand' : 'The monitor can read Ampersand again'),
+      section(text),
+      context(`Project \`${v(n.projectId)}\` · detected ${v(n.detectedAt)} · per-installation alerts are held while the API is unreadable`),
+    ],
+  };
+}
+
+/** Renders one notification as one Slack message within Slack's limits. */
+export function renderSlackMessage(n: Notification): SlackMessage {
+  return n.kind === 'upstream' ? renderUpstream(n) : renderInstallations(n);
+}

@@ -1,0 +1,92 @@
+/**
+ * Builders of spec-conformant Ampersand payloads (Installation, Integration,
+ * ApiProblem), used by the demo simulator and the tests. A test validates their
+ * output against the official OpenAPI schemas, so they cannot drift from it.
+ */
+
+export interface InstallationSpec {
+  readonly id: string;
+  readonly projectId: string;
+  readonly integrationId: string;
+  readonly groupRef: string;
+  readonly groupName: string;
+  readonly provider: string;
+  readonly healthStatus: string;
+  /** Omitted from the payload when undefined, as the API does before any operation ran. */
+  readonly lastOperationStatus: string | undefined;
+  readonly connectionStatus: string;
+}
+
+const CREATED = '2024-01-15T10:30:00.000000Z';
+
+export function buildGroup(projectId: string, groupRef: string, groupName: string): Record<string, unknown> {
+  return { groupRef, groupName, projectId, createTime: CREATED };
+}
+
+/** One Installation object as `listInstallations` returns it. */
+export function buildInstallation(spec: InstallationSpec): Record<string, unknown> {
+  const group = buildGroup(spec.projectId, spec.groupRef, spec.groupName);
+  const installation: Record<string, unknown> = {
+    id: spec.id,
+    projectId: spec.projectId,
+    integrationId: spec.integrationId,
+    group,
+    healthStatus: spec.healthStatus,
+    connection: {
+      id: `conn-${spec.id}`,
+      projectId: spec.projectId,
+      provider: spec.provider,
+      group,
+      consumer: { consumerRef: `user-${spec.id}`, consumerName: 'Jane Smith', projectId: spec.projectId, createTime: CREATED },
+      createTime: CREATED,
+      authScheme: 'oauth2/authorizationCode',
+      status: spec.connectionStatus,
+    },
+    createTime: CREATED,
+    createdBy: `consumer:user-${spec.id}`,
+    config: {
+      id: `config-${spec.id}`,
+      revisionId: 'revision-1',
+      createTime: CREATED,
+      createdBy: `consumer:user-${spec.id}`,
+      content: { provider: spec.provider },
+    },
+  };
+  if (spec.lastOperationStatus !== undefined) installation['lastOperationStatus'] = spec.lastOperationStatus;
+  return installation;
+}
+
+/** One Integration object as `listIntegrations` returns it. */
+export function buildIntegration(projectId: string, id: string, provider: string): Record<string, unknown> {
+  return {
+    id,
+    projectId,
+    name: id,
+    provider,
+    createTime: CREATED,
+    latestRevision: {
+      id: `rev-${id}`,
+      specVersion: '1.0.0',
+      createTime: CREATED,
+      content: { name: id, provider },
+    },
+  };
+}
+
+/** An RFC 9457 problem body as the API sends it with `application/problem+json`. */
+export function buildProblem(
+  status: number,
+  title: string,
+  detail: string,
+  extra: { retryable?: boolean; retryAfter?: string; requestId?: string } = {},
+): Record<string, unknown> {
+  return {
+    type: 'about:blank',
+    title,
+    status,
+    detail,
+    requestId: extra.requestId ?? `req-${status}-${Math.random().toString(36).slice(2, 10)}`,
+    ...(extra.retryable === undefined ? {} : { retryable: extra.retryable }),
+    ...(extra.retryAfter === undefined ? {} : { retryAfter: extra.retryAfter }),
+  };
+}

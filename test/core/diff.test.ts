@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { diffSnapshots } from '../../src/core/diff.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
+import { state } from '../helpers/builders.js';
+
+const baseline = (list = [state('a'), state('b')]) => diffSnapshots(undefined, list).next;
+
+describe('diffSnapshots', () => {
+  describe('when there is no previous snapshot', () => {
+    it('is a baseline with no transitions', () => {
+      const diff = diffSnapshots(undefined, [state('a', { healthStatus: 'unhealthy' })]);
+      expect(diff.baseline).toBe(true);
+      expect(diff.transitions).toEqual([]);
+      expect(diff.next.get('a')?.healthStatus).toBe('unhealthy');
+    });
+  });
+
+  describe('when a field changes', () => {
+    it.each([
+      ['health_status', { healthStatus: 'unhealthy' }, 'healthy', 'unhealthy'],
+      ['last_operation_status', { lastOperationStatus: 'failure' }, 'success', 'failure'],
+      ['last_operation_status', { lastOperationStatus: 'in_progress' }, 'success', 'in_progress'],
+      ['last_operation_status', { lastOperationStatus: 'unknown' }, 'success', 'unknown'],
+      ['connection_status', { connectionStatus: 'bad_credentials' }, 'working', 'bad_credentials'],
+      ['health_status', { healthStatus: 'degraded' }, 'healthy', 'degraded'],
+    ] as const)('reports %s %s', (field, overrides, from, to) => {
+      const diff = diffSnapshots(baseline(), [state('a', overrides), state('b')]);
+      expect(diff.baseline).toBe(false);
+      expect(diff.transitions).toEqual([{ installationId: 'a', field, from, to }]);
+    });
+
+    it('reports nothing when nothing changed', () => {
+      expect(diffSnapshots(baseline(), [state('a'), state('b')]).transitions).toEqual([]);
+    });
+  });
+
+  describe('when installations come and go', () => {
+    it('reports a new installation from "none" on every field', () => {
+      const diff = diffSnapshots(baseline(), [state('a'), state('b'), state('c', { healthStatus: 'unhealthy' })]);
+      expect(diff.transitions).toEqual([
+        { installationId: 'c', field: 'health_status', from: 'none', to: 'unhealthy' },
+        { installationId: 'c', field: 'last_operation_status', from: 'none', to: 'success' },
+        { installationId: 'c', field: 'connection_status', from: 'none', to: 'working' },
+      ]);
+    });
+
+    it('reports a removed installation to "none" on every field', () => {
+      const diff = diffSnapshots(baseline(), [state('a')]);
+      expect(diff.transitions).toEqual([
+        { installationId: 'b', field: 'health_status', from: 'healthy', to: 'none' },
+        { installationId: 'b', field: 'last_operation_status', from: 'success', to: 'none' },
+        { installationId: 'b', field: 'connection_status', from: 'working', to: 'none' },
+      ]);
+      expect([...diff.next.keys()]).toEqual(['a']);
+    });
+  });
+
+  describe('the settled operation status', () => {
+    it('survives in_progress and starts as unknown for a first in_progress', () => {
+      const first = diffSnapshots(undefined, [state('a', { lastOperationStatus: 'in_progress' }), state('b', { lastOperationStatus: 'failure' })]);
+      expect(first.next.get('a')?.settledOperationStatus).toBe('unknown');
+      const second = diffSnapshots(first.next, [state('a', { lastOperationStatus: 'success' }), state('b', { lastOperationStatus: 'in_progress' })]);
+      expect(second.next.get('a')?.settledOperationStatus).toBe('success');
+      expect(second.next.get('b')?.settledOperationStatus).toBe('failure');
+    });
+  });
+});
+
+describe('encodeSnapshot and decodeSnapshot', () => {
+  it('round-trip a snapshot', () => {
+    const snap = baseline([state('a', { groupName: 'Ünïcode "quoted"' }), state('b', { lastOperationStatus: 'in_progress' })]);
+    expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
+  });
+
+  it.each(['not json', '[]', '{"a":[1,2]}', '{"a":["h","o","s","c","g","n"]}'])('return undefined for %j', (raw) => {
+    expect(decodeSnapshot(raw)).toBeUndefined();
+  });
+});

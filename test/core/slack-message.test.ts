@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertItem } from '../../src/core/alert-policy.js';
+import { splitNotifications, type InstallationNotification } from '../../src/core/notification.js';
+import { SLACK_LIMITS, escapeMrkdwn, renderSlackMessage } from '../../src/core/slack-message.js';
+
+const alertItem = (overrides: Partial<AlertItem> = {}): AlertItem => ({
+  severity: 'problem',
+  change: 'changed',
+  installationId: 'inst-1',
+  groupRef: 'org_1',
+  groupName: 'Acme Corp',
+  provider: 'salesforce',
+  field: 'health_status',
+  from: 'healthy',
+  to: 'unhealthy',
+  ...overrides,
+});
+
+const notification = (items: AlertItem[], overrides: Partial<InstallationNotification> = {}): InstallationNotification => ({
+  kind: 'transitions',
+  projectId: 'proj-1',
+  integrationId: 'int-1',
+  items,
+  detectedAt: '2026-11-27T10:00:00.000Z',
+  part: 1,
+  parts: 1,
+  ...overrides,
+});
+
+const allText = (message: unknown): string => JSON.stringify(message);
+
+describe('renderSlackMessage', () => {
+  describe('for one problem', () => {
+    const message = renderSlackMessage(notification([alertItem()]));
+
+    it('names integration, installation, group name and ref, provider, old and new value in the text', () => {
+      expect(message.text).toBe('[FIRING:1] Ampersand integration int-1: inst-1 (group "Acme Corp" org_1, salesforce) health_status healthy → unhealthy');
+    });
+
+    it('carries the detail in Block Kit blocks', () => {
+      expect(message.blocks.map((b) => b.type)).toEqual(['header', 'section', 'context']);
+      expect(allText(message.blocks[1])).toContain('health_status healthy → unhealthy');
+      expect(allText(message.blocks[1])).toContain('Acme Corp');
+    });
+  });
+
+  it.each<[string, AlertItem[], string]>([
+    ['a recovery', [alertItem({ severity: 'recovery', from: 'unhealthy', to: 'healthy' })], '[RESOLVED:1]'],
+    ['a mix', [alertItem(), alertItem({ installationId: 'inst-2', severity: 'recovery' })], '[FIRING:1, RESOLVED:1]'],
+    ['a new installation', [alertItem({ change: 'added', from: 'none' })], 'health_status none → unhealthy (new installation)'],
+    ['a removed installation', [alertItem({ severity: 'recovery', change: 'removed', from: 'unhealthy', to: 'none' })], 'unhealthy → none (installation removed)'],
+  ])('renders %s', (_name, items, expected) => {
+    expect(renderSlackMessage(notification(items)).text).toContain(expected);
+  });
+
+  it('renders a baseline summary', () => {
+    const msg = renderSlackMessage(notification([alertItem({ change: 'baseline', from: 'unhealthy' })], { kind: 'baseline' }));
+    expect(msg.text).toBe('[BASELINE] Ampersand integration int-1: monitoring started, already needing attention: inst-1 (group "Acme Corp" org_1, salesforce) health_status is unhealthy');
+  });
+
+  it('renders the upstream messages', () => {
+    const down = renderSlackMessage({ kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized (401)', detectedAt: 't' });
+    expect(down.text).toBe('[FIRING] the monitor cannot read Ampersand project p: unauthorized (401)');
+    const up = renderSlackMessage({ kind: 'upstream', projectId: 'p', state: 'up', reason: 'poll succeeded', detectedAt: 't' });
+    expect(up.text).toContain('[RESOLVED]');
+  });
+
+  describe('escaping', () => {
+    it('escapes &, < and > for mrkdwn', () => {
+      expect(escapeMrkdwn('a & <b> c')).toBe('a &amp; &lt;b&gt; c');
+    });
+
+    it.each([
+      ['groupName', { groupName: '<!channel> & <@U123>' }],
+      ['groupRef', { groupRef: '<!here>' }],
+      ['installationId', { installationId: '<https://evil.example|click>' }],
+      ['provider', { provider: '<!everyone>' }],
+      ['a new value', { to: '<!channel>' }],
+    ])('never lets a %s from outside ping or link', (_name, overrides) => {
+      const msg = renderSlackMessage(notification([alertItem(overrides)], { integrationId: '<!subteam^S1>' }));
+      const serialised = allText(msg);
+      expect(serialised).not.toMatch(/<[!@#]/);
+      expect(serialised).not.toContain('<https');
+      expect(msg.text).toContain('&lt;');
+    });
+  });
+
+  describe('size limits', () => {
+    const huge = 'x'.repeat(10_000);
+    const msg = renderSlackMessage(
+      notification(Array.from({ length: 40 }, (_, i) => alertItem({ installationId: `inst-${i}-${huge}`, groupName: huge, groupRef: huge })), { integrationId: huge }),
+    );
+
+    it('keeps the header, sections, text and block count inside Slack limits', () => {
+      expect(msg.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+      const header = msg.blocks[0] as unknown as { text: { text: string } };
+      expect(header.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
+      for (const block of msg.blocks.filter((b) => b.type === 'section')) {
+        expect((block as unknown as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+      }
+      expect(msg.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
+    });
+
+    it('says how many items the text left out', () => {
+      expect(msg.text).toMatch(/\(\+\d+ more\)$/);
+    });
+  });
+});
+
+describe('splitNotifications', () => {
+  const base = { kind: 'transitions' as const, projectId: 'p', integrationId: 'i', detectedAt: 't' };
+
+  it('returns nothing for no items', () => {
+    expect(splitNotifications(base, [])).toEqual([]);
+  });
+
+  it('keeps the items of one installation in one message and numbers the parts', () => {
+    const items = ['a', 'a', 'b', 'c', 'c', 'c', 'd'].map((id) => alertItem({ installationId: id }));
+    const parts = splitNotifications(base, items, 2);
+    expect(parts.map((p) => p.items.map((it) => it.installationId).join(''))).toEqual(['aab', 'cccd']);
+    expect(parts.map((p) => `${p.part}/${p.parts}`)).toEqual(['1/2', '2/2']);
+  });
+
+  it('keeps 201 installations inside Slack limits once split and rendered', () => {
+    const items = Array.from({ length: 201 }, (_, i) => alertItem({ installationId: `inst-${i}` }));
+    const parts = splitNotifications(base, items);
+    expect(parts).toHaveLength(6);
+    expect(parts.flatMap((p) => p.items)).toEqual(items);
+    for (const p of parts) expect(renderSlackMessage(p).blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    expect(renderSlackMessage(parts[5]!).text).toContain('(part 6/6)');
+  });
+});
+
+describe('truncate', () => {
+  it.each([
+    ['short', 10, 'short'],
+    ['abcdefghij', 5, 'abcd…'],
+    ['ab &amp; cd', 6, 'ab …'],
+    ['ab &lt;&gt;', 10, 'ab &lt;…'],
+  ])('cuts %j to %i characters as %j', async (value, max, expected) => {
+    const { truncate } = await import('../../src/core/slack-message.js');
+    expect(truncate(value, max)).toBe(expected);
+  });
+});
