@@ -1,0 +1,220 @@
+/**
+ * The Ampersand Platform API, read with ky. Each call has an explicit
+ * per-attempt timeout, retries 429, 5xx and network errors with capped
+ * exponential backoff (honouring Retry-After), and never retries 401, 403 or
+ * 404. Bodies are read with a size cap and returned as parsed JSON; turning
+ * them into domain types is the core's job.
+ */
+import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
+import type { Logger } from 'pino';
+import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../errors/ampersand-api-error.js';
+
+export interface AmpersandClientOptions {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly projectId: string;
+  readonly groupRef: string | undefined;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+  /** Retries after the first attempt. */
+  readonly retryLimit?: number;
+  /** Upper bound of one backoff or Retry-After wait. */
+  readonly maxRetryDelayMs?: number;
+  /** The fetch to use; the global one unless a test or proxy needs another. */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+export interface AmpersandClient {
+  /** `GET /projects/{project}/integrations/{id}/installations`; the JSON body, unvalidated. */
+  listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
+  /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. */
+  listIntegrations(signal?: AbortSignal): Promise<unknown>;
+}
+
+const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
+
+const STATUS_REASON: Readonly<Record<number, PollErrorReason>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  429: 'rate_limited',
+};
+
+function reasonForStatus(status: number): PollErrorReason {
+  return STATUS_REASON[status] ?? (status >= 500 ? 'server_error' : 'client_error');
+}
+
+/**
+ * Reads a body, aborting once it passes `max` bytes (a huge body cannot exhaust
+ * memory) or once `timeoutMs` has passed (ky's timeout ends when headers arrive,
+ * so a body that trickles forever needs its own).
+ */
+async function readCapped(response: Response, max: number, what: string, timeoutMs: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > max) {
+    await response.body?.cancel();
+    throw new AmpersandApiError(`${what}: response body of ${declared} bytes is over the ${max}-byte cap`, 'body_too_large', response.status);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void reader.cancel().catch(() => undefined);
+    }, timeoutMs);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (timedOut) throw new AmpersandApiError(`${what}: response body not complete within ${timeoutMs} ms`, 'timeout', response.status);
+        if (done) break;
+        size += value.byteLength;
+        if (size > max) {
+          await reader.cancel();
+          throw new AmpersandApiError(`${what}: response body is over the ${max}-byte cap`, 'body_too_large', response.status);
+        }
+        chunks.push(value);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AmpersandApiError(`${what}: response body is not valid UTF-8`, 'invalid_body', response.status);
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.slice(0, 500) : undefined;
+}
+
+/** Reads an RFC 9457 problem body, if that is what the error response carries. */
+async function readProblem(response: Response, max: number): Promise<ProblemDetails | undefined> {
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('json')) return undefined;
+  try {
+    const body: unknown = JSON.parse(await readCapped(response, Math.min(max, 64 * 1024), 'problem', 5000));
+    if (typeof body !== 'object' || body === null) return undefined;
+    const b = body as Record<string, unknown>;
+    return {
+      title: str(b['title']),
+      detail: str(b['detail']),
+      requestId: str(b['requestId']),
+      retryable: typeof b['retryable'] === 'boolean' ? b['retryable'] : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function createAmpersandClient(options: AmpersandClientOptions): AmpersandClient {
+  const { apiKey, logger, maxBodyBytes } = options;
+  // Whatever a server echoes back, the key never leaves this module in a message.
+  const scrub = (s: string): string => (apiKey === '' ? s : s.split(apiKey).join('[redacted]'));
+
+  const http: KyInstance = ky.create({
+    prefixUrl: options.apiUrl,
+    headers: { 'X-Api-Key': apiKey, Accept: 'application/json' },
+    timeout: options.timeoutMs,
+    throwHttpErrors: true,
+    retry: {
+      limit: options.retryLimit ?? 3,
+      methods: ['get'],
+      statusCodes: RETRY_STATUS,
+      // Retry-After is honoured on every retried status, not only ky's default three.
+      afterStatusCodes: RETRY_STATUS,
+      maxRetryAfter: options.maxRetryDelayMs ?? 60_000,
+      backoffLimit: options.maxRetryDelayMs ?? 60_000,
+      jitter: true,
+      // An Ampersand problem body that says `retryable: false` is believed.
+      shouldRetry: async ({ error }) => {
+        if (error instanceof HTTPError && RETRY_STATUS.includes(error.response.status)) {
+          const problem = await readProblem(error.response.clone(), maxBodyBytes);
+          if (problem?.retryable === false) return false;
+        }
+        return undefined;
+      },
+    },
+    hooks: {
+      beforeRetry: [
+        ({ request, error, retryCount }) => {
+          const status = error instanceof HTTPError ? error.response.status : undefined;
+          logger.debug({ path: new URL(request.url).pathname, status, retryCount, errorName: error.name }, 'retrying Ampersand request');
+        },
+      ],
+    },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  async function getJson(path: string, searchParams: Record<string, string>, signal: AbortSignal | undefined): Promise<unknown> {
+    const what = `GET /projects/${options.projectId}${path}`;
+    let response: Response;
+    try {
+      response = await http.get(`projects/${encodeURIComponent(options.projectId)}${path}`, {
+        searchParams,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw await toApiError(error, what);
+    }
+    let text: string;
+    try {
+      text = await readCapped(response, maxBodyBytes, what, options.timeoutMs);
+    } catch (error) {
+      if (error instanceof AmpersandApiError) throw error;
+      throw await toApiError(error, what);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      // Deep nesting throws RangeError here; every parse failure is the same invalid body.
+      const why = error instanceof Error ? error.message.slice(0, 200) : 'unparsable';
+      throw new AmpersandApiError(`${what}: response body is not JSON (${why})`, 'invalid_body', response.status);
+    }
+  }
+
+  async function toApiError(error: unknown, what: string): Promise<AmpersandApiError> {
+    if (error instanceof HTTPError) {
+      const { status } = error.response;
+      const reason = reasonForStatus(status);
+      const problem = await readProblem(error.response, maxBodyBytes);
+      const hint =
+        reason === 'unauthorized'
+          ? 'the API key (AMPERSAND_API_KEY) was rejected'
+          : reason === 'forbidden'
+            ? 'the API key (AMPERSAND_API_KEY) may not read this project'
+            : reason === 'not_found'
+              ? 'check AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS'
+              : undefined;
+      const parts = [
+        `${what}: HTTP ${status} ${reason}`,
+        problem?.title,
+        problem?.detail,
+        hint,
+        problem?.requestId ? `requestId ${problem.requestId}` : undefined,
+      ].filter((p): p is string => p !== undefined && p !== '');
+      return new AmpersandApiError(scrub(parts.join(' — ')), reason, status, problem);
+    }
+    if (error instanceof TimeoutError) {
+      return new AmpersandApiError(`${what}: no response within ${options.timeoutMs} ms`, 'timeout');
+    }
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new AmpersandApiError(`${what}: aborted`, 'timeout');
+    }
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    const message = error instanceof Error ? error.message : String(error);
+    return new AmpersandApiError(scrub(`${what}: network error (${message}${cause})`.slice(0, 500)), 'network');
+  }
+
+  const groupParams: Record<string, string> = options.groupRef === undefined ? {} : { groupRef: options.groupRef };
+
+  return {
+    listInstallations: (integrationId, signal) =>
+      getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
+    listIntegrations: (signal) => getJson('/integrations', {}, signal),
+  };
+}

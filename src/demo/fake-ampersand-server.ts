@@ -1,0 +1,164 @@
+/**
+ * A local stand-in for the Ampersand Platform API: a real HTTP server (port 0
+ * by default) that serves spec-conformant integrations and installations, and
+ * can be told to fail in the ways the real one may (problem+json errors,
+ * Retry-After, hangs, broken bodies). The demo runs it as its simulator; the
+ * tests run it as their fake upstream.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildInstallation, buildIntegration, buildProblem, type InstallationSpec } from './fixtures.js';
+
+/** One injected answer in place of the normal one. */
+export type Fault =
+  | { readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string>; readonly problem?: Record<string, unknown> }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'raw'; readonly status?: number; readonly contentType: string; readonly body: Buffer | string };
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly apiKey: string | undefined;
+  readonly at: number;
+}
+
+export interface FakeAmpersandOptions {
+  readonly apiKey: string;
+  readonly projectId: string;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export interface FakeAmpersand {
+  /** Base URL including /v1, as AMPERSAND_API_URL takes it. */
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[]): void;
+  removeIntegration(integrationId: string): void;
+  installations(integrationId: string): InstallationSpec[];
+  update(integrationId: string, installationId: string, changes: Partial<InstallationSpec>): void;
+  remove(integrationId: string, installationId: string): void;
+  add(integrationId: string, installation: InstallationSpec): void;
+  /** Queues faults that answer the next requests for `integrationId` ('*' for any request). */
+  inject(integrationId: string | '*', ...faults: Fault[]): void;
+  /** Answers every request with this fault until cleared with undefined. */
+  setStickyFault(fault: Fault | undefined): void;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
+  const integrations = new Map<string, { provider: string; installations: InstallationSpec[] }>();
+  const faults = new Map<string, Fault[]>();
+  const requests: RecordedRequest[] = [];
+  const hanging = new Set<ServerResponse>();
+  let sticky: Fault | undefined;
+
+  const takeFault = (integrationId: string | undefined): Fault | undefined => {
+    if (sticky) return sticky;
+    for (const key of [integrationId, '*']) {
+      if (key === undefined) continue;
+      const queue = faults.get(key);
+      if (queue && queue.length > 0) return queue.shift();
+    }
+    return undefined;
+  };
+
+  const answerFault = (res: ServerResponse, fault: Fault): void => {
+    switch (fault.kind) {
+      case 'hang':
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+      case 'raw':
+        res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });
+        res.end(fault.body);
+        return;
+      case 'status':
+        send(res, fault.status, fault.problem ?? buildProblem(fault.status, 'Injected fault', `status ${fault.status}`), fault.headers);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const apiKey = req.headers['x-api-key'];
+    requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.search,
+      apiKey: typeof apiKey === 'string' ? apiKey : undefined,
+      at: Date.now(),
+    });
+    const match = /^\/v1\/projects\/([^/]+)\/integrations(?:\/([^/]+)\/installations)?$/.exec(url.pathname);
+    const integrationId = match?.[2] === undefined ? undefined : decodeURIComponent(match[2]);
+    const fault = takeFault(integrationId);
+    if (fault) return answerFault(res, fault);
+
+    if (req.method !== 'GET' || !match) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
+    if (apiKey !== options.apiKey) return send(res, 401, buildProblem(401, 'Unauthorized', 'invalid API key', { retryable: false }));
+    if (decodeURIComponent(match[1] ?? '') !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
+
+    if (integrationId === undefined) {
+      return send(res, 200, [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider)));
+    }
+    const integration = integrations.get(integrationId);
+    if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${integrationId} not found`));
+    const groupRef = url.searchParams.get('groupRef');
+    const list = integration.installations.filter((i) => groupRef === null || i.groupRef === groupRef);
+    return send(res, 200, list.map(buildInstallation));
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const mustGet = (integrationId: string): { provider: string; installations: InstallationSpec[] } => {
+    const integration = integrations.get(integrationId);
+    if (!integration) throw new Error(`fake Ampersand has no integration ${integrationId}`);
+    return integration;
+  };
+
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
+    requests,
+    setIntegration(integrationId, provider, installations) {
+      integrations.set(integrationId, { provider, installations: [...installations] });
+    },
+    removeIntegration(integrationId) {
+      integrations.delete(integrationId);
+    },
+    installations: (integrationId) => [...mustGet(integrationId).installations],
+    update(integrationId, installationId, changes) {
+      const integration = mustGet(integrationId);
+      integration.installations = integration.installations.map((i) => (i.id === installationId ? { ...i, ...changes } : i));
+    },
+    remove(integrationId, installationId) {
+      const integration = mustGet(integrationId);
+      integration.installations = integration.installations.filter((i) => i.id !== installationId);
+    },
+    add(integrationId, installation) {
+      mustGet(integrationId).installations.push(installation);
+    },
+    inject(integrationId, ...newFaults) {
+      faults.set(integrationId, [...(faults.get(integrationId) ?? []), ...newFaults]);
+    },
+    setStickyFault(fault) {
+      sticky = fault;
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * A failed call to the Ampersand API, reduced to what decides retries,
+ * metrics and logs. It deliberately keeps no reference to ky's request,
+ * options or response: those hold the X-Api-Key header, and a logger that
+ * serialises an error's properties would print it.
+ */
+
+/** The `reason` label of ampersand_poll_errors_total. */
+export const POLL_ERROR_REASONS = [
+  'timeout',
+  'network',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'rate_limited',
+  'server_error',
+  'client_error',
+  'invalid_body',
+  'body_too_large',
+] as const;
+export type PollErrorReason = (typeof POLL_ERROR_REASONS)[number];
+
+/** Reasons that are the operator's configuration to fix, not a passing fault. */
+const CONFIGURATION_REASONS: ReadonlySet<PollErrorReason> = new Set(['unauthorized', 'forbidden', 'not_found']);
+
+export interface ProblemDetails {
+  readonly title: string | undefined;
+  readonly detail: string | undefined;
+  readonly requestId: string | undefined;
+  readonly retryable: boolean | undefined;
+}
+
+export class AmpersandApiError extends Error {
+  override readonly name = 'AmpersandApiError';
+  readonly reason: PollErrorReason;
+  readonly status: number | undefined;
+  readonly problem: ProblemDetails | undefined;
+
+  constructor(message: string, reason: PollErrorReason, status?: number, problem?: ProblemDetails) {
+    super(message);
+    this.reason = reason;
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** 401, 403 and 404 mean the API key, project or integration id is wrong: no retry can help. */
+  get isConfigurationError(): boolean {
+    return CONFIGURATION_REASONS.has(this.reason);
+  }
+}

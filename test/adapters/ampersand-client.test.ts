@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAmpersandClient, type AmpersandClientOptions } from '../../src/adapters/ampersand-client.js';
+import { startFakeAmpersand, type FakeAmpersand } from '../../src/demo/fake-ampersand-server.js';
+import { buildProblem } from '../../src/demo/fixtures.js';
+import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
+import { installationSpec } from '../helpers/builders.js';
+import { captureLogs } from '../helpers/logger.js';
+
+const API_KEY = 'amp-secret-key-7f3a';
+
+let fake: FakeAmpersand;
+
+beforeEach(async () => {
+  fake = await startFakeAmpersand({ apiKey: API_KEY, projectId: 'proj-1' });
+  fake.setIntegration('int-1', 'salesforce', [installationSpec('a'), installationSpec('b', { groupRef: 'org-x' })]);
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+function client(overrides: Partial<AmpersandClientOptions> = {}) {
+  return createAmpersandClient({
+    apiUrl: fake.url,
+    apiKey: API_KEY,
+    projectId: 'proj-1',
+    groupRef: undefined,
+    timeoutMs: 2000,
+    maxBodyBytes: 1024 * 1024,
+    logger: captureLogs().logger,
+    retryLimit: 3,
+    maxRetryDelayMs: 2000,
+    ...overrides,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<AmpersandApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AmpersandApiError)) throw new Error(`expected an AmpersandApiError, got ${String(error)}`);
+  return error;
+}
+
+describe('createAmpersandClient', () => {
+  describe('listInstallations', () => {
+    it('sends X-Api-Key to the documented path and returns the body', async () => {
+      const body = await client().listInstallations('int-1');
+      expect(Array.isArray(body) && body.map((i: { id: string }) => i.id)).toEqual(['a', 'b']);
+      expect(fake.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/v1/projects/proj-1/integrations/int-1/installations', apiKey: API_KEY, query: '' })]);
+    });
+
+    it('sends groupRef as a query parameter', async () => {
+      const body = await client({ groupRef: 'org-x' }).listInstallations('int-1');
+      expect(Array.isArray(body) && body.length).toBe(1);
+      expect(fake.requests[0]?.query).toBe('?groupRef=org-x');
+    });
+  });
+
+  describe('when the API fails for a while', () => {
+    it.each([500, 502, 503, 504, 429])('retries %i with backoff and then succeeds', async (status) => {
+      fake.inject('int-1', { kind: 'status', status }, { kind: 'status', status });
+      const body = await client().listInstallations('int-1');
+      expect(Array.isArray(body)).toBe(true);
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('waits for Retry-After before the next attempt', async () => {
+      fake.inject('int-1', { kind: 'status', status: 429, headers: { 'retry-after': '1' } });
+      await client().listInstallations('int-1');
+      const [first, second] = fake.requests;
+      expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    });
+
+    it('gives up after the retry limit with reason server_error', async () => {
+      fake.inject('int-1', ...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
+      const error = await failure(client().listInstallations('int-1'));
+      expect(error.reason).toBe('server_error');
+      expect(fake.requests).toHaveLength(4);
+    });
+
+    it('believes a problem body that says retryable: false', async () => {
+      fake.inject('int-1', { kind: 'status', status: 503, problem: buildProblem(503, 'Maintenance', 'down for maintenance', { retryable: false, requestId: 'req-42' }) });
+      const error = await failure(client().listInstallations('int-1'));
+      expect(fake.requests).toHaveLength(1);
+      expect(error.problem).toEqual({ title: 'Maintenance', detail: 'down for maintenance', requestId: 'req-42', retryable: false });
+      expect(error.message).toContain('requestId req-42');
+    });
+  });
+
+  describe('when the configuration is wrong', () => {
+    it.each([
+      [401, 'unauthorized', 'AMPERSAND_API_KEY'],
+      [403, 'forbidden', 'AMPERSAND_API_KEY'],
+      [404, 'not_found', 'AMPERSAND_PROJECT_ID'],
+    ])('does not retry %i and names the setting to check', async (status, reason, setting) => {
+      fake.inject('int-1', { kind: 'status', status });
+      const error = await failure(client().listInstallations('int-1'));
+      expect(fake.requests).toHaveLength(1);
+      expect(error.reason).toBe(reason);
+      expect(error.isConfigurationError).toBe(true);
+      expect(error.message).toContain(setting);
+    });
+
+    it('reports a wrong API key as unauthorized without repeating the key', async () => {
+      const error = await failure(client({ apiKey: 'wrong-key-123' }).listInstallations('int-1'));
+      expect(error.reason).toBe('unauthorized');
+      expect(error.message).not.toContain('wrong-key-123');
+      expect(JSON.stringify(error)).not.toContain('wrong-key-123');
+    });
+  });
+
+  describe('when the response cannot be used', () => {
+    it('times out a hanging request with reason timeout', async () => {
+      fake.inject('int-1', { kind: 'hang' });
+      const started = Date.now();
+      const error = await failure(client({ timeoutMs: 300 }).listInstallations('int-1'));
+      expect(error.reason).toBe('timeout');
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it.each<[string, Buffer | string, string]>([
+      ['truncated JSON', '[{"id":', 'not JSON'],
+      ['HTML', '<html>oops</html>', 'not JSON'],
+      ['invalid UTF-8', Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]), 'not valid UTF-8'],
+    ])('rejects %s with reason invalid_body', async (_name, body, message) => {
+      fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body });
+      const error = await failure(client().listInstallations('int-1'));
+      expect(error.reason).toBe('invalid_body');
+      expect(error.message).toContain(message);
+    });
+
+    it('rejects a body over the size cap with reason body_too_large', async () => {
+      fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'"x",'.repeat(100_000)}"x"]` });
+      const error = await failure(client({ maxBodyBytes: 100_000 }).listInstallations('int-1'));
+      expect(error.reason).toBe('body_too_large');
+    });
+  });
+
+  it('reports a refused connection as network', async () => {
+    const url = fake.url;
+    await fake.close();
+    const error = await failure(client({ apiUrl: url, retryLimit: 1, maxRetryDelayMs: 50 }).listInstallations('int-1'));
+    expect(error.reason).toBe('network');
+    fake = await startFakeAmpersand({ apiKey: API_KEY, projectId: 'proj-1' });
+  });
+
+  it('lists the integrations of the project', async () => {
+    fake.setIntegration('int-2', 'hubspot', []);
+    const body = await client().listIntegrations();
+    expect(Array.isArray(body) && body.map((i: { id: string }) => i.id)).toEqual(['int-1', 'int-2']);
+  });
+});
