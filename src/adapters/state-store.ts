@@ -1,0 +1,283 @@
+/**
+ * The shared state in Redis: one snapshot per integration, and the outbox of
+ * notifications waiting for Slack. A poll commits its new snapshot and its
+ * notifications in one Lua script, guarded by the snapshot's version, so a
+ * crash can never keep one without the other, and two replicas that polled
+ * the same integration cannot both commit (the second gets a conflict and
+ * sends nothing). Every operation is one round trip, whatever the number of
+ * installations.
+ *
+ * Keys, under `{prefix}:state:`:
+ *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot)
+ *   integrations          set   integration ids that have a snapshot
+ *   outbox:ids            list  notification ids, oldest first
+ *   outbox:entries        hash  id -> JSON OutboxEntry
+ *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon
+ *   upstream              hash  consecutive failures, reported state
+ *   meta                  hash  created (ms): tells a Redis that lost its data
+ */
+import type { Redis } from 'ioredis';
+import type { Notification } from '../core/notification.js';
+import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../core/snapshot.js';
+
+export interface OutboxEntry {
+  readonly id: string;
+  /** Epoch ms when the change was committed; the retry horizon counts from here. */
+  readonly enqueuedAt: number;
+  readonly notification: Notification;
+}
+
+export interface StoredSnapshot {
+  readonly integrationId: string;
+  readonly version: number;
+  /** Random id of this snapshot's history: a baseline starts a new one, so notification ids never repeat. */
+  readonly lineage: string;
+  readonly projectId: string;
+  readonly lastSuccessMs: number;
+  /** Undefined when the stored data could not be read; the next poll is then a baseline. */
+  readonly snapshot: Snapshot | undefined;
+}
+
+export interface CommitRequest {
+  readonly integrationId: string;
+  /** The version that was loaded, or undefined if there was none. */
+  readonly expectedVersion: number | undefined;
+  readonly lineage: string;
+  readonly projectId: string;
+  readonly snapshot: Snapshot;
+  readonly nowMs: number;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export type CommitResult = { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined } | { readonly committed: false };
+
+export interface UpstreamState {
+  readonly consecutiveFailures: number;
+  readonly reportedDown: boolean;
+}
+
+export interface StateStore {
+  load(integrationId: string): Promise<StoredSnapshot | undefined>;
+  commit(request: CommitRequest): Promise<CommitResult>;
+  /** Every stored snapshot, for /metrics: every replica exports the shared state. */
+  loadAll(): Promise<StoredSnapshot[]>;
+  /** Drops the snapshots of integrations that are no longer monitored. */
+  retain(integrationIds: readonly string[]): Promise<string[]>;
+  outboxHead(): Promise<OutboxEntry | undefined>;
+  outboxSize(): Promise<number>;
+  /**
+   * Removes `id` if it is still the head of the outbox, moving it to the dead
+   * letters when `dead` is set, and returns the new head id.
+   */
+  popOutbox(id: string, dead: boolean): Promise<{ popped: boolean; head: string | undefined }>;
+  deadLetters(): Promise<OutboxEntry[]>;
+  /** Records one cycle's outcome against the API and, atomically, any notification it causes. */
+  recordUpstream(ok: boolean, decide: (state: UpstreamState) => { reportedDown: boolean; entry: OutboxEntry | undefined }): Promise<UpstreamState>;
+  /** True once per Redis data set: false means Redis was emptied since `markInitialised` ran. */
+  isInitialised(): Promise<boolean>;
+  markInitialised(nowMs: number): Promise<void>;
+}
+
+const COMMIT = `
+local snap, integrations, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local current = redis.call('HGET', snap, 'v')
+if ARGV[1] == '' then
+  if current then return {0} end
+elseif current ~= ARGV[1] then
+  return {0}
+end
+local version = (tonumber(current) or 0) + 1
+redis.call('HSET', snap, 'v', version, 'l', ARGV[2], 'p', ARGV[3], 't', ARGV[4], 'd', ARGV[5])
+redis.call('SADD', integrations, ARGV[6])
+for i = 7, #ARGV, 2 do
+  redis.call('RPUSH', ids, ARGV[i])
+  redis.call('HSET', entries, ARGV[i], ARGV[i + 1])
+end
+return {1, version, redis.call('LINDEX', ids, 0)}
+`;
+
+const LOAD_ALL = `
+local members = redis.call('SMEMBERS', KEYS[1])
+local out = {}
+for _, id in ipairs(members) do
+  local h = redis.call('HMGET', ARGV[1] .. id, 'v', 'l', 'p', 't', 'd')
+  if h[1] then table.insert(out, {id, h[1], h[2] or '', h[3] or '', h[4] or '0', h[5] or ''}) end
+end
+return out
+`;
+
+const RETAIN = `
+local members = redis.call('SMEMBERS', KEYS[1])
+local keep = {}
+for i = 2, #ARGV do keep[ARGV[i]] = true end
+local dropped = {}
+for _, id in ipairs(members) do
+  if not keep[id] then
+    redis.call('DEL', ARGV[1] .. id)
+    redis.call('SREM', KEYS[1], id)
+    table.insert(dropped, id)
+  end
+end
+return dropped
+`;
+
+const POP = `
+local ids, entries, deadIds, deadEntries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local popped = 0
+if redis.call('LINDEX', ids, 0) == ARGV[1] then
+  redis.call('LPOP', ids)
+  local entry = redis.call('HGET', entries, ARGV[1])
+  redis.call('HDEL', entries, ARGV[1])
+  if ARGV[2] == '1' and entry then
+    redis.call('RPUSH', deadIds, ARGV[1])
+    redis.call('HSET', deadEntries, ARGV[1], entry)
+  end
+  popped = 1
+end
+return {popped, redis.call('LINDEX', ids, 0)}
+`;
+
+const UPSTREAM = `
+local key, ids, entries = KEYS[1], KEYS[2], KEYS[3]
+if ARGV[1] == 'read' then
+  return redis.call('HMGET', key, 'failures', 'down')
+end
+redis.call('HSET', key, 'failures', ARGV[2], 'down', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', ids, ARGV[4])
+  redis.call('HSET', entries, ARGV[4], ARGV[5])
+end
+return 1
+`;
+
+type Commands = {
+  ahmCommit(...args: (string | number)[]): Promise<[number, number?, string?]>;
+  ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
+  ahmRetain(key: string, prefix: string, ...ids: string[]): Promise<string[]>;
+  ahmPop(...args: string[]): Promise<[number, string | null]>;
+  ahmUpstream(...args: string[]): Promise<unknown>;
+};
+
+function defineCommands(redis: Redis): Redis & Commands {
+  // defineCommand is idempotent per name on one client; scripts are sent by EVALSHA.
+  redis.defineCommand('ahmCommit', { numberOfKeys: 4, lua: COMMIT });
+  redis.defineCommand('ahmLoadAll', { numberOfKeys: 1, lua: LOAD_ALL });
+  redis.defineCommand('ahmRetain', { numberOfKeys: 1, lua: RETAIN });
+  redis.defineCommand('ahmPop', { numberOfKeys: 4, lua: POP });
+  redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
+  return redis as Redis & Commands;
+}
+
+function parseEntry(raw: string | null): OutboxEntry | undefined {
+  if (raw === null) return undefined;
+  return JSON.parse(raw) as OutboxEntry;
+}
+
+export interface RedisStateStoreOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+}
+
+export function createRedisStateStore({ redis: client, prefix }: RedisStateStoreOptions): StateStore {
+  const redis = defineCommands(client);
+  const base = `${prefix}:state:`;
+  const snapPrefix = `${base}snap:`;
+  const keys = {
+    integrations: `${base}integrations`,
+    outboxIds: `${base}outbox:ids`,
+    outboxEntries: `${base}outbox:entries`,
+    deadIds: `${base}dead:ids`,
+    deadEntries: `${base}dead:entries`,
+    upstream: `${base}upstream`,
+    meta: `${base}meta`,
+  };
+
+  const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => ({
+    integrationId,
+    version: Number(v),
+    lineage: l,
+    projectId: p,
+    lastSuccessMs: Number(t),
+    snapshot: decodeSnapshot(d),
+  });
+
+  return {
+    async load(integrationId) {
+      const [v, l, p, t, d] = await redis.hmget(snapPrefix + integrationId, 'v', 'l', 'p', 't', 'd');
+      if (v === null || v === undefined) return undefined;
+      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '');
+    },
+
+    async commit(req) {
+      const outboxArgs = req.outbox.flatMap((e) => [e.id, JSON.stringify(e)]);
+      const result = await redis.ahmCommit(
+        snapPrefix + req.integrationId,
+        keys.integrations,
+        keys.outboxIds,
+        keys.outboxEntries,
+        req.expectedVersion === undefined ? '' : String(req.expectedVersion),
+        req.lineage,
+        req.projectId,
+        String(req.nowMs),
+        encodeSnapshot(req.snapshot),
+        req.integrationId,
+        ...outboxArgs,
+      );
+      if (result[0] !== 1) return { committed: false };
+      return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
+    },
+
+    async loadAll() {
+      const rows = await redis.ahmLoadAll(keys.integrations, snapPrefix);
+      return rows.map(([id, v, l, p, t, d]) => toStored(id, v, l, p, t, d));
+    },
+
+    retain: (integrationIds) => redis.ahmRetain(keys.integrations, snapPrefix, ...integrationIds),
+
+    async outboxHead() {
+      const id = await redis.lindex(keys.outboxIds, 0);
+      if (id === null) return undefined;
+      return parseEntry(await redis.hget(keys.outboxEntries, id));
+    },
+
+    outboxSize: () => redis.llen(keys.outboxIds),
+
+    async popOutbox(id, dead) {
+      const [popped, head] = await redis.ahmPop(keys.outboxIds, keys.outboxEntries, keys.deadIds, keys.deadEntries, id, dead ? '1' : '0');
+      return { popped: popped === 1, head: head ?? undefined };
+    },
+
+    async deadLetters() {
+      const ids = await redis.lrange(keys.deadIds, 0, -1);
+      if (ids.length === 0) return [];
+      const raws = await redis.hmget(keys.deadEntries, ...ids);
+      return raws.map(parseEntry).filter((e): e is OutboxEntry => e !== undefined);
+    },
+
+    async recordUpstream(ok, decide) {
+      const [failures, down] = (await redis.ahmUpstream(keys.upstream, keys.outboxIds, keys.outboxEntries, 'read')) as [string | null, string | null];
+      const before: UpstreamState = { consecutiveFailures: Number(failures ?? 0), reportedDown: down === '1' };
+      const after = { consecutiveFailures: ok ? 0 : before.consecutiveFailures + 1, reportedDown: before.reportedDown };
+      const decision = decide(after);
+      await redis.ahmUpstream(
+        keys.upstream,
+        keys.outboxIds,
+        keys.outboxEntries,
+        'write',
+        String(after.consecutiveFailures),
+        decision.reportedDown ? '1' : '0',
+        decision.entry?.id ?? '',
+        decision.entry ? JSON.stringify(decision.entry) : '',
+      );
+      return { consecutiveFailures: after.consecutiveFailures, reportedDown: decision.reportedDown };
+    },
+
+    async isInitialised() {
+      return (await redis.exists(keys.meta)) === 1;
+    },
+
+    async markInitialised(nowMs) {
+      await redis.hsetnx(keys.meta, 'created', String(nowMs));
+    },
+  };
+}

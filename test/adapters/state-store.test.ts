@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
+import { diffSnapshots } from '../../src/core/diff.js';
+import { state } from '../helpers/builders.js';
+import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+let store: StateStore;
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  store = createRedisStateStore({ redis, prefix });
+});
+
+afterEach(async () => {
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+
+const entry = (id: string): OutboxEntry => ({
+  id,
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
+
+describe('createRedisStateStore', () => {
+  describe('commit and load', () => {
+    it('stores a baseline and loads it back', async () => {
+      expect(await store.load('int-1')).toBeUndefined();
+      const result = await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L1', projectId: 'p', snapshot: snap('a', 'b'), nowMs: 1000, outbox: [] });
+      expect(result).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      const loaded = await store.load('int-1');
+      expect(loaded).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L1', projectId: 'p', lastSuccessMs: 1000, snapshot: snap('a', 'b') });
+    });
+
+    it('refuses a second baseline, and a commit against a stale version', async () => {
+      const first = { integrationId: 'int-1', expectedVersion: undefined, lineage: 'L1', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('x')] };
+      expect((await store.commit(first)).committed).toBe(true);
+      expect((await store.commit({ ...first, outbox: [entry('y')] })).committed).toBe(false);
+      expect((await store.commit({ ...first, expectedVersion: 1, outbox: [] })).committed).toBe(true);
+      expect((await store.commit({ ...first, expectedVersion: 1, outbox: [entry('z')] })).committed).toBe(false);
+      // Only the notifications of successful commits are in the outbox.
+      expect((await store.outboxHead())?.id).toBe('x');
+      expect(await store.outboxSize()).toBe(1);
+    });
+
+    it('commits the snapshot and its notifications in one step, in order', async () => {
+      const result = await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      expect(result).toEqual({ committed: true, version: 1, outboxHead: 'n1' });
+      expect(await store.popOutbox('n2', false)).toEqual({ popped: false, head: 'n1' });
+      expect(await store.popOutbox('n1', false)).toEqual({ popped: true, head: 'n2' });
+      expect(await store.popOutbox('n2', true)).toEqual({ popped: true, head: undefined });
+      expect((await store.deadLetters()).map((e) => e.id)).toEqual(['n2']);
+    });
+
+    it('treats unreadable stored data as no snapshot but keeps its version', async () => {
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] });
+      await redis.hset(`${prefix}:state:snap:int-1`, 'd', 'garbage');
+      const loaded = await store.load('int-1');
+      expect(loaded?.snapshot).toBeUndefined();
+      expect(loaded?.version).toBe(1);
+    });
+
+    it('uses one round trip per load and per commit, whatever the number of installations', async () => {
+      const big = snap(...Array.from({ length: 5000 }, (_, i) => `i${i}`));
+      const monitor = connect();
+      const commands: string[] = [];
+      const m = await monitor.monitor();
+      // Commands a Lua script runs show up with source "lua"; only client round trips count.
+      m.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+      });
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: big, nowMs: 1, outbox: [] });
+      await store.load('int-1');
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      // One script call for the commit (EVAL or EVALSHA, as ioredis decides), one HMGET for the load.
+      expect(commands).toHaveLength(2);
+      expect(commands[0]).toMatch(/^eval(sha)?$/);
+      expect(commands[1]).toBe('hmget');
+    });
+  });
+
+  describe('loadAll and retain', () => {
+    it('returns every integration and drops the ones no longer monitored', async () => {
+      for (const id of ['int-1', 'int-2', 'int-3']) {
+        await store.commit({ integrationId: id, expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [] });
+      }
+      expect((await store.loadAll()).map((s) => s.integrationId).sort()).toEqual(['int-1', 'int-2', 'int-3']);
+      expect((await store.retain(['int-2'])).sort()).toEqual(['int-1', 'int-3']);
+      expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
+      expect(await store.load('int-1')).toBeUndefined();
+    });
+  });
+
+  describe('isInitialised', () => {
+    it('is false until marked, and false again after the data is gone', async () => {
+      expect(await store.isInitialised()).toBe(false);
+      await store.markInitialised(1);
+      expect(await store.isInitialised()).toBe(true);
+      await deletePrefix(redis, prefix);
+      expect(await store.isInitialised()).toBe(false);
+    });
+  });
+});
