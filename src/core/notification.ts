@@ -60,3 +60,13 @@ export function splitNotifications(
   if (current.length > 0) chunks.push(current);
   return chunks.map((chunk, i) => ({ ...base, items: chunk, part: i + 1, parts: chunks.length }));
 }
+
+/**
+ * The id of a notification in the outbox and of its delivery job. It is
+ * derived from the commit that produced it (integration, snapshot lineage and
+ * version, part), so it is unique and the same on every retry of that commit.
+ * BullMQ job ids may not contain ':', which encodeURIComponent escapes.
+ */
+export function notificationId(integrationId: string, lineage: string, version: number, part: number): string {
+  return `${encodeURIComponent(integrationId)}.${lineage}.${version}.${part}`;
+}

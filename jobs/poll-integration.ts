@@ -1,0 +1,124 @@
+/**
+ * One poll of one integration: load the stored snapshot, fetch and parse the
+ * installations, diff (core), then commit the new snapshot together with the
+ * notifications it causes. A failed fetch or an unusable body changes nothing
+ * and sends nothing.
+ */
+import type { Logger } from 'pino';
+import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
+import type { Metrics } from '../src/adapters/metrics.js';
+import type { OutboxEntry, StateStore } from '../src/adapters/state-store.js';
+import { decideAlerts, summarizeBaseline } from '../src/core/alert-policy.js';
+import { diffSnapshots } from '../src/core/diff.js';
+import { parseInstallationList } from '../src/core/installation.js';
+import { notificationId, splitNotifications } from '../src/core/notification.js';
+import { AmpersandApiError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
+
+export interface PollJobData {
+  readonly integrationId: string;
+  /** Id of the cycle that asked for this poll; consecutive failing cycles are counted by it. */
+  readonly cycleId: string;
+}
+
+export type PollOutcome =
+  | { readonly status: 'committed'; readonly baseline: boolean; readonly installations: number; readonly transitions: number; readonly notifications: number }
+  | { readonly status: 'conflict' }
+  | { readonly status: 'failed'; readonly reason: PollErrorReason; readonly message: string };
+
+/** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */
+export interface PollObserver {
+  pollSucceeded(integrationId: string, cycleId: string): Promise<void>;
+  pollFailed(integrationId: string, cycleId: string, error: AmpersandApiError): Promise<void>;
+}
+
+export interface PollIntegrationDeps {
+  readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
+  readonly store: Pick<StateStore, 'load' | 'commit'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions'>;
+  readonly logger: Logger;
+  /** The configured project; labels use the projectId the API returns once known. */
+  readonly projectId: string;
+  readonly observer: PollObserver;
+  readonly kickDelivery: (headId: string) => Promise<void>;
+  readonly now: () => Date;
+  readonly newLineage: () => string;
+}
+
+export function createPollIntegration(deps: PollIntegrationDeps) {
+  return async function pollIntegration(data: PollJobData, jobId: string | undefined): Promise<PollOutcome> {
+    const { integrationId, cycleId } = data;
+    const log = deps.logger.child({ integrationId, jobId });
+    const started = performance.now();
+    const stored = await deps.store.load(integrationId);
+    const projectId = stored?.projectId || deps.projectId;
+    const elapsed = (): number => (performance.now() - started) / 1000;
+
+    const fail = async (error: AmpersandApiError): Promise<PollOutcome> => {
+      deps.metrics.observePoll(projectId, integrationId, elapsed());
+      deps.metrics.pollError(projectId, integrationId, error.reason);
+      const fields = { reason: error.reason, status: error.status, requestId: error.problem?.requestId };
+      if (error.isConfigurationError) log.error(fields, `configuration error: ${error.message}`);
+      else log.warn(fields, `poll failed; snapshot left unchanged: ${error.message}`);
+      await deps.observer.pollFailed(integrationId, cycleId, error);
+      return { status: 'failed', reason: error.reason, message: error.message };
+    };
+
+    let body: unknown;
+    try {
+      body = await deps.ampersand.listInstallations(integrationId);
+    } catch (error) {
+      if (error instanceof AmpersandApiError) return fail(error);
+      throw error;
+    }
+    const parsed = parseInstallationList(body);
+    if (!parsed.ok) return fail(new AmpersandApiError(`installations of ${integrationId}: ${parsed.error}`, 'invalid_body'));
+    for (const warning of parsed.warnings) log.warn(`installations of ${integrationId}: ${warning}`);
+
+    const apiProjectId = parsed.installations[0]?.projectId ?? projectId;
+    if (stored && stored.snapshot === undefined) log.warn('stored snapshot is unreadable; starting a new baseline');
+    const diff = diffSnapshots(stored?.snapshot, parsed.installations);
+    const now = deps.now();
+    const lineage = diff.baseline || !stored ? deps.newLineage() : stored.lineage;
+    const version = (stored?.version ?? 0) + 1;
+    // No alert is held back while other polls fail: a poll that succeeded saw real changes,
+    // and dropping them would lose alerts. A failing upstream produces no diffs at all.
+    const items = diff.baseline ? summarizeBaseline(diff) : decideAlerts(diff);
+    const notifications = splitNotifications(
+      { kind: diff.baseline ? 'baseline' : 'transitions', projectId: apiProjectId, integrationId, detectedAt: now.toISOString() },
+      items,
+    );
+    const outbox: OutboxEntry[] = notifications.map((n) => ({
+      id: notificationId(integrationId, lineage, version, n.part),
+      enqueuedAt: now.getTime(),
+      notification: n,
+    }));
+
+    const result = await deps.store.commit({
+      integrationId,
+      expectedVersion: stored?.version,
+      lineage,
+      projectId: apiProjectId,
+      snapshot: diff.next,
+      nowMs: now.getTime(),
+      outbox,
+    });
+    if (!result.committed) {
+      log.info('another poll of this integration committed first; this result is discarded');
+      return { status: 'conflict' };
+    }
+    deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
+    deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
+    await deps.observer.pollSucceeded(integrationId, cycleId);
+    if (outbox.length > 0 && result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
+
+    if (diff.baseline) {
+      log.info({ installations: diff.next.size, alreadyBad: items.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
+    } else {
+      log.info(
+        { installations: diff.next.size, transitions: diff.transitions.length, alerts: items.length, version: result.version },
+        'poll committed',
+      );
+    }
+    return { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length };
+  };
+}

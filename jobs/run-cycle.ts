@@ -1,0 +1,60 @@
+/**
+ * One poll cycle, started by the job scheduler: decide which integrations to
+ * poll (configured, or discovered from the API), forget the ones that are
+ * gone, queue one poll job per integration, and make sure the outbox is
+ * being delivered (a process may have died between a commit and its hand-off).
+ */
+import type { Logger } from 'pino';
+import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
+import type { Metrics } from '../src/adapters/metrics.js';
+import type { StateStore } from '../src/adapters/state-store.js';
+import { parseIntegrationList } from '../src/core/installation.js';
+import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
+import type { PollObserver } from './poll-integration.js';
+
+/** The integration_id label of errors of the discovery call, which concerns no single integration. */
+export const DISCOVERY_LABEL = '_discovery';
+
+export interface RunCycleDeps {
+  readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
+  readonly store: Pick<StateStore, 'retain' | 'outboxHead'>;
+  readonly metrics: Pick<Metrics, 'pollError'>;
+  readonly observer: PollObserver;
+  readonly logger: Logger;
+  readonly projectId: string;
+  /** Empty: discover every integration of the project each cycle. */
+  readonly integrationIds: readonly string[];
+  /** Queues a poll of one integration; a poll still queued or running for it is not doubled. */
+  readonly enqueuePoll: (integrationId: string, cycleId: string) => Promise<void>;
+  readonly kickDelivery: (headId: string) => Promise<void>;
+}
+
+export type CycleOutcome = { readonly status: 'queued'; readonly integrations: readonly string[] } | { readonly status: 'discovery_failed'; readonly reason: string };
+
+export function createRunCycle(deps: RunCycleDeps) {
+  return async function runCycle(cycleId: string, jobId: string | undefined): Promise<CycleOutcome> {
+    const log = deps.logger.child({ jobId, cycleId });
+    const head = await deps.store.outboxHead();
+    if (head) await deps.kickDelivery(head.id);
+
+    let ids = deps.integrationIds;
+    if (ids.length === 0) {
+      try {
+        const parsed = parseIntegrationList(await deps.ampersand.listIntegrations());
+        if (!parsed.ok) throw new AmpersandApiError(`integration list: ${parsed.error}`, 'invalid_body');
+        ids = parsed.ids;
+      } catch (error) {
+        if (!(error instanceof AmpersandApiError)) throw error;
+        deps.metrics.pollError(deps.projectId, DISCOVERY_LABEL, error.reason);
+        log.error({ reason: error.reason, requestId: error.problem?.requestId }, `integration discovery failed; no poll this cycle: ${error.message}`);
+        await deps.observer.pollFailed(DISCOVERY_LABEL, cycleId, error);
+        return { status: 'discovery_failed', reason: error.reason };
+      }
+    }
+    const dropped = await deps.store.retain(ids);
+    if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
+    for (const id of ids) await deps.enqueuePoll(id, cycleId);
+    log.debug({ integrations: ids.length }, 'cycle queued its polls');
+    return { status: 'queued', integrations: ids };
+  };
+}

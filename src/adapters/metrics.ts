@@ -1,0 +1,162 @@
+/**
+ * Prometheus metrics, on a Registry the composition root creates and passes
+ * in (never prom-client's global one).
+ *
+ * Two kinds of series live here:
+ * - State gauges (per-installation one-hot status, counts, last successful
+ *   poll) are rebuilt from the shared Redis state on every scrape by
+ *   `refreshFromState`, so every replica exports every integration and the
+ *   series of removed installations disappear. Names and the one-hot layout
+ *   follow kube-state-metrics (`kube_pod_status_phase{phase=…} 1`).
+ * - Counters and the poll histogram count what this process did; Prometheus
+ *   sums them across replicas.
+ */
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Field, Transition } from '../core/diff.js';
+import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
+import { POLL_ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
+import type { StoredSnapshot } from './state-store.js';
+
+export const SLACK_OUTCOMES = ['sent', 'retried', 'rate_limited', 'rejected', 'failed', 'logged'] as const;
+export type SlackOutcome = (typeof SLACK_OUTCOMES)[number];
+
+const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];
+
+export interface Metrics {
+  /** Rebuilds the state gauges from every stored snapshot. Call before each scrape. */
+  refreshFromState(snapshots: readonly StoredSnapshot[]): void;
+  observePoll(projectId: string, integrationId: string, seconds: number): void;
+  pollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
+  transitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
+  slackNotification(outcome: SlackOutcome): void;
+  apiUp(projectId: string, up: boolean): void;
+  outboxSize(size: number): void;
+}
+
+const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
+
+/** One-hot over the known values; a value outside them gets its own series, so it is never hidden. */
+function oneHot(known: readonly string[], value: string): [string, number][] {
+  const out: [string, number][] = known.map((k) => [k, k === value ? 1 : 0]);
+  if (!known.includes(value)) out.push([value, 1]);
+  return out;
+}
+
+export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const health = new Gauge({
+    name: 'ampersand_installation_health_status',
+    help: 'Health of an installation as Ampersand reports it; one-hot over status (healthy, unhealthy).',
+    labelNames: LABELS,
+    registers,
+  });
+  const lastOperation = new Gauge({
+    name: 'ampersand_installation_last_operation_status',
+    help: 'Status of the latest operation of an installation; one-hot over status (success, failure, in_progress, unknown = none reported).',
+    labelNames: LABELS,
+    registers,
+  });
+  const installations = new Gauge({
+    name: 'ampersand_installations',
+    help: 'Number of installations of an integration by health status.',
+    labelNames: ['project_id', 'integration_id', 'health_status'],
+    registers,
+  });
+  const lastSuccess = new Gauge({
+    name: 'ampersand_last_successful_poll_timestamp_seconds',
+    help: 'Unix time of the last successful poll of an integration, by any replica.',
+    labelNames: ['project_id', 'integration_id'],
+    registers,
+  });
+  const transitionsTotal = new Counter({
+    name: 'ampersand_installation_transitions_total',
+    help: 'Field transitions seen by this process; from="none" is a new installation, to="none" a removed one.',
+    labelNames: ['project_id', 'integration_id', 'field', 'from', 'to'],
+    registers,
+  });
+  const pollDuration = new Histogram({
+    name: 'ampersand_poll_duration_seconds',
+    help: 'Duration of one poll of an integration (fetch, diff and commit), successful or not.',
+    labelNames: ['project_id', 'integration_id'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers,
+  });
+  const pollErrors = new Counter({
+    name: 'ampersand_poll_errors_total',
+    help: 'Failed polls of an integration by reason.',
+    labelNames: ['project_id', 'integration_id', 'reason'],
+    registers,
+  });
+  const slack = new Counter({
+    name: 'ampersand_slack_notifications_total',
+    help: 'Slack message delivery attempts by outcome (sent, retried, rate_limited, rejected, failed, logged).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const apiUpGauge = new Gauge({
+    name: 'ampersand_api_up',
+    help: '1 if the last cycle could read the Ampersand API, 0 if it failed (0 on 401/403: a configuration fault).',
+    labelNames: ['project_id'],
+    registers,
+  });
+  const outbox = new Gauge({
+    name: 'ampersand_slack_outbox_messages',
+    help: 'Slack messages waiting in the shared outbox.',
+    registers,
+  });
+  for (const outcome of SLACK_OUTCOMES) slack.inc({ outcome }, 0);
+
+  const seenIntegrations = new Set<string>();
+  const initErrors = (projectId: string, integrationId: string): void => {
+    const key = `${projectId}\u0000${integrationId}`;
+    if (seenIntegrations.has(key)) return;
+    seenIntegrations.add(key);
+    for (const reason of POLL_ERROR_REASONS) pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason }, 0);
+  };
+
+  return {
+    refreshFromState(snapshots) {
+      health.reset();
+      lastOperation.reset();
+      installations.reset();
+      lastSuccess.reset();
+      for (const stored of snapshots) {
+        const base = { project_id: stored.projectId, integration_id: stored.integrationId };
+        lastSuccess.set(base, stored.lastSuccessMs / 1000);
+        const counts = new Map<string, number>(HEALTH_STATUSES.map((s) => [s, 0]));
+        for (const [id, r] of stored.snapshot ?? []) {
+          const labels = { ...base, installation_id: id, group_ref: r.groupRef, provider: r.provider };
+          for (const [status, value] of oneHot(HEALTH_STATUSES, r.healthStatus)) health.set({ ...labels, status }, value);
+          for (const [status, value] of oneHot(OPERATION_STATES, r.lastOperationStatus)) lastOperation.set({ ...labels, status }, value);
+          counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
+        }
+        for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);
+      }
+    },
+    observePoll(projectId, integrationId, seconds) {
+      initErrors(projectId, integrationId);
+      pollDuration.observe({ project_id: projectId, integration_id: integrationId }, seconds);
+    },
+    pollError(projectId, integrationId, reason) {
+      initErrors(projectId, integrationId);
+      pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason });
+    },
+    transitions(projectId, integrationId, list) {
+      for (const t of list) {
+        const field: Field = t.field;
+        transitionsTotal.inc({ project_id: projectId, integration_id: integrationId, field, from: t.from, to: t.to });
+      }
+    },
+    slackNotification(outcome) {
+      slack.inc({ outcome });
+    },
+    apiUp(projectId, up) {
+      apiUpGauge.set({ project_id: projectId }, up ? 1 : 0);
+    },
+    outboxSize(size) {
+      outbox.set(size);
+    },
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * The composition root: the one place that builds the adapters, wires them
+ * into the jobs, and starts the scheduler, the workers and the HTTP server.
+ * `startMonitor` is exported so that tests (and the demo) run the real wiring
+ * in-process; running this file starts the service and handles SIGTERM/SIGINT.
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createDeliverNotification, type DeliverJobData } from '../jobs/deliver-notification.js';
+import { createPollIntegration, type PollJobData } from '../jobs/poll-integration.js';
+import { createRunCycle } from '../jobs/run-cycle.js';
+import { createAmpersandClient } from './adapters/ampersand-client.js';
+import { startHttpServer } from './adapters/http-server.js';
+import { createMetrics } from './adapters/metrics.js';
+import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
+import { createRedisStateStore } from './adapters/state-store.js';
+import { ConfigError, parseConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createUpstreamTracker } from './upstream-tracker.js';
+
+/** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
+export const SCHEDULER_ID = 'ampersand-poll-cycle';
+export const POLL_QUEUE = 'poll';
+export const ALERTS_QUEUE = 'alerts';
+
+/** Slack retries back off exponentially from 1 s up to this. */
+const MAX_SLACK_BACKOFF_MS = 5 * 60_000;
+
+export interface MonitorOverrides {
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+  /** Replaces the Slack notifier (the demo prints messages instead of posting them). */
+  readonly notifier?: SlackNotifier;
+  /** BullMQ lock duration; crash tests shorten it so a killed worker's job is taken over sooner. */
+  readonly lockDurationMs?: number;
+  readonly now?: () => Date;
+}
+
+export interface Monitor {
+  readonly httpPort: number;
+  readonly registry: Registry;
+  /** Stops taking jobs, finishes or releases the current ones, closes Redis and HTTP. */
+  close(): Promise<void>;
+}
+
+export async function startMonitor(config: Config, overrides: MonitorOverrides = {}): Promise<Monitor> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const now = overrides.now ?? (() => new Date());
+  const registry = overrides.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  const prefix = config.queuePrefix;
+  const { ampersand: amp } = config;
+
+  const redis = new Redis(config.redisUrl, {
+    // BullMQ needs this; commands wait for a reconnect instead of failing a poll half-way.
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(200 * 2 ** attempt, 10_000),
+    lazyConnect: true,
+  });
+  redis.on('error', (err: Error) => logger.warn({ errMessage: err.message }, 'Redis connection error'));
+  await redis.connect();
+  await warnAboutEvictionPolicy(redis, logger);
+
+  const store = createRedisStateStore({ redis, prefix });
+  const ampersand = createAmpersandClient({
+    apiUrl: amp.apiUrl,
+    apiKey: amp.apiKey,
+    projectId: amp.projectId,
+    groupRef: amp.groupRef,
+    timeoutMs: amp.timeoutMs,
+    maxBodyBytes: amp.maxBodyBytes,
+    logger: logger.child({ component: 'ampersand' }),
+  });
+  const notifier =
+    overrides.notifier ??
+    (config.slack.webhookUrl === undefined
+      ? createLogNotifier(logger.child({ component: 'slack' }))
+      : createSlackWebhookNotifier({ webhookUrl: config.slack.webhookUrl, timeoutMs: config.slack.timeoutMs }));
+  const upstream = createUpstreamTracker({ metrics, projectId: amp.projectId, now });
+
+  const pollQueue = new Queue(POLL_QUEUE, { connection: redis, prefix });
+  const alertsQueue = new Queue(ALERTS_QUEUE, { connection: redis, prefix });
+  pollQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'poll queue error'));
+  alertsQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'alerts queue error'));
+
+  const kickDelivery = async (entryId: string): Promise<void> => {
+    await alertsQueue.add(
+      'deliver',
+      { entryId },
+      {
+        jobId: `deliver.${entryId}`,
+        // The retry horizon ends retries, not the attempt count.
+        attempts: Number.MAX_SAFE_INTEGER,
+        backoff: { type: 'capped-exponential' },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    );
+  };
+
+  const enqueuePoll = async (integrationId: string, cycleId: string): Promise<void> => {
+    const data: PollJobData = { integrationId, cycleId };
+    await pollQueue.add('poll', data, {
+      // One queued-or-running poll per integration: a slow or hanging API never piles up jobs.
+      deduplication: { id: `poll.${encodeURIComponent(integrationId)}` },
+      attempts: 1,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+  };
+
+  const pollIntegration = createPollIntegration({
+    ampersand,
+    store,
+    metrics,
+    logger,
+    projectId: amp.projectId,
+    observer: upstream,
+    kickDelivery,
+    now,
+    newLineage: () => randomUUID().slice(0, 8),
+  });
+  const runCycle = createRunCycle({
+    ampersand,
+    store,
+    metrics,
+    observer: upstream,
+    logger,
+    projectId: amp.projectId,
+    integrationIds: amp.integrationIds,
+    enqueuePoll,
+    kickDelivery,
+  });
+  const deliver = createDeliverNotification({
+    store,
+    notifier,
+    metrics,
+    logger: logger.child({ component: 'slack' }),
+    kickDelivery,
+    retryHorizonMs: config.slack.retryHorizonMs,
+    now,
+  });
+
+  const lockDuration = overrides.lockDurationMs ?? 30_000;
+  const pollWorker = new Worker(
+    POLL_QUEUE,
+    async (job: Job) => {
+      if (job.name === 'cycle') return runCycle(job.id ?? String(job.timestamp), job.id);
+      if (job.name === 'poll') return pollIntegration(job.data as PollJobData, job.id);
+      logger.warn({ jobId: job.id, name: job.name }, 'unknown job in the poll queue; ignored');
+      return undefined;
+    },
+    { connection: redis, prefix, concurrency: config.pollConcurrency, lockDuration, stalledInterval: lockDuration, autorun: false },
+  );
+  const alertsWorker: Worker = new Worker(
+    ALERTS_QUEUE,
+    async (job: Job) => {
+      const outcome = await deliver(job.data as DeliverJobData, job.id);
+      if (outcome.status === 'rate_limited') {
+        await alertsWorker.rateLimit(outcome.retryAfterMs);
+        throw Worker.RateLimitError();
+      }
+      if (outcome.status === 'retry') throw outcome.error;
+      return outcome;
+    },
+    {
+      connection: redis,
+      prefix,
+      concurrency: 1,
+      // About one message per second per webhook, across every replica.
+      limiter: { max: 1, duration: 1000 },
+      lockDuration,
+      stalledInterval: lockDuration,
+      autorun: false,
+      settings: { backoffStrategy: (attemptsMade: number) => Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_SLACK_BACKOFF_MS) },
+    },
+  );
+  for (const worker of [pollWorker, alertsWorker]) {
+    worker.on('error', (err) => logger.warn({ errMessage: err.message }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (job?.name !== 'deliver') logger.error({ jobId: job?.id, name: job?.name, errMessage: err.message }, 'job failed');
+    });
+  }
+
+  // The schedule: upserted at start (a new interval takes effect), and registered
+  // again whenever it is found missing (Redis restarted without persistence).
+  let scheduleRegistered = false;
+  let everInitialised = false;
+  const ensureSchedule = async (force: boolean): Promise<void> => {
+    const initialised = await store.isInitialised();
+    if (!initialised && everInitialised) {
+      logger.warn('Redis holds no state of this deployment any more (restarted without persistence?): registering the schedule again; every integration starts a fresh baseline, without per-installation alerts');
+    }
+    if (force || !initialised || !(await pollQueue.getJobScheduler(SCHEDULER_ID))) {
+      await pollQueue.upsertJobScheduler(SCHEDULER_ID, { every: config.pollIntervalMs }, { name: 'cycle', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      for (const other of await pollQueue.getJobSchedulers()) {
+        if (other.key !== SCHEDULER_ID && other.id !== SCHEDULER_ID) {
+          await pollQueue.removeJobScheduler(other.key);
+          logger.info({ scheduler: other.key }, 'removed a stale job scheduler');
+        }
+      }
+    }
+    await store.markInitialised(now().getTime());
+    everInitialised = true;
+    scheduleRegistered = true;
+  };
+  await ensureSchedule(true);
+  const keeper = setInterval(
+    () => {
+      ensureSchedule(false).catch((error: unknown) => {
+        scheduleRegistered = false;
+        logger.warn({ errMessage: error instanceof Error ? error.message : String(error) }, 'could not check the job schedule');
+      });
+    },
+    Math.min(config.pollIntervalMs, 15_000),
+  );
+  keeper.unref();
+
+  void pollWorker.run();
+  void alertsWorker.run();
+
+  const http = await startHttpServer({
+    port: config.metricsPort,
+    registry,
+    logger,
+    beforeScrape: async () => {
+      const [snapshots, outbox] = await Promise.all([store.loadAll(), store.outboxSize()]);
+      metrics.refreshFromState(snapshots);
+      metrics.outboxSize(outbox);
+    },
+    readiness: async () => {
+      const upstreamReport = upstream.report();
+      const redisOk = redis.status === 'ready' && (await pingWithin(redis, 1000));
+      const reasons = [redisOk ? undefined : `Redis is not answering (connection ${redis.status})`, scheduleRegistered ? undefined : 'the poll schedule is not registered'];
+      const reason = reasons.filter((r) => r !== undefined).join('; ');
+      return {
+        ready: reason === '',
+        ...(reason === '' ? {} : { reason }),
+        redis: redisOk ? 'ok' : 'unreachable',
+        schedule: scheduleRegistered ? 'registered' : 'missing',
+        upstream: upstreamReport,
+        slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : 'webhook',
+      };
+    },
+  });
+  logger.info(
+    {
+      port: http.port,
+      project: amp.projectId,
+      integrations: amp.integrationIds.length === 0 ? 'discover' : amp.integrationIds,
+      pollIntervalMs: config.pollIntervalMs,
+      slack: notifier.target,
+      prefix,
+    },
+    'ampersand-health-monitor started',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort: http.port,
+    registry,
+    close() {
+      closing ??= (async () => {
+        clearInterval(keeper);
+        // Finish the running jobs if they end soon; otherwise release them (their
+        // lock lapses and another replica retakes them: commits are versioned).
+        const graceful = Promise.all([pollWorker.close(), alertsWorker.close()]);
+        const finished = await Promise.race([graceful.then(() => true), delay(7000).then(() => false)]);
+        if (!finished) {
+          logger.warn('jobs still running after 7 s; releasing them');
+          await Promise.all([pollWorker.close(true), alertsWorker.close(true)]);
+        }
+        await Promise.all([pollQueue.close(), alertsQueue.close(), http.close()]);
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+async function pingWithin(redis: Redis, ms: number): Promise<boolean> {
+  return Promise.race([redis.ping().then(() => true, () => false), delay(ms).then(() => false)]);
+}
+
+/** BullMQ loses jobs if Redis evicts keys; say so at start rather than at the first lost alert. */
+async function warnAboutEvictionPolicy(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy !== undefined && policy !== 'noeviction') {
+      logger.warn({ policy }, `Redis maxmemory-policy is "${policy}"; BullMQ and the snapshots need "noeviction", or queued alerts and state may be evicted`);
+    }
+  } catch {
+    // Managed Redis often forbids CONFIG; nothing to check then.
+  }
+}
+
+async function main(): Promise<void> {
+  const { config: loadDotenv } = await import('dotenv');
+  loadDotenv({ quiet: true });
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const monitor = await startMonitor(config, { logger });
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    // Whatever happens, exit within 10 s.
+    setTimeout(() => process.exit(1), 9500).unref();
+    monitor.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

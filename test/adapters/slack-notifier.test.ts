@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogNotifier, createSlackWebhookNotifier, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
+import { renderSlackMessage } from '../../src/core/slack-message.js';
+import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack-server.js';
+import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
+import { captureLogs } from '../helpers/logger.js';
+
+const message = renderSlackMessage({ kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized', detectedAt: 't' });
+
+let slack: FakeSlack;
+beforeEach(async () => {
+  slack = await startFakeSlack();
+});
+afterEach(async () => {
+  await slack.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<SlackDeliveryError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof SlackDeliveryError)) throw new Error(`expected SlackDeliveryError, got ${String(error)}`);
+  return error;
+}
+
+describe('createSlackWebhookNotifier', () => {
+  const notifier = () => createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: 500 });
+
+  it('posts text and blocks to the webhook', async () => {
+    await notifier().send(message);
+    expect(slack.messages).toHaveLength(1);
+    expect(slack.messages[0]?.body.text).toBe(message.text);
+    expect(slack.messages[0]?.path).toBe(new URL(slack.webhookUrl).pathname);
+  });
+
+  it.each<[string, Parameters<FakeSlack['inject']>[0], string, number | undefined]>([
+    ['a 500', { kind: 'status', status: 500, body: 'internal_error' }, 'retryable', undefined],
+    ['a 503', { kind: 'status', status: 503 }, 'retryable', undefined],
+    ['a 429 with Retry-After', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } }, 'rate_limited', 7000],
+    ['invalid_payload', { kind: 'status', status: 400, body: 'invalid_payload' }, 'rejected', undefined],
+    ['no_service', { kind: 'status', status: 404, body: 'no_service' }, 'rejected', undefined],
+    ['channel_is_archived', { kind: 'status', status: 410, body: 'channel_is_archived' }, 'rejected', undefined],
+  ])('classifies %s', async (_name, fault, kind, retryAfterMs) => {
+    slack.inject(fault);
+    const error = await failure(notifier().send(message));
+    expect(error.kind).toBe(kind);
+    expect(error.retryAfterMs).toBe(retryAfterMs);
+    expect(slack.attempts).toHaveLength(1);
+  });
+
+  it('times out a hanging webhook as retryable, without the secret path in the message', async () => {
+    slack.inject({ kind: 'hang' });
+    const error = await failure(notifier().send(message));
+    expect(error.kind).toBe('retryable');
+    expect(error.message).not.toContain('fakeWebhookSecret123');
+  });
+
+  it('reports a refused connection without the webhook URL', async () => {
+    const url = slack.webhookUrl;
+    await slack.close();
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 500 }).send(message));
+    expect(error.kind).toBe('retryable');
+    expect(`${error.message} ${JSON.stringify(error)}`).not.toContain('fakeWebhookSecret123');
+    slack = await startFakeSlack();
+  });
+
+  it('names only the host as its target', () => {
+    expect(notifier().target).not.toContain('fakeWebhookSecret123');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it.each<[string | null, number]>([
+    ['3', 3000],
+    ['0.5', 500],
+    [null, 1000],
+    ['nonsense', 1000],
+    [new Date(10_000).toUTCString(), 9000],
+  ])('reads %j as %i ms', (value, ms) => {
+    expect(parseRetryAfter(value, 1000)).toBe(ms);
+  });
+});
+
+describe('createLogNotifier', () => {
+  it('logs the alert at warn level', async () => {
+    const logs = captureLogs();
+    await createLogNotifier(logs.logger).send(message);
+    expect(logs.lines()).toEqual([expect.objectContaining({ level: 40, slackText: message.text })]);
+  });
+});
