@@ -43,7 +43,14 @@ function oneHot(known: readonly string[], value: string): [string, number][] {
 }
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // These three are gauges named like counters, which `promtool check metrics` flags;
+    // the same numbers stay available per type as nodejs_active_handles/requests/resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const registers = [registry];
 
   const health = new Gauge({

@@ -1,0 +1,114 @@
+/**
+ * `npm run demo`: the service against a built-in Ampersand simulator, with no
+ * credentials. The simulator serves spec-conformant data for a few
+ * integrations whose installations change state now and then; Slack messages
+ * go to a local fake webhook and are printed readably on the console;
+ * /metrics is served on METRICS_PORT. Redis is the one at REDIS_URL; the demo
+ * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start.
+ */
+import { Redis } from 'ioredis';
+import { parseConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { startMonitor } from '../main.js';
+import { formatForConsole } from './console-format.js';
+import { startFakeAmpersand } from './fake-ampersand-server.js';
+import { startFakeSlack } from './fake-slack-server.js';
+import type { InstallationSpec } from './fixtures.js';
+
+const PROJECT = 'demo-project';
+const KEY = 'demo-key';
+const CUSTOMERS = ['Acme Corp', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark Industries', 'Wayne Enterprises', 'Tyrell'];
+const INTEGRATIONS: [string, string][] = [
+  ['salesforce-sync', 'salesforce'],
+  ['hubspot-contacts', 'hubspot'],
+  ['zendesk-tickets', 'zendesk'],
+];
+
+function pick<T>(list: readonly T[]): T {
+  return list[Math.floor(Math.random() * list.length)] as T;
+}
+
+async function main(): Promise<void> {
+  const ampersand = await startFakeAmpersand({ apiKey: KEY, projectId: PROJECT });
+  const slack = await startFakeSlack({ onMessage: (m) => process.stdout.write(`\n${formatForConsole(m.body, new Date(m.at))}`) });
+
+  for (const [integrationId, provider] of INTEGRATIONS) {
+    const installations: InstallationSpec[] = CUSTOMERS.slice(0, 5).map((name, i) => ({
+      id: `${integrationId}-inst-${i + 1}`,
+      projectId: PROJECT,
+      integrationId,
+      groupRef: `org_${name.toLowerCase().replace(/\s+/g, '_')}`,
+      groupName: name,
+      provider,
+      healthStatus: i === 4 && provider === 'hubspot' ? 'unhealthy' : 'healthy',
+      lastOperationStatus: i === 3 ? undefined : 'success',
+      connectionStatus: 'working',
+    }));
+    ampersand.setIntegration(integrationId, provider, installations);
+  }
+
+  // Every few seconds one installation changes, as real ones do.
+  const changes: ((i: InstallationSpec) => Partial<InstallationSpec>)[] = [
+    (i) => ({ healthStatus: i.healthStatus === 'healthy' ? 'unhealthy' : 'healthy' }),
+    (i) => ({ lastOperationStatus: i.lastOperationStatus === 'failure' ? 'success' : 'failure' }),
+    () => ({ lastOperationStatus: 'in_progress' }),
+    (i) => ({ connectionStatus: i.connectionStatus === 'bad_credentials' ? 'working' : 'bad_credentials' }),
+  ];
+  const churn = setInterval(() => {
+    const [integrationId] = pick(INTEGRATIONS);
+    const target = pick(ampersand.installations(integrationId));
+    ampersand.update(integrationId, target.id, pick(changes)(target));
+  }, 7000);
+
+  const env = process.env;
+  const config = parseConfig({
+    AMPERSAND_API_KEY: KEY,
+    AMPERSAND_API_URL: ampersand.url,
+    AMPERSAND_PROJECT_ID: PROJECT,
+    AMPERSAND_INTEGRATION_IDS: '',
+    POLL_INTERVAL_SECONDS: env['POLL_INTERVAL_SECONDS'] ?? '5',
+    REDIS_URL: env['REDIS_URL'],
+    QUEUE_PREFIX: env['QUEUE_PREFIX'] ?? 'ahm-demo',
+    SLACK_WEBHOOK_URL: slack.webhookUrl,
+    METRICS_PORT: env['METRICS_PORT'],
+    LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
+  });
+  // The simulator starts from scratch each run, so the demo's Redis state does too.
+  const redis = new Redis(config.redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+
+  const logger = createLogger(config.logLevel);
+  const monitor = await startMonitor(config, { logger });
+  process.stdout.write(
+    [
+      'ampersand-health-monitor demo',
+      `  simulated Ampersand API: ${ampersand.url} (project ${PROJECT}, ${INTEGRATIONS.length} integrations)`,
+      `  metrics:   http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
+      `  Redis:     ${config.redisUrl} (prefix ${config.queuePrefix})`,
+      '  Slack messages are printed below. Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  const stop = (): void => {
+    clearInterval(churn);
+    setTimeout(() => process.exit(1), 9500).unref();
+    void monitor
+      .close()
+      .then(() => Promise.all([ampersand.close(), slack.close()]))
+      .then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+/**
+ * The service as a process, as operators run it: `npm start` from the built
+ * output. Checks the start-up contract (bad config names itself, exit 2) and
+ * the shutdown contract (SIGTERM to `npm start` reaches node; exit 0 in 10 s).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', [installationSpec('a')]);
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+function npmStart(env: Record<string, string | undefined>) {
+  const child = spawn('npm', ['start', '--silent'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+describe('npm start', () => {
+  it('refuses a bad configuration with one line per variable and exit code 2', async () => {
+    const { child, output } = npmStart({ AMPERSAND_PROJECT_ID: 'p', POLL_INTERVAL_SECONDS: 'often' });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(output()).toContain('AMPERSAND_API_KEY is required');
+    expect(output()).toContain('POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "often"');
+  });
+
+  it('polls, and exits 0 within 10 s of SIGTERM', async () => {
+    const env = { ...h.env({ METRICS_PORT: '0', LOG_LEVEL: 'info' }) };
+    const { child, output } = npmStart(env);
+    await waitFor('the first poll', () => output().includes('baseline taken'), 20_000);
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output()).toContain('"msg":"stopped"');
+  });
+});
