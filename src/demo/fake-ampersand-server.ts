@@ -34,6 +34,8 @@ export interface FakeAmpersand {
   /** Base URL including /v1, as AMPERSAND_API_URL takes it. */
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** The most requests for one integration's installations that were ever in flight at once. */
+  maxConcurrentPerIntegration(): number;
   setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[]): void;
   removeIntegration(integrationId: string): void;
   installations(integrationId: string): InstallationSpec[];
@@ -63,6 +65,8 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   const requests: RecordedRequest[] = [];
   const hanging = new Set<ServerResponse>();
   let sticky: Fault | undefined;
+  const inFlight = new Map<string, number>();
+  let maxConcurrent = 0;
 
   const takeFault = (integrationId: string | undefined): Fault | undefined => {
     if (sticky) return sticky;
@@ -101,6 +105,12 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     });
     const match = /^\/v1\/projects\/([^/]+)\/integrations(?:\/([^/]+)\/installations)?$/.exec(url.pathname);
     const integrationId = match?.[2] === undefined ? undefined : decodeURIComponent(match[2]);
+    if (integrationId !== undefined) {
+      const n = (inFlight.get(integrationId) ?? 0) + 1;
+      inFlight.set(integrationId, n);
+      maxConcurrent = Math.max(maxConcurrent, n);
+      res.on('close', () => inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1));
+    }
     const fault = takeFault(integrationId);
     if (fault) return answerFault(res, fault);
 
@@ -131,6 +141,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
     requests,
+    maxConcurrentPerIntegration: () => maxConcurrent,
     setIntegration(integrationId, provider, installations) {
       integrations.set(integrationId, { provider, installations: [...installations] });
     },

@@ -154,3 +154,18 @@ describe('the monitor, end to end', () => {
     expect(JSON.parse(ready.body)).toMatchObject({ ready: true, redis: 'ok', schedule: 'registered' });
   });
 });
+
+describe('the monitor with a slow integration', () => {
+  it('keeps polling the others, and never overlaps two polls of one integration', async () => {
+    h.ampersand.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2' })]);
+    // Every int-1 request hangs until the 1 s client timeout, longer than the 1 s interval.
+    h.ampersand.inject('int-1', ...Array.from({ length: 100 }, () => ({ kind: 'hang' as const })));
+    await h.start({ AMPERSAND_INTEGRATION_IDS: 'int-1,int-2', AMPERSAND_TIMEOUT_SECONDS: '1' });
+    await waitFor('int-2 baseline', async () => (await h.redis.hget(`${h.prefix}:state:snap:int-2`, 'v')) !== null);
+    h.ampersand.update('int-2', 'x', { healthStatus: 'unhealthy' });
+    await waitFor('the int-2 alert', () => h.texts().some((t) => t.includes('int-2') && t.includes('healthy → unhealthy')), 10_000);
+    expect(await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v')).toBeNull();
+    expect(sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'timeout' })).toBeGreaterThanOrEqual(1);
+    expect(h.ampersand.maxConcurrentPerIntegration()).toBe(1);
+  });
+});

@@ -20,9 +20,28 @@ export const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as OpenApiSpec;
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
+/**
+ * OpenAPI 3.0 writes exclusive bounds draft-4 style (`maximum: 600, exclusiveMaximum: true`);
+ * ajv speaks draft 7 (`exclusiveMaximum: 600`). Rewrites a copy, leaving everything else as is.
+ */
+function toDraft7(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toDraft7);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = toDraft7(value);
+  for (const [flag, bound] of [['exclusiveMaximum', 'maximum'], ['exclusiveMinimum', 'minimum']] as const) {
+    if (typeof out[flag] === 'boolean') {
+      if (out[flag] === true) out[flag] = out[bound];
+      else delete out[flag];
+      if (out[flag] !== undefined) delete out[bound];
+    }
+  }
+  return out;
+}
+
 const ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
 addFormats(ajv);
-ajv.addSchema(spec as unknown as Record<string, unknown>, 'ampersand');
+ajv.addSchema(toDraft7(spec) as Record<string, unknown>, 'ampersand');
 
 const cache = new Map<string, ValidateFunction>();
 
