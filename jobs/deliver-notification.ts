@@ -20,7 +20,8 @@ export interface DeliverJobData {
 }
 
 export type DeliverOutcome =
-  | { readonly status: 'sent' | 'dead' | 'not_head' | 'empty' }
+  | { readonly status: 'sent' | 'not_head' | 'empty' }
+  | { readonly status: 'dead'; readonly reason: string }
   | { readonly status: 'rate_limited'; readonly retryAfterMs: number }
   | { readonly status: 'retry'; readonly error: SlackDeliveryError };
 
@@ -51,7 +52,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     }
     const n = entry.notification;
     const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
-    const message = renderSlackMessage(n);
+    const message = renderSlackMessage(n, entry.id);
     try {
       await deps.notifier.send(message);
     } catch (error) {
@@ -65,15 +66,17 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       }
       if (error.kind === 'rejected') {
         deps.metrics.slackNotification('rejected');
-        log.error({ ...fields, text: message.text }, `Slack rejected the message (${error.slackError ?? error.status}); it is kept in the dead letters and not retried. Check SLACK_WEBHOOK_URL and the channel.`);
+        const reason = `Slack rejected the message (${error.slackError || `HTTP ${error.status}`}); it is kept in the dead letters and not retried. Check SLACK_WEBHOOK_URL and the channel.`;
+        log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
-        return { status: 'dead' };
+        return { status: 'dead', reason };
       }
       if (age > deps.retryHorizonMs) {
         deps.metrics.slackNotification('failed');
-        log.error({ ...fields, text: message.text }, `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms); it is kept in the dead letters: ${error.message}`);
+        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms); it is kept in the dead letters: ${error.message}`;
+        log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
-        return { status: 'dead' };
+        return { status: 'dead', reason };
       }
       deps.metrics.slackNotification('retried');
       log.warn(fields, `Slack delivery failed; will retry with backoff: ${error.message}`);

@@ -21,6 +21,11 @@ export interface Config {
     readonly maxBodyBytes: number;
   };
   readonly pollIntervalMs: number;
+  /**
+   * BullMQ job lock: how long a killed process's job stays locked before another
+   * takes it over (also the stalled-job check interval).
+   */
+  readonly jobLockMs: number;
   readonly pollConcurrency: number;
   readonly redisUrl: string;
   readonly queuePrefix: string;
@@ -72,6 +77,16 @@ export function parseConfig(env: Env): Config {
     return Number(raw);
   };
 
+  const decimal = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a number of seconds from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
   // `secret` keeps the value out of the message: webhook URLs carry their token in the path.
   const url = (name: string, fallback: string | undefined, protocols: readonly string[], secret = false): string | undefined => {
     const raw = read(name);
@@ -103,7 +118,9 @@ export function parseConfig(env: Env): Config {
     ),
   ];
 
-  const pollIntervalSeconds = integer('POLL_INTERVAL_SECONDS', 60, 1, 86_400);
+  // Decimal seconds, so that tests and demos can poll faster than once a second.
+  const pollIntervalSeconds = decimal('POLL_INTERVAL_SECONDS', 60, 0.1, 86_400);
+  const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, 0.5, 600);
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '';
 
@@ -136,7 +153,8 @@ export function parseConfig(env: Env): Config {
       timeoutMs: timeoutSeconds * 1000,
       maxBodyBytes: maxBodyMegabytes * 1024 * 1024,
     },
-    pollIntervalMs: pollIntervalSeconds * 1000,
+    pollIntervalMs: Math.round(pollIntervalSeconds * 1000),
+    jobLockMs: Math.round(jobLockSeconds * 1000),
     pollConcurrency,
     redisUrl,
     queuePrefix,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -35,8 +35,6 @@ export interface MonitorOverrides {
   readonly registry?: Registry;
   /** Replaces the Slack notifier (the demo prints messages instead of posting them). */
   readonly notifier?: SlackNotifier;
-  /** BullMQ lock duration; crash tests shorten it so a killed worker's job is taken over sooner. */
-  readonly lockDurationMs?: number;
   readonly now?: () => Date;
 }
 
@@ -80,13 +78,18 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     (config.slack.webhookUrl === undefined
       ? createLogNotifier(logger.child({ component: 'slack' }))
       : createSlackWebhookNotifier({ webhookUrl: config.slack.webhookUrl, timeoutMs: config.slack.timeoutMs }));
-  const upstream = createUpstreamTracker({ metrics, projectId: amp.projectId, now });
 
   const pollQueue = new Queue(POLL_QUEUE, { connection: redis, prefix });
   const alertsQueue = new Queue(ALERTS_QUEUE, { connection: redis, prefix });
   pollQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'poll queue error'));
   alertsQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'alerts queue error'));
 
+  /**
+   * Makes sure the outbox head has a delivery job. Callers pass an id they read
+   * as the head (from a commit, a pop or LINDEX): the outbox only appends at the
+   * tail and pops the head, so such an entry stays head until it is delivered,
+   * and its job, named after it, can never be completed before that.
+   */
   const kickDelivery = async (entryId: string): Promise<void> => {
     await alertsQueue.add(
       'deliver',
@@ -112,6 +115,16 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       removeOnFail: { count: 1000 },
     });
   };
+
+  const upstream = createUpstreamTracker({
+    store,
+    logger,
+    projectId: amp.projectId,
+    degradedAfterCycles: config.upstreamDegradedAfterCycles,
+    kickDelivery,
+    now,
+    newId: () => randomUUID(),
+  });
 
   const pollIntegration = createPollIntegration({
     ampersand,
@@ -145,7 +158,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     now,
   });
 
-  const lockDuration = overrides.lockDurationMs ?? 30_000;
+  const lockDuration = config.jobLockMs;
   const pollWorker = new Worker(
     POLL_QUEUE,
     async (job: Job) => {
@@ -165,6 +178,9 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         throw Worker.RateLimitError();
       }
       if (outcome.status === 'retry') throw outcome.error;
+      // Given up (rejected by Slack, or past the retry horizon): the message is in the dead
+      // letters; failing the job keeps it in BullMQ's failed set for inspection as well.
+      if (outcome.status === 'dead') throw new UnrecoverableError(outcome.reason);
       return outcome;
     },
     {
@@ -182,6 +198,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   for (const worker of [pollWorker, alertsWorker]) {
     worker.on('error', (err) => logger.warn({ errMessage: err.message }, 'worker error'));
     worker.on('failed', (job, err) => {
+      // Delivery failures are logged by the delivery job itself, with their reason.
       if (job?.name !== 'deliver') logger.error({ jobId: job?.id, name: job?.name, errMessage: err.message }, 'job failed');
     });
   }
@@ -228,13 +245,14 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     registry,
     logger,
     beforeScrape: async () => {
-      const [snapshots, outbox] = await Promise.all([store.loadAll(), store.outboxSize()]);
+      const [snapshots, outbox, apiUp] = await Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp()]);
       metrics.refreshFromState(snapshots);
       metrics.outboxSize(outbox);
+      if (apiUp !== undefined) metrics.apiUp(amp.projectId, apiUp);
     },
     readiness: async () => {
-      const upstreamReport = upstream.report();
       const redisOk = redis.status === 'ready' && (await pingWithin(redis, 1000));
+      const upstreamReport = redisOk ? await upstream.report() : { state: 'unknown (Redis unreachable)' };
       const reasons = [redisOk ? undefined : `Redis is not answering (connection ${redis.status})`, scheduleRegistered ? undefined : 'the poll schedule is not registered'];
       const reason = reasons.filter((r) => r !== undefined).join('; ');
       return {

@@ -1,9 +1,14 @@
 /**
- * What this process knows about its access to Ampersand: the last result of
- * each integration's poll (for the /readyz body) and `ampersand_api_up`.
+ * The monitor's own access to Ampersand. Every poll outcome goes through the
+ * pure upstream policy; the shared state and the one "cannot read Ampersand"
+ * (or "can read again") notification it may cause are committed together, so
+ * replicas agree and the message is sent once. It also keeps what this process
+ * saw per integration, for the /readyz body.
  */
+import type { Logger } from 'pino';
 import type { PollObserver } from '../jobs/poll-integration.js';
-import type { Metrics } from './adapters/metrics.js';
+import type { OutboxEntry, StateStore } from './adapters/state-store.js';
+import { nextUpstreamState, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from './errors/ampersand-api-error.js';
 
 export interface IntegrationStatus {
@@ -14,38 +19,88 @@ export interface IntegrationStatus {
 }
 
 export interface UpstreamReport {
-  /** `ok`, `degraded` (some polls fail), or `configuration_error` (401/403: fix the API key). */
+  /** `configuration_error`: 401/403, fix AMPERSAND_API_KEY; `degraded`: polls are failing. */
   readonly state: 'unknown' | 'ok' | 'degraded' | 'configuration_error';
+  readonly reason?: string;
+  readonly failedCycles: number;
+  /** What this process saw at its last poll of each integration. */
   readonly integrations: Readonly<Record<string, IntegrationStatus>>;
 }
 
 export interface UpstreamTracker extends PollObserver {
-  report(): UpstreamReport;
+  report(): Promise<UpstreamReport>;
+  /** 1 when the last cycle could read the API, 0 when not, undefined before any poll. */
+  apiUp(): Promise<boolean | undefined>;
 }
 
-export function createUpstreamTracker(deps: { metrics: Pick<Metrics, 'apiUp'>; projectId: string; now: () => Date }): UpstreamTracker {
+export interface UpstreamTrackerDeps {
+  readonly store: Pick<StateStore, 'loadUpstream' | 'commitUpstream'>;
+  readonly logger: Logger;
+  readonly projectId: string;
+  readonly degradedAfterCycles: number;
+  /** Makes sure the outbox head has a delivery job; takes an id read as the head. */
+  readonly kickDelivery: (headId: string) => Promise<void>;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+const describe = (error: AmpersandApiError): string => `${error.reason}${error.status === undefined ? '' : ` (HTTP ${error.status})`}: ${error.message}`;
+
+export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracker {
   const last = new Map<string, IntegrationStatus>();
+
+  const apply = async (event: UpstreamEvent): Promise<void> => {
+    // Compare-and-set: a replica that committed in between makes us recompute.
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const { rev, state } = await deps.store.loadUpstream();
+      const decision = nextUpstreamState(state, event, deps.degradedAfterCycles);
+      if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return;
+      const now = deps.now();
+      const entry: OutboxEntry | undefined = decision.notify && {
+        id: `upstream.${deps.newId()}`,
+        enqueuedAt: now.getTime(),
+        notification: { kind: 'upstream', projectId: deps.projectId, state: decision.notify.state, reason: decision.notify.reason, detectedAt: now.toISOString() },
+      };
+      const result = await deps.store.commitUpstream(rev, decision.state, entry);
+      if (!result.committed) continue;
+      if (entry) {
+        if (decision.notify?.state === 'down') deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
+        else deps.logger.info('the monitor can read Ampersand again');
+        if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
+      }
+      return;
+    }
+    deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
+  };
+
+  const load = async (): Promise<UpstreamState> => (await deps.store.loadUpstream()).state;
+
   return {
-    async pollSucceeded(integrationId) {
+    async pollSucceeded(integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      deps.metrics.apiUp(deps.projectId, true);
+      await apply({ ok: true, cycleId });
     },
-    async pollFailed(integrationId, _cycleId, error: AmpersandApiError) {
+    async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      deps.metrics.apiUp(deps.projectId, false);
+      await apply({ ok: false, cycleId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
     },
-    report() {
+    async report() {
+      const state = await load();
       const integrations = Object.fromEntries(last);
-      const statuses = [...last.values()];
-      const state =
-        statuses.length === 0
-          ? 'unknown'
-          : statuses.some((s) => s.reason === 'unauthorized' || s.reason === 'forbidden')
-            ? 'configuration_error'
-            : statuses.some((s) => !s.ok)
-              ? 'degraded'
-              : 'ok';
-      return { state, integrations };
+      const known = state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
+      const summary: UpstreamReport['state'] = state.configurationError
+        ? 'configuration_error'
+        : state.down || state.failedCycles > 0
+          ? 'degraded'
+          : known
+            ? 'ok'
+            : 'unknown';
+      return { state: summary, ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles: state.failedCycles, integrations };
+    },
+    async apiUp() {
+      const state = await load();
+      if (state.lastSuccessCycle === '' && state.lastFailedCycle === '') return undefined;
+      return !state.down && state.failedCycles === 0;
     },
   };
 }

@@ -27,6 +27,10 @@ describe('parseConfig', () => {
     });
   });
 
+  it('accepts a fractional poll interval', () => {
+    expect(parseConfig({ ...minimal, POLL_INTERVAL_SECONDS: '0.25' }).pollIntervalMs).toBe(250);
+  });
+
   it('reads lists and trims values', () => {
     const config = parseConfig({ ...minimal, AMPERSAND_INTEGRATION_IDS: ' a, b ,,a ', AMPERSAND_API_URL: 'https://api.eu.withampersand.com/v1/', AMPERSAND_GROUP_REF: 'org-1' });
     expect(config.ampersand.integrationIds).toEqual(['a', 'b']);
@@ -38,8 +42,9 @@ describe('parseConfig', () => {
     ['AMPERSAND_API_KEY', { AMPERSAND_PROJECT_ID: 'p' }, 'AMPERSAND_API_KEY is required'],
     ['AMPERSAND_PROJECT_ID', { AMPERSAND_API_KEY: 'k' }, 'AMPERSAND_PROJECT_ID is required'],
     ['AMPERSAND_API_URL', { ...minimal, AMPERSAND_API_URL: 'ftp://x' }, 'AMPERSAND_API_URL must be a URL starting with https:// or http://, got "ftp://x"'],
-    ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '0' }, 'POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "0"'],
-    ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '1.5' }, 'POLL_INTERVAL_SECONDS must be a whole number'],
+    ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '0' }, 'POLL_INTERVAL_SECONDS must be a number of seconds from 0.1 to 86400, got "0"'],
+    ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '1,5' }, 'POLL_INTERVAL_SECONDS must be a number of seconds'],
+    ['MONITOR_JOB_LOCK_SECONDS', { ...minimal, MONITOR_JOB_LOCK_SECONDS: '0.1' }, 'MONITOR_JOB_LOCK_SECONDS must be a number of seconds from 0.5 to 600'],
     ['REDIS_URL', { ...minimal, REDIS_URL: 'http://localhost' }, 'REDIS_URL must be a URL starting with redis:// or rediss://'],
     ['QUEUE_PREFIX', { ...minimal, QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX must be'],
     ['METRICS_PORT', { ...minimal, METRICS_PORT: '70000' }, 'METRICS_PORT must be a whole number from 0 to 65535'],

@@ -13,12 +13,13 @@
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry
  *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon
- *   upstream              hash  consecutive failures, reported state
+ *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
  */
 import type { Redis } from 'ioredis';
 import type { Notification } from '../core/notification.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../core/snapshot.js';
+import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../core/upstream-policy.js';
 
 export interface OutboxEntry {
   readonly id: string;
@@ -51,9 +52,10 @@ export interface CommitRequest {
 
 export type CommitResult = { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined } | { readonly committed: false };
 
-export interface UpstreamState {
-  readonly consecutiveFailures: number;
-  readonly reportedDown: boolean;
+export interface StoredUpstream {
+  /** Revision for compare-and-set; 0 when nothing is stored. */
+  readonly rev: number;
+  readonly state: UpstreamState;
 }
 
 export interface StateStore {
@@ -71,8 +73,9 @@ export interface StateStore {
    */
   popOutbox(id: string, dead: boolean): Promise<{ popped: boolean; head: string | undefined }>;
   deadLetters(): Promise<OutboxEntry[]>;
-  /** Records one cycle's outcome against the API and, atomically, any notification it causes. */
-  recordUpstream(ok: boolean, decide: (state: UpstreamState) => { reportedDown: boolean; entry: OutboxEntry | undefined }): Promise<UpstreamState>;
+  loadUpstream(): Promise<StoredUpstream>;
+  /** Stores the upstream state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
+  commitUpstream(expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
   /** True once per Redis data set: false means Redis was emptied since `markInitialised` ran. */
   isInitialised(): Promise<boolean>;
   markInitialised(nowMs: number): Promise<void>;
@@ -139,15 +142,14 @@ return {popped, redis.call('LINDEX', ids, 0)}
 
 const UPSTREAM = `
 local key, ids, entries = KEYS[1], KEYS[2], KEYS[3]
-if ARGV[1] == 'read' then
-  return redis.call('HMGET', key, 'failures', 'down')
+local rev = tonumber(redis.call('HGET', key, 'rev') or '0')
+if rev ~= tonumber(ARGV[1]) then return {0} end
+redis.call('HSET', key, 'rev', rev + 1, 's', ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('RPUSH', ids, ARGV[3])
+  redis.call('HSET', entries, ARGV[3], ARGV[4])
 end
-redis.call('HSET', key, 'failures', ARGV[2], 'down', ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('RPUSH', ids, ARGV[4])
-  redis.call('HSET', entries, ARGV[4], ARGV[5])
-end
-return 1
+return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 `;
 
 type Commands = {
@@ -155,7 +157,7 @@ type Commands = {
   ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
   ahmRetain(key: string, prefix: string, ...ids: string[]): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null]>;
-  ahmUpstream(...args: string[]): Promise<unknown>;
+  ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
 
 function defineCommands(redis: Redis): Redis & Commands {
@@ -254,22 +256,24 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
       return raws.map(parseEntry).filter((e): e is OutboxEntry => e !== undefined);
     },
 
-    async recordUpstream(ok, decide) {
-      const [failures, down] = (await redis.ahmUpstream(keys.upstream, keys.outboxIds, keys.outboxEntries, 'read')) as [string | null, string | null];
-      const before: UpstreamState = { consecutiveFailures: Number(failures ?? 0), reportedDown: down === '1' };
-      const after = { consecutiveFailures: ok ? 0 : before.consecutiveFailures + 1, reportedDown: before.reportedDown };
-      const decision = decide(after);
-      await redis.ahmUpstream(
+    async loadUpstream() {
+      const [rev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
+      if (rev === null || rev === undefined || raw === null || raw === undefined) return { rev: Number(rev ?? 0), state: INITIAL_UPSTREAM_STATE };
+      return { rev: Number(rev), state: { ...INITIAL_UPSTREAM_STATE, ...(JSON.parse(raw) as Partial<UpstreamState>) } };
+    },
+
+    async commitUpstream(expectedRev, state, entry) {
+      const result = await redis.ahmUpstream(
         keys.upstream,
         keys.outboxIds,
         keys.outboxEntries,
-        'write',
-        String(after.consecutiveFailures),
-        decision.reportedDown ? '1' : '0',
-        decision.entry?.id ?? '',
-        decision.entry ? JSON.stringify(decision.entry) : '',
+        String(expectedRev),
+        JSON.stringify(state),
+        entry?.id ?? '',
+        entry ? JSON.stringify(entry) : '',
       );
-      return { consecutiveFailures: after.consecutiveFailures, reportedDown: decision.reportedDown };
+      if (result[0] !== 1) return { committed: false };
+      return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
     },
 
     async isInitialised() {

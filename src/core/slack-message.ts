@@ -105,7 +105,10 @@ function context(markdown: string): SlackBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, SLACK_LIMITS.sectionText) }] };
 }
 
-function renderInstallations(n: InstallationNotification): SlackMessage {
+/** The notification id in the footer ties a message to the service's logs (and shows a duplicate as one). */
+const refNote = (ref: string | undefined): string => (ref === undefined ? '' : ` · ref \`${v(ref)}\``);
+
+function renderInstallations(n: InstallationNotification, ref: string | undefined): SlackMessage {
   const problems = n.items.filter((it) => it.severity === 'problem').length;
   const recoveries = n.items.length - problems;
   const counts = [problems > 0 ? `FIRING:${problems}` : '', recoveries > 0 ? `RESOLVED:${recoveries}` : '']
@@ -145,11 +148,11 @@ function renderInstallations(n: InstallationNotification): SlackMessage {
       ),
     );
   }
-  blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}`));
+  blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`));
   return { text: fitText(textParts, prefix), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
 }
 
-function renderUpstream(n: UpstreamNotification): SlackMessage {
+function renderUpstream(n: UpstreamNotification, ref: string | undefined): SlackMessage {
   const reason = v(n.reason);
   const text =
     n.state === 'down'
@@ -160,12 +163,12 @@ function renderUpstream(n: UpstreamNotification): SlackMessage {
     blocks: [
       header(n.state === 'down' ? 'The monitor cannot read Ampersand' : 'The monitor can read Ampersand again'),
       section(text),
-      context(`Project \`${v(n.projectId)}\` · detected ${v(n.detectedAt)} · per-installation alerts are held while the API is unreadable`),
+      context(`Project \`${v(n.projectId)}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
     ],
   };
 }
 
-/** Renders one notification as one Slack message within Slack's limits. */
-export function renderSlackMessage(n: Notification): SlackMessage {
-  return n.kind === 'upstream' ? renderUpstream(n) : renderInstallations(n);
+/** Renders one notification as one Slack message within Slack's limits; `ref` is its outbox id. */
+export function renderSlackMessage(n: Notification, ref?: string): SlackMessage {
+  return n.kind === 'upstream' ? renderUpstream(n, ref) : renderInstallations(n, ref);
 }

@@ -98,6 +98,19 @@ describe('createRedisStateStore', () => {
     });
   });
 
+  describe('loadUpstream and commitUpstream', () => {
+    it('start from the initial state and refuse a stale revision', async () => {
+      const { rev, state } = await store.loadUpstream();
+      expect(rev).toBe(0);
+      expect(state.down).toBe(false);
+      const down = { ...state, down: true, reason: 'r' };
+      expect(await store.commitUpstream(0, down, entry('u1'))).toEqual({ committed: true, version: 1, outboxHead: 'u1' });
+      expect(await store.commitUpstream(0, state, entry('u2'))).toEqual({ committed: false });
+      expect(await store.loadUpstream()).toEqual({ rev: 1, state: down });
+      expect(await store.outboxSize()).toBe(1);
+    });
+  });
+
   describe('isInitialised', () => {
     it('is false until marked, and false again after the data is gone', async () => {
       expect(await store.isInitialised()).toBe(false);

@@ -1,0 +1,67 @@
+/**
+ * When the monitor itself cannot read Ampersand, on-call gets one message
+ * about that, not one per installation, and one more when it can read again.
+ *
+ * - A 401 or 403 is a configuration fault: the API key is wrong or may not
+ *   read the project. It opens the upstream alert at once.
+ * - Any other failure opens it once K consecutive cycles had no successful
+ *   poll at all ("upstream degraded"). A cycle with one success is a good
+ *   cycle: the API answers, and per-integration trouble shows per integration.
+ * - The first successful poll closes it.
+ *
+ * Pure: the state is passed in and returned; the caller stores it atomically
+ * with the notification.
+ */
+
+export interface UpstreamState {
+  readonly down: boolean;
+  /** Why the alert is open: shown in /readyz and in the messages. Empty when up. */
+  readonly reason: string;
+  /** True while the open alert is a configuration fault (401/403). */
+  readonly configurationError: boolean;
+  readonly failedCycles: number;
+  readonly lastFailedCycle: string;
+  readonly lastSuccessCycle: string;
+}
+
+export const INITIAL_UPSTREAM_STATE: UpstreamState = {
+  down: false,
+  reason: '',
+  configurationError: false,
+  failedCycles: 0,
+  lastFailedCycle: '',
+  lastSuccessCycle: '',
+};
+
+export type UpstreamEvent =
+  | { readonly ok: true; readonly cycleId: string }
+  | { readonly ok: false; readonly cycleId: string; readonly reason: string; readonly configurationError: boolean };
+
+export interface UpstreamDecision {
+  readonly state: UpstreamState;
+  /** The message to send, if this event opened or closed the upstream alert. */
+  readonly notify: { readonly state: 'down' | 'up'; readonly reason: string } | undefined;
+}
+
+export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, degradedAfterCycles: number): UpstreamDecision {
+  if (event.ok) {
+    const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId };
+    return { state: next, notify: state.down ? { state: 'up', reason: `polls succeed again (was: ${state.reason})` } : undefined };
+  }
+  // A failure in a cycle that already had a success does not make that cycle a failed one.
+  if (event.cycleId === state.lastSuccessCycle && !event.configurationError) return { state, notify: undefined };
+  const failedCycles = event.cycleId === state.lastFailedCycle ? state.failedCycles : state.failedCycles + 1;
+  const counted: UpstreamState = { ...state, failedCycles, lastFailedCycle: event.cycleId };
+  if (state.down) {
+    // Already open: one message covers it, whatever fails next. A config fault stays labelled as one.
+    return { state: counted, notify: undefined };
+  }
+  if (event.configurationError) {
+    return { state: { ...counted, down: true, reason: event.reason, configurationError: true }, notify: { state: 'down', reason: event.reason } };
+  }
+  if (failedCycles >= degradedAfterCycles) {
+    const reason = `upstream degraded: ${failedCycles} consecutive poll cycles failed, last error: ${event.reason}`;
+    return { state: { ...counted, down: true, reason, configurationError: false }, notify: { state: 'down', reason } };
+  }
+  return { state: counted, notify: undefined };
+}
