@@ -34,6 +34,8 @@ export interface Config {
     readonly timeoutMs: number;
     /** How long a message is retried on 5xx/network errors before it fails for good. */
     readonly retryHorizonMs: number;
+    /** Pace of messages to the webhook, across all replicas (Slack allows about 1 per second). */
+    readonly messagesPerSecond: number;
   };
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
@@ -81,7 +83,7 @@ export function parseConfig(env: Env): Config {
     const raw = read(name);
     if (raw === undefined) return fallback;
     if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a number of seconds from ${min} to ${max}, got "${raw}"`);
+      problems.push(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
       return fallback;
     }
     return Number(raw);
@@ -131,7 +133,8 @@ export function parseConfig(env: Env): Config {
 
   const webhookUrl = url('SLACK_WEBHOOK_URL', undefined, ['https:', 'http:'], true);
   const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 10, 1, 300);
-  const slackRetryHorizonHours = integer('SLACK_RETRY_HORIZON_HOURS', 24, 1, 24 * 14);
+  const slackRetryHorizonHours = decimal('SLACK_RETRY_HORIZON_HOURS', 24, 0.001, 24 * 14);
+  const slackMessagesPerSecond = decimal('SLACK_MESSAGES_PER_SECOND', 1, 0.01, 100);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
   const metricsPort = integer('METRICS_PORT', 9464, 0, 65_535);
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
@@ -161,7 +164,8 @@ export function parseConfig(env: Env): Config {
     slack: {
       webhookUrl,
       timeoutMs: slackTimeoutSeconds * 1000,
-      retryHorizonMs: slackRetryHorizonHours * 3_600_000,
+      retryHorizonMs: Math.round(slackRetryHorizonHours * 3_600_000),
+      messagesPerSecond: slackMessagesPerSecond,
     },
     upstreamDegradedAfterCycles,
     metricsPort,

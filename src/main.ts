@@ -187,10 +187,13 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       connection: redis,
       prefix,
       concurrency: 1,
-      // About one message per second per webhook, across every replica.
-      limiter: { max: 1, duration: 1000 },
+      // About one message per second per webhook (SLACK_MESSAGES_PER_SECOND), across every replica.
+      limiter: slackLimiter(config.slack.messagesPerSecond),
       lockDuration,
       stalledInterval: lockDuration,
+      // A delivery job whose process died is always taken over: failing it as "stalled too
+      // often" would leave its message at the outbox head with no job to send it.
+      maxStalledCount: 1_000_000,
       autorun: false,
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_SLACK_BACKOFF_MS) },
     },
@@ -298,6 +301,11 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       return closing;
     },
   };
+}
+
+/** BullMQ's limiter counts jobs per window; one job sends one message. */
+function slackLimiter(perSecond: number): { max: number; duration: number } {
+  return perSecond >= 1 ? { max: Math.round(perSecond), duration: 1000 } : { max: 1, duration: Math.round(1000 / perSecond) };
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

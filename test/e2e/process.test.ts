@@ -33,7 +33,7 @@ describe('npm start', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(2);
     expect(output()).toContain('AMPERSAND_API_KEY is required');
-    expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number of seconds from 0.1 to 86400, got "often"');
+    expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
   });
 
   it('polls, and exits 0 within 10 s of SIGTERM', async () => {

@@ -1,0 +1,265 @@
+/**
+ * A lockstep chaos run against real worker processes (`node dist/src/main.js`):
+ * the test changes the fake Ampersand's state at random, waits until the
+ * monitor has committed exactly that state, and meanwhile SIGKILLs worker
+ * processes at random moments and restarts them. The alerts the core policy
+ * expects for that sequence of states are compared with what the fake Slack
+ * received, message by message (each carries its outbox id as `ref`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { decideAlerts, summarizeBaseline } from '../../src/core/alert-policy.js';
+import { diffSnapshots } from '../../src/core/diff.js';
+import { parseInstallationList } from '../../src/core/installation.js';
+import { splitNotifications } from '../../src/core/notification.js';
+import { renderSlackMessage } from '../../src/core/slack-message.js';
+import { encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
+import { buildInstallation, type InstallationSpec } from '../../src/demo/fixtures.js';
+import type { Harness } from '../helpers/harness.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface ChaosOptions {
+  readonly label: string;
+  readonly processes: number;
+  readonly steps: number;
+  /** Mean time between SIGKILLs, exponentially distributed. */
+  readonly killMeanMs: number;
+  readonly seed: number;
+  readonly env: Record<string, string>;
+}
+
+export interface ChaosFigures {
+  readonly label: string;
+  readonly seed: number;
+  readonly processes: number;
+  readonly steps: number;
+  readonly polls: number;
+  readonly kills: number;
+  readonly expectedMessages: number;
+  readonly receivedMessages: number;
+  readonly lost: number;
+  /** Received messages that match no expected one. */
+  readonly falseAlerts: number;
+  /** Duplicates outside the known window: must be 0. */
+  readonly duplicated: number;
+  /** Duplicates whose first copy was accepted by Slack just before a SIGKILL: the known window. */
+  readonly windowDuplicates: number;
+  readonly outOfOrder: number;
+  readonly schedulers: number;
+  readonly seconds: number;
+}
+
+const FIELDS: { key: 'healthStatus' | 'lastOperationStatus' | 'connectionStatus'; values: (string | undefined)[] }[] = [
+  { key: 'healthStatus', values: ['healthy', 'unhealthy'] },
+  { key: 'lastOperationStatus', values: ['success', 'failure', 'in_progress', undefined] },
+  { key: 'connectionStatus', values: ['created', 'working', 'bad_credentials'] },
+];
+
+export const INTEGRATIONS = ['int-1', 'int-2'] as const;
+
+function refOf(raw: { blocks?: unknown }): string {
+  const text = JSON.stringify(raw.blocks ?? []);
+  const match = /ref `([^`]+)`/.exec(text);
+  return match?.[1] ?? '';
+}
+
+export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions): Promise<ChaosFigures> {
+  const random = rng(options.seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const started = Date.now();
+  const logDir = mkdtempSync(join(tmpdir(), `ahm-${options.label}-`));
+
+  // The model: the fake's state per integration, and the snapshot the monitor should hold.
+  let nextId = 0;
+  const newInstallation = (integrationId: string): InstallationSpec => {
+    nextId += 1;
+    return {
+      id: `i${nextId}`,
+      projectId: 'proj-1',
+      integrationId,
+      groupRef: `org-${nextId}`,
+      groupName: `Customer ${nextId}`,
+      provider: integrationId === 'int-1' ? 'salesforce' : 'hubspot',
+      healthStatus: pick(['healthy', 'healthy', 'unhealthy']),
+      lastOperationStatus: pick(['success', 'success', 'failure', 'in_progress', undefined]),
+      connectionStatus: pick(['working', 'working', 'created', 'bad_credentials']),
+    };
+  };
+  const expectedTexts = new Map<string, string[]>(INTEGRATIONS.map((id) => [id, []]));
+  const snapshots = new Map<string, Snapshot | undefined>(INTEGRATIONS.map((id) => [id, undefined]));
+  const observe = (integrationId: string): string => {
+    const parsed = parseInstallationList(h.ampersand.installations(integrationId).map(buildInstallation));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const diff = diffSnapshots(snapshots.get(integrationId), parsed.installations);
+    snapshots.set(integrationId, diff.next);
+    const items = diff.baseline ? summarizeBaseline(diff) : decideAlerts(diff);
+    const base = { kind: diff.baseline ? ('baseline' as const) : ('transitions' as const), projectId: 'proj-1', integrationId, detectedAt: '' };
+    for (const n of splitNotifications(base, items)) expectedTexts.get(integrationId)?.push(renderSlackMessage(n).text);
+    return encodeSnapshot(diff.next);
+  };
+
+  for (const id of INTEGRATIONS) {
+    h.ampersand.setIntegration(id, id === 'int-1' ? 'salesforce' : 'hubspot', Array.from({ length: id === 'int-1' ? 6 : 4 }, () => newInstallation(id)));
+  }
+
+  // Worker processes.
+  const live: (ChildProcess | undefined)[] = [];
+  let spawned = 0;
+  const spawnWorker = (slot: number): void => {
+    spawned += 1;
+    const out = createWriteStream(join(logDir, `worker-${slot}-${spawned}.log`));
+    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'], ...h.env(options.env) } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    live[slot] = child;
+  };
+  for (let slot = 0; slot < options.processes; slot += 1) spawnWorker(slot);
+
+  const kills: number[] = [];
+  let chaos = true;
+  const killer = (async () => {
+    while (chaos) {
+      await sleep(-Math.log(1 - random()) * options.killMeanMs);
+      if (!chaos) break;
+      const slot = Math.floor(random() * options.processes);
+      const child = live[slot];
+      if (!child || child.exitCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      kills.push(Date.now());
+      child.kill('SIGKILL');
+      await exited;
+      spawnWorker(slot);
+    }
+  })();
+
+  const snapKey = (id: string): string => `${h.prefix}:state:snap:${id}`;
+  const waitForModel = async (step: number): Promise<void> => {
+    const wanted = INTEGRATIONS.map((id) => observe(id));
+    await waitFor(
+      `step ${step}: the monitor to commit the new state (logs in ${logDir})`,
+      async () => {
+        const stored = await Promise.all(INTEGRATIONS.map((id) => redis.hget(snapKey(id), 'd')));
+        return stored.every((d, i) => d === wanted[i]);
+      },
+      60_000,
+    );
+  };
+
+  try {
+    await waitForModel(0);
+    for (let step = 1; step <= options.steps; step += 1) {
+      for (let change = 0, n = 1 + Math.floor(random() * 2); change < n; change += 1) {
+        const integrationId = pick(INTEGRATIONS);
+        const list = h.ampersand.installations(integrationId);
+        const roll = random();
+        if (roll < 0.08) h.ampersand.add(integrationId, newInstallation(integrationId));
+        else if (roll < 0.16 && list.length > 1) h.ampersand.remove(integrationId, pick(list).id);
+        else {
+          const target = pick(list);
+          const field = pick(FIELDS);
+          const value = pick(field.values.filter((v) => v !== target[field.key]));
+          h.ampersand.update(integrationId, target.id, { [field.key]: value } as Partial<InstallationSpec>);
+        }
+      }
+      await waitForModel(step);
+    }
+  } finally {
+    chaos = false;
+    await killer;
+  }
+
+  const expected = [...expectedTexts.values()].reduce((sum, list) => sum + list.length, 0);
+  await waitFor(
+    `every expected message (${expected}) to arrive (logs in ${logDir})`,
+    async () => (await redis.llen(`${h.prefix}:state:outbox:ids`)) === 0 && new Set(h.slack.messages.map((m) => refOf(m.body))).size >= expected,
+    120_000,
+  ).catch(() => undefined);
+  await sleep(1500);
+
+  // Compare, per integration and in order, the unique messages received with the expected ones.
+  const byRef = new Map<string, { text: string; at: number[] }>();
+  for (const m of h.slack.messages) {
+    const ref = refOf(m.body);
+    const entry = byRef.get(ref);
+    if (entry) entry.at.push(m.at);
+    else byRef.set(ref, { text: String(m.body.text), at: [m.at] });
+  }
+  let lost = 0;
+  let outOfOrder = 0;
+  for (const id of INTEGRATIONS) {
+    const prefix = `${encodeURIComponent(id)}.`;
+    const received = [...byRef.entries()].filter(([ref]) => ref.startsWith(prefix)).map(([, v]) => v.text);
+    const wanted = expectedTexts.get(id) ?? [];
+    const remaining = [...received];
+    for (const text of wanted) {
+      const at = remaining.indexOf(text);
+      if (at === -1) lost += 1;
+      else remaining.splice(at, 1);
+    }
+    // Order: the received texts, minus the lost, must be the expected sequence.
+    const inOrder = wanted.filter((t) => received.includes(t));
+    if (JSON.stringify(received.filter((t) => wanted.includes(t))) !== JSON.stringify(inOrder)) outOfOrder += 1;
+  }
+  let duplicated = 0;
+  let windowDuplicates = 0;
+  for (const { at } of byRef.values()) {
+    for (const later of at.slice(1)) {
+      const first = at[0] ?? 0;
+      // The window is Slack accepting → the outbox pop: one local Redis call, a few ms. 50 ms is generous.
+      const killedRightAfter = kills.some((k) => k >= first && k <= Math.min(later, first + 50));
+      if (killedRightAfter) windowDuplicates += 1;
+      else duplicated += 1;
+    }
+  }
+  const allExpected = [...expectedTexts.values()].flat();
+  const falseAlerts = [...byRef.values()].filter((v) => !allExpected.includes(v.text)).length;
+
+  const schedulers = await redis.zcard(`${h.prefix}:poll:repeat`);
+  await Promise.all(
+    live.map(async (child) => {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+
+  const figures: ChaosFigures = {
+    label: options.label,
+    seed: options.seed,
+    processes: options.processes,
+    steps: options.steps,
+    polls: h.ampersand.requests.filter((r) => r.path.endsWith('/installations')).length,
+    kills: kills.length,
+    expectedMessages: expected,
+    receivedMessages: h.slack.messages.length,
+    lost,
+    falseAlerts,
+    duplicated,
+    windowDuplicates,
+    outOfOrder,
+    schedulers,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+  console.log(`FAULT-FIGURES ${JSON.stringify(figures)}`);
+  return figures;
+}
