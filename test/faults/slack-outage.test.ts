@@ -1,0 +1,116 @@
+/**
+ * Slack outage: Slack answers 5xx for a while, then 429 with Retry-After,
+ * then recovers. Every alert arrives once, in commit order, paced at about one
+ * message per second, and no request arrives before its Retry-After passed.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, sample, type Harness } from '../helpers/harness.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b', 'c'].map((id) => installationSpec(id)));
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+const refOf = (body: { blocks?: unknown }): string => /ref `([^`]+)`/.exec(JSON.stringify(body.blocks))?.[1] ?? '';
+const version = (ref: string): number => Number(ref.split('.')[2]);
+
+describe('a Slack outage', () => {
+  it('delays alerts but never drops, doubles or reorders them, and honours Retry-After', async () => {
+    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '1', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    const snap = async (): Promise<string | null> => h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v');
+    await waitFor('the baseline', async () => (await snap()) !== null);
+
+    h.slack.setStickyFault({ kind: 'status', status: 503, body: 'service_unavailable' });
+    // The same installation flips back and forth, so order matters.
+    const changes: [string, Parameters<typeof installationSpec>[1]][] = [
+      ['a', { healthStatus: 'unhealthy' }],
+      ['a', { healthStatus: 'healthy' }],
+      ['b', { lastOperationStatus: 'failure' }],
+      ['a', { healthStatus: 'unhealthy' }],
+      ['c', { connectionStatus: 'bad_credentials' }],
+      ['b', { lastOperationStatus: 'success' }],
+    ];
+    for (const [id, change] of changes) {
+      const before = Number(await snap());
+      h.ampersand.update('int-1', id, change ?? {});
+      await waitFor('the commit', async () => Number(await snap()) > before);
+    }
+    await sleep(4000);
+    expect(h.slack.messages).toHaveLength(0);
+    const failedAttempts = h.slack.attempts.length;
+    expect(failedAttempts).toBeGreaterThanOrEqual(2);
+
+    // Slack comes back rate limiting: three 429s with Retry-After: 2, then OK.
+    h.slack.setStickyFault(undefined);
+    h.slack.inject(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 429, body: 'rate_limited', headers: { 'retry-after': '2' } })));
+    await waitFor('every message', () => h.slack.messages.length >= changes.length, 60_000);
+    await sleep(2000);
+
+    const refs = h.slack.messages.map((m) => refOf(m.body));
+    expect(new Set(refs).size).toBe(refs.length);
+    expect(refs).toHaveLength(changes.length);
+    // Commit order: snapshot versions only increase.
+    const versions = refs.map(version);
+    expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    expect(h.slack.messages.map((m) => String(m.body.text).replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
+      'FIRING a healthy → unhealthy',
+      'RESOLVED a unhealthy → healthy',
+      'FIRING b success → failure',
+      'FIRING a healthy → unhealthy',
+      'FIRING c working → bad_credentials',
+      'RESOLVED b failure → success',
+    ]);
+
+    // Retry-After: no request within 2 s of a 429.
+    const attempts = h.slack.attempts;
+    const gaps: number[] = [];
+    for (const [i, attempt] of attempts.entries()) {
+      const next = attempts[i + 1];
+      if (attempt.status === 429 && next) gaps.push(next.at - attempt.at);
+    }
+    expect(gaps).toHaveLength(3);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1995);
+    // About one message per second.
+    const accepted = h.slack.messages.map((m) => m.at);
+    const spacing = accepted.slice(1).map((t, i) => t - (accepted[i] ?? 0));
+    for (const s of spacing) expect(s).toBeGreaterThanOrEqual(900);
+
+    const metrics = await h.metrics();
+    expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'sent' })).toBe(changes.length);
+    expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'rate_limited' })).toBe(3);
+    expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'retried' })).toBe(failedAttempts);
+    console.log(`FAULT-FIGURES ${JSON.stringify({ label: 'slack-outage', messages: refs.length, failedAttempts, rateLimited: 3, retryAfterGapsMs: gaps, minSpacingMs: Math.min(...spacing) })}`);
+  }, 120_000);
+
+  it('dead-letters a message Slack rejects for good, loudly, and goes on with the next', async () => {
+    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
+    await waitFor('the baseline', async () => (await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v')) !== null);
+    h.slack.inject({ kind: 'status', status: 410, body: 'channel_is_archived' });
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the rejection', () => h.slack.attempts.some((a) => a.status === 410));
+    h.ampersand.update('int-1', 'b', { healthStatus: 'unhealthy' });
+    await waitFor('the next message', () => h.slack.messages.length === 1);
+    expect(String(h.slack.messages[0]?.body.text)).toContain('b (group');
+    expect(logs.text()).toContain('Slack rejected the message (channel_is_archived)');
+    expect(await h.redis.llen(`${h.prefix}:state:dead:ids`)).toBe(1);
+    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(1);
+  });
+
+  it('gives a message up after the retry horizon, keeps it, and counts it as failed', async () => {
+    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_RETRY_HORIZON_HOURS: '0.001' });
+    await waitFor('the baseline', async () => (await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v')) !== null);
+    h.slack.setStickyFault({ kind: 'status', status: 500 });
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the give-up', async () => (await h.redis.llen(`${h.prefix}:state:dead:ids`)) === 1, 20_000);
+    expect(logs.text()).toContain('Slack did not take the message within the retry horizon (3600 ms)');
+    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'failed' })).toBe(1);
+    const failed = await h.redis.zcard(`${h.prefix}:alerts:failed`);
+    expect(failed).toBe(1);
+  });
+});
