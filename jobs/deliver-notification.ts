@@ -82,9 +82,13 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       log.warn(fields, `Slack delivery failed; will retry with backoff: ${error.message}`);
       return { status: 'retry', error };
     }
-    deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : 'sent');
-    log.info({ text: message.text }, 'notification delivered');
+    // Pop first, log after: between Slack's OK and this pop lies the one window in which a
+    // crash re-sends a message (a webhook takes no idempotency key). It is kept this small.
+    const accepted = performance.now();
     await advance(entry.id, false);
+    const windowMs = Math.round((performance.now() - accepted) * 1000) / 1000;
+    deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : 'sent');
+    log.info({ text: message.text, windowMs }, 'notification delivered');
     return { status: 'sent' };
   };
 }

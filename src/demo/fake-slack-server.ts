@@ -26,6 +26,8 @@ export interface FakeSlack {
   /** Every request, accepted or not, with the status it got. */
   readonly attempts: { at: number; status: number }[];
   inject(...faults: SlackFault[]): void;
+  /** Called for every accepted message before Slack's OK goes out (a test can kill the sender then). */
+  setOnMessage(callback: ((message: ReceivedMessage) => void) | undefined): void;
   setStickyFault(fault: SlackFault | undefined): void;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const faults: SlackFault[] = [];
   const hanging = new Set<ServerResponse>();
   let sticky: SlackFault | undefined;
+  let onMessage = options.onMessage;
 
   const reply = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void => {
     attempts.push({ at: Date.now(), status });
@@ -89,7 +92,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       if (problem) return reply(res, 400, problem);
       const message: ReceivedMessage = { path: req.url ?? '/', at: Date.now(), body: body as ReceivedMessage['body'], raw };
       messages.push(message);
-      options.onMessage?.(message);
+      onMessage?.(message);
       reply(res, 200, 'ok');
     });
   });
@@ -101,6 +104,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages,
     attempts,
     inject: (...more) => void faults.push(...more),
+    setOnMessage(callback) {
+      onMessage = callback;
+    },
     setStickyFault(fault) {
       sticky = fault;
     },

@@ -7,8 +7,7 @@
  * received, message by message (each carries its outbox id as `ref`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +44,11 @@ export interface ChaosOptions {
   readonly killMeanMs: number;
   readonly seed: number;
   readonly env: Record<string, string>;
+  /**
+   * SIGKILL the (single) worker every Nth time Slack accepts a message, before
+   * Slack's OK reaches it: the one window no design closes, hit on purpose.
+   */
+  readonly killOnSlackAcceptEvery?: number;
 }
 
 export interface ChaosFigures {
@@ -54,6 +58,7 @@ export interface ChaosFigures {
   readonly steps: number;
   readonly polls: number;
   readonly kills: number;
+  readonly killsOnSlackAccept: number;
   readonly expectedMessages: number;
   readonly receivedMessages: number;
   readonly lost: number;
@@ -65,6 +70,8 @@ export interface ChaosFigures {
   readonly windowDuplicates: number;
   readonly outOfOrder: number;
   readonly schedulers: number;
+  /** Slack OK → outbox pop, as the workers logged it (ms): the size of the re-send window. */
+  readonly windowMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly seconds: number;
 }
 
@@ -121,33 +128,46 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     h.ampersand.setIntegration(id, id === 'int-1' ? 'salesforce' : 'hubspot', Array.from({ length: id === 'int-1' ? 6 : 4 }, () => newInstallation(id)));
   }
 
-  // Worker processes.
+  // Worker processes; one that dies while the chaos runs is restarted in its slot.
   const live: (ChildProcess | undefined)[] = [];
   let spawned = 0;
+  let chaos = true;
   const spawnWorker = (slot: number): void => {
     spawned += 1;
     const out = createWriteStream(join(logDir, `worker-${slot}-${spawned}.log`));
     const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'], ...h.env(options.env) } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
+    child.once('exit', () => {
+      if (chaos) spawnWorker(slot);
+    });
     live[slot] = child;
   };
   for (let slot = 0; slot < options.processes; slot += 1) spawnWorker(slot);
 
   const kills: number[] = [];
-  let chaos = true;
+  let killsOnSlackAccept = 0;
+  const kill = (slot: number): void => {
+    const child = live[slot];
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    kills.push(Date.now());
+    child.kill('SIGKILL');
+  };
+  const every = options.killOnSlackAcceptEvery;
+  if (every !== undefined) {
+    let accepted = 0;
+    h.slack.setOnMessage(() => {
+      accepted += 1;
+      if (accepted % every === 0 && chaos) {
+        killsOnSlackAccept += 1;
+        kill(0);
+      }
+    });
+  }
   const killer = (async () => {
     while (chaos) {
       await sleep(-Math.log(1 - random()) * options.killMeanMs);
-      if (!chaos) break;
-      const slot = Math.floor(random() * options.processes);
-      const child = live[slot];
-      if (!child || child.exitCode !== null) continue;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      kills.push(Date.now());
-      child.kill('SIGKILL');
-      await exited;
-      spawnWorker(slot);
+      if (chaos) kill(Math.floor(random() * options.processes));
     }
   })();
 
@@ -184,8 +204,11 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     }
   } finally {
     chaos = false;
+    h.slack.setOnMessage(undefined);
     await killer;
   }
+  // Processes killed last are started again without chaos, to finish delivery.
+  for (const [slot, child] of live.entries()) if (!child || child.exitCode !== null || child.signalCode !== null) spawnWorker(slot);
 
   const expected = [...expectedTexts.values()].reduce((sum, list) => sum + list.length, 0);
   await waitFor(
@@ -236,12 +259,20 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
   const schedulers = await redis.zcard(`${h.prefix}:poll:repeat`);
   await Promise.all(
     live.map(async (child) => {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     }),
   );
+
+  const windows = readdirSync(logDir)
+    .flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n'))
+    .map((line) => /"windowMs":([\d.]+)/.exec(line)?.[1])
+    .filter((w): w is string => w !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const quantile = (q: number): number => windows[Math.min(windows.length - 1, Math.floor(q * windows.length))] ?? 0;
 
   const figures: ChaosFigures = {
     label: options.label,
@@ -250,6 +281,7 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     steps: options.steps,
     polls: h.ampersand.requests.filter((r) => r.path.endsWith('/installations')).length,
     kills: kills.length,
+    killsOnSlackAccept,
     expectedMessages: expected,
     receivedMessages: h.slack.messages.length,
     lost,
@@ -258,6 +290,7 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     windowDuplicates,
     outOfOrder,
     schedulers,
+    windowMs: { p50: quantile(0.5), p99: quantile(0.99), max: windows[windows.length - 1] ?? 0 },
     seconds: Math.round((Date.now() - started) / 1000),
   };
   console.log(`FAULT-FIGURES ${JSON.stringify(figures)}`);

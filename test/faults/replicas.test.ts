@@ -22,7 +22,7 @@ describe('three replicas', () => {
       label: 'replicas',
       processes: 3,
       steps: Number(process.env["CHAOS_STEPS"] ?? 100),
-      killMeanMs: 3000,
+      killMeanMs: 1500,
       seed,
       env: {
         AMPERSAND_INTEGRATION_IDS: 'int-1,int-2',
@@ -33,7 +33,7 @@ describe('three replicas', () => {
         LOG_LEVEL: 'info',
       },
     });
-    expect(figures.kills).toBeGreaterThan(3);
+    expect(figures.kills).toBeGreaterThanOrEqual(3);
     expect(figures).toMatchObject({ lost: 0, falseAlerts: 0, duplicated: 0, outOfOrder: 0, schedulers: 1 });
   }, 600_000);
 });
