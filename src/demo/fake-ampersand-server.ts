@@ -13,7 +13,9 @@ import { buildInstallation, buildIntegration, buildProblem, type InstallationSpe
 export type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string>; readonly problem?: Record<string, unknown> }
   | { readonly kind: 'hang' }
-  | { readonly kind: 'raw'; readonly status?: number; readonly contentType: string; readonly body: Buffer | string };
+  | { readonly kind: 'raw'; readonly status?: number; readonly contentType: string; readonly body: Buffer | string; readonly chunked?: boolean }
+  /** Sends the headers and the start of a body, then nothing more. */
+  | { readonly kind: 'trickle'; readonly contentType: string; readonly start: string };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -86,7 +88,15 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
         return;
       case 'raw':
         res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });
-        res.end(fault.body);
+        // Written apart from end(), the body goes out chunked, with no Content-Length to go by.
+        if (fault.chunked) res.write(fault.body);
+        res.end(fault.chunked ? undefined : fault.body);
+        return;
+      case 'trickle':
+        res.writeHead(200, { 'content-type': fault.contentType });
+        res.write(fault.start);
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
         return;
       case 'status':
         send(res, fault.status, fault.problem ?? buildProblem(fault.status, 'Injected fault', `status ${fault.status}`), fault.headers);

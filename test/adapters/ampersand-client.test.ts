@@ -131,6 +131,22 @@ describe('createAmpersandClient', () => {
       expect(error.message).toContain(message);
     });
 
+    it('stops reading a chunked body once it passes the cap', async () => {
+      fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'"x",'.repeat(100_000)}"x"]`, chunked: true });
+      const error = await failure(client({ maxBodyBytes: 100_000 }).listInstallations('int-1'));
+      expect(error.reason).toBe('body_too_large');
+      expect(error.message).toContain('response body is over the 100000-byte cap');
+    });
+
+    it('times out a body that starts and never ends', async () => {
+      fake.inject('int-1', { kind: 'trickle', contentType: 'application/json', start: '[{"id":"a",' });
+      const started = Date.now();
+      const error = await failure(client({ timeoutMs: 400 }).listInstallations('int-1'));
+      expect(error.reason).toBe('timeout');
+      expect(error.message).toContain('response body not complete within 400 ms');
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
     it('rejects a body over the size cap with reason body_too_large', async () => {
       fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'"x",'.repeat(100_000)}"x"]` });
       const error = await failure(client({ maxBodyBytes: 100_000 }).listInstallations('int-1'));

@@ -75,6 +75,7 @@ const CASES: Case[] = [
   { name: 'invalid UTF-8', fault: { kind: 'raw', contentType: 'application/json', body: Buffer.concat([Buffer.from('[{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]')]) }, logs: 'invalid_body', usable: false },
   { name: 'an HTML error page with status 200', fault: { kind: 'raw', contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }, logs: 'invalid_body', usable: false },
   { name: 'a 30 MB body over the 10 MB cap', fault: json([{ pad: 'p'.repeat(30 * 1024 * 1024) }]), logs: 'body_too_large', usable: false },
+  { name: 'a 30 MB chunked body (no Content-Length) over the cap', fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ pad: 'p'.repeat(30 * 1024 * 1024) }]), chunked: true }, logs: 'body_too_large', usable: false },
   { name: '10,000 extra fields on every installation', fault: json(installations().map((i) => ({ ...i, ...Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`f${n}`, n])) }))), logs: 'poll committed', usable: true },
   { name: 'JSON nested 100,000 deep in an extra field', fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify(installations()).replace('"id":', `"deep":${deep(100_000)},"id":`) }, logs: 'poll committed', usable: true },
   { name: 'a 6 MB padded but valid body', fault: json(installations().map((i) => ({ ...i, padding: 'q'.repeat(2_000_000) }))), logs: 'poll committed', usable: true },
