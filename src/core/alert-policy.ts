@@ -9,7 +9,7 @@
  * sends "resolved" when an alert disappears). `in_progress` is transparent:
  * the operation field is judged on its last settled value.
  */
-import { FIELDS, NONE, type Field, type SnapshotDiff } from './diff.js';
+import { FIELDS, NONE, fieldValue, type Field, type SnapshotDiff } from './diff.js';
 import type { InstallationRecord } from './snapshot.js';
 
 export type Severity = 'problem' | 'recovery';
@@ -41,14 +41,7 @@ const GOOD: Readonly<Record<Field, (value: string) => boolean>> = {
 
 /** The value alerting judges: the settled operation status, the raw value otherwise. */
 function alertValue(record: InstallationRecord, field: Field): string {
-  switch (field) {
-    case 'health_status':
-      return record.healthStatus;
-    case 'last_operation_status':
-      return record.settledOperationStatus;
-    case 'connection_status':
-      return record.connectionStatus;
-  }
+  return field === 'last_operation_status' ? record.settledOperationStatus : fieldValue(record, field);
 }
 
 function item(severity: Severity, change: Change, id: string, record: InstallationRecord, field: Field, from: string, to: string): AlertItem {

@@ -3,19 +3,14 @@
  * ApiProblem), used by the demo simulator and the tests. A test validates their
  * output against the official OpenAPI schemas, so they cannot drift from it.
  */
+import type { InstallationState } from '../core/installation.js';
 
-export interface InstallationSpec {
-  readonly id: string;
-  readonly projectId: string;
-  readonly integrationId: string;
-  readonly groupRef: string;
-  readonly groupName: string;
-  readonly provider: string;
-  readonly healthStatus: string;
-  /** Omitted from the payload when undefined, as the API does before any operation ran. */
-  readonly lastOperationStatus: string | undefined;
-  readonly connectionStatus: string;
-}
+/**
+ * What an installation payload is built from: the normalised view's fields,
+ * except that an absent `lastOperationStatus` stays absent (the API omits it
+ * before any operation ran).
+ */
+export type InstallationSpec = Omit<InstallationState, 'lastOperationStatus'> & { readonly lastOperationStatus: string | undefined };
 
 const CREATED = '2024-01-15T10:30:00.000000Z';
 

@@ -83,6 +83,16 @@ const FIELDS: { key: 'healthStatus' | 'lastOperationStatus' | 'connectionStatus'
 
 export const INTEGRATIONS = ['int-1', 'int-2'] as const;
 
+/** Worker settings of the chaos runs: fast polls, short job locks, Slack paced only lightly. */
+export const CHAOS_ENV: Record<string, string> = {
+  AMPERSAND_INTEGRATION_IDS: INTEGRATIONS.join(','),
+  POLL_INTERVAL_SECONDS: '0.2',
+  MONITOR_JOB_LOCK_SECONDS: '1',
+  SLACK_MESSAGES_PER_SECOND: '50',
+  UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
+  LOG_LEVEL: 'info',
+};
+
 function refOf(raw: { blocks?: unknown }): string {
   const text = JSON.stringify(raw.blocks ?? []);
   const match = /ref `([^`]+)`/.exec(text);

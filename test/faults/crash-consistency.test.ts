@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { runChaos } from './chaos.js';
+import { CHAOS_ENV, runChaos } from './chaos.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -16,19 +16,10 @@ afterEach(async () => {
   await h.stop();
 });
 
-const ENV = {
-  AMPERSAND_INTEGRATION_IDS: 'int-1,int-2',
-  POLL_INTERVAL_SECONDS: '0.2',
-  MONITOR_JOB_LOCK_SECONDS: '1',
-  SLACK_MESSAGES_PER_SECOND: '50',
-  UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
-  LOG_LEVEL: 'info',
-};
-
 describe('crash consistency', () => {
   it('delivers every transition once across 200 cycles with random SIGKILLs', async () => {
     const seed = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
-    const figures = await runChaos(h, h.redis, { label: 'crash', processes: 1, steps: Number(process.env["CHAOS_STEPS"] ?? 200), killMeanMs: 2500, seed, env: ENV, killOnSlackAcceptEvery: 25 });
+    const figures = await runChaos(h, h.redis, { label: 'crash', processes: 1, steps: Number(process.env["CHAOS_STEPS"] ?? 200), killMeanMs: 2500, seed, env: CHAOS_ENV, killOnSlackAcceptEvery: 25 });
     expect(figures.kills).toBeGreaterThan(10);
     // Each kill aimed at the window re-sends that one message, and nothing else.
     expect(figures.windowDuplicates).toBeLessThanOrEqual(figures.killsOnSlackAccept + 2);

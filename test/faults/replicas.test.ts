@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { runChaos } from './chaos.js';
+import { CHAOS_ENV, runChaos } from './chaos.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -24,14 +24,7 @@ describe('three replicas', () => {
       steps: Number(process.env["CHAOS_STEPS"] ?? 100),
       killMeanMs: 1500,
       seed,
-      env: {
-        AMPERSAND_INTEGRATION_IDS: 'int-1,int-2',
-        POLL_INTERVAL_SECONDS: '0.2',
-        MONITOR_JOB_LOCK_SECONDS: '1',
-        SLACK_MESSAGES_PER_SECOND: '50',
-        UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
-        LOG_LEVEL: 'info',
-      },
+      env: CHAOS_ENV,
     });
     expect(figures.kills).toBeGreaterThanOrEqual(3);
     expect(figures).toMatchObject({ lost: 0, falseAlerts: 0, duplicated: 0, outOfOrder: 0, schedulers: 1 });

@@ -1,34 +1,24 @@
 import type { InstallationState } from '../../src/core/installation.js';
 import type { InstallationSpec } from '../../src/demo/fixtures.js';
 
+const defaults = (id: string): InstallationState => ({
+  id,
+  projectId: 'proj-1',
+  integrationId: 'int-1',
+  groupRef: `org-${id}`,
+  groupName: `Customer ${id}`,
+  provider: 'salesforce',
+  healthStatus: 'healthy',
+  lastOperationStatus: 'success',
+  connectionStatus: 'working',
+});
+
 /** A normalised installation with sensible defaults, for core tests. */
 export function state(id: string, overrides: Partial<InstallationState> = {}): InstallationState {
-  return {
-    id,
-    projectId: 'proj-1',
-    integrationId: 'int-1',
-    groupRef: `org-${id}`,
-    groupName: `Customer ${id}`,
-    provider: 'salesforce',
-    healthStatus: 'healthy',
-    lastOperationStatus: 'success',
-    connectionStatus: 'working',
-    ...overrides,
-  };
+  return { ...defaults(id), ...overrides };
 }
 
-/** The spec-level description of an installation with defaults, for fixtures and the fake API. */
+/** The spec-level description of an installation with the same defaults, for fixtures and the fake API. */
 export function installationSpec(id: string, overrides: Partial<InstallationSpec> = {}): InstallationSpec {
-  return {
-    id,
-    projectId: 'proj-1',
-    integrationId: 'int-1',
-    groupRef: `org-${id}`,
-    groupName: `Customer ${id}`,
-    provider: 'salesforce',
-    healthStatus: 'healthy',
-    lastOperationStatus: 'success',
-    connectionStatus: 'working',
-    ...overrides,
-  };
+  return { ...defaults(id), ...overrides };
 }
