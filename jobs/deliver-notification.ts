@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import type { StateStore } from '../src/adapters/state-store.js';
-import { renderSlackMessage } from '../src/core/slack-message.js';
+import { renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
 
 export interface DeliverJobData {
@@ -37,22 +37,39 @@ export interface DeliverNotificationDeps {
 }
 
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
-  const advance = async (entryId: string, dead: boolean): Promise<void> => {
+  const advance = async (entryId: string, dead: boolean): Promise<number> => {
+    const started = performance.now();
     const { head } = await deps.store.popOutbox(entryId, dead);
-    deps.metrics.outboxSize(await deps.store.outboxSize());
+    const popMs = performance.now() - started;
     if (head !== undefined) await deps.kickDelivery(head);
+    deps.metrics.outboxSize(await deps.store.outboxSize());
+    return popMs;
   };
 
   return async function deliverNotification(data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome> {
-    const entry = await deps.store.outboxHead();
-    if (!entry) return { status: 'empty' };
-    if (entry.id !== data.entryId) {
-      await deps.kickDelivery(entry.id);
+    const head = await deps.store.outboxHead();
+    if (!head) return { status: 'empty' };
+    if (head.id !== data.entryId) {
+      await deps.kickDelivery(head.id);
       return { status: 'not_head' };
+    }
+    const entry = head.entry;
+    let message: SlackMessage | undefined;
+    try {
+      message = entry && renderSlackMessage(entry.notification, entry.id);
+    } catch {
+      message = undefined;
+    }
+    if (!entry || !message) {
+      // Waiting cannot make a missing or unreadable entry readable; it would only hold up the rest.
+      const reason = `outbox entry ${head.id} is missing or unreadable; moved to the dead letters so the messages behind it go on`;
+      deps.metrics.slackNotification('failed');
+      deps.logger.error({ jobId, notificationId: head.id }, reason);
+      await advance(head.id, true);
+      return { status: 'dead', reason };
     }
     const n = entry.notification;
     const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
-    const message = renderSlackMessage(n, entry.id);
     try {
       await deps.notifier.send(message);
     } catch (error) {
@@ -82,11 +99,9 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       log.warn(fields, `Slack delivery failed; will retry with backoff: ${error.message}`);
       return { status: 'retry', error };
     }
-    // Pop first, log after: between Slack's OK and this pop lies the one window in which a
-    // crash re-sends a message (a webhook takes no idempotency key). It is kept this small.
-    const accepted = performance.now();
-    await advance(entry.id, false);
-    const windowMs = Math.round((performance.now() - accepted) * 1000) / 1000;
+    // Between Slack's OK and the pop lies the one window in which a crash re-sends a
+    // message (a webhook takes no idempotency key); the pop comes first to keep it small.
+    const windowMs = Math.round((await advance(entry.id, false)) * 1000) / 1000;
     deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : 'sent');
     log.info({ text: message.text, windowMs }, 'notification delivered');
     return { status: 'sent' };

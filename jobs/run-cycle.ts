@@ -27,6 +27,9 @@ export interface RunCycleDeps {
   /** Queues a poll of one integration; a poll still queued or running for it is not doubled. */
   readonly enqueuePoll: (integrationId: string, cycleId: string) => Promise<void>;
   readonly kickDelivery: (headId: string) => Promise<void>;
+  /** An integration missing from the list and not polled for this long is forgotten. */
+  readonly forgetAfterMs: number;
+  readonly now: () => Date;
 }
 
 export type CycleOutcome = { readonly status: 'queued'; readonly integrations: readonly string[] } | { readonly status: 'discovery_failed'; readonly reason: string };
@@ -51,7 +54,7 @@ export function createRunCycle(deps: RunCycleDeps) {
         return { status: 'discovery_failed', reason: error.reason };
       }
     }
-    const dropped = await deps.store.retain(ids);
+    const dropped = await deps.store.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
     if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
     for (const id of ids) await deps.enqueuePoll(id, cycleId);
     log.debug({ integrations: ids.length }, 'cycle queued its polls');

@@ -26,6 +26,8 @@ export interface Config {
    * takes it over (also the stalled-job check interval).
    */
   readonly jobLockMs: number;
+  /** An integration missing from the list (config or discovery) and not polled for this long is forgotten. */
+  readonly forgetAfterMs: number;
   readonly pollConcurrency: number;
   readonly redisUrl: string;
   readonly queuePrefix: string;
@@ -123,8 +125,10 @@ export function parseConfig(env: Env): Config {
   // Decimal seconds, so that tests and demos can poll faster than once a second.
   const pollIntervalSeconds = decimal('POLL_INTERVAL_SECONDS', 60, 0.1, 86_400);
   const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, 0.5, 600);
+  const forgetAfterSeconds = decimal('MONITOR_FORGET_AFTER_SECONDS', 600, 0, 30 * 86_400);
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
-  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '';
+  // A Redis URL may carry a password, so its value is not repeated either.
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], true) ?? '';
 
   const queuePrefix = read('QUEUE_PREFIX') ?? 'ahm';
   if (!/^[A-Za-z0-9_.{}-]{1,64}$/.test(queuePrefix)) {
@@ -132,7 +136,7 @@ export function parseConfig(env: Env): Config {
   }
 
   const webhookUrl = url('SLACK_WEBHOOK_URL', undefined, ['https:', 'http:'], true);
-  const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 10, 1, 300);
+  const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 5, 1, 300);
   const slackRetryHorizonHours = decimal('SLACK_RETRY_HORIZON_HOURS', 24, 0.001, 24 * 14);
   const slackMessagesPerSecond = decimal('SLACK_MESSAGES_PER_SECOND', 1, 0.01, 100);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
@@ -158,6 +162,7 @@ export function parseConfig(env: Env): Config {
     },
     pollIntervalMs: Math.round(pollIntervalSeconds * 1000),
     jobLockMs: Math.round(jobLockSeconds * 1000),
+    forgetAfterMs: Math.round(forgetAfterSeconds * 1000),
     pollConcurrency,
     redisUrl,
     queuePrefix,

@@ -20,12 +20,16 @@ import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } fro
 import { createRedisStateStore } from './adapters/state-store.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { SlackDeliveryError } from './errors/slack-delivery-error.js';
 import { createUpstreamTracker } from './upstream-tracker.js';
 
 /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
 export const SCHEDULER_ID = 'ampersand-poll-cycle';
 export const POLL_QUEUE = 'poll';
 export const ALERTS_QUEUE = 'alerts';
+
+/** How long shutdown waits for running jobs; the process must exit within 10 s. */
+const SHUTDOWN_GRACE_MS = 7500;
 
 /** Slack retries back off exponentially from 1 s up to this. */
 const MAX_SLACK_BACKOFF_MS = 5 * 60_000;
@@ -147,6 +151,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     integrationIds: amp.integrationIds,
     enqueuePoll,
     kickDelivery,
+    forgetAfterMs: config.forgetAfterMs,
+    now,
   });
   const deliver = createDeliverNotification({
     store,
@@ -201,8 +207,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   for (const worker of [pollWorker, alertsWorker]) {
     worker.on('error', (err) => logger.warn({ errMessage: err.message }, 'worker error'));
     worker.on('failed', (job, err) => {
-      // Delivery failures are logged by the delivery job itself, with their reason.
-      if (job?.name !== 'deliver') logger.error({ jobId: job?.id, name: job?.name, errMessage: err.message }, 'job failed');
+      // Slack failures and dead letters are logged by the delivery job itself, with their reason;
+      // anything else (Redis trouble, a bug) is logged here, as it will be retried.
+      if (job?.name === 'deliver' && (err instanceof SlackDeliveryError || err instanceof UnrecoverableError)) return;
+      logger.error({ jobId: job?.id, name: job?.name, errMessage: err.message }, 'job failed');
     });
   }
 
@@ -248,10 +256,16 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     registry,
     logger,
     beforeScrape: async () => {
-      const [snapshots, outbox, apiUp] = await Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp()]);
+      // Commands wait for a reconnect; a scrape must not. Without Redis, the last values are served.
+      if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
+      const refresh = Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp()]);
+      const result = await Promise.race([refresh, delay(2000).then(() => undefined)]);
+      if (result === undefined) throw new Error('Redis did not answer within 2 s');
+      const [snapshots, outbox, apiUp] = result;
       metrics.refreshFromState(snapshots);
       metrics.outboxSize(outbox);
-      if (apiUp !== undefined) metrics.apiUp(amp.projectId, apiUp);
+      // The label is the projectId the API returns once one poll succeeded, as on the other series.
+      if (apiUp !== undefined) metrics.apiUp(snapshots[0]?.projectId || amp.projectId, apiUp);
     },
     readiness: async () => {
       const redisOk = redis.status === 'ready' && (await pingWithin(redis, 1000));
@@ -288,15 +302,22 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       closing ??= (async () => {
         clearInterval(keeper);
         // Finish the running jobs if they end soon; otherwise release them (their
-        // lock lapses and another replica retakes them: commits are versioned).
+        // lock lapses and another replica retakes them: commits are versioned). The
+        // grace outlasts the default Slack timeout (5 s), so a send in flight ends
+        // with its pop rather than being cut off between Slack's OK and the pop.
+        // Without Redis no job can finish (its commit needs Redis), so there is nothing to wait for.
+        const grace = redis.status === 'ready' ? SHUTDOWN_GRACE_MS : 0;
         const graceful = Promise.all([pollWorker.close(), alertsWorker.close()]);
-        const finished = await Promise.race([graceful.then(() => true), delay(7000).then(() => false)]);
+        const finished = await Promise.race([graceful.then(() => true), delay(grace).then(() => false)]);
         if (!finished) {
-          logger.warn('jobs still running after 7 s; releasing them');
-          await Promise.all([pollWorker.close(true), alertsWorker.close(true)]);
+          logger.warn(`jobs still running after ${grace} ms; releasing them`);
+          await Promise.race([Promise.all([pollWorker.close(true), alertsWorker.close(true)]), delay(500)]);
         }
-        await Promise.all([pollQueue.close(), alertsQueue.close(), http.close()]);
-        await redis.quit().catch(() => redis.disconnect());
+        await Promise.race([Promise.all([pollQueue.close(), alertsQueue.close()]), delay(500)]);
+        await http.close();
+        // QUIT waits for a reply that never comes while Redis is down.
+        const quit = await Promise.race([redis.quit().then(() => true, () => false), delay(500).then(() => false)]);
+        if (!quit) redis.disconnect();
       })();
       return closing;
     },

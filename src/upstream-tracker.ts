@@ -78,11 +78,11 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
   return {
     async pollSucceeded(integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      await apply({ ok: true, cycleId });
+      await apply({ ok: true, cycleId, integrationId });
     },
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      await apply({ ok: false, cycleId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
+      await apply({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
     },
     async report() {
       const state = await load();

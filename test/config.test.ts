@@ -62,6 +62,10 @@ describe('parseConfig', () => {
     expect(list.map((l) => l.split(' ')[0])).toEqual(['AMPERSAND_API_KEY', 'AMPERSAND_PROJECT_ID', 'POLL_INTERVAL_SECONDS', 'METRICS_PORT']);
   });
 
+  it('never repeats a Redis URL, which may hold a password', () => {
+    expect(problems({ ...minimal, REDIS_URL: 'http://user:hunter2@redis:6379' }).join('\n')).not.toContain('hunter2');
+  });
+
   it('never repeats the webhook URL, which is a secret', () => {
     const list = problems({ ...minimal, SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T1/B1/SECRET' });
     expect(list.join('\n')).not.toContain('SECRET');

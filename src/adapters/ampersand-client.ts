@@ -173,7 +173,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     } catch (error) {
       // Deep nesting throws RangeError here; every parse failure is the same invalid body.
       const why = error instanceof Error ? error.message.slice(0, 200) : 'unparsable';
-      throw new AmpersandApiError(`${what}: response body is not JSON (${why})`, 'invalid_body', response.status);
+      throw new AmpersandApiError(scrub(`${what}: response body is not JSON (${why})`), 'invalid_body', response.status);
     }
   }
 

@@ -63,9 +63,17 @@ export interface StateStore {
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Every stored snapshot, for /metrics: every replica exports the shared state. */
   loadAll(): Promise<StoredSnapshot[]>;
-  /** Drops the snapshots of integrations that are no longer monitored. */
-  retain(integrationIds: readonly string[]): Promise<string[]>;
-  outboxHead(): Promise<OutboxEntry | undefined>;
+  /**
+   * Drops the snapshots of integrations that are not in `integrationIds` and
+   * were not polled successfully since `cutoffMs`: a transiently empty discovery,
+   * or replicas with different lists during a rolling deploy, forget nothing.
+   */
+  retain(integrationIds: readonly string[], cutoffMs: number): Promise<string[]>;
+  /**
+   * The head of the outbox: its id, and its entry unless that is missing or
+   * unreadable (then the caller dead-letters the id rather than stall on it).
+   */
+  outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined } | undefined>;
   outboxSize(): Promise<number>;
   /**
    * Removes `id` if it is still the head of the outbox, moving it to the dead
@@ -112,10 +120,11 @@ return out
 const RETAIN = `
 local members = redis.call('SMEMBERS', KEYS[1])
 local keep = {}
-for i = 2, #ARGV do keep[ARGV[i]] = true end
+for i = 3, #ARGV do keep[ARGV[i]] = true end
+local cutoff = tonumber(ARGV[2])
 local dropped = {}
 for _, id in ipairs(members) do
-  if not keep[id] then
+  if not keep[id] and (tonumber(redis.call('HGET', ARGV[1] .. id, 't') or '0') or 0) < cutoff then
     redis.call('DEL', ARGV[1] .. id)
     redis.call('SREM', KEYS[1], id)
     table.insert(dropped, id)
@@ -131,9 +140,9 @@ if redis.call('LINDEX', ids, 0) == ARGV[1] then
   redis.call('LPOP', ids)
   local entry = redis.call('HGET', entries, ARGV[1])
   redis.call('HDEL', entries, ARGV[1])
-  if ARGV[2] == '1' and entry then
+  if ARGV[2] == '1' then
     redis.call('RPUSH', deadIds, ARGV[1])
-    redis.call('HSET', deadEntries, ARGV[1], entry)
+    redis.call('HSET', deadEntries, ARGV[1], entry or '')
   end
   popped = 1
 end
@@ -155,7 +164,7 @@ return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 type Commands = {
   ahmCommit(...args: (string | number)[]): Promise<[number, number?, string?]>;
   ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
-  ahmRetain(key: string, prefix: string, ...ids: string[]): Promise<string[]>;
+  ahmRetain(key: string, prefix: string, cutoff: string, ...ids: string[]): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null]>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
@@ -170,9 +179,16 @@ function defineCommands(redis: Redis): Redis & Commands {
   return redis as Redis & Commands;
 }
 
-function parseEntry(raw: string | null): OutboxEntry | undefined {
-  if (raw === null) return undefined;
-  return JSON.parse(raw) as OutboxEntry;
+function parseEntry(raw: string | null | undefined): OutboxEntry | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  try {
+    const entry = JSON.parse(raw) as Partial<OutboxEntry> | null;
+    const kind = (entry?.notification as { kind?: unknown } | undefined)?.kind;
+    if (typeof entry?.id !== 'string' || typeof entry.enqueuedAt !== 'number' || (kind !== 'transitions' && kind !== 'baseline' && kind !== 'upstream')) return undefined;
+    return entry as OutboxEntry;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RedisStateStoreOptions {
@@ -234,12 +250,12 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
       return rows.map(([id, v, l, p, t, d]) => toStored(id, v, l, p, t, d));
     },
 
-    retain: (integrationIds) => redis.ahmRetain(keys.integrations, snapPrefix, ...integrationIds),
+    retain: (integrationIds, cutoffMs) => redis.ahmRetain(keys.integrations, snapPrefix, String(cutoffMs), ...integrationIds),
 
     async outboxHead() {
       const id = await redis.lindex(keys.outboxIds, 0);
       if (id === null) return undefined;
-      return parseEntry(await redis.hget(keys.outboxEntries, id));
+      return { id, entry: parseEntry(await redis.hget(keys.outboxEntries, id)) };
     },
 
     outboxSize: () => redis.llen(keys.outboxIds),

@@ -52,22 +52,16 @@ export function truncate(value: string, max: number): string {
 
 const v = (value: string): string => escapeMrkdwn(truncate(value, SLACK_LIMITS.value));
 
-const FIELD_LABEL: Readonly<Record<AlertItem['field'], string>> = {
-  health_status: 'health_status',
-  last_operation_status: 'last_operation_status',
-  connection_status: 'connection_status',
-};
-
 function describeInstallation(it: AlertItem): string {
   const group = it.groupName === '' && it.groupRef === '' ? 'no group' : `group "${v(it.groupName)}" ${v(it.groupRef)}`;
   return `${v(it.installationId)} (${group}, ${v(it.provider)})`;
 }
 
 function describeChange(it: AlertItem): string {
-  if (it.change === 'baseline') return `${FIELD_LABEL[it.field]} is ${v(it.to)}`;
-  if (it.change === 'added') return `${FIELD_LABEL[it.field]} ${NONE} → ${v(it.to)} (new installation)`;
-  if (it.change === 'removed') return `${FIELD_LABEL[it.field]} ${v(it.from)} → ${NONE} (installation removed)`;
-  return `${FIELD_LABEL[it.field]} ${v(it.from)} → ${v(it.to)}`;
+  if (it.change === 'baseline') return `${it.field} is ${v(it.to)}`;
+  if (it.change === 'added') return `${it.field} ${NONE} → ${v(it.to)} (new installation)`;
+  if (it.change === 'removed') return `${it.field} ${v(it.from)} → ${NONE} (installation removed)`;
+  return `${it.field} ${v(it.from)} → ${v(it.to)}`;
 }
 
 /** Groups items by installation, keeping first-seen order. */

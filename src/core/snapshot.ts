@@ -26,7 +26,8 @@ export type Snapshot = ReadonlyMap<string, InstallationRecord>;
 type Encoded = [string, string, string, string, string, string, string];
 
 export function encodeSnapshot(snapshot: Snapshot): string {
-  const out: Record<string, Encoded> = {};
+  // No prototype: an installation id such as "__proto__" must be an ordinary key.
+  const out = Object.create(null) as Record<string, Encoded>;
   for (const [id, r] of snapshot) {
     out[id] = [r.healthStatus, r.lastOperationStatus, r.settledOperationStatus, r.connectionStatus, r.groupRef, r.groupName, r.provider];
   }

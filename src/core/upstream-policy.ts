@@ -7,7 +7,9 @@
  * - Any other failure opens it once K consecutive cycles had no successful
  *   poll at all ("upstream degraded"). A cycle with one success is a good
  *   cycle: the API answers, and per-integration trouble shows per integration.
- * - The first successful poll closes it.
+ * - The first successful poll closes it; a configuration fault only when the
+ *   integration that raised it polls successfully, so that one integration
+ *   refused with 403 while others succeed does not flap the alert every cycle.
  *
  * Pure: the state is passed in and returned; the caller stores it atomically
  * with the notification.
@@ -19,6 +21,8 @@ export interface UpstreamState {
   readonly reason: string;
   /** True while the open alert is a configuration fault (401/403). */
   readonly configurationError: boolean;
+  /** The integration whose 401/403 opened (or took over) the alert. */
+  readonly configurationErrorIntegration: string;
   readonly failedCycles: number;
   readonly lastFailedCycle: string;
   readonly lastSuccessCycle: string;
@@ -28,14 +32,15 @@ export const INITIAL_UPSTREAM_STATE: UpstreamState = {
   down: false,
   reason: '',
   configurationError: false,
+  configurationErrorIntegration: '',
   failedCycles: 0,
   lastFailedCycle: '',
   lastSuccessCycle: '',
 };
 
 export type UpstreamEvent =
-  | { readonly ok: true; readonly cycleId: string }
-  | { readonly ok: false; readonly cycleId: string; readonly reason: string; readonly configurationError: boolean };
+  | { readonly ok: true; readonly cycleId: string; readonly integrationId: string }
+  | { readonly ok: false; readonly cycleId: string; readonly integrationId: string; readonly reason: string; readonly configurationError: boolean };
 
 export interface UpstreamDecision {
   readonly state: UpstreamState;
@@ -45,6 +50,9 @@ export interface UpstreamDecision {
 
 export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, degradedAfterCycles: number): UpstreamDecision {
   if (event.ok) {
+    if (state.down && state.configurationError && event.integrationId !== state.configurationErrorIntegration) {
+      return { state: { ...state, failedCycles: 0, lastSuccessCycle: event.cycleId }, notify: undefined };
+    }
     const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId };
     return { state: next, notify: state.down ? { state: 'up', reason: `polls succeed again (was: ${state.reason})` } : undefined };
   }
@@ -52,16 +60,22 @@ export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, de
   if (event.cycleId === state.lastSuccessCycle && !event.configurationError) return { state, notify: undefined };
   const failedCycles = event.cycleId === state.lastFailedCycle ? state.failedCycles : state.failedCycles + 1;
   const counted: UpstreamState = { ...state, failedCycles, lastFailedCycle: event.cycleId };
+  const asConfigurationError: UpstreamState = {
+    ...counted,
+    down: true,
+    reason: event.reason,
+    configurationError: true,
+    configurationErrorIntegration: event.integrationId,
+  };
   if (state.down) {
-    // Already open: one message covers it, whatever fails next. A config fault stays labelled as one.
-    return { state: counted, notify: undefined };
+    // Already open: one message covers it, whatever fails next. A configuration fault
+    // takes the open alert over, so /readyz names what to fix.
+    return { state: event.configurationError && !state.configurationError ? asConfigurationError : counted, notify: undefined };
   }
-  if (event.configurationError) {
-    return { state: { ...counted, down: true, reason: event.reason, configurationError: true }, notify: { state: 'down', reason: event.reason } };
-  }
+  if (event.configurationError) return { state: asConfigurationError, notify: { state: 'down', reason: event.reason } };
   if (failedCycles >= degradedAfterCycles) {
     const reason = `upstream degraded: ${failedCycles} consecutive poll cycles failed, last error: ${event.reason}`;
-    return { state: { ...counted, down: true, reason, configurationError: false }, notify: { state: 'down', reason } };
+    return { state: { ...counted, down: true, reason, configurationError: false, configurationErrorIntegration: '' }, notify: { state: 'down', reason } };
   }
   return { state: counted, notify: undefined };
 }

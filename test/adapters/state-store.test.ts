@@ -87,12 +87,15 @@ describe('createRedisStateStore', () => {
   });
 
   describe('loadAll and retain', () => {
-    it('returns every integration and drops the ones no longer monitored', async () => {
+    it('returns every integration and drops the ones no longer listed nor polled since the cutoff', async () => {
       for (const id of ['int-1', 'int-2', 'int-3']) {
         await store.commit({ integrationId: id, expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [] });
       }
       expect((await store.loadAll()).map((s) => s.integrationId).sort()).toEqual(['int-1', 'int-2', 'int-3']);
-      expect((await store.retain(['int-2'])).sort()).toEqual(['int-1', 'int-3']);
+      // Polled at t=5: a cutoff before that keeps everything, one after it drops what is not listed.
+      expect(await store.retain(['int-2'], 5)).toEqual([]);
+      expect(await store.retain([], 5)).toEqual([]);
+      expect((await store.retain(['int-2'], 6)).sort()).toEqual(['int-1', 'int-3']);
       expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
       expect(await store.load('int-1')).toBeUndefined();
     });

@@ -72,6 +72,13 @@ describe('encodeSnapshot and decodeSnapshot', () => {
     expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
   });
 
+  it('keeps an installation whose id is "__proto__" like any other', () => {
+    const first = diffSnapshots(undefined, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]);
+    const decoded = decodeSnapshot(encodeSnapshot(first.next));
+    expect([...(decoded?.keys() ?? [])]).toEqual(['__proto__', 'constructor']);
+    expect(diffSnapshots(decoded, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]).transitions).toEqual([]);
+  });
+
   it.each(['not json', '[]', '{"a":[1,2]}', '{"a":["h","o","s","c","g","n"]}'])('return undefined for %j', (raw) => {
     expect(decodeSnapshot(raw)).toBeUndefined();
   });

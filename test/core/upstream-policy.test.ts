@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_UPSTREAM_STATE, nextUpstreamState, type UpstreamEvent, type UpstreamState } from '../../src/core/upstream-policy.js';
 
-const fail = (cycleId: string, configurationError = false): UpstreamEvent => ({ ok: false, cycleId, reason: configurationError ? 'unauthorized (HTTP 401)' : 'server_error (HTTP 503)', configurationError });
-const ok = (cycleId: string): UpstreamEvent => ({ ok: true, cycleId });
+const fail = (cycleId: string, configurationError = false, integrationId = 'int-1'): UpstreamEvent => ({
+  ok: false,
+  cycleId,
+  integrationId,
+  reason: configurationError ? 'unauthorized (HTTP 401)' : 'server_error (HTTP 503)',
+  configurationError,
+});
+const ok = (cycleId: string, integrationId = 'int-1'): UpstreamEvent => ({ ok: true, cycleId, integrationId });
 
 /** Feeds events in order; returns the notifications they cause and the final state. */
 function run(events: UpstreamEvent[], k = 3): { notes: string[]; state: UpstreamState } {
@@ -39,9 +45,20 @@ describe('nextUpstreamState', () => {
     expect(run([fail('c1'), fail('c2'), ok('c3'), fail('c4'), fail('c5')]).state.failedCycles).toBe(2);
   });
 
-  it('keeps quiet when a configuration fault follows a degraded alert', () => {
+  it('keeps quiet when a configuration fault follows a degraded alert, but reports it as one', () => {
     const { notes, state } = run([fail('c1'), fail('c2'), fail('c3'), fail('c4', true)]);
     expect(notes).toHaveLength(1);
-    expect(state.down).toBe(true);
+    expect(state).toMatchObject({ down: true, configurationError: true, reason: 'unauthorized (HTTP 401)' });
+  });
+
+  it('does not flap when one integration is refused while another succeeds, cycle after cycle', () => {
+    const events: UpstreamEvent[] = [];
+    for (let c = 1; c <= 5; c += 1) {
+      // The order inside a cycle varies; both orders are covered.
+      if (c % 2 === 0) events.push(ok(`c${c}`, 'int-2'), fail(`c${c}`, true, 'int-1'));
+      else events.push(fail(`c${c}`, true, 'int-1'), ok(`c${c}`, 'int-2'));
+    }
+    expect(run(events).notes).toEqual(['down: unauthorized (HTTP 401)']);
+    expect(run([...events, ok('c6', 'int-1')]).notes).toHaveLength(2);
   });
 });

@@ -10,6 +10,8 @@ import { createHarness, sample, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+// .ci/run installs promtool; in CI its absence is a failure, not a skip.
+if (!hasPromtool && process.env['CI'] !== undefined) throw new Error('promtool is missing in CI: .ci/run should have installed it (Debian package prometheus)');
 if (!hasPromtool) console.warn('promtool not found (Debian package prometheus): the metrics lint is skipped');
 
 let h: Harness;

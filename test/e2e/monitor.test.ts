@@ -56,7 +56,9 @@ describe('the monitor, end to end', () => {
     expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'healthy' })).toBe(2);
     expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'unhealthy' })).toBe(1);
     expect(sample(text, 'ampersand_last_successful_poll_timestamp_seconds', { integration_id: 'int-1' })).toBeGreaterThan(Date.now() / 1000 - 60);
-    expect(sample(text, 'ampersand_slack_notifications_total', { outcome: 'sent' })).toBeGreaterThanOrEqual(0);
+    await waitFor('the baseline summary to be sent', () => h.texts().length === 1);
+    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'sent' })).toBe(1);
+    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'failed' })).toBe(0);
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('ampersand_poll_duration_seconds_bucket{le="0.05",project_id="proj-1",integration_id="int-1"}');
 
@@ -135,7 +137,7 @@ describe('the monitor, end to end', () => {
 
   it('discovers integrations when none are configured, each with its own baseline', async () => {
     h.ampersand.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2', lastOperationStatus: 'failure', provider: 'hubspot' })]);
-    await h.start({ AMPERSAND_INTEGRATION_IDS: '' });
+    await h.start({ AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '1' });
     await waitFor('two baselines', () => h.texts().length === 2);
     expect(h.texts().some((t) => t.includes('integration int-2') && t.includes('last_operation_status is failure'))).toBe(true);
 
@@ -145,6 +147,17 @@ describe('the monitor, end to end', () => {
 
     h.ampersand.removeIntegration('int-2');
     await waitFor('int-2 series to disappear', async () => sample(await h.metrics(), 'ampersand_installations', { integration_id: 'int-2' }) === undefined);
+  });
+
+  it('moves a missing or unreadable outbox head to the dead letters, and the alerts behind it go on', async () => {
+    await h.start();
+    await waitFor('the baseline summary', () => h.texts().length === 1);
+    await h.redis.rpush(`${h.prefix}:state:outbox:ids`, 'orphan', 'garbled');
+    await h.redis.hset(`${h.prefix}:state:outbox:entries`, 'garbled', '{"not":"an entry"');
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the alert behind them', () => h.texts().length === 2);
+    expect(await h.redis.lrange(`${h.prefix}:state:dead:ids`, 0, -1)).toEqual(['orphan', 'garbled']);
+    expect(h.monitors[0]?.logs.text()).toContain('outbox entry orphan is missing or unreadable');
   });
 
   it('answers /healthz and /readyz', async () => {

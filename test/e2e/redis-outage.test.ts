@@ -24,16 +24,33 @@ afterEach(async () => {
 });
 
 describe('when Redis goes away', () => {
+  it('still shuts down within 10 s', async () => {
+    const { monitor } = await h.start({ REDIS_URL: redis.url });
+    await waitFor('the baseline summary', () => h.texts().length === 1);
+    await redis.stop();
+    await waitFor('readyz 503', async () => (await h.get('/readyz')).status === 503);
+    const started = Date.now();
+    await monitor.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+  }, 30_000);
+
   it('turns /readyz 503 with the reason, and back to 200 with a fresh baseline and no wave of alerts', async () => {
     const { logs } = await h.start({ REDIS_URL: redis.url });
     await waitFor('the baseline summary', () => h.texts().length === 1);
     expect((await h.get('/readyz')).status).toBe(200);
+    await h.metrics();
 
     await redis.stop();
     await waitFor('readyz 503', async () => (await h.get('/readyz')).status === 503);
     const body = JSON.parse((await h.get('/readyz')).body) as { reason: string };
     expect(body.reason).toContain('Redis is not answering');
     expect((await h.get('/healthz')).status).toBe(200);
+    // /metrics does not wait for Redis: it serves the last values at once.
+    const scrapeStarted = Date.now();
+    const scrape = await h.get('/metrics');
+    expect(scrape.status).toBe(200);
+    expect(scrape.body).toContain('ampersand_installations{');
+    expect(Date.now() - scrapeStarted).toBeLessThan(1000);
 
     // Redis restarts without persistence: everything is gone.
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });

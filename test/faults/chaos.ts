@@ -20,6 +20,7 @@ import { renderSlackMessage } from '../../src/core/slack-message.js';
 import { encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { buildInstallation, type InstallationSpec } from '../../src/demo/fixtures.js';
 import type { Harness } from '../helpers/harness.js';
+import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
@@ -93,11 +94,6 @@ export const CHAOS_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-function refOf(raw: { blocks?: unknown }): string {
-  const text = JSON.stringify(raw.blocks ?? []);
-  const match = /ref `([^`]+)`/.exec(text);
-  return match?.[1] ?? '';
-}
 
 export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions): Promise<ChaosFigures> {
   const random = rng(options.seed);

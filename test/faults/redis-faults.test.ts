@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
+import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -23,7 +24,6 @@ afterEach(async () => {
   await redis.stop();
 });
 
-const refOf = (body: { blocks?: unknown }): string => /ref `([^`]+)`/.exec(JSON.stringify(body.blocks))?.[1] ?? '';
 
 describe('Redis connection loss', () => {
   it('reconnects and resumes without losing or doubling an alert', async () => {

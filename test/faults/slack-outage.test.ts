@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, sample, type Harness } from '../helpers/harness.js';
+import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -17,7 +18,6 @@ afterEach(async () => {
   await h.stop();
 });
 
-const refOf = (body: { blocks?: unknown }): string => /ref `([^`]+)`/.exec(JSON.stringify(body.blocks))?.[1] ?? '';
 const version = (ref: string): number => Number(ref.split('.')[2]);
 
 describe('a Slack outage', () => {

@@ -46,7 +46,7 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
       await waitFor('the private redis-server', answers, 10_000);
     },
     async stop() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
       await exited;
