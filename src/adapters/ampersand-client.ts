@@ -105,6 +105,7 @@ async function readProblem(response: Response, max: number): Promise<ProblemDeta
       detail: str(b['detail']),
       requestId: str(b['requestId']),
       retryable: typeof b['retryable'] === 'boolean' ? b['retryable'] : undefined,
+      retryAfter: str(b['retryAfter']),
     };
   } catch {
     return undefined;
@@ -113,6 +114,8 @@ async function readProblem(response: Response, max: number): Promise<ProblemDeta
 
 export function createAmpersandClient(options: AmpersandClientOptions): AmpersandClient {
   const { apiKey, logger, maxBodyBytes } = options;
+  const retryLimit = options.retryLimit ?? 3;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
   // Whatever a server echoes back, the key never leaves this module in a message.
   const scrub = (s: string): string => (apiKey === '' ? s : s.split(apiKey).join('[redacted]'));
 
@@ -122,13 +125,13 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     timeout: options.timeoutMs,
     throwHttpErrors: true,
     retry: {
-      limit: options.retryLimit ?? 3,
+      limit: retryLimit,
       methods: ['get'],
       statusCodes: RETRY_STATUS,
       // Retry-After is honoured on every retried status, not only ky's default three.
       afterStatusCodes: RETRY_STATUS,
-      maxRetryAfter: options.maxRetryDelayMs ?? 60_000,
-      backoffLimit: options.maxRetryDelayMs ?? 60_000,
+      maxRetryAfter: maxRetryDelayMs,
+      backoffLimit: maxRetryDelayMs,
       jitter: true,
       // An Ampersand problem body that says `retryable: false` is believed.
       shouldRetry: async ({ error }) => {
@@ -140,6 +143,15 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
       },
     },
     hooks: {
+      // A problem body may say when to retry (`retryAfter`); the header, when present, wins.
+      afterResponse: [
+        async (_request, _options, response, state) => {
+          if (!RETRY_STATUS.includes(response.status) || response.headers.has('retry-after') || state.retryCount >= retryLimit) return undefined;
+          const at = Date.parse((await readProblem(response.clone(), maxBodyBytes))?.retryAfter ?? '');
+          if (Number.isNaN(at)) return undefined;
+          return ky.retry({ delay: Math.min(Math.max(0, at - Date.now()), maxRetryDelayMs), code: 'PROBLEM_RETRY_AFTER' });
+        },
+      ],
       beforeRetry: [
         ({ request, error, retryCount }) => {
           const status = error instanceof HTTPError ? error.response.status : undefined;

@@ -28,6 +28,8 @@ export interface ProblemDetails {
   readonly detail: string | undefined;
   readonly requestId: string | undefined;
   readonly retryable: boolean | undefined;
+  /** RFC 3339 time after which the request may be retried. */
+  readonly retryAfter: string | undefined;
 }
 
 export class AmpersandApiError extends Error {

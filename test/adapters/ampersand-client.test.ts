@@ -73,6 +73,23 @@ describe('createAmpersandClient', () => {
       expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
     });
 
+    it('waits for the retryAfter of a problem body when there is no Retry-After header', async () => {
+      const retryAfter = new Date(Date.now() + 1200).toISOString();
+      fake.inject('int-1', { kind: 'status', status: 503, problem: buildProblem(503, 'Busy', 'try later', { retryAfter, retryable: true }) });
+      await client().listInstallations('int-1');
+      const [first, second] = fake.requests;
+      expect(fake.requests).toHaveLength(2);
+      expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000);
+    });
+
+    it('still reports the HTTP error when the last attempt carries a problem retryAfter', async () => {
+      const problem = buildProblem(503, 'Busy', 'try later', { retryAfter: new Date(Date.now() + 100).toISOString() });
+      fake.inject('int-1', ...Array.from({ length: 2 }, () => ({ kind: 'status' as const, status: 503, problem })));
+      const error = await failure(client({ retryLimit: 1 }).listInstallations('int-1'));
+      expect(error.reason).toBe('server_error');
+      expect(error.problem?.retryAfter).toBe(problem['retryAfter']);
+    });
+
     it('gives up after the retry limit with reason server_error', async () => {
       fake.inject('int-1', ...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
       const error = await failure(client().listInstallations('int-1'));
@@ -84,7 +101,7 @@ describe('createAmpersandClient', () => {
       fake.inject('int-1', { kind: 'status', status: 503, problem: buildProblem(503, 'Maintenance', 'down for maintenance', { retryable: false, requestId: 'req-42' }) });
       const error = await failure(client().listInstallations('int-1'));
       expect(fake.requests).toHaveLength(1);
-      expect(error.problem).toEqual({ title: 'Maintenance', detail: 'down for maintenance', requestId: 'req-42', retryable: false });
+      expect(error.problem).toEqual({ title: 'Maintenance', detail: 'down for maintenance', requestId: 'req-42', retryable: false, retryAfter: undefined });
       expect(error.message).toContain('requestId req-42');
     });
   });
