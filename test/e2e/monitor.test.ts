@@ -183,3 +183,17 @@ describe('the monitor with a slow integration', () => {
     expect(h.ampersand.maxConcurrentPerIntegration()).toBe(1);
   });
 });
+
+describe('the job scheduler', () => {
+  it('takes a new interval at restart and removes schedulers it does not own', async () => {
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('poll', { connection: h.redis, prefix: h.prefix });
+    await queue.upsertJobScheduler('an-old-scheduler', { every: 5000 }, { name: 'cycle' });
+    const first = await h.start();
+    await first.monitor.close();
+    await h.start({ POLL_INTERVAL_SECONDS: '2' });
+    const schedulers = await queue.getJobSchedulers();
+    expect(schedulers.map((s) => [s.key, s.every])).toEqual([['ampersand-poll-cycle', 2000]]);
+    await queue.close();
+  });
+});
