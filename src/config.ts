@@ -4,8 +4,8 @@
  * that lists every bad variable, one line each, naming what it accepts.
  */
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export const PINO_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof PINO_LEVELS)[number];
 
 export interface Config {
   readonly ampersand: {
@@ -145,8 +145,8 @@ export function parseConfig(env: Env): Config {
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
   const rawLevel = read('LOG_LEVEL') ?? 'info';
-  const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
-  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}"`);
+  const logLevel = (PINO_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
+  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${PINO_LEVELS.join(', ')}, got "${rawLevel}"`);
 
   if (problems.length > 0) throw new ConfigError(problems);
 

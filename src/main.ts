@@ -25,8 +25,8 @@ import { createUpstreamTracker } from './upstream-tracker.js';
 
 /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
 export const SCHEDULER_ID = 'ampersand-poll-cycle';
-export const POLL_QUEUE = 'poll';
-export const ALERTS_QUEUE = 'alerts';
+/** BullMQ queue names (under QUEUE_PREFIX): poll cycles and polls, and Slack delivery. */
+export const BULLMQ_QUEUES = { poll: 'poll', alerts: 'alerts' } as const;
 
 /** How long shutdown waits for running jobs; the process must exit within 10 s. */
 const SHUTDOWN_GRACE_MS = 7500;
@@ -83,8 +83,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       ? createLogNotifier(logger.child({ component: 'slack' }))
       : createSlackWebhookNotifier({ webhookUrl: config.slack.webhookUrl, timeoutMs: config.slack.timeoutMs }));
 
-  const pollQueue = new Queue(POLL_QUEUE, { connection: redis, prefix });
-  const alertsQueue = new Queue(ALERTS_QUEUE, { connection: redis, prefix });
+  const pollQueue = new Queue(BULLMQ_QUEUES.poll, { connection: redis, prefix });
+  const alertsQueue = new Queue(BULLMQ_QUEUES.alerts, { connection: redis, prefix });
   pollQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'poll queue error'));
   alertsQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'alerts queue error'));
 
@@ -166,7 +166,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
 
   const lockDuration = config.jobLockMs;
   const pollWorker = new Worker(
-    POLL_QUEUE,
+    BULLMQ_QUEUES.poll,
     async (job: Job) => {
       if (job.name === 'cycle') return runCycle(job.id ?? String(job.timestamp), job.id);
       if (job.name === 'poll') return pollIntegration(job.data as PollJobData, job.id);
@@ -176,7 +176,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     { connection: redis, prefix, concurrency: config.pollConcurrency, lockDuration, stalledInterval: lockDuration, autorun: false },
   );
   const alertsWorker: Worker = new Worker(
-    ALERTS_QUEUE,
+    BULLMQ_QUEUES.alerts,
     async (job: Job) => {
       const outcome = await deliver(job.data as DeliverJobData, job.id);
       if (outcome.status === 'rate_limited') {

@@ -14,11 +14,11 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Field, Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
-import { POLL_ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
+import { ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
 import type { StoredSnapshot } from './state-store.js';
 
-export const SLACK_OUTCOMES = ['sent', 'retried', 'rate_limited', 'rejected', 'failed', 'logged'] as const;
-export type SlackOutcome = (typeof SLACK_OUTCOMES)[number];
+export const DELIVERY_OUTCOMES = ['sent', 'retried', 'rate_limited', 'rejected', 'failed', 'logged'] as const;
+export type SlackOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];
 
@@ -113,14 +113,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     help: 'Slack messages waiting in the shared outbox.',
     registers,
   });
-  for (const outcome of SLACK_OUTCOMES) slack.inc({ outcome }, 0);
+  for (const outcome of DELIVERY_OUTCOMES) slack.inc({ outcome }, 0);
 
   const seenIntegrations = new Set<string>();
   const initErrors = (projectId: string, integrationId: string): void => {
     const key = `${projectId}\u0000${integrationId}`;
     if (seenIntegrations.has(key)) return;
     seenIntegrations.add(key);
-    for (const reason of POLL_ERROR_REASONS) pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason }, 0);
+    for (const reason of ERROR_REASONS) pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason }, 0);
   };
 
   return {

@@ -24,7 +24,7 @@ export interface SlackMessage {
   readonly blocks: readonly SlackBlock[];
 }
 
-export const SLACK_LIMITS = {
+export const MESSAGE_LIMITS = {
   blocks: 50,
   sectionText: 3000,
   headerText: 150,
@@ -50,7 +50,7 @@ export function truncate(value: string, max: number): string {
   return `${cut}…`;
 }
 
-const v = (value: string): string => escapeMrkdwn(truncate(value, SLACK_LIMITS.value));
+const v = (value: string): string => escapeMrkdwn(truncate(value, MESSAGE_LIMITS.value));
 
 function describeInstallation(it: AlertItem): string {
   const group = it.groupName === '' && it.groupRef === '' ? 'no group' : `group "${v(it.groupName)}" ${v(it.groupRef)}`;
@@ -80,7 +80,7 @@ function fitText(parts: readonly string[], prefix: string): string {
   for (const [i, part] of parts.entries()) {
     const sep = i === 0 ? ' ' : '; ';
     const more = ` (+${parts.length - i} more)`;
-    if (out.length + sep.length + part.length + more.length > SLACK_LIMITS.text) return out + more;
+    if (out.length + sep.length + part.length + more.length > MESSAGE_LIMITS.text) return out + more;
     out += sep + part;
   }
   return out;
@@ -88,15 +88,15 @@ function fitText(parts: readonly string[], prefix: string): string {
 
 // Header text is plain_text; it is escaped all the same (Slack decodes the three entities everywhere).
 function header(textValue: string): SlackBlock {
-  return { type: 'header', text: { type: 'plain_text', text: truncate(textValue, SLACK_LIMITS.headerText), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: truncate(textValue, MESSAGE_LIMITS.headerText), emoji: true } };
 }
 
 function section(markdown: string): SlackBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(markdown, SLACK_LIMITS.sectionText) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) } };
 }
 
 function context(markdown: string): SlackBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, SLACK_LIMITS.sectionText) }] };
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) }] };
 }
 
 /** The notification id in the footer ties a message to the service's logs (and shows a duplicate as one). */
@@ -143,7 +143,7 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
     );
   }
   blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`));
-  return { text: fitText(textParts, prefix), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
+  return { text: fitText(textParts, prefix), blocks: blocks.slice(0, MESSAGE_LIMITS.blocks) };
 }
 
 function renderUpstream(n: UpstreamNotification, ref: string | undefined): SlackMessage {

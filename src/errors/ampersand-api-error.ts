@@ -6,7 +6,7 @@
  */
 
 /** The `reason` label of ampersand_poll_errors_total. */
-export const POLL_ERROR_REASONS = [
+export const ERROR_REASONS = [
   'timeout',
   'network',
   'unauthorized',
@@ -18,7 +18,7 @@ export const POLL_ERROR_REASONS = [
   'invalid_body',
   'body_too_large',
 ] as const;
-export type PollErrorReason = (typeof POLL_ERROR_REASONS)[number];
+export type PollErrorReason = (typeof ERROR_REASONS)[number];
 
 /** Reasons that are the operator's configuration to fix, not a passing fault. */
 const CONFIGURATION_REASONS: ReadonlySet<PollErrorReason> = new Set(['unauthorized', 'forbidden', 'not_found']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertItem } from '../../src/core/alert-policy.js';
 import { splitNotifications, type InstallationNotification } from '../../src/core/notification.js';
-import { SLACK_LIMITS, escapeMrkdwn, renderSlackMessage } from '../../src/core/slack-message.js';
+import { MESSAGE_LIMITS, escapeMrkdwn, renderSlackMessage } from '../../src/core/slack-message.js';
 
 const alertItem = (overrides: Partial<AlertItem> = {}): AlertItem => ({
   severity: 'problem',
@@ -92,13 +92,13 @@ describe('renderSlackMessage', () => {
     );
 
     it('keeps the header, sections, text and block count inside Slack limits', () => {
-      expect(msg.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+      expect(msg.blocks.length).toBeLessThanOrEqual(MESSAGE_LIMITS.blocks);
       const header = msg.blocks[0] as unknown as { text: { text: string } };
-      expect(header.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
+      expect(header.text.text.length).toBeLessThanOrEqual(MESSAGE_LIMITS.headerText);
       for (const block of msg.blocks.filter((b) => b.type === 'section')) {
-        expect((block as unknown as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+        expect((block as unknown as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(MESSAGE_LIMITS.sectionText);
       }
-      expect(msg.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
+      expect(msg.text.length).toBeLessThanOrEqual(MESSAGE_LIMITS.text);
     });
 
     it('says how many items the text left out', () => {
@@ -126,7 +126,7 @@ describe('splitNotifications', () => {
     const parts = splitNotifications(base, items);
     expect(parts).toHaveLength(6);
     expect(parts.flatMap((p) => p.items)).toEqual(items);
-    for (const p of parts) expect(renderSlackMessage(p).blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    for (const p of parts) expect(renderSlackMessage(p).blocks.length).toBeLessThanOrEqual(MESSAGE_LIMITS.blocks);
     expect(renderSlackMessage(parts[5]!).text).toContain('(part 6/6)');
   });
 });
