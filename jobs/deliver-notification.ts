@@ -26,9 +26,9 @@ export type DeliverOutcome =
   | { readonly status: 'retry'; readonly error: SlackDeliveryError };
 
 export interface DeliverNotificationDeps {
-  readonly store: Pick<StateStore, 'outboxHead' | 'popOutbox' | 'outboxSize'>;
+  readonly store: Pick<StateStore, 'outboxHead' | 'popOutbox'>;
   readonly notifier: SlackNotifier;
-  readonly metrics: Pick<Metrics, 'slackNotification' | 'outboxSize'>;
+  readonly metrics: Pick<Metrics, 'slackNotification'>;
   readonly logger: Logger;
   readonly kickDelivery: (headId: string) => Promise<void>;
   /** How long after its commit a message is still retried on 5xx or network errors. */
@@ -42,7 +42,6 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const { head } = await deps.store.popOutbox(entryId, dead);
     const popMs = performance.now() - started;
     if (head !== undefined) await deps.kickDelivery(head);
-    deps.metrics.outboxSize(await deps.store.outboxSize());
     return popMs;
   };
 

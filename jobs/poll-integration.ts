@@ -33,7 +33,7 @@ export interface PollObserver {
 
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
-  readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHead'>;
+  readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHeadId'>;
   readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
@@ -106,8 +106,8 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       log.info('another poll of this integration committed first; this result is discarded');
       // A "conflict" can also be our own commit, re-sent by ioredis after a dropped
       // connection: its notifications are in the outbox, so make sure they move.
-      const head = await deps.store.outboxHead();
-      if (head) await deps.kickDelivery(head.id);
+      const head = await deps.store.outboxHeadId();
+      if (head !== undefined) await deps.kickDelivery(head);
       return { status: 'conflict' };
     }
     deps.metrics.observePoll(apiProjectId, integrationId, elapsed());

@@ -17,7 +17,7 @@ export const DISCOVERY_LABEL = '_discovery';
 
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
-  readonly store: Pick<StateStore, 'retain' | 'outboxHead'>;
+  readonly store: Pick<StateStore, 'retain' | 'outboxHeadId'>;
   readonly metrics: Pick<Metrics, 'pollError'>;
   readonly observer: PollObserver;
   readonly logger: Logger;
@@ -37,8 +37,8 @@ export type CycleOutcome = { readonly status: 'queued'; readonly integrations: r
 export function createRunCycle(deps: RunCycleDeps) {
   return async function runCycle(cycleId: string, jobId: string | undefined): Promise<CycleOutcome> {
     const log = deps.logger.child({ jobId, cycleId });
-    const head = await deps.store.outboxHead();
-    if (head) await deps.kickDelivery(head.id);
+    const head = await deps.store.outboxHeadId();
+    if (head !== undefined) await deps.kickDelivery(head);
 
     let ids = deps.integrationIds;
     if (ids.length === 0) {

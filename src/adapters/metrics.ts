@@ -12,7 +12,7 @@
  *   sums them across replicas.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { Field, Transition } from '../core/diff.js';
+import type { Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
 import type { StoredSnapshot } from './state-store.js';
@@ -151,10 +151,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason });
     },
     transitions(projectId, integrationId, list) {
-      for (const t of list) {
-        const field: Field = t.field;
-        transitionsTotal.inc({ project_id: projectId, integration_id: integrationId, field, from: t.from, to: t.to });
-      }
+      for (const t of list) transitionsTotal.inc({ project_id: projectId, integration_id: integrationId, field: t.field, from: t.from, to: t.to });
     },
     slackNotification(outcome) {
       slack.inc({ outcome });

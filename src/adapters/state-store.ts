@@ -74,6 +74,8 @@ export interface StateStore {
    * unreadable (then the caller dead-letters the id rather than stall on it).
    */
   outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined } | undefined>;
+  /** Only the id of the head: what a caller needs to hand the head to delivery. */
+  outboxHeadId(): Promise<string | undefined>;
   outboxSize(): Promise<number>;
   /**
    * Removes `id` if it is still the head of the outbox, moving it to the dead
@@ -257,6 +259,8 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
       if (id === null) return undefined;
       return { id, entry: parseEntry(await redis.hget(keys.outboxEntries, id)) };
     },
+
+    outboxHeadId: async () => (await redis.lindex(keys.outboxIds, 0)) ?? undefined,
 
     outboxSize: () => redis.llen(keys.outboxIds),
 
