@@ -5,9 +5,9 @@
  * Retry-After, hangs, broken bodies). The demo runs it as its simulator; the
  * tests run it as their fake upstream.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildInstallation, buildIntegration, buildProblem, type InstallationSpec } from './fixtures.js';
+import { startLocalServer } from './local-server.js';
 
 /** One injected answer in place of the normal one. */
 export type Fault =
@@ -65,7 +65,6 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   const integrations = new Map<string, { provider: string; installations: InstallationSpec[] }>();
   const faults = new Map<string, Fault[]>();
   const requests: RecordedRequest[] = [];
-  const hanging = new Set<ServerResponse>();
   let sticky: Fault | undefined;
   const inFlight = new Map<string, number>();
   let maxConcurrent = 0;
@@ -83,8 +82,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   const answerFault = (res: ServerResponse, fault: Fault): void => {
     switch (fault.kind) {
       case 'hang':
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
+        server.hold(res);
         return;
       case 'raw':
         res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });
@@ -95,8 +93,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       case 'trickle':
         res.writeHead(200, { 'content-type': fault.contentType });
         res.write(fault.start);
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
+        server.hold(res);
         return;
       case 'status':
         send(res, fault.status, fault.problem ?? buildProblem(fault.status, 'Injected fault', `status ${fault.status}`), fault.headers);
@@ -138,9 +135,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     return send(res, 200, list.map(buildInstallation));
   };
 
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalServer(handle, options);
 
   const mustGet = (integrationId: string): { provider: string; installations: InstallationSpec[] } => {
     const integration = integrations.get(integrationId);
@@ -149,7 +144,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   };
 
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
+    url: `http://${server.host}:${server.port}/v1`,
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
     setIntegration(integrationId, provider, installations) {
@@ -176,10 +171,6 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     setStickyFault(fault) {
       sticky = fault;
     },
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

@@ -4,8 +4,8 @@
  * Slack does (400 invalid_blocks / invalid_payload), and can be told to fail
  * (5xx, 429 with Retry-After, 4xx errors like channel_is_archived, hangs).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server.js';
 
 export interface ReceivedMessage {
   readonly path: string;
@@ -58,7 +58,6 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const messages: ReceivedMessage[] = [];
   const attempts: { at: number; status: number }[] = [];
   const faults: SlackFault[] = [];
-  const hanging = new Set<ServerResponse>();
   let sticky: SlackFault | undefined;
   let onMessage = options.onMessage;
 
@@ -68,15 +67,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     res.end(text);
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = await startLocalServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const fault = sticky ?? faults.shift();
       if (fault?.kind === 'hang') {
         attempts.push({ at: Date.now(), status: 0 });
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
+        server.hold(res);
         return;
       }
       if (fault) return reply(res, fault.status, fault.body ?? 'injected', fault.headers);
@@ -95,12 +93,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       onMessage?.(message);
       reply(res, 200, 'ok');
     });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  }, options);
 
   return {
-    webhookUrl: `http://${options.host ?? '127.0.0.1'}:${port}/services/T000FAKE/B000FAKE/fakeWebhookSecret123`,
+    webhookUrl: `http://${server.host}:${server.port}/services/T000FAKE/B000FAKE/fakeWebhookSecret123`,
     messages,
     attempts,
     inject: (...more) => void faults.push(...more),
@@ -110,10 +106,6 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     setStickyFault(fault) {
       sticky = fault;
     },
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
