@@ -4,6 +4,11 @@
  * that lists every bad variable, one line each, naming what it accepts.
  */
 
+import { isIP } from 'node:net';
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 export const PINO_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof PINO_LEVELS)[number];
 
@@ -42,6 +47,8 @@ export interface Config {
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
   readonly metricsPort: number;
+  /** Address the HTTP server binds: an IP literal or a hostname. */
+  readonly metricsHost: string;
   readonly logLevel: LogLevel;
 }
 
@@ -141,6 +148,11 @@ export function parseConfig(env: Env): Config {
   const slackMessagesPerSecond = decimal('SLACK_MESSAGES_PER_SECOND', 1, 0.01, 100);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
   const metricsPort = integer('METRICS_PORT', 9464, 0, 65_535);
+  // 0.0.0.0 by default: in a container the port is published from outside the loopback.
+  const metricsHost = read('METRICS_HOST') ?? '0.0.0.0';
+  if (isIP(metricsHost) === 0 && !HOSTNAME.test(metricsHost)) {
+    problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "${metricsHost}"`);
+  }
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
@@ -174,6 +186,7 @@ export function parseConfig(env: Env): Config {
     },
     upstreamDegradedAfterCycles,
     metricsPort,
+    metricsHost,
     logLevel,
   };
 }

@@ -253,6 +253,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
 
   const http = await startHttpServer({
     port: config.metricsPort,
+    host: config.metricsHost,
     registry,
     logger,
     beforeScrape: async () => {

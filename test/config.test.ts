@@ -71,3 +71,17 @@ describe('parseConfig', () => {
     expect(list.join('\n')).not.toContain('SECRET');
   });
 });
+
+describe('parseConfig: METRICS_HOST', () => {
+  it('binds every interface by default, as containers need', () => {
+    expect(parseConfig(minimal).metricsHost).toBe('0.0.0.0');
+  });
+
+  it.each(['127.0.0.1', '::1', '::', 'localhost', 'monitor.internal'])('accepts %s', (host) => {
+    expect(parseConfig({ ...minimal, METRICS_HOST: host }).metricsHost).toBe(host);
+  });
+
+  it.each(['0.0.0.0:9464', 'http://localhost', 'a b', '-leading.dash', '[::1]'])('names itself when given %s', (host) => {
+    expect(problems({ ...minimal, METRICS_HOST: host })).toEqual([`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "${host}"`]);
+  });
+});

@@ -7,11 +7,18 @@
  *                 503 with the reason otherwise. Upstream (Ampersand) trouble is
  *                 reported in the body but never turns it 503, so Prometheus
  *                 keeps scraping the pod that tells about it.
+ *
+ * Anyone who reaches the port can send anything, and this server shares the
+ * process with polling and alerting: every request gets an answer (400, 404,
+ * 405, 408, 431), none can throw out of the handler, and slow or half-sent
+ * requests are bounded by timeouts, a connection cap and a forced close at shutdown.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { requestPath } from '../core/request-target.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -26,6 +33,12 @@ export interface HttpServerOptions {
   /** Brings the state gauges up to date; a failure is logged and the last values are served. */
   readonly beforeScrape: () => Promise<void>;
   readonly readiness: () => Promise<Readiness>;
+  /** Time a client has to send a whole request (and its headers); 10 s unless a test shortens it. */
+  readonly requestTimeoutMs?: number;
+  /** How often Node checks those timeouts; its default (30 s) would let a stalled request outlive them threefold. */
+  readonly timeoutCheckIntervalMs?: number;
+  /** How long close() lets requests in flight finish before it drops every connection. */
+  readonly closeGraceMs?: number;
 }
 
 export interface HttpServer {
@@ -33,23 +46,50 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Prometheus, the kubelet's probes and an operator's curl need a handful of
+ * connections; 256 leaves room for many scrapers and bounds what a flood can
+ * hold (256 × 16 KiB of headers at most) without costing the poller file descriptors.
+ */
+export const MAX_CONNECTIONS = 256;
+const CLOSE_GRACE_MS = 500;
+const ENDPOINTS = ['/metrics', '/healthz', '/readyz'];
+
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { registry, logger } = options;
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Responses not yet closed, per socket: clientError must not write a raw 400
+  // into the middle of a pipelined response that is still being produced.
+  const responses = new WeakMap<Duplex, Set<ServerResponse>>();
+  const unfinished = (socket: Duplex): boolean => [...(responses.get(socket) ?? [])].some((r) => !r.writableEnded);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const send = (status: number, contentType: string, body: string): void => {
+      // The client may be gone, or an earlier branch answered already.
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(status, { 'content-type': contentType });
+      res.end(body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' });
+    const json = (status: number, body: unknown): void => send(status, 'application/json', JSON.stringify(body));
+
+    const path = requestPath(req.url ?? '');
+    if (path === undefined) return json(400, { error: 'bad request target' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return json(405, { error: 'method not allowed' });
+    }
     switch (path) {
       case '/healthz':
         return json(200, { status: 'ok' });
       case '/readyz':
-        options.readiness().then(
-          (r) => json(r.ready ? 200 : 503, r),
-          (error: unknown) => json(503, { ready: false, reason: error instanceof Error ? error.message : String(error) }),
-        );
+        options
+          .readiness()
+          .then(
+            (r) => json(r.ready ? 200 : 503, r),
+            (error: unknown) => json(503, { ready: false, reason: error instanceof Error ? error.message : String(error) }),
+          )
+          .catch((error: unknown) => logger.error({ err: error }, 'readiness response failed'));
         return;
       case '/metrics':
         options
@@ -57,31 +97,89 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           .catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'))
           .then(() => registry.metrics())
           .then(
-            (text) => {
-              res.writeHead(200, { 'content-type': registry.contentType });
-              res.end(text);
-            },
+            (text) => send(200, registry.contentType, text),
             (error: unknown) => {
               logger.error({ err: error }, 'metrics rendering failed');
               json(500, { error: 'metrics rendering failed' });
             },
-          );
+          )
+          .catch((error: unknown) => logger.error({ err: error }, 'metrics response failed'));
         return;
       default:
-        return json(404, { error: 'not found', endpoints: ['/metrics', '/healthz', '/readyz'] });
+        return json(404, { error: 'not found', endpoints: ENDPOINTS });
     }
-  });
+  };
+
+  const server: Server = createServer(
+    { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: options.timeoutCheckIntervalMs ?? 1000 },
+    (req, res) => {
+      const socket = req.socket;
+      const open = responses.get(socket) ?? new Set<ServerResponse>();
+      responses.set(socket, open.add(res));
+      res.once('close', () => open.delete(res));
+      // A write to a socket the client reset must not become an unhandled 'error'.
+      res.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP response error'));
+      req.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP request error'));
+      try {
+        handle(req, res);
+      } catch (error) {
+        logger.error({ err: error }, 'HTTP handler failed');
+        try {
+          if (!res.headersSent && !res.destroyed) {
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: 'internal error' }));
+          } else {
+            res.destroy();
+          }
+        } catch {
+          res.destroy();
+        }
+      }
+    },
+  );
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = MAX_CONNECTIONS;
+
+  // What llhttp cannot parse, or a client too slow to send its headers. Node's
+  // default answers 400 to all of them; 431 and 408 tell the client why.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || unfinished(socket)) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  // CONNECT (authority-form) bypasses the request handler; without this listener Node just drops it.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP socket error'));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
+  server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   const { port } = server.address() as AddressInfo;
   return {
     port,
     async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A half-sent or slow request would otherwise hold close() open until the process's
+      // 9.5 s deadline turns a clean SIGTERM into exit 1.
+      const force = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(force);
     },
   };
 }
