@@ -62,7 +62,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // Responses not yet closed, per socket: clientError must not write a raw 400
   // into the middle of a pipelined response that is still being produced.
   const responses = new WeakMap<Duplex, Set<ServerResponse>>();
-  const unfinished = (socket: Duplex): boolean => [...(responses.get(socket) ?? [])].some((r) => !r.writableEnded);
+  const unfinished = (socket: Duplex): ServerResponse[] => [...(responses.get(socket) ?? [])].filter((r) => !r.writableEnded);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, contentType: string, body: string): void => {
@@ -143,7 +143,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // What llhttp cannot parse, or a client too slow to send its headers. Node's
   // default answers 400 to all of them; 431 and 408 tell the client why.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || unfinished(socket)) {
+    if (error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
@@ -153,7 +153,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'Request Timeout']
           : [400, 'Bad Request'];
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const answer = (): void => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    // Garbage pipelined behind good requests: answer those first, then the garbage.
+    const inFlight = unfinished(socket);
+    if (inFlight.length === 0) return answer();
+    Promise.all(inFlight.map((r) => new Promise((resolve) => r.once('close', resolve)))).then(answer, () => socket.destroy());
   });
   // CONNECT (authority-form) bypasses the request handler; without this listener Node just drops it.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {

@@ -1,0 +1,86 @@
+/**
+ * The real service as a process (`npm start`, built output) under a corpus of
+ * hostile requests over raw TCP on its metrics port. Whatever arrives there,
+ * polling and alerting go on, and SIGTERM still exits 0 within 10 s.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { halfSentRequest, rawExchange } from '../helpers/raw-http.js';
+import { waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', [installationSpec('a')]);
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+const request = (method: string, target: string): string => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+
+/** Each entry: what is sent, and the statuses expected back (in order). */
+const CORPUS: [string, string, number[]][] = [
+  ['empty path "//"', request('GET', '//'), [400]],
+  ['"//["', request('GET', '//['), [400]],
+  ['"/\\"', request('GET', '/\\'), [400]],
+  ['"//:99999"', request('GET', '//:99999'), [400]],
+  ['absolute-form', request('GET', 'http://monitor:9464/healthz'), [200]],
+  ['unparsable absolute-form', request('GET', 'http://[/metrics'), [400]],
+  ['authority-form CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', [405]],
+  ['asterisk-form OPTIONS', request('OPTIONS', '*'), [400]],
+  ['POST', request('POST', '/metrics'), [405]],
+  ['unknown path', request('GET', '/admin'), [404]],
+  ['request line without a target', 'GET\r\n\r\n', [400]],
+  ['request line with an unknown version', 'GET /healthz HTTP/7.3\r\nHost: x\r\n\r\n', [400]],
+  ['binary garbage', '\u0000\u0001\u0002\u00ff\r\n\r\n', [400]],
+  ['64 KB of headers', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`, [431]],
+  ['pipelined garbage', 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\nBREW /pot HTCPCP/1.0\u0000\r\n\r\n', [200, 200, 400]],
+];
+
+describe('npm start, attacked on its metrics port', () => {
+  it('answers every hostile request, keeps alerting, and exits 0 within 10 s of SIGTERM', async () => {
+    const child = spawn('npm', ['start', '--silent'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('the baseline', () => out.includes('baseline taken'), 20_000);
+      const port = Number(/"port":(\d+)/.exec(out)?.[1]);
+      expect(port).toBeGreaterThan(0);
+
+      // A transition made while the attack runs must still reach Slack.
+      const stalled = await Promise.all([1, 2, 3].map(() => halfSentRequest(port)));
+      h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+      const [answers, concurrent] = await Promise.all([
+        Promise.all(CORPUS.map(([, bytes]) => rawExchange(port, bytes))),
+        Promise.all(Array.from({ length: 200 }, () => rawExchange(port, request('GET', '/healthz')))),
+      ]);
+      expect(answers.map((a, i) => [CORPUS[i]?.[0], a.statuses])).toEqual(CORPUS.map(([name, , statuses]) => [name, statuses]));
+      expect(concurrent.filter((c) => c.statuses[0] === 200)).toHaveLength(200);
+      for (const s of stalled) s.destroy();
+
+      await waitFor('the alert', () => h.texts().some((t) => t.startsWith('[FIRING:1]') && t.includes('healthy → unhealthy')), 15_000);
+      expect(child.exitCode).toBeNull();
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+
+      // A request that never finishes must not hold shutdown past its deadline.
+      const halfSent = await halfSentRequest(port);
+      const started = Date.now();
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      halfSent.destroy();
+      expect({ code, withinTenSeconds: Date.now() - started < 10_000 }).toEqual({ code: 0, withinTenSeconds: true });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    expect(out).not.toContain('fatal');
+  });
+});
