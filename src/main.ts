@@ -18,9 +18,12 @@ import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
 import { createRedisStateStore } from './adapters/state-store.js';
+import { probeRedis } from './adapters/redis-reachability.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { RedisUnreachableError } from './errors/redis-unreachable-error.js';
 import { SlackDeliveryError } from './errors/slack-delivery-error.js';
+import { scrubSecrets } from './scrub-secrets.js';
 import { createUpstreamTracker } from './upstream-tracker.js';
 
 /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
@@ -30,6 +33,9 @@ export const BULLMQ_QUEUES = { poll: 'poll', alerts: 'alerts' } as const;
 
 /** How long shutdown waits for running jobs; the process must exit within 10 s. */
 const SHUTDOWN_GRACE_MS = 7500;
+
+/** How long start-up waits for Redis to answer; with the rest of start-up, a missing Redis ends the process within 10 s. */
+const REDIS_START_TIMEOUT_MS = 5000;
 
 /** Slack retries back off exponentially from 1 s up to this. */
 const MAX_SLACK_BACKOFF_MS = 5 * 60_000;
@@ -63,6 +69,9 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     retryStrategy: (attempt) => Math.min(200 * 2 ** attempt, 10_000),
     lazyConnect: true,
   });
+  // One clear line and an exit when Redis is missing at start, rather than a retry loop.
+  const unreachable = await probeRedis(config.redisUrl, REDIS_START_TIMEOUT_MS);
+  if (unreachable !== undefined) throw new RedisUnreachableError(config.redisUrl, unreachable);
   redis.on('error', (err: Error) => logger.warn({ errMessage: err.message }, 'Redis connection error'));
   await redis.connect();
   await warnAboutEvictionPolicy(redis, logger);
@@ -385,7 +394,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
-    process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+    // One line, and no secret whatever threw: a library's message may quote the API key or the webhook.
+    const message = scrubSecrets(error instanceof Error ? error.message : String(error), process.env);
+    process.stderr.write(`fatal: ${message.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
     process.exit(1);
   });
 }

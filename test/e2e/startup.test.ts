@@ -1,0 +1,50 @@
+/**
+ * The first minute of `npm start` (built output): what an operator sees when
+ * Redis is missing, and that the fatal line never carries a secret.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/private-redis.js';
+import { REDIS_URL } from '../helpers/redis.js';
+
+async function npmStart(env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn('npm', ['start', '--silent'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(kill);
+  return { code, output, ms: Date.now() - started };
+}
+
+const base = { AMPERSAND_API_KEY: 'k', AMPERSAND_PROJECT_ID: 'p', METRICS_PORT: '0', QUEUE_PREFIX: 'ahmtest-startup' };
+
+describe('npm start', () => {
+  describe('when Redis does not answer', () => {
+    it('prints one line naming REDIS_URL with its password hidden and how to start Redis, and exits 1 within 10 s', async () => {
+      const port = await freePort();
+      const { code, output, ms } = await npmStart({ ...base, REDIS_URL: `redis://:hunter2-pw@127.0.0.1:${port}` });
+      expect(code).toBe(1);
+      expect(ms).toBeLessThan(10_000);
+      const lines = output.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`REDIS_URL=redis://:***@127.0.0.1:${port}`);
+      expect(lines[0]).toContain('Redis is not reachable');
+      expect(lines[0]).toContain('redis-server');
+      expect(output).not.toContain('hunter2-pw');
+    });
+  });
+
+  describe('when start-up fails on a value that holds a secret', () => {
+    it('prints neither the API key nor the webhook URL', async () => {
+      const webhook = 'http://127.0.0.1:9/services/T0AAAA111/B0BBBB222/abcdEFGHijklMNOPqrstUVWX';
+      // A line break in the key: today Headers.append throws with the whole key in its message.
+      const { code, output } = await npmStart({ ...base, REDIS_URL, AMPERSAND_API_KEY: 'amp-secret-1234\nsecond-line-5678', SLACK_WEBHOOK_URL: webhook });
+      expect(code).not.toBe(0);
+      for (const secret of ['amp-secret-1234', 'second-line-5678', 'abcdEFGHijklMNOPqrstUVWX', '/services/']) expect(output).not.toContain(secret);
+    });
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { scrubSecrets } from '../src/scrub-secrets.js';
+
+const env = {
+  AMPERSAND_API_KEY: 'amp-key-1234\nsecond-half-5678',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0AAAA111/B0BBBB222/abcdEFGHijklMNOPqrstUVWX',
+  REDIS_URL: 'redis://:redis-pass-999@redis:6379',
+};
+
+describe('scrubSecrets', () => {
+  it.each([
+    ['the whole API key', `Headers.append: "${env.AMPERSAND_API_KEY}" is an invalid header value.`],
+    ['the API key JSON-escaped', `bad header ${JSON.stringify(env.AMPERSAND_API_KEY)}`],
+    ['one line of a multi-line API key', 'value second-half-5678 rejected'],
+    ['the webhook URL', `POST ${env.SLACK_WEBHOOK_URL} failed`],
+    ['the webhook path, echoed by a receiver', 'Cannot POST /services/T0AAAA111/B0BBBB222/abcdEFGHijklMNOPqrstUVWX'],
+    ['the webhook token URL-encoded', 'path=%2Fservices%2FT0AAAA111%2FB0BBBB222%2FabcdEFGHijklMNOPqrstUVWX'],
+    ['the Redis password', 'WRONGPASS redis-pass-999'],
+  ])('removes %s', (_what, text) => {
+    const scrubbed = scrubSecrets(text, env);
+    for (const secret of ['amp-key-1234', 'second-half-5678', 'abcdEFGHijklMNOPqrstUVWX', 'T0AAAA111', 'redis-pass-999']) {
+      expect(scrubbed).not.toContain(secret);
+    }
+    expect(scrubbed).toContain('[redacted]');
+  });
+
+  it('leaves a text without secrets as it is', () => {
+    expect(scrubSecrets('connect ECONNREFUSED 127.0.0.1:6379 (services down)', env)).toBe('connect ECONNREFUSED 127.0.0.1:6379 (services down)');
+  });
+
+  it('does nothing when no secret is configured', () => {
+    expect(scrubSecrets('fatal thing', {})).toBe('fatal thing');
+  });
+});
