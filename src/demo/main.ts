@@ -4,16 +4,21 @@
  * integrations whose installations change state now and then; Slack messages
  * go to a local fake webhook and are printed readably on the console;
  * /metrics is served on METRICS_PORT. Redis is the one at REDIS_URL; the demo
- * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start.
+ * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start. If nothing
+ * answers there, it runs a private redis-server for its lifetime, so a first
+ * try needs nothing set up.
  */
 import { Redis } from 'ioredis';
+import { probeRedis } from '../adapters/redis-reachability.js';
 import { parseConfig } from '../config.js';
+import { RedisUnreachableError } from '../errors/redis-unreachable-error.js';
 import { createLogger } from '../logger.js';
 import { startMonitor } from '../main.js';
 import { formatForConsole } from './console-format.js';
 import { startFakeAmpersand } from './fake-ampersand-server.js';
 import { startFakeSlack } from './fake-slack-server.js';
 import type { InstallationSpec } from './fixtures.js';
+import { RedisServerNotFoundError, startPrivateRedisServer, type PrivateRedisServer } from './private-redis-server.js';
 
 const PROJECT = 'demo-project';
 const KEY = 'demo-key';
@@ -28,7 +33,24 @@ function pick<T>(list: readonly T[]): T {
   return list[Math.floor(Math.random() * list.length)] as T;
 }
 
+let privateRedis: PrivateRedisServer | undefined;
+
+/** REDIS_URL if it answers; otherwise a private redis-server; otherwise the one-line RedisUnreachableError. */
+async function demoRedisUrl(requested: string): Promise<string> {
+  const failure = await probeRedis(requested, 2000);
+  if (failure === undefined) return requested;
+  try {
+    privateRedis = await startPrivateRedisServer();
+    return privateRedis.url;
+  } catch (error) {
+    const why = error instanceof RedisServerNotFoundError ? 'and no redis-server on the PATH to start a private one' : `and a private redis-server failed: ${error instanceof Error ? error.message : String(error)}`;
+    throw new RedisUnreachableError(requested, `${failure}, ${why}`);
+  }
+}
+
 async function main(): Promise<void> {
+  const env = process.env;
+  const redisUrl = await demoRedisUrl(env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
   const ampersand = await startFakeAmpersand({ apiKey: KEY, projectId: PROJECT });
   const slack = await startFakeSlack({ onMessage: (m) => process.stdout.write(`\n${formatForConsole(m.body, new Date(m.at))}`) });
 
@@ -60,17 +82,17 @@ async function main(): Promise<void> {
     ampersand.update(integrationId, target.id, pick(changes)(target));
   }, 7000);
 
-  const env = process.env;
   const config = parseConfig({
     AMPERSAND_API_KEY: KEY,
     AMPERSAND_API_URL: ampersand.url,
     AMPERSAND_PROJECT_ID: PROJECT,
     AMPERSAND_INTEGRATION_IDS: '',
     POLL_INTERVAL_SECONDS: env['POLL_INTERVAL_SECONDS'] ?? '5',
-    REDIS_URL: env['REDIS_URL'],
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: env['QUEUE_PREFIX'] ?? 'ahm-demo',
     SLACK_WEBHOOK_URL: slack.webhookUrl,
     METRICS_PORT: env['METRICS_PORT'],
+    METRICS_HOST: env['METRICS_HOST'],
     LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
   });
   // The simulator starts from scratch each run, so the demo's Redis state does too.
@@ -90,7 +112,9 @@ async function main(): Promise<void> {
       'ampersand-health-monitor demo',
       `  simulated Ampersand API: ${ampersand.url} (project ${PROJECT}, ${INTEGRATIONS.length} integrations)`,
       `  metrics:   http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
-      `  Redis:     ${config.redisUrl} (prefix ${config.queuePrefix})`,
+      privateRedis === undefined
+        ? `  Redis:     ${config.redisUrl} (prefix ${config.queuePrefix})`
+        : `  Redis:     ${config.redisUrl}, a private redis-server (pid ${privateRedis.pid}, dir ${privateRedis.dir}): nothing answered at ${env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379'}; stopped on exit`,
       '  Slack messages are printed below. Ctrl-C to stop.',
       '',
     ].join('\n'),
@@ -102,13 +126,18 @@ async function main(): Promise<void> {
     void monitor
       .close()
       .then(() => Promise.all([ampersand.close(), slack.close()]))
-      .then(() => process.exit(0));
+      .then(() => privateRedis?.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  await privateRedis?.stop().catch(() => undefined);
   process.exit(1);
 });

@@ -1,0 +1,93 @@
+/**
+ * A throwaway redis-server for `npm run demo` when REDIS_URL does not answer:
+ * loopback only, a free port, a temporary directory, no persistence. It is
+ * stopped and its directory removed when the demo ends, however it ends
+ * (short of SIGKILL, which no process can intercept).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeRedis } from '../adapters/redis-reachability.js';
+
+export interface PrivateRedisServer {
+  readonly url: string;
+  readonly pid: number;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** Thrown when no redis-server binary is on the PATH. */
+export class RedisServerNotFoundError extends Error {
+  override readonly name = 'RedisServerNotFoundError';
+}
+
+const START_TIMEOUT_MS = 5000;
+
+export async function startPrivateRedisServer(): Promise<PrivateRedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ahm-demo-redis-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    { stdio: 'ignore' },
+  );
+  child.on('error', () => undefined);
+  // A synchronous last resort: if the demo exits by any path that skips stop(), the server still goes.
+  const onExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', onExit);
+    await kill(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const spawned = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', resolve);
+  });
+  if (spawned !== undefined) {
+    await stop();
+    const code = (spawned as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' ? new RedisServerNotFoundError('no redis-server on the PATH') : spawned;
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`redis-server exited with code ${child.exitCode} at start`);
+    }
+    const failure = await probeRedis(url, 500);
+    if (failure === undefined) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server did not answer within ${START_TIMEOUT_MS / 1000} s (${failure})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { url, pid: child.pid ?? 0, dir, stop };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
