@@ -7,39 +7,45 @@
  */
 
 const REDACTED = '[redacted]';
-/** Fragments shorter than this are not cut out on their own: they would mangle ordinary words and reveal little. */
+/**
+ * Shorter strings are not cut out: a 1-character test key would turn every "k"
+ * of the line into "[redacted]", and so short a value protects nothing anyway.
+ * Whole values use the lower bound; pieces of them (a line of a multi-line key,
+ * one path segment) the higher, as they are likelier to match ordinary words.
+ */
+const MIN_SECRET = 4;
 const MIN_FRAGMENT = 6;
 
 /** The strings to cut: AMPERSAND_API_KEY, SLACK_WEBHOOK_URL (and its path and path segments), the Redis password. */
 export function secretsIn(env: Readonly<Record<string, string | undefined>>): string[] {
-  const secrets: string[] = [];
+  const whole: string[] = [];
+  const pieces: string[] = [];
   const key = env['AMPERSAND_API_KEY'];
   if (key !== undefined) {
-    secrets.push(key, key.trim());
+    whole.push(key, key.trim());
     // A key with a line break or control character may be printed in pieces, or escaped.
-    secrets.push(...key.split(/[\s\u0000-\u001f\u007f]+/));
+    pieces.push(...key.split(/[\s\u0000-\u001f\u007f]+/));
   }
   const webhook = env['SLACK_WEBHOOK_URL']?.trim();
   if (webhook !== undefined && webhook !== '') {
-    secrets.push(webhook);
+    whole.push(webhook);
     const parsed = parseUrl(webhook);
     if (parsed !== undefined) {
       // The token is in the path: a receiver that echoes it ("Cannot POST /services/T…/B…/…") shows no host.
+      whole.push(parsed.pathname, parsed.search, decoded(parsed.password));
       // Short all-lowercase segments are words such as "services" or "hooks", not ids or tokens.
-      const segments = parsed.pathname.split('/').filter((segment) => !/^[a-z]{1,11}$/.test(segment));
-      secrets.push(parsed.pathname, ...segments, parsed.search, decoded(parsed.password));
+      pieces.push(...parsed.pathname.split('/').filter((segment) => !/^[a-z]{1,11}$/.test(segment)));
     }
   }
   const redisPassword = parseUrl(env['REDIS_URL']?.trim() ?? '')?.password;
-  if (redisPassword !== undefined) secrets.push(decoded(redisPassword));
-  return secrets;
+  if (redisPassword !== undefined) whole.push(decoded(redisPassword));
+  return [...whole.filter((s) => s.length >= MIN_SECRET), ...pieces.filter((s) => s.length >= MIN_FRAGMENT)];
 }
 
 /** `text` with every secret of `env` replaced by "[redacted]", in raw, JSON-escaped and URL-encoded forms. */
 export function scrubSecrets(text: string, env: Readonly<Record<string, string | undefined>>): string {
   const forms = new Set<string>();
   for (const secret of secretsIn(env)) {
-    if (secret.length < MIN_FRAGMENT) continue;
     forms.add(secret);
     forms.add(JSON.stringify(secret).slice(1, -1));
     forms.add(encodeURIComponent(secret));

@@ -32,3 +32,10 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets('fatal thing', {})).toBe('fatal thing');
   });
 });
+
+describe('scrubSecrets with short values', () => {
+  it('cuts a short whole key, but not a key so short that it would mangle the line', () => {
+    expect(scrubSecrets('key abcd rejected', { AMPERSAND_API_KEY: 'abcd' })).toBe('key [redacted] rejected');
+    expect(scrubSecrets('Redis is not reachable', { AMPERSAND_API_KEY: 'k' })).toBe('Redis is not reachable');
+  });
+});
