@@ -83,6 +83,6 @@ describe('createLogNotifier', () => {
   it('logs the alert at warn level', async () => {
     const logs = captureLogs();
     await createLogNotifier(logs.logger).send(message);
-    expect(logs.lines()).toEqual([expect.objectContaining({ level: 40, slackText: message.text })]);
+    expect(logs.lines()).toEqual([expect.objectContaining({ level: 'warn', slackText: message.text })]);
   });
 });
