@@ -10,7 +10,7 @@ import type { Metrics } from '../src/adapters/metrics.js';
 import type { OutboxEntry, StateStore } from '../src/adapters/state-store.js';
 import { decideAlerts, summarizeBaseline } from '../src/core/alert-policy.js';
 import { diffSnapshots } from '../src/core/diff.js';
-import { parseInstallationList } from '../src/core/installation.js';
+import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { notificationId, splitNotifications } from '../src/core/notification.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 
@@ -72,9 +72,13 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     const parsed = parseInstallationList(body);
     if (!parsed.ok) return fail(new AmpersandApiError(`installations of ${integrationId}: ${parsed.error}`, 'invalid_body'));
-    for (const warning of parsed.warnings) log.warn(`installations of ${integrationId}: ${warning}`);
+    if (parsed.warnings.length > 0) {
+      // One line per poll, however many items are odd: counts and the first few ids per kind.
+      const oddities = parsed.warnings.reduce((sum, w) => sum + w.count, 0);
+      log.warn({ warnings: parsed.warnings.slice(0, MAX_WARNING_EXAMPLES) }, `installations of ${integrationId}: ${oddities} oddity(ies), kept as is: ${summarizeWarnings(parsed.warnings)}`);
+    }
 
-    const apiProjectId = parsed.installations[0]?.projectId ?? projectId;
+    const apiProjectId = parsed.installations[0]?.projectId || projectId;
     if (stored && stored.snapshot === undefined) log.warn('stored snapshot is unreadable; starting a new baseline');
     const diff = diffSnapshots(stored?.snapshot, parsed.installations);
     const now = deps.now();
