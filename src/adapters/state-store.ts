@@ -15,7 +15,9 @@
  *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon
  *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
+ *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Notification } from '../core/notification.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../core/snapshot.js';
@@ -119,21 +121,26 @@ end
 return out
 `;
 
+// The ids to keep are staged in a private temporary set (KEYS[2]) by the caller, in
+// chunks: one call with every id as an argument overflows the JS call stack somewhere
+// between 120,000 and 200,000 ids. The set is deleted here, and expires if we die first.
 const RETAIN = `
 local members = redis.call('SMEMBERS', KEYS[1])
-local keep = {}
-for i = 3, #ARGV do keep[ARGV[i]] = true end
 local cutoff = tonumber(ARGV[2])
 local dropped = {}
 for _, id in ipairs(members) do
-  if not keep[id] and (tonumber(redis.call('HGET', ARGV[1] .. id, 't') or '0') or 0) < cutoff then
+  if redis.call('SISMEMBER', KEYS[2], id) == 0 and (tonumber(redis.call('HGET', ARGV[1] .. id, 't') or '0') or 0) < cutoff then
     redis.call('DEL', ARGV[1] .. id)
     redis.call('SREM', KEYS[1], id)
     table.insert(dropped, id)
   end
 end
+redis.call('DEL', KEYS[2])
 return dropped
 `;
+
+/** Ids per SADD when staging the keep-set of retain. */
+const RETAIN_CHUNK = 10_000;
 
 const POP = `
 local ids, entries, deadIds, deadEntries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -166,7 +173,7 @@ return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 type Commands = {
   ahmCommit(...args: (string | number)[]): Promise<[number, number?, string?]>;
   ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
-  ahmRetain(key: string, prefix: string, cutoff: string, ...ids: string[]): Promise<string[]>;
+  ahmRetain(key: string, keep: string, prefix: string, cutoff: string): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null]>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
@@ -175,7 +182,7 @@ function defineCommands(redis: Redis): Redis & Commands {
   // defineCommand is idempotent per name on one client; scripts are sent by EVALSHA.
   redis.defineCommand('ahmCommit', { numberOfKeys: 4, lua: COMMIT });
   redis.defineCommand('ahmLoadAll', { numberOfKeys: 1, lua: LOAD_ALL });
-  redis.defineCommand('ahmRetain', { numberOfKeys: 1, lua: RETAIN });
+  redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
   redis.defineCommand('ahmPop', { numberOfKeys: 4, lua: POP });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;
@@ -252,7 +259,18 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
       return rows.map(([id, v, l, p, t, d]) => toStored(id, v, l, p, t, d));
     },
 
-    retain: (integrationIds, cutoffMs) => redis.ahmRetain(keys.integrations, snapPrefix, String(cutoffMs), ...integrationIds),
+    async retain(integrationIds, cutoffMs) {
+      const keep = `${base}retain:${randomUUID()}`;
+      if (integrationIds.length > 0) {
+        const staging = redis.pipeline();
+        for (let i = 0; i < integrationIds.length; i += RETAIN_CHUNK) staging.sadd(keep, ...integrationIds.slice(i, i + RETAIN_CHUNK));
+        staging.pexpire(keep, 60_000);
+        const results = (await staging.exec()) ?? [];
+        const failed = results.find(([error]) => error !== null);
+        if (failed?.[0]) throw failed[0];
+      }
+      return redis.ahmRetain(keys.integrations, keep, snapPrefix, String(cutoffMs));
+    },
 
     async outboxHead() {
       const id = await redis.lindex(keys.outboxIds, 0);

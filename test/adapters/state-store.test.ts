@@ -99,6 +99,17 @@ describe('createRedisStateStore', () => {
       expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
       expect(await store.load('int-1')).toBeUndefined();
     });
+
+    it('keeps 250,000 listed ids in one call, and leaves no staging key behind', async () => {
+      for (const id of ['int-1', 'int-2', 'int-3']) {
+        await store.commit({ integrationId: id, expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [] });
+      }
+      // A spread of this many arguments into one call throws RangeError.
+      const listed = [...Array.from({ length: 250_000 }, (_, i) => `listed-${i}`), 'int-2'];
+      expect((await store.retain(listed, 6)).sort()).toEqual(['int-1', 'int-3']);
+      expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
+      expect(await redis.keys(`${prefix}:state:retain:*`)).toEqual([]);
+    }, 20_000);
   });
 
   describe('loadUpstream and commitUpstream', () => {
