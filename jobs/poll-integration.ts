@@ -34,7 +34,7 @@ export interface PollObserver {
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
   readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHeadId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions' | 'stateUnreadable'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
   readonly projectId: string;
@@ -79,7 +79,11 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
 
     const apiProjectId = parsed.installations[0]?.projectId || projectId;
-    if (stored && stored.snapshot === undefined) log.warn('stored snapshot is unreadable; starting a new baseline');
+    if (stored?.unreadable) {
+      // Corrupt state (a bug, a manual edit, a partial restore): start over rather than stay frozen.
+      log.error({ reason: stored.unreadable.reason }, `stored state of ${integrationId} is unreadable (${stored.unreadable.reason}); starting a new baseline`);
+      deps.metrics.stateUnreadable(projectId, integrationId);
+    }
     const diff = diffSnapshots(stored?.snapshot, parsed.installations);
     const now = deps.now();
     const lineage = diff.baseline || !stored ? deps.newLineage() : stored.lineage;
@@ -99,7 +103,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
 
     const result = await deps.store.commit({
       integrationId,
-      expectedVersion: stored?.version,
+      expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
       lineage,
       projectId: apiProjectId,
       snapshot: diff.next,

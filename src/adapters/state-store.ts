@@ -39,12 +39,18 @@ export interface StoredSnapshot {
   readonly lastSuccessMs: number;
   /** Undefined when the stored data could not be read; the next poll is then a baseline. */
   readonly snapshot: Snapshot | undefined;
+  /**
+   * Set when the stored version or data could not be read. `storedVersion` is
+   * the raw `v` to commit against: an unreadable version is overwritten by a
+   * new baseline (version 1), still guarded so that only one replica does it.
+   */
+  readonly unreadable?: { readonly reason: string; readonly storedVersion: string };
 }
 
 export interface CommitRequest {
   readonly integrationId: string;
-  /** The version that was loaded, or undefined if there was none. */
-  readonly expectedVersion: number | undefined;
+  /** The version that was loaded (as stored, if it was unreadable), or undefined if there was none. */
+  readonly expectedVersion: number | string | undefined;
   readonly lineage: string;
   readonly projectId: string;
   readonly snapshot: Snapshot;
@@ -96,12 +102,18 @@ export interface StateStore {
 const COMMIT = `
 local snap, integrations, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local current = redis.call('HGET', snap, 'v')
+-- ARGV[1] is '' when no snapshot is expected, else '=' and the version as loaded
+-- (which may be any string, even an empty one, when the stored one is corrupt).
 if ARGV[1] == '' then
   if current then return {0} end
-elseif current ~= ARGV[1] then
+elseif current ~= string.sub(ARGV[1], 2) then
   return {0}
 end
-local version = (tonumber(current) or 0) + 1
+-- A stored version that is not a plain number (corrupt) is replaced: the caller read it
+-- as unreadable and sends a new baseline; the exact-match guard above still lets only one
+-- replica do so.
+local version = 1
+if current and string.match(current, '^%d+$') then version = tonumber(current) + 1 end
 redis.call('HSET', snap, 'v', version, 'l', ARGV[2], 'p', ARGV[3], 't', ARGV[4], 'd', ARGV[5])
 redis.call('SADD', integrations, ARGV[6])
 for i = 7, #ARGV, 2 do
@@ -219,14 +231,22 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
     meta: `${base}meta`,
   };
 
-  const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => ({
-    integrationId,
-    version: Number(v),
-    lineage: l,
-    projectId: p,
-    lastSuccessMs: Number(t),
-    snapshot: decodeSnapshot(d),
-  });
+  const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => {
+    // Only a plain non-negative integer is a version; NaN, '', '1e3' or garbage would never
+    // match again on commit and freeze the integration as a "conflict" forever.
+    const versionOk = /^\d{1,15}$/.test(v);
+    const snapshot = versionOk ? decodeSnapshot(d) : undefined;
+    const reason = !versionOk ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number` : snapshot === undefined ? 'stored snapshot data cannot be decoded' : undefined;
+    return {
+      integrationId,
+      version: versionOk ? Number(v) : 0,
+      lineage: l,
+      projectId: p,
+      lastSuccessMs: Number(t) || 0,
+      snapshot,
+      ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
+    };
+  };
 
   return {
     async load(integrationId) {
@@ -242,7 +262,7 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
         keys.integrations,
         keys.outboxIds,
         keys.outboxEntries,
-        req.expectedVersion === undefined ? '' : String(req.expectedVersion),
+        req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
         req.lineage,
         req.projectId,
         String(req.nowMs),

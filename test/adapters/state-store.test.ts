@@ -66,6 +66,19 @@ describe('createRedisStateStore', () => {
       expect(loaded?.version).toBe(1);
     });
 
+    it.each(['NaN', 'abc', '', '-1', '1e3'])('reads a corrupt version %j as unreadable, and lets exactly one commit replace it with version 1', async (corrupt) => {
+      const req = { integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
+      await store.commit(req);
+      await redis.hset(`${prefix}:state:snap:int-1`, 'v', corrupt);
+      const loaded = await store.load('int-1');
+      expect(loaded?.snapshot).toBeUndefined();
+      expect(loaded?.unreadable).toEqual({ reason: expect.stringContaining('is not a number'), storedVersion: corrupt });
+      // Two replicas that both read the corrupt version: the first re-baselines, the second conflicts.
+      expect(await store.commit({ ...req, lineage: 'L2', expectedVersion: corrupt })).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      expect(await store.commit({ ...req, lineage: 'L3', expectedVersion: corrupt })).toEqual({ committed: false });
+      expect(await store.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L2', projectId: 'p', lastSuccessMs: 1, snapshot: snap('a') });
+    });
+
     it('uses one round trip per load and per commit, whatever the number of installations', async () => {
       const big = snap(...Array.from({ length: 5000 }, (_, i) => `i${i}`));
       const monitor = connect();
