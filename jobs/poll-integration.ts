@@ -12,7 +12,7 @@ import { decideAlerts, summarizeBaseline } from '../src/core/alert-policy.js';
 import { diffSnapshots } from '../src/core/diff.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { notificationId, splitNotifications } from '../src/core/notification.js';
-import { AmpersandApiError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
+import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -44,10 +44,37 @@ export interface PollIntegrationDeps {
   readonly newLineage: () => string;
 }
 
+/**
+ * Tells the observer about an exception that is not the API's (Redis refused a
+ * command, a bug, corrupt state), so it counts as a failed poll: otherwise
+ * /readyz and ampersand_api_up would not notice. The caller rethrows the
+ * original error; if the observer cannot record it either (Redis is down),
+ * that is logged, not thrown, so the original error is not masked.
+ */
+export async function reportInternalError(observer: PollObserver, log: Logger, what: 'poll' | 'cycle', integrationId: string, cycleId: string, error: unknown): Promise<void> {
+  const wrapped = internalError(error);
+  log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
+  try {
+    await observer.pollFailed(integrationId, cycleId, wrapped);
+  } catch (observerError) {
+    log.error({ errMessage: observerError instanceof Error ? observerError.message : String(observerError) }, 'could not record the internal error as a failed poll');
+  }
+}
+
 export function createPollIntegration(deps: PollIntegrationDeps) {
   return async function pollIntegration(data: PollJobData, jobId: string | undefined): Promise<PollOutcome> {
+    const log = deps.logger.child({ integrationId: data.integrationId, jobId });
+    try {
+      return await poll(data, log);
+    } catch (error) {
+      deps.metrics.pollError(deps.projectId, data.integrationId, 'internal_error');
+      await reportInternalError(deps.observer, log, 'poll', data.integrationId, data.cycleId, error);
+      throw error;
+    }
+  };
+
+  async function poll(data: PollJobData, log: Logger): Promise<PollOutcome> {
     const { integrationId, cycleId } = data;
-    const log = deps.logger.child({ integrationId, jobId });
     const started = performance.now();
     const stored = await deps.store.load(integrationId);
     const projectId = stored?.projectId || deps.projectId;
@@ -132,5 +159,5 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       );
     }
     return { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length };
-  };
+  }
 }

@@ -73,21 +73,37 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
   };
 
+  // Set while this process could not store a poll outcome (Redis refused the write):
+  // the shared state is stale then, and must not read as "up".
+  let unrecorded: string | undefined;
+  const record = async (event: UpstreamEvent): Promise<void> => {
+    try {
+      await apply(event);
+      unrecorded = undefined;
+    } catch (error) {
+      unrecorded = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+      throw error;
+    }
+  };
+
   const load = async (): Promise<UpstreamState> => (await deps.store.loadUpstream()).state;
 
   return {
     async pollSucceeded(integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      await apply({ ok: true, cycleId, integrationId });
+      await record({ ok: true, cycleId, integrationId });
     },
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      await apply({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
+      await record({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
     },
     async report() {
       const state = await load();
       const integrations = Object.fromEntries(last);
       const known = state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
+      if (unrecorded !== undefined) {
+        return { state: 'degraded', reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`, failedCycles: state.failedCycles, integrations };
+      }
       const summary: UpstreamReport['state'] = state.configurationError
         ? 'configuration_error'
         : state.down || state.failedCycles > 0
@@ -99,6 +115,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     },
     async apiUp() {
       const state = await load();
+      if (unrecorded !== undefined) return false;
       if (state.lastSuccessCycle === '' && state.lastFailedCycle === '') return undefined;
       return !state.down && state.failedCycles === 0;
     },

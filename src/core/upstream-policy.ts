@@ -15,6 +15,13 @@
  * with the notification.
  */
 
+/**
+ * Labels the cycle uses for failures that concern no single integration (the
+ * discovery call, an internal error of the cycle itself). They count for the
+ * project-wide alert only, never as an integration of their own.
+ */
+export const PROJECT_WIDE_LABELS = { discovery: '_discovery', cycle: '_cycle' } as const;
+
 export interface UpstreamState {
   readonly down: boolean;
   /** Why the alert is open: shown in /readyz and in the messages. Empty when up. */
