@@ -172,7 +172,10 @@ return {popped, redis.call('LINDEX', ids, 0)}
 
 const UPSTREAM = `
 local key, ids, entries = KEYS[1], KEYS[2], KEYS[3]
-local rev = tonumber(redis.call('HGET', key, 'rev') or '0')
+local stored = redis.call('HGET', key, 'rev') or '0'
+-- A corrupt revision reads as 0, as loadUpstream reads it, so the next commit replaces it.
+local rev = 0
+if string.match(stored, '^%d+$') then rev = tonumber(stored) end
 if rev ~= tonumber(ARGV[1]) then return {0} end
 redis.call('HSET', key, 'rev', rev + 1, 's', ARGV[2])
 if ARGV[3] ~= '' then
@@ -315,9 +318,20 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
     },
 
     async loadUpstream() {
-      const [rev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
-      if (rev === null || rev === undefined || raw === null || raw === undefined) return { rev: Number(rev ?? 0), state: INITIAL_UPSTREAM_STATE };
-      return { rev: Number(rev), state: { ...INITIAL_UPSTREAM_STATE, ...(JSON.parse(raw) as Partial<UpstreamState>) } };
+      const [rawRev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
+      const rev = rawRev !== null && rawRev !== undefined && /^\d{1,15}$/.test(rawRev) ? Number(rawRev) : 0;
+      if (raw === null || raw === undefined) return { rev, state: INITIAL_UPSTREAM_STATE };
+      // Corrupt upstream state must not make every poll throw: it starts over, and the next commit replaces it.
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return { rev, state: INITIAL_UPSTREAM_STATE };
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { rev, state: INITIAL_UPSTREAM_STATE };
+      const state = { ...INITIAL_UPSTREAM_STATE, ...(parsed as Partial<UpstreamState>) };
+      const integrations = typeof state.integrations === 'object' && state.integrations !== null ? state.integrations : {};
+      return { rev, state: { ...state, integrations } };
     },
 
     async commitUpstream(expectedRev, state, entry) {

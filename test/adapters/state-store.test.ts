@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
 import { diffSnapshots } from '../../src/core/diff.js';
+import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import { state } from '../helpers/builders.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -135,6 +136,23 @@ describe('createRedisStateStore', () => {
       expect(await store.commitUpstream(0, state, entry('u2'))).toEqual({ committed: false });
       expect(await store.loadUpstream()).toEqual({ rev: 1, state: down });
       expect(await store.outboxSize()).toBe(1);
+    });
+
+    it.each([
+      ['unparsable state', { rev: '3', s: '{not json' }],
+      ['a corrupt revision', { rev: 'NaN', s: '{}' }],
+    ])('start over from %s, and the next commit replaces it', async (_name, stored) => {
+      await redis.hset(`${prefix}:state:upstream`, stored);
+      const loaded = await store.loadUpstream();
+      expect(loaded.state).toEqual(INITIAL_UPSTREAM_STATE);
+      expect((await store.commitUpstream(loaded.rev, { ...loaded.state, failedCycles: 1 }, undefined)).committed).toBe(true);
+      expect((await store.loadUpstream()).state.failedCycles).toBe(1);
+    });
+
+    it('reads a state stored without per-integration counts (the previous release) with none', async () => {
+      const { integrations: _omitted, ...old } = INITIAL_UPSTREAM_STATE;
+      await redis.hset(`${prefix}:state:upstream`, { rev: '1', s: JSON.stringify({ ...old, failedCycles: 2 }) });
+      expect((await store.loadUpstream()).state).toEqual({ ...INITIAL_UPSTREAM_STATE, failedCycles: 2 });
     });
   });
 

@@ -5,6 +5,8 @@
  * and each committed transition leaves one log line.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/demo/fake-ampersand-server.js';
+import { buildInstallation } from '../../src/demo/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, sample, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -37,5 +39,35 @@ describe('a corrupt stored snapshot version', () => {
     // Not frozen: the next change alerts.
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
     await waitFor('the alert after the re-baseline', () => h.texts().some((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy')));
+  });
+});
+
+describe('one integration that cannot be read while the others can', () => {
+  it('gets its own alert after K cycles of invalid bodies, and its own recovery', async () => {
+    await h.start(env);
+    await baselines();
+    const list = h.ampersand.installations('int-1').map(buildInstallation);
+    const bad: Fault = { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ ...list[0], id: '' }, ...list.slice(1)]) };
+    h.ampersand.inject('int-1', ...Array.from({ length: 8 }, () => bad));
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toBe('[FIRING] the monitor cannot read integration int-1: invalid_body: installations of int-1: installations[0].id is empty (3 consecutive cycles)');
+    const ready = JSON.parse((await h.get('/readyz')).body) as { upstream: { state: string; unreadableIntegrations: Record<string, string> } };
+    expect(ready.upstream.state).toBe('degraded');
+    expect(Object.keys(ready.upstream.unreadableIntegrations)).toEqual(['int-1']);
+    await waitFor('the recovery', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
+  });
+
+  it('counts an exception of its poll (a corrupt stored value: WRONGTYPE) as a failure, with its own alert and recovery', async () => {
+    await h.start(env);
+    await baselines();
+    await h.redis.del(snapKey('int-1'));
+    await h.redis.set(snapKey('int-1'), 'not a hash');
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toMatch(/^\[FIRING\] the monitor cannot read integration int-1: internal_error: internal error: ReplyError: WRONGTYPE/);
+    expect(sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'internal_error' })).toBeGreaterThanOrEqual(3);
+    await h.redis.del(snapKey('int-1'));
+    await waitFor('the recovery', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
   });
 });
