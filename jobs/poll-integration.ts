@@ -145,6 +145,12 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       if (head !== undefined) await deps.kickDelivery(head);
       return { status: 'conflict' };
     }
+    // Once per committed transition, so that grep for a customer's installation or group
+    // answers "what happened" without Slack. A conflict above commits nothing and logs none.
+    for (const t of diff.transitions) {
+      const groupRef = (diff.next.get(t.installationId) ?? diff.previous.get(t.installationId))?.groupRef ?? '';
+      log.info({ installationId: t.installationId, groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
+    }
     deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
     deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
     await deps.observer.pollSucceeded(integrationId, cycleId);

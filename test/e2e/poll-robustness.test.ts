@@ -71,3 +71,19 @@ describe('one integration that cannot be read while the others can', () => {
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
   });
 });
+
+describe('a committed transition', () => {
+  it('is logged once at info with integration, installation, group ref, field, from and to', async () => {
+    const { logs } = await h.start(env);
+    await baselines();
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy', lastOperationStatus: 'in_progress' });
+    await waitFor('the alert', () => h.texts().length === 1);
+    await waitFor('two more polls', async () => Number(await h.redis.hget(snapKey('int-1'), 'v')) >= 4);
+    const transitions = logs.lines().filter((l) => l['installationId'] === 'a' && l['field'] !== undefined);
+    expect(transitions.map(({ integrationId, installationId, groupRef, field, from, to, level }) => ({ integrationId, installationId, groupRef, field, from, to, level }))).toEqual([
+      { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'health_status', from: 'healthy', to: 'unhealthy', level: expect.anything() },
+      { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'last_operation_status', from: 'success', to: 'in_progress', level: expect.anything() },
+    ]);
+    for (const line of transitions) expect([30, 'info']).toContain(line['level']);
+  });
+});
