@@ -10,9 +10,9 @@ import type { Metrics } from '../src/adapters/metrics.js';
 import type { OutboxEntry, StateStore } from '../src/adapters/state-store.js';
 import { decideAlerts, summarizeBaseline } from '../src/core/alert-policy.js';
 import { diffSnapshots } from '../src/core/diff.js';
-import { parseInstallationList } from '../src/core/installation.js';
+import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { notificationId, splitNotifications } from '../src/core/notification.js';
-import { AmpersandApiError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
+import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -34,7 +34,7 @@ export interface PollObserver {
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
   readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHeadId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions' | 'stateUnreadable'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
   readonly projectId: string;
@@ -44,10 +44,37 @@ export interface PollIntegrationDeps {
   readonly newLineage: () => string;
 }
 
+/**
+ * Tells the observer about an exception that is not the API's (Redis refused a
+ * command, a bug, corrupt state), so it counts as a failed poll: otherwise
+ * /readyz and ampersand_api_up would not notice. The caller rethrows the
+ * original error; if the observer cannot record it either (Redis is down),
+ * that is logged, not thrown, so the original error is not masked.
+ */
+export async function reportInternalError(observer: PollObserver, log: Logger, what: 'poll' | 'cycle', integrationId: string, cycleId: string, error: unknown): Promise<void> {
+  const wrapped = internalError(error);
+  log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
+  try {
+    await observer.pollFailed(integrationId, cycleId, wrapped);
+  } catch (observerError) {
+    log.error({ errMessage: observerError instanceof Error ? observerError.message : String(observerError) }, 'could not record the internal error as a failed poll');
+  }
+}
+
 export function createPollIntegration(deps: PollIntegrationDeps) {
   return async function pollIntegration(data: PollJobData, jobId: string | undefined): Promise<PollOutcome> {
+    const log = deps.logger.child({ integrationId: data.integrationId, jobId });
+    try {
+      return await poll(data, log);
+    } catch (error) {
+      deps.metrics.pollError(deps.projectId, data.integrationId, 'internal_error');
+      await reportInternalError(deps.observer, log, 'poll', data.integrationId, data.cycleId, error);
+      throw error;
+    }
+  };
+
+  async function poll(data: PollJobData, log: Logger): Promise<PollOutcome> {
     const { integrationId, cycleId } = data;
-    const log = deps.logger.child({ integrationId, jobId });
     const started = performance.now();
     const stored = await deps.store.load(integrationId);
     const projectId = stored?.projectId || deps.projectId;
@@ -72,10 +99,18 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     const parsed = parseInstallationList(body);
     if (!parsed.ok) return fail(new AmpersandApiError(`installations of ${integrationId}: ${parsed.error}`, 'invalid_body'));
-    for (const warning of parsed.warnings) log.warn(`installations of ${integrationId}: ${warning}`);
+    if (parsed.warnings.length > 0) {
+      // One line per poll, however many items are odd: counts and the first few ids per kind.
+      const oddities = parsed.warnings.reduce((sum, w) => sum + w.count, 0);
+      log.warn({ warnings: parsed.warnings.slice(0, MAX_WARNING_EXAMPLES) }, `installations of ${integrationId}: ${oddities} oddity(ies), kept as is: ${summarizeWarnings(parsed.warnings)}`);
+    }
 
-    const apiProjectId = parsed.installations[0]?.projectId ?? projectId;
-    if (stored && stored.snapshot === undefined) log.warn('stored snapshot is unreadable; starting a new baseline');
+    const apiProjectId = parsed.installations[0]?.projectId || projectId;
+    if (stored?.unreadable) {
+      // Corrupt state (a bug, a manual edit, a partial restore): start over rather than stay frozen.
+      log.error({ reason: stored.unreadable.reason }, `stored state of ${integrationId} is unreadable (${stored.unreadable.reason}); starting a new baseline`);
+      deps.metrics.stateUnreadable(projectId, integrationId);
+    }
     const diff = diffSnapshots(stored?.snapshot, parsed.installations);
     const now = deps.now();
     const lineage = diff.baseline || !stored ? deps.newLineage() : stored.lineage;
@@ -95,7 +130,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
 
     const result = await deps.store.commit({
       integrationId,
-      expectedVersion: stored?.version,
+      expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
       lineage,
       projectId: apiProjectId,
       snapshot: diff.next,
@@ -109,6 +144,12 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       const head = await deps.store.outboxHeadId();
       if (head !== undefined) await deps.kickDelivery(head);
       return { status: 'conflict' };
+    }
+    // Once per committed transition, so that grep for a customer's installation or group
+    // answers "what happened" without Slack. A conflict above commits nothing and logs none.
+    for (const t of diff.transitions) {
+      const groupRef = (diff.next.get(t.installationId) ?? diff.previous.get(t.installationId))?.groupRef ?? '';
+      log.info({ installationId: t.installationId, groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
     }
     deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
     deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
@@ -124,5 +165,5 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       );
     }
     return { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length };
-  };
+  }
 }

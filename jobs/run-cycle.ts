@@ -10,10 +10,13 @@ import type { Metrics } from '../src/adapters/metrics.js';
 import type { StateStore } from '../src/adapters/state-store.js';
 import { parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
-import type { PollObserver } from './poll-integration.js';
+import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
+import { reportInternalError, type PollObserver } from './poll-integration.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */
-export const DISCOVERY_LABEL = '_discovery';
+export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;
+/** The integration_id label of an internal error of the cycle itself (Redis refused a command, a bug). */
+export const CYCLE_LABEL = PROJECT_WIDE_LABELS.cycle;
 
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
@@ -37,6 +40,17 @@ export type CycleOutcome = { readonly status: 'queued'; readonly integrations: r
 export function createRunCycle(deps: RunCycleDeps) {
   return async function runCycle(cycleId: string, jobId: string | undefined): Promise<CycleOutcome> {
     const log = deps.logger.child({ jobId, cycleId });
+    try {
+      return await cycle(cycleId, log);
+    } catch (error) {
+      // Redis refusing a command (OOM), a RangeError…: a cycle that queued no poll is a failed one.
+      deps.metrics.pollError(deps.projectId, CYCLE_LABEL, 'internal_error');
+      await reportInternalError(deps.observer, log, 'cycle', CYCLE_LABEL, cycleId, error);
+      throw error;
+    }
+  };
+
+  async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
     const head = await deps.store.outboxHeadId();
     if (head !== undefined) await deps.kickDelivery(head);
 
@@ -59,5 +73,5 @@ export function createRunCycle(deps: RunCycleDeps) {
     for (const id of ids) await deps.enqueuePoll(id, cycleId);
     log.debug({ integrations: ids.length }, 'cycle queued its polls');
     return { status: 'queued', integrations: ids };
-  };
+  }
 }

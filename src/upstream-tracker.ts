@@ -23,6 +23,8 @@ export interface UpstreamReport {
   readonly state: 'unknown' | 'ok' | 'degraded' | 'configuration_error';
   readonly reason?: string;
   readonly failedCycles: number;
+  /** Integrations whose own "cannot read" alert is open, with its reason. */
+  readonly unreadableIntegrations: Readonly<Record<string, string>>;
   /** What this process saw at its last poll of each integration. */
   readonly integrations: Readonly<Record<string, IntegrationStatus>>;
 }
@@ -59,11 +61,23 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       const entry: OutboxEntry | undefined = decision.notify && {
         id: `upstream.${deps.newId()}`,
         enqueuedAt: now.getTime(),
-        notification: { kind: 'upstream', projectId: deps.projectId, state: decision.notify.state, reason: decision.notify.reason, detectedAt: now.toISOString() },
+        notification: {
+          kind: 'upstream',
+          projectId: deps.projectId,
+          state: decision.notify.state,
+          reason: decision.notify.reason,
+          detectedAt: now.toISOString(),
+          ...(decision.notify.integrationId === undefined ? {} : { integrationId: decision.notify.integrationId }),
+        },
       };
       const result = await deps.store.commitUpstream(rev, decision.state, entry);
       if (!result.committed) continue;
-      if (entry) {
+      if (entry && decision.notify?.integrationId !== undefined) {
+        const { integrationId, reason } = decision.notify;
+        if (decision.notify.state === 'down') deps.logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
+        else deps.logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
+        if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
+      } else if (entry) {
         if (decision.notify?.state === 'down') deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
         else deps.logger.info('the monitor can read Ampersand again');
         if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
@@ -73,32 +87,50 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
   };
 
+  // Set while this process could not store a poll outcome (Redis refused the write):
+  // the shared state is stale then, and must not read as "up".
+  let unrecorded: string | undefined;
+  const record = async (event: UpstreamEvent): Promise<void> => {
+    try {
+      await apply(event);
+      unrecorded = undefined;
+    } catch (error) {
+      unrecorded = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+      throw error;
+    }
+  };
+
   const load = async (): Promise<UpstreamState> => (await deps.store.loadUpstream()).state;
 
   return {
     async pollSucceeded(integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      await apply({ ok: true, cycleId, integrationId });
+      await record({ ok: true, cycleId, integrationId });
     },
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      await apply({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
+      await record({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
     },
     async report() {
       const state = await load();
       const integrations = Object.fromEntries(last);
       const known = state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
+      const unreadableIntegrations = Object.fromEntries(Object.entries(state.integrations).filter(([, f]) => f.down).map(([id, f]) => [id, f.reason]));
+      if (unrecorded !== undefined) {
+        return { state: 'degraded', reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`, failedCycles: state.failedCycles, unreadableIntegrations, integrations };
+      }
       const summary: UpstreamReport['state'] = state.configurationError
         ? 'configuration_error'
-        : state.down || state.failedCycles > 0
+        : state.down || state.failedCycles > 0 || Object.keys(unreadableIntegrations).length > 0
           ? 'degraded'
           : known
             ? 'ok'
             : 'unknown';
-      return { state: summary, ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles: state.failedCycles, integrations };
+      return { state: summary, ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles: state.failedCycles, unreadableIntegrations, integrations };
     },
     async apiUp() {
       const state = await load();
+      if (unrecorded !== undefined) return false;
       if (state.lastSuccessCycle === '' && state.lastFailedCycle === '') return undefined;
       return !state.down && state.failedCycles === 0;
     },

@@ -31,6 +31,8 @@ export interface Metrics {
   slackNotification(outcome: SlackOutcome): void;
   apiUp(projectId: string, up: boolean): void;
   outboxSize(size: number): void;
+  /** A stored snapshot could not be read and is replaced by a new baseline. */
+  stateUnreadable(projectId: string, integrationId: string): void;
 }
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
@@ -113,6 +115,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     help: 'Slack messages waiting in the shared outbox.',
     registers,
   });
+  const unreadable = new Counter({
+    name: 'ampersand_state_unreadable_total',
+    help: 'Stored snapshots of an integration found unreadable (corrupt version or data) and replaced by a new baseline by this process.',
+    labelNames: ['project_id', 'integration_id'],
+    registers,
+  });
   for (const outcome of DELIVERY_OUTCOMES) slack.inc({ outcome }, 0);
 
   const seenIntegrations = new Set<string>();
@@ -161,6 +169,9 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     },
     outboxSize(size) {
       outbox.set(size);
+    },
+    stateUnreadable(projectId, integrationId) {
+      unreadable.inc({ project_id: projectId, integration_id: integrationId });
     },
   };
 }

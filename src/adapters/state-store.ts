@@ -15,7 +15,9 @@
  *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon
  *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
+ *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Notification } from '../core/notification.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../core/snapshot.js';
@@ -37,12 +39,18 @@ export interface StoredSnapshot {
   readonly lastSuccessMs: number;
   /** Undefined when the stored data could not be read; the next poll is then a baseline. */
   readonly snapshot: Snapshot | undefined;
+  /**
+   * Set when the stored version or data could not be read. `storedVersion` is
+   * the raw `v` to commit against: an unreadable version is overwritten by a
+   * new baseline (version 1), still guarded so that only one replica does it.
+   */
+  readonly unreadable?: { readonly reason: string; readonly storedVersion: string };
 }
 
 export interface CommitRequest {
   readonly integrationId: string;
-  /** The version that was loaded, or undefined if there was none. */
-  readonly expectedVersion: number | undefined;
+  /** The version that was loaded (as stored, if it was unreadable), or undefined if there was none. */
+  readonly expectedVersion: number | string | undefined;
   readonly lineage: string;
   readonly projectId: string;
   readonly snapshot: Snapshot;
@@ -94,12 +102,18 @@ export interface StateStore {
 const COMMIT = `
 local snap, integrations, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local current = redis.call('HGET', snap, 'v')
+-- ARGV[1] is '' when no snapshot is expected, else '=' and the version as loaded
+-- (which may be any string, even an empty one, when the stored one is corrupt).
 if ARGV[1] == '' then
   if current then return {0} end
-elseif current ~= ARGV[1] then
+elseif current ~= string.sub(ARGV[1], 2) then
   return {0}
 end
-local version = (tonumber(current) or 0) + 1
+-- A stored version that is not a plain number (corrupt) is replaced: the caller read it
+-- as unreadable and sends a new baseline; the exact-match guard above still lets only one
+-- replica do so.
+local version = 1
+if current and string.match(current, '^%d+$') then version = tonumber(current) + 1 end
 redis.call('HSET', snap, 'v', version, 'l', ARGV[2], 'p', ARGV[3], 't', ARGV[4], 'd', ARGV[5])
 redis.call('SADD', integrations, ARGV[6])
 for i = 7, #ARGV, 2 do
@@ -119,21 +133,26 @@ end
 return out
 `;
 
+// The ids to keep are staged in a private temporary set (KEYS[2]) by the caller, in
+// chunks: one call with every id as an argument overflows the JS call stack somewhere
+// between 120,000 and 200,000 ids. The set is deleted here, and expires if we die first.
 const RETAIN = `
 local members = redis.call('SMEMBERS', KEYS[1])
-local keep = {}
-for i = 3, #ARGV do keep[ARGV[i]] = true end
 local cutoff = tonumber(ARGV[2])
 local dropped = {}
 for _, id in ipairs(members) do
-  if not keep[id] and (tonumber(redis.call('HGET', ARGV[1] .. id, 't') or '0') or 0) < cutoff then
+  if redis.call('SISMEMBER', KEYS[2], id) == 0 and (tonumber(redis.call('HGET', ARGV[1] .. id, 't') or '0') or 0) < cutoff then
     redis.call('DEL', ARGV[1] .. id)
     redis.call('SREM', KEYS[1], id)
     table.insert(dropped, id)
   end
 end
+redis.call('DEL', KEYS[2])
 return dropped
 `;
+
+/** Ids per SADD when staging the keep-set of retain. */
+const RETAIN_CHUNK = 10_000;
 
 const POP = `
 local ids, entries, deadIds, deadEntries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -153,7 +172,10 @@ return {popped, redis.call('LINDEX', ids, 0)}
 
 const UPSTREAM = `
 local key, ids, entries = KEYS[1], KEYS[2], KEYS[3]
-local rev = tonumber(redis.call('HGET', key, 'rev') or '0')
+local stored = redis.call('HGET', key, 'rev') or '0'
+-- A corrupt revision reads as 0, as loadUpstream reads it, so the next commit replaces it.
+local rev = 0
+if string.match(stored, '^%d+$') then rev = tonumber(stored) end
 if rev ~= tonumber(ARGV[1]) then return {0} end
 redis.call('HSET', key, 'rev', rev + 1, 's', ARGV[2])
 if ARGV[3] ~= '' then
@@ -166,7 +188,7 @@ return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 type Commands = {
   ahmCommit(...args: (string | number)[]): Promise<[number, number?, string?]>;
   ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
-  ahmRetain(key: string, prefix: string, cutoff: string, ...ids: string[]): Promise<string[]>;
+  ahmRetain(key: string, keep: string, prefix: string, cutoff: string): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null]>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
@@ -175,7 +197,7 @@ function defineCommands(redis: Redis): Redis & Commands {
   // defineCommand is idempotent per name on one client; scripts are sent by EVALSHA.
   redis.defineCommand('ahmCommit', { numberOfKeys: 4, lua: COMMIT });
   redis.defineCommand('ahmLoadAll', { numberOfKeys: 1, lua: LOAD_ALL });
-  redis.defineCommand('ahmRetain', { numberOfKeys: 1, lua: RETAIN });
+  redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
   redis.defineCommand('ahmPop', { numberOfKeys: 4, lua: POP });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;
@@ -212,14 +234,22 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
     meta: `${base}meta`,
   };
 
-  const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => ({
-    integrationId,
-    version: Number(v),
-    lineage: l,
-    projectId: p,
-    lastSuccessMs: Number(t),
-    snapshot: decodeSnapshot(d),
-  });
+  const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => {
+    // Only a plain non-negative integer is a version; NaN, '', '1e3' or garbage would never
+    // match again on commit and freeze the integration as a "conflict" forever.
+    const versionOk = /^\d{1,15}$/.test(v);
+    const snapshot = versionOk ? decodeSnapshot(d) : undefined;
+    const reason = !versionOk ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number` : snapshot === undefined ? 'stored snapshot data cannot be decoded' : undefined;
+    return {
+      integrationId,
+      version: versionOk ? Number(v) : 0,
+      lineage: l,
+      projectId: p,
+      lastSuccessMs: Number(t) || 0,
+      snapshot,
+      ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
+    };
+  };
 
   return {
     async load(integrationId) {
@@ -235,7 +265,7 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
         keys.integrations,
         keys.outboxIds,
         keys.outboxEntries,
-        req.expectedVersion === undefined ? '' : String(req.expectedVersion),
+        req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
         req.lineage,
         req.projectId,
         String(req.nowMs),
@@ -252,7 +282,18 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
       return rows.map(([id, v, l, p, t, d]) => toStored(id, v, l, p, t, d));
     },
 
-    retain: (integrationIds, cutoffMs) => redis.ahmRetain(keys.integrations, snapPrefix, String(cutoffMs), ...integrationIds),
+    async retain(integrationIds, cutoffMs) {
+      const keep = `${base}retain:${randomUUID()}`;
+      if (integrationIds.length > 0) {
+        const staging = redis.pipeline();
+        for (let i = 0; i < integrationIds.length; i += RETAIN_CHUNK) staging.sadd(keep, ...integrationIds.slice(i, i + RETAIN_CHUNK));
+        staging.pexpire(keep, 60_000);
+        const results = (await staging.exec()) ?? [];
+        const failed = results.find(([error]) => error !== null);
+        if (failed?.[0]) throw failed[0];
+      }
+      return redis.ahmRetain(keys.integrations, keep, snapPrefix, String(cutoffMs));
+    },
 
     async outboxHead() {
       const id = await redis.lindex(keys.outboxIds, 0);
@@ -277,9 +318,20 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
     },
 
     async loadUpstream() {
-      const [rev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
-      if (rev === null || rev === undefined || raw === null || raw === undefined) return { rev: Number(rev ?? 0), state: INITIAL_UPSTREAM_STATE };
-      return { rev: Number(rev), state: { ...INITIAL_UPSTREAM_STATE, ...(JSON.parse(raw) as Partial<UpstreamState>) } };
+      const [rawRev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
+      const rev = rawRev !== null && rawRev !== undefined && /^\d{1,15}$/.test(rawRev) ? Number(rawRev) : 0;
+      if (raw === null || raw === undefined) return { rev, state: INITIAL_UPSTREAM_STATE };
+      // Corrupt upstream state must not make every poll throw: it starts over, and the next commit replaces it.
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return { rev, state: INITIAL_UPSTREAM_STATE };
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { rev, state: INITIAL_UPSTREAM_STATE };
+      const state = { ...INITIAL_UPSTREAM_STATE, ...(parsed as Partial<UpstreamState>) };
+      const integrations = typeof state.integrations === 'object' && state.integrations !== null ? state.integrations : {};
+      return { rev, state: { ...state, integrations } };
     },
 
     async commitUpstream(expectedRev, state, entry) {

@@ -27,105 +27,222 @@ export interface InstallationState {
 }
 
 export type ParseResult =
-  | { readonly ok: true; readonly installations: readonly InstallationState[]; readonly warnings: readonly string[] }
+  | { readonly ok: true; readonly installations: readonly InstallationState[]; readonly warnings: readonly ParseWarning[] }
   | { readonly ok: false; readonly error: string };
 
-// Longer identifiers than this are not something Ampersand sends; they would bloat the
-// snapshot and every metric label, so such a body is rejected as a whole.
-const MAX_FIELD_LENGTH = 1024;
+/**
+ * One kind of oddity in a usable body (a value the spec does not know, a
+ * duplicate id, a truncated name…), counted over the whole body, with the
+ * first few installation ids as examples: a body of 10,000 odd items gives one
+ * warning of that kind, not 10,000.
+ */
+export interface ParseWarning {
+  readonly message: string;
+  readonly count: number;
+  readonly examples: readonly string[];
+}
+
+/** Installation ids named per warning; the count says how many there are in all. */
+export const MAX_WARNING_EXAMPLES = 5;
+
+// An id longer than this is not something Ampersand sends; ids are the snapshot's keys
+// and a metric label, so an item with such an id makes the whole body unusable.
+const MAX_ID_LENGTH = 1024;
+/** Display-only fields (group name and ref, provider) are cut to this many code points. */
+export const MAX_DISPLAY_LENGTH = 256;
+/** A status value outside the spec is kept, cut to this many code points. */
+export const MAX_STATUS_LENGTH = 64;
+/** What a display-only field or a status reads when the item has none that is usable. */
+export const UNREADABLE_VALUE = '(unreadable)';
 
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-class ItemError extends Error {}
+const describeType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
-function text(obj: Json, key: string, where: string): string {
-  const value = obj[key];
-  if (typeof value !== 'string') {
-    throw new ItemError(`${where}.${key} must be a string, got ${value === null ? 'null' : typeof value}`);
+/**
+ * Cuts `value` to at most `max` code points, the last one being `…`, never
+ * inside a surrogate pair. Returns the value unchanged when it fits.
+ */
+export function truncateCodePoints(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const points = Array.from(value);
+  if (points.length <= max) return value;
+  return `${points.slice(0, max - 1).join('')}…`;
+}
+
+/** Ranks of each status field for picking the worst of duplicate copies; a value the spec does not know ranks just below the bad one. */
+const RANKS = {
+  healthStatus: { unhealthy: 3, healthy: 1 },
+  lastOperationStatus: { failure: 5, in_progress: 3, success: 2, [UNKNOWN_OPERATION_STATUS]: 1 },
+  connectionStatus: { bad_credentials: 3, created: 1, working: 1 },
+} as const satisfies Record<string, Record<string, number>>;
+const RANK_OF_UNKNOWN_VALUE = { healthStatus: 2, lastOperationStatus: 4, connectionStatus: 2 } as const;
+
+type StatusField = keyof typeof RANKS;
+
+function rank(field: StatusField, value: string): number {
+  return (RANKS[field] as Record<string, number>)[value] ?? RANK_OF_UNKNOWN_VALUE[field];
+}
+
+/** The worse of two values of one status field; equal ranks fall back to string order, so the result never depends on the API's order. */
+function worse(field: StatusField, a: string, b: string): string {
+  const ra = rank(field, a);
+  const rb = rank(field, b);
+  if (ra !== rb) return ra > rb ? a : b;
+  return a <= b ? a : b;
+}
+
+const displayKey = (s: InstallationState): string => JSON.stringify([s.groupRef, s.groupName, s.provider, s.projectId, s.integrationId]);
+
+/**
+ * Merges two copies of one installation id: each status field takes the worse
+ * value, and the display fields come from the copy whose display fields sort
+ * first. The merge is commutative and associative, so any order of copies in
+ * the body gives the same state and alerts do not flap when the order changes.
+ */
+export function mergeDuplicate(a: InstallationState, b: InstallationState): InstallationState {
+  const display = displayKey(a) <= displayKey(b) ? a : b;
+  return {
+    ...display,
+    healthStatus: worse('healthStatus', a.healthStatus, b.healthStatus),
+    lastOperationStatus: worse('lastOperationStatus', a.lastOperationStatus, b.lastOperationStatus),
+    connectionStatus: worse('connectionStatus', a.connectionStatus, b.connectionStatus),
+  };
+}
+
+class Warnings {
+  private readonly byMessage = new Map<string, { count: number; examples: string[] }>();
+
+  note(message: string, id: string): void {
+    let entry = this.byMessage.get(message);
+    if (entry === undefined) {
+      entry = { count: 0, examples: [] };
+      this.byMessage.set(message, entry);
+    }
+    entry.count += 1;
+    if (entry.examples.length < MAX_WARNING_EXAMPLES) entry.examples.push(truncateCodePoints(id, MAX_STATUS_LENGTH));
   }
-  if (value.length > MAX_FIELD_LENGTH) {
-    throw new ItemError(`${where}.${key} is ${value.length} characters long (at most ${MAX_FIELD_LENGTH})`);
+
+  list(): ParseWarning[] {
+    return [...this.byMessage].map(([message, { count, examples }]) => ({ message, count, examples }));
+  }
+}
+
+/** A display-only field: absent, null or not a string reads as '' (noted unless absent), a long one is cut (noted). */
+function display(obj: Json | undefined, key: string, where: string, id: string, warnings: Warnings): string {
+  const value = obj?.[key];
+  if (value === undefined || value === null) {
+    if (obj !== undefined) warnings.note(`${where}.${key} is missing; shown empty`, id);
+    return '';
+  }
+  if (typeof value !== 'string') {
+    warnings.note(`${where}.${key} is ${describeType(value)}, not a string; shown empty`, id);
+    return '';
+  }
+  if (value.length > MAX_DISPLAY_LENGTH) {
+    const cut = truncateCodePoints(value, MAX_DISPLAY_LENGTH);
+    if (cut !== value) warnings.note(`${where}.${key} is longer than ${MAX_DISPLAY_LENGTH} characters; cut`, id);
+    return cut;
   }
   return value;
 }
 
-function optionalText(obj: Json, key: string, where: string): string | undefined {
-  return obj[key] === undefined ? undefined : text(obj, key, where);
+/**
+ * A status field. A value the spec does not know is kept (cut to
+ * MAX_STATUS_LENGTH) and noted; one that is missing or not a string reads as
+ * UNREADABLE_VALUE, which neither alerts nor resolves anything, so an
+ * unreadable status holds whatever alert is open instead of inventing a change.
+ */
+function status(obj: Json | undefined, key: string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
+  const value = obj?.[key];
+  if ((value === undefined || value === null) && absent !== undefined) return absent;
+  // A missing object (the connection) is noted once, by the caller.
+  if (obj === undefined) return UNREADABLE_VALUE;
+  if (typeof value !== 'string') {
+    warnings.note(`${where}.${key} is ${value === undefined ? 'missing' : describeType(value)}, not a string; read as "${UNREADABLE_VALUE}"`, id);
+    return UNREADABLE_VALUE;
+  }
+  if (known.includes(value)) return value;
+  const kept = truncateCodePoints(value, MAX_STATUS_LENGTH);
+  warnings.note(`value not in the spec: ${where === 'installation' ? '' : `${where}.`}${key} "${kept}"`, id);
+  return kept;
 }
 
-function group(value: unknown, where: string): { groupRef: string; groupName: string } | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) throw new ItemError(`${where} must be an object`);
-  return { groupRef: text(value, 'groupRef', where), groupName: text(value, 'groupName', where) };
+/** An id that can key the snapshot: a non-empty string of at most MAX_ID_LENGTH. */
+function usableId(item: unknown, index: number): string | { error: string } {
+  const where = `installations[${index}]`;
+  if (!isObject(item)) return { error: `${where} must be an object, got ${describeType(item)}` };
+  const id = item['id'];
+  if (typeof id !== 'string') return { error: `${where}.id must be a string, got ${describeType(id)}` };
+  if (id === '') return { error: `${where}.id is empty` };
+  if (id.length > MAX_ID_LENGTH) return { error: `${where}.id is ${id.length} characters long (at most ${MAX_ID_LENGTH})` };
+  return id;
 }
 
 /**
  * Parses the body of `GET /projects/{p}/integrations/{i}/installations`
- * (an array of spec `Installation`). Any item that lacks a field this service
- * relies on makes the whole body invalid: dropping that one item would look
- * like a removed installation and raise a false alert.
+ * (an array of spec `Installation`).
+ *
+ * Only an item without a usable id (or a body that is not a list) makes the
+ * whole body unusable: dropping that item would look like a removed
+ * installation and raise a false alert. Anything else one customer's data can
+ * get wrong stays inside that installation, so it cannot silence the alerts of
+ * the whole integration: `null` in an optional field reads as absent,
+ * display-only fields are cut to MAX_DISPLAY_LENGTH or shown empty, and a
+ * status that is not a string reads as UNREADABLE_VALUE. Each such oddity is
+ * counted in one aggregated warning. Duplicate ids are merged to their worst
+ * state (see mergeDuplicate).
  */
 export function parseInstallationList(body: unknown): ParseResult {
   if (!Array.isArray(body)) {
-    return { ok: false, error: `expected a JSON array of installations, got ${body === null ? 'null' : typeof body}` };
+    return { ok: false, error: `expected a JSON array of installations, got ${describeType(body)}` };
   }
-  const installations: InstallationState[] = [];
-  const unknownValues = new Map<string, number>();
-  const seen = new Set<string>();
-  const noteUnknown = (field: string, value: string, known: readonly string[]): void => {
-    if (!known.includes(value)) {
-      const key = `${field} "${value}"`;
-      unknownValues.set(key, (unknownValues.get(key) ?? 0) + 1);
-    }
-  };
-  const warnings: string[] = [];
+  const byId = new Map<string, InstallationState>();
+  const warnings = new Warnings();
 
   for (const [index, item] of body.entries()) {
-    const where = `installations[${index}]`;
-    try {
-      if (!isObject(item)) throw new ItemError(`${where} must be an object`);
-      const id = text(item, 'id', where);
-      const connection = item['connection'];
-      if (!isObject(connection)) throw new ItemError(`${where}.connection must be an object`);
-      const healthStatus = text(item, 'healthStatus', where);
-      const lastOperationStatus = optionalText(item, 'lastOperationStatus', where) ?? UNKNOWN_OPERATION_STATUS;
-      const connectionStatus = text(connection, 'status', `${where}.connection`);
-      // The installation's own group is optional in the spec; the connection's is required.
-      const grp = group(item['group'], `${where}.group`) ?? group(connection['group'], `${where}.connection.group`);
-      const state: InstallationState = {
-        id,
-        projectId: text(item, 'projectId', where),
-        integrationId: text(item, 'integrationId', where),
-        groupRef: grp?.groupRef ?? '',
-        groupName: grp?.groupName ?? '',
-        provider: text(connection, 'provider', `${where}.connection`),
-        healthStatus,
-        lastOperationStatus,
-        connectionStatus,
-      };
-      noteUnknown('healthStatus', healthStatus, HEALTH_STATUSES);
-      if (lastOperationStatus !== UNKNOWN_OPERATION_STATUS) {
-        noteUnknown('lastOperationStatus', lastOperationStatus, OPERATION_STATUSES);
-      }
-      noteUnknown('connection.status', connectionStatus, CONNECTION_STATUSES);
-      if (seen.has(id)) {
-        warnings.push(`installation id "${id}" appears more than once; the first one is kept`);
-        continue;
-      }
-      seen.add(id);
-      installations.push(state);
-    } catch (error) {
-      if (error instanceof ItemError) return { ok: false, error: error.message };
-      throw error;
+    const id = usableId(item, index);
+    if (typeof id !== 'string') return { ok: false, error: id.error };
+    const inst = item as Json;
+    const rawConnection = inst['connection'];
+    const connection = isObject(rawConnection) ? rawConnection : undefined;
+    if (connection === undefined) warnings.note(`connection is ${rawConnection === undefined ? 'missing' : describeType(rawConnection)}, not an object`, id);
+    // The installation's own group is optional in the spec; the connection's is required.
+    // A null group is read as an absent one.
+    const ownGroup = inst['group'];
+    const groupWhere = isObject(ownGroup) ? 'group' : 'connection.group';
+    const grp = isObject(ownGroup) ? ownGroup : isObject(connection?.['group']) ? (connection['group'] as Json) : undefined;
+    if (ownGroup !== undefined && ownGroup !== null && !isObject(ownGroup)) warnings.note(`group is ${describeType(ownGroup)}, not an object; ignored`, id);
+    const state: InstallationState = {
+      id,
+      projectId: display(inst, 'projectId', 'installation', id, warnings),
+      integrationId: display(inst, 'integrationId', 'installation', id, warnings),
+      groupRef: display(grp, 'groupRef', groupWhere, id, warnings),
+      groupName: display(grp, 'groupName', groupWhere, id, warnings),
+      provider: display(connection, 'provider', 'connection', id, warnings),
+      healthStatus: status(inst, 'healthStatus', 'installation', HEALTH_STATUSES, id, warnings),
+      lastOperationStatus: status(inst, 'lastOperationStatus', 'installation', OPERATION_STATUSES, id, warnings, UNKNOWN_OPERATION_STATUS),
+      connectionStatus: status(connection, 'status', 'connection', CONNECTION_STATUSES, id, warnings),
+    };
+    const earlier = byId.get(id);
+    if (earlier === undefined) {
+      byId.set(id, state);
+    } else {
+      warnings.note('installation id appears more than once; the worst state of its copies is kept', id);
+      byId.set(id, mergeDuplicate(earlier, state));
     }
   }
-  for (const [key, count] of unknownValues) {
-    warnings.push(`value not in the spec: ${key} on ${count} installation(s); kept as is`);
-  }
-  return { ok: true, installations, warnings };
+  return { ok: true, installations: [...byId.values()], warnings: warnings.list() };
+}
+
+/** One log line's worth of warnings: each kind with its count and first examples. */
+export function summarizeWarnings(warnings: readonly ParseWarning[], maxKinds = MAX_WARNING_EXAMPLES): string {
+  const shown = warnings.slice(0, maxKinds).map((w) => `${w.message} on ${w.count} installation(s) (e.g. ${w.examples.join(', ')})`);
+  const more = warnings.length > maxKinds ? `; and ${warnings.length - maxKinds} more kind(s)` : '';
+  return shown.join('; ') + more;
 }
 
 /** Parses the body of `GET /projects/{p}/integrations` into integration ids. */
@@ -133,7 +250,7 @@ export function parseIntegrationList(body: unknown): { ok: true; ids: readonly s
   if (!Array.isArray(body)) return { ok: false, error: 'expected a JSON array of integrations' };
   const ids: string[] = [];
   for (const [index, item] of body.entries()) {
-    if (!isObject(item) || typeof item['id'] !== 'string' || item['id'] === '' || item['id'].length > MAX_FIELD_LENGTH) {
+    if (!isObject(item) || typeof item['id'] !== 'string' || item['id'] === '' || item['id'].length > MAX_ID_LENGTH) {
       return { ok: false, error: `integrations[${index}].id must be a non-empty string` };
     }
     ids.push(item['id']);

@@ -25,6 +25,8 @@ export interface UpstreamNotification {
   readonly state: 'down' | 'up';
   readonly reason: string;
   readonly detectedAt: string;
+  /** Set when only this integration cannot be read (the others can). */
+  readonly integrationId?: string;
 }
 
 export type Notification = InstallationNotification | UpstreamNotification;

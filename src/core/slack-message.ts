@@ -148,6 +148,22 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
 
 function renderUpstream(n: UpstreamNotification, ref: string | undefined): SlackMessage {
   const reason = v(n.reason);
+  if (n.integrationId !== undefined) {
+    // One integration cannot be read while the others can: its alerts are silent meanwhile.
+    const integration = v(n.integrationId);
+    const text =
+      n.state === 'down'
+        ? `[FIRING] the monitor cannot read integration ${integration}: ${reason}`
+        : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
+    return {
+      text,
+      blocks: [
+        header(n.state === 'down' ? `The monitor cannot read integration ${truncate(n.integrationId, 60)}` : `The monitor can read integration ${truncate(n.integrationId, 60)} again`),
+        section(text),
+        context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
+      ],
+    };
+  }
   const text =
     n.state === 'down'
       ? `[FIRING] the monitor cannot read Ampersand project ${v(n.projectId)}: ${reason}`

@@ -10,10 +10,22 @@
  * - The first successful poll closes it; a configuration fault only when the
  *   integration that raised it polls successfully, so that one integration
  *   refused with 403 while others succeed does not flap the alert every cycle.
+ * - One integration that fails K consecutive cycles while the project-wide
+ *   alert is closed (the others succeed) gets its own alert ("cannot read
+ *   integration X"), and its own recovery at its next successful poll. A
+ *   project-wide alert covers every integration: while it is open, or when an
+ *   event opens or closes it, no per-integration message is sent for that event.
  *
  * Pure: the state is passed in and returned; the caller stores it atomically
  * with the notification.
  */
+
+/**
+ * Labels the cycle uses for failures that concern no single integration (the
+ * discovery call, an internal error of the cycle itself). They count for the
+ * project-wide alert only, never as an integration of their own.
+ */
+export const PROJECT_WIDE_LABELS = { discovery: '_discovery', cycle: '_cycle' } as const;
 
 export interface UpstreamState {
   readonly down: boolean;
@@ -26,6 +38,20 @@ export interface UpstreamState {
   readonly failedCycles: number;
   readonly lastFailedCycle: string;
   readonly lastSuccessCycle: string;
+  /**
+   * Integrations whose last poll failed (other than with 401/403), by id; an
+   * integration leaves the map at its next successful poll. State stored by a
+   * release without it reads as `{}`.
+   */
+  readonly integrations: Readonly<Record<string, IntegrationFailures>>;
+}
+
+export interface IntegrationFailures {
+  readonly failedCycles: number;
+  readonly lastFailedCycle: string;
+  /** True while this integration's own alert is open. */
+  readonly down: boolean;
+  readonly reason: string;
 }
 
 export const INITIAL_UPSTREAM_STATE: UpstreamState = {
@@ -36,6 +62,7 @@ export const INITIAL_UPSTREAM_STATE: UpstreamState = {
   failedCycles: 0,
   lastFailedCycle: '',
   lastSuccessCycle: '',
+  integrations: {},
 };
 
 export type UpstreamEvent =
@@ -44,16 +71,62 @@ export type UpstreamEvent =
 
 export interface UpstreamDecision {
   readonly state: UpstreamState;
-  /** The message to send, if this event opened or closed the upstream alert. */
-  readonly notify: { readonly state: 'down' | 'up'; readonly reason: string } | undefined;
+  /**
+   * The message to send, if this event opened or closed the upstream alert;
+   * with `integrationId` when it is the alert of that one integration.
+   */
+  readonly notify: { readonly state: 'down' | 'up'; readonly reason: string; readonly integrationId?: string } | undefined;
 }
 
+const isProjectWide = (integrationId: string): boolean => integrationId === PROJECT_WIDE_LABELS.discovery || integrationId === PROJECT_WIDE_LABELS.cycle;
+
+function without(integrations: UpstreamState['integrations'], id: string): UpstreamState['integrations'] {
+  const out = { ...integrations };
+  delete out[id];
+  return out;
+}
+
+/**
+ * The next upstream state after one poll outcome, and the one message it
+ * causes, if any: first the project-wide alert (see nextProjectState), then,
+ * if that sent nothing, the alert of the polled integration.
+ */
 export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, degradedAfterCycles: number): UpstreamDecision {
+  // Stored by a release that did not have the field.
+  const integrations = state.integrations ?? {};
+  const project = nextProjectState({ ...state, integrations }, event, degradedAfterCycles);
+  const id = event.integrationId;
+  if (isProjectWide(id) || (!event.ok && event.configurationError)) return project;
+  const entry = integrations[id];
+  const next = project.state;
+
+  if (event.ok) {
+    if (entry === undefined) return project;
+    // A project-wide message goes first; this integration's recovery waits for its next success.
+    if (project.notify !== undefined && entry.down) return project;
+    const state2: UpstreamState = { ...next, integrations: without(next.integrations, id) };
+    if (!entry.down) return { state: state2, notify: project.notify };
+    return { state: state2, notify: { state: 'up', integrationId: id, reason: `polls of integration ${id} succeed again (was: ${entry.reason})` } };
+  }
+
+  const failedCycles = entry === undefined ? 1 : event.cycleId === entry.lastFailedCycle ? entry.failedCycles : entry.failedCycles + 1;
+  const counted: IntegrationFailures = { failedCycles, lastFailedCycle: event.cycleId, down: entry?.down ?? false, reason: entry?.reason ?? '' };
+  const opens = !counted.down && failedCycles >= degradedAfterCycles && project.notify === undefined && !next.down;
+  if (!opens) return { state: { ...next, integrations: { ...next.integrations, [id]: counted } }, notify: project.notify };
+  const reason = `${event.reason} (${failedCycles} consecutive cycles)`;
+  return {
+    state: { ...next, integrations: { ...next.integrations, [id]: { ...counted, down: true, reason } } },
+    notify: { state: 'down', integrationId: id, reason },
+  };
+}
+
+/** The project-wide alert: configuration faults, and K cycles without any successful poll. */
+function nextProjectState(state: UpstreamState, event: UpstreamEvent, degradedAfterCycles: number): UpstreamDecision {
   if (event.ok) {
     if (state.down && state.configurationError && event.integrationId !== state.configurationErrorIntegration) {
       return { state: { ...state, failedCycles: 0, lastSuccessCycle: event.cycleId }, notify: undefined };
     }
-    const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId };
+    const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId, integrations: state.integrations };
     return { state: next, notify: state.down ? { state: 'up', reason: `polls succeed again (was: ${state.reason})` } : undefined };
   }
   // A failure in a cycle that already had a success does not make that cycle a failed one.

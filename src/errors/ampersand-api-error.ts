@@ -17,6 +17,8 @@ export const ERROR_REASONS = [
   'client_error',
   'invalid_body',
   'body_too_large',
+  /** Not the API: an exception in our own poll or cycle (Redis refused a command, a bug, corrupt state). */
+  'internal_error',
 ] as const;
 export type PollErrorReason = (typeof ERROR_REASONS)[number];
 
@@ -49,4 +51,15 @@ export class AmpersandApiError extends Error {
   get isConfigurationError(): boolean {
     return CONFIGURATION_REASONS.has(this.reason);
   }
+}
+
+/**
+ * Wraps an unexpected exception of a poll or cycle as a failed poll, so that
+ * the upstream tracker counts it. Only the error's class and first line are
+ * kept: a message cut short cannot carry a whole payload into the logs.
+ */
+export function internalError(error: unknown): AmpersandApiError {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const firstLine = text.split('\n', 1)[0] ?? '';
+  return new AmpersandApiError(`internal error: ${firstLine.length > 200 ? `${firstLine.slice(0, 199)}…` : firstLine}`, 'internal_error');
 }

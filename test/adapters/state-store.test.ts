@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
 import { diffSnapshots } from '../../src/core/diff.js';
+import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import { state } from '../helpers/builders.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -66,6 +67,19 @@ describe('createRedisStateStore', () => {
       expect(loaded?.version).toBe(1);
     });
 
+    it.each(['NaN', 'abc', '', '-1', '1e3'])('reads a corrupt version %j as unreadable, and lets exactly one commit replace it with version 1', async (corrupt) => {
+      const req = { integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
+      await store.commit(req);
+      await redis.hset(`${prefix}:state:snap:int-1`, 'v', corrupt);
+      const loaded = await store.load('int-1');
+      expect(loaded?.snapshot).toBeUndefined();
+      expect(loaded?.unreadable).toEqual({ reason: expect.stringContaining('is not a number'), storedVersion: corrupt });
+      // Two replicas that both read the corrupt version: the first re-baselines, the second conflicts.
+      expect(await store.commit({ ...req, lineage: 'L2', expectedVersion: corrupt })).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      expect(await store.commit({ ...req, lineage: 'L3', expectedVersion: corrupt })).toEqual({ committed: false });
+      expect(await store.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L2', projectId: 'p', lastSuccessMs: 1, snapshot: snap('a') });
+    });
+
     it('uses one round trip per load and per commit, whatever the number of installations', async () => {
       const big = snap(...Array.from({ length: 5000 }, (_, i) => `i${i}`));
       const monitor = connect();
@@ -99,6 +113,17 @@ describe('createRedisStateStore', () => {
       expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
       expect(await store.load('int-1')).toBeUndefined();
     });
+
+    it('keeps 250,000 listed ids in one call, and leaves no staging key behind', async () => {
+      for (const id of ['int-1', 'int-2', 'int-3']) {
+        await store.commit({ integrationId: id, expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [] });
+      }
+      // A spread of this many arguments into one call throws RangeError.
+      const listed = [...Array.from({ length: 250_000 }, (_, i) => `listed-${i}`), 'int-2'];
+      expect((await store.retain(listed, 6)).sort()).toEqual(['int-1', 'int-3']);
+      expect((await store.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
+      expect(await redis.keys(`${prefix}:state:retain:*`)).toEqual([]);
+    }, 20_000);
   });
 
   describe('loadUpstream and commitUpstream', () => {
@@ -111,6 +136,23 @@ describe('createRedisStateStore', () => {
       expect(await store.commitUpstream(0, state, entry('u2'))).toEqual({ committed: false });
       expect(await store.loadUpstream()).toEqual({ rev: 1, state: down });
       expect(await store.outboxSize()).toBe(1);
+    });
+
+    it.each([
+      ['unparsable state', { rev: '3', s: '{not json' }],
+      ['a corrupt revision', { rev: 'NaN', s: '{}' }],
+    ])('start over from %s, and the next commit replaces it', async (_name, stored) => {
+      await redis.hset(`${prefix}:state:upstream`, stored);
+      const loaded = await store.loadUpstream();
+      expect(loaded.state).toEqual(INITIAL_UPSTREAM_STATE);
+      expect((await store.commitUpstream(loaded.rev, { ...loaded.state, failedCycles: 1 }, undefined)).committed).toBe(true);
+      expect((await store.loadUpstream()).state.failedCycles).toBe(1);
+    });
+
+    it('reads a state stored without per-integration counts (the previous release) with none', async () => {
+      const { integrations: _omitted, ...old } = INITIAL_UPSTREAM_STATE;
+      await redis.hset(`${prefix}:state:upstream`, { rev: '1', s: JSON.stringify({ ...old, failedCycles: 2 }) });
+      expect((await store.loadUpstream()).state).toEqual({ ...INITIAL_UPSTREAM_STATE, failedCycles: 2 });
     });
   });
 

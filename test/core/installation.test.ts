@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstallationList, parseIntegrationList } from '../../src/core/installation.js';
+import {
+  MAX_DISPLAY_LENGTH,
+  MAX_STATUS_LENGTH,
+  UNREADABLE_VALUE,
+  mergeDuplicate,
+  parseInstallationList,
+  parseIntegrationList,
+  summarizeWarnings,
+  truncateCodePoints,
+  type InstallationState,
+} from '../../src/core/installation.js';
 import { buildInstallation, buildIntegration } from '../../src/demo/fixtures.js';
-import { installationSpec } from '../helpers/builders.js';
+import { installationSpec, state } from '../helpers/builders.js';
 import { specErrors } from '../helpers/spec.js';
 
 describe('parseInstallationList', () => {
@@ -46,7 +56,68 @@ describe('parseInstallationList', () => {
       const result = parseInstallationList(body);
       if (!result.ok) throw new Error(result.error);
       expect(result.installations).toHaveLength(3);
-      expect(result.warnings).toEqual([`value not in the spec: ${expected} on 2 installation(s); kept as is`]);
+      expect(result.warnings).toEqual([{ message: `value not in the spec: ${expected}`, count: 2, examples: ['a', 'b'] }]);
+    });
+
+    it('aggregates 10,000 odd items into one warning per kind with the first 5 ids', () => {
+      const body = Array.from({ length: 10_000 }, (_, i) => buildInstallation(installationSpec(`i${i}`, { healthStatus: 'degraded', connectionStatus: 'revoked' })));
+      const result = parseInstallationList(body);
+      if (!result.ok) throw new Error(result.error);
+      expect(result.warnings).toEqual([
+        { message: 'value not in the spec: healthStatus "degraded"', count: 10_000, examples: ['i0', 'i1', 'i2', 'i3', 'i4'] },
+        { message: 'value not in the spec: connection.status "revoked"', count: 10_000, examples: ['i0', 'i1', 'i2', 'i3', 'i4'] },
+      ]);
+      expect(summarizeWarnings(result.warnings)).toBe(
+        'value not in the spec: healthStatus "degraded" on 10000 installation(s) (e.g. i0, i1, i2, i3, i4); value not in the spec: connection.status "revoked" on 10000 installation(s) (e.g. i0, i1, i2, i3, i4)',
+      );
+    });
+
+    it('names at most 5 kinds in the summary line, however many distinct values came', () => {
+      const body = Array.from({ length: 1000 }, (_, i) => buildInstallation(installationSpec(`i${i}`, { healthStatus: `odd-${i}` })));
+      const result = parseInstallationList(body);
+      if (!result.ok) throw new Error(result.error);
+      const line = summarizeWarnings(result.warnings);
+      expect(line.match(/value not in the spec/g)).toHaveLength(5);
+      expect(line).toContain('and 995 more kind(s)');
+    });
+  });
+
+  describe('when one item carries data that cannot be used as is', () => {
+    const good = (): Record<string, unknown> => buildInstallation(installationSpec('a'));
+    const other = (): Record<string, unknown> => buildInstallation(installationSpec('b', { healthStatus: 'unhealthy' }));
+    const withGroup = (change: Record<string, unknown>): Record<string, unknown> => {
+      const inst = good();
+      inst['group'] = { ...(inst['group'] as object), ...change };
+      return inst;
+    };
+    const withConnection = (change: Record<string, unknown> | null | string): Record<string, unknown> => {
+      const inst = good();
+      inst['connection'] = change === null || typeof change === 'string' ? change : { ...(inst['connection'] as object), ...change };
+      return inst;
+    };
+    const long = 'g'.repeat(2000);
+    it.each<[string, Record<string, unknown>, Partial<InstallationState>, string | undefined]>([
+      ['a 2,000-character group name', withGroup({ groupName: long }), { groupName: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'group.groupName is longer than 256 characters; cut'],
+      ['a 2,000-character group ref', withGroup({ groupRef: long }), { groupRef: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'group.groupRef is longer than 256 characters; cut'],
+      ['a 2,000-character provider', withConnection({ provider: long }), { provider: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'connection.provider is longer than 256 characters; cut'],
+      ['a missing groupName', withGroup({ groupName: undefined }), { groupName: '', groupRef: 'org-a' }, 'group.groupName is missing; shown empty'],
+      ['a numeric groupName', withGroup({ groupName: 7 }), { groupName: '' }, 'group.groupName is number, not a string; shown empty'],
+      ['a null group (optional: read as absent)', { ...good(), group: null }, { groupRef: 'org-a', groupName: 'Customer a' }, undefined],
+      ['a null lastOperationStatus (optional: read as absent)', { ...good(), lastOperationStatus: null }, { lastOperationStatus: 'unknown' }, undefined],
+      ['a null healthStatus', { ...good(), healthStatus: null }, { healthStatus: UNREADABLE_VALUE }, 'installation.healthStatus is null, not a string; read as "(unreadable)"'],
+      ['a numeric healthStatus', { ...good(), healthStatus: 1 }, { healthStatus: UNREADABLE_VALUE }, 'installation.healthStatus is number, not a string; read as "(unreadable)"'],
+      ['a 5,000-character healthStatus', { ...good(), healthStatus: 'h'.repeat(5000) }, { healthStatus: `${'h'.repeat(MAX_STATUS_LENGTH - 1)}…` }, `value not in the spec: healthStatus "${'h'.repeat(MAX_STATUS_LENGTH - 1)}…"`],
+      ['a null connection', withConnection(null), { provider: '', connectionStatus: UNREADABLE_VALUE, groupRef: 'org-a' }, 'connection is null, not an object'],
+      ['a string connection', withConnection('working'), { provider: '', connectionStatus: UNREADABLE_VALUE }, 'connection is string, not an object'],
+      ['a connection without status', withConnection({ status: undefined }), { connectionStatus: UNREADABLE_VALUE }, 'connection.status is missing, not a string; read as "(unreadable)"'],
+      ['a missing projectId', { ...good(), projectId: undefined }, { projectId: '' }, 'installation.projectId is missing; shown empty'],
+    ])('keeps the body usable with %s, and warns about it', (_name, item, expected, warning) => {
+      const result = parseInstallationList([item, other()]);
+      if (!result.ok) throw new Error(result.error);
+      expect(result.installations).toHaveLength(2);
+      expect(result.installations[0]).toMatchObject({ id: 'a', ...expected });
+      expect(result.installations[1]).toEqual(state('b', { healthStatus: 'unhealthy' }));
+      expect(result.warnings.map((w) => w.message)).toEqual(warning === undefined ? [] : [warning]);
     });
   });
 
@@ -56,10 +127,11 @@ describe('parseInstallationList', () => {
       ['an object instead of an array', { installations: [] }, 'expected a JSON array'],
       ['null', null, 'got null'],
       ['an item that is a string', ['x'], 'installations[0] must be an object'],
+      ['a null item', [good(), null], 'installations[1] must be an object, got null'],
       ['a numeric id', [{ ...good(), id: 5 }], 'installations[0].id must be a string, got number'],
-      ['a null healthStatus', [{ ...good(), healthStatus: null }], 'installations[0].healthStatus must be a string, got null'],
-      ['a missing connection', [{ ...good(), connection: undefined }], 'installations[0].connection must be an object'],
-      ['a connection without status', [{ ...good(), connection: { provider: 'x' } }], 'installations[0].connection.status must be a string'],
+      ['an object id', [{ ...good(), id: { $gt: '' } }], 'installations[0].id must be a string, got object'],
+      ['a missing id', [{ ...good(), id: undefined }], 'installations[0].id must be a string, got undefined'],
+      ['an empty id', [{ ...good(), id: '' }], 'installations[0].id is empty'],
       ['a huge id', [{ ...good(), id: 'x'.repeat(5000) }], 'is 5000 characters long'],
     ])('rejects %s with a reason', (_name, body, reason) => {
       const result = parseInstallationList(body);
@@ -68,10 +140,58 @@ describe('parseInstallationList', () => {
     });
   });
 
-  it('keeps the first of two installations with the same id and warns', () => {
-    const result = parseInstallationList([buildInstallation(installationSpec('a')), buildInstallation(installationSpec('a', { healthStatus: 'unhealthy' }))]);
-    expect(result.ok && result.installations.map((i) => i.healthStatus)).toEqual(['healthy']);
-    expect(result.ok && result.warnings[0]).toContain('appears more than once');
+  describe('when an id appears more than once', () => {
+    const copies = [
+      state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'success', connectionStatus: 'working', groupName: 'Zed' }),
+      state('a', { healthStatus: 'healthy', lastOperationStatus: 'failure', connectionStatus: 'created', groupName: 'Acme' }),
+      state('a', { healthStatus: 'degraded', lastOperationStatus: 'in_progress', connectionStatus: 'bad_credentials', groupName: 'Mid' }),
+    ];
+    const permutations = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    it.each(permutations)('keeps the worst value of each field, whatever the order (%i, %i, %i)', (...order) => {
+      const body = [buildInstallation(installationSpec('z')), ...order.map((i) => buildInstallation(installationSpec('a', copies[i])))];
+      const result = parseInstallationList(body);
+      if (!result.ok) throw new Error(result.error);
+      expect(result.installations.map((i) => i.id)).toEqual(['z', 'a']);
+      expect(result.installations[1]).toEqual(state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'failure', connectionStatus: 'bad_credentials', groupName: 'Acme' }));
+      expect(result.warnings).toContainEqual({ message: 'installation id appears more than once; the worst state of its copies is kept', count: 2, examples: ['a', 'a'] });
+    });
+
+    it.each<[keyof InstallationState, string, string, string]>([
+      ['healthStatus', 'healthy', 'unhealthy', 'unhealthy'],
+      ['healthStatus', 'healthy', 'degraded', 'degraded'],
+      ['healthStatus', 'degraded', 'unhealthy', 'unhealthy'],
+      ['lastOperationStatus', 'unknown', 'success', 'success'],
+      ['lastOperationStatus', 'success', 'in_progress', 'in_progress'],
+      ['lastOperationStatus', 'in_progress', 'failure', 'failure'],
+      ['lastOperationStatus', 'cancelled', 'in_progress', 'cancelled'],
+      ['connectionStatus', 'working', 'bad_credentials', 'bad_credentials'],
+      ['connectionStatus', 'created', 'working', 'created'],
+      ['connectionStatus', 'revoked', 'zapped', 'revoked'],
+    ])('merges %s %s and %s to %s, in either order', (field, x, y, worst) => {
+      const a = state('a', { [field]: x });
+      const b = state('a', { [field]: y });
+      expect(mergeDuplicate(a, b)[field]).toBe(worst);
+      expect(mergeDuplicate(b, a)[field]).toBe(worst);
+    });
+  });
+});
+
+describe('truncateCodePoints', () => {
+  it('never cuts a surrogate pair in half', () => {
+    const cut = truncateCodePoints('𝔘'.repeat(10), 4);
+    expect(cut).toBe('𝔘𝔘𝔘…');
+    expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
+  it('leaves a value that fits alone', () => {
+    expect(truncateCodePoints('𝔘'.repeat(4), 4)).toBe('𝔘'.repeat(4));
   });
 });
 

@@ -1,0 +1,89 @@
+/**
+ * What one integration's state or data can do to the service: a corrupt stored
+ * value is re-baselined (not frozen), an exception counts as a failed poll,
+ * an integration that cannot be read while the others can gets its own alert,
+ * and each committed transition leaves one log line.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/demo/fake-ampersand-server.js';
+import { buildInstallation } from '../../src/demo/fixtures.js';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, sample, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', [installationSpec('a'), installationSpec('b')]);
+  h.ampersand.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2' })]);
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+const env = { AMPERSAND_INTEGRATION_IDS: 'int-1,int-2', POLL_INTERVAL_SECONDS: '0.3', UPSTREAM_DEGRADED_AFTER_CYCLES: '3' };
+const snapKey = (id: string): string => `${h.prefix}:state:snap:${id}`;
+const baselines = async (): Promise<void> => waitFor('baselines', async () => (await h.redis.exists(snapKey('int-1'), snapKey('int-2'))) === 2);
+
+describe('a corrupt stored snapshot version', () => {
+  it('is re-baselined, logged at error and counted, instead of freezing the integration', async () => {
+    const { logs } = await h.start(env);
+    await baselines();
+    await h.redis.hset(snapKey('int-1'), 'v', 'NaN');
+    await waitFor('the new baseline', async () => (await h.redis.hget(snapKey('int-1'), 'v')) === '1', 10_000);
+    const line = logs.lines().find((l) => String(l['msg']).includes('stored state of int-1 is unreadable'));
+    expect(line).toMatchObject({ integrationId: 'int-1' });
+    // pino's number or its name, whichever the logger is set to print.
+    expect([50, 'error']).toContain(line?.['level']);
+    expect(sample(await h.metrics(), 'ampersand_state_unreadable_total', { integration_id: 'int-1' })).toBeGreaterThanOrEqual(1);
+    // Not frozen: the next change alerts.
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the alert after the re-baseline', () => h.texts().some((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy')));
+  });
+});
+
+describe('one integration that cannot be read while the others can', () => {
+  it('gets its own alert after K cycles of invalid bodies, and its own recovery', async () => {
+    await h.start(env);
+    await baselines();
+    const list = h.ampersand.installations('int-1').map(buildInstallation);
+    const bad: Fault = { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ ...list[0], id: '' }, ...list.slice(1)]) };
+    h.ampersand.inject('int-1', ...Array.from({ length: 8 }, () => bad));
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toBe('[FIRING] the monitor cannot read integration int-1: invalid_body: installations of int-1: installations[0].id is empty (3 consecutive cycles)');
+    const ready = JSON.parse((await h.get('/readyz')).body) as { upstream: { state: string; unreadableIntegrations: Record<string, string> } };
+    expect(ready.upstream.state).toBe('degraded');
+    expect(Object.keys(ready.upstream.unreadableIntegrations)).toEqual(['int-1']);
+    await waitFor('the recovery', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
+  });
+
+  it('counts an exception of its poll (a corrupt stored value: WRONGTYPE) as a failure, with its own alert and recovery', async () => {
+    await h.start(env);
+    await baselines();
+    await h.redis.del(snapKey('int-1'));
+    await h.redis.set(snapKey('int-1'), 'not a hash');
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toMatch(/^\[FIRING\] the monitor cannot read integration int-1: internal_error: internal error: ReplyError: WRONGTYPE/);
+    expect(sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'internal_error' })).toBeGreaterThanOrEqual(3);
+    await h.redis.del(snapKey('int-1'));
+    await waitFor('the recovery', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
+  });
+});
+
+describe('a committed transition', () => {
+  it('is logged once at info with integration, installation, group ref, field, from and to', async () => {
+    const { logs } = await h.start(env);
+    await baselines();
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy', lastOperationStatus: 'in_progress' });
+    await waitFor('the alert', () => h.texts().length === 1);
+    await waitFor('two more polls', async () => Number(await h.redis.hget(snapKey('int-1'), 'v')) >= 4);
+    const transitions = logs.lines().filter((l) => l['installationId'] === 'a' && l['field'] !== undefined);
+    expect(transitions.map(({ integrationId, installationId, groupRef, field, from, to, level }) => ({ integrationId, installationId, groupRef, field, from, to, level }))).toEqual([
+      { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'health_status', from: 'healthy', to: 'unhealthy', level: expect.anything() },
+      { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'last_operation_status', from: 'success', to: 'in_progress', level: expect.anything() },
+    ]);
+    for (const line of transitions) expect([30, 'info']).toContain(line['level']);
+  });
+});

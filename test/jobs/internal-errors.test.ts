@@ -1,0 +1,126 @@
+/**
+ * An exception in a poll or a cycle that is not the API's (Redis refusing a
+ * command, a RangeError, corrupt state) counts as a failed poll for the
+ * upstream tracker, and the job still fails with the original error. The
+ * tracker and its state are real (Redis); the failing dependency is a port
+ * implementation that throws, as Redis or a bug would.
+ */
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
+import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
+import { createMetrics } from '../../src/adapters/metrics.js';
+import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
+import { buildInstallation } from '../../src/demo/fixtures.js';
+import { createUpstreamTracker, type UpstreamTracker } from '../../src/upstream-tracker.js';
+import { installationSpec } from '../helpers/builders.js';
+import { captureLogs } from '../helpers/logger.js';
+import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+let store: StateStore;
+let tracker: UpstreamTracker;
+let registry: Registry;
+
+const K = 2;
+const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+const body = [buildInstallation(installationSpec('a'))];
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  store = createRedisStateStore({ redis, prefix });
+  registry = new Registry();
+  tracker = createUpstreamTracker({
+    store,
+    logger: captureLogs().logger,
+    projectId: 'proj-1',
+    degradedAfterCycles: K,
+    kickDelivery: async () => undefined,
+    now: () => new Date(0),
+    newId: () => 'id',
+  });
+});
+afterEach(async () => {
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+function poll(broken: Partial<StateStore>, observer: PollObserver = tracker) {
+  return createPollIntegration({
+    ampersand: { listInstallations: async () => body },
+    store: { ...store, ...broken },
+    metrics: createMetrics(registry, { defaultMetrics: false }),
+    logger: captureLogs().logger,
+    projectId: 'proj-1',
+    observer,
+    kickDelivery: async () => undefined,
+    now: () => new Date(0),
+    newLineage: () => 'L',
+  });
+}
+
+function cycle(broken: Partial<StateStore>) {
+  return createRunCycle({
+    ampersand: { listIntegrations: async () => [] },
+    store: { ...store, ...broken },
+    metrics: createMetrics(registry, { defaultMetrics: false }),
+    observer: tracker,
+    logger: captureLogs().logger,
+    projectId: 'proj-1',
+    integrationIds: ['int-1'],
+    enqueuePoll: async () => undefined,
+    kickDelivery: async () => undefined,
+    forgetAfterMs: 1000,
+    now: () => new Date(0),
+  });
+}
+
+const errorCount = async (integrationId: string): Promise<number> => {
+  const metric = (await registry.getSingleMetric('ampersand_poll_errors_total')?.get())?.values ?? [];
+  return metric.find((v) => v.labels['integration_id'] === integrationId && v.labels['reason'] === 'internal_error')?.value ?? 0;
+};
+
+describe('an internal error', () => {
+  it.each<[string, () => (cycleId: string) => Promise<unknown>, Error, string]>([
+    ['Redis refusing the load of a poll with OOM', () => { const p = poll({ load: async () => { throw oom(); } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, oom(), 'int-1'],
+    ['a RangeError in the commit of a poll', () => { const p = poll({ commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, new RangeError('Maximum call stack size exceeded'), 'int-1'],
+    ['a RangeError in the retain of a cycle', () => { const run = cycle({ retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } }); return (c) => run(c, 'job'); }, new RangeError('Maximum call stack size exceeded'), CYCLE_LABEL],
+    ['Redis refusing the outbox read of a cycle with OOM', () => { const run = cycle({ outboxHeadId: async () => { throw oom(); } }); return (c) => run(c, 'job'); }, oom(), CYCLE_LABEL],
+  ])('from %s fails the job and counts as a failed poll, so the upstream alert opens after K cycles', async (_name, build, expected, label) => {
+    const run = build();
+    for (let c = 1; c <= K; c += 1) await expect(run(`c${c}`)).rejects.toThrow(expected.message);
+    expect(await tracker.apiUp()).toBe(false);
+    const report = await tracker.report();
+    expect(report.state).toBe('degraded');
+    expect(report.reason).toContain(`upstream degraded: ${K} consecutive poll cycles failed, last error: internal_error: internal error: ${expected.name}: ${expected.message}`);
+    expect(await store.outboxSize()).toBe(1);
+    expect(await errorCount(label)).toBe(K);
+  });
+
+  it('is rethrown as it was when the tracker cannot record it either', async () => {
+    const broken: PollObserver = {
+      pollSucceeded: async () => { throw oom(); },
+      pollFailed: async () => { throw new Error('Connection is closed.'); },
+    };
+    const p = poll({ commit: async () => { throw new RangeError('Invalid string length'); } }, broken);
+    await expect(p({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow(RangeError);
+  });
+
+  it('makes the tracker report degraded and the API not up while it cannot store outcomes', async () => {
+    const refusing = createUpstreamTracker({
+      store: { loadUpstream: () => store.loadUpstream(), commitUpstream: async () => { throw oom(); } },
+      logger: captureLogs().logger,
+      projectId: 'proj-1',
+      degradedAfterCycles: K,
+      kickDelivery: async () => undefined,
+      now: () => new Date(0),
+      newId: () => 'id',
+    });
+    await expect(poll({ load: async () => { throw oom(); } }, refusing)({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow('OOM');
+    expect(await refusing.apiUp()).toBe(false);
+    expect(await refusing.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });
+  });
+});
