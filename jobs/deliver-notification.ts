@@ -7,12 +7,19 @@
  * longer the head (already delivered by an earlier run), it only makes sure
  * the current head has a job. The caller turns the returned outcome into
  * BullMQ semantics (retry with backoff, rate limit).
+ *
+ * Two kinds of refusal are told apart. Slack refusing this message (its
+ * blocks, its size) is retried once as plain text, and dead-lettered only if
+ * that is refused too. A broken webhook (revoked, archived channel, redirect,
+ * DNS or TLS failure) is the channel's fault, not the message's: delivery
+ * pauses with the head kept in place, is retried with backoff, and the state
+ * is shared in Redis and logged once per change.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import type { StateStore } from '../src/adapters/state-store.js';
-import { renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
+import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
 
 export interface DeliverJobData {
@@ -23,10 +30,12 @@ export type DeliverOutcome =
   | { readonly status: 'sent' | 'not_head' | 'empty' }
   | { readonly status: 'dead'; readonly reason: string }
   | { readonly status: 'rate_limited'; readonly retryAfterMs: number }
-  | { readonly status: 'retry'; readonly error: SlackDeliveryError };
+  | { readonly status: 'retry'; readonly error: SlackDeliveryError }
+  /** The webhook is broken: the head stays, and is retried with backoff. */
+  | { readonly status: 'paused'; readonly error: SlackDeliveryError };
 
 export interface DeliverNotificationDeps {
-  readonly store: Pick<StateStore, 'outboxHead' | 'popOutbox'>;
+  readonly store: Pick<StateStore, 'outboxHead' | 'popOutbox' | 'markSlackDown'>;
   readonly notifier: SlackNotifier;
   readonly metrics: Pick<Metrics, 'slackNotification'>;
   readonly logger: Logger;
@@ -37,12 +46,12 @@ export interface DeliverNotificationDeps {
 }
 
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
-  const advance = async (entryId: string, dead: boolean): Promise<number> => {
+  const advance = async (entryId: string, dead: boolean): Promise<{ popMs: number; recovered: boolean }> => {
     const started = performance.now();
-    const { head } = await deps.store.popOutbox(entryId, dead);
+    const { head, recovered } = await deps.store.popOutbox(entryId, dead, dead ? undefined : deps.now().getTime());
     const popMs = performance.now() - started;
     if (head !== undefined) await deps.kickDelivery(head);
-    return popMs;
+    return { popMs, recovered };
   };
 
   return async function deliverNotification(data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome> {
@@ -69,10 +78,28 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     }
     const n = entry.notification;
     const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
+    let failure: SlackDeliveryError | undefined;
+    let plain = false;
     try {
       await deps.notifier.send(message);
     } catch (error) {
       if (!(error instanceof SlackDeliveryError)) throw error;
+      failure = error;
+    }
+    if (failure?.kind === 'rejected') {
+      // Slack refused this message's layout or size; the same alert as plain text gets through.
+      log.warn({ status: failure.status, slackError: failure.slackError }, `Slack refused the message (${failure.slackError ?? `HTTP ${failure.status}`}); sending it as plain text`);
+      try {
+        await deps.notifier.send(plainTextMessage(message));
+        failure = undefined;
+        plain = true;
+      } catch (error) {
+        if (!(error instanceof SlackDeliveryError)) throw error;
+        failure = error;
+      }
+    }
+    if (failure !== undefined) {
+      const error = failure;
       const age = deps.now().getTime() - entry.enqueuedAt;
       const fields = { status: error.status, slackError: error.slackError, ageMs: age };
       if (error.kind === 'rate_limited') {
@@ -80,9 +107,19 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
         log.warn({ ...fields, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the webhook; waiting for Retry-After');
         return { status: 'rate_limited', retryAfterMs: error.retryAfterMs ?? 1000 };
       }
+      if (error.kind === 'channel') {
+        deps.metrics.slackNotification('paused');
+        // Every replica sees the same state; only the one that changed it logs, once.
+        if (await deps.store.markSlackDown(error.message, deps.now().getTime())) {
+          log.error(fields, `the Slack webhook does not work (${error.message}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). Check SLACK_WEBHOOK_URL and the channel.`);
+        } else {
+          log.debug(fields, `the Slack webhook still does not work: ${error.message}`);
+        }
+        return { status: 'paused', error };
+      }
       if (error.kind === 'rejected') {
         deps.metrics.slackNotification('rejected');
-        const reason = `Slack rejected the message (${error.slackError || `HTTP ${error.status}`}); it is kept in the dead letters and not retried. Check SLACK_WEBHOOK_URL and the channel.`;
+        const reason = `Slack rejected the message (${error.slackError || `HTTP ${error.status}`}), also as plain text; it is kept in the dead letters and not retried.`;
         log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
@@ -100,9 +137,11 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     }
     // Between Slack's OK and the pop lies the one window in which a crash re-sends a
     // message (a webhook takes no idempotency key); the pop comes first to keep it small.
-    const windowMs = Math.round((await advance(entry.id, false)) * 1000) / 1000;
-    deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : 'sent');
-    log.info({ text: message.text, windowMs }, 'notification delivered');
+    const { popMs, recovered } = await advance(entry.id, false);
+    const windowMs = Math.round(popMs * 1000) / 1000;
+    if (recovered) log.info('the Slack webhook works again; the alerts that waited are delivered in order');
+    deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : plain ? 'plain_text' : 'sent');
+    log.info({ text: message.text, windowMs, ...(plain ? { plainText: true } : {}) }, 'notification delivered');
     return { status: 'sent' };
   };
 }

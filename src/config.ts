@@ -43,6 +43,8 @@ export interface Config {
     readonly retryHorizonMs: number;
     /** Pace of messages to the webhook, across all replicas (Slack allows about 1 per second). */
     readonly messagesPerSecond: number;
+    /** Most dead letters kept in Redis; the oldest are trimmed first. */
+    readonly deadLetterMax: number;
   };
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
@@ -146,6 +148,7 @@ export function parseConfig(env: Env): Config {
   const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 5, 1, 300);
   const slackRetryHorizonHours = decimal('SLACK_RETRY_HORIZON_HOURS', 24, 0.001, 24 * 14);
   const slackMessagesPerSecond = decimal('SLACK_MESSAGES_PER_SECOND', 1, 0.01, 100);
+  const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
   const metricsPort = integer('METRICS_PORT', 9464, 0, 65_535);
   // 0.0.0.0 by default: in a container the port is published from outside the loopback.
@@ -183,6 +186,7 @@ export function parseConfig(env: Env): Config {
       timeoutMs: slackTimeoutSeconds * 1000,
       retryHorizonMs: Math.round(slackRetryHorizonHours * 3_600_000),
       messagesPerSecond: slackMessagesPerSecond,
+      deadLetterMax: slackDeadLetterMax,
     },
     upstreamDegradedAfterCycles,
     metricsPort,

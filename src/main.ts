@@ -76,7 +76,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   await redis.connect();
   await warnAboutEvictionPolicy(redis, logger);
 
-  const store = createRedisStateStore({ redis, prefix });
+  const store = createRedisStateStore({ redis, prefix, deadLetterMax: config.slack.deadLetterMax });
   const ampersand = createAmpersandClient({
     apiUrl: amp.apiUrl,
     apiKey: amp.apiKey,
@@ -192,7 +192,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         await alertsWorker.rateLimit(outcome.retryAfterMs);
         throw Worker.RateLimitError();
       }
-      if (outcome.status === 'retry') throw outcome.error;
+      // A broken webhook pauses delivery: the head job is retried with the capped backoff, never dead-lettered.
+      if (outcome.status === 'retry' || outcome.status === 'paused') throw outcome.error;
       // Given up (rejected by Slack, or past the retry horizon): the message is in the dead
       // letters; failing the job keeps it in BullMQ's failed set for inspection as well.
       if (outcome.status === 'dead') throw new UnrecoverableError(outcome.reason);
@@ -268,12 +269,13 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     beforeScrape: async () => {
       // Commands wait for a reconnect; a scrape must not. Without Redis, the last values are served.
       if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-      const refresh = Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp()]);
+      const refresh = Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp(), store.slackStatus()]);
       const result = await Promise.race([refresh, delay(2000).then(() => undefined)]);
       if (result === undefined) throw new Error('Redis did not answer within 2 s');
-      const [snapshots, outbox, apiUp] = result;
+      const [snapshots, outbox, apiUp, slackStatus] = result;
       metrics.refreshFromState(snapshots);
       metrics.outboxSize(outbox);
+      metrics.slackStatus(slackStatus);
       // The label is the projectId the API returns once one poll succeeded, as on the other series.
       if (apiUp !== undefined) metrics.apiUp(snapshots[0]?.projectId || amp.projectId, apiUp);
     },
@@ -288,7 +290,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         redis: redisOk ? 'ok' : 'unreachable',
         schedule: scheduleRegistered ? 'registered' : 'missing',
         upstream: upstreamReport,
-        slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : 'webhook',
+        slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(store) : 'unknown (Redis unreachable)',
       };
     },
   });
@@ -331,6 +333,21 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The webhook's state for the /readyz body. A broken webhook does not make the
+ * replica unready (restarting it fixes nothing), as for a rejected Ampersand key.
+ */
+async function slackReport(store: ReturnType<typeof createRedisStateStore>): Promise<Record<string, unknown>> {
+  const s = await store.slackStatus();
+  const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    state: s.up === undefined ? 'unknown' : s.up ? 'ok' : 'configuration_error',
+    ...(s.up === false ? { reason: `${s.reason ?? 'unknown'}; delivery is paused, alerts are kept in order`, downSince: iso(s.downSinceMs) } : {}),
+    ...(s.lastSuccessMs === undefined ? {} : { lastSuccess: iso(s.lastSuccessMs) }),
+    deadLetters: s.deadLetters,
   };
 }
 

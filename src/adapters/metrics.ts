@@ -15,9 +15,9 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
-import type { StoredSnapshot } from './state-store.js';
+import type { SlackStatus, StoredSnapshot } from './state-store.js';
 
-export const DELIVERY_OUTCOMES = ['sent', 'retried', 'rate_limited', 'rejected', 'failed', 'logged'] as const;
+export const DELIVERY_OUTCOMES = ['sent', 'plain_text', 'retried', 'rate_limited', 'paused', 'rejected', 'failed', 'logged'] as const;
 export type SlackOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];
@@ -33,6 +33,8 @@ export interface Metrics {
   outboxSize(size: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   stateUnreadable(projectId: string, integrationId: string): void;
+  /** Sets the webhook gauges from the shared state. Call before each scrape. */
+  slackStatus(status: SlackStatus): void;
 }
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
@@ -100,7 +102,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   });
   const slack = new Counter({
     name: 'ampersand_slack_notifications_total',
-    help: 'Slack message delivery attempts by outcome (sent, retried, rate_limited, rejected, failed, logged).',
+    help: 'Slack message delivery attempts by outcome (sent, plain_text = sent as plain text after Slack refused its blocks, retried, rate_limited, paused = webhook broken, rejected, failed, logged).',
     labelNames: ['outcome'],
     registers,
   });
@@ -119,6 +121,21 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     name: 'ampersand_state_unreadable_total',
     help: 'Stored snapshots of an integration found unreadable (corrupt version or data) and replaced by a new baseline by this process.',
     labelNames: ['project_id', 'integration_id'],
+    registers,
+  });
+  const slackUp = new Gauge({
+    name: 'ampersand_slack_up',
+    help: '1 if the last delivery to the Slack webhook succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure) and delivery is paused.',
+    registers,
+  });
+  const slackLastSuccess = new Gauge({
+    name: 'ampersand_slack_last_success_timestamp_seconds',
+    help: 'Unix time of the last message the Slack webhook accepted, by any replica.',
+    registers,
+  });
+  const deadLetters = new Gauge({
+    name: 'ampersand_slack_dead_letter_messages',
+    help: 'Slack messages in the dead letters (refused for good or past the retry horizon), up to SLACK_DEAD_LETTER_MAX.',
     registers,
   });
   for (const outcome of DELIVERY_OUTCOMES) slack.inc({ outcome }, 0);
@@ -172,6 +189,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     },
     stateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });
+    },
+    slackStatus(status) {
+      // Unknown until a delivery ran: no series rather than a guess, as for ampersand_api_up.
+      slackUp.reset();
+      slackLastSuccess.reset();
+      if (status.up !== undefined) slackUp.set(status.up ? 1 : 0);
+      if (status.lastSuccessMs !== undefined) slackLastSuccess.set(status.lastSuccessMs / 1000);
+      deadLetters.set(status.deadLetters);
     },
   };
 }

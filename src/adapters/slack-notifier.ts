@@ -7,7 +7,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import type { Logger } from 'pino';
 import type { SlackMessage } from '../core/slack-message.js';
-import { SlackDeliveryError } from '../errors/slack-delivery-error.js';
+import { SlackDeliveryError, slackErrorCode } from '../errors/slack-delivery-error.js';
 
 export interface SlackNotifier {
   /** Resolves once Slack accepted the message; throws SlackDeliveryError otherwise. */
@@ -20,6 +20,39 @@ export interface SlackWebhookNotifierOptions {
   readonly webhookUrl: string;
   readonly timeoutMs: number;
   readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Codes that name the message: another rendering of it (plain text) may pass. */
+export const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_payload', 'msg_too_long', 'no_text', 'too_many_attachments']);
+
+/** Codes that name the webhook or its channel: no message can pass until someone fixes it. */
+const CHANNEL_ERRORS: ReadonlySet<string> = new Set([
+  'no_service',
+  'no_service_id',
+  'no_team',
+  'team_disabled',
+  'invalid_token',
+  'invalid_auth',
+  'channel_not_found',
+  'channel_is_archived',
+  'action_prohibited',
+  'posting_to_general_channel_denied',
+  'user_not_found',
+]);
+
+/** Network error codes that mean "this URL is wrong", not "try again in a second". */
+const isChannelNetworkCode = (code: string): boolean =>
+  code === 'ENOTFOUND' || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.includes('CERT') || code === 'EPROTO';
+
+/**
+ * Decides whether an HTTP refusal is about this message or about the channel.
+ * Unknown 4xx other than 400/413 count as the channel's: pausing loses nothing,
+ * while dead-lettering message after message would empty the outbox.
+ */
+function classifyStatus(status: number, code: string | undefined): 'rejected' | 'channel' {
+  if (code !== undefined && CHANNEL_ERRORS.has(code)) return 'channel';
+  if (code !== undefined && PAYLOAD_ERRORS.has(code)) return 'rejected';
+  return status === 400 || status === 413 ? 'rejected' : 'channel';
 }
 
 /** Parses Retry-After (seconds or HTTP date) into milliseconds; defaults to 1 s as Slack documents. */
@@ -35,39 +68,51 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
   const { webhookUrl } = options;
   const url = new URL(webhookUrl);
   const target = `${url.protocol}//${url.host}/…`;
-  const scrub = (s: string): string => s.split(webhookUrl).join('[webhook]').split(url.pathname).join('/…');
+  // The token is the last path segment; a receiver or a proxy may echo any of these forms.
+  const secrets = [webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''].filter((s) => s.length >= 8);
+  const scrub = (s: string): string => secrets.reduce((out, secret) => out.split(secret).join('[webhook]'), s);
   const baseFetch = options.fetch ?? globalThis.fetch;
 
   return {
     target,
     async send(message) {
-      // @slack/webhook's HTTP error carries no headers; this seam keeps Retry-After.
+      // @slack/webhook's HTTP error carries no headers; this seam keeps Retry-After. It also
+      // asks for redirects as they are (the library would fail them as a bare network error):
+      // a webhook that redirects is misconfigured, and its Location is never followed.
       let retryAfter: string | null = null;
       const fetchFn = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-        const response = await baseFetch(input, init);
+        const response = await baseFetch(input, { ...init, redirect: 'manual' });
         retryAfter = response.headers.get('retry-after');
         return response;
       };
       const webhook = new IncomingWebhook(webhookUrl, { timeout: options.timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
       try {
-        await webhook.send({ text: message.text, blocks: [...message.blocks] as never });
+        // A plain-text message (the fallback for a refused layout) carries no blocks at all.
+        await webhook.send(message.blocks.length === 0 ? { text: message.text } : { text: message.text, blocks: [...message.blocks] as never });
       } catch (error) {
         if (error instanceof IncomingWebhookHTTPError) {
-          const slackError = error.body.trim().slice(0, 100);
+          // Only a short code is kept from the body; the status message is the receiver's too.
+          const slackError = slackErrorCode(error.body.slice(0, 100));
           const status = error.statusCode;
+          const what = `HTTP ${status}${slackError === undefined ? '' : ` ${slackError}`}`;
           if (status === 429) {
             const retryAfterMs = parseRetryAfter(retryAfter, Date.now());
-            throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', { status, retryAfterMs, slackError });
+            throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', { status, retryAfterMs, ...(slackError === undefined ? {} : { slackError }) });
           }
-          const kind = status >= 500 ? 'retryable' : 'rejected';
-          throw new SlackDeliveryError(scrub(`Slack answered HTTP ${status}: ${slackError || error.statusMessage}`), kind, { status, slackError });
+          const details = { status, ...(slackError === undefined ? {} : { slackError }) };
+          if (status >= 500) throw new SlackDeliveryError(`Slack answered ${what}`, 'retryable', details);
+          if (status >= 300 && status < 400) throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
+          throw new SlackDeliveryError(`Slack answered ${what}`, classifyStatus(status, slackError), details);
         }
         if (error instanceof IncomingWebhookRequestError) {
           const original = error.original;
-          const cause = original.cause instanceof Error ? `: ${original.cause.message}` : '';
-          throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${cause})`), 'retryable');
+          const cause = original.cause as (Error & { code?: unknown }) | undefined;
+          const code = typeof cause?.code === 'string' ? cause.code : '';
+          const detail = cause instanceof Error ? `: ${cause.message}` : '';
+          const kind = isChannelNetworkCode(code) ? 'channel' : 'retryable';
+          throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`).slice(0, 300), kind);
         }
-        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${error instanceof Error ? error.message : String(error)})`), 'retryable');
+        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${error instanceof Error ? error.message : String(error)})`).slice(0, 300), 'retryable');
       }
     },
   };

@@ -12,7 +12,10 @@
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry
- *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon
+ *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon;
+ *                               capped (oldest trimmed first) so a long fault cannot fill Redis
+ *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms): the webhook's
+ *                               health, shared so every replica reports it in /readyz and /metrics
  *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
  *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
@@ -60,6 +63,16 @@ export interface CommitRequest {
 
 export type CommitResult = { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined } | { readonly committed: false };
 
+export interface SlackStatus {
+  /** undefined until a delivery succeeded or found the webhook broken. */
+  readonly up: boolean | undefined;
+  readonly reason: string | undefined;
+  /** When the webhook went down, epoch ms. */
+  readonly downSinceMs: number | undefined;
+  readonly lastSuccessMs: number | undefined;
+  readonly deadLetters: number;
+}
+
 export interface StoredUpstream {
   /** Revision for compare-and-set; 0 when nothing is stored. */
   readonly rev: number;
@@ -87,10 +100,16 @@ export interface StateStore {
   outboxSize(): Promise<number>;
   /**
    * Removes `id` if it is still the head of the outbox, moving it to the dead
-   * letters when `dead` is set, and returns the new head id.
+   * letters when `dead` is set (trimming the oldest beyond the cap), and returns
+   * the new head id. A delivered one (`deliveredAtMs`) also marks the webhook up
+   * in the same round trip; `recovered` tells that it was down before.
    */
-  popOutbox(id: string, dead: boolean): Promise<{ popped: boolean; head: string | undefined }>;
+  popOutbox(id: string, dead: boolean, deliveredAtMs?: number): Promise<{ popped: boolean; head: string | undefined; recovered: boolean }>;
   deadLetters(): Promise<OutboxEntry[]>;
+  /** Marks the webhook down with a (secret-free) reason; true if it was not down before. */
+  markSlackDown(reason: string, nowMs: number): Promise<boolean>;
+  /** The webhook's shared health and the number of dead letters. */
+  slackStatus(): Promise<SlackStatus>;
   loadUpstream(): Promise<StoredUpstream>;
   /** Stores the upstream state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
   commitUpstream(expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
@@ -154,8 +173,9 @@ return dropped
 /** Ids per SADD when staging the keep-set of retain. */
 const RETAIN_CHUNK = 10_000;
 
+// ARGV: id, dead (1/0), delivered-at ms ('' if not delivered), dead-letter cap.
 const POP = `
-local ids, entries, deadIds, deadEntries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local ids, entries, deadIds, deadEntries, slack = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local popped = 0
 if redis.call('LINDEX', ids, 0) == ARGV[1] then
   redis.call('LPOP', ids)
@@ -164,10 +184,31 @@ if redis.call('LINDEX', ids, 0) == ARGV[1] then
   if ARGV[2] == '1' then
     redis.call('RPUSH', deadIds, ARGV[1])
     redis.call('HSET', deadEntries, ARGV[1], entry or '')
+    local max = tonumber(ARGV[4])
+    while redis.call('LLEN', deadIds) > max do
+      redis.call('HDEL', deadEntries, redis.call('LPOP', deadIds))
+    end
   end
   popped = 1
 end
-return {popped, redis.call('LINDEX', ids, 0)}
+local recovered = 0
+if ARGV[3] ~= '' then
+  if redis.call('HGET', slack, 'up') == '0' then recovered = 1 end
+  redis.call('HSET', slack, 'up', '1', 'ok', ARGV[3])
+  redis.call('HDEL', slack, 'reason', 'since')
+end
+return {popped, redis.call('LINDEX', ids, 0), recovered}
+`;
+
+// ARGV: reason, now ms. Returns 1 if the webhook was not already down.
+const SLACK_DOWN = `
+local was = redis.call('HGET', KEYS[1], 'up')
+if was == '0' then
+  redis.call('HSET', KEYS[1], 'reason', ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'up', '0', 'reason', ARGV[1], 'since', ARGV[2])
+return 1
 `;
 
 const UPSTREAM = `
@@ -189,7 +230,8 @@ type Commands = {
   ahmCommit(...args: (string | number)[]): Promise<[number, number?, string?]>;
   ahmLoadAll(key: string, prefix: string): Promise<[string, string, string, string, string, string][]>;
   ahmRetain(key: string, keep: string, prefix: string, cutoff: string): Promise<string[]>;
-  ahmPop(...args: string[]): Promise<[number, string | null]>;
+  ahmPop(...args: string[]): Promise<[number, string | null, number]>;
+  ahmSlackDown(key: string, reason: string, nowMs: string): Promise<number>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
 
@@ -198,7 +240,8 @@ function defineCommands(redis: Redis): Redis & Commands {
   redis.defineCommand('ahmCommit', { numberOfKeys: 4, lua: COMMIT });
   redis.defineCommand('ahmLoadAll', { numberOfKeys: 1, lua: LOAD_ALL });
   redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
-  redis.defineCommand('ahmPop', { numberOfKeys: 4, lua: POP });
+  redis.defineCommand('ahmPop', { numberOfKeys: 5, lua: POP });
+  redis.defineCommand('ahmSlackDown', { numberOfKeys: 1, lua: SLACK_DOWN });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;
 }
@@ -218,9 +261,14 @@ function parseEntry(raw: string | null | undefined): OutboxEntry | undefined {
 export interface RedisStateStoreOptions {
   readonly redis: Redis;
   readonly prefix: string;
+  /** Most dead letters kept; the oldest are trimmed first. */
+  readonly deadLetterMax?: number;
 }
 
-export function createRedisStateStore({ redis: client, prefix }: RedisStateStoreOptions): StateStore {
+/** Default of SLACK_DEAD_LETTER_MAX. */
+export const DEFAULT_DEAD_LETTER_MAX = 10_000;
+
+export function createRedisStateStore({ redis: client, prefix, deadLetterMax = DEFAULT_DEAD_LETTER_MAX }: RedisStateStoreOptions): StateStore {
   const redis = defineCommands(client);
   const base = `${prefix}:state:`;
   const snapPrefix = `${base}snap:`;
@@ -231,6 +279,7 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
     deadIds: `${base}dead:ids`,
     deadEntries: `${base}dead:entries`,
     upstream: `${base}upstream`,
+    slack: `${base}slack`,
     meta: `${base}meta`,
   };
 
@@ -305,9 +354,33 @@ export function createRedisStateStore({ redis: client, prefix }: RedisStateStore
 
     outboxSize: () => redis.llen(keys.outboxIds),
 
-    async popOutbox(id, dead) {
-      const [popped, head] = await redis.ahmPop(keys.outboxIds, keys.outboxEntries, keys.deadIds, keys.deadEntries, id, dead ? '1' : '0');
-      return { popped: popped === 1, head: head ?? undefined };
+    async popOutbox(id, dead, deliveredAtMs) {
+      const [popped, head, recovered] = await redis.ahmPop(
+        keys.outboxIds,
+        keys.outboxEntries,
+        keys.deadIds,
+        keys.deadEntries,
+        keys.slack,
+        id,
+        dead ? '1' : '0',
+        deliveredAtMs === undefined ? '' : String(deliveredAtMs),
+        String(deadLetterMax),
+      );
+      return { popped: popped === 1, head: head ?? undefined, recovered: recovered === 1 };
+    },
+
+    markSlackDown: async (reason, nowMs) => (await redis.ahmSlackDown(keys.slack, reason, String(nowMs))) === 1,
+
+    async slackStatus() {
+      const [hash, count] = await Promise.all([redis.hgetall(keys.slack), redis.llen(keys.deadIds)]);
+      const num = (value: string | undefined): number | undefined => (value === undefined || !Number.isFinite(Number(value)) ? undefined : Number(value));
+      return {
+        up: hash['up'] === undefined ? undefined : hash['up'] === '1',
+        reason: hash['reason'],
+        downSinceMs: num(hash['since']),
+        lastSuccessMs: num(hash['ok']),
+        deadLetters: count,
+      };
     },
 
     async deadLetters() {

@@ -5,6 +5,7 @@
  * a retried job never re-sends an earlier part.
  */
 import type { AlertItem } from './alert-policy.js';
+import { MESSAGE_LIMITS, installationBlockText, messageOverheadBlockText } from './slack-message.js';
 
 export interface InstallationNotification {
   readonly kind: 'transitions' | 'baseline';
@@ -36,28 +37,40 @@ export const MAX_INSTALLATIONS_PER_MESSAGE = 40;
 
 /**
  * Splits one poll's alert items into notifications, keeping the items of one
- * installation together and in order. Returns none for no items.
+ * installation together and in order. A message takes installations until the
+ * next one would pass `perMessage` installations or the block-text budget
+ * (Slack refuses a message with too much block text in all), then the next
+ * part starts: every installation is named in some part. Deterministic, so a
+ * retried commit produces the same parts. Returns none for no items.
  */
 export function splitNotifications(
   base: Omit<InstallationNotification, 'items' | 'part' | 'parts'>,
   items: readonly AlertItem[],
   perMessage = MAX_INSTALLATIONS_PER_MESSAGE,
+  blockTextBudget: number = MESSAGE_LIMITS.blockText,
 ): InstallationNotification[] {
+  const runs: AlertItem[][] = [];
+  for (const it of items) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[0]?.installationId === it.installationId) last.push(it);
+    else runs.push([it]);
+  }
+  const overhead = messageOverheadBlockText(base);
   const chunks: AlertItem[][] = [];
   let current: AlertItem[] = [];
   let installations = 0;
-  let lastId: string | undefined;
-  for (const it of items) {
-    if (it.installationId !== lastId) {
-      if (installations === perMessage) {
-        chunks.push(current);
-        current = [];
-        installations = 0;
-      }
-      installations += 1;
-      lastId = it.installationId;
+  let used = overhead;
+  for (const run of runs) {
+    const cost = installationBlockText(run);
+    if (installations > 0 && (installations === perMessage || used + cost > blockTextBudget)) {
+      chunks.push(current);
+      current = [];
+      installations = 0;
+      used = overhead;
     }
-    current.push(it);
+    current.push(...run);
+    installations += 1;
+    used += cost;
   }
   if (current.length > 0) chunks.push(current);
   return chunks.map((chunk, i) => ({ ...base, items: chunk, part: i + 1, parts: chunks.length }));

@@ -1,7 +1,9 @@
 /**
  * A local stand-in for a Slack incoming webhook: a real HTTP server that
- * records every message, checks it against Slack's documented limits the way
- * Slack does (400 invalid_blocks / invalid_payload), and can be told to fail
+ * records every message, checks it against Slack's limits the way Slack does
+ * (400 with a plain-text code: invalid_blocks for a block past its documented
+ * limits, msg_blocks_too_long past 12,000 characters of block text in all,
+ * msg_too_long, no_text, invalid_payload), and can be told to fail
  * (5xx, 429 with Retry-After, 4xx errors like channel_is_archived, hangs).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,19 +41,80 @@ export interface FakeSlackOptions {
   readonly onMessage?: (message: ReceivedMessage) => void;
 }
 
-function validate(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return 'invalid_payload';
-  const b = body as { text?: unknown; blocks?: unknown };
-  if (typeof b.text !== 'string' || b.text === '') return 'no_text';
-  if (b.text.length > 40_000) return 'invalid_payload';
-  if (b.blocks === undefined) return undefined;
-  if (!Array.isArray(b.blocks) || b.blocks.length > 50) return 'invalid_blocks';
-  for (const block of b.blocks as { type?: unknown; text?: { text?: unknown } }[]) {
-    const t = block.text?.text;
-    if (block.type === 'header' && typeof t === 'string' && t.length > 150) return 'invalid_blocks';
-    if (block.type === 'section' && typeof t === 'string' && t.length > 3000) return 'invalid_blocks';
+/** Slack's cumulative block-text limit is undocumented; requests were refused from about 11,300 to 13,200. */
+export const FAKE_SLACK_BLOCK_TEXT_LIMIT = 12_000;
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** A text object as Block Kit defines it: a type and 1 to `max` characters. */
+function textObject(x: unknown, max: number, types: readonly string[]): string | undefined {
+  if (!isObj(x) || typeof x['type'] !== 'string' || !types.includes(x['type'])) return undefined;
+  const t = x['text'];
+  return typeof t === 'string' && t.length >= 1 && t.length <= max ? t : undefined;
+}
+
+/** Checks one block against Slack's documented limits; returns its text, or undefined if Slack would refuse it. */
+function blockText(block: unknown): string[] | undefined {
+  if (!isObj(block)) return undefined;
+  switch (block['type']) {
+    case 'header': {
+      const t = textObject(block['text'], 150, ['plain_text']);
+      return t === undefined ? undefined : [t];
+    }
+    case 'section': {
+      const out: string[] = [];
+      if (block['text'] !== undefined) {
+        const t = textObject(block['text'], 3000, ['plain_text', 'mrkdwn']);
+        if (t === undefined) return undefined;
+        out.push(t);
+      }
+      const fields = block['fields'];
+      if (fields !== undefined) {
+        if (!Array.isArray(fields) || fields.length === 0 || fields.length > 10) return undefined;
+        for (const f of fields) {
+          const t = textObject(f, 2000, ['plain_text', 'mrkdwn']);
+          if (t === undefined) return undefined;
+          out.push(t);
+        }
+      }
+      return out.length === 0 ? undefined : out;
+    }
+    case 'context': {
+      const elements = block['elements'];
+      if (!Array.isArray(elements) || elements.length === 0 || elements.length > 10) return undefined;
+      const out: string[] = [];
+      for (const e of elements) {
+        // Context text has no documented length limit of its own; the section's 3,000 is applied.
+        const t = textObject(e, 3000, ['plain_text', 'mrkdwn']);
+        if (t === undefined) return undefined;
+        out.push(t);
+      }
+      return out;
+    }
+    case 'divider':
+      return [];
+    default:
+      return undefined;
   }
-  return undefined;
+}
+
+/** What Slack answers a payload with, as a plain-text error code; undefined when it would take it. */
+function validate(body: unknown): string | undefined {
+  if (!isObj(body)) return 'invalid_payload';
+  const { text, blocks } = body;
+  if (text !== undefined && typeof text !== 'string') return 'invalid_payload';
+  if ((text === undefined || text === '') && blocks === undefined) return 'no_text';
+  if (typeof text === 'string' && text.length > 40_000) return 'msg_too_long';
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 50) return 'invalid_blocks';
+  let total = 0;
+  for (const block of blocks) {
+    const texts = blockText(block);
+    if (texts === undefined) return 'invalid_blocks';
+    for (const t of texts) total += t.length;
+  }
+  return total > FAKE_SLACK_BLOCK_TEXT_LIMIT ? 'msg_blocks_too_long' : undefined;
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {

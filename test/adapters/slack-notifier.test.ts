@@ -36,8 +36,15 @@ describe('createSlackWebhookNotifier', () => {
     ['a 503', { kind: 'status', status: 503 }, 'retryable', undefined],
     ['a 429 with Retry-After', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } }, 'rate_limited', 7000],
     ['invalid_payload', { kind: 'status', status: 400, body: 'invalid_payload' }, 'rejected', undefined],
-    ['no_service', { kind: 'status', status: 404, body: 'no_service' }, 'rejected', undefined],
-    ['channel_is_archived', { kind: 'status', status: 410, body: 'channel_is_archived' }, 'rejected', undefined],
+    ['msg_blocks_too_long', { kind: 'status', status: 400, body: 'msg_blocks_too_long' }, 'rejected', undefined],
+    ['a 400 with no code', { kind: 'status', status: 400, body: '<html>Bad Request</html>' }, 'rejected', undefined],
+    ['no_service', { kind: 'status', status: 404, body: 'no_service' }, 'channel', undefined],
+    ['invalid_token', { kind: 'status', status: 403, body: 'invalid_token' }, 'channel', undefined],
+    ['action_prohibited', { kind: 'status', status: 403, body: 'action_prohibited' }, 'channel', undefined],
+    ['channel_not_found', { kind: 'status', status: 404, body: 'channel_not_found' }, 'channel', undefined],
+    ['channel_is_archived', { kind: 'status', status: 410, body: 'channel_is_archived' }, 'channel', undefined],
+    ['a bare 404', { kind: 'status', status: 404, body: 'Not Found' }, 'channel', undefined],
+    ['a redirect', { kind: 'status', status: 302, body: 'Found', headers: { location: '/elsewhere' } }, 'channel', undefined],
   ])('classifies %s', async (_name, fault, kind, retryAfterMs) => {
     slack.inject(fault);
     const error = await failure(notifier().send(message));
@@ -62,8 +69,55 @@ describe('createSlackWebhookNotifier', () => {
     slack = await startFakeSlack();
   });
 
+  it('does not follow a redirect, and calls it a broken webhook', async () => {
+    const other = await startFakeSlack();
+    slack.inject({ kind: 'status', status: 301, body: 'Moved', headers: { location: other.webhookUrl } });
+    const error = await failure(notifier().send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).toContain('redirect');
+    expect(other.attempts).toHaveLength(0);
+    await other.close();
+  });
+
+  it('calls a host that does not resolve (ENOTFOUND) a broken webhook', async () => {
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: 'http://hooks.nonexistent.invalid/services/T1/B1/dnsSecretToken123', timeoutMs: 2000 }).send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).toContain('ENOTFOUND');
+    expect(error.message).not.toContain('dnsSecretToken123');
+  });
+
+  it('calls a TLS failure a broken webhook', async () => {
+    // https:// to a plain-HTTP server fails the handshake (ERR_SSL_WRONG_VERSION_NUMBER).
+    const url = slack.webhookUrl.replace('http://', 'https://');
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).not.toContain('fakeWebhookSecret123');
+  });
+
+  it('keeps only a short code from a body that echoes the webhook path', async () => {
+    const path = new URL(slack.webhookUrl).pathname;
+    slack.inject({ kind: 'status', status: 404, body: `<!DOCTYPE html><pre>Cannot POST ${path}</pre>` });
+    const error = await failure(notifier().send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.slackError).toBeUndefined();
+    expect(`${error.message} ${error.stack ?? ''} ${JSON.stringify(error)}`).not.toContain('fakeWebhookSecret123');
+    expect(error.message).toBe('Slack answered HTTP 404');
+  });
+
+  it('sends a message without blocks as text only', async () => {
+    await notifier().send({ text: 'plain', blocks: [] });
+    expect(slack.messages[0]?.body).toEqual({ text: 'plain' });
+  });
+
   it('names only the host as its target', () => {
     expect(notifier().target).not.toContain('fakeWebhookSecret123');
+  });
+});
+
+describe('SlackDeliveryError', () => {
+  it('keeps slackError only when it is a short [a-z_] code', () => {
+    expect(new SlackDeliveryError('m', 'channel', { slackError: 'no_service' }).slackError).toBe('no_service');
+    expect(new SlackDeliveryError('m', 'channel', { slackError: 'Cannot POST /services/T1/B1/secret' }).slackError).toBeUndefined();
   });
 });
 

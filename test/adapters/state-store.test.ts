@@ -53,9 +53,9 @@ describe('createRedisStateStore', () => {
     it('commits the snapshot and its notifications in one step, in order', async () => {
       const result = await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
       expect(result).toEqual({ committed: true, version: 1, outboxHead: 'n1' });
-      expect(await store.popOutbox('n2', false)).toEqual({ popped: false, head: 'n1' });
-      expect(await store.popOutbox('n1', false)).toEqual({ popped: true, head: 'n2' });
-      expect(await store.popOutbox('n2', true)).toEqual({ popped: true, head: undefined });
+      expect(await store.popOutbox('n2', false)).toEqual({ popped: false, head: 'n1', recovered: false });
+      expect(await store.popOutbox('n1', false)).toEqual({ popped: true, head: 'n2', recovered: false });
+      expect(await store.popOutbox('n2', true)).toEqual({ popped: true, head: undefined, recovered: false });
       expect((await store.deadLetters()).map((e) => e.id)).toEqual(['n2']);
     });
 
@@ -97,6 +97,31 @@ describe('createRedisStateStore', () => {
       expect(commands).toHaveLength(2);
       expect(commands[0]).toMatch(/^eval(sha)?$/);
       expect(commands[1]).toBe('hmget');
+    });
+  });
+
+  describe('dead letters', () => {
+    it('keeps at most deadLetterMax, trimming the oldest first', async () => {
+      const capped = createRedisStateStore({ redis, prefix, deadLetterMax: 3 });
+      const ids = ['d1', 'd2', 'd3', 'd4', 'd5'];
+      await capped.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: ids.map(entry) });
+      for (const id of ids) await capped.popOutbox(id, true);
+      expect((await capped.deadLetters()).map((e) => e.id)).toEqual(['d3', 'd4', 'd5']);
+      expect(await redis.hlen(`${prefix}:state:dead:entries`)).toBe(3);
+      expect((await capped.slackStatus()).deadLetters).toBe(3);
+    });
+  });
+
+  describe('the Slack webhook state', () => {
+    it('is unknown at first, goes down once, and comes back up with the next delivery', async () => {
+      expect(await store.slackStatus()).toEqual({ up: undefined, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 0 });
+      expect(await store.markSlackDown('HTTP 404 no_service', 1000)).toBe(true);
+      expect(await store.markSlackDown('HTTP 404 no_service', 2000)).toBe(false);
+      expect(await store.slackStatus()).toMatchObject({ up: false, reason: 'HTTP 404 no_service', downSinceMs: 1000 });
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      expect(await store.popOutbox('n1', false, 3000)).toEqual({ popped: true, head: 'n2', recovered: true });
+      expect(await store.popOutbox('n2', false, 4000)).toEqual({ popped: true, head: undefined, recovered: false });
+      expect(await store.slackStatus()).toEqual({ up: true, reason: undefined, downSinceMs: undefined, lastSuccessMs: 4000, deadLetters: 0 });
     });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertItem } from '../../src/core/alert-policy.js';
 import { splitNotifications, type InstallationNotification } from '../../src/core/notification.js';
-import { MESSAGE_LIMITS, escapeMrkdwn, renderSlackMessage } from '../../src/core/slack-message.js';
+import { MESSAGE_LIMITS, blockTextLength, escapeMrkdwn, plainTextMessage, renderSlackMessage, truncate } from '../../src/core/slack-message.js';
 
 const alertItem = (overrides: Partial<AlertItem> = {}): AlertItem => ({
   severity: 'problem',
@@ -131,7 +131,86 @@ describe('splitNotifications', () => {
   });
 });
 
+/** A big incident with realistic names: UUID ids, 45-character group names, 35-character group refs. */
+const bigIncident = (count: number): AlertItem[] =>
+  Array.from({ length: count }, (_, i) => {
+    const installationId = `${String(i).padStart(8, '0')}-8c1e-4d2b-9f3a-2b7c9e4d1a6f`;
+    const groupName = `Customer number ${i} Holdings International Ltd`.padEnd(45, '.').slice(0, 45);
+    const groupRef = `org_${String(i).padStart(4, '0')}_eu-west-1_production_tenant`.padEnd(35, 'x').slice(0, 35);
+    const common = { installationId, groupName, groupRef, provider: 'salesforce' };
+    return [
+      alertItem({ ...common, field: 'health_status', from: 'healthy', to: 'unhealthy' }),
+      alertItem({ ...common, field: 'last_operation_status', from: 'success', to: 'failure' }),
+      alertItem({ ...common, field: 'connection_status', from: 'working', to: 'bad_credentials' }),
+    ];
+  }).flat();
+
+describe('splitNotifications within the block-text budget', () => {
+  const base = { kind: 'transitions' as const, projectId: 'proj-1', integrationId: 'int-1', detectedAt: '2026-11-27T10:00:00.000Z' };
+  const items = bigIncident(60);
+  const parts = splitNotifications(base, items);
+
+  it('keeps every message of a big incident under the budget and every documented limit', () => {
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) {
+      const msg = renderSlackMessage(p, `int-1.abcdef12.99999.${p.part}`);
+      expect(blockTextLength(msg.blocks)).toBeLessThanOrEqual(MESSAGE_LIMITS.blockText);
+      expect(msg.blocks.length).toBeLessThanOrEqual(MESSAGE_LIMITS.blocks);
+    }
+  });
+
+  it('names every installation in some part, in order', () => {
+    expect(parts.flatMap((p) => p.items)).toEqual(items);
+    const named = parts.flatMap((p) => [...new Set(p.items.map((it) => it.installationId))]);
+    expect(named).toHaveLength(60);
+    for (const p of parts) {
+      const blocks = JSON.stringify(renderSlackMessage(p).blocks);
+      for (const it of p.items) expect(blocks).toContain(it.installationId);
+    }
+  });
+});
+
+describe('blockTextLength', () => {
+  it('counts the text of headers, sections, fields and context elements', () => {
+    const blocks = [
+      { type: 'header', text: { type: 'plain_text', text: 'abc' } },
+      { type: 'section', text: { type: 'mrkdwn', text: 'de' }, fields: [{ type: 'mrkdwn', text: 'fgh' }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'ij' }, { type: 'mrkdwn', text: 'k' }] },
+    ];
+    expect(blockTextLength(blocks)).toBe(11);
+  });
+});
+
+describe('plainTextMessage', () => {
+  it('sends text only, within 4,000 characters, naming the outbox ref', () => {
+    const items = bigIncident(60);
+    const msg = plainTextMessage(renderSlackMessage(notification(items), 'int-1.L.2.1'));
+    expect(msg.blocks).toEqual([]);
+    expect(msg.text.length).toBeLessThanOrEqual(MESSAGE_LIMITS.plainText);
+    expect(msg.text.length).toBeGreaterThan(MESSAGE_LIMITS.text);
+    expect(msg.text).toMatch(/\(\+\d+ more\) · ref `int-1\.L\.2\.1`$/);
+  });
+});
+
 describe('truncate', () => {
+  const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+  it('never cuts inside a surrogate pair, wherever the cut falls', () => {
+    const value = 'ab😀cd🔥ef👍🏽gh'.repeat(3);
+    for (let max = 2; max < value.length; max += 1) {
+      const cut = truncate(value, max);
+      expect(cut).not.toMatch(loneSurrogate);
+      expect(cut.length).toBeLessThanOrEqual(max);
+    }
+    expect(truncate('ab😀cd', 4)).toBe('ab…');
+  });
+
+  it('keeps an emoji group name whole or drops it whole in a rendered message', () => {
+    const msg = renderSlackMessage(notification([alertItem({ groupName: '😀'.repeat(150) })]));
+    expect(JSON.stringify(msg)).not.toMatch(/\\ud83d(?!\\ude00)/i);
+    expect(JSON.stringify(msg.blocks)).not.toMatch(loneSurrogate);
+  });
+
   it.each([
     ['short', 10, 'short'],
     ['abcdefghij', 5, 'abcd…'],

@@ -88,18 +88,20 @@ describe('a Slack outage', () => {
     console.log(`FAULT-FIGURES ${JSON.stringify({ label: 'slack-outage', messages: refs.length, failedAttempts, rateLimited: 3, retryAfterGapsMs: gaps, minSpacingMs: Math.min(...spacing) })}`);
   }, 120_000);
 
-  it('dead-letters a message Slack rejects for good, loudly, and goes on with the next', async () => {
+  it('dead-letters a message Slack refuses for good, also as plain text, loudly, and goes on with the next', async () => {
     const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
     await waitFor('the baseline', async () => (await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v')) !== null);
-    h.slack.inject({ kind: 'status', status: 410, body: 'channel_is_archived' });
+    h.slack.inject({ kind: 'status', status: 400, body: 'invalid_blocks' }, { kind: 'status', status: 400, body: 'invalid_payload' });
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
-    await waitFor('the rejection', () => h.slack.attempts.some((a) => a.status === 410));
+    await waitFor('the rejection', () => h.slack.attempts.filter((a) => a.status === 400).length === 2);
     h.ampersand.update('int-1', 'b', { healthStatus: 'unhealthy' });
     await waitFor('the next message', () => h.slack.messages.length === 1);
     expect(String(h.slack.messages[0]?.body.text)).toContain('b (group');
-    expect(logs.text()).toContain('Slack rejected the message (channel_is_archived)');
+    expect(logs.text()).toContain('Slack rejected the message (invalid_payload), also as plain text');
     expect(await h.redis.llen(`${h.prefix}:state:dead:ids`)).toBe(1);
-    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(1);
+    const metrics = await h.metrics();
+    expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(1);
+    expect(sample(metrics, 'ampersand_slack_dead_letter_messages', {})).toBe(1);
   });
 
   it('gives a message up after the retry horizon, keeps it, and counts it as failed', async () => {

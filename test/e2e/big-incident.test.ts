@@ -1,0 +1,60 @@
+/**
+ * A big incident: 60 installations of one integration, with realistic names,
+ * go wrong in one poll. Slack (the fake, as strict as the real one) accepts
+ * every message, and every installation is named in one of them.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+/** All block text, counted as Slack's cumulative limit counts it (independent of the renderer's own count). */
+const blockText = (x: unknown): number =>
+  Array.isArray(x) ? x.reduce((n: number, e: unknown) => n + blockText(e), 0)
+  : typeof x === 'object' && x !== null ? Object.entries(x).reduce((n, [k, v]) => n + (k === 'text' && typeof v === 'string' ? v.length : blockText(v)), 0)
+  : 0;
+
+const uuid = (i: number): string => `${(0x1000_0000 + i * 7919).toString(16)}-8c1e-4d2b-9f3a-${String(i).padStart(12, '0')}`;
+const groupName = (i: number): string => `Customer ${i} Holdings International Limited`.padEnd(45, '.');
+const groupRef = (i: number): string => `org_${String(i).padStart(4, '0')}_eu-west-1_prod_tenant`.padEnd(35, 'x');
+
+describe('a big incident', () => {
+  it('reaches Slack in full: every one of 60 installations is named, and no post is refused', async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => uuid(i));
+    expect(groupName(59)).toHaveLength(45);
+    expect(groupRef(59)).toHaveLength(35);
+    h.ampersand.setIntegration(
+      'int-1',
+      'salesforce',
+      ids.map((id, i) => installationSpec(id, { groupName: groupName(i), groupRef: groupRef(i) })),
+    );
+    const { logs } = await h.start({ SLACK_MESSAGES_PER_SECOND: '20' });
+    const version = async (): Promise<number> => Number(await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v'));
+    await waitFor('the baseline', async () => (await version()) > 0);
+
+    // One synchronous loop: the fake API serves all 60 changes in the same poll.
+    // Three changed fields each (the issue's "2–3"): 40 of these rendered ~13,000 characters of block text.
+    for (const id of ids) h.ampersand.update('int-1', id, { healthStatus: 'unhealthy', lastOperationStatus: 'failure', connectionStatus: 'bad_credentials' });
+    await waitFor('the commit', async () => (await version()) === 2);
+    await waitFor('an empty outbox', async () => (await h.redis.llen(`${h.prefix}:state:outbox:ids`)) === 0, 20_000);
+
+    expect(h.slack.attempts.filter((a) => a.status !== 200)).toEqual([]);
+    expect(await h.redis.llen(`${h.prefix}:state:dead:ids`)).toBe(0);
+    expect(h.slack.messages.length).toBeGreaterThanOrEqual(2);
+    for (const m of h.slack.messages) {
+      expect(m.body.blocks).toBeDefined();
+      expect(blockText(m.body.blocks)).toBeLessThanOrEqual(10_000);
+    }
+    const received = h.slack.messages.map((m) => JSON.stringify(m.body.blocks)).join('\n');
+    expect(ids.filter((id) => !received.includes(id))).toEqual([]);
+    expect(logs.text()).not.toContain('dead letters');
+  }, 60_000);
+});

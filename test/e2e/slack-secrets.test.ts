@@ -1,0 +1,60 @@
+/**
+ * A receiver that echoes the request path (an Express 404, a proxy, a typo'd
+ * host: `Cannot POST /services/T…/B…/token`) must not carry the webhook token
+ * into the logs, BullMQ's failedReason, any Redis key or value, /metrics,
+ * /readyz or /healthz.
+ */
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', [installationSpec('a', { healthStatus: 'unhealthy' })]);
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+/** Every key under `prefix` with its value, whatever its type. */
+async function dump(redis: Redis, prefix: string): Promise<string> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      const type = await redis.type(k);
+      const value =
+        type === 'string' ? await redis.get(k)
+        : type === 'hash' ? await redis.hgetall(k)
+        : type === 'list' ? await redis.lrange(k, 0, -1)
+        : type === 'set' ? await redis.smembers(k)
+        : type === 'zset' ? await redis.zrange(k, 0, -1)
+        : type === 'stream' ? await redis.xrange(k, '-', '+')
+        : type;
+      out.push(`${k} ${JSON.stringify(value)}`);
+    }
+  } while (cursor !== '0');
+  return out.join('\n');
+}
+
+describe('secrets, with a Slack receiver that echoes the webhook path', () => {
+  it('never show in logs, failedReason, Redis, /metrics, /readyz or /healthz', async () => {
+    const path = new URL(h.slack.webhookUrl).pathname;
+    h.slack.setStickyFault({ kind: 'status', status: 404, body: `<!DOCTYPE html>\n<pre>Cannot POST ${path}</pre>\n` });
+    const { logs } = await h.start({ SLACK_MESSAGES_PER_SECOND: '20' });
+    // A failed delivery job keeps its failedReason (and stack) in Redis.
+    await waitFor('a failed delivery job', async () => (await dump(h.redis, h.prefix)).includes('failedReason'), 20_000);
+    const redis = await dump(h.redis, h.prefix);
+
+    const everything = [logs.text(), redis, await h.metrics(), (await h.get('/readyz')).body, (await h.get('/healthz')).body].join('\n');
+    expect(everything).toContain('HTTP 404');
+    expect(everything).not.toContain(path);
+    expect(everything).not.toContain('fakeWebhookSecret123');
+    expect(everything).not.toContain('B000FAKE');
+  }, 30_000);
+});

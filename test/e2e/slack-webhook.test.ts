@@ -1,0 +1,110 @@
+/**
+ * A broken webhook is the channel's fault, not one message's: delivery pauses
+ * with every alert kept in order, the state is reported once in the logs, in
+ * /readyz and in /metrics, and everything is delivered once it works again.
+ * A message Slack refuses for its layout is sent again as plain text.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installationSpec } from '../helpers/builders.js';
+import { createHarness, sample, type Harness } from '../helpers/harness.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b', 'c'].map((id) => installationSpec(id)));
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+const key = (name: string): string => `${h.prefix}:state:${name}`;
+const snapVersion = async (): Promise<number> => Number(await h.redis.hget(key('snap:int-1'), 'v'));
+const commit = async (id: string, change: Parameters<typeof installationSpec>[1]): Promise<void> => {
+  const before = await snapVersion();
+  h.ampersand.update('int-1', id, change ?? {});
+  await waitFor('the commit', async () => (await snapVersion()) > before);
+};
+const count = (text: string, needle: string): number => text.split(needle).length - 1;
+
+describe('a broken Slack webhook', () => {
+  it('pauses delivery on a revoked webhook, keeps every alert in order, says so once, and delivers all once fixed', async () => {
+    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.setStickyFault({ kind: 'status', status: 404, body: 'no_service' });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('b', { healthStatus: 'unhealthy' });
+    await commit('a', { healthStatus: 'healthy' });
+    await waitFor('three refused attempts', () => h.slack.attempts.filter((a) => a.status === 404).length >= 3, 20_000);
+
+    expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    const down = await h.metrics();
+    expect(sample(down, 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_outbox_messages', {})).toBe(3);
+    expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
+    const ready = await h.get('/readyz');
+    expect(ready.status).toBe(200);
+    const slack = (JSON.parse(ready.body) as { slack: { state: string; reason: string } }).slack;
+    expect(slack.state).toBe('configuration_error');
+    expect(slack.reason).toContain('no_service');
+    expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
+    expect(logs.lines().find((l) => String(l['msg']).includes('the Slack webhook does not work'))?.['level']).toBe(50);
+
+    h.slack.setStickyFault(undefined);
+    await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
+    expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
+      'FIRING a healthy → unhealthy',
+      'FIRING b healthy → unhealthy',
+      'RESOLVED a unhealthy → healthy',
+    ]);
+    await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
+    const up = await h.metrics();
+    expect(sample(up, 'ampersand_slack_up', {})).toBe(1);
+    expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', {})).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(count(logs.text(), 'the Slack webhook works again')).toBe(1);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
+  }, 60_000);
+
+  it('treats a redirecting webhook the same: paused, nothing dead-lettered, not followed', async () => {
+    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.setStickyFault({ kind: 'status', status: 302, body: 'Found', headers: { location: 'http://127.0.0.1:9/elsewhere' } });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await waitFor('two redirects', () => h.slack.attempts.filter((a) => a.status === 302).length >= 2, 20_000);
+    expect(await h.redis.llen(key('outbox:ids'))).toBe(1);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    expect(sample(await h.metrics(), 'ampersand_slack_up', {})).toBe(0);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { reason: string } }).slack.reason).toContain('redirect');
+  }, 30_000);
+});
+
+describe('a message Slack refuses', () => {
+  it('is sent again as plain text rather than lost', async () => {
+    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.inject({ kind: 'status', status: 400, body: 'msg_blocks_too_long' });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await waitFor('the message', () => h.slack.messages.length === 1);
+    const body = h.slack.messages[0]?.body;
+    expect(body?.blocks).toBeUndefined();
+    expect(String(body?.text)).toContain('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy');
+    expect(String(body?.text)).toMatch(/ref `int-1\.\w+\.2\.1`$/);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'plain_text' })).toBe(1);
+  });
+
+  it('is dead-lettered only if the plain text is refused too, and the dead letters are capped', async () => {
+    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_DEAD_LETTER_MAX: '1' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_blocks' });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('b', { healthStatus: 'unhealthy' });
+    await waitFor('both given up', async () => (await h.redis.llen(key('outbox:ids'))) === 0, 20_000);
+    await sleep(200);
+    expect(h.slack.attempts.filter((a) => a.status === 400)).toHaveLength(4);
+    expect(await h.redis.lrange(key('dead:ids'), 0, -1)).toEqual([expect.stringMatching(/\.3\.1$/)]);
+    expect(await h.redis.hlen(key('dead:entries'))).toBe(1);
+    expect(sample(await h.metrics(), 'ampersand_slack_dead_letter_messages', {})).toBe(1);
+  }, 30_000);
+});
