@@ -2,6 +2,8 @@
  * Configuration is read from the environment in exactly one place. `parseConfig`
  * is pure: it takes the env record and returns a Config or throws a ConfigError
  * that lists every bad variable, one line each, naming what it accepts.
+ * `parseConfigWithWarnings` also returns what is suspicious but not fatal (an
+ * unknown variable in one of our families), for main to log once a logger exists.
  */
 
 import { isIP } from 'node:net';
@@ -66,9 +68,63 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Every variable the service reads, including METRICS_HOST and SLACK_DEAD_LETTER_MAX
+ * (read by the HTTP server and the dead-letter cap). An unknown name with one of
+ * our prefixes is most likely a typo of one of these, so it gets a warning.
+ */
+export const KNOWN_VARIABLES: readonly string[] = [
+  'AMPERSAND_API_KEY',
+  'AMPERSAND_PROJECT_ID',
+  'AMPERSAND_API_URL',
+  'AMPERSAND_INTEGRATION_IDS',
+  'AMPERSAND_GROUP_REF',
+  'AMPERSAND_TIMEOUT_SECONDS',
+  'AMPERSAND_MAX_BODY_MB',
+  'POLL_INTERVAL_SECONDS',
+  'POLL_CONCURRENCY',
+  'REDIS_URL',
+  'QUEUE_PREFIX',
+  'SLACK_WEBHOOK_URL',
+  'SLACK_WEBHOOK_ALLOW_ANY_HOST',
+  'SLACK_TIMEOUT_SECONDS',
+  'SLACK_RETRY_HORIZON_HOURS',
+  'SLACK_MESSAGES_PER_SECOND',
+  'SLACK_DEAD_LETTER_MAX',
+  'UPSTREAM_DEGRADED_AFTER_CYCLES',
+  'MONITOR_JOB_LOCK_SECONDS',
+  'MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS',
+  'MONITOR_FORGET_AFTER_SECONDS',
+  'METRICS_PORT',
+  'METRICS_HOST',
+  'LOG_LEVEL',
+];
+
+/** The prefixes of our variables; other names (PATH, NODE_OPTIONS …) are none of our business. */
+const FAMILIES = ['AMPERSAND_', 'SLACK_', 'MONITOR_', 'METRICS_', 'POLL_', 'UPSTREAM_'] as const;
+
+/**
+ * The longest a Slack send may take (SLACK_TIMEOUT_SECONDS): shutdown waits 7.5 s for
+ * the jobs in flight, so a send that fits in it ends with its outbox pop, and the
+ * process still exits within 10 s.
+ */
+export const MAX_SLACK_TIMEOUT_SECONDS = 7;
+
+/** Below this a job lock can lapse while its job still runs (a long GC or body parse), and the job runs twice. */
+export const MIN_JOB_LOCK_SECONDS = 5;
+
 /** Parses and checks every variable; collects all problems before throwing. */
 export function parseConfig(env: Env): Config {
+  return parseConfigWithWarnings(env).config;
+}
+
+/**
+ * As parseConfig, and also returns warnings (one line each, never a value) about
+ * what is allowed but likely wrong.
+ */
+export function parseConfigWithWarnings(env: Env): { config: Config; warnings: string[] } {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -100,7 +156,7 @@ export function parseConfig(env: Env): Config {
     return Number(raw);
   };
 
-  // `secret` keeps the value out of the message: webhook URLs carry their token in the path.
+  // `secret` keeps the value out of the message: a Redis URL may carry a password.
   const url = (name: string, fallback: string | undefined, protocols: readonly string[], secret = false): string | undefined => {
     const raw = read(name);
     if (raw === undefined) return fallback;
@@ -118,23 +174,80 @@ export function parseConfig(env: Env): Config {
     return raw;
   };
 
+  /**
+   * An HTTP endpoint we send a secret to (the API key in a header, the webhook
+   * token in the path): https, or plain http on loopback only (tests, the demo).
+   * No userinfo, query or fragment: those end up in logs, /readyz and Redis.
+   * The value itself is never echoed; at most its scheme, host and path.
+   */
+  const endpoint = (name: string, raw: string, accepts: string, showPath: boolean): URL | undefined => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+      problems.push(`${name} must be ${accepts} (value hidden)`);
+      return undefined;
+    }
+    const shown = showPath ? `, got ${parsed.protocol}//${parsed.host}${parsed.pathname}` : ' (value hidden)';
+    if (parsed.username !== '' || parsed.password !== '') {
+      problems.push(`${name} must not carry a user name or password (user:password@host); it is sent in logs and messages${showPath ? `, got ${parsed.protocol}//…@${parsed.host}${parsed.pathname}` : ' (value hidden)'}`);
+      return undefined;
+    }
+    if (parsed.href.includes('?') || parsed.href.includes('#')) {
+      problems.push(`${name} must have no query (?…) or fragment (#…)${shown}`);
+      return undefined;
+    }
+    if (parsed.protocol !== 'https:' && !isLoopback(parsed.hostname)) {
+      problems.push(`${name} must use https:// (http:// only on 127.0.0.1, localhost or [::1])${shown}`);
+      return undefined;
+    }
+    return parsed;
+  };
+
   const apiKey = required('AMPERSAND_API_KEY', 'the Ampersand API key, sent as X-Api-Key');
-  const apiUrl = (url('AMPERSAND_API_URL', 'https://api.withampersand.com/v1', ['https:', 'http:']) ?? '').replace(/\/+$/, '');
+  // A key pasted with a line break or a space would make Headers.append throw, with the key in its message.
+  if (apiKey !== '' && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    problems.push('AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden');
+  }
+  const rawApiUrl = read('AMPERSAND_API_URL');
+  const apiUrl =
+    rawApiUrl === undefined
+      ? 'https://api.withampersand.com/v1'
+      : (endpoint('AMPERSAND_API_URL', rawApiUrl, 'an https:// URL of the API including /v1, such as https://api.withampersand.com/v1', true)?.href ?? '').replace(/\/+$/, '');
   const projectId = required('AMPERSAND_PROJECT_ID', 'the Ampersand project id or name');
 
+  const rawIntegrationIds = read('AMPERSAND_INTEGRATION_IDS');
   const integrationIds = [
     ...new Set(
-      (read('AMPERSAND_INTEGRATION_IDS') ?? '')
+      (rawIntegrationIds ?? '')
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== ''),
     ),
   ];
+  // "Discover all" is spelt as an empty value; a list of only commas is a mistake, not that.
+  if (rawIntegrationIds !== undefined && integrationIds.length === 0) {
+    problems.push(`AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators ("${rawIntegrationIds}")`);
+  }
 
   // Decimal seconds, so that tests and demos can poll faster than once a second.
   const pollIntervalSeconds = decimal('POLL_INTERVAL_SECONDS', 60, 0.1, 86_400);
-  const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, 0.5, 600);
-  const forgetAfterSeconds = decimal('MONITOR_FORGET_AFTER_SECONDS', 600, 0, 30 * 86_400);
+  // The fault tests kill workers every few seconds and need takeovers within a second;
+  // no deployment should: the flag says so in its name, and is warned about.
+  const shortLockForTests = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS') === 'true';
+  const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, shortLockForTests ? 0.5 : MIN_JOB_LOCK_SECONDS, 600);
+  if (shortLockForTests) warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');
+  // Forgetting sooner would drop the state of an integration that merely missed a poll or two;
+  // the default follows a long poll interval.
+  const minForgetSeconds = Math.round(pollIntervalSeconds * 3 * 1000) / 1000;
+  const pollIntervalOk = !problems.some((p) => p.startsWith('POLL_INTERVAL_SECONDS'));
+  const forgetAfterSeconds = decimal('MONITOR_FORGET_AFTER_SECONDS', Math.max(600, minForgetSeconds), 0, 30 * 86_400);
+  if (pollIntervalOk && read('MONITOR_FORGET_AFTER_SECONDS') !== undefined && forgetAfterSeconds < minForgetSeconds) {
+    problems.push(`MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = ${minForgetSeconds}), got "${read('MONITOR_FORGET_AFTER_SECONDS') ?? ''}"`);
+  }
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   // A Redis URL may carry a password, so its value is not repeated either.
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], true) ?? '';
@@ -144,13 +257,27 @@ export function parseConfig(env: Env): Config {
     problems.push(`QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got "${queuePrefix}"`);
   }
 
-  const webhookUrl = url('SLACK_WEBHOOK_URL', undefined, ['https:', 'http:'], true);
-  const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 5, 1, 300);
+  const rawWebhookUrl = read('SLACK_WEBHOOK_URL');
+  const allowAnyHost = read('SLACK_WEBHOOK_ALLOW_ANY_HOST') ?? 'false';
+  if (allowAnyHost !== 'true' && allowAnyHost !== 'false') problems.push(`SLACK_WEBHOOK_ALLOW_ANY_HOST must be true or false, got "${allowAnyHost}"`);
+  let webhookUrl: string | undefined;
+  if (rawWebhookUrl !== undefined) {
+    // The webhook URL is the secret (its path is the token): no message repeats any of it.
+    const parsed = endpoint('SLACK_WEBHOOK_URL', rawWebhookUrl, 'a Slack incoming webhook URL, https://hooks.slack.com/services/…', false);
+    if (parsed !== undefined) {
+      const slackHook = parsed.protocol === 'https:' && parsed.host === 'hooks.slack.com' && parsed.pathname.startsWith('/services/');
+      if (slackHook || isLoopback(parsed.hostname) || allowAnyHost === 'true') webhookUrl = rawWebhookUrl;
+      else {
+        problems.push('SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true for a Slack-compatible receiver or an egress proxy); value hidden');
+      }
+    }
+  }
+  const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 5, 1, MAX_SLACK_TIMEOUT_SECONDS);
   const slackRetryHorizonHours = decimal('SLACK_RETRY_HORIZON_HOURS', 24, 0.001, 24 * 14);
-  const slackMessagesPerSecond = decimal('SLACK_MESSAGES_PER_SECOND', 1, 0.01, 100);
-  const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
+  const slackMessagesPerSecond = messageRate(read('SLACK_MESSAGES_PER_SECOND'), problems);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
-  const metricsPort = integer('METRICS_PORT', 9464, 0, 65_535);
+  const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
+  const metricsPort = integer('METRICS_PORT', 9464, 1, 65_535);
   // 0.0.0.0 by default: in a container the port is published from outside the loopback.
   const metricsHost = read('METRICS_HOST') ?? '0.0.0.0';
   if (isIP(metricsHost) === 0 && !HOSTNAME.test(metricsHost)) {
@@ -164,8 +291,9 @@ export function parseConfig(env: Env): Config {
   if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${PINO_LEVELS.join(', ')}, got "${rawLevel}"`);
 
   if (problems.length > 0) throw new ConfigError(problems);
+  warnings.push(...unknownVariableWarnings(env));
 
-  return {
+  const config: Config = {
     ampersand: {
       apiKey,
       apiUrl,
@@ -193,4 +321,57 @@ export function parseConfig(env: Env): Config {
     metricsHost,
     logLevel,
   };
+  return { config, warnings };
+}
+
+/** 127.0.0.0/8, localhost and [::1]: where plain http cannot be read by anyone else. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * SLACK_MESSAGES_PER_SECOND, as BullMQ's limiter ({ max, duration }) can honour it
+ * exactly: a whole number of messages per second, or one message every whole number
+ * of milliseconds (0.5 is one per 2000 ms). Rounding 1.5 to 2 would exceed Slack's 1/s.
+ */
+function messageRate(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 1;
+  const rate = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  const intervalMs = 1000 / rate;
+  const exact = rate >= 1 ? Number.isInteger(rate) && rate <= 100 : rate >= 0.01 && Math.abs(intervalMs - Math.round(intervalMs)) < 1e-6;
+  if (!exact) {
+    problems.push(`SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got "${raw}"`);
+    return 1;
+  }
+  return rate;
+}
+
+/** One warning per unknown variable of our families, naming the known one it most resembles. */
+function unknownVariableWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!FAMILIES.some((f) => name.startsWith(f)) || KNOWN_VARIABLES.includes(name)) continue;
+    let closest = KNOWN_VARIABLES[0] ?? '';
+    let best = Number.POSITIVE_INFINITY;
+    for (const known of KNOWN_VARIABLES) {
+      const d = levenshtein(name, known);
+      if (d < best) [closest, best] = [known, d];
+    }
+    warnings.push(`${name} is not a variable this service reads (ignored); did you mean ${closest}?`);
+  }
+  return warnings;
+}
+
+/** Edit distance (insertions, deletions, substitutions), two rows at a time. */
+export function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }

@@ -19,7 +19,7 @@ import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
 import { createRedisStateStore } from './adapters/state-store.js';
 import { probeRedis } from './adapters/redis-reachability.js';
-import { ConfigError, parseConfig, type Config } from './config.js';
+import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { RedisUnreachableError } from './errors/redis-unreachable-error.js';
 import { SlackDeliveryError } from './errors/slack-delivery-error.js';
@@ -46,6 +46,8 @@ export interface MonitorOverrides {
   /** Replaces the Slack notifier (the demo prints messages instead of posting them). */
   readonly notifier?: SlackNotifier;
   readonly now?: () => Date;
+  /** Port of the HTTP server in place of METRICS_PORT: tests pass 0 for a free one (the config refuses 0). */
+  readonly httpPort?: number;
 }
 
 export interface Monitor {
@@ -262,7 +264,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   void alertsWorker.run();
 
   const http = await startHttpServer({
-    port: config.metricsPort,
+    port: overrides.httpPort ?? config.metricsPort,
     host: config.metricsHost,
     registry,
     logger,
@@ -351,7 +353,7 @@ async function slackReport(store: ReturnType<typeof createRedisStateStore>): Pro
   };
 }
 
-/** BullMQ's limiter counts jobs per window; one job sends one message. */
+/** BullMQ's limiter counts jobs per window; one job sends one message. Exact for every rate parseConfig accepts. */
 function slackLimiter(perSecond: number): { max: number; duration: number } {
   return perSecond >= 1 ? { max: Math.round(perSecond), duration: 1000 } : { max: 1, duration: Math.round(1000 / perSecond) };
 }
@@ -379,8 +381,9 @@ async function main(): Promise<void> {
   const { config: loadDotenv } = await import('dotenv');
   loadDotenv({ quiet: true });
   let config: Config;
+  let warnings: readonly string[];
   try {
-    config = parseConfig(process.env);
+    ({ config, warnings } = parseConfigWithWarnings(process.env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -389,6 +392,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  for (const warning of warnings) logger.warn(warning);
   const monitor = await startMonitor(config, { logger });
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, type Env } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, KNOWN_VARIABLES, levenshtein, parseConfig, parseConfigWithWarnings, type Env } from '../src/config.js';
 
 const minimal: Env = { AMPERSAND_API_KEY: 'k', AMPERSAND_PROJECT_ID: 'p' };
 
@@ -41,16 +42,16 @@ describe('parseConfig', () => {
   it.each<[string, Env, string]>([
     ['AMPERSAND_API_KEY', { AMPERSAND_PROJECT_ID: 'p' }, 'AMPERSAND_API_KEY is required'],
     ['AMPERSAND_PROJECT_ID', { AMPERSAND_API_KEY: 'k' }, 'AMPERSAND_PROJECT_ID is required'],
-    ['AMPERSAND_API_URL', { ...minimal, AMPERSAND_API_URL: 'ftp://x' }, 'AMPERSAND_API_URL must be a URL starting with https:// or http://, got "ftp://x"'],
+    ['AMPERSAND_API_URL', { ...minimal, AMPERSAND_API_URL: 'ftp://x' }, 'AMPERSAND_API_URL must be an https:// URL of the API including /v1'],
     ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '0' }, 'POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "0"'],
     ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '1,5' }, 'POLL_INTERVAL_SECONDS must be a number'],
-    ['MONITOR_JOB_LOCK_SECONDS', { ...minimal, MONITOR_JOB_LOCK_SECONDS: '0.1' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 0.5 to 600'],
+    ['MONITOR_JOB_LOCK_SECONDS', { ...minimal, MONITOR_JOB_LOCK_SECONDS: '0.1' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 5 to 600'],
     ['REDIS_URL', { ...minimal, REDIS_URL: 'http://localhost' }, 'REDIS_URL must be a URL starting with redis:// or rediss://'],
     ['QUEUE_PREFIX', { ...minimal, QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX must be'],
-    ['METRICS_PORT', { ...minimal, METRICS_PORT: '70000' }, 'METRICS_PORT must be a whole number from 0 to 65535'],
+    ['METRICS_PORT', { ...minimal, METRICS_PORT: '70000' }, 'METRICS_PORT must be a whole number from 1 to 65535'],
     ['AMPERSAND_TIMEOUT_SECONDS', { ...minimal, AMPERSAND_TIMEOUT_SECONDS: 'soon' }, 'AMPERSAND_TIMEOUT_SECONDS must be a whole number'],
     ['LOG_LEVEL', { ...minimal, LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
-    ['SLACK_WEBHOOK_URL', { ...minimal, SLACK_WEBHOOK_URL: 'hooks.slack.com/services/SECRET' }, 'SLACK_WEBHOOK_URL must be a URL'],
+    ['SLACK_WEBHOOK_URL', { ...minimal, SLACK_WEBHOOK_URL: 'hooks.slack.com/services/SECRET' }, 'SLACK_WEBHOOK_URL must be a Slack incoming webhook URL'],
   ])('names %s when it is wrong', (_name, env, expected) => {
     const list = problems(env);
     expect(list).toHaveLength(1);
@@ -69,6 +70,131 @@ describe('parseConfig', () => {
   it('never repeats the webhook URL, which is a secret', () => {
     const list = problems({ ...minimal, SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T1/B1/SECRET' });
     expect(list.join('\n')).not.toContain('SECRET');
+  });
+
+  describe('URLs that carry a secret', () => {
+    const hook = 'https://hooks.slack.com/services/T0/B0/fakeWebhookSecret123';
+
+    it.each<[string, string]>([
+      ['https', 'https://api.eu.withampersand.com/v1'],
+      ['loopback http', 'http://127.0.0.1:8080/v1'],
+      ['loopback http in 127/8', 'http://127.3.2.1:8080/v1'],
+      ['localhost http', 'http://localhost:8080/v1'],
+      ['IPv6 loopback http', 'http://[::1]:8080/v1'],
+    ])('accepts an API URL over %s', (_name, value) => {
+      expect(parseConfig({ ...minimal, AMPERSAND_API_URL: value }).ampersand.apiUrl).toBe(value);
+    });
+
+    it.each<[string, string, string]>([
+      ['plain http off loopback', 'http://api.withampersand.com/v1', 'AMPERSAND_API_URL must use https:// (http:// only on 127.0.0.1, localhost or [::1]), got http://api.withampersand.com/v1'],
+      ['a user and password', 'https://user:hunter2@api.withampersand.com/v1', 'AMPERSAND_API_URL must not carry a user name or password'],
+      ['a query', 'https://api.withampersand.com/v1?token=hunter2', 'AMPERSAND_API_URL must have no query (?…) or fragment (#…), got https://api.withampersand.com/v1'],
+      ['a fragment', 'https://api.withampersand.com/v1#hunter2', 'AMPERSAND_API_URL must have no query'],
+      ['an empty query', 'https://api.withampersand.com/v1?', 'AMPERSAND_API_URL must have no query'],
+    ])('refuses an API URL with %s, without repeating the secret part', (_name, value, expected) => {
+      const list = problems({ ...minimal, AMPERSAND_API_URL: value });
+      expect(list).toHaveLength(1);
+      expect(list[0]).toContain(expected);
+      expect(list[0]).not.toContain('hunter2');
+    });
+
+    it.each<[string, Env]>([
+      ['a Slack hook', { SLACK_WEBHOOK_URL: hook }],
+      ['a loopback receiver', { SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook/fakeWebhookSecret123' }],
+      ['another https host when allowed', { SLACK_WEBHOOK_URL: 'https://chat.example.com/hooks/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' }],
+    ])('accepts a webhook URL of %s', (_name, env) => {
+      expect(parseConfig({ ...minimal, ...env }).slack.webhookUrl).toBe(env['SLACK_WEBHOOK_URL']);
+    });
+
+    it.each<[string, Env, string]>([
+      ['another host', { SLACK_WEBHOOK_URL: 'https://hooks.example.com/services/T0/B0/fakeWebhookSecret123' }, 'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true'],
+      ['another path on Slack', { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/fakeWebhookSecret123' }, 'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/…'],
+      ['plain http to Slack', { SLACK_WEBHOOK_URL: hook.replace('https:', 'http:') }, 'SLACK_WEBHOOK_URL must use https://'],
+      ['plain http elsewhere, even when any host is allowed', { SLACK_WEBHOOK_URL: 'http://chat.example.com/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' }, 'SLACK_WEBHOOK_URL must use https://'],
+      ['a user and password', { SLACK_WEBHOOK_URL: 'https://u:fakeWebhookSecret123@hooks.slack.com/services/T0/B0/x' }, 'SLACK_WEBHOOK_URL must not carry a user name or password'],
+      ['a query', { SLACK_WEBHOOK_URL: `${hook}?x=1` }, 'SLACK_WEBHOOK_URL must have no query'],
+    ])('refuses a webhook URL on %s, and never repeats any of it', (_name, env, expected) => {
+      const list = problems({ ...minimal, ...env });
+      expect(list).toHaveLength(1);
+      expect(list[0]).toContain(expected);
+      expect(list[0]).not.toContain('fakeWebhookSecret123');
+      expect(list[0]).not.toContain('example.com');
+    });
+  });
+
+  describe('an API key that is not a valid header value', () => {
+    it.each<[string, string]>([
+      ['two lines', 'amp-key-line1\namp-key-line2'],
+      ['a space', 'amp-key part2'],
+      ['a control character', 'amp-key\u0007x'],
+      ['a non-ASCII character', 'amp-keyé'],
+    ])('is refused when it holds %s, without being repeated', (_name, key) => {
+      const list = problems({ ...minimal, AMPERSAND_API_KEY: key });
+      expect(list).toEqual(['AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden']);
+    });
+
+    it('is trimmed of a trailing line break, as $(cat key-file) leaves one', () => {
+      expect(parseConfig({ ...minimal, AMPERSAND_API_KEY: 'amp-key\n' }).ampersand.apiKey).toBe('amp-key');
+    });
+  });
+
+  describe('values the service cannot honour', () => {
+    it.each<[string, Env, string]>([
+      ['METRICS_PORT=0', { METRICS_PORT: '0' }, 'METRICS_PORT must be a whole number from 1 to 65535, got "0"'],
+      ['a forget time under 3 poll intervals', { POLL_INTERVAL_SECONDS: '60', MONITOR_FORGET_AFTER_SECONDS: '179' }, 'MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = 180), got "179"'],
+      ['a job lock under 5 s', { MONITOR_JOB_LOCK_SECONDS: '4.9' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 5 to 600, got "4.9"'],
+      ['a Slack timeout over the shutdown grace', { SLACK_TIMEOUT_SECONDS: '8' }, 'SLACK_TIMEOUT_SECONDS must be a whole number from 1 to 7, got "8"'],
+      ['1.5 messages per second', { SLACK_MESSAGES_PER_SECOND: '1.5' }, 'SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got "1.5"'],
+      ['0.3 messages per second', { SLACK_MESSAGES_PER_SECOND: '0.3' }, 'SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate'],
+      ['0 messages per second', { SLACK_MESSAGES_PER_SECOND: '0' }, 'SLACK_MESSAGES_PER_SECOND must be'],
+      ['integration ids that are only commas', { AMPERSAND_INTEGRATION_IDS: ',,,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",,,")'],
+      ['integration ids that are only commas and spaces', { AMPERSAND_INTEGRATION_IDS: ' , ,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated'],
+    ])('refuses %s with one line', (_name, env, expected) => {
+      expect(problems({ ...minimal, ...env })).toEqual([expect.stringContaining(expected)]);
+    });
+
+    it.each<[string, number]>([
+      ['0.5', 0.5],
+      ['0.25', 0.25],
+      ['0.01', 0.01],
+      ['1', 1],
+      ['20', 20],
+    ])('accepts %s messages per second, which the limiter honours exactly', (value, rate) => {
+      expect(parseConfig({ ...minimal, SLACK_MESSAGES_PER_SECOND: value }).slack.messagesPerSecond).toBe(rate);
+    });
+
+    it('accepts a forget time of exactly 3 poll intervals, and follows a long interval by default', () => {
+      expect(parseConfig({ ...minimal, POLL_INTERVAL_SECONDS: '1', MONITOR_FORGET_AFTER_SECONDS: '3' }).forgetAfterMs).toBe(3000);
+      expect(parseConfig({ ...minimal, POLL_INTERVAL_SECONDS: '600' }).forgetAfterMs).toBe(1_800_000);
+    });
+
+    it('allows a job lock under 5 s only with the flag named for tests, and warns about it', () => {
+      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true' });
+      expect(config.jobLockMs).toBe(1000);
+      expect(warnings).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set')]);
+    });
+  });
+
+  describe('unknown variables of our families', () => {
+    it('warns about each one, naming the closest known variable and not its value', () => {
+      const { warnings } = parseConfigWithWarnings({ ...minimal, SLACK_WEBHOK_URL: 'https://hooks.slack.com/services/T/B/fakeWebhookSecret123', POLL_INTERVAL: '5', METRICS_PROT: '1', PATH: '/bin', NODE_OPTIONS: '' });
+      expect(warnings).toEqual([
+        'METRICS_PROT is not a variable this service reads (ignored); did you mean METRICS_PORT?',
+        'POLL_INTERVAL is not a variable this service reads (ignored); did you mean POLL_INTERVAL_SECONDS?',
+        'SLACK_WEBHOK_URL is not a variable this service reads (ignored); did you mean SLACK_WEBHOOK_URL?',
+      ]);
+    });
+
+    it('knows every variable of .env.example, and the ones read elsewhere', () => {
+      const documented = [...readFileSync(new URL('../.env.example', import.meta.url), 'utf8').matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+      expect([...KNOWN_VARIABLES].sort()).toEqual([...new Set([...documented, 'METRICS_HOST', 'SLACK_DEAD_LETTER_MAX'])].sort());
+      expect(parseConfigWithWarnings({ ...minimal, METRICS_HOST: '127.0.0.1', SLACK_DEAD_LETTER_MAX: '10' }).warnings).toEqual([]);
+    });
+
+    it('measures edit distance', () => {
+      expect(levenshtein('kitten', 'sitting')).toBe(3);
+      expect(levenshtein('', 'abc')).toBe(3);
+    });
   });
 });
 

@@ -42,7 +42,19 @@ const STATUS_REASON: Readonly<Record<number, PollErrorReason>> = {
 };
 
 function reasonForStatus(status: number): PollErrorReason {
+  // 0 is what an opaque redirect reports; 3xx what `redirect: 'manual'` gives in Node.
+  if (status === 0 || (status >= 300 && status < 400)) return 'redirect';
   return STATUS_REASON[status] ?? (status >= 500 ? 'server_error' : 'client_error');
+}
+
+/** The API URL as it may be shown: scheme, host and path, never userinfo or a query. */
+function displayUrl(apiUrl: string): string {
+  try {
+    const u = new URL(apiUrl);
+    return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, '');
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 /**
@@ -88,6 +100,17 @@ async function readCapped(response: Response, max: number, what: string, timeout
   }
 }
 
+/** Where a redirect points, as its origin only (a path or query could carry anything). */
+function redirectTarget(response: Response): string {
+  const location = response.headers.get('location');
+  if (location === null) return '';
+  try {
+    return ` to ${new URL(location, response.url || 'http://invalid').origin}`;
+  } catch {
+    return '';
+  }
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value.slice(0, 500) : undefined;
 }
@@ -119,8 +142,16 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
   // Whatever a server echoes back, the key never leaves this module in a message.
   const scrub = (s: string): string => (apiKey === '' ? s : s.split(apiKey).join('[redacted]'));
 
+  const shownUrl = displayUrl(options.apiUrl);
+  const notFoundHint = /\/v\d+$/.test(shownUrl)
+    ? `check AMPERSAND_API_URL (${shownUrl}), AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS`
+    : `check AMPERSAND_API_URL (${shownUrl} — it usually ends in /v1), AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS`;
+
   const http: KyInstance = ky.create({
     prefixUrl: options.apiUrl,
+    // Never follow a redirect: undici drops only Authorization on a cross-origin one, so
+    // X-Api-Key would go to whatever host a 30x names, and its body would be taken as the list.
+    redirect: 'manual',
     headers: { 'X-Api-Key': apiKey, Accept: 'application/json' },
     timeout: options.timeoutMs,
     throwHttpErrors: true,
@@ -200,8 +231,10 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
           : reason === 'forbidden'
             ? 'the API key (AMPERSAND_API_KEY) may not read this project'
             : reason === 'not_found'
-              ? 'check AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS'
-              : undefined;
+              ? notFoundHint
+              : reason === 'redirect'
+                ? `the API answered with a redirect${redirectTarget(error.response)}, which is not followed so that the API key goes nowhere else; check AMPERSAND_API_URL (${shownUrl})`
+                : undefined;
       const parts = [
         `${what}: HTTP ${status} ${reason}`,
         problem?.title,

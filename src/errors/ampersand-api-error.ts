@@ -19,11 +19,13 @@ export const ERROR_REASONS = [
   'body_too_large',
   /** Not the API: an exception in our own poll or cycle (Redis refused a command, a bug, corrupt state). */
   'internal_error',
+  // A 3xx: not followed, since fetch would forward X-Api-Key to wherever it points.
+  'redirect',
 ] as const;
 export type PollErrorReason = (typeof ERROR_REASONS)[number];
 
-/** Reasons that are the operator's configuration to fix, not a passing fault. */
-const CONFIGURATION_REASONS: ReadonlySet<PollErrorReason> = new Set(['unauthorized', 'forbidden', 'not_found']);
+/** Reasons that are the operator's configuration to fix, not a passing fault (a redirect means AMPERSAND_API_URL is not the API's). */
+const CONFIGURATION_REASONS: ReadonlySet<PollErrorReason> = new Set(['unauthorized', 'forbidden', 'not_found', 'redirect']);
 
 export interface ProblemDetails {
   readonly title: string | undefined;
@@ -47,7 +49,7 @@ export class AmpersandApiError extends Error {
     this.problem = problem;
   }
 
-  /** 401, 403 and 404 mean the API key, project or integration id is wrong: no retry can help. */
+  /** 401, 403, 404 and 3xx mean the API key, URL, project or integration id is wrong: no retry can help. */
   get isConfigurationError(): boolean {
     return CONFIGURATION_REASONS.has(this.reason);
   }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAmpersandClient, type AmpersandClientOptions } from '../../src/adapters/ampersand-client.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/demo/fake-ampersand-server.js';
 import { buildProblem } from '../../src/demo/fixtures.js';
+import { startLocalServer } from '../../src/demo/local-server.js';
 import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
@@ -118,6 +119,36 @@ describe('createAmpersandClient', () => {
       expect(error.reason).toBe(reason);
       expect(error.isConfigurationError).toBe(true);
       expect(error.message).toContain(setting);
+    });
+
+    it('names AMPERSAND_API_URL on a 404 when the URL lacks /v1', async () => {
+      const error = await failure(client({ apiUrl: fake.url.replace(/\/v1$/, '') }).listInstallations('int-1'));
+      expect(error.reason).toBe('not_found');
+      expect(error.message).toContain(`check AMPERSAND_API_URL (${fake.url.replace(/\/v1$/, '')} — it usually ends in /v1), AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS`);
+    });
+
+    describe('when the API answers with a redirect', () => {
+      it.each([301, 302, 303, 307, 308])('does not follow a %i, so another origin never sees the key nor serves the list', async (status) => {
+        // The target answers [] to anyone, as a hijacked or mistyped host would.
+        const seen: (string | undefined)[] = [];
+        const target = await startLocalServer((req, res) => {
+          seen.push(req.headers['x-api-key'] as string | undefined);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+        });
+        const redirector = await startLocalServer((_req, res) => {
+          res.writeHead(status, { location: `http://localhost:${target.port}/v1/projects/proj-1/integrations/int-1/installations`, 'content-type': 'application/json' }).end('[]');
+        });
+        try {
+          const error = await failure(client({ apiUrl: `http://127.0.0.1:${redirector.port}/v1` }).listInstallations('int-1'));
+          expect(error.reason).toBe('redirect');
+          expect(error.isConfigurationError).toBe(true);
+          expect(error.message).toContain(`redirect to http://localhost:${target.port}`);
+          expect(error.message).toContain('AMPERSAND_API_URL');
+          expect(seen).toEqual([]);
+        } finally {
+          await Promise.all([target.close(), redirector.close()]);
+        }
+      });
     });
 
     it('reports a wrong API key as unauthorized without repeating the key', async () => {

@@ -18,7 +18,7 @@ describe('npm run demo', () => {
     it('runs a private redis-server, serves metrics, and removes the server and its directory on SIGTERM', async () => {
       const closed = await freePort();
       const child = spawn('npm', ['run', 'demo', '--silent'], {
-        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${closed}`, METRICS_PORT: '0', POLL_INTERVAL_SECONDS: '0.5', QUEUE_PREFIX: uniquePrefix() },
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${closed}`, METRICS_PORT: String(await freePort()), POLL_INTERVAL_SECONDS: '0.5', QUEUE_PREFIX: uniquePrefix() },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -54,7 +54,7 @@ describe('npm run demo', () => {
       const emptyPath = mkdtempSync(join(tmpdir(), 'ahm-no-redis-'));
       try {
         const child = spawn(process.execPath, ['dist/src/demo/main.js'], {
-          env: { PATH: emptyPath, HOME: process.env['HOME'], REDIS_URL: `redis://:pw-hidden@127.0.0.1:${closed}`, METRICS_PORT: '0' },
+          env: { PATH: emptyPath, HOME: process.env['HOME'], REDIS_URL: `redis://:pw-hidden@127.0.0.1:${closed}`, METRICS_PORT: String(await freePort()) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

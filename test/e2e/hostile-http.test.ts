@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, freePort, type Harness } from '../helpers/harness.js';
 import { halfSentRequest, rawExchange } from '../helpers/raw-http.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -44,7 +44,7 @@ const CORPUS: [string, string, number[]][] = [
 describe('npm start, attacked on its metrics port', () => {
   it('answers every hostile request, keeps alerting, and exits 0 within 10 s of SIGTERM', async () => {
     const child = spawn('npm', ['start', '--silent'], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }) },
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

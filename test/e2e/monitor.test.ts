@@ -137,7 +137,7 @@ describe('the monitor, end to end', () => {
 
   it('discovers integrations when none are configured, each with its own baseline', async () => {
     h.ampersand.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2', lastOperationStatus: 'failure', provider: 'hubspot' })]);
-    await h.start({ AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '1' });
+    await h.start({ AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '3' });
     await waitFor('two baselines', () => h.texts().length === 2);
     expect(h.texts().some((t) => t.includes('integration int-2') && t.includes('last_operation_status is failure'))).toBe(true);
 

@@ -2,9 +2,13 @@
  * The API key and the webhook URL must appear in no log line, error, metric or
  * Slack message, including when requests fail.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalServer } from '../../src/demo/local-server.js';
 import { installationSpec } from '../helpers/builders.js';
-import { API_KEY, createHarness, type Harness } from '../helpers/harness.js';
+import { API_KEY, createHarness, freePort, sample, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -40,5 +44,108 @@ describe('secrets', () => {
     expect(everything).not.toContain(API_KEY);
     expect(everything).not.toContain(secretPath);
     expect(everything).not.toContain('fakeWebhookSecret123');
+    await expectNoSecret(h, logs.text());
+  }, 60_000);
+
+  it('never go to the origin a redirecting API points at, and its [] body resolves nothing', async () => {
+    // A front for the fake Ampersand that proxies until told to redirect, with a body of
+    // `[]`, to another loopback origin that answers `[]` to anyone and records what it got.
+    const received: { apiKey: string | undefined }[] = [];
+    const elsewhere = await startLocalServer((req, res) => {
+      received.push({ apiKey: req.headers['x-api-key'] as string | undefined });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    let redirecting = false;
+    const front = await startLocalServer((req, res) => {
+      if (redirecting) {
+        res.writeHead(302, { location: `http://localhost:${elsewhere.port}${req.url ?? '/'}`, 'content-type': 'application/json' }).end('[]');
+        return;
+      }
+      const upstream = new URL(h.ampersand.url);
+      fetch(`${upstream.origin}${req.url ?? '/'}`, { headers: { 'x-api-key': String(req.headers['x-api-key'] ?? '') } }).then(
+        async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer())),
+        () => res.destroy(),
+      );
+    });
+    try {
+      const { logs } = await h.start({ AMPERSAND_API_URL: `http://127.0.0.1:${front.port}/v1` });
+      await waitFor('the baseline summary', () => h.slack.messages.length === 1);
+      redirecting = true;
+      await waitFor('polls that fail with reason redirect', async () => (sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'redirect' }) ?? 0) >= 3);
+      await waitFor('the upstream alert', () => h.texts().some((t) => t.includes('cannot read')), 15_000).catch(() => undefined);
+
+      expect(received).toEqual([]);
+      expect(h.texts().some((t) => t.includes('RESOLVED'))).toBe(false);
+      expect(sample(await h.metrics(), 'ampersand_installations', { integration_id: 'int-1', health_status: 'unhealthy' })).toBe(1);
+      expect(logs.text()).toContain('redirect');
+      await expectNoSecret(h, logs.text());
+    } finally {
+      await Promise.all([front.close(), elsewhere.close()]);
+    }
   }, 60_000);
 });
+
+describe('secrets in a configuration the service refuses', () => {
+  const password = 'hunter2-pw-5e1f';
+  it.each<[string, Record<string, string>, string, string]>([
+    ['a user and password in AMPERSAND_API_URL', { AMPERSAND_API_URL: `http://monitor:${password}@127.0.0.1:9/v1` }, 'AMPERSAND_API_URL must not carry a user name or password', password],
+    ['a user and password in SLACK_WEBHOOK_URL', { SLACK_WEBHOOK_URL: `https://monitor:${password}@hooks.slack.com/services/T0/B0/fakeWebhookSecret123` }, 'SLACK_WEBHOOK_URL must not carry a user name or password', password],
+    ['an API key of two lines', { AMPERSAND_API_KEY: `${API_KEY}\nsecond-line-${password}` }, 'AMPERSAND_API_KEY must be printable ASCII', API_KEY],
+  ])('exits 2 at `npm start` on %s, naming the variable and showing no secret', async (_name, env, expected, secret) => {
+    const child = spawn('npm', ['start', '--silent'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()) }), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    expect(code).toBe(2);
+    expect(out).toContain(expected);
+    for (const leak of [secret, password, 'second-line', 'fakeWebhookSecret123']) expect(out).not.toContain(leak);
+    // It never got as far as Redis.
+    expect(await dumpPrefix(h.redis, h.prefix)).toEqual([]);
+  }, 20_000);
+});
+
+/** Every key under the prefix with its value, whatever its type, as text. */
+async function dumpPrefix(redis: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value =
+        type === 'string' ? await redis.get(key)
+        : type === 'hash' ? await redis.hgetall(key)
+        : type === 'list' ? await redis.lrange(key, 0, -1)
+        : type === 'set' ? await redis.smembers(key)
+        : type === 'zset' ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+        : type === 'stream' ? await redis.xrange(key, '-', '+')
+        : type;
+      out.push(`${key} ${JSON.stringify(value)}`);
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
+/** Neither secret in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */
+async function expectNoSecret(harness: Harness, logs: string): Promise<void> {
+  const redisDump = await dumpPrefix(harness.redis, harness.prefix);
+  expect(redisDump.length).toBeGreaterThan(0);
+  const everything = [
+    logs,
+    await harness.metrics(),
+    (await harness.get('/readyz')).body,
+    (await harness.get('/healthz')).body,
+    ...redisDump,
+    ...harness.slack.messages.map((m) => m.raw),
+  ].join('\n');
+  expect(everything).not.toContain(API_KEY);
+  expect(everything).not.toContain(new URL(harness.slack.webhookUrl).pathname);
+  expect(everything).not.toContain('fakeWebhookSecret123');
+}

@@ -19,7 +19,7 @@ import { splitNotifications } from '../../src/core/notification.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
 import { encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { buildInstallation, type InstallationSpec } from '../../src/demo/fixtures.js';
-import type { Harness } from '../helpers/harness.js';
+import { freePort, type Harness } from '../helpers/harness.js';
 import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -88,7 +88,9 @@ export const INTEGRATIONS = ['int-1', 'int-2'] as const;
 export const CHAOS_ENV: Record<string, string> = {
   AMPERSAND_INTEGRATION_IDS: INTEGRATIONS.join(','),
   POLL_INTERVAL_SECONDS: '0.2',
+  // Takeovers within about a second keep the runs short; the config allows it only with this flag.
   MONITOR_JOB_LOCK_SECONDS: '1',
+  MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true',
   SLACK_MESSAGES_PER_SECOND: '50',
   UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
   LOG_LEVEL: 'info',
@@ -138,10 +140,14 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
   const live: (ChildProcess | undefined)[] = [];
   let spawned = 0;
   let chaos = true;
+  // One metrics port per slot (the config refuses 0): a restarted worker reuses its dead predecessor's.
+  const ports: number[] = [];
+  for (let slot = 0; slot < options.processes; slot += 1) ports.push(await freePort());
   const spawnWorker = (slot: number): void => {
     spawned += 1;
     const out = createWriteStream(join(logDir, `worker-${slot}-${spawned}.log`));
-    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'], ...h.env(options.env) } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { PATH: process.env['PATH'], ...h.env(options.env), METRICS_PORT: String(ports[slot]) };
+    const child = spawn(process.execPath, [MAIN], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     child.once('exit', () => {

@@ -43,7 +43,6 @@ export async function createHarness(): Promise<Harness> {
     REDIS_URL,
     QUEUE_PREFIX: prefix,
     SLACK_WEBHOOK_URL: slack.webhookUrl,
-    METRICS_PORT: '0',
     AMPERSAND_TIMEOUT_SECONDS: '2',
     LOG_LEVEL: 'debug',
     ...extra,
@@ -58,7 +57,11 @@ export async function createHarness(): Promise<Harness> {
     env,
     async start(extra = {}, overrides = {}) {
       const logs = captureLogs();
-      const monitor = await startMonitor(parseConfig(env(extra)), { logger: logs.logger, ...overrides });
+      // The config refuses port 0; in-process monitors take a free port through the override
+      // unless a test names a port (a METRICS_PORT of '0' from older tests means the same).
+      const { METRICS_PORT: metricsPort, ...rest } = env(extra);
+      const port = metricsPort === undefined || metricsPort === '0' ? { httpPort: 0 } : {};
+      const monitor = await startMonitor(parseConfig({ ...rest, ...(port.httpPort === 0 ? {} : { METRICS_PORT: metricsPort }) }), { logger: logs.logger, ...port, ...overrides });
       const entry = { monitor, logs };
       monitors.push(entry);
       return entry;
@@ -82,6 +85,9 @@ export async function createHarness(): Promise<Harness> {
   };
   return harness;
 }
+
+/** A TCP port free right now on 127.0.0.1, for a process whose METRICS_PORT must be set (0 is refused). */
+export { freePort } from './private-redis.js';
 
 /** The value of one series in a Prometheus text exposition, or undefined if absent. */
 export function sample(metricsText: string, name: string, labels: Record<string, string>): number | undefined {
