@@ -34,7 +34,7 @@ describe('a corrupt stored snapshot version', () => {
     const line = logs.lines().find((l) => String(l['msg']).includes('stored state of int-1 is unreadable'));
     expect(line).toMatchObject({ integrationId: 'int-1' });
     // pino's number or its name, whichever the logger is set to print.
-    expect([50, 'error']).toContain(line?.['level']);
+    expect(line?.['level']).toBe('error');
     expect(sample(await h.metrics(), 'ampersand_state_unreadable_total', { integration_id: 'int-1' })).toBeGreaterThanOrEqual(1);
     // Not frozen: the next change alerts.
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
@@ -84,6 +84,6 @@ describe('a committed transition', () => {
       { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'health_status', from: 'healthy', to: 'unhealthy', level: expect.anything() },
       { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'last_operation_status', from: 'success', to: 'in_progress', level: expect.anything() },
     ]);
-    for (const line of transitions) expect([30, 'info']).toContain(line['level']);
+    for (const line of transitions) expect(line['level']).toBe('info');
   });
 });

@@ -49,7 +49,7 @@ describe('a broken Slack webhook', () => {
     expect(slack.state).toBe('configuration_error');
     expect(slack.reason).toContain('no_service');
     expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
-    expect(logs.lines().find((l) => String(l['msg']).includes('the Slack webhook does not work'))?.['level']).toBe(50);
+    expect(logs.lines().find((l) => String(l['msg']).includes('the Slack webhook does not work'))?.['level']).toBe('error');
 
     h.slack.setStickyFault(undefined);
     await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
