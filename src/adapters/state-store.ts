@@ -14,8 +14,9 @@
  *   outbox:entries        hash  id -> JSON OutboxEntry
  *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon;
  *                               capped (oldest trimmed first) so a long fault cannot fill Redis
- *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms): the webhook's
- *                               health, shared so every replica reports it in /readyz and /metrics
+ *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
+ *                               channel fault, ms): the webhook's health, shared so every replica
+ *                               reports it in /readyz and /metrics and counts the retry horizon alike
  *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
  *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
@@ -28,7 +29,7 @@ import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../core/upstream-pol
 
 export interface OutboxEntry {
   readonly id: string;
-  /** Epoch ms when the change was committed; the retry horizon counts from here. */
+  /** Epoch ms when the change was committed; the retry horizon counts from here at the earliest. */
   readonly enqueuedAt: number;
   readonly notification: Notification;
 }
@@ -73,6 +74,14 @@ export interface SlackStatus {
   readonly deadLetters: number;
 }
 
+/** What the retry horizon of the outbox head needs to know about the channel, epoch ms. */
+export interface ChannelTimes {
+  /** The last message Slack accepted. */
+  readonly lastSuccessMs: number | undefined;
+  /** The last time a delivery found the webhook broken (every time, not only when it broke). */
+  readonly lastFaultMs: number | undefined;
+}
+
 export interface StoredUpstream {
   /** Revision for compare-and-set; 0 when nothing is stored. */
   readonly rev: number;
@@ -92,9 +101,11 @@ export interface StateStore {
   retain(integrationIds: readonly string[], cutoffMs: number): Promise<string[]>;
   /**
    * The head of the outbox: its id, and its entry unless that is missing or
-   * unreadable (then the caller dead-letters the id rather than stall on it).
+   * unreadable (then the caller dead-letters the id rather than stall on it),
+   * with the channel's last success and last fault for the retry horizon; one
+   * round trip.
    */
-  outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined } | undefined>;
+  outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined; readonly channel: ChannelTimes } | undefined>;
   /** Only the id of the head: what a caller needs to hand the head to delivery. */
   outboxHeadId(): Promise<string | undefined>;
   outboxSize(): Promise<number>;
@@ -106,7 +117,10 @@ export interface StateStore {
    */
   popOutbox(id: string, dead: boolean, deliveredAtMs?: number): Promise<{ popped: boolean; head: string | undefined; recovered: boolean }>;
   deadLetters(): Promise<OutboxEntry[]>;
-  /** Marks the webhook down with a (secret-free) reason; true if it was not down before. */
+  /**
+   * Marks the webhook down with a (secret-free) reason and records `nowMs` as its
+   * last fault, on every call; true if it was not down before.
+   */
   markSlackDown(reason: string, nowMs: number): Promise<boolean>;
   /** The webhook's shared health and the number of dead letters. */
   slackStatus(): Promise<SlackStatus>;
@@ -200,15 +214,24 @@ end
 return {popped, redis.call('LINDEX', ids, 0), recovered}
 `;
 
-// ARGV: reason, now ms. Returns 1 if the webhook was not already down.
+// ARGV: reason, now ms. Returns 1 if the webhook was not already down. 'seen' is set on
+// every fault: the retry horizon of the head counts from it, not from when the fault began.
 const SLACK_DOWN = `
 local was = redis.call('HGET', KEYS[1], 'up')
 if was == '0' then
-  redis.call('HSET', KEYS[1], 'reason', ARGV[1])
+  redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'seen', ARGV[2])
   return 0
 end
-redis.call('HSET', KEYS[1], 'up', '0', 'reason', ARGV[1], 'since', ARGV[2])
+redis.call('HSET', KEYS[1], 'up', '0', 'reason', ARGV[1], 'since', ARGV[2], 'seen', ARGV[2])
 return 1
+`;
+
+// The head id, its entry, and the channel's last success and last fault.
+const HEAD = `
+local id = redis.call('LINDEX', KEYS[1], 0)
+if not id then return false end
+local times = redis.call('HMGET', KEYS[3], 'ok', 'seen')
+return {id, redis.call('HGET', KEYS[2], id), times[1], times[2]}
 `;
 
 const UPSTREAM = `
@@ -232,6 +255,7 @@ type Commands = {
   ahmRetain(key: string, keep: string, prefix: string, cutoff: string): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null, number]>;
   ahmSlackDown(key: string, reason: string, nowMs: string): Promise<number>;
+  ahmHead(ids: string, entries: string, slack: string): Promise<[string, string | null, string | null, string | null] | null>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
 
@@ -242,6 +266,7 @@ function defineCommands(redis: Redis): Redis & Commands {
   redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
   redis.defineCommand('ahmPop', { numberOfKeys: 5, lua: POP });
   redis.defineCommand('ahmSlackDown', { numberOfKeys: 1, lua: SLACK_DOWN });
+  redis.defineCommand('ahmHead', { numberOfKeys: 3, lua: HEAD });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;
 }
@@ -256,6 +281,13 @@ function parseEntry(raw: string | null | undefined): OutboxEntry | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A stored epoch-ms field; absent or garbage reads as unknown. */
+function epochMs(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 export interface RedisStateStoreOptions {
@@ -345,9 +377,10 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
     },
 
     async outboxHead() {
-      const id = await redis.lindex(keys.outboxIds, 0);
-      if (id === null) return undefined;
-      return { id, entry: parseEntry(await redis.hget(keys.outboxEntries, id)) };
+      const head = await redis.ahmHead(keys.outboxIds, keys.outboxEntries, keys.slack);
+      if (head === null) return undefined;
+      const [id, raw, ok, seen] = head;
+      return { id, entry: parseEntry(raw), channel: { lastSuccessMs: epochMs(ok), lastFaultMs: epochMs(seen) } };
     },
 
     outboxHeadId: async () => (await redis.lindex(keys.outboxIds, 0)) ?? undefined,

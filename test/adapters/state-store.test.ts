@@ -125,6 +125,29 @@ describe('createRedisStateStore', () => {
     });
   });
 
+  describe('the outbox head', () => {
+    it('comes with the channel\'s last success and last fault, which every fault moves on, in one round trip', async () => {
+      expect(await store.outboxHead()).toBeUndefined();
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      expect(await store.outboxHead()).toEqual({ id: 'n1', entry: entry('n1'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
+      await store.markSlackDown('HTTP 404 no_service', 1000);
+      await store.markSlackDown('HTTP 404 no_service', 2000);
+      expect((await store.outboxHead())?.channel).toEqual({ lastSuccessMs: undefined, lastFaultMs: 2000 });
+      await store.popOutbox('n1', false, 3000);
+      const monitor = connect();
+      const commands: string[] = [];
+      const m = await monitor.monitor();
+      m.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+      });
+      expect(await store.outboxHead()).toEqual({ id: 'n2', entry: entry('n2'), channel: { lastSuccessMs: 3000, lastFaultMs: 2000 } });
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      expect(commands).toHaveLength(1);
+      expect(commands[0]).toMatch(/^eval(sha)?$/);
+    });
+  });
+
   describe('loadAll and retain', () => {
     it('returns every integration and drops the ones no longer listed nor polled since the cutoff', async () => {
       for (const id of ['int-1', 'int-2', 'int-3']) {
