@@ -111,9 +111,11 @@ export interface StateStore {
   outboxSize(): Promise<number>;
   /**
    * Removes `id` if it is still the head of the outbox, moving it to the dead
-   * letters when `dead` is set (trimming the oldest beyond the cap), and returns
+   * letters when `dead` is set, and returns
    * the new head id. A delivered one (`deliveredAtMs`) also marks the webhook up
-   * in the same round trip; `recovered` tells that it was down before.
+   * in the same round trip; `recovered` tells that it was down before. Every
+   * pop also trims the oldest dead letters beyond the cap, at most
+   * DEAD_LETTER_TRIM_PER_POP of them, so that a list of any length converges.
    */
   popOutbox(id: string, dead: boolean, deliveredAtMs?: number): Promise<{ popped: boolean; head: string | undefined; recovered: boolean }>;
   deadLetters(): Promise<OutboxEntry[]>;
@@ -187,7 +189,10 @@ return dropped
 /** Ids per SADD when staging the keep-set of retain. */
 const RETAIN_CHUNK = 10_000;
 
-// ARGV: id, dead (1/0), delivered-at ms ('' if not delivered), dead-letter cap.
+// ARGV: id, dead (1/0), delivered-at ms ('' if not delivered), dead-letter cap, most to trim.
+// The trim is bounded per call: a list left untrimmed by an older release (any length)
+// would otherwise block Redis for seconds in one script. Every pop trims, so the list
+// converges to the cap with ordinary traffic, a chunk at a time.
 const POP = `
 local ids, entries, deadIds, deadEntries, slack = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local popped = 0
@@ -198,12 +203,14 @@ if redis.call('LINDEX', ids, 0) == ARGV[1] then
   if ARGV[2] == '1' then
     redis.call('RPUSH', deadIds, ARGV[1])
     redis.call('HSET', deadEntries, ARGV[1], entry or '')
-    local max = tonumber(ARGV[4])
-    while redis.call('LLEN', deadIds) > max do
-      redis.call('HDEL', deadEntries, redis.call('LPOP', deadIds))
-    end
   end
   popped = 1
+end
+local excess = math.min(redis.call('LLEN', deadIds) - tonumber(ARGV[4]), tonumber(ARGV[5]))
+if excess > 0 then
+  local trimmed = redis.call('LRANGE', deadIds, 0, excess - 1)
+  redis.call('LTRIM', deadIds, excess, -1)
+  redis.call('HDEL', deadEntries, unpack(trimmed))
 end
 local recovered = 0
 if ARGV[3] ~= '' then
@@ -296,6 +303,9 @@ export interface RedisStateStoreOptions {
   /** Most dead letters kept; the oldest are trimmed first. */
   readonly deadLetterMax?: number;
 }
+
+/** Most dead letters one pop trims beyond the cap; bounds the time the script holds Redis. */
+export const DEAD_LETTER_TRIM_PER_POP = 1_000;
 
 /** Default of SLACK_DEAD_LETTER_MAX. */
 export const DEFAULT_DEAD_LETTER_MAX = 10_000;
@@ -398,6 +408,7 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
         dead ? '1' : '0',
         deliveredAtMs === undefined ? '' : String(deliveredAtMs),
         String(deadLetterMax),
+        String(DEAD_LETTER_TRIM_PER_POP),
       );
       return { popped: popped === 1, head: head ?? undefined, recovered: recovered === 1 };
     },

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
+import { createRedisStateStore, DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
 import { diffSnapshots } from '../../src/core/diff.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import { state } from '../helpers/builders.js';
@@ -109,6 +109,34 @@ describe('createRedisStateStore', () => {
       expect((await capped.deadLetters()).map((e) => e.id)).toEqual(['d3', 'd4', 'd5']);
       expect(await redis.hlen(`${prefix}:state:dead:entries`)).toBe(3);
       expect((await capped.slackStatus()).deadLetters).toBe(3);
+    });
+  });
+
+  describe('dead letters left untrimmed by an older release', () => {
+    it('trims at most DEAD_LETTER_TRIM_PER_POP per pop, and converges to the cap with no orphaned entries', async () => {
+      const ids = `${prefix}:state:dead:ids`;
+      const entries = `${prefix}:state:dead:entries`;
+      const old = Array.from({ length: 50_000 }, (_, i) => `old${i}`);
+      for (let i = 0; i < old.length; i += 5000) {
+        const chunk = old.slice(i, i + 5000);
+        await redis.rpush(ids, ...chunk);
+        await redis.hset(entries, Object.fromEntries(chunk.map((id) => [id, JSON.stringify(entry(id))])));
+      }
+      const fresh = Array.from({ length: 41 }, (_, i) => `n${i}`);
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: fresh.map(entry) });
+
+      await store.popOutbox('n0', true);
+      expect(await redis.llen(ids)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.hlen(entries)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.lindex(ids, 0)).toBe(`old${DEAD_LETTER_TRIM_PER_POP}`);
+
+      // Delivered messages trim too, so the list converges with ordinary traffic.
+      for (const id of fresh.slice(1)) await store.popOutbox(id, false, 2);
+      expect(await redis.llen(ids)).toBe(DEFAULT_DEAD_LETTER_MAX);
+      const kept = await redis.lrange(ids, 0, -1);
+      expect(kept.at(-1)).toBe('n0');
+      expect((await redis.hkeys(entries)).sort()).toEqual([...kept].sort());
+      expect((await store.slackStatus()).deadLetters).toBe(DEFAULT_DEAD_LETTER_MAX);
     });
   });
 
