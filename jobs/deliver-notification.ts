@@ -139,7 +139,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       }
       if (age > deps.retryHorizonMs) {
         deps.metrics.slackNotification('failed');
-        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms of failures while the webhook worked); it is kept in the dead letters: ${error.message}`;
+        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms), counted while the webhook worked; it is kept in the dead letters: ${error.message}`;
         log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
