@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
-import type { StateStore } from '../src/adapters/state-store.js';
+import type { ChannelTimes, StateStore } from '../src/adapters/state-store.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
 
@@ -40,9 +40,21 @@ export interface DeliverNotificationDeps {
   readonly metrics: Pick<Metrics, 'slackNotification'>;
   readonly logger: Logger;
   readonly kickDelivery: (headId: string) => Promise<void>;
-  /** How long after its commit a message is still retried on 5xx or network errors. */
+  /** How long a message is still retried on 5xx or network errors while the channel could deliver (see retryAgeMs). */
   readonly retryHorizonMs: number;
   readonly now: () => Date;
+}
+
+/**
+ * How long the head has been failing while the channel could deliver: the time
+ * since its commit, its turn (the last message Slack accepted) or the last time
+ * the webhook was found broken, whichever is latest. A pause therefore does not
+ * use up the horizon of the messages that waited it out, while a head that keeps
+ * failing on a working channel still reaches it. The times are shared in Redis,
+ * so every replica counts alike.
+ */
+export function retryAgeMs(enqueuedAt: number, channel: ChannelTimes, nowMs: number): number {
+  return nowMs - Math.max(enqueuedAt, channel.lastSuccessMs ?? 0, channel.lastFaultMs ?? 0);
 }
 
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
@@ -100,8 +112,9 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     }
     if (failure !== undefined) {
       const error = failure;
-      const age = deps.now().getTime() - entry.enqueuedAt;
-      const fields = { status: error.status, slackError: error.slackError, ageMs: age };
+      const nowMs = deps.now().getTime();
+      const age = retryAgeMs(entry.enqueuedAt, head.channel, nowMs);
+      const fields = { status: error.status, slackError: error.slackError, ageMs: nowMs - entry.enqueuedAt, retryAgeMs: age };
       if (error.kind === 'rate_limited') {
         deps.metrics.slackNotification('rate_limited');
         log.warn({ ...fields, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the webhook; waiting for Retry-After');
@@ -126,7 +139,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       }
       if (age > deps.retryHorizonMs) {
         deps.metrics.slackNotification('failed');
-        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms); it is kept in the dead letters: ${error.message}`;
+        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms), counted while the webhook worked; it is kept in the dead letters: ${error.message}`;
         log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };

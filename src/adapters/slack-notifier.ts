@@ -40,9 +40,63 @@ const CHANNEL_ERRORS: ReadonlySet<string> = new Set([
   'user_not_found',
 ]);
 
-/** Network error codes that mean "this URL is wrong", not "try again in a second". */
-const isChannelNetworkCode = (code: string): boolean =>
-  code === 'ENOTFOUND' || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.includes('CERT') || code === 'EPROTO';
+/**
+ * The certificate verification codes Node gives a TLS error, one per OpenSSL
+ * X509_V_ERR_* it names (X509ErrorCode in Node's crypto_common.cc; UNSPECIFIED
+ * is its fallback). None of them passes on a retry: the certificate, its chain
+ * or the host name is wrong until someone changes the URL or the server.
+ */
+const X509_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'OUT_OF_MEM',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'UNSPECIFIED',
+]);
+
+/**
+ * Whether a request error means "this URL is wrong", not "try again in a
+ * second": a host that does not resolve, or any TLS handshake or verification
+ * failure (an X509 verify code, Node's ERR_TLS_* such as ERR_TLS_CERT_ALTNAME_INVALID,
+ * OpenSSL's ERR_SSL_*, or an error from OpenSSL's "SSL routines"). A handshake
+ * that timed out is the network's, as a connect timeout is.
+ */
+export function isChannelNetworkError(cause: { readonly code?: unknown; readonly library?: unknown } | undefined): boolean {
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return false;
+  return (
+    code === 'ENOTFOUND' ||
+    code === 'EPROTO' ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    X509_VERIFY_CODES.has(code) ||
+    cause?.library === 'SSL routines'
+  );
+}
 
 /**
  * Decides whether an HTTP refusal is about this message or about the channel.
@@ -106,10 +160,11 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
         }
         if (error instanceof IncomingWebhookRequestError) {
           const original = error.original;
-          const cause = original.cause as (Error & { code?: unknown }) | undefined;
+          const cause = original.cause as (Error & { code?: unknown; library?: unknown }) | undefined;
           const code = typeof cause?.code === 'string' ? cause.code : '';
-          const detail = cause instanceof Error ? `: ${cause.message}` : '';
-          const kind = isChannelNetworkCode(code) ? 'channel' : 'retryable';
+          // The code (DEPTH_ZERO_SELF_SIGNED_CERT, ENOTFOUND …) is what an operator searches for.
+          const detail = cause instanceof Error ? `: ${cause.message}${code !== '' && !cause.message.includes(code) ? ` (${code})` : ''}` : '';
+          const kind = isChannelNetworkError(cause) ? 'channel' : 'retryable';
           throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`).slice(0, 300), kind);
         }
         throw new SlackDeliveryError(scrub(`Slack webhook request failed (${error instanceof Error ? error.message : String(error)})`).slice(0, 300), 'retryable');

@@ -14,8 +14,9 @@
  *   outbox:entries        hash  id -> JSON OutboxEntry
  *   dead:ids, dead:entries      notifications that Slack refused or that outlived the retry horizon;
  *                               capped (oldest trimmed first) so a long fault cannot fill Redis
- *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms): the webhook's
- *                               health, shared so every replica reports it in /readyz and /metrics
+ *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
+ *                               channel fault, ms): the webhook's health, shared so every replica
+ *                               reports it in /readyz and /metrics and counts the retry horizon alike
  *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
  *   meta                  hash  created (ms): tells a Redis that lost its data
  *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
@@ -28,7 +29,7 @@ import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../core/upstream-pol
 
 export interface OutboxEntry {
   readonly id: string;
-  /** Epoch ms when the change was committed; the retry horizon counts from here. */
+  /** Epoch ms when the change was committed; the retry horizon counts from here at the earliest. */
   readonly enqueuedAt: number;
   readonly notification: Notification;
 }
@@ -73,6 +74,14 @@ export interface SlackStatus {
   readonly deadLetters: number;
 }
 
+/** What the retry horizon of the outbox head needs to know about the channel, epoch ms. */
+export interface ChannelTimes {
+  /** The last message Slack accepted. */
+  readonly lastSuccessMs: number | undefined;
+  /** The last time a delivery found the webhook broken (every time, not only when it broke). */
+  readonly lastFaultMs: number | undefined;
+}
+
 export interface StoredUpstream {
   /** Revision for compare-and-set; 0 when nothing is stored. */
   readonly rev: number;
@@ -92,21 +101,28 @@ export interface StateStore {
   retain(integrationIds: readonly string[], cutoffMs: number): Promise<string[]>;
   /**
    * The head of the outbox: its id, and its entry unless that is missing or
-   * unreadable (then the caller dead-letters the id rather than stall on it).
+   * unreadable (then the caller dead-letters the id rather than stall on it),
+   * with the channel's last success and last fault for the retry horizon; one
+   * round trip.
    */
-  outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined } | undefined>;
+  outboxHead(): Promise<{ readonly id: string; readonly entry: OutboxEntry | undefined; readonly channel: ChannelTimes } | undefined>;
   /** Only the id of the head: what a caller needs to hand the head to delivery. */
   outboxHeadId(): Promise<string | undefined>;
   outboxSize(): Promise<number>;
   /**
    * Removes `id` if it is still the head of the outbox, moving it to the dead
-   * letters when `dead` is set (trimming the oldest beyond the cap), and returns
+   * letters when `dead` is set, and returns
    * the new head id. A delivered one (`deliveredAtMs`) also marks the webhook up
-   * in the same round trip; `recovered` tells that it was down before.
+   * in the same round trip; `recovered` tells that it was down before. Every
+   * pop also trims the oldest dead letters beyond the cap, at most
+   * DEAD_LETTER_TRIM_PER_POP of them, so that a list of any length converges.
    */
   popOutbox(id: string, dead: boolean, deliveredAtMs?: number): Promise<{ popped: boolean; head: string | undefined; recovered: boolean }>;
   deadLetters(): Promise<OutboxEntry[]>;
-  /** Marks the webhook down with a (secret-free) reason; true if it was not down before. */
+  /**
+   * Marks the webhook down with a (secret-free) reason and records `nowMs` as its
+   * last fault, on every call; true if it was not down before.
+   */
   markSlackDown(reason: string, nowMs: number): Promise<boolean>;
   /** The webhook's shared health and the number of dead letters. */
   slackStatus(): Promise<SlackStatus>;
@@ -173,7 +189,10 @@ return dropped
 /** Ids per SADD when staging the keep-set of retain. */
 const RETAIN_CHUNK = 10_000;
 
-// ARGV: id, dead (1/0), delivered-at ms ('' if not delivered), dead-letter cap.
+// ARGV: id, dead (1/0), delivered-at ms ('' if not delivered), dead-letter cap, most to trim.
+// The trim is bounded per call: a list left untrimmed by an older release (any length)
+// would otherwise block Redis for seconds in one script. Every pop trims, so the list
+// converges to the cap with ordinary traffic, a chunk at a time.
 const POP = `
 local ids, entries, deadIds, deadEntries, slack = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local popped = 0
@@ -184,12 +203,14 @@ if redis.call('LINDEX', ids, 0) == ARGV[1] then
   if ARGV[2] == '1' then
     redis.call('RPUSH', deadIds, ARGV[1])
     redis.call('HSET', deadEntries, ARGV[1], entry or '')
-    local max = tonumber(ARGV[4])
-    while redis.call('LLEN', deadIds) > max do
-      redis.call('HDEL', deadEntries, redis.call('LPOP', deadIds))
-    end
   end
   popped = 1
+end
+local excess = math.min(redis.call('LLEN', deadIds) - tonumber(ARGV[4]), tonumber(ARGV[5]))
+if excess > 0 then
+  local trimmed = redis.call('LRANGE', deadIds, 0, excess - 1)
+  redis.call('LTRIM', deadIds, excess, -1)
+  redis.call('HDEL', deadEntries, unpack(trimmed))
 end
 local recovered = 0
 if ARGV[3] ~= '' then
@@ -200,15 +221,24 @@ end
 return {popped, redis.call('LINDEX', ids, 0), recovered}
 `;
 
-// ARGV: reason, now ms. Returns 1 if the webhook was not already down.
+// ARGV: reason, now ms. Returns 1 if the webhook was not already down. 'seen' is set on
+// every fault: the retry horizon of the head counts from it, not from when the fault began.
 const SLACK_DOWN = `
 local was = redis.call('HGET', KEYS[1], 'up')
 if was == '0' then
-  redis.call('HSET', KEYS[1], 'reason', ARGV[1])
+  redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'seen', ARGV[2])
   return 0
 end
-redis.call('HSET', KEYS[1], 'up', '0', 'reason', ARGV[1], 'since', ARGV[2])
+redis.call('HSET', KEYS[1], 'up', '0', 'reason', ARGV[1], 'since', ARGV[2], 'seen', ARGV[2])
 return 1
+`;
+
+// The head id, its entry, and the channel's last success and last fault.
+const HEAD = `
+local id = redis.call('LINDEX', KEYS[1], 0)
+if not id then return false end
+local times = redis.call('HMGET', KEYS[3], 'ok', 'seen')
+return {id, redis.call('HGET', KEYS[2], id), times[1], times[2]}
 `;
 
 const UPSTREAM = `
@@ -232,6 +262,7 @@ type Commands = {
   ahmRetain(key: string, keep: string, prefix: string, cutoff: string): Promise<string[]>;
   ahmPop(...args: string[]): Promise<[number, string | null, number]>;
   ahmSlackDown(key: string, reason: string, nowMs: string): Promise<number>;
+  ahmHead(ids: string, entries: string, slack: string): Promise<[string, string | null, string | null, string | null] | null>;
   ahmUpstream(...args: string[]): Promise<[number, number?, string?]>;
 };
 
@@ -242,6 +273,7 @@ function defineCommands(redis: Redis): Redis & Commands {
   redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
   redis.defineCommand('ahmPop', { numberOfKeys: 5, lua: POP });
   redis.defineCommand('ahmSlackDown', { numberOfKeys: 1, lua: SLACK_DOWN });
+  redis.defineCommand('ahmHead', { numberOfKeys: 3, lua: HEAD });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;
 }
@@ -258,12 +290,22 @@ function parseEntry(raw: string | null | undefined): OutboxEntry | undefined {
   }
 }
 
+/** A stored epoch-ms field; absent or garbage reads as unknown. */
+function epochMs(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 export interface RedisStateStoreOptions {
   readonly redis: Redis;
   readonly prefix: string;
   /** Most dead letters kept; the oldest are trimmed first. */
   readonly deadLetterMax?: number;
 }
+
+/** Most dead letters one pop trims beyond the cap; bounds the time the script holds Redis. */
+export const DEAD_LETTER_TRIM_PER_POP = 1_000;
 
 /** Default of SLACK_DEAD_LETTER_MAX. */
 export const DEFAULT_DEAD_LETTER_MAX = 10_000;
@@ -345,9 +387,10 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
     },
 
     async outboxHead() {
-      const id = await redis.lindex(keys.outboxIds, 0);
-      if (id === null) return undefined;
-      return { id, entry: parseEntry(await redis.hget(keys.outboxEntries, id)) };
+      const head = await redis.ahmHead(keys.outboxIds, keys.outboxEntries, keys.slack);
+      if (head === null) return undefined;
+      const [id, raw, ok, seen] = head;
+      return { id, entry: parseEntry(raw), channel: { lastSuccessMs: epochMs(ok), lastFaultMs: epochMs(seen) } };
     },
 
     outboxHeadId: async () => (await redis.lindex(keys.outboxIds, 0)) ?? undefined,
@@ -365,6 +408,7 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
         dead ? '1' : '0',
         deliveredAtMs === undefined ? '' : String(deliveredAtMs),
         String(deadLetterMax),
+        String(DEAD_LETTER_TRIM_PER_POP),
       );
       return { popped: popped === 1, head: head ?? undefined, recovered: recovered === 1 };
     },

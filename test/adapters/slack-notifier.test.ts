@@ -1,5 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogNotifier, createSlackWebhookNotifier, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogNotifier, createSlackWebhookNotifier, isChannelNetworkError, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
 import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack-server.js';
 import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
@@ -111,6 +117,97 @@ describe('createSlackWebhookNotifier', () => {
 
   it('names only the host as its target', () => {
     expect(notifier().target).not.toContain('fakeWebhookSecret123');
+  });
+});
+
+/**
+ * Certificates made at test time with the openssl CLI: a self-signed one for
+ * 127.0.0.1, and a test CA with a leaf for another host name.
+ */
+function makeCertificates(dir: string): Record<'selfKey' | 'selfCert' | 'caKey' | 'caCert' | 'leafKey' | 'leafCert', Buffer> {
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', 'self.key', '-out', 'self.crt', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ahm test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  openssl('req', ...ec, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=elsewhere.test');
+  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:elsewhere.test\n');
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'leaf.ext', '-out', 'leaf.crt');
+  const read = (name: string): Buffer => readFileSync(join(dir, name));
+  return { selfKey: read('self.key'), selfCert: read('self.crt'), caKey: read('ca.key'), caCert: read('ca.crt'), leafKey: read('leaf.key'), leafCert: read('leaf.crt') };
+}
+
+/**
+ * Node's fetch trusting `ca` as well: an Agent of the undici bundled with Node (its
+ * global dispatcher's class, shared under this symbol), passed as fetch's dispatcher.
+ * The request and the handshake stay real.
+ */
+async function fetchTrusting(ca: Buffer): Promise<typeof globalThis.fetch> {
+  const key = Symbol.for('undici.globalDispatcher.1');
+  if ((globalThis as Record<symbol, unknown>)[key] === undefined) await fetch('data:,').catch(() => undefined);
+  const Agent = ((globalThis as Record<symbol, unknown>)[key] as { constructor: new (options: object) => unknown }).constructor;
+  const dispatcher = new Agent({ connect: { ca } });
+  return (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
+}
+
+describe('createSlackWebhookNotifier over HTTPS', () => {
+  let dir: string;
+  let certs: ReturnType<typeof makeCertificates>;
+  const servers: Server[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ahm-tls-'));
+    certs = makeCertificates(dir);
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function serve(key: Buffer, cert: Buffer): Promise<string> {
+    const server = createServer({ key, cert }, (_req, res) => res.end('ok'));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}/services/T1/B1/tlsSecretToken123`;
+  }
+
+  it('calls a self-signed certificate a broken webhook', async () => {
+    const url = await serve(certs.selfKey, certs.selfCert);
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(error.message).not.toContain('tlsSecretToken123');
+  });
+
+  it('calls a certificate from an untrusted CA a broken webhook', async () => {
+    const url = await serve(certs.leafKey, certs.leafCert);
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('calls a trusted certificate for another host name a broken webhook', async () => {
+    const url = await serve(certs.leafKey, certs.leafCert);
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.caCert) }).send(message));
+    expect(error.kind).toBe('channel');
+    expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('posts to a server whose certificate is trusted and names the host', async () => {
+    const url = await serve(certs.selfKey, certs.selfCert);
+    await createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.selfCert) }).send(message);
+  });
+});
+
+describe('isChannelNetworkError', () => {
+  it.each(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'INVALID_CA', 'HOSTNAME_MISMATCH', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'UNABLE_TO_GET_CRL', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ENOTFOUND'])('calls %s the channel\'s fault', (code) => {
+    expect(isChannelNetworkError({ code })).toBe(true);
+  });
+
+  it('calls any error from OpenSSL\'s SSL routines the channel\'s fault', () => {
+    expect(isChannelNetworkError({ code: 'SOMETHING_NEW', library: 'SSL routines' })).toBe(true);
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_HANDSHAKE_TIMEOUT', 'EAI_AGAIN'])('retries %s', (code) => {
+    expect(isChannelNetworkError({ code })).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
+import { createRedisStateStore, DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
 import { diffSnapshots } from '../../src/core/diff.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import { state } from '../helpers/builders.js';
@@ -112,6 +112,34 @@ describe('createRedisStateStore', () => {
     });
   });
 
+  describe('dead letters left untrimmed by an older release', () => {
+    it('trims at most DEAD_LETTER_TRIM_PER_POP per pop, and converges to the cap with no orphaned entries', async () => {
+      const ids = `${prefix}:state:dead:ids`;
+      const entries = `${prefix}:state:dead:entries`;
+      const old = Array.from({ length: 50_000 }, (_, i) => `old${i}`);
+      for (let i = 0; i < old.length; i += 5000) {
+        const chunk = old.slice(i, i + 5000);
+        await redis.rpush(ids, ...chunk);
+        await redis.hset(entries, Object.fromEntries(chunk.map((id) => [id, JSON.stringify(entry(id))])));
+      }
+      const fresh = Array.from({ length: 41 }, (_, i) => `n${i}`);
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: fresh.map(entry) });
+
+      await store.popOutbox('n0', true);
+      expect(await redis.llen(ids)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.hlen(entries)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.lindex(ids, 0)).toBe(`old${DEAD_LETTER_TRIM_PER_POP}`);
+
+      // Delivered messages trim too, so the list converges with ordinary traffic.
+      for (const id of fresh.slice(1)) await store.popOutbox(id, false, 2);
+      expect(await redis.llen(ids)).toBe(DEFAULT_DEAD_LETTER_MAX);
+      const kept = await redis.lrange(ids, 0, -1);
+      expect(kept.at(-1)).toBe('n0');
+      expect((await redis.hkeys(entries)).sort()).toEqual([...kept].sort());
+      expect((await store.slackStatus()).deadLetters).toBe(DEFAULT_DEAD_LETTER_MAX);
+    });
+  });
+
   describe('the Slack webhook state', () => {
     it('is unknown at first, goes down once, and comes back up with the next delivery', async () => {
       expect(await store.slackStatus()).toEqual({ up: undefined, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 0 });
@@ -122,6 +150,29 @@ describe('createRedisStateStore', () => {
       expect(await store.popOutbox('n1', false, 3000)).toEqual({ popped: true, head: 'n2', recovered: true });
       expect(await store.popOutbox('n2', false, 4000)).toEqual({ popped: true, head: undefined, recovered: false });
       expect(await store.slackStatus()).toEqual({ up: true, reason: undefined, downSinceMs: undefined, lastSuccessMs: 4000, deadLetters: 0 });
+    });
+  });
+
+  describe('the outbox head', () => {
+    it('comes with the channel\'s last success and last fault, which every fault moves on, in one round trip', async () => {
+      expect(await store.outboxHead()).toBeUndefined();
+      await store.commit({ integrationId: 'int-1', expectedVersion: undefined, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      expect(await store.outboxHead()).toEqual({ id: 'n1', entry: entry('n1'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
+      await store.markSlackDown('HTTP 404 no_service', 1000);
+      await store.markSlackDown('HTTP 404 no_service', 2000);
+      expect((await store.outboxHead())?.channel).toEqual({ lastSuccessMs: undefined, lastFaultMs: 2000 });
+      await store.popOutbox('n1', false, 3000);
+      const monitor = connect();
+      const commands: string[] = [];
+      const m = await monitor.monitor();
+      m.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+      });
+      expect(await store.outboxHead()).toEqual({ id: 'n2', entry: entry('n2'), channel: { lastSuccessMs: 3000, lastFaultMs: 2000 } });
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      expect(commands).toHaveLength(1);
+      expect(commands[0]).toMatch(/^eval(sha)?$/);
     });
   });
 

@@ -1,0 +1,142 @@
+/**
+ * The delivery job's retry horizon, with a fixed clock: the shared state is
+ * real (Redis, one connection per replica), and Slack is a notifier that
+ * answers as scripted, as the webhook adapter would after a real HTTP exchange.
+ */
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDeliverNotification, retryAgeMs } from '../../jobs/deliver-notification.js';
+import { createMetrics } from '../../src/adapters/metrics.js';
+import type { SlackNotifier } from '../../src/adapters/slack-notifier.js';
+import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
+import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
+import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
+import { captureLogs } from '../helpers/logger.js';
+import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+const HOUR = 3_600_000;
+const HORIZON = 24 * HOUR;
+const T0 = Date.UTC(2026, 0, 1);
+
+const broken = (): SlackDeliveryError => new SlackDeliveryError('Slack answered HTTP 404 no_service', 'channel', { status: 404, slackError: 'no_service' });
+const unavailable = (): SlackDeliveryError => new SlackDeliveryError('Slack answered HTTP 503', 'retryable', { status: 503 });
+const OK = 'ok' as const;
+
+const entry = (id: string): OutboxEntry => ({ id, enqueuedAt: T0, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+
+let connections: Redis[];
+let prefix: string;
+let nowMs: number;
+/** What Slack answers next, in order. */
+let answers: (SlackDeliveryError | typeof OK)[];
+
+beforeEach(() => {
+  connections = [];
+  prefix = uniquePrefix();
+  nowMs = T0;
+  answers = [];
+});
+afterEach(async () => {
+  const [first] = connections;
+  if (first) await deletePrefix(first, prefix);
+  for (const c of connections) c.disconnect();
+});
+
+const slack: SlackNotifier = {
+  target: 'https://hooks.slack.test/…',
+  async send() {
+    const answer = answers.shift();
+    if (answer === undefined) throw new Error('the test did not script this send');
+    if (answer !== OK) throw answer;
+  },
+};
+
+/** One replica: its own Redis connection, the same prefix and clock. */
+function replica(): { store: StateStore; deliver: ReturnType<typeof createDeliverNotification> } {
+  const redis = connect();
+  connections.push(redis);
+  const store = createRedisStateStore({ redis, prefix });
+  const deliver = createDeliverNotification({
+    store,
+    notifier: slack,
+    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+    logger: captureLogs().logger,
+    kickDelivery: async () => undefined,
+    retryHorizonMs: HORIZON,
+    now: () => new Date(nowMs),
+  });
+  return { store, deliver };
+}
+
+async function enqueue(store: StateStore, ...ids: string[]): Promise<void> {
+  for (const [rev, id] of ids.entries()) await store.commitUpstream(rev, { ...INITIAL_UPSTREAM_STATE }, entry(id));
+}
+
+describe('deliverNotification', () => {
+  describe('the retry horizon', () => {
+    it('does not count a pause: a message that waited out a pause longer than the horizon is retried on its first 5xx', async () => {
+      const a = replica();
+      const b = replica();
+      await enqueue(a.store, 'e1');
+      answers = [broken(), broken()];
+      expect((await a.deliver({ entryId: 'e1' }, 'j')).status).toBe('paused');
+      // The pause lasts two days; the head is retried at most 5 minutes apart.
+      nowMs = T0 + 2 * 24 * HOUR - 5 * 60_000;
+      expect((await a.deliver({ entryId: 'e1' }, 'j')).status).toBe('paused');
+      // The webhook is fixed; another replica's first attempt meets one transient 503.
+      nowMs = T0 + 2 * 24 * HOUR;
+      answers = [unavailable(), OK];
+      expect((await b.deliver({ entryId: 'e1' }, 'j')).status).toBe('retry');
+      expect(await b.store.deadLetters()).toEqual([]);
+      nowMs += 2000;
+      expect((await b.deliver({ entryId: 'e1' }, 'j')).status).toBe('sent');
+      expect(await b.store.outboxSize()).toBe(0);
+    });
+
+    it('still dead-letters a head that keeps failing with 5xx once the horizon has passed since the webhook last failed', async () => {
+      const { store, deliver } = replica();
+      await enqueue(store, 'e1', 'e2');
+      const faultAt = T0 + 30 * HOUR;
+      nowMs = faultAt;
+      answers = [broken()];
+      expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('paused');
+      answers = [unavailable(), unavailable()];
+      nowMs = faultAt + HORIZON - 1000;
+      expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('retry');
+      nowMs = faultAt + HORIZON + 1000;
+      expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('dead');
+      expect((await store.deadLetters()).map((e) => e.id)).toEqual(['e1']);
+      expect(await store.outboxHeadId()).toBe('e2');
+    });
+
+    it('counts a message that waited its turn from the last message Slack took, not from its commit', async () => {
+      const { store, deliver } = replica();
+      await enqueue(store, 'e1', 'e2');
+      nowMs = T0 + HORIZON - 1000;
+      answers = [OK];
+      expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('sent');
+      nowMs = T0 + HORIZON + 60_000;
+      answers = [unavailable()];
+      expect((await deliver({ entryId: 'e2' }, 'j')).status).toBe('retry');
+      expect(await store.deadLetters()).toEqual([]);
+    });
+
+    it('dead-letters a message that fails for longer than the horizon after its commit on a channel that never failed', async () => {
+      const { store, deliver } = replica();
+      await enqueue(store, 'e1');
+      nowMs = T0 + HORIZON + 1000;
+      answers = [unavailable()];
+      expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('dead');
+    });
+  });
+});
+
+describe('retryAgeMs', () => {
+  it('counts from the latest of the commit, the last success and the last channel fault', () => {
+    expect(retryAgeMs(100, { lastSuccessMs: undefined, lastFaultMs: undefined }, 1000)).toBe(900);
+    expect(retryAgeMs(100, { lastSuccessMs: 400, lastFaultMs: 300 }, 1000)).toBe(600);
+    expect(retryAgeMs(100, { lastSuccessMs: 50, lastFaultMs: 700 }, 1000)).toBe(300);
+    expect(retryAgeMs(500, { lastSuccessMs: 50, lastFaultMs: 70 }, 1000)).toBe(500);
+  });
+});
