@@ -73,11 +73,15 @@ export function truncateCodePoints(value: string, max: number): string {
   return `${points.slice(0, max - 1).join('')}…`;
 }
 
-/** Ranks of each status field for picking the worst of duplicate copies; a value the spec does not know ranks just below the bad one. */
+/**
+ * Ranks of each status field for picking the worst of duplicate copies; a value
+ * the spec does not know ranks just below the bad one, and an unreadable one
+ * last, so that a copy that can be read wins.
+ */
 const RANKS = {
-  healthStatus: { unhealthy: 3, healthy: 1 },
-  lastOperationStatus: { failure: 5, in_progress: 3, success: 2, [UNKNOWN_OPERATION_STATUS]: 1 },
-  connectionStatus: { bad_credentials: 3, created: 1, working: 1 },
+  healthStatus: { unhealthy: 3, healthy: 1, [UNREADABLE_VALUE]: 0 },
+  lastOperationStatus: { failure: 5, in_progress: 3, success: 2, [UNKNOWN_OPERATION_STATUS]: 1, [UNREADABLE_VALUE]: 0 },
+  connectionStatus: { bad_credentials: 3, created: 1, working: 1, [UNREADABLE_VALUE]: 0 },
 } as const satisfies Record<string, Record<string, number>>;
 const RANK_OF_UNKNOWN_VALUE = { healthStatus: 2, lastOperationStatus: 4, connectionStatus: 2 } as const;
 
@@ -153,8 +157,9 @@ function display(obj: Json | undefined, key: string, where: string, id: string, 
 /**
  * A status field. A value the spec does not know is kept (cut to
  * MAX_STATUS_LENGTH) and noted; one that is missing or not a string reads as
- * UNREADABLE_VALUE, which neither alerts nor resolves anything, so an
- * unreadable status holds whatever alert is open instead of inventing a change.
+ * UNREADABLE_VALUE; diffSnapshots then keeps the stored value of that field,
+ * so an unreadable status holds whatever alert is open instead of inventing a
+ * change.
  */
 function status(obj: Json | undefined, key: string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
   const value = obj?.[key];

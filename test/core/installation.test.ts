@@ -174,6 +174,10 @@ describe('parseInstallationList', () => {
       ['connectionStatus', 'working', 'bad_credentials', 'bad_credentials'],
       ['connectionStatus', 'created', 'working', 'created'],
       ['connectionStatus', 'revoked', 'zapped', 'revoked'],
+      // A copy that can be read says more than one that cannot.
+      ['healthStatus', 'healthy', UNREADABLE_VALUE, 'healthy'],
+      ['lastOperationStatus', 'unknown', UNREADABLE_VALUE, 'unknown'],
+      ['connectionStatus', 'working', UNREADABLE_VALUE, 'working'],
     ])('merges %s %s and %s to %s, in either order', (field, x, y, worst) => {
       const a = state('a', { [field]: x });
       const b = state('a', { [field]: y });
