@@ -176,7 +176,18 @@ function status(obj: Json | undefined, key: string, where: string, known: readon
   return kept;
 }
 
-/** An id that can key the snapshot: a non-empty string of at most MAX_ID_LENGTH. */
+// With the u flag a surrogate pair is one code point, so this matches only a lone surrogate.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * False for a string with a lone surrogate (not well-formed UTF-16), which
+ * `encodeURIComponent` refuses with a URIError: such an id cannot go into a
+ * URL, a job id or a notification id. (`String.prototype.isWellFormed` is not
+ * in the ES2023 lib this project compiles against.)
+ */
+export const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
+
+/** An id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
 function usableId(item: unknown, index: number): string | { error: string } {
   const where = `installations[${index}]`;
   if (!isObject(item)) return { error: `${where} must be an object, got ${describeType(item)}` };
@@ -184,6 +195,7 @@ function usableId(item: unknown, index: number): string | { error: string } {
   if (typeof id !== 'string') return { error: `${where}.id must be a string, got ${describeType(id)}` };
   if (id === '') return { error: `${where}.id is empty` };
   if (id.length > MAX_ID_LENGTH) return { error: `${where}.id is ${id.length} characters long (at most ${MAX_ID_LENGTH})` };
+  if (!isWellFormedText(id)) return { error: `${where}.id is not well-formed UTF-16 (it has a lone surrogate)` };
   return id;
 }
 
@@ -250,15 +262,23 @@ export function summarizeWarnings(warnings: readonly ParseWarning[], maxKinds = 
   return shown.join('; ') + more;
 }
 
-/** Parses the body of `GET /projects/{p}/integrations` into integration ids. */
-export function parseIntegrationList(body: unknown): { ok: true; ids: readonly string[] } | { ok: false; error: string } {
+/**
+ * Parses the body of `GET /projects/{p}/integrations` into integration ids.
+ * A body that is not a list, or an item without a string id, fails the whole
+ * list. An id that is not well-formed UTF-16 is skipped and its index returned
+ * in `skipped`: it can never be polled (it cannot go into a URL), and failing
+ * the list for it would leave every other integration unpolled.
+ */
+export function parseIntegrationList(body: unknown): { ok: true; ids: readonly string[]; skipped: readonly number[] } | { ok: false; error: string } {
   if (!Array.isArray(body)) return { ok: false, error: 'expected a JSON array of integrations' };
   const ids: string[] = [];
+  const skipped: number[] = [];
   for (const [index, item] of body.entries()) {
     if (!isObject(item) || typeof item['id'] !== 'string' || item['id'] === '' || item['id'].length > MAX_ID_LENGTH) {
       return { ok: false, error: `integrations[${index}].id must be a non-empty string` };
     }
-    ids.push(item['id']);
+    if (isWellFormedText(item['id'])) ids.push(item['id']);
+    else skipped.push(index);
   }
-  return { ok: true, ids: [...new Set(ids)] };
+  return { ok: true, ids: [...new Set(ids)], skipped };
 }
