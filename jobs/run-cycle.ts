@@ -18,11 +18,16 @@ export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;
 /** The integration_id label of an internal error of the cycle itself (Redis refused a command, a bug). */
 export const CYCLE_LABEL = PROJECT_WIDE_LABELS.cycle;
 
+/** The poll observer, also told which integrations each cycle lists. */
+export interface CycleObserver extends PollObserver {
+  integrationsListed(integrationIds: readonly string[]): Promise<void>;
+}
+
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
   readonly store: Pick<StateStore, 'retain' | 'outboxHeadId'>;
   readonly metrics: Pick<Metrics, 'pollError'>;
-  readonly observer: PollObserver;
+  readonly observer: CycleObserver;
   readonly logger: Logger;
   readonly projectId: string;
   /** Empty: discover every integration of the project each cycle. */
@@ -89,6 +94,8 @@ export function createRunCycle(deps: RunCycleDeps) {
         await reportInternalError(deps.observer, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);
       }
     }
+    // Only with a list we could read: a failed discovery returned above.
+    await deps.observer.integrationsListed(ids);
     log.debug({ integrations: ids.length, notQueued }, 'cycle queued its polls');
     return { status: 'queued', integrations: ids, notQueued };
   }

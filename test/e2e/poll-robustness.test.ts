@@ -58,6 +58,20 @@ describe('one integration that cannot be read while the others can', () => {
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
   });
 
+  it('has its open alert resolved as "no longer monitored" once it leaves the discovered list for the forget time', async () => {
+    await h.start({ ...env, AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '1' });
+    await baselines();
+    h.ampersand.inject('int-1', ...Array.from({ length: 100 }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body: '[{"id":""}]' })));
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toMatch(/^\[FIRING\] the monitor cannot read integration int-1/);
+    h.ampersand.removeIntegration('int-1');
+    await waitFor('the resolution', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] integration int-1 is no longer monitored \(was: invalid_body/);
+    await waitFor('the entry is gone', async () => Object.keys(JSON.parse((await h.get('/readyz')).body).upstream.unreadableIntegrations).length === 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(h.texts()).toHaveLength(2);
+  });
+
   it('counts an exception of its poll (a corrupt stored value: WRONGTYPE) as a failure, with its own alert and recovery', async () => {
     await h.start(env);
     await baselines();

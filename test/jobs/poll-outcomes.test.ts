@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
-import { createRunCycle } from '../../jobs/run-cycle.js';
+import { createRunCycle, type CycleObserver } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
 import { buildInstallation } from '../../src/demo/fixtures.js';
@@ -38,7 +38,8 @@ const closed = (): Error => new Error('Connection is closed.');
 /** An observer that records every call, and throws from the calls named in `throwing`. */
 function recordingObserver(throwing: { succeeded?: boolean; failed?: boolean } = {}) {
   const calls: string[] = [];
-  const observer: PollObserver = {
+  const observer: CycleObserver = {
+    async integrationsListed() {},
     async pollSucceeded(integrationId) {
       calls.push(`ok ${integrationId}`);
       if (throwing.succeeded) throw closed();
@@ -109,7 +110,7 @@ describe('pollIntegration', () => {
 });
 
 describe('runCycle', () => {
-  function cycle(listIntegrations: () => Promise<unknown>, enqueuePoll: (id: string, cycleId: string) => Promise<void>, observer: PollObserver) {
+  function cycle(listIntegrations: () => Promise<unknown>, enqueuePoll: (id: string, cycleId: string) => Promise<void>, observer: CycleObserver) {
     const logs = captureLogs();
     const run = createRunCycle({
       ampersand: { listIntegrations },
