@@ -51,7 +51,7 @@ export interface PollIntegrationDeps {
  * original error; if the observer cannot record it either (Redis is down),
  * that is logged, not thrown, so the original error is not masked.
  */
-export async function reportInternalError(observer: PollObserver, log: Logger, what: 'poll' | 'cycle', integrationId: string, cycleId: string, error: unknown): Promise<void> {
+export async function reportInternalError(observer: PollObserver, log: Logger, what: 'poll' | 'cycle' | 'enqueue', integrationId: string, cycleId: string, error: unknown): Promise<void> {
   const wrapped = internalError(error);
   log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
   try {
@@ -61,33 +61,58 @@ export async function reportInternalError(observer: PollObserver, log: Logger, w
   }
 }
 
+/** A poll's outcome, and what reports it once it is decided (the observer, delivery). */
+interface DecidedPoll {
+  readonly outcome: PollOutcome;
+  readonly report: () => Promise<void>;
+}
+
 export function createPollIntegration(deps: PollIntegrationDeps) {
+  /**
+   * Polls one integration and tells the observer exactly one outcome. An
+   * exception before the outcome is decided is an internal error (a failed
+   * poll). One while reporting it (the observer or the delivery kick cannot
+   * reach Redis) is logged and rethrown, so the job fails, but it is not
+   * reported again: a committed poll stays committed, and a failed one is not
+   * counted twice.
+   */
   return async function pollIntegration(data: PollJobData, jobId: string | undefined): Promise<PollOutcome> {
     const log = deps.logger.child({ integrationId: data.integrationId, jobId });
+    let decided: DecidedPoll;
     try {
-      return await poll(data, log);
+      decided = await poll(data, log);
     } catch (error) {
       deps.metrics.pollError(deps.projectId, data.integrationId, 'internal_error');
       await reportInternalError(deps.observer, log, 'poll', data.integrationId, data.cycleId, error);
       throw error;
     }
+    try {
+      await decided.report();
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+      log.error({ err: error, outcome: decided.outcome.status }, `poll ${decided.outcome.status}, but reporting its outcome failed: ${message}`);
+      throw error;
+    }
+    return decided.outcome;
   };
 
-  async function poll(data: PollJobData, log: Logger): Promise<PollOutcome> {
+  async function poll(data: PollJobData, log: Logger): Promise<DecidedPoll> {
     const { integrationId, cycleId } = data;
     const started = performance.now();
     const stored = await deps.store.load(integrationId);
     const projectId = stored?.projectId || deps.projectId;
     const elapsed = (): number => (performance.now() - started) / 1000;
 
-    const fail = async (error: AmpersandApiError): Promise<PollOutcome> => {
+    const fail = (error: AmpersandApiError): DecidedPoll => {
       deps.metrics.observePoll(projectId, integrationId, elapsed());
       deps.metrics.pollError(projectId, integrationId, error.reason);
       const fields = { reason: error.reason, status: error.status, requestId: error.problem?.requestId };
       if (error.isConfigurationError) log.error(fields, `configuration error: ${error.message}`);
       else log.warn(fields, `poll failed; snapshot left unchanged: ${error.message}`);
-      await deps.observer.pollFailed(integrationId, cycleId, error);
-      return { status: 'failed', reason: error.reason, message: error.message };
+      return {
+        outcome: { status: 'failed', reason: error.reason, message: error.message },
+        report: () => deps.observer.pollFailed(integrationId, cycleId, error),
+      };
     };
 
     let body: unknown;
@@ -143,7 +168,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       // connection: its notifications are in the outbox, so make sure they move.
       const head = await deps.store.outboxHeadId();
       if (head !== undefined) await deps.kickDelivery(head);
-      return { status: 'conflict' };
+      return { outcome: { status: 'conflict' }, report: async () => undefined };
     }
     // Once per committed transition, so that grep for a customer's installation or group
     // answers "what happened" without Slack. A conflict above commits nothing and logs none.
@@ -153,8 +178,6 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
     deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
-    await deps.observer.pollSucceeded(integrationId, cycleId);
-    if (outbox.length > 0 && result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
 
     if (diff.baseline) {
       log.info({ installations: diff.next.size, alreadyBad: items.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
@@ -164,6 +187,17 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
         'poll committed',
       );
     }
-    return { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length };
+    const { outboxHead } = result;
+    return {
+      outcome: { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length },
+      report: async () => {
+        try {
+          await deps.observer.pollSucceeded(integrationId, cycleId);
+        } finally {
+          // The committed notifications move even when the observer cannot record the success.
+          if (outbox.length > 0 && outboxHead !== undefined) await deps.kickDelivery(outboxHead);
+        }
+      },
+    };
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { StateStore } from '../src/adapters/state-store.js';
-import { parseIntegrationList } from '../src/core/installation.js';
+import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
 import { reportInternalError, type PollObserver } from './poll-integration.js';
@@ -18,11 +18,16 @@ export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;
 /** The integration_id label of an internal error of the cycle itself (Redis refused a command, a bug). */
 export const CYCLE_LABEL = PROJECT_WIDE_LABELS.cycle;
 
+/** The poll observer, also told which integrations each cycle lists. */
+export interface CycleObserver extends PollObserver {
+  integrationsListed(integrationIds: readonly string[]): Promise<void>;
+}
+
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
   readonly store: Pick<StateStore, 'retain' | 'outboxHeadId'>;
   readonly metrics: Pick<Metrics, 'pollError'>;
-  readonly observer: PollObserver;
+  readonly observer: CycleObserver;
   readonly logger: Logger;
   readonly projectId: string;
   /** Empty: discover every integration of the project each cycle. */
@@ -35,7 +40,10 @@ export interface RunCycleDeps {
   readonly now: () => Date;
 }
 
-export type CycleOutcome = { readonly status: 'queued'; readonly integrations: readonly string[] } | { readonly status: 'discovery_failed'; readonly reason: string };
+export type CycleOutcome =
+  /** `notQueued`: how many integrations could not be queued (each counted as a failed poll). */
+  | { readonly status: 'queued'; readonly integrations: readonly string[]; readonly notQueued: number }
+  | { readonly status: 'discovery_failed'; readonly reason: string };
 
 export function createRunCycle(deps: RunCycleDeps) {
   return async function runCycle(cycleId: string, jobId: string | undefined): Promise<CycleOutcome> {
@@ -60,6 +68,10 @@ export function createRunCycle(deps: RunCycleDeps) {
         const parsed = parseIntegrationList(await deps.ampersand.listIntegrations());
         if (!parsed.ok) throw new AmpersandApiError(`integration list: ${parsed.error}`, 'invalid_body');
         ids = parsed.ids;
+        if (parsed.skipped.length > 0) {
+          const examples = parsed.skipped.slice(0, MAX_WARNING_EXAMPLES).map((i) => `integrations[${i}]`);
+          log.warn({ skipped: parsed.skipped.length, examples }, `integration list: ${parsed.skipped.length} id(s) not well-formed UTF-16, skipped (e.g. ${examples.join(', ')})`);
+        }
       } catch (error) {
         if (!(error instanceof AmpersandApiError)) throw error;
         deps.metrics.pollError(deps.projectId, DISCOVERY_LABEL, error.reason);
@@ -70,8 +82,21 @@ export function createRunCycle(deps: RunCycleDeps) {
     }
     const dropped = await deps.store.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
     if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
-    for (const id of ids) await deps.enqueuePoll(id, cycleId);
-    log.debug({ integrations: ids.length }, 'cycle queued its polls');
-    return { status: 'queued', integrations: ids };
+    let notQueued = 0;
+    for (const id of ids) {
+      // One integration's enqueue error must not leave the ones after it unpolled:
+      // it counts as a failed poll of that integration, and the loop goes on.
+      try {
+        await deps.enqueuePoll(id, cycleId);
+      } catch (error) {
+        notQueued += 1;
+        deps.metrics.pollError(deps.projectId, id, 'internal_error');
+        await reportInternalError(deps.observer, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);
+      }
+    }
+    // Only with a list we could read: a failed discovery returned above.
+    await deps.observer.integrationsListed(ids);
+    log.debug({ integrations: ids.length, notQueued }, 'cycle queued its polls');
+    return { status: 'queued', integrations: ids, notQueued };
   }
 }

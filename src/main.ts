@@ -136,6 +136,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     logger,
     projectId: amp.projectId,
     degradedAfterCycles: config.upstreamDegradedAfterCycles,
+    forgetAfterMs: config.forgetAfterMs,
     kickDelivery,
     now,
     newId: () => randomUUID(),

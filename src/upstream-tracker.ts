@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { PollObserver } from '../jobs/poll-integration.js';
 import type { OutboxEntry, StateStore } from './adapters/state-store.js';
-import { nextUpstreamState, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
+import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from './errors/ampersand-api-error.js';
 
 export interface IntegrationStatus {
@@ -30,6 +30,12 @@ export interface UpstreamReport {
 }
 
 export interface UpstreamTracker extends PollObserver {
+  /**
+   * Told the integrations a cycle lists (after a discovery that succeeded, or
+   * the configured ones): entries of integrations missing for forgetAfterMs are
+   * dropped, and an open alert of one is resolved as "no longer monitored".
+   */
+  integrationsListed(integrationIds: readonly string[]): Promise<void>;
   report(): Promise<UpstreamReport>;
   /** 1 when the last cycle could read the API, 0 when not, undefined before any poll. */
   apiUp(): Promise<boolean | undefined>;
@@ -40,6 +46,8 @@ export interface UpstreamTrackerDeps {
   readonly logger: Logger;
   readonly projectId: string;
   readonly degradedAfterCycles: number;
+  /** An integration missing from the list this long loses its entry (MONITOR_FORGET_AFTER_SECONDS). */
+  readonly forgetAfterMs: number;
   /** Makes sure the outbox head has a delivery job; takes an id read as the head. */
   readonly kickDelivery: (headId: string) => Promise<void>;
   readonly now: () => Date;
@@ -51,12 +59,13 @@ const describe = (error: AmpersandApiError): string => `${error.reason}${error.s
 export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracker {
   const last = new Map<string, IntegrationStatus>();
 
-  const apply = async (event: UpstreamEvent): Promise<void> => {
+  /** Commits what `decide` makes of the stored state; true if that sent a message. */
+  const apply = async (decide: (state: UpstreamState) => UpstreamDecision): Promise<boolean> => {
     // Compare-and-set: a replica that committed in between makes us recompute.
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const { rev, state } = await deps.store.loadUpstream();
-      const decision = nextUpstreamState(state, event, deps.degradedAfterCycles);
-      if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return;
+      const decision = decide(state);
+      if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return false;
       const now = deps.now();
       const entry: OutboxEntry | undefined = decision.notify && {
         id: `upstream.${deps.newId()}`,
@@ -68,6 +77,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
           reason: decision.notify.reason,
           detectedAt: now.toISOString(),
           ...(decision.notify.integrationId === undefined ? {} : { integrationId: decision.notify.integrationId }),
+          ...(decision.notify.noLongerMonitored ? { noLongerMonitored: true as const } : {}),
         },
       };
       const result = await deps.store.commitUpstream(rev, decision.state, entry);
@@ -75,6 +85,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       if (entry && decision.notify?.integrationId !== undefined) {
         const { integrationId, reason } = decision.notify;
         if (decision.notify.state === 'down') deps.logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
+        else if (decision.notify.noLongerMonitored) deps.logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
         else deps.logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
         if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
       } else if (entry) {
@@ -82,9 +93,10 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         else deps.logger.info('the monitor can read Ampersand again');
         if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
       }
-      return;
+      return entry !== undefined;
     }
     deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
+    return false;
   };
 
   // Set while this process could not store a poll outcome (Redis refused the write):
@@ -92,7 +104,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
   let unrecorded: string | undefined;
   const record = async (event: UpstreamEvent): Promise<void> => {
     try {
-      await apply(event);
+      await apply((state) => nextUpstreamState(state, event, deps.degradedAfterCycles));
       unrecorded = undefined;
     } catch (error) {
       unrecorded = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
@@ -110,6 +122,14 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
       await record({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
+    },
+    async integrationsListed(integrationIds) {
+      const listed = new Set(integrationIds);
+      // One message per commit; bounded so that a bug cannot loop forever.
+      for (let sent = 0; sent < 1000; sent += 1) {
+        const nowMs = deps.now().getTime();
+        if (!(await apply((state) => forgetUnlistedIntegrations(state, listed, nowMs, deps.forgetAfterMs)))) return;
+      }
     },
     async report() {
       const state = await load();

@@ -17,7 +17,9 @@
  *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
  *                               channel fault, ms): the webhook's health, shared so every replica
  *                               reports it in /readyz and /metrics and counts the retry horizon alike
- *   upstream              hash  rev, s (JSON UpstreamState): the monitor's own access to Ampersand
+ *   upstream              hash  rev, s (JSON UpstreamState without `integrations`), i (JSON per-integration
+ *                               entries): the monitor's own access to Ampersand. `i` is a field of its own
+ *                               because the release before it rewrites `s` and would erase them.
  *   meta                  hash  created (ms): tells a Redis that lost its data
  *   retain:{uuid}         set   ids to keep, staged by one retain call; deleted by it, expires in 60 s
  */
@@ -248,10 +250,10 @@ local stored = redis.call('HGET', key, 'rev') or '0'
 local rev = 0
 if string.match(stored, '^%d+$') then rev = tonumber(stored) end
 if rev ~= tonumber(ARGV[1]) then return {0} end
-redis.call('HSET', key, 'rev', rev + 1, 's', ARGV[2])
-if ARGV[3] ~= '' then
-  redis.call('RPUSH', ids, ARGV[3])
-  redis.call('HSET', entries, ARGV[3], ARGV[4])
+redis.call('HSET', key, 'rev', rev + 1, 's', ARGV[2], 'i', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', ids, ARGV[4])
+  redis.call('HSET', entries, ARGV[4], ARGV[5])
 end
 return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 `;
@@ -435,7 +437,7 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
     },
 
     async loadUpstream() {
-      const [rawRev, raw] = await redis.hmget(keys.upstream, 'rev', 's');
+      const [rawRev, raw, rawIntegrations] = await redis.hmget(keys.upstream, 'rev', 's', 'i');
       const rev = rawRev !== null && rawRev !== undefined && /^\d{1,15}$/.test(rawRev) ? Number(rawRev) : 0;
       if (raw === null || raw === undefined) return { rev, state: INITIAL_UPSTREAM_STATE };
       // Corrupt upstream state must not make every poll throw: it starts over, and the next commit replaces it.
@@ -447,17 +449,27 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { rev, state: INITIAL_UPSTREAM_STATE };
       const state = { ...INITIAL_UPSTREAM_STATE, ...(parsed as Partial<UpstreamState>) };
-      const integrations = typeof state.integrations === 'object' && state.integrations !== null ? state.integrations : {};
+      // Without an `i` field (stored before it existed) the entries may still be inside `s`.
+      const isEntries = (value: unknown): value is UpstreamState['integrations'] => typeof value === 'object' && value !== null && !Array.isArray(value);
+      let own: unknown;
+      try {
+        own = rawIntegrations === null || rawIntegrations === undefined ? undefined : JSON.parse(rawIntegrations);
+      } catch {
+        own = {};
+      }
+      const integrations = own !== undefined ? (isEntries(own) ? own : {}) : isEntries(state.integrations) ? state.integrations : {};
       return { rev, state: { ...state, integrations } };
     },
 
     async commitUpstream(expectedRev, state, entry) {
+      const { integrations, ...projectWide } = state;
       const result = await redis.ahmUpstream(
         keys.upstream,
         keys.outboxIds,
         keys.outboxEntries,
         String(expectedRev),
-        JSON.stringify(state),
+        JSON.stringify(projectWide),
+        JSON.stringify(integrations),
         entry?.id ?? '',
         entry ? JSON.stringify(entry) : '',
       );

@@ -2,7 +2,7 @@
  * Compares the stored snapshot of an integration with a freshly fetched list of
  * installations. Pure: the caller does the I/O and passes the data in.
  */
-import type { InstallationState } from './installation.js';
+import { UNREADABLE_VALUE, type InstallationState } from './installation.js';
 import { nextSettledStatus, type InstallationRecord, type Snapshot } from './snapshot.js';
 
 export const FIELDS = ['health_status', 'last_operation_status', 'connection_status'] as const;
@@ -39,25 +39,40 @@ export function fieldValue(record: InstallationRecord, field: Field): string {
 }
 
 /**
+ * The record an installation leaves in the next snapshot. A status that could
+ * not be read (UNREADABLE_VALUE) keeps the value stored before, with the
+ * settled operation status, so it is neither stored over a known value nor
+ * diffed: unhealthy → unreadable → healthy is one recovery, and unhealthy →
+ * unreadable → unhealthy is no second problem. Without a stored value it stays
+ * UNREADABLE_VALUE, which alerts nothing.
+ */
+function nextRecord(before: InstallationRecord | undefined, inst: InstallationState): InstallationRecord {
+  const keep = (value: string, stored: string | undefined): string => (value === UNREADABLE_VALUE && stored !== undefined ? stored : value);
+  const operationUnreadable = inst.lastOperationStatus === UNREADABLE_VALUE && before !== undefined;
+  return {
+    healthStatus: keep(inst.healthStatus, before?.healthStatus),
+    lastOperationStatus: operationUnreadable ? before.lastOperationStatus : inst.lastOperationStatus,
+    settledOperationStatus: operationUnreadable ? before.settledOperationStatus : nextSettledStatus(before?.settledOperationStatus, inst.lastOperationStatus),
+    connectionStatus: keep(inst.connectionStatus, before?.connectionStatus),
+    groupRef: inst.groupRef,
+    groupName: inst.groupName,
+    provider: inst.provider,
+  };
+}
+
+/**
  * Builds the next snapshot and lists every field transition since `previous`.
  * Without a previous snapshot the result is a baseline with no transitions.
  * New installations transition from `none`, removed ones to `none`, one
- * transition per field.
+ * transition per field. An unreadable status keeps its stored value (see
+ * nextRecord).
  */
 export function diffSnapshots(previous: Snapshot | undefined, current: readonly InstallationState[]): SnapshotDiff {
   const next = new Map<string, InstallationRecord>();
   const transitions: Transition[] = [];
   for (const inst of current) {
     const before = previous?.get(inst.id);
-    const record: InstallationRecord = {
-      healthStatus: inst.healthStatus,
-      lastOperationStatus: inst.lastOperationStatus,
-      settledOperationStatus: nextSettledStatus(before?.settledOperationStatus, inst.lastOperationStatus),
-      connectionStatus: inst.connectionStatus,
-      groupRef: inst.groupRef,
-      groupName: inst.groupName,
-      provider: inst.provider,
-    };
+    const record = nextRecord(before, inst);
     next.set(inst.id, record);
     if (previous === undefined) continue;
     for (const field of FIELDS) {

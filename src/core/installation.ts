@@ -73,11 +73,15 @@ export function truncateCodePoints(value: string, max: number): string {
   return `${points.slice(0, max - 1).join('')}…`;
 }
 
-/** Ranks of each status field for picking the worst of duplicate copies; a value the spec does not know ranks just below the bad one. */
+/**
+ * Ranks of each status field for picking the worst of duplicate copies; a value
+ * the spec does not know ranks just below the bad one, and an unreadable one
+ * last, so that a copy that can be read wins.
+ */
 const RANKS = {
-  healthStatus: { unhealthy: 3, healthy: 1 },
-  lastOperationStatus: { failure: 5, in_progress: 3, success: 2, [UNKNOWN_OPERATION_STATUS]: 1 },
-  connectionStatus: { bad_credentials: 3, created: 1, working: 1 },
+  healthStatus: { unhealthy: 3, healthy: 1, [UNREADABLE_VALUE]: 0 },
+  lastOperationStatus: { failure: 5, in_progress: 3, success: 2, [UNKNOWN_OPERATION_STATUS]: 1, [UNREADABLE_VALUE]: 0 },
+  connectionStatus: { bad_credentials: 3, created: 1, working: 1, [UNREADABLE_VALUE]: 0 },
 } as const satisfies Record<string, Record<string, number>>;
 const RANK_OF_UNKNOWN_VALUE = { healthStatus: 2, lastOperationStatus: 4, connectionStatus: 2 } as const;
 
@@ -153,8 +157,9 @@ function display(obj: Json | undefined, key: string, where: string, id: string, 
 /**
  * A status field. A value the spec does not know is kept (cut to
  * MAX_STATUS_LENGTH) and noted; one that is missing or not a string reads as
- * UNREADABLE_VALUE, which neither alerts nor resolves anything, so an
- * unreadable status holds whatever alert is open instead of inventing a change.
+ * UNREADABLE_VALUE; diffSnapshots then keeps the stored value of that field,
+ * so an unreadable status holds whatever alert is open instead of inventing a
+ * change.
  */
 function status(obj: Json | undefined, key: string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
   const value = obj?.[key];
@@ -171,7 +176,18 @@ function status(obj: Json | undefined, key: string, where: string, known: readon
   return kept;
 }
 
-/** An id that can key the snapshot: a non-empty string of at most MAX_ID_LENGTH. */
+// With the u flag a surrogate pair is one code point, so this matches only a lone surrogate.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * False for a string with a lone surrogate (not well-formed UTF-16), which
+ * `encodeURIComponent` refuses with a URIError: such an id cannot go into a
+ * URL, a job id or a notification id. (`String.prototype.isWellFormed` is not
+ * in the ES2023 lib this project compiles against.)
+ */
+export const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
+
+/** An id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
 function usableId(item: unknown, index: number): string | { error: string } {
   const where = `installations[${index}]`;
   if (!isObject(item)) return { error: `${where} must be an object, got ${describeType(item)}` };
@@ -179,6 +195,7 @@ function usableId(item: unknown, index: number): string | { error: string } {
   if (typeof id !== 'string') return { error: `${where}.id must be a string, got ${describeType(id)}` };
   if (id === '') return { error: `${where}.id is empty` };
   if (id.length > MAX_ID_LENGTH) return { error: `${where}.id is ${id.length} characters long (at most ${MAX_ID_LENGTH})` };
+  if (!isWellFormedText(id)) return { error: `${where}.id is not well-formed UTF-16 (it has a lone surrogate)` };
   return id;
 }
 
@@ -245,15 +262,23 @@ export function summarizeWarnings(warnings: readonly ParseWarning[], maxKinds = 
   return shown.join('; ') + more;
 }
 
-/** Parses the body of `GET /projects/{p}/integrations` into integration ids. */
-export function parseIntegrationList(body: unknown): { ok: true; ids: readonly string[] } | { ok: false; error: string } {
+/**
+ * Parses the body of `GET /projects/{p}/integrations` into integration ids.
+ * A body that is not a list, or an item without a string id, fails the whole
+ * list. An id that is not well-formed UTF-16 is skipped and its index returned
+ * in `skipped`: it can never be polled (it cannot go into a URL), and failing
+ * the list for it would leave every other integration unpolled.
+ */
+export function parseIntegrationList(body: unknown): { ok: true; ids: readonly string[]; skipped: readonly number[] } | { ok: false; error: string } {
   if (!Array.isArray(body)) return { ok: false, error: 'expected a JSON array of integrations' };
   const ids: string[] = [];
+  const skipped: number[] = [];
   for (const [index, item] of body.entries()) {
     if (!isObject(item) || typeof item['id'] !== 'string' || item['id'] === '' || item['id'].length > MAX_ID_LENGTH) {
       return { ok: false, error: `integrations[${index}].id must be a non-empty string` };
     }
-    ids.push(item['id']);
+    if (isWellFormedText(item['id'])) ids.push(item['id']);
+    else skipped.push(index);
   }
-  return { ok: true, ids: [...new Set(ids)] };
+  return { ok: true, ids: [...new Set(ids)], skipped };
 }

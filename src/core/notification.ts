@@ -28,6 +28,8 @@ export interface UpstreamNotification {
   readonly detectedAt: string;
   /** Set when only this integration cannot be read (the others can). */
   readonly integrationId?: string;
+  /** On `up` of an integration: its alert closes because it left the list, not because it can be read. */
+  readonly noLongerMonitored?: true;
 }
 
 export type Notification = InstallationNotification | UpstreamNotification;

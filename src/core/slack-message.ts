@@ -205,11 +205,19 @@ function renderUpstream(n: UpstreamNotification, ref: string | undefined): Slack
     const text =
       n.state === 'down'
         ? `[FIRING] the monitor cannot read integration ${integration}: ${reason}`
-        : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
+        : n.noLongerMonitored
+          ? `[RESOLVED] ${reason}`
+          : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
     return {
       text,
       blocks: [
-        header(n.state === 'down' ? `The monitor cannot read integration ${truncate(n.integrationId, 60)}` : `The monitor can read integration ${truncate(n.integrationId, 60)} again`),
+        header(
+          n.state === 'down'
+            ? `The monitor cannot read integration ${truncate(n.integrationId, 60)}`
+            : n.noLongerMonitored
+              ? `Integration ${truncate(n.integrationId, 60)} is no longer monitored`
+              : `The monitor can read integration ${truncate(n.integrationId, 60)} again`,
+        ),
         section(text),
         context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
       ],

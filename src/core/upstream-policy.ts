@@ -52,6 +52,12 @@ export interface IntegrationFailures {
   /** True while this integration's own alert is open. */
   readonly down: boolean;
   readonly reason: string;
+  /**
+   * When a cycle first found this integration no longer listed (ms since the
+   * epoch); absent while it is listed, and in state stored before this field
+   * existed, which then reads as "listed until the next cycle says otherwise".
+   */
+  readonly missingSinceMs?: number;
 }
 
 export const INITIAL_UPSTREAM_STATE: UpstreamState = {
@@ -75,7 +81,15 @@ export interface UpstreamDecision {
    * The message to send, if this event opened or closed the upstream alert;
    * with `integrationId` when it is the alert of that one integration.
    */
-  readonly notify: { readonly state: 'down' | 'up'; readonly reason: string; readonly integrationId?: string } | undefined;
+  readonly notify:
+    | {
+        readonly state: 'down' | 'up';
+        readonly reason: string;
+        readonly integrationId?: string;
+        /** Set when the integration's alert closes because it is no longer monitored, not because it can be read. */
+        readonly noLongerMonitored?: true;
+      }
+    | undefined;
 }
 
 const isProjectWide = (integrationId: string): boolean => integrationId === PROJECT_WIDE_LABELS.discovery || integrationId === PROJECT_WIDE_LABELS.cycle;
@@ -110,7 +124,14 @@ export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, de
   }
 
   const failedCycles = entry === undefined ? 1 : event.cycleId === entry.lastFailedCycle ? entry.failedCycles : entry.failedCycles + 1;
-  const counted: IntegrationFailures = { failedCycles, lastFailedCycle: event.cycleId, down: entry?.down ?? false, reason: entry?.reason ?? '' };
+  const counted: IntegrationFailures = {
+    failedCycles,
+    lastFailedCycle: event.cycleId,
+    down: entry?.down ?? false,
+    reason: entry?.reason ?? '',
+    // A poll queued before the integration left the list does not restart its clock.
+    ...(entry?.missingSinceMs === undefined ? {} : { missingSinceMs: entry.missingSinceMs }),
+  };
   const opens = !counted.down && failedCycles >= degradedAfterCycles && project.notify === undefined && !next.down;
   if (!opens) return { state: { ...next, integrations: { ...next.integrations, [id]: counted } }, notify: project.notify };
   const reason = `${event.reason} (${failedCycles} consecutive cycles)`;
@@ -151,4 +172,42 @@ function nextProjectState(state: UpstreamState, event: UpstreamEvent, degradedAf
     return { state: { ...counted, down: true, reason, configurationError: false, configurationErrorIntegration: '' }, notify: { state: 'down', reason } };
   }
   return { state: counted, notify: undefined };
+}
+
+/**
+ * Forgets the entries of integrations that the cycle no longer lists
+ * (configured or discovered), with the rule that forgets their snapshots: an
+ * entry goes once its integration has been missing from every list for
+ * `forgetAfterMs`, so a list that is briefly empty or short neither resolves
+ * an open alert nor lets it open again. Dropping an entry whose alert is open
+ * resolves it with "no longer monitored"; one message per call, so the caller
+ * calls again while a call sends one (the others wait, still missing). A
+ * listed integration's clock is cleared. Only call it with a list the cycle
+ * could read: a failed discovery says nothing about what is listed.
+ */
+export function forgetUnlistedIntegrations(state: UpstreamState, listed: ReadonlySet<string>, nowMs: number, forgetAfterMs: number): UpstreamDecision {
+  const integrations: Record<string, IntegrationFailures> = { ...(state.integrations ?? {}) };
+  let notify: UpstreamDecision['notify'];
+  for (const id of Object.keys(integrations).sort()) {
+    const entry = integrations[id];
+    if (entry === undefined) continue;
+    if (listed.has(id)) {
+      if (entry.missingSinceMs !== undefined) {
+        const { missingSinceMs: _listedAgain, ...present } = entry;
+        integrations[id] = present;
+      }
+      continue;
+    }
+    const missingSinceMs = entry.missingSinceMs ?? nowMs;
+    const expired = nowMs - missingSinceMs >= forgetAfterMs;
+    if (expired && !entry.down) {
+      delete integrations[id];
+    } else if (expired && notify === undefined) {
+      delete integrations[id];
+      notify = { state: 'up', integrationId: id, noLongerMonitored: true, reason: `integration ${id} is no longer monitored (was: ${entry.reason})` };
+    } else if (entry.missingSinceMs === undefined) {
+      integrations[id] = { ...entry, missingSinceMs };
+    }
+  }
+  return { state: { ...state, integrations }, notify };
 }

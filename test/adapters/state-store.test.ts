@@ -230,6 +230,21 @@ describe('createRedisStateStore', () => {
       await redis.hset(`${prefix}:state:upstream`, { rev: '1', s: JSON.stringify({ ...old, failedCycles: 2 }) });
       expect((await store.loadUpstream()).state).toEqual({ ...INITIAL_UPSTREAM_STATE, failedCycles: 2 });
     });
+
+    it('keeps the per-integration entries when a replica of the previous release rewrites the state', async () => {
+      const entries = { 'int-1': { failedCycles: 3, lastFailedCycle: 'c3', down: true, reason: 'invalid_body' } };
+      expect((await store.commitUpstream(0, { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: 'c3', integrations: entries }, undefined)).committed).toBe(true);
+      // What the previous release's script does: bump rev and write `s`, its state without the entries.
+      const { integrations: _unknownToIt, ...old } = INITIAL_UPSTREAM_STATE;
+      await redis.hset(`${prefix}:state:upstream`, { rev: '2', s: JSON.stringify({ ...old, lastSuccessCycle: 'c4' }) });
+      expect(await store.loadUpstream()).toEqual({ rev: 2, state: { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: 'c4', integrations: entries } });
+    });
+
+    it('reads entries stored inside the state (before they had a field of their own)', async () => {
+      const entries = { 'int-1': { failedCycles: 1, lastFailedCycle: 'c1', down: false, reason: '' } };
+      await redis.hset(`${prefix}:state:upstream`, { rev: '1', s: JSON.stringify({ ...INITIAL_UPSTREAM_STATE, integrations: entries }) });
+      expect((await store.loadUpstream()).state.integrations).toEqual(entries);
+    });
   });
 
   describe('isInitialised', () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { decideAlerts } from '../../src/core/alert-policy.js';
 import { diffSnapshots } from '../../src/core/diff.js';
+import { UNREADABLE_VALUE as U, type InstallationState } from '../../src/core/installation.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
 import { state } from '../helpers/builders.js';
 
@@ -62,6 +65,46 @@ describe('diffSnapshots', () => {
       const second = diffSnapshots(first.next, [state('a', { lastOperationStatus: 'success' }), state('b', { lastOperationStatus: 'in_progress' })]);
       expect(second.next.get('a')?.settledOperationStatus).toBe('success');
       expect(second.next.get('b')?.settledOperationStatus).toBe('failure');
+    });
+  });
+
+  describe('when a status cannot be read', () => {
+    /** Polls installation `a` with each state in turn; returns the alerts of each poll after the baseline. */
+    function alertsOf(sequence: readonly Partial<InstallationState>[]): string[][] {
+      let snapshot: Snapshot | undefined;
+      const out: string[][] = [];
+      for (const overrides of sequence) {
+        const diff = diffSnapshots(snapshot, [state('a', overrides)]);
+        if (snapshot !== undefined) out.push(decideAlerts(diff).map((i) => `${i.severity} ${i.field} ${i.from}→${i.to}`));
+        snapshot = diff.next;
+      }
+      return out;
+    }
+
+    it.each<[string, Partial<InstallationState>[], string[][]]>([
+      ['unhealthy → unreadable → healthy resolves once', [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'healthy' }], [['problem health_status healthy→unhealthy'], [], ['recovery health_status unhealthy→healthy']]],
+      ['unhealthy → unreadable → unhealthy fires once', [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'unhealthy' }], [['problem health_status healthy→unhealthy'], [], []]],
+      ['bad_credentials → unreadable → working resolves once', [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'working' }], [['problem connection_status working→bad_credentials'], [], ['recovery connection_status bad_credentials→working']]],
+      ['bad_credentials → unreadable → bad_credentials fires once', [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'bad_credentials' }], [['problem connection_status working→bad_credentials'], [], []]],
+      ['failure → unreadable → success resolves once', [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'success' }], [['problem last_operation_status success→failure'], [], ['recovery last_operation_status failure→success']]],
+      ['failure → unreadable → in_progress → failure fires once', [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }], [['problem last_operation_status success→failure'], [], [], []]],
+      ['healthy → unreadable → unhealthy fires once', [{}, { healthStatus: U }, { healthStatus: 'unhealthy' }], [[], ['problem health_status healthy→unhealthy']]],
+      ['unreadable for many polls keeps the open alert', [{ healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: U }, { healthStatus: U }, { healthStatus: 'healthy' }], [[], [], [], ['recovery health_status unhealthy→healthy']]],
+    ])('%s', (_name, sequence, expected) => {
+      expect(alertsOf(sequence)).toEqual(expected);
+    });
+
+    it('keeps the stored value of that field, so it is neither stored nor diffed', () => {
+      const before = diffSnapshots(undefined, [state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'in_progress', connectionStatus: 'bad_credentials' })]).next;
+      const diff = diffSnapshots(before, [state('a', { healthStatus: U, lastOperationStatus: U, connectionStatus: U, groupName: 'New name' })]);
+      expect(diff.transitions).toEqual([]);
+      expect(diff.next.get('a')).toEqual({ ...before.get('a'), groupName: 'New name' });
+    });
+
+    it('stays unreadable on a new installation and alerts nothing', () => {
+      const diff = diffSnapshots(baseline(), [state('a'), state('b'), state('c', { healthStatus: U, lastOperationStatus: U, connectionStatus: U })]);
+      expect(diff.next.get('c')).toMatchObject({ healthStatus: U, lastOperationStatus: U, settledOperationStatus: U, connectionStatus: U });
+      expect(decideAlerts(diff)).toEqual([]);
     });
   });
 });

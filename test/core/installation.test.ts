@@ -133,6 +133,7 @@ describe('parseInstallationList', () => {
       ['a missing id', [{ ...good(), id: undefined }], 'installations[0].id must be a string, got undefined'],
       ['an empty id', [{ ...good(), id: '' }], 'installations[0].id is empty'],
       ['a huge id', [{ ...good(), id: 'x'.repeat(5000) }], 'is 5000 characters long'],
+      ['an id with a lone surrogate', [good(), { ...good(), id: 'a\ud800' }], 'installations[1].id is not well-formed UTF-16'],
     ])('rejects %s with a reason', (_name, body, reason) => {
       const result = parseInstallationList(body);
       expect(result.ok).toBe(false);
@@ -174,6 +175,10 @@ describe('parseInstallationList', () => {
       ['connectionStatus', 'working', 'bad_credentials', 'bad_credentials'],
       ['connectionStatus', 'created', 'working', 'created'],
       ['connectionStatus', 'revoked', 'zapped', 'revoked'],
+      // A copy that can be read says more than one that cannot.
+      ['healthStatus', 'healthy', UNREADABLE_VALUE, 'healthy'],
+      ['lastOperationStatus', 'unknown', UNREADABLE_VALUE, 'unknown'],
+      ['connectionStatus', 'working', UNREADABLE_VALUE, 'working'],
     ])('merges %s %s and %s to %s, in either order', (field, x, y, worst) => {
       const a = state('a', { [field]: x });
       const b = state('a', { [field]: y });
@@ -199,10 +204,23 @@ describe('parseIntegrationList', () => {
   it('returns the ids of spec-conformant integrations', () => {
     const body = [buildIntegration('proj-1', 'int-1', 'salesforce'), buildIntegration('proj-1', 'int-2', 'hubspot')];
     expect(specErrors('Integration', body, true)).toBe('');
-    expect(parseIntegrationList(body)).toEqual({ ok: true, ids: ['int-1', 'int-2'] });
+    expect(parseIntegrationList(body)).toEqual({ ok: true, ids: ['int-1', 'int-2'], skipped: [] });
   });
 
   it('rejects an item without an id', () => {
     expect(parseIntegrationList([{ name: 'x' }]).ok).toBe(false);
+  });
+
+  it.each([
+    ['a lone high surrogate', 'bad\ud800'],
+    ['a lone low surrogate', '\udc00bad'],
+    ['a reversed pair', 'bad\udc00\ud800'],
+  ])('skips an id with %s and keeps the others', (_name, id) => {
+    const body = [{ id: 'int-1' }, { id }, { id: 'int-3' }];
+    expect(parseIntegrationList(body)).toEqual({ ok: true, ids: ['int-1', 'int-3'], skipped: [1] });
+  });
+
+  it('keeps an id with a surrogate pair', () => {
+    expect(parseIntegrationList([{ id: 'int-𝔘' }])).toEqual({ ok: true, ids: ['int-𝔘'], skipped: [] });
   });
 });

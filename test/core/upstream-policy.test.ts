@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_UPSTREAM_STATE, nextUpstreamState, type UpstreamEvent, type UpstreamState } from '../../src/core/upstream-policy.js';
+import { INITIAL_UPSTREAM_STATE, forgetUnlistedIntegrations, nextUpstreamState, type UpstreamEvent, type UpstreamState } from '../../src/core/upstream-policy.js';
 
 const fail = (cycleId: string, configurationError = false, integrationId = 'int-1'): UpstreamEvent => ({
   ok: false,
@@ -131,3 +131,66 @@ describe('nextUpstreamState', () => {
     });
   });
 });
+
+describe('forgetUnlistedIntegrations', () => {
+  const FORGET = 600_000;
+  /** int-1 fails 3 cycles while int-2 succeeds: int-1's own alert is open. */
+  const open = (): UpstreamState => run(oneFailsOthersSucceed(3)).state;
+  type Step = readonly [listed: readonly string[], atMs: number];
+
+  /** Tells the policy each list in turn, calling again while a call sends a message, as the tracker does. */
+  function listings(state: UpstreamState, steps: readonly Step[]): { notes: string[]; state: UpstreamState } {
+    const notes: string[] = [];
+    for (const [listed, atMs] of steps) {
+      for (;;) {
+        const decision = forgetUnlistedIntegrations(state, new Set(listed), atMs, FORGET);
+        state = decision.state;
+        if (decision.notify === undefined) break;
+        notes.push(`${decision.notify.state}[${decision.notify.integrationId ?? ''}]: ${decision.notify.reason}`);
+      }
+    }
+    return { notes, state };
+  }
+  const resolved = 'up[int-1]: integration int-1 is no longer monitored (was: invalid_body: installations[0].id is empty (3 consecutive cycles))';
+
+  it.each<[string, Step[], string[], string[]]>([
+    ['resolves an open alert once its integration has been missing for the forget time', [[['int-2'], 0], [['int-2'], FORGET - 1], [['int-2'], FORGET], [['int-2'], 2 * FORGET]], [resolved], []],
+    ['keeps it while the integration is missing for less than that', [[['int-2'], 0], [['int-2'], FORGET - 1]], [], ['int-1']],
+    ['keeps it, and restarts the clock, when a short or empty list is followed by one that lists it', [[[], 0], [['int-1', 'int-2'], FORGET - 1], [[], FORGET], [[], 2 * FORGET - 1]], [], ['int-1']],
+    ['keeps a listed integration however long', [[['int-1'], 0], [['int-1'], 100 * FORGET]], [], ['int-1']],
+  ])('%s', (_name, steps, expectedNotes, kept) => {
+    const { notes, state } = listings(open(), steps);
+    expect(notes).toEqual(expectedNotes);
+    expect(Object.keys(state.integrations)).toEqual(kept);
+  });
+
+  it('drops an entry without an open alert silently', () => {
+    const counting = run(oneFailsOthersSucceed(1)).state;
+    expect(counting.integrations['int-1']?.down).toBe(false);
+    const { notes, state } = listings(counting, [[['int-2'], 0], [['int-2'], FORGET]]);
+    expect(notes).toEqual([]);
+    expect(state.integrations).toEqual({});
+  });
+
+  it('resolves each of several open alerts once, one message per call', () => {
+    const both = run([...oneFailsOthersSucceed(3, 'int-1', 'int-2'), ...oneFailsOthersSucceed(3, 'int-3', 'int-2', 4)]).state;
+    expect(Object.values(both.integrations).map((e) => e.down)).toEqual([true, true]);
+    const { notes, state } = listings(both, [[['int-2'], 0], [['int-2'], FORGET]]);
+    expect(notes.map((n) => n.slice(0, n.indexOf(':')))).toEqual(['up[int-1]', 'up[int-3]']);
+    expect(state.integrations).toEqual({});
+  });
+
+  it('does not restart the clock when a poll queued before it left the list fails', () => {
+    let { state } = listings(open(), [[['int-2'], 0]]);
+    state = nextUpstreamState(state, invalid('c9'), 3).state;
+    expect(listings(state, [[['int-2'], FORGET]]).notes).toEqual([resolved]);
+  });
+
+  it('reads a state stored without the field, or without per-integration entries, as listed until now', () => {
+    const { integrations: _omitted, ...older } = INITIAL_UPSTREAM_STATE;
+    expect(listings(older as unknown as UpstreamState, [[[], 0], [[], FORGET]])).toEqual({ notes: [], state: INITIAL_UPSTREAM_STATE });
+    // Entries written before missingSinceMs existed start their clock at the first list that misses them.
+    expect(listings(open(), [[['int-2'], 5 * FORGET], [['int-2'], 6 * FORGET - 1]]).notes).toEqual([]);
+  });
+});
+

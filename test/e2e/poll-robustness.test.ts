@@ -58,6 +58,20 @@ describe('one integration that cannot be read while the others can', () => {
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
   });
 
+  it('has its open alert resolved as "no longer monitored" once it leaves the discovered list for the forget time', async () => {
+    await h.start({ ...env, AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '1' });
+    await baselines();
+    h.ampersand.inject('int-1', ...Array.from({ length: 100 }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body: '[{"id":""}]' })));
+    await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
+    expect(h.texts()[0]).toMatch(/^\[FIRING\] the monitor cannot read integration int-1/);
+    h.ampersand.removeIntegration('int-1');
+    await waitFor('the resolution', () => h.texts().length === 2, 20_000);
+    expect(h.texts()[1]).toMatch(/^\[RESOLVED\] integration int-1 is no longer monitored \(was: invalid_body/);
+    await waitFor('the entry is gone', async () => Object.keys(JSON.parse((await h.get('/readyz')).body).upstream.unreadableIntegrations).length === 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(h.texts()).toHaveLength(2);
+  });
+
   it('counts an exception of its poll (a corrupt stored value: WRONGTYPE) as a failure, with its own alert and recovery', async () => {
     await h.start(env);
     await baselines();
@@ -85,5 +99,43 @@ describe('a committed transition', () => {
       { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'last_operation_status', from: 'success', to: 'in_progress', level: expect.anything() },
     ]);
     for (const line of transitions) expect(line['level']).toBe('info');
+  });
+});
+
+describe('a status that cannot be read for a few polls', () => {
+  const version = async (): Promise<number> => Number(await h.redis.hget(snapKey('int-1'), 'v'));
+  /** Answers the next `polls` polls of int-1 with its installations, `a` carrying `healthStatus` as given, and waits until they are committed. */
+  async function unreadable(healthStatus: unknown, polls = 3): Promise<void> {
+    const list = h.ampersand.installations('int-1').map(buildInstallation);
+    const body = JSON.stringify(list.map((i) => (i.id === 'a' ? { ...i, healthStatus } : i)));
+    const from = await version();
+    h.ampersand.inject('int-1', ...Array.from({ length: polls }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body })));
+    await waitFor('the unreadable polls', async () => (await version()) >= from + polls + 1, 10_000);
+  }
+  const firing = 'a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy';
+
+  it('keeps the open alert, and the next readable healthy resolves it once', async () => {
+    await h.start(env);
+    await baselines();
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the alert', () => h.texts().some((t) => t.includes(firing)));
+    await unreadable(null);
+    h.ampersand.update('int-1', 'a', { healthStatus: 'healthy' });
+    await waitFor('the recovery', () => h.texts().some((t) => t.includes('RESOLVED')), 10_000);
+    const from = await version();
+    await waitFor('two more polls', async () => (await version()) >= from + 2);
+    expect(h.texts().filter((t) => t.includes('RESOLVED'))).toHaveLength(1);
+    expect(h.texts().filter((t) => t.includes('FIRING'))).toHaveLength(1);
+  });
+
+  it('sends no second alert when it reads unhealthy again', async () => {
+    await h.start(env);
+    await baselines();
+    h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    await waitFor('the alert', () => h.texts().some((t) => t.includes(firing)));
+    await unreadable(42);
+    const from = await version();
+    await waitFor('two readable polls', async () => (await version()) >= from + 2);
+    expect(h.texts()).toHaveLength(1);
   });
 });
