@@ -140,7 +140,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     const raw = read(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${quote(raw)}`);
       return fallback;
     }
     return Number(raw);
@@ -150,7 +150,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     const raw = read(name);
     if (raw === undefined) return fallback;
     if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+      problems.push(`${name} must be a number from ${min} to ${max}, got ${quote(raw)}`);
       return fallback;
     }
     return Number(raw);
@@ -167,7 +167,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       parsed = undefined;
     }
     if (parsed === undefined || !protocols.includes(parsed.protocol)) {
-      const shown = secret ? '(value hidden)' : `got "${raw}"`;
+      const shown = secret ? '(value hidden)' : `got ${quote(raw)}`;
       problems.push(`${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, ${shown}`);
       return fallback;
     }
@@ -230,7 +230,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   ];
   // "Discover all" is spelt as an empty value; a list of only commas is a mistake, not that.
   if (rawIntegrationIds !== undefined && integrationIds.length === 0) {
-    problems.push(`AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators ("${rawIntegrationIds}")`);
+    problems.push(`AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (${quote(rawIntegrationIds)})`);
   }
 
   // Decimal seconds, so that tests and demos can poll faster than once a second.
@@ -246,7 +246,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const pollIntervalOk = !problems.some((p) => p.startsWith('POLL_INTERVAL_SECONDS'));
   const forgetAfterSeconds = decimal('MONITOR_FORGET_AFTER_SECONDS', Math.max(600, minForgetSeconds), 0, 30 * 86_400);
   if (pollIntervalOk && read('MONITOR_FORGET_AFTER_SECONDS') !== undefined && forgetAfterSeconds < minForgetSeconds) {
-    problems.push(`MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = ${minForgetSeconds}), got "${read('MONITOR_FORGET_AFTER_SECONDS') ?? ''}"`);
+    problems.push(`MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = ${minForgetSeconds}), got ${quote(read('MONITOR_FORGET_AFTER_SECONDS') ?? '')}`);
   }
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   // A Redis URL may carry a password, so its value is not repeated either.
@@ -254,12 +254,12 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
 
   const queuePrefix = read('QUEUE_PREFIX') ?? 'ahm';
   if (!/^[A-Za-z0-9_.{}-]{1,64}$/.test(queuePrefix)) {
-    problems.push(`QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got "${queuePrefix}"`);
+    problems.push(`QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got ${quote(queuePrefix)}`);
   }
 
   const rawWebhookUrl = read('SLACK_WEBHOOK_URL');
   const allowAnyHost = read('SLACK_WEBHOOK_ALLOW_ANY_HOST') ?? 'false';
-  if (allowAnyHost !== 'true' && allowAnyHost !== 'false') problems.push(`SLACK_WEBHOOK_ALLOW_ANY_HOST must be true or false, got "${allowAnyHost}"`);
+  if (allowAnyHost !== 'true' && allowAnyHost !== 'false') problems.push(`SLACK_WEBHOOK_ALLOW_ANY_HOST must be true or false, got ${quote(allowAnyHost)}`);
   let webhookUrl: string | undefined;
   if (rawWebhookUrl !== undefined) {
     // The webhook URL is the secret (its path is the token): no message repeats any of it.
@@ -280,15 +280,19 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const metricsPort = integer('METRICS_PORT', 9464, 1, 65_535);
   // 0.0.0.0 by default: in a container the port is published from outside the loopback.
   const metricsHost = read('METRICS_HOST') ?? '0.0.0.0';
-  if (isIP(metricsHost) === 0 && !HOSTNAME.test(metricsHost)) {
-    problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "${metricsHost}"`);
+  // A name whose last label is a number is read as IPv4 (by URL parsers and getaddrinfo), so
+  // 999.999.999.999 is no host name: refused here (exit 2), not by listen() after start-up (exit 1).
+  const numericName = /(^|\.)\d+$/.test(metricsHost);
+  if (isIP(metricsHost) === 0 && (!HOSTNAME.test(metricsHost) || numericName)) {
+    const why = numericName && HOSTNAME.test(metricsHost) ? ' (not an IPv4 address: four numbers from 0 to 255)' : '';
+    problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got ${quote(metricsHost)}${why}`);
   }
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = (PINO_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
-  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${PINO_LEVELS.join(', ')}, got "${rawLevel}"`);
+  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${PINO_LEVELS.join(', ')}, got ${quote(rawLevel)}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   warnings.push(...unknownVariableWarnings(env));
@@ -324,6 +328,18 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   return { config, warnings };
 }
 
+/** Longest part of a bad value repeated in a problem; the rest is "…". */
+const MAX_SHOWN = 100;
+
+/**
+ * A value as a problem line shows it: in double quotes, on one line (line breaks and other
+ * control characters escaped, as JSON does, and U+007F to U+009F, U+2028, U+2029 too), and cut short.
+ */
+function quote(value: string): string {
+  const cut = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** 127.0.0.0/8, localhost and [::1]: where plain http cannot be read by anyone else. */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
@@ -340,7 +356,7 @@ function messageRate(raw: string | undefined, problems: string[]): number {
   const intervalMs = 1000 / rate;
   const exact = rate >= 1 ? Number.isInteger(rate) && rate <= 100 : rate >= 0.01 && Math.abs(intervalMs - Math.round(intervalMs)) < 1e-6;
   if (!exact) {
-    problems.push(`SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got "${raw}"`);
+    problems.push(`SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got ${quote(raw)}`);
     return 1;
   }
   return rate;

@@ -23,7 +23,7 @@ import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { RedisUnreachableError } from './errors/redis-unreachable-error.js';
 import { SlackDeliveryError } from './errors/slack-delivery-error.js';
-import { scrubSecrets } from './scrub-secrets.js';
+import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createUpstreamTracker } from './upstream-tracker.js';
 
 /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
@@ -378,7 +378,12 @@ async function warnAboutEvictionPolicy(redis: Redis, logger: Logger): Promise<vo
   }
 }
 
+/** One scrubbed `fatal:` line on stderr and exit 1, for whatever nobody caught. */
+const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), exit: (code) => process.exit(code), env: process.env });
+
 async function main(): Promise<void> {
+  // Node would print an uncaught error itself, with its message (and any secret in it) unscrubbed.
+  installFatalHandlers(process, fatal);
   const { config: loadDotenv } = await import('dotenv');
   loadDotenv({ quiet: true });
   let config: Config;
@@ -415,10 +420,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    // One line, and no secret whatever threw: a library's message may quote the API key or the webhook.
-    const message = scrubSecrets(error instanceof Error ? error.message : String(error), process.env);
-    process.stderr.write(`fatal: ${message.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
-    process.exit(1);
-  });
+  // One line, and no secret whatever threw: a library's message may quote the API key or the webhook.
+  main().catch((error: unknown) => fatal(error));
 }

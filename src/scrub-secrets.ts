@@ -42,18 +42,64 @@ export function secretsIn(env: Readonly<Record<string, string | undefined>>): st
   return [...whole.filter((s) => s.length >= MIN_SECRET), ...pieces.filter((s) => s.length >= MIN_FRAGMENT)];
 }
 
-/** `text` with every secret of `env` replaced by "[redacted]", in raw, JSON-escaped and URL-encoded forms. */
-export function scrubSecrets(text: string, env: Readonly<Record<string, string | undefined>>): string {
+/** `text` with every secret of `env` replaced by "[redacted]", in every form `createScrubber` knows. */
+export function scrubSecrets(text: string, env: Readonly<Record<string, string | undefined>>, maxLength?: number): string {
+  return createScrubber(secretsIn(env))(text, maxLength);
+}
+
+/**
+ * Cuts secrets out of a text, then (if `maxLength` is given) shortens it to at most
+ * that many characters. Scrubbing comes first, so a cut can never hide a secret from
+ * the scrub; and a cut text never ends with the start of a secret (4 characters or
+ * more), for text that someone else had already cut in the middle of one.
+ */
+export type Scrubber = (text: string, maxLength?: number) => string;
+
+/**
+ * One scrubber for the given secrets (empty strings ignored), matching each in the forms
+ * a server or a library may print it: raw, JSON-escaped, URL-encoded (encodeURIComponent,
+ * and form encoding with "+" for a space), with upper- or lower-case percent hex.
+ */
+export function createScrubber(secrets: readonly string[]): Scrubber {
   const forms = new Set<string>();
-  for (const secret of secretsIn(env)) {
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-    forms.add(encodeURIComponent(secret));
+  for (const secret of secrets) {
+    if (secret === '') continue;
+    const encoded = [encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)];
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), ...encoded, ...encoded.map(lowerHex)]) forms.add(form);
   }
   // Longest first, so that a whole URL goes before its path cuts it in two.
-  let scrubbed = text;
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) scrubbed = scrubbed.split(form).join(REDACTED);
-  return scrubbed;
+  const sorted = [...forms].sort((a, b) => b.length - a.length);
+  return (text, maxLength) => {
+    let scrubbed = text;
+    for (const form of sorted) scrubbed = scrubbed.split(form).join(REDACTED);
+    if (maxLength === undefined || scrubbed.length <= maxLength) return scrubbed;
+    return withoutTrailingPrefix(scrubbed.slice(0, Math.max(0, maxLength)), sorted);
+  };
+}
+
+/** Shortest start of a secret that a cut text may not end with; shorter ones are too common to matter. */
+const MIN_PARTIAL = 4;
+
+/** `text` without any ending that is the start of one of `forms`, repeatedly (an ending may hide another). */
+function withoutTrailingPrefix(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const form of forms) {
+      for (let k = Math.min(form.length - 1, out.length); k >= MIN_PARTIAL; k -= 1) {
+        if (out.endsWith(form.slice(0, k))) {
+          out = out.slice(0, out.length - k);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function lowerHex(encoded: string): string {
+  return encoded.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
 }
 
 function parseUrl(value: string): URL | undefined {

@@ -211,3 +211,33 @@ describe('parseConfig: METRICS_HOST', () => {
     expect(problems({ ...minimal, METRICS_HOST: host })).toEqual([`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "${host}"`]);
   });
 });
+
+describe('parseConfig: METRICS_HOST that only looks like a host name', () => {
+  it.each(['999.999.999.999', '10.0.0.256', '1.2.3', '10'])('refuses %s, a number that is no IPv4 address, before anything listens', (host) => {
+    expect(problems({ ...minimal, METRICS_HOST: host })).toEqual([
+      `METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "${host}" (not an IPv4 address: four numbers from 0 to 255)`,
+    ]);
+  });
+
+  it('still accepts a host name with digits in its labels', () => {
+    expect(parseConfig({ ...minimal, METRICS_HOST: 'node-1.10.internal' }).metricsHost).toBe('node-1.10.internal');
+  });
+});
+
+describe('parseConfig: a bad value with a line break or a control character', () => {
+  it.each<[string, Env, string]>([
+    ['METRICS_PORT', { METRICS_PORT: '12\n34' }, 'METRICS_PORT must be a whole number from 1 to 65535, got "12\\n34"'],
+    ['LOG_LEVEL', { LOG_LEVEL: 'info\r\nwarn' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "info\\r\\nwarn"'],
+    ['QUEUE_PREFIX', { QUEUE_PREFIX: 'a\u2028b\u0085c\u001bd' }, 'QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got "a\\u2028b\\u0085c\\u001bd"'],
+    ['AMPERSAND_INTEGRATION_IDS', { AMPERSAND_INTEGRATION_IDS: ',\n,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",\\n,")'],
+    ['METRICS_HOST', { METRICS_HOST: 'a\nb' }, 'METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "a\\nb"'],
+  ])('shows the %s value escaped, so the problem stays one line', (_name, env, expected) => {
+    const found = problems({ ...minimal, ...env });
+    expect(found).toEqual([expected]);
+    expect(found[0]).not.toMatch(/[\r\n\u0085\u2028\u2029\u001b]/);
+  });
+
+  it('cuts a long bad value', () => {
+    expect(problems({ ...minimal, LOG_LEVEL: 'x'.repeat(5000) })).toEqual([`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${'x'.repeat(100)}…"`]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubSecrets } from '../src/scrub-secrets.js';
+import { createScrubber, scrubSecrets } from '../src/scrub-secrets.js';
 
 const env = {
   AMPERSAND_API_KEY: 'amp-key-1234\nsecond-half-5678',
@@ -37,5 +37,42 @@ describe('scrubSecrets with short values', () => {
   it('cuts a short whole key, but not a key so short that it would mangle the line', () => {
     expect(scrubSecrets('key abcd rejected', { AMPERSAND_API_KEY: 'abcd' })).toBe('key [redacted] rejected');
     expect(scrubSecrets('Redis is not reachable', { AMPERSAND_API_KEY: 'k' })).toBe('Redis is not reachable');
+  });
+});
+
+describe('createScrubber', () => {
+  const key = 'sk_live_4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh';
+  const scrub = createScrubber([key]);
+
+  describe('when the text is cut to a length', () => {
+    it('scrubs before it cuts, so a key across the cut leaves nothing of itself', () => {
+      const text = `${'y'.repeat(470)} key ${key} is not valid`;
+      expect(scrub(text, 500)).toBe(`${'y'.repeat(470)} key [redacted] is not valid`);
+      expect(scrub(text, 480)).toBe(`${'y'.repeat(470)} key [reda`);
+    });
+
+    it('drops an ending that is the start of the key, as another cut may have left it', () => {
+      expect(scrub(`${'y'.repeat(20)} sk_live_4eC39 and more`, 30)).toBe(`${'y'.repeat(20)} `);
+      expect(scrub(`${'y'.repeat(20)} sk_live_4eC39 and more`, 24)).toBe(`${'y'.repeat(20)} sk_`);
+    });
+
+    it('leaves a text within the length as it is', () => {
+      expect(scrub('short sk_live', 500)).toBe('short sk_live');
+    });
+  });
+
+  it.each([
+    ['JSON-escaped', JSON.stringify('a"b\\c-secret-1')],
+    ['URL-encoded', encodeURIComponent('a"b\\c-secret-1')],
+    ['URL-encoded with lower-case hex', encodeURIComponent('a"b\\c-secret-1').replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())],
+    ['form-encoded', new URLSearchParams({ k: 'a b+c-secret-1' }).toString().slice(2)],
+  ])('removes a secret %s', (_form, echoed) => {
+    const out = createScrubber(['a"b\\c-secret-1', 'a b+c-secret-1'])(`got ${echoed}!`);
+    expect(out).not.toContain('secret-1');
+    expect(out).toContain('[redacted]');
+  });
+
+  it('ignores an empty secret', () => {
+    expect(createScrubber([''])('text', 2)).toBe('te');
   });
 });

@@ -8,6 +8,7 @@
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import type { Logger } from 'pino';
 import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../errors/ampersand-api-error.js';
+import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 
 export interface AmpersandClientOptions {
   readonly apiUrl: string;
@@ -100,6 +101,18 @@ async function readCapped(response: Response, max: number, what: string, timeout
   }
 }
 
+/**
+ * What JSON.parse objected to, without V8's excerpt of the body (`"<p>sk_live"... is not
+ * valid JSON`): the body is the server's, and may quote the key, cut where a scrub cannot see it.
+ */
+function parseFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'unparsable';
+  if (error.name !== 'SyntaxError') return error.name;
+  if (/end of JSON input/i.test(error.message)) return 'SyntaxError: unexpected end of input';
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  return position === undefined ? 'SyntaxError' : `SyntaxError at position ${position}`;
+}
+
 /** Where a redirect points, as its origin only (a path or query could carry anything). */
 function redirectTarget(response: Response): string {
   const location = response.headers.get('location');
@@ -111,12 +124,9 @@ function redirectTarget(response: Response): string {
   }
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value.slice(0, 500) : undefined;
-}
-
-/** Reads an RFC 9457 problem body, if that is what the error response carries. */
-async function readProblem(response: Response, max: number): Promise<ProblemDetails | undefined> {
+/** Reads an RFC 9457 problem body, if that is what the error response carries; its strings scrubbed, then cut to 500 characters. */
+async function readProblem(response: Response, max: number, scrub: Scrubber): Promise<ProblemDetails | undefined> {
+  const str = (value: unknown): string | undefined => (typeof value === 'string' ? scrub(value, 500) : undefined);
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes('json')) return undefined;
   try {
@@ -139,8 +149,9 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
   const { apiKey, logger, maxBodyBytes } = options;
   const retryLimit = options.retryLimit ?? 3;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
-  // Whatever a server echoes back, the key never leaves this module in a message.
-  const scrub = (s: string): string => (apiKey === '' ? s : s.split(apiKey).join('[redacted]'));
+  // Whatever a server echoes back, the key never leaves this module in a message: every
+  // server-supplied string goes through this before it is cut or shown.
+  const scrub = createScrubber([apiKey]);
 
   const shownUrl = displayUrl(options.apiUrl);
   const notFoundHint = /\/v\d+$/.test(shownUrl)
@@ -167,7 +178,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
       // An Ampersand problem body that says `retryable: false` is believed.
       shouldRetry: async ({ error }) => {
         if (error instanceof HTTPError && RETRY_STATUS.includes(error.response.status)) {
-          const problem = await readProblem(error.response.clone(), maxBodyBytes);
+          const problem = await readProblem(error.response.clone(), maxBodyBytes, scrub);
           if (problem?.retryable === false) return false;
         }
         return undefined;
@@ -178,7 +189,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
       afterResponse: [
         async (_request, _options, response, state) => {
           if (!RETRY_STATUS.includes(response.status) || response.headers.has('retry-after') || state.retryCount >= retryLimit) return undefined;
-          const at = Date.parse((await readProblem(response.clone(), maxBodyBytes))?.retryAfter ?? '');
+          const at = Date.parse((await readProblem(response.clone(), maxBodyBytes, scrub))?.retryAfter ?? '');
           if (Number.isNaN(at)) return undefined;
           return ky.retry({ delay: Math.min(Math.max(0, at - Date.now()), maxRetryDelayMs), code: 'PROBLEM_RETRY_AFTER' });
         },
@@ -215,8 +226,8 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
       return JSON.parse(text) as unknown;
     } catch (error) {
       // Deep nesting throws RangeError here; every parse failure is the same invalid body.
-      const why = error instanceof Error ? error.message.slice(0, 200) : 'unparsable';
-      throw new AmpersandApiError(scrub(`${what}: response body is not JSON (${why})`), 'invalid_body', response.status);
+      const type = scrub(response.headers.get('content-type') ?? 'none', 100);
+      throw new AmpersandApiError(`${what}: response body is not JSON (content-type ${type}; ${parseFailure(error)})`, 'invalid_body', response.status);
     }
   }
 
@@ -224,7 +235,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     if (error instanceof HTTPError) {
       const { status } = error.response;
       const reason = reasonForStatus(status);
-      const problem = await readProblem(error.response, maxBodyBytes);
+      const problem = await readProblem(error.response, maxBodyBytes, scrub);
       const hint =
         reason === 'unauthorized'
           ? 'the API key (AMPERSAND_API_KEY) was rejected'
@@ -252,7 +263,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
     const message = error instanceof Error ? error.message : String(error);
-    return new AmpersandApiError(scrub(`${what}: network error (${message}${cause})`.slice(0, 500)), 'network');
+    return new AmpersandApiError(scrub(`${what}: network error (${message}${cause})`, 500), 'network');
   }
 
   const groupParams: Record<string, string> = options.groupRef === undefined ? {} : { groupRef: options.groupRef };

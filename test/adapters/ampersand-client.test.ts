@@ -202,6 +202,67 @@ describe('createAmpersandClient', () => {
     });
   });
 
+  describe('when a server echoes the API key', () => {
+    // A realistic key, and one whose URL-encoded form differs from it.
+    const liveKey = 'sk_live_4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh';
+    const slashKey = 'sk+live/ABCDEFGH=IJ';
+
+    /** The error as it would be logged or stored, with neither the key nor its first 8 characters. */
+    function expectNoKey(error: AmpersandApiError, key: string): void {
+      const shown = [error.message, JSON.stringify(error), JSON.stringify(error.problem ?? {})].join('\n');
+      expect(shown).not.toContain(key);
+      expect(shown).not.toContain(key.slice(0, 8));
+      expect(shown).not.toContain(encodeURIComponent(key).slice(0, 8));
+    }
+
+    async function failingWith(key: string, handler: Parameters<typeof startLocalServer>[0]): Promise<AmpersandApiError> {
+      const server = await startLocalServer(handler);
+      try {
+        return await failure(client({ apiUrl: `http://127.0.0.1:${server.port}/v1`, apiKey: key, retryLimit: 0 }).listInstallations('int-1'));
+      } finally {
+        await server.close();
+      }
+    }
+
+    it('scrubs a problem detail before cutting it, so a key past the 500th character leaves no prefix behind', async () => {
+      const error = await failingWith(liveKey, (_req, res) => {
+        res.writeHead(401, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ title: `Unauthorized ${'t'.repeat(495)}${liveKey}`, detail: `${'y'.repeat(470)} key ${liveKey} is not valid`, requestId: `${'r'.repeat(496)}${liveKey}` }));
+      });
+      expect(error.reason).toBe('unauthorized');
+      expect(error.problem?.detail).toBe(`${'y'.repeat(470)} key [redacted] is not valid`);
+      expectNoKey(error, liveKey);
+    });
+
+    it.each([
+      ['encodeURIComponent', encodeURIComponent(slashKey)],
+      ['lower-case percent hex', encodeURIComponent(slashKey).toLowerCase().replace('abcdefgh', 'ABCDEFGH').replace('ij', 'IJ')],
+      ['form encoding', new URLSearchParams({ k: slashKey }).toString().slice(2)],
+    ])('scrubs the key URL-encoded (%s)', async (_name, echoed) => {
+      const error = await failingWith(slashKey, (_req, res) => {
+        res.writeHead(401, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'Unauthorized', detail: `key ${echoed} is not valid` }));
+      });
+      expect(error.message).toContain('key [redacted] is not valid');
+      expectNoKey(error, slashKey);
+    });
+
+    it('does not quote an HTML body that carries the key when it is not JSON', async () => {
+      const error = await failingWith(liveKey, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(`<p>${liveKey}</p>`);
+      });
+      expect(error.reason).toBe('invalid_body');
+      expect(error.message).toContain('response body is not JSON (content-type text/html; SyntaxError');
+      expectNoKey(error, liveKey);
+    });
+
+    it('scrubs a network error message before cutting it', async () => {
+      const failingFetch: typeof fetch = () => Promise.reject(new TypeError('fetch failed', { cause: new Error(`${'x'.repeat(400)} ${liveKey}`) }));
+      const error = await failure(client({ apiKey: liveKey, retryLimit: 0, fetch: failingFetch }).listInstallations('int-1'));
+      expect(error.reason).toBe('network');
+      expectNoKey(error, liveKey);
+    });
+  });
+
   it('reports a refused connection as network', async () => {
     const url = fake.url;
     await fake.close();

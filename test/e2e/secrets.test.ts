@@ -83,6 +83,42 @@ describe('secrets', () => {
       await Promise.all([front.close(), elsewhere.close()]);
     }
   }, 60_000);
+
+  describe('when the API echoes the key where a cut or an encoding could hide it', () => {
+    // Realistic keys: one of letters and digits, one base64-like, whose URL-encoded form differs.
+    it.each([
+      ['an alphanumeric key', `sk_live_${'4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh'}`],
+      ['a key with +, / and =', 'sk+live/4eC39HqLyjWDarjtT1zdp7dc=='],
+    ])('shows neither %s nor its first 8 characters anywhere', async (_name, key) => {
+      const padded = (text: string): string => `${'y'.repeat(470)} key ${text} is not valid`;
+      const encoded = encodeURIComponent(key);
+      const lowerHex = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+      const replies: [number, string, string][] = [
+        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: padded(key), requestId: `${'r'.repeat(490)}${key}` })],
+        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key ${encoded} is not valid` })],
+        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key=${lowerHex}&form=${new URLSearchParams({ k: key }).toString()}` })],
+        [200, 'text/html', `<p>${key}</p>`],
+        [503, 'application/problem+json', JSON.stringify({ title: padded(key), status: 503, detail: padded(encoded), retryable: false })],
+      ];
+      let served = 0;
+      const api = await startLocalServer((_req, res) => {
+        const [status, contentType, body] = replies[served % replies.length]!;
+        served += 1;
+        res.writeHead(status, { 'content-type': contentType }).end(body);
+      });
+      try {
+        const { logs } = await h.start({ AMPERSAND_API_KEY: key, AMPERSAND_API_URL: `http://127.0.0.1:${api.port}/v1`, UPSTREAM_DEGRADED_AFTER_CYCLES: '1' });
+        await waitFor('every hostile reply served', () => served >= replies.length, 20_000);
+        await waitFor('the upstream alert', () => h.texts().some((t) => t.includes('cannot read')), 15_000);
+
+        expect(logs.text()).toContain('HTTP 401 unauthorized');
+        expect(logs.text()).toContain('response body is not JSON');
+        await expectNoSecret(h, logs.text(), [key, key.slice(0, 8), encoded.slice(0, 8), lowerHex.slice(0, 8)]);
+      } finally {
+        await api.close();
+      }
+    }, 60_000);
+  });
 });
 
 describe('secrets in a configuration the service refuses', () => {
@@ -133,8 +169,8 @@ async function dumpPrefix(redis: Redis, prefix: string): Promise<string[]> {
   return out;
 }
 
-/** Neither secret in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */
-async function expectNoSecret(harness: Harness, logs: string): Promise<void> {
+/** Neither secret (nor any of `more`) in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */
+async function expectNoSecret(harness: Harness, logs: string, more: readonly string[] = []): Promise<void> {
   const redisDump = await dumpPrefix(harness.redis, harness.prefix);
   expect(redisDump.length).toBeGreaterThan(0);
   const everything = [
@@ -145,7 +181,7 @@ async function expectNoSecret(harness: Harness, logs: string): Promise<void> {
     ...redisDump,
     ...harness.slack.messages.map((m) => m.raw),
   ].join('\n');
-  expect(everything).not.toContain(API_KEY);
+  for (const secret of [API_KEY, ...more]) expect(everything).not.toContain(secret);
   expect(everything).not.toContain(new URL(harness.slack.webhookUrl).pathname);
   expect(everything).not.toContain('fakeWebhookSecret123');
 }
