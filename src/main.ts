@@ -33,6 +33,8 @@ export const BULLMQ_QUEUES = { poll: 'poll', alerts: 'alerts' } as const;
 
 /** How long shutdown waits for running jobs; the process must exit within 10 s. */
 const SHUTDOWN_GRACE_MS = 7500;
+/** What releasing jobs, closing the queues, HTTP and Redis may take together after that grace: 9 s in all, 1 s short of the limit. */
+const AFTER_GRACE_BUDGET_MS = 1500;
 
 /** How long start-up waits for Redis to answer; with the rest of start-up, a missing Redis ends the process within 10 s. */
 const REDIS_START_TIMEOUT_MS = 5000;
@@ -316,6 +318,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     close() {
       closing ??= (async () => {
         clearInterval(keeper);
+        // HTTP first: it needs nothing else, and a client that holds a connection open
+        // (a half-sent request, a pipelined backlog) is cut off within its short grace,
+        // while the jobs finish, rather than at the end of the deadline.
+        const httpClosed = http.close();
         // Finish the running jobs if they end soon; otherwise release them (their
         // lock lapses and another replica retakes them: commits are versioned). The
         // grace outlasts the default Slack timeout (5 s), so a send in flight ends
@@ -324,14 +330,17 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         const grace = redis.status === 'ready' ? SHUTDOWN_GRACE_MS : 0;
         const graceful = Promise.all([pollWorker.close(), alertsWorker.close()]);
         const finished = await Promise.race([graceful.then(() => true), delay(grace).then(() => false)]);
+        // Every step after the grace shares one budget, so their waits cannot add up past the deadline.
+        const deadline = Date.now() + AFTER_GRACE_BUDGET_MS;
+        const budgetLeft = (): Promise<void> => delay(Math.max(0, deadline - Date.now()));
         if (!finished) {
           logger.warn(`jobs still running after ${grace} ms; releasing them`);
-          await Promise.race([Promise.all([pollWorker.close(true), alertsWorker.close(true)]), delay(500)]);
+          await Promise.race([Promise.all([pollWorker.close(true), alertsWorker.close(true)]), budgetLeft()]);
         }
-        await Promise.race([Promise.all([pollQueue.close(), alertsQueue.close()]), delay(500)]);
-        await http.close();
+        await Promise.race([Promise.all([pollQueue.close(), alertsQueue.close()]), budgetLeft()]);
+        await Promise.race([httpClosed, budgetLeft()]);
         // QUIT waits for a reply that never comes while Redis is down.
-        const quit = await Promise.race([redis.quit().then(() => true, () => false), delay(500).then(() => false)]);
+        const quit = await Promise.race([redis.quit().then(() => true, () => false), budgetLeft().then(() => false)]);
         if (!quit) redis.disconnect();
       })();
       return closing;

@@ -12,6 +12,10 @@
  * process with polling and alerting: every request gets an answer (400, 404,
  * 405, 408, 431), none can throw out of the handler, and slow or half-sent
  * requests are bounded by timeouts, a connection cap and a forced close at shutdown.
+ * What a client can make the process hold is bounded too: concurrent scrapes
+ * share one refresh and one rendering, a connection with more than a few
+ * unanswered requests is dropped, one whose answers are not read is dropped
+ * after a timeout, and idle keep-alive connections make way for new ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -39,6 +43,8 @@ export interface HttpServerOptions {
   readonly timeoutCheckIntervalMs?: number;
   /** How long close() lets requests in flight finish before it drops every connection. */
   readonly closeGraceMs?: number;
+  /** How long a connection may go without any traffic (its answers unread, say) while a request is open; 15 s unless a test shortens it. */
+  readonly socketTimeoutMs?: number;
 }
 
 export interface HttpServer {
@@ -54,6 +60,18 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 export const MAX_CONNECTIONS = 256;
 const CLOSE_GRACE_MS = 500;
+/**
+ * Unanswered requests one connection may have. Node parses every pipelined
+ * request it has read before the first is answered; a client that sends more
+ * than this without reading its answers is no scraper or probe, and dropping its
+ * connection frees them all at once.
+ */
+export const MAX_UNANSWERED_PER_CONNECTION = 4;
+/** Once this many connections are open, every new one closes the idle keep-alive ones, so idle clients never fill the cap. */
+export const EVICT_IDLE_ABOVE = 192;
+/** Prometheus scrapes every 15–60 s and reconnects when needed; idle connections are cheap to drop. Below the 10 s headers timeout, as Node asks. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+const SOCKET_TIMEOUT_MS = 15_000;
 const ENDPOINTS = ['/metrics', '/healthz', '/readyz'];
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
@@ -63,6 +81,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // into the middle of a pipelined response that is still being produced.
   const responses = new WeakMap<Duplex, Set<ServerResponse>>();
   const unfinished = (socket: Duplex): ServerResponse[] => [...(responses.get(socket) ?? [])].filter((r) => !r.writableEnded);
+  // Keep-alive connections with no request open: the first to go when connections run short.
+  const idle = new Set<Socket>();
+  const open = new Set<Socket>();
+  // Every scrape that arrives while one is being produced gets that one: a flood costs one refresh.
+  const scrape = coalesce(async (): Promise<string> => {
+    await options.beforeScrape().catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'));
+    return registry.metrics();
+  });
+  const readiness = coalesce(options.readiness);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, contentType: string, body: string): void => {
@@ -83,8 +110,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       case '/healthz':
         return json(200, { status: 'ok' });
       case '/readyz':
-        options
-          .readiness()
+        readiness()
           .then(
             (r) => json(r.ready ? 200 : 503, r),
             (error: unknown) => json(503, { ready: false, reason: error instanceof Error ? error.message : String(error) }),
@@ -92,10 +118,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           .catch((error: unknown) => logger.error({ err: error }, 'readiness response failed'));
         return;
       case '/metrics':
-        options
-          .beforeScrape()
-          .catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'))
-          .then(() => registry.metrics())
+        scrape()
           .then(
             (text) => send(200, registry.contentType, text),
             (error: unknown) => {
@@ -114,9 +137,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: options.timeoutCheckIntervalMs ?? 1000 },
     (req, res) => {
       const socket = req.socket;
-      const open = responses.get(socket) ?? new Set<ServerResponse>();
-      responses.set(socket, open.add(res));
-      res.once('close', () => open.delete(res));
+      // Requests parsed from the rest of a read after the connection was dropped.
+      if (socket.destroyed) return;
+      const pending = responses.get(socket) ?? new Set<ServerResponse>();
+      responses.set(socket, pending.add(res));
+      idle.delete(socket);
+      if (pending.size > MAX_UNANSWERED_PER_CONNECTION) {
+        logger.debug({ unanswered: pending.size }, 'HTTP connection pipelines more requests than it reads answers; dropped');
+        socket.destroy();
+        return;
+      }
+      res.once('close', () => {
+        pending.delete(res);
+        if (pending.size === 0 && !socket.destroyed) idle.add(socket);
+      });
       // A write to a socket the client reset must not become an unhandled 'error'.
       res.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP response error'));
       req.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP request error'));
@@ -137,8 +171,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       }
     },
   );
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = MAX_CONNECTIONS;
+  // No traffic either way while a request is open (its answer unread, the kernel buffers full):
+  // without this, Node keeps such a connection, and what it holds, forever.
+  server.timeout = options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS;
 
   // What llhttp cannot parse, or a client too slow to send its headers. Node's
   // default answers 400 to all of them; 431 and 408 tell the client why.
@@ -172,6 +209,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   server.on('connection', (socket: Socket) => {
     socket.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP socket error'));
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      idle.delete(socket);
+    });
+    // Connections beyond the cap are refused before we see them: make room while there is still some.
+    if (open.size > EVICT_IDLE_ABOVE) {
+      for (const s of idle) s.destroy();
+      idle.clear();
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -192,4 +239,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       clearTimeout(force);
     },
   };
+}
+
+/** Shares one run of `run` among every caller that arrives while it is in flight. */
+function coalesce<T>(run: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () =>
+    (inFlight ??= run().finally(() => {
+      inFlight = undefined;
+    }));
 }

@@ -34,13 +34,20 @@ function pick<T>(list: readonly T[]): T {
 }
 
 let privateRedis: PrivateRedisServer | undefined;
+// Set once a signal asks the demo to stop; a private redis-server still starting then stops itself.
+const stopRequested = new AbortController();
+// What stop() closes, in reverse order, besides the private redis-server; filled as start-up goes.
+const closers: (() => Promise<void>)[] = [];
+let privateRedisStarting: Promise<unknown> = Promise.resolve();
 
 /** REDIS_URL if it answers; otherwise a private redis-server; otherwise the one-line RedisUnreachableError. */
 async function demoRedisUrl(requested: string): Promise<string> {
   const failure = await probeRedis(requested, 2000);
   if (failure === undefined) return requested;
   try {
-    privateRedis = await startPrivateRedisServer();
+    const starting = startPrivateRedisServer(stopRequested.signal);
+    privateRedisStarting = starting.catch(() => undefined);
+    privateRedis = await starting;
     return privateRedis.url;
   } catch (error) {
     const why = error instanceof RedisServerNotFoundError ? 'and no redis-server on the PATH to start a private one' : `and a private redis-server failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -48,11 +55,32 @@ async function demoRedisUrl(requested: string): Promise<string> {
   }
 }
 
+let stopping = false;
+/** Stops whatever has started so far, the private redis-server last; any signal, at any point of start-up, any number of times. */
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  stopRequested.abort();
+  setTimeout(() => process.exit(1), 9500).unref();
+  void (async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await privateRedisStarting;
+    await privateRedis?.stop();
+  })().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+}
+
 async function main(): Promise<void> {
+  // Before anything starts: a signal during start-up must not orphan the private redis-server.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   const env = process.env;
   const redisUrl = await demoRedisUrl(env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
   const ampersand = await startFakeAmpersand({ apiKey: KEY, projectId: PROJECT });
+  closers.push(() => ampersand.close());
   const slack = await startFakeSlack({ onMessage: (m) => process.stdout.write(`\n${formatForConsole(m.body, new Date(m.at))}`) });
+  closers.push(() => slack.close());
 
   for (const [integrationId, provider] of INTEGRATIONS) {
     const installations: InstallationSpec[] = CUSTOMERS.slice(0, 5).map((name, i) => ({
@@ -81,6 +109,7 @@ async function main(): Promise<void> {
     const target = pick(ampersand.installations(integrationId));
     ampersand.update(integrationId, target.id, pick(changes)(target));
   }, 7000);
+  closers.push(async () => clearInterval(churn));
 
   const config = parseConfig({
     AMPERSAND_API_KEY: KEY,
@@ -106,7 +135,9 @@ async function main(): Promise<void> {
   redis.disconnect();
 
   const logger = createLogger(config.logLevel);
+  if (stopping) return;
   const monitor = await startMonitor(config, { logger });
+  closers.push(() => monitor.close());
   process.stdout.write(
     [
       'ampersand-health-monitor demo',
@@ -119,24 +150,10 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-
-  const stop = (): void => {
-    clearInterval(churn);
-    setTimeout(() => process.exit(1), 9500).unref();
-    void monitor
-      .close()
-      .then(() => Promise.all([ampersand.close(), slack.close()]))
-      .then(() => privateRedis?.stop())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
 main().catch(async (error: unknown) => {
+  if (stopping) return;
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
   await privateRedis?.stop().catch(() => undefined);
   process.exit(1);

@@ -26,7 +26,12 @@ export class RedisServerNotFoundError extends Error {
 
 const START_TIMEOUT_MS = 5000;
 
-export async function startPrivateRedisServer(): Promise<PrivateRedisServer> {
+/**
+ * Starts the server and waits until it answers. `signal` aborts the start (the
+ * demo was told to stop meanwhile): the server is stopped and its directory
+ * removed before the returned promise rejects. stop() may be called any number of times.
+ */
+export async function startPrivateRedisServer(signal?: AbortSignal): Promise<PrivateRedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ahm-demo-redis-'));
   const child = spawn(
@@ -41,16 +46,24 @@ export async function startPrivateRedisServer(): Promise<PrivateRedisServer> {
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', onExit);
-    await kill(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      process.removeListener('exit', onExit);
+      await kill(child);
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  const stopRequested = (): boolean => signal?.aborted === true;
+  const aborted = (): Error => new Error('the demo was stopped while its redis-server started');
 
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', resolve);
   });
+  if (stopRequested()) {
+    await stop();
+    throw aborted();
+  }
   if (spawned !== undefined) {
     await stop();
     const code = (spawned as NodeJS.ErrnoException).code;
@@ -59,6 +72,10 @@ export async function startPrivateRedisServer(): Promise<PrivateRedisServer> {
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
+    if (stopRequested()) {
+      await stop();
+      throw aborted();
+    }
     if (child.exitCode !== null) {
       await stop();
       throw new Error(`redis-server exited with code ${child.exitCode} at start`);

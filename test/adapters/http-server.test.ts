@@ -2,12 +2,12 @@
  * The HTTP server against what a hostile or broken client sends, over raw TCP
  * on a real port: every request gets an answer, none ends the process.
  */
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_CONNECTIONS, startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/adapters/http-server.js';
+import { EVICT_IDLE_ABOVE, MAX_CONNECTIONS, MAX_UNANSWERED_PER_CONNECTION, startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/adapters/http-server.js';
 import { captureLogs } from '../helpers/logger.js';
-import { halfSentRequest, rawExchange } from '../helpers/raw-http.js';
+import { halfSentRequest, rawExchange, statusesOf } from '../helpers/raw-http.js';
 import { sleep } from '../helpers/wait.js';
 
 let server: HttpServer | undefined;
@@ -30,6 +30,45 @@ async function start(overrides: Partial<HttpServerOptions> = {}): Promise<HttpSe
   });
   return server;
 }
+
+/**
+ * Sends `bytes` and reads nothing, like a client that pipelines requests and stalls.
+ * `readAll` then reads what the server sent and whether it has closed the connection
+ * (a paused socket cannot see a close).
+ */
+async function nonReading(port: number, bytes: string): Promise<{ readAll(waitMs: number): Promise<{ answers: number; closed: boolean }> }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.pause();
+  sockets.push(socket);
+  let response = '';
+  socket.on('data', (d: Buffer) => (response += d.toString('latin1')));
+  const closed = new Promise<true>((resolve) => socket.once('close', () => resolve(true)));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write(bytes);
+  return {
+    async readAll(waitMs) {
+      socket.resume();
+      const ended = await within(waitMs, closed);
+      return { answers: statusesOf(response).length, closed: ended === true };
+    },
+  };
+}
+
+/** Opens a keep-alive connection, reads the answer to one /healthz, and leaves the connection idle. */
+async function idleKeepAlive(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('data', () => resolve());
+    socket.once('close', () => reject(new Error('closed before answering')));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  return socket;
+}
+
+const within = <T>(ms: number, p: Promise<T>): Promise<T | 'timed out'> => Promise.race([p, sleep(ms).then(() => 'timed out' as const)]);
 
 const get = (target: string, method = 'GET'): string => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
 
@@ -102,6 +141,82 @@ describe('startHttpServer', () => {
     for (const s of sockets.splice(0)) s.destroy();
     await sleep(100);
     expect((await rawExchange(port, get('/healthz'))).statuses).toEqual([200]);
+  });
+
+  describe('when many scrapes arrive at once', () => {
+    it('refreshes and renders once for all of them, and checks readiness once', async () => {
+      let refreshes = 0;
+      let checks = 0;
+      let release = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { port } = await start({
+        beforeScrape: async () => {
+          refreshes++;
+          await gate;
+        },
+        readiness: async () => {
+          checks++;
+          await gate;
+          return { ready: true };
+        },
+      });
+      const answers = Promise.all([
+        ...Array.from({ length: 40 }, () => rawExchange(port, get('/metrics'), 5000)),
+        ...Array.from({ length: 40 }, () => rawExchange(port, get('/readyz'), 5000)),
+      ]);
+      await sleep(300);
+      release();
+      expect((await answers).map((a) => a.statuses)).toEqual(Array.from({ length: 80 }, () => [200]));
+      expect({ refreshes, checks }).toEqual({ refreshes: 1, checks: 1 });
+    });
+  });
+
+  describe('when a client pipelines requests and never reads the answers', () => {
+    it(`drops the connection past ${MAX_UNANSWERED_PER_CONNECTION} unanswered requests, never refreshes twice at once, and keeps serving`, async () => {
+      let refreshing = 0;
+      let mostAtOnce = 0;
+      const { port } = await start({
+        beforeScrape: async () => {
+          mostAtOnce = Math.max(mostAtOnce, ++refreshing);
+          await sleep(200);
+          refreshing--;
+        },
+      });
+      const attackers = await Promise.all(Array.from({ length: 32 }, () => nonReading(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(500))));
+      expect((await rawExchange(port, get('/healthz'))).statuses).toEqual([200]);
+      await sleep(500);
+      const outcomes = await Promise.all(attackers.map((a) => a.readAll(3000)));
+      expect(outcomes.filter((o) => o.closed && o.answers <= MAX_UNANSWERED_PER_CONNECTION)).toHaveLength(attackers.length);
+      expect(mostAtOnce).toBe(1);
+      expect((await rawExchange(port, get('/metrics'))).statuses).toEqual([200]);
+    });
+
+    it('drops the connection once its unread answers have made no progress for the socket timeout', async () => {
+      // Answers larger than the loopback buffers: the server's writes stall until the client reads.
+      class HugeRegistry extends Registry {
+        override async metrics(): Promise<string> {
+          return '# padding\n'.repeat(2_000_000);
+        }
+      }
+      const { port } = await start({ registry: new HugeRegistry(), socketTimeoutMs: 500, timeoutCheckIntervalMs: 100 });
+      const stalled = await nonReading(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(2000);
+      // Had it been kept, the whole answer would arrive now and the connection stay open for the next request.
+      expect(await stalled.readAll(3000)).toMatchObject({ closed: true });
+    });
+  });
+
+  it(`lets a new client in while ${MAX_CONNECTIONS} idle keep-alive connections are held open`, async () => {
+    const { port } = await start();
+    const held: Socket[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS; i++) {
+      const s = await idleKeepAlive(port).catch(() => undefined);
+      if (s) held.push(s);
+    }
+    const fresh = await rawExchange(port, get('/healthz'));
+    expect(fresh.statuses).toEqual([200]);
+    // The idle ones were closed to make room, never more than the threshold kept at once.
+    expect(held.filter((s) => !s.destroyed && s.readyState === 'open').length).toBeLessThanOrEqual(EVICT_IDLE_ABOVE);
   });
 
   it('closes, after a short grace, even while a half-sent request holds a connection', async () => {

@@ -2,9 +2,9 @@
  * `npm run demo` on a machine with no Redis running: it brings its own, and
  * leaves nothing behind.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,55 @@ describe('npm run demo', () => {
         expect(out).not.toMatch(/ReplyError|at .*node_modules\/ioredis/);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    });
+  });
+
+  describe('when a signal arrives while the private redis-server starts', () => {
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    it.each(['SIGTERM', 'SIGHUP'] as const)('on %s stops the redis-server and removes its directory', async (signal) => {
+      const child = spawn(process.execPath, ['dist/src/demo/main.js'], {
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${await freePort()}`, METRICS_PORT: String(await freePort()), QUEUE_PREFIX: uniquePrefix() },
+        stdio: 'ignore',
+      });
+      let redisPid = 0;
+      let dir = '';
+      try {
+        await waitFor(
+          'the redis-server child',
+          () => {
+            const found = (() => {
+              try {
+                return execFileSync('pgrep', ['-P', String(child.pid), 'redis-server']).toString().trim();
+              } catch {
+                return '';
+              }
+            })();
+            redisPid = Number(found.split('\n')[0] || 0);
+            // redis-server works in its --dir once it has read its arguments.
+            try {
+              dir = readlinkSync(`/proc/${redisPid}/cwd`);
+            } catch {
+              return false;
+            }
+            return redisPid > 0 && dir.includes('ahm-demo-redis-');
+          },
+          10_000,
+        );
+        expect(existsSync(dir)).toBe(true);
+        child.kill(signal);
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect({ code, redisAlive: alive(redisPid), dirLeft: existsSync(dir) }).toEqual({ code: 0, redisAlive: false, dirLeft: false });
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (redisPid > 0 && alive(redisPid)) process.kill(redisPid, 'SIGKILL');
       }
     });
   });

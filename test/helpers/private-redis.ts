@@ -21,6 +21,8 @@ export interface PrivateRedis {
   readonly url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Sends a signal to the server: SIGSTOP makes a Redis that accepts commands and never answers them. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export async function createPrivateRedis(): Promise<PrivateRedis> {
@@ -45,7 +47,11 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
       await waitFor('the private redis-server', answers, 10_000);
     },
+    signal(signal) {
+      child?.kill(signal);
+    },
     async stop() {
+      child?.kill('SIGCONT');
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
