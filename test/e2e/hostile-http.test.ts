@@ -3,7 +3,7 @@
  * hostile requests over raw TCP on its metrics port. Whatever arrives there,
  * polling and alerting go on, and SIGTERM still exits 0 within 10 s.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { installationSpec } from '../helpers/builders.js';
 import { createHarness, freePort, type Harness } from '../helpers/harness.js';
 import { createPrivateRedis } from '../helpers/private-redis.js';
 import { halfSentRequest, rawExchange } from '../helpers/raw-http.js';
+import { spawnWithOutput } from '../helpers/spawn.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -31,16 +32,10 @@ function pipelineWithoutReading(port: number, count: number): Socket {
   return socket;
 }
 
-async function startService(extra: Record<string, string> = {}): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string }> {
-  const child = spawn('npm', ['start', '--silent'], {
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }), ...extra },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor('the baseline', () => out.includes('baseline taken'), 20_000);
-  return { child, port: Number(/"port":(\d+)/.exec(out)?.[1]), output: () => out };
+async function startService(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const { child, output } = spawnWithOutput('npm', ['start', '--silent'], { ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }), ...extra });
+  await waitFor('the baseline', () => output().includes('baseline taken'), 20_000);
+  return { child, port: Number(/"port":(\d+)/.exec(output())?.[1]), output };
 }
 
 const request = (method: string, target: string): string => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
@@ -66,16 +61,8 @@ const CORPUS: [string, string, number[]][] = [
 
 describe('npm start, attacked on its metrics port', () => {
   it('answers every hostile request, keeps alerting, and exits 0 within 10 s of SIGTERM', async () => {
-    const child = spawn('npm', ['start', '--silent'], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, port, output } = await startService();
     try {
-      await waitFor('the baseline', () => out.includes('baseline taken'), 20_000);
-      const port = Number(/"port":(\d+)/.exec(out)?.[1]);
       expect(port).toBeGreaterThan(0);
 
       // A transition made while the attack runs must still reach Slack.
@@ -104,7 +91,7 @@ describe('npm start, attacked on its metrics port', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    expect(out).not.toContain('fatal');
+    expect(output()).not.toContain('fatal');
   });
 });
 

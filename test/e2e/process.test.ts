@@ -3,11 +3,11 @@
  * output. Checks the start-up contract (bad config names itself, exit 2) and
  * the shutdown contract (SIGTERM to `npm start` reaches node; exit 0 in 10 s).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, freePort, type Harness } from '../helpers/harness.js';
+import { spawnWithOutput } from '../helpers/spawn.js';
 import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -19,13 +19,7 @@ afterEach(async () => {
   await h.stop();
 });
 
-function npmStart(env: Record<string, string | undefined>) {
-  const child = spawn('npm', ['start', '--silent'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
-}
+const npmStart = (env: Record<string, string | undefined>) => spawnWithOutput('npm', ['start', '--silent'], env);
 
 describe('npm start', () => {
   it('refuses a bad configuration with one line per variable and exit code 2', async () => {

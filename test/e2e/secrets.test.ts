@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalServer } from '../../src/demo/local-server.js';
 import { installationSpec } from '../helpers/builders.js';
 import { API_KEY, createHarness, freePort, sample, type Harness } from '../helpers/harness.js';
+import { dumpPrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -145,29 +146,6 @@ describe('secrets in a configuration the service refuses', () => {
     expect(await dumpPrefix(h.redis, h.prefix)).toEqual([]);
   }, 20_000);
 });
-
-/** Every key under the prefix with its value, whatever its type, as text. */
-async function dumpPrefix(redis: Redis, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const value =
-        type === 'string' ? await redis.get(key)
-        : type === 'hash' ? await redis.hgetall(key)
-        : type === 'list' ? await redis.lrange(key, 0, -1)
-        : type === 'set' ? await redis.smembers(key)
-        : type === 'zset' ? await redis.zrange(key, 0, -1, 'WITHSCORES')
-        : type === 'stream' ? await redis.xrange(key, '-', '+')
-        : type;
-      out.push(`${key} ${JSON.stringify(value)}`);
-    }
-  } while (cursor !== '0');
-  return out;
-}
 
 /** Neither secret (nor any of `more`) in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */
 async function expectNoSecret(harness: Harness, logs: string, more: readonly string[] = []): Promise<void> {

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { dumpPrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -19,37 +20,14 @@ afterEach(async () => {
   await h.stop();
 });
 
-/** Every key under `prefix` with its value, whatever its type. */
-async function dump(redis: Redis, prefix: string): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const k of keys) {
-      const type = await redis.type(k);
-      const value =
-        type === 'string' ? await redis.get(k)
-        : type === 'hash' ? await redis.hgetall(k)
-        : type === 'list' ? await redis.lrange(k, 0, -1)
-        : type === 'set' ? await redis.smembers(k)
-        : type === 'zset' ? await redis.zrange(k, 0, -1)
-        : type === 'stream' ? await redis.xrange(k, '-', '+')
-        : type;
-      out.push(`${k} ${JSON.stringify(value)}`);
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
-}
-
 describe('secrets, with a Slack receiver that echoes the webhook path', () => {
   it('never show in logs, failedReason, Redis, /metrics, /readyz or /healthz', async () => {
     const path = new URL(h.slack.webhookUrl).pathname;
     h.slack.setStickyFault({ kind: 'status', status: 404, body: `<!DOCTYPE html>\n<pre>Cannot POST ${path}</pre>\n` });
     const { logs } = await h.start({ SLACK_MESSAGES_PER_SECOND: '20' });
     // A failed delivery job keeps its failedReason (and stack) in Redis.
-    await waitFor('a failed delivery job', async () => (await dump(h.redis, h.prefix)).includes('failedReason'), 20_000);
-    const redis = await dump(h.redis, h.prefix);
+    await waitFor('a failed delivery job', async () => (await dumpPrefix(h.redis, h.prefix)).join('\n').includes('failedReason'), 20_000);
+    const redis = (await dumpPrefix(h.redis, h.prefix)).join('\n');
 
     const everything = [logs.text(), redis, await h.metrics(), (await h.get('/readyz')).body, (await h.get('/healthz')).body].join('\n');
     expect(everything).toContain('HTTP 404');

@@ -2,22 +2,19 @@
  * The first minute of `npm start` (built output): what an operator sees when
  * Redis is missing, and that the fatal line never carries a secret.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/private-redis.js';
 import { REDIS_URL } from '../helpers/redis.js';
+import { spawnWithOutput } from '../helpers/spawn.js';
 
 async function npmStart(env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
-  const child = spawn('npm', ['start', '--silent'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const { child, output } = spawnWithOutput('npm', ['start', '--silent'], env);
   const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(kill);
-  return { code, output, ms: Date.now() - started };
+  return { code, output: output(), ms: Date.now() - started };
 }
 
 // No METRICS_PORT: both cases end before the HTTP server would bind (0 is refused by the config).

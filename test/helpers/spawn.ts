@@ -1,0 +1,20 @@
+/**
+ * Runs the service (or the demo) as operators do, as a child process with a
+ * minimal environment, and collects what it prints on stdout and stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Spawned {
+  readonly child: ChildProcess;
+  /** stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
+}
+
+export function spawnWithOutput(command: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>): Spawned {
+  // Only PATH and HOME from the test's own environment: the service must not depend on more.
+  const child = spawn(command, args, { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
