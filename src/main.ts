@@ -5,6 +5,7 @@
  * in-process; running this file starts the service and handles SIGTERM/SIGINT.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -393,8 +394,9 @@ const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), 
 async function main(): Promise<void> {
   // Node would print an uncaught error itself, with its message (and any secret in it) unscrubbed.
   installFatalHandlers(process, fatal);
-  const { config: loadDotenv } = await import('dotenv');
-  loadDotenv({ quiet: true });
+  // A .env in the working directory, as documented. Node's own reader: the environment wins over
+  // the file, as with dotenv, without a dependency.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   let warnings: readonly string[];
   try {

@@ -4,6 +4,9 @@
  * the shutdown contract (SIGTERM to `npm start` reaches node; exit 0 in 10 s).
  */
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, freePort, type Harness } from '../helpers/harness.js';
@@ -28,6 +31,22 @@ describe('npm start', () => {
     expect(code).toBe(2);
     expect(output()).toContain('AMPERSAND_API_KEY is required');
     expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
+  });
+
+  it('reads a .env in its working directory, and the environment wins over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-env-'));
+    try {
+      writeFileSync(join(dir, '.env'), 'AMPERSAND_PROJECT_ID=from-file\nPOLL_INTERVAL_SECONDS=often\nMETRICS_PORT=0\n');
+      const { child, output } = spawnWithOutput(process.execPath, [resolve('dist/src/main.js')], { METRICS_PORT: '9464' }, dir);
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(2);
+      expect(output()).toContain('AMPERSAND_API_KEY is required');
+      expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
+      expect(output()).not.toContain('AMPERSAND_PROJECT_ID');
+      expect(output()).not.toContain('METRICS_PORT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('polls, and exits 0 within 10 s of SIGTERM', async () => {
