@@ -13,6 +13,7 @@ import { diffSnapshots } from '../src/core/diff.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { notificationId, splitNotifications } from '../src/core/notification.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
+import { toError } from '../src/errors/to-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -57,7 +58,7 @@ export async function reportInternalError(observer: PollObserver, log: Logger, w
   try {
     await observer.pollFailed(integrationId, cycleId, wrapped);
   } catch (observerError) {
-    log.error({ errMessage: observerError instanceof Error ? observerError.message : String(observerError) }, 'could not record the internal error as a failed poll');
+    log.error({ err: toError(observerError) }, 'could not record the internal error as a failed poll');
   }
 }
 

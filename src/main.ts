@@ -24,6 +24,7 @@ import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { RedisUnreachableError } from './errors/redis-unreachable-error.js';
 import { SlackDeliveryError } from './errors/slack-delivery-error.js';
+import { toError } from './errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createUpstreamTracker } from './upstream-tracker.js';
 
@@ -77,7 +78,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   // One clear line and an exit when Redis is missing at start, rather than a retry loop.
   const unreachable = await probeRedis(config.redisUrl, REDIS_START_TIMEOUT_MS);
   if (unreachable !== undefined) throw new RedisUnreachableError(config.redisUrl, unreachable);
-  redis.on('error', (err: Error) => logger.warn({ errMessage: err.message }, 'Redis connection error'));
+  redis.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error'));
   await redis.connect();
   await warnAboutEvictionPolicy(redis, logger);
 
@@ -99,8 +100,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
 
   const pollQueue = new Queue(BULLMQ_QUEUES.poll, { connection: redis, prefix });
   const alertsQueue = new Queue(BULLMQ_QUEUES.alerts, { connection: redis, prefix });
-  pollQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'poll queue error'));
-  alertsQueue.on('error', (err) => logger.warn({ errMessage: err.message }, 'alerts queue error'));
+  pollQueue.on('error', (err) => logger.warn({ err }, 'poll queue error'));
+  alertsQueue.on('error', (err) => logger.warn({ err }, 'alerts queue error'));
 
   /**
    * Makes sure the outbox head has a delivery job. Callers pass an id they read
@@ -221,12 +222,12 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     },
   );
   for (const worker of [pollWorker, alertsWorker]) {
-    worker.on('error', (err) => logger.warn({ errMessage: err.message }, 'worker error'));
+    worker.on('error', (err) => logger.warn({ err }, 'worker error'));
     worker.on('failed', (job, err) => {
       // Slack failures and dead letters are logged by the delivery job itself, with their reason;
       // anything else (Redis trouble, a bug) is logged here, as it will be retried.
       if (job?.name === 'deliver' && (err instanceof SlackDeliveryError || err instanceof UnrecoverableError)) return;
-      logger.error({ jobId: job?.id, name: job?.name, errMessage: err.message }, 'job failed');
+      logger.error({ jobId: job?.id, name: job?.name, err }, 'job failed');
     });
   }
 
@@ -257,7 +258,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     () => {
       ensureSchedule(false).catch((error: unknown) => {
         scheduleRegistered = false;
-        logger.warn({ errMessage: error instanceof Error ? error.message : String(error) }, 'could not check the job schedule');
+        logger.warn({ err: toError(error) }, 'could not check the job schedule');
       });
     },
     Math.min(config.pollIntervalMs, 15_000),

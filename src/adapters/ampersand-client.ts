@@ -8,6 +8,7 @@
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import type { Logger } from 'pino';
 import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../errors/ampersand-api-error.js';
+import { toError } from '../errors/to-error.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 
 export interface AmpersandClientOptions {
@@ -262,7 +263,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
       return new AmpersandApiError(`${what}: aborted`, 'timeout');
     }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    const message = error instanceof Error ? error.message : String(error);
+    const { message } = toError(error);
     return new AmpersandApiError(scrub(`${what}: network error (${message}${cause})`, 500), 'network');
   }
 

@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { requestPath } from '../core/request-target.js';
+import { toError } from '../errors/to-error.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -113,7 +114,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         readiness()
           .then(
             (r) => json(r.ready ? 200 : 503, r),
-            (error: unknown) => json(503, { ready: false, reason: error instanceof Error ? error.message : String(error) }),
+            (error: unknown) => json(503, { ready: false, reason: toError(error).message }),
           )
           .catch((error: unknown) => logger.error({ err: error }, 'readiness response failed'));
         return;
@@ -152,8 +153,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         if (pending.size === 0 && !socket.destroyed) idle.add(socket);
       });
       // A write to a socket the client reset must not become an unhandled 'error'.
-      res.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP response error'));
-      req.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP request error'));
+      res.on('error', (err) => logger.debug({ err }, 'HTTP response error'));
+      req.on('error', (err) => logger.debug({ err }, 'HTTP request error'));
       try {
         handle(req, res);
       } catch (error) {
@@ -208,7 +209,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.on('connection', (socket: Socket) => {
-    socket.on('error', (error) => logger.debug({ errMessage: error.message }, 'HTTP socket error'));
+    socket.on('error', (err) => logger.debug({ err }, 'HTTP socket error'));
     open.add(socket);
     socket.once('close', () => {
       open.delete(socket);

@@ -8,6 +8,7 @@ import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError 
 import type { Logger } from 'pino';
 import type { SlackMessage } from '../core/slack-message.js';
 import { SlackDeliveryError, slackErrorCode } from '../errors/slack-delivery-error.js';
+import { toError } from '../errors/to-error.js';
 
 export interface SlackNotifier {
   /** Resolves once Slack accepted the message; throws SlackDeliveryError otherwise. */
@@ -167,7 +168,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
           const kind = isChannelNetworkError(cause) ? 'channel' : 'retryable';
           throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`).slice(0, 300), kind);
         }
-        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${error instanceof Error ? error.message : String(error)})`).slice(0, 300), 'retryable');
+        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${toError(error).message})`).slice(0, 300), 'retryable');
       }
     },
   };

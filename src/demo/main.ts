@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { probeRedis } from '../adapters/redis-reachability.js';
 import { parseConfig } from '../config.js';
 import { RedisUnreachableError } from '../errors/redis-unreachable-error.js';
+import { toError } from '../errors/to-error.js';
 import { createLogger } from '../logger.js';
 import { startMonitor } from '../main.js';
 import { formatForConsole } from './console-format.js';
@@ -50,7 +51,7 @@ async function demoRedisUrl(requested: string): Promise<string> {
     privateRedis = await starting;
     return privateRedis.url;
   } catch (error) {
-    const why = error instanceof RedisServerNotFoundError ? 'and no redis-server on the PATH to start a private one' : `and a private redis-server failed: ${error instanceof Error ? error.message : String(error)}`;
+    const why = error instanceof RedisServerNotFoundError ? 'and no redis-server on the PATH to start a private one' : `and a private redis-server failed: ${toError(error).message}`;
     throw new RedisUnreachableError(requested, `${failure}, ${why}`);
   }
 }
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
 
 main().catch(async (error: unknown) => {
   if (stopping) return;
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`demo failed: ${toError(error).message}\n`);
   await privateRedis?.stop().catch(() => undefined);
   process.exit(1);
 });
