@@ -107,7 +107,7 @@ describe('a status that cannot be read for a few polls', () => {
   /** Answers the next `polls` polls of int-1 with its installations, `a` carrying `healthStatus` as given, and waits until they are committed. */
   async function unreadable(healthStatus: unknown, polls = 3): Promise<void> {
     const list = h.ampersand.installations('int-1').map(buildInstallation);
-    const body = JSON.stringify(list.map((i) => (i.id === 'a' ? { ...i, healthStatus } : i)));
+    const body = JSON.stringify(list.map((i) => (i['id'] === 'a' ? { ...i, healthStatus } : i)));
     const from = await version();
     h.ampersand.inject('int-1', ...Array.from({ length: polls }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body })));
     await waitFor('the unreadable polls', async () => (await version()) >= from + polls + 1, 10_000);

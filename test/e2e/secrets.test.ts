@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalServer } from '../../src/demo/local-server.js';
 import { installationSpec } from '../helpers/builders.js';

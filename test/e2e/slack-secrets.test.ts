@@ -4,7 +4,6 @@
  * into the logs, BullMQ's failedReason, any Redis key or value, /metrics,
  * /readyz or /healthz.
  */
-import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
