@@ -11,7 +11,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY jobs ./jobs
-RUN npm run build
+# Production code only: the simulator (fake Ampersand, fake Slack, the demo) is not compiled into the image.
+RUN npx tsc -p tsconfig.build.json && test ! -e dist/src/simulator
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAmpersandClient, type AmpersandClientOptions } from '../../src/adapters/ampersand-client.js';
-import { startFakeAmpersand, type FakeAmpersand } from '../../src/demo/fake-ampersand-server.js';
-import { buildProblem } from '../../src/demo/fixtures.js';
-import { startLocalServer } from '../../src/demo/local-server.js';
+import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
+import { buildProblem } from '../../src/simulator/fixtures.js';
+import { startLocalServer } from '../../src/simulator/local-server.js';
 import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogNotifier, createSlackWebhookNotifier, isChannelNetworkError, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
-import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack-server.js';
+import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
 import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
 import { captureLogs } from '../helpers/logger.js';
 

@@ -10,7 +10,7 @@ import {
   truncateCodePoints,
   type InstallationState,
 } from '../../src/core/installation.js';
-import { buildInstallation, buildIntegration } from '../../src/demo/fixtures.js';
+import { buildInstallation, buildIntegration } from '../../src/simulator/fixtures.js';
 import { installationSpec, state } from '../helpers/builders.js';
 import { specErrors } from '../helpers/spec.js';
 

@@ -58,7 +58,7 @@ describe('npm run demo', () => {
       }
     };
     it.each(['SIGTERM', 'SIGHUP'] as const)('on %s stops the redis-server and removes its directory', async (signal) => {
-      const child = spawn(process.execPath, ['dist/src/demo/main.js'], {
+      const child = spawn(process.execPath, ['dist/src/simulator/main.js'], {
         env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${await freePort()}`, METRICS_PORT: String(await freePort()), QUEUE_PREFIX: uniquePrefix() },
         stdio: 'ignore',
       });
@@ -102,7 +102,7 @@ describe('npm run demo', () => {
       const closed = await freePort();
       const emptyPath = mkdtempSync(join(tmpdir(), 'ahm-no-redis-'));
       try {
-        const child = spawn(process.execPath, ['dist/src/demo/main.js'], {
+        const child = spawn(process.execPath, ['dist/src/simulator/main.js'], {
           env: { PATH: emptyPath, HOME: process.env['HOME'], REDIS_URL: `redis://:pw-hidden@127.0.0.1:${closed}`, METRICS_PORT: String(await freePort()) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

@@ -5,8 +5,8 @@
  * and each committed transition leaves one log line.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Fault } from '../../src/demo/fake-ampersand-server.js';
-import { buildInstallation } from '../../src/demo/fixtures.js';
+import type { Fault } from '../../src/simulator/fake-ampersand-server.js';
+import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, sample, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';

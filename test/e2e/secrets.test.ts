@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalServer } from '../../src/demo/local-server.js';
+import { startLocalServer } from '../../src/simulator/local-server.js';
 import { installationSpec } from '../helpers/builders.js';
 import { API_KEY, createHarness, freePort, sample, type Harness } from '../helpers/harness.js';
 import { dumpPrefix } from '../helpers/redis.js';

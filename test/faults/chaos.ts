@@ -18,7 +18,7 @@ import { parseInstallationList } from '../../src/core/installation.js';
 import { splitNotifications } from '../../src/core/notification.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
 import { encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
-import { buildInstallation, type InstallationSpec } from '../../src/demo/fixtures.js';
+import { buildInstallation, type InstallationSpec } from '../../src/simulator/fixtures.js';
 import { freePort, type Harness } from '../helpers/harness.js';
 import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';

@@ -8,8 +8,8 @@
  * absent) rather than blind the whole integration, and logs one clear line per poll.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildInstallation, type InstallationSpec } from '../../src/demo/fixtures.js';
-import type { Fault } from '../../src/demo/fake-ampersand-server.js';
+import { buildInstallation, type InstallationSpec } from '../../src/simulator/fixtures.js';
+import type { Fault } from '../../src/simulator/fake-ampersand-server.js';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { specErrors } from '../helpers/spec.js';

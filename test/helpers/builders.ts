@@ -1,5 +1,5 @@
 import type { InstallationState } from '../../src/core/installation.js';
-import type { InstallationSpec } from '../../src/demo/fixtures.js';
+import type { InstallationSpec } from '../../src/simulator/fixtures.js';
 
 const defaults = (id: string): InstallationState => ({
   id,

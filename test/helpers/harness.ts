@@ -4,8 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 import { parseConfig, type Env } from '../../src/config.js';
-import { startFakeAmpersand, type FakeAmpersand } from '../../src/demo/fake-ampersand-server.js';
-import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack-server.js';
+import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
+import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
 import { startMonitor, type Monitor, type MonitorOverrides } from '../../src/main.js';
 import { captureLogs, type CapturedLogs } from './logger.js';
 import { REDIS_URL, connect, deletePrefix, uniquePrefix } from './redis.js';

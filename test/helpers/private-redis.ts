@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/demo/private-redis-server.js';
+import { freePort } from '../../src/simulator/private-redis-server.js';
 import { waitFor } from './wait.js';
 
-export { freePort } from '../../src/demo/private-redis-server.js';
+export { freePort } from '../../src/simulator/private-redis-server.js';
 
 export interface PrivateRedis {
   readonly url: string;

@@ -11,7 +11,7 @@ import { createPollIntegration, type PollObserver } from '../../jobs/poll-integr
 import { createRunCycle, type CycleObserver } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
-import { buildInstallation } from '../../src/demo/fixtures.js';
+import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';

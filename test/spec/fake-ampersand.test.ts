@@ -4,7 +4,7 @@
  * schemas, and its errors are application/problem+json ApiProblem bodies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAmpersand, type FakeAmpersand } from '../../src/demo/fake-ampersand-server.js';
+import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
 import { installationSpec } from '../helpers/builders.js';
 import { specErrors } from '../helpers/spec.js';
 

@@ -3,7 +3,7 @@
  * so a test that passes against it does not hide a message Slack would drop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack-server.js';
+import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
 
 let slack: FakeSlack;
 beforeAll(async () => {

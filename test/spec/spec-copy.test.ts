@@ -32,7 +32,7 @@ describe('the vendored OpenAPI spec', () => {
 
 describe('the spec validator used by the fixture tests', () => {
   it('rejects what the spec forbids, so a passing fixture check means something', async () => {
-    const { buildInstallation } = await import('../../src/demo/fixtures.js');
+    const { buildInstallation } = await import('../../src/simulator/fixtures.js');
     const { installationSpec } = await import('../helpers/builders.js');
     const { specErrors } = await import('../helpers/spec.js');
     expect(specErrors('Installation', buildInstallation(installationSpec('a', { healthStatus: 'degraded' })))).toContain('must be equal to one of the allowed values');
