@@ -66,6 +66,41 @@ describe('a broken Slack webhook', () => {
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
   }, 60_000);
 
+  it.each([
+    ['a deleted Mattermost webhook (400 with a JSON error)', '{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","status_code":400}', 'application/json'],
+    ["a proxy's bare 400", '<html><body><h1>400 Bad Request</h1></body></html>', 'text/html'],
+  ])('treats %s the same: a refused plain text pauses, nothing is dead-lettered', async (_name, body, contentType) => {
+    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('b', { healthStatus: 'unhealthy' });
+    await commit('a', { healthStatus: 'healthy' });
+    await waitFor('the head refused as blocks and as plain text, twice', () => h.slack.attempts.filter((a) => a.status === 400).length >= 4, 20_000);
+
+    expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    const down = await h.metrics();
+    expect(sample(down, 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(0);
+    const slack = (JSON.parse((await h.get('/readyz')).body) as { slack: { state: string; reason: string } }).slack;
+    expect(slack.state).toBe('configuration_error');
+    expect(slack.reason).toContain('plain-text message (HTTP 400)');
+    expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
+
+    h.slack.setStickyFault(undefined);
+    await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
+    expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
+      'FIRING a healthy → unhealthy',
+      'FIRING b healthy → unhealthy',
+      'RESOLVED a unhealthy → healthy',
+    ]);
+    await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
+  }, 60_000);
+
   it('treats a redirecting webhook the same: paused, nothing dead-lettered, not followed', async () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
@@ -97,7 +132,8 @@ describe('a message Slack refuses', () => {
   it('is dead-lettered only if the plain text is refused too, and the dead letters are capped', async () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_DEAD_LETTER_MAX: '1' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
-    h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_blocks' });
+    // Both forms refused with a code naming the message: the only refusal that dead-letters.
+    h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_payload' });
     await commit('a', { healthStatus: 'unhealthy' });
     await commit('b', { healthStatus: 'unhealthy' });
     await waitFor('both given up', async () => (await h.redis.llen(key('outbox:ids'))) === 0, 20_000);
