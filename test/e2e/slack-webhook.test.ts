@@ -31,6 +31,12 @@ describe('a broken Slack webhook', () => {
   it('pauses delivery on a revoked webhook, keeps every alert in order, says so once, and delivers all once fixed', async () => {
     const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    // Nothing was posted yet (a healthy baseline sends nothing): the state is unknown, so no series, not a 0.
+    const fresh = await h.metrics();
+    expect(h.slack.attempts).toHaveLength(0);
+    expect(fresh).not.toMatch(/^ampersand_slack_up[ {]/m);
+    expect(fresh).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('unknown');
     h.slack.setStickyFault({ kind: 'status', status: 404, body: 'no_service' });
     await commit('a', { healthStatus: 'unhealthy' });
     await commit('b', { healthStatus: 'unhealthy' });
@@ -40,7 +46,7 @@ describe('a broken Slack webhook', () => {
     expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     const down = await h.metrics();
-    expect(sample(down, 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
     expect(sample(down, 'ampersand_slack_outbox_messages', {})).toBe(3);
     expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
     const ready = await h.get('/readyz');
@@ -60,7 +66,7 @@ describe('a broken Slack webhook', () => {
     ]);
     await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
     const up = await h.metrics();
-    expect(sample(up, 'ampersand_slack_up', {})).toBe(1);
+    expect(sample(up, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(1);
     expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', {})).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(count(logs.text(), 'the Slack webhook works again')).toBe(1);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
@@ -81,7 +87,7 @@ describe('a broken Slack webhook', () => {
     expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     const down = await h.metrics();
-    expect(sample(down, 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
     expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
     expect(sample(down, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(0);
     const slack = (JSON.parse((await h.get('/readyz')).body) as { slack: { state: string; reason: string } }).slack;
@@ -109,7 +115,7 @@ describe('a broken Slack webhook', () => {
     await waitFor('two redirects', () => h.slack.attempts.filter((a) => a.status === 302).length >= 2, 20_000);
     expect(await h.redis.llen(key('outbox:ids'))).toBe(1);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
-    expect(sample(await h.metrics(), 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(await h.metrics(), 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { reason: string } }).slack.reason).toContain('redirect');
   }, 30_000);
 });
