@@ -97,6 +97,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     (config.slack.webhookUrl === undefined
       ? createLogNotifier(logger.child({ component: 'slack' }))
       : createSlackWebhookNotifier({ webhookUrl: config.slack.webhookUrl, timeoutMs: config.slack.timeoutMs }));
+  // The `target` label of the webhook gauges: the host only, never the secret path.
+  const slackMetricTarget = config.slack.webhookUrl === undefined ? notifier.target : new URL(config.slack.webhookUrl).hostname;
 
   const pollQueue = new Queue(BULLMQ_QUEUES.poll, { connection: redis, prefix });
   const alertsQueue = new Queue(BULLMQ_QUEUES.alerts, { connection: redis, prefix });
@@ -282,7 +284,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       const [snapshots, outbox, apiUp, slackStatus] = result;
       metrics.refreshFromState(snapshots);
       metrics.outboxSize(outbox);
-      metrics.slackStatus(slackStatus);
+      metrics.slackStatus(slackStatus, slackMetricTarget);
       // The label is the projectId the API returns once one poll succeeded, as on the other series.
       if (apiUp !== undefined) metrics.apiUp(snapshots[0]?.projectId || amp.projectId, apiUp);
     },

@@ -33,8 +33,11 @@ export interface Metrics {
   outboxSize(size: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   stateUnreadable(projectId: string, integrationId: string): void;
-  /** Sets the webhook gauges from the shared state. Call before each scrape. */
-  slackStatus(status: SlackStatus): void;
+  /**
+   * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
+   * host, never its secret path). Call before each scrape.
+   */
+  slackStatus(status: SlackStatus, target: string): void;
 }
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
@@ -125,12 +128,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   });
   const slackUp = new Gauge({
     name: 'ampersand_slack_up',
-    help: '1 if the last delivery to the Slack webhook succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure) and delivery is paused.',
+    help: '1 if the last delivery to the Slack webhook succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure, plain text refused) and delivery is paused; absent until a delivery ran. target is the webhook host.',
+    labelNames: ['target'],
     registers,
   });
   const slackLastSuccess = new Gauge({
     name: 'ampersand_slack_last_success_timestamp_seconds',
-    help: 'Unix time of the last message the Slack webhook accepted, by any replica.',
+    help: 'Unix time of the last message the Slack webhook accepted, by any replica; absent until one was. target is the webhook host.',
+    labelNames: ['target'],
     registers,
   });
   const deadLetters = new Gauge({
@@ -190,12 +195,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     stateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });
     },
-    slackStatus(status) {
+    slackStatus(status, target) {
       // Unknown until a delivery ran: no series rather than a guess, as for ampersand_api_up.
+      // A gauge without labels cannot be absent (prom-client exports 0 after reset()); with
+      // the target label, reset() removes the series.
       slackUp.reset();
       slackLastSuccess.reset();
-      if (status.up !== undefined) slackUp.set(status.up ? 1 : 0);
-      if (status.lastSuccessMs !== undefined) slackLastSuccess.set(status.lastSuccessMs / 1000);
+      if (status.up !== undefined) slackUp.set({ target }, status.up ? 1 : 0);
+      if (status.lastSuccessMs !== undefined) slackLastSuccess.set({ target }, status.lastSuccessMs / 1000);
       deadLetters.set(status.deadLetters);
     },
   };

@@ -26,6 +26,14 @@ export interface SlackWebhookNotifierOptions {
 /** Codes that name the message: another rendering of it (plain text) may pass. */
 export const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_payload', 'msg_too_long', 'no_text', 'too_many_attachments']);
 
+/**
+ * Codes with which Slack refuses a message for what it holds. A plain-text
+ * message within 4,000 characters passes any working webhook, so only these
+ * refusals of it are the message's; any other (a bare 400, Mattermost's JSON
+ * error for a deleted webhook, a proxy's page) is the channel's.
+ */
+export const MESSAGE_ERRORS: ReadonlySet<string> = new Set(['invalid_payload', 'msg_too_long', 'no_text', 'invalid_blocks', 'msg_blocks_too_long']);
+
 /** Codes that name the webhook or its channel: no message can pass until someone fixes it. */
 const CHANNEL_ERRORS: ReadonlySet<string> = new Set([
   'no_service',

@@ -27,8 +27,9 @@ export interface SlackMessage {
   readonly text: string;
   readonly blocks: readonly SlackBlock[];
   /**
-   * The same alert as plain text (no blocks), within 4,000 characters: sent when
-   * Slack refuses the message itself, so the alert still arrives.
+   * The same alert as plain text (no blocks), within 4,000 characters, ending
+   * with the outbox ref as the blocks' footer does: sent when Slack refuses the
+   * message itself, so the alert still arrives. Every rendered kind sets it.
    */
   readonly plainText?: string;
 }
@@ -210,6 +211,7 @@ function renderUpstream(n: UpstreamNotification, ref: string | undefined): Slack
           : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
     return {
       text,
+      plainText: text + refNote(ref),
       blocks: [
         header(
           n.state === 'down'

@@ -190,6 +190,27 @@ describe('plainTextMessage', () => {
     expect(msg.text.length).toBeGreaterThan(MESSAGE_LIMITS.text);
     expect(msg.text).toMatch(/\(\+\d+ more\) · ref `int-1\.L\.2\.1`$/);
   });
+
+  it.each([
+    ['project down', { state: 'down' as const }],
+    ['project up', { state: 'up' as const }],
+    ['integration down', { state: 'down' as const, integrationId: 'int-9' }],
+    ['integration up', { state: 'up' as const, integrationId: 'int-9' }],
+    ['integration no longer monitored', { state: 'up' as const, integrationId: 'int-9', noLongerMonitored: true as const }],
+  ])('keeps the ref in the plain text of an upstream message (%s)', (_name, overrides) => {
+    const rendered = renderSlackMessage({ kind: 'upstream', projectId: 'p', reason: 'unauthorized (401)', detectedAt: 't', ...overrides }, 'upstream.p.7');
+    const msg = plainTextMessage(rendered);
+    expect(msg.blocks).toEqual([]);
+    expect(msg.text.startsWith(rendered.text)).toBe(true);
+    expect(msg.text).toMatch(/ · ref `upstream\.p\.7`$/);
+  });
+
+  it('keeps the ref in the plain text of every installation message kind', () => {
+    for (const kind of ['transitions', 'baseline'] as const) {
+      const msg = plainTextMessage(renderSlackMessage(notification([alertItem()], { kind }), 'int-1.L.3.1'));
+      expect(msg.text).toMatch(/ · ref `int-1\.L\.3\.1`$/);
+    }
+  });
 });
 
 describe('truncate', () => {

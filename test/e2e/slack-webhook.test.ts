@@ -31,6 +31,12 @@ describe('a broken Slack webhook', () => {
   it('pauses delivery on a revoked webhook, keeps every alert in order, says so once, and delivers all once fixed', async () => {
     const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    // Nothing was posted yet (a healthy baseline sends nothing): the state is unknown, so no series, not a 0.
+    const fresh = await h.metrics();
+    expect(h.slack.attempts).toHaveLength(0);
+    expect(fresh).not.toMatch(/^ampersand_slack_up[ {]/m);
+    expect(fresh).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('unknown');
     h.slack.setStickyFault({ kind: 'status', status: 404, body: 'no_service' });
     await commit('a', { healthStatus: 'unhealthy' });
     await commit('b', { healthStatus: 'unhealthy' });
@@ -40,7 +46,7 @@ describe('a broken Slack webhook', () => {
     expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     const down = await h.metrics();
-    expect(sample(down, 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
     expect(sample(down, 'ampersand_slack_outbox_messages', {})).toBe(3);
     expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
     const ready = await h.get('/readyz');
@@ -60,9 +66,44 @@ describe('a broken Slack webhook', () => {
     ]);
     await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
     const up = await h.metrics();
-    expect(sample(up, 'ampersand_slack_up', {})).toBe(1);
+    expect(sample(up, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(1);
     expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', {})).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(count(logs.text(), 'the Slack webhook works again')).toBe(1);
+    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
+  }, 60_000);
+
+  it.each([
+    ['a deleted Mattermost webhook (400 with a JSON error)', '{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","status_code":400}', 'application/json'],
+    ["a proxy's bare 400", '<html><body><h1>400 Bad Request</h1></body></html>', 'text/html'],
+  ])('treats %s the same: a refused plain text pauses, nothing is dead-lettered', async (_name, body, contentType) => {
+    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    await waitFor('the baseline', async () => (await snapVersion()) > 0);
+    h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
+    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('b', { healthStatus: 'unhealthy' });
+    await commit('a', { healthStatus: 'healthy' });
+    await waitFor('the head refused as blocks and as plain text, twice', () => h.slack.attempts.filter((a) => a.status === 400).length >= 4, 20_000);
+
+    expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+    const down = await h.metrics();
+    expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
+    expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
+    expect(sample(down, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(0);
+    const slack = (JSON.parse((await h.get('/readyz')).body) as { slack: { state: string; reason: string } }).slack;
+    expect(slack.state).toBe('configuration_error');
+    expect(slack.reason).toContain('plain-text message (HTTP 400)');
+    expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
+
+    h.slack.setStickyFault(undefined);
+    await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
+    expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
+      'FIRING a healthy → unhealthy',
+      'FIRING b healthy → unhealthy',
+      'RESOLVED a unhealthy → healthy',
+    ]);
+    await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
+    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
   }, 60_000);
 
@@ -74,7 +115,7 @@ describe('a broken Slack webhook', () => {
     await waitFor('two redirects', () => h.slack.attempts.filter((a) => a.status === 302).length >= 2, 20_000);
     expect(await h.redis.llen(key('outbox:ids'))).toBe(1);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
-    expect(sample(await h.metrics(), 'ampersand_slack_up', {})).toBe(0);
+    expect(sample(await h.metrics(), 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { reason: string } }).slack.reason).toContain('redirect');
   }, 30_000);
 });
@@ -97,7 +138,8 @@ describe('a message Slack refuses', () => {
   it('is dead-lettered only if the plain text is refused too, and the dead letters are capped', async () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_DEAD_LETTER_MAX: '1' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
-    h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_blocks' });
+    // Both forms refused with a code naming the message: the only refusal that dead-letters.
+    h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_payload' });
     await commit('a', { healthStatus: 'unhealthy' });
     await commit('b', { healthStatus: 'unhealthy' });
     await waitFor('both given up', async () => (await h.redis.llen(key('outbox:ids'))) === 0, 20_000);

@@ -46,6 +46,20 @@ describe('the fake Slack', () => {
     expect(await post('{')).toEqual({ status: 400, text: 'invalid_payload' });
   });
 
+  it('answers every post with a sticky fault of any status, body and content type until it is cleared', async () => {
+    const body = '{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","status_code":400}';
+    slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': 'application/json' } });
+    try {
+      for (const message of [{ text: 'plain' }, { text: 't', blocks: [section('s')] }]) {
+        const res = await fetch(slack.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+        expect({ status: res.status, type: res.headers.get('content-type'), text: await res.text() }).toEqual({ status: 400, type: 'application/json', text: body });
+      }
+    } finally {
+      slack.setStickyFault(undefined);
+    }
+    expect(await post(JSON.stringify({ text: 'plain' }))).toEqual({ status: 200, text: 'ok' });
+  });
+
   it('takes a message exactly at every limit', async () => {
     const blocks = [
       header(x(150)),
