@@ -251,6 +251,11 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   // A Redis URL may carry a password, so its value is not repeated either.
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], true) ?? '';
+  // The path selects the database; ioredis ignores one it cannot read, and Redis one out of its range,
+  // and the service would run on database 0, shared with whoever else was told to use it.
+  if (redisUrl !== '' && !/^\/?(\d+)?$/.test(new URL(redisUrl).pathname)) {
+    problems.push('REDIS_URL must have no path, / or /<database number> such as /0 (value hidden)');
+  }
 
   const queuePrefix = read('QUEUE_PREFIX') ?? 'ahm';
   if (!/^[A-Za-z0-9_.{}-]{1,64}$/.test(queuePrefix)) {

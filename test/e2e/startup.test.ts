@@ -36,6 +36,19 @@ describe('npm start', () => {
     });
   });
 
+  describe('when Redis refuses the database of REDIS_URL', () => {
+    it('prints one line naming REDIS_URL with its password hidden and the error, and exits 1', async () => {
+      const url = new URL(REDIS_URL);
+      url.pathname = '/99';
+      const { code, output } = await npmStart({ ...base, REDIS_URL: url.href });
+      expect(code).toBe(1);
+      const lines = output.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`REDIS_URL=${url.href}`);
+      expect(lines[0]).toContain('DB index is out of range');
+    });
+  });
+
   describe('when start-up fails on a value that holds a secret', () => {
     it('prints neither the API key nor the webhook URL', async () => {
       const webhook = 'http://127.0.0.1:9/services/T0AAAA111/B0BBBB222/abcdEFGHijklMNOPqrstUVWX';
