@@ -237,7 +237,12 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const pollIntervalSeconds = decimal('POLL_INTERVAL_SECONDS', 60, 0.1, 86_400);
   // The fault tests kill workers every few seconds and need takeovers within a second;
   // no deployment should: the flag says so in its name, and is warned about.
-  const shortLockForTests = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS') === 'true';
+  // Only where NODE_ENV=test (vitest sets it; the fault tests pass it to their children), so that
+  // the flag cannot reach a deployment.
+  const testsOnly = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS');
+  const inTests = read('NODE_ENV') === 'test';
+  if (testsOnly !== undefined && !inTests) problems.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test; remove it');
+  const shortLockForTests = inTests && testsOnly === 'true';
   const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, shortLockForTests ? 0.5 : MIN_JOB_LOCK_SECONDS, 600);
   if (shortLockForTests) warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');
   // Forgetting sooner would drop the state of an integration that merely missed a poll or two;

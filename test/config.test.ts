@@ -176,10 +176,17 @@ describe('parseConfig', () => {
     });
 
     it('allows a job lock under 5 s only with the flag named for tests, and warns about it', () => {
-      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true' });
+      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true', NODE_ENV: 'test' });
       expect(config.jobLockMs).toBe(1000);
       expect(warnings).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set')]);
     });
+  });
+
+  it.each([undefined, 'production', 'development', 'TEST'])('refuses the tests-only job lock flag with NODE_ENV=%s, in one line', (nodeEnv) => {
+    for (const value of ['true', 'false']) {
+      const env: Env = { ...minimal, MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: value, ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }) };
+      expect(problems(env)).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test')]);
+    }
   });
 
   describe('unknown variables of our families', () => {
