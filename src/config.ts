@@ -237,7 +237,12 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const pollIntervalSeconds = decimal('POLL_INTERVAL_SECONDS', 60, 0.1, 86_400);
   // The fault tests kill workers every few seconds and need takeovers within a second;
   // no deployment should: the flag says so in its name, and is warned about.
-  const shortLockForTests = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS') === 'true';
+  // Only where NODE_ENV=test (vitest sets it; the fault tests pass it to their children), so that
+  // the flag cannot reach a deployment.
+  const testsOnly = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS');
+  const inTests = read('NODE_ENV') === 'test';
+  if (testsOnly !== undefined && !inTests) problems.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test; remove it');
+  const shortLockForTests = inTests && testsOnly === 'true';
   const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, shortLockForTests ? 0.5 : MIN_JOB_LOCK_SECONDS, 600);
   if (shortLockForTests) warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');
   // Forgetting sooner would drop the state of an integration that merely missed a poll or two;
@@ -251,6 +256,11 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   // A Redis URL may carry a password, so its value is not repeated either.
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], true) ?? '';
+  // The path selects the database; ioredis ignores one it cannot read, and Redis one out of its range,
+  // and the service would run on database 0, shared with whoever else was told to use it.
+  if (redisUrl !== '' && !/^\/?(\d+)?$/.test(new URL(redisUrl).pathname)) {
+    problems.push('REDIS_URL must have no path, / or /<database number> such as /0 (value hidden)');
+  }
 
   const queuePrefix = read('QUEUE_PREFIX') ?? 'ahm';
   if (!/^[A-Za-z0-9_.{}-]{1,64}$/.test(queuePrefix)) {

@@ -255,21 +255,14 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     everInitialised = true;
     scheduleRegistered = true;
   };
-  await ensureSchedule(true);
-  const keeper = setInterval(
-    () => {
-      ensureSchedule(false).catch((error: unknown) => {
-        scheduleRegistered = false;
-        logger.warn({ err: toError(error) }, 'could not check the job schedule');
-      });
-    },
-    Math.min(config.pollIntervalMs, 15_000),
-  );
-  keeper.unref();
-
-  void pollWorker.run();
-  void alertsWorker.run();
-
+  // The HTTP server first: a METRICS_HOST or METRICS_PORT it cannot listen on stops start-up
+  // before any job ran. /readyz says "not ready" until the schedule is registered below.
+  const listenFailed = async (error: unknown): Promise<never> => {
+    await Promise.allSettled([pollWorker.close(true), alertsWorker.close(true), pollQueue.close(), alertsQueue.close()]);
+    redis.disconnect();
+    const port = overrides.httpPort ?? config.metricsPort;
+    throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${config.metricsHost}:${port}): ${toError(error).message}`);
+  };
   const http = await startHttpServer({
     port: overrides.httpPort ?? config.metricsPort,
     host: config.metricsHost,
@@ -302,7 +295,27 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(store) : 'unknown (Redis unreachable)',
       };
     },
-  });
+  }).catch(listenFailed);
+
+  try {
+    await ensureSchedule(true);
+  } catch (error) {
+    await http.close();
+    throw error;
+  }
+  const keeper = setInterval(
+    () => {
+      ensureSchedule(false).catch((error: unknown) => {
+        scheduleRegistered = false;
+        logger.warn({ err: toError(error) }, 'could not check the job schedule');
+      });
+    },
+    Math.min(config.pollIntervalMs, 15_000),
+  );
+  keeper.unref();
+
+  void pollWorker.run();
+  void alertsWorker.run();
   logger.info(
     {
       port: http.port,

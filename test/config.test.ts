@@ -47,6 +47,9 @@ describe('parseConfig', () => {
     ['POLL_INTERVAL_SECONDS', { ...minimal, POLL_INTERVAL_SECONDS: '1,5' }, 'POLL_INTERVAL_SECONDS must be a number'],
     ['MONITOR_JOB_LOCK_SECONDS', { ...minimal, MONITOR_JOB_LOCK_SECONDS: '0.1' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 5 to 600'],
     ['REDIS_URL', { ...minimal, REDIS_URL: 'http://localhost' }, 'REDIS_URL must be a URL starting with redis:// or rediss://'],
+    ['REDIS_URL', { ...minimal, REDIS_URL: 'redis://localhost:6379/db1' }, 'REDIS_URL must have no path, / or /<database number>'],
+    ['REDIS_URL', { ...minimal, REDIS_URL: 'redis://localhost:6379/1/2' }, 'REDIS_URL must have no path, / or /<database number>'],
+    ['REDIS_URL', { ...minimal, REDIS_URL: 'redis://localhost:6379/-1' }, 'REDIS_URL must have no path, / or /<database number>'],
     ['QUEUE_PREFIX', { ...minimal, QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX must be'],
     ['METRICS_PORT', { ...minimal, METRICS_PORT: '70000' }, 'METRICS_PORT must be a whole number from 1 to 65535'],
     ['AMPERSAND_TIMEOUT_SECONDS', { ...minimal, AMPERSAND_TIMEOUT_SECONDS: 'soon' }, 'AMPERSAND_TIMEOUT_SECONDS must be a whole number'],
@@ -61,6 +64,10 @@ describe('parseConfig', () => {
   it('reports every bad variable at once, one line each', () => {
     const list = problems({ POLL_INTERVAL_SECONDS: 'x', METRICS_PORT: '-1' });
     expect(list.map((l) => l.split(' ')[0])).toEqual(['AMPERSAND_API_KEY', 'AMPERSAND_PROJECT_ID', 'POLL_INTERVAL_SECONDS', 'METRICS_PORT']);
+  });
+
+  it.each(['redis://localhost', 'redis://localhost:6379/', 'redis://:pw@localhost:6379/15', 'rediss://localhost/99'])('accepts the REDIS_URL %s (Redis decides the database range)', (redisUrl) => {
+    expect(parseConfig({ ...minimal, REDIS_URL: redisUrl }).redisUrl).toBe(redisUrl);
   });
 
   it('never repeats a Redis URL, which may hold a password', () => {
@@ -169,10 +176,17 @@ describe('parseConfig', () => {
     });
 
     it('allows a job lock under 5 s only with the flag named for tests, and warns about it', () => {
-      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true' });
+      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true', NODE_ENV: 'test' });
       expect(config.jobLockMs).toBe(1000);
       expect(warnings).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set')]);
     });
+  });
+
+  it.each([undefined, 'production', 'development', 'TEST'])('refuses the tests-only job lock flag with NODE_ENV=%s, in one line', (nodeEnv) => {
+    for (const value of ['true', 'false']) {
+      const env: Env = { ...minimal, MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: value, ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }) };
+      expect(problems(env)).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test')]);
+    }
   });
 
   describe('unknown variables of our families', () => {

@@ -12,7 +12,9 @@
  *   refused with 403 while others succeed does not flap the alert every cycle.
  * - One integration that fails K consecutive cycles while the project-wide
  *   alert is closed (the others succeed) gets its own alert ("cannot read
- *   integration X"), and its own recovery at its next successful poll. A
+ *   integration X"), and its own recovery at its next successful poll. So does
+ *   one that fails while the open project-wide alert is a configuration fault
+ *   of another integration and other integrations are read fine. Otherwise a
  *   project-wide alert covers every integration: while it is open, or when an
  *   event opens or closes it, no per-integration message is sent for that event.
  *
@@ -132,13 +134,25 @@ export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, de
     // A poll queued before the integration left the list does not restart its clock.
     ...(entry?.missingSinceMs === undefined ? {} : { missingSinceMs: entry.missingSinceMs }),
   };
-  const opens = !counted.down && failedCycles >= degradedAfterCycles && project.notify === undefined && !next.down;
+  const opens = !counted.down && failedCycles >= degradedAfterCycles && project.notify === undefined && (!next.down || othersReadable(next, id, failedCycles));
   if (!opens) return { state: { ...next, integrations: { ...next.integrations, [id]: counted } }, notify: project.notify };
   const reason = `${event.reason} (${failedCycles} consecutive cycles)`;
   return {
     state: { ...next, integrations: { ...next.integrations, [id]: { ...counted, down: true, reason } } },
     notify: { state: 'down', integrationId: id, reason },
   };
+}
+
+/**
+ * True when the open project-wide alert does not cover this integration's
+ * failures: it is a configuration fault (401/403) of another integration, and
+ * a poll of some integration succeeded during this integration's streak of
+ * failed cycles (the project-wide count of cycles without any success is below
+ * this integration's count). When every integration fails, that count keeps
+ * up with it, and the one project-wide message stays the only one.
+ */
+function othersReadable(next: UpstreamState, id: string, failedCycles: number): boolean {
+  return next.configurationError && next.configurationErrorIntegration !== id && next.failedCycles < failedCycles;
 }
 
 /** The project-wide alert: configuration faults, and K cycles without any successful poll. */
@@ -152,8 +166,10 @@ function nextProjectState(state: UpstreamState, event: UpstreamEvent, degradedAf
   }
   // A failure in a cycle that already had a success does not make that cycle a failed one.
   if (event.cycleId === state.lastSuccessCycle && !event.configurationError) return { state, notify: undefined };
-  const failedCycles = event.cycleId === state.lastFailedCycle ? state.failedCycles : state.failedCycles + 1;
-  const counted: UpstreamState = { ...state, failedCycles, lastFailedCycle: event.cycleId };
+  // Nor does a configuration fault: it opens the alert, but the cycle had a success.
+  const hadSuccess = event.cycleId === state.lastSuccessCycle;
+  const failedCycles = hadSuccess || event.cycleId === state.lastFailedCycle ? state.failedCycles : state.failedCycles + 1;
+  const counted: UpstreamState = hadSuccess ? state : { ...state, failedCycles, lastFailedCycle: event.cycleId };
   const asConfigurationError: UpstreamState = {
     ...counted,
     down: true,

@@ -118,6 +118,46 @@ describe('nextUpstreamState', () => {
       expect(run(events).notes).toEqual(['down: unauthorized (HTTP 401)']);
     });
 
+    describe('while another integration is refused with 401/403', () => {
+      const forbidden = (cycleId: string, integrationId = 'x'): UpstreamEvent => ({ ok: false, cycleId, integrationId, reason: 'forbidden (HTTP 403)', configurationError: true });
+      type Make = (cycleId: string) => UpstreamEvent;
+      /** Cycles 1..n of the given events, their order inside a cycle rotating from cycle to cycle. */
+      const cycles = (n: number, makers: readonly Make[]): UpstreamEvent[] => {
+        const events: UpstreamEvent[] = [];
+        for (let c = 1; c <= n; c += 1) for (let i = 0; i < makers.length; i += 1) events.push(makers[(i + c) % makers.length]!(`c${c}`));
+        return events;
+      };
+      const zDown = (k: number): string => `down[z]: invalid_body: installations[0].id is empty (${k} consecutive cycles)`;
+      const x403: Make = (c) => forbidden(c);
+      const yOk: Make = (c) => ok(c, 'y');
+      const zBad: Make = (c) => invalid(c, 'z');
+      const yFails: Make = (c) => fail(c, false, 'y');
+
+      it.each<[string, number, Make[], string[], boolean]>([
+        ['opens the alert of one that fails while another is read fine', 3, [x403, yOk, zBad], ['down: forbidden (HTTP 403)', zDown(3)], true],
+        ['does so after K cycles with K = 1 too', 1, [x403, yOk, zBad], ['down: forbidden (HTTP 403)', zDown(1)], true],
+        ['does so with K = 5', 5, [x403, yOk, zBad], ['down: forbidden (HTTP 403)', zDown(5)], true],
+        ['sends one message when every other integration fails too', 3, [x403, yFails, zBad], ['down: forbidden (HTTP 403)'], false],
+        ['sends one message when the only other integration fails', 3, [x403, zBad], ['down: forbidden (HTTP 403)'], false],
+      ])('%s', (_name, k, makers, expected, zIsDown) => {
+        const { notes, state } = run(cycles(20, makers), k);
+        // With K = 1 both may open in the first cycle, in either order.
+        expect([...notes].sort()).toEqual([...expected].sort());
+        expect(state).toMatchObject({ down: true, configurationError: true, configurationErrorIntegration: 'x' });
+        expect(state.integrations['z']).toMatchObject({ failedCycles: 20, down: zIsDown });
+        expect(state.integrations['x']).toBeUndefined();
+      });
+
+      it('keeps that alert open when the refused one recovers, and closes it at its own next success', () => {
+        const events = [...cycles(4, [x403, yOk, zBad]), ok('c5', 'x'), invalid('c5', 'z'), ok('c6', 'z')];
+        expect(run(events).notes.map((n) => n.slice(0, n.indexOf(':')))).toEqual(['down', 'down[z]', 'up', 'up[z]']);
+      });
+
+      it('does not count a cycle that had a success as failed when a 401/403 follows it', () => {
+        expect(run([ok('c1', 'y'), forbidden('c1'), ok('c2', 'y'), forbidden('c2')]).state.failedCycles).toBe(0);
+      });
+    });
+
     it('reads a state stored by the release without per-integration counts', () => {
       const { integrations: _omitted, ...stored } = INITIAL_UPSTREAM_STATE;
       let state = stored as unknown as UpstreamState;

@@ -58,6 +58,20 @@ describe('one integration that cannot be read while the others can', () => {
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] the monitor can read integration int-1 again/);
   });
 
+  it('gets its own alert, listed in /readyz, while a third integration is refused with 403', async () => {
+    h.ampersand.setIntegration('int-3', 'zendesk', [installationSpec('z', { integrationId: 'int-3' })]);
+    await h.start({ ...env, AMPERSAND_INTEGRATION_IDS: 'int-1,int-2,int-3' });
+    await waitFor('baselines', async () => (await h.redis.exists(snapKey('int-1'), snapKey('int-2'), snapKey('int-3'))) === 3);
+    h.ampersand.inject('int-3', ...Array.from({ length: 200 }, (): Fault => ({ kind: 'status', status: 403 })));
+    h.ampersand.inject('int-1', ...Array.from({ length: 200 }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body: '[{"id":""}]' })));
+    await waitFor('both alerts', () => h.texts().length === 2, 20_000);
+    expect(h.texts().some((t) => t.includes('forbidden (HTTP 403)'))).toBe(true);
+    expect(h.texts().some((t) => t.startsWith('[FIRING] the monitor cannot read integration int-1: invalid_body'))).toBe(true);
+    const ready = JSON.parse((await h.get('/readyz')).body) as { upstream: { state: string; unreadableIntegrations: Record<string, string> } };
+    expect(ready.upstream.state).toBe('configuration_error');
+    expect(Object.keys(ready.upstream.unreadableIntegrations)).toEqual(['int-1']);
+  });
+
   it('has its open alert resolved as "no longer monitored" once it leaves the discovered list for the forget time', async () => {
     await h.start({ ...env, AMPERSAND_INTEGRATION_IDS: '', MONITOR_FORGET_AFTER_SECONDS: '1' });
     await baselines();

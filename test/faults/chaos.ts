@@ -91,6 +91,8 @@ export const CHAOS_ENV: Record<string, string> = {
   // Takeovers within about a second keep the runs short; the config allows it only with this flag.
   MONITOR_JOB_LOCK_SECONDS: '1',
   MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true',
+  // The flag above is accepted only in tests.
+  NODE_ENV: 'test',
   SLACK_MESSAGES_PER_SECOND: '50',
   UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
   LOG_LEVEL: 'info',
