@@ -39,7 +39,7 @@ const SHUTDOWN_GRACE_MS = 7500;
 const AFTER_GRACE_BUDGET_MS = 1500;
 
 /** How long start-up waits for Redis to answer; with the rest of start-up, a missing Redis ends the process within 10 s. */
-const REDIS_START_TIMEOUT_MS = 5000;
+const STARTUP_PROBE_TIMEOUT_MS = 5000;
 
 /** Slack retries back off exponentially from 1 s up to this. */
 const MAX_SLACK_BACKOFF_MS = 5 * 60_000;
@@ -76,7 +76,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     lazyConnect: true,
   });
   // One clear line and an exit when Redis is missing at start, rather than a retry loop.
-  const unreachable = await probeRedis(config.redisUrl, REDIS_START_TIMEOUT_MS);
+  const unreachable = await probeRedis(config.redisUrl, STARTUP_PROBE_TIMEOUT_MS);
   if (unreachable !== undefined) throw new RedisUnreachableError(config.redisUrl, unreachable);
   redis.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error'));
   await redis.connect();

@@ -225,7 +225,7 @@ return {popped, redis.call('LINDEX', ids, 0), recovered}
 
 // ARGV: reason, now ms. Returns 1 if the webhook was not already down. 'seen' is set on
 // every fault: the retry horizon of the head counts from it, not from when the fault began.
-const SLACK_DOWN = `
+const MARK_CHANNEL_DOWN = `
 local was = redis.call('HGET', KEYS[1], 'up')
 if was == '0' then
   redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'seen', ARGV[2])
@@ -274,7 +274,7 @@ function defineCommands(redis: Redis): Redis & Commands {
   redis.defineCommand('ahmLoadAll', { numberOfKeys: 1, lua: LOAD_ALL });
   redis.defineCommand('ahmRetain', { numberOfKeys: 2, lua: RETAIN });
   redis.defineCommand('ahmPop', { numberOfKeys: 5, lua: POP });
-  redis.defineCommand('ahmSlackDown', { numberOfKeys: 1, lua: SLACK_DOWN });
+  redis.defineCommand('ahmSlackDown', { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN });
   redis.defineCommand('ahmHead', { numberOfKeys: 3, lua: HEAD });
   redis.defineCommand('ahmUpstream', { numberOfKeys: 3, lua: UPSTREAM });
   return redis as Redis & Commands;

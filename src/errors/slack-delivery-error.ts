@@ -12,12 +12,12 @@
 export type SlackFailureKind = 'retryable' | 'rate_limited' | 'rejected' | 'channel';
 
 /** What a Slack error code looks like; anything else in a body (an echoed path, HTML) is not kept. */
-const SLACK_ERROR_CODE = /^[a-z_]{1,64}$/;
+const ERROR_CODE_PATTERN = /^[a-z_]{1,64}$/;
 
 /** Keeps `value` only if it is a short Slack error code such as `invalid_payload`. */
 export function slackErrorCode(value: string | undefined): string | undefined {
   const code = value?.trim();
-  return code !== undefined && SLACK_ERROR_CODE.test(code) ? code : undefined;
+  return code !== undefined && ERROR_CODE_PATTERN.test(code) ? code : undefined;
 }
 
 export class SlackDeliveryError extends Error {
