@@ -5,6 +5,7 @@
  * A message Slack refuses for its layout is sent again as plain text.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeSnapshot } from '../../src/core/snapshot.js';
 import { installationSpec } from '../helpers/builders.js';
 import { createHarness, sample, type Harness } from '../helpers/harness.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -20,10 +21,31 @@ afterEach(async () => {
 
 const key = (name: string): string => `${h.prefix}:state:${name}`;
 const snapVersion = async (): Promise<number> => Number(await h.redis.hget(key('snap:int-1'), 'v'));
-const commit = async (id: string, change: Parameters<typeof installationSpec>[1]): Promise<void> => {
-  const before = await snapVersion();
-  h.ampersand.update('int-1', id, change ?? {});
-  await waitFor('the commit', async () => (await snapVersion()) > before);
+/**
+ * Changes one installation's health and waits until that change itself is committed. A newer
+ * version alone is not enough: a poll that fetched before the update commits an unchanged snapshot,
+ * and the change would then share the next message with the one after it.
+ */
+const commit = async (id: string, healthStatus: 'healthy' | 'unhealthy'): Promise<void> => {
+  h.ampersand.update('int-1', id, { healthStatus });
+  await waitFor(`${id} ${healthStatus} committed`, async () => decodeSnapshot((await h.redis.hget(key('snap:int-1'), 'd')) ?? '')?.get(id)?.healthStatus === healthStatus);
+};
+/** The same three alerts, committed while the webhook is broken: each must wait in the outbox. */
+const commitThreeAlerts = async (): Promise<void> => {
+  await commit('a', 'unhealthy');
+  await commit('b', 'unhealthy');
+  await commit('a', 'healthy');
+};
+/** Once the webhook works again, the three alerts arrive in commit order and nothing is left. */
+const expectThreeDeliveredInOrder = async (): Promise<void> => {
+  h.slack.setStickyFault(undefined);
+  await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
+  expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
+    'FIRING a healthy → unhealthy',
+    'FIRING b healthy → unhealthy',
+    'RESOLVED a unhealthy → healthy',
+  ]);
+  await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
 };
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
@@ -38,9 +60,7 @@ describe('a broken Slack webhook', () => {
     expect(fresh).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('unknown');
     h.slack.setStickyFault({ kind: 'status', status: 404, body: 'no_service' });
-    await commit('a', { healthStatus: 'unhealthy' });
-    await commit('b', { healthStatus: 'unhealthy' });
-    await commit('a', { healthStatus: 'healthy' });
+    await commitThreeAlerts();
     await waitFor('three refused attempts', () => h.slack.attempts.filter((a) => a.status === 404).length >= 3, 20_000);
 
     expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
@@ -57,14 +77,7 @@ describe('a broken Slack webhook', () => {
     expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
     expect(logs.lines().find((l) => String(l['msg']).includes('the Slack webhook does not work'))?.['level']).toBe('error');
 
-    h.slack.setStickyFault(undefined);
-    await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
-    expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
-      'FIRING a healthy → unhealthy',
-      'FIRING b healthy → unhealthy',
-      'RESOLVED a unhealthy → healthy',
-    ]);
-    await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
+    await expectThreeDeliveredInOrder();
     const up = await h.metrics();
     expect(sample(up, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(1);
     expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', {})).toBeGreaterThan(Date.now() / 1000 - 60);
@@ -79,9 +92,7 @@ describe('a broken Slack webhook', () => {
     const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
-    await commit('a', { healthStatus: 'unhealthy' });
-    await commit('b', { healthStatus: 'unhealthy' });
-    await commit('a', { healthStatus: 'healthy' });
+    await commitThreeAlerts();
     await waitFor('the head refused as blocks and as plain text, twice', () => h.slack.attempts.filter((a) => a.status === 400).length >= 4, 20_000);
 
     expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
@@ -95,14 +106,7 @@ describe('a broken Slack webhook', () => {
     expect(slack.reason).toContain('plain-text message (HTTP 400)');
     expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
 
-    h.slack.setStickyFault(undefined);
-    await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
-    expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
-      'FIRING a healthy → unhealthy',
-      'FIRING b healthy → unhealthy',
-      'RESOLVED a unhealthy → healthy',
-    ]);
-    await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
+    await expectThreeDeliveredInOrder();
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
   }, 60_000);
@@ -111,7 +115,7 @@ describe('a broken Slack webhook', () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     h.slack.setStickyFault({ kind: 'status', status: 302, body: 'Found', headers: { location: 'http://127.0.0.1:9/elsewhere' } });
-    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('a', 'unhealthy');
     await waitFor('two redirects', () => h.slack.attempts.filter((a) => a.status === 302).length >= 2, 20_000);
     expect(await h.redis.llen(key('outbox:ids'))).toBe(1);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
@@ -125,7 +129,7 @@ describe('a message Slack refuses', () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     h.slack.inject({ kind: 'status', status: 400, body: 'msg_blocks_too_long' });
-    await commit('a', { healthStatus: 'unhealthy' });
+    await commit('a', 'unhealthy');
     await waitFor('the message', () => h.slack.messages.length === 1);
     const body = h.slack.messages[0]?.body;
     expect(body?.blocks).toBeUndefined();
@@ -140,8 +144,8 @@ describe('a message Slack refuses', () => {
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     // Both forms refused with a code naming the message: the only refusal that dead-letters.
     h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_payload' });
-    await commit('a', { healthStatus: 'unhealthy' });
-    await commit('b', { healthStatus: 'unhealthy' });
+    await commit('a', 'unhealthy');
+    await commit('b', 'unhealthy');
     await waitFor('both given up', async () => (await h.redis.llen(key('outbox:ids'))) === 0, 20_000);
     await sleep(200);
     expect(h.slack.attempts.filter((a) => a.status === 400)).toHaveLength(4);
