@@ -11,14 +11,14 @@
  * Two kinds of refusal are told apart. Slack refusing this message (its
  * blocks, its size) is retried once as plain text, and dead-lettered only if
  * that is refused too with a code naming the message; a plain text refused
- * otherwise means the webhook is broken (see plainTextRefusal). A broken webhook (revoked, archived channel, redirect,
+ * otherwise means the webhook is broken (the notifier says which). A broken webhook (revoked, archived channel, redirect,
  * DNS or TLS failure) is the channel's fault, not the message's: delivery
  * pauses with the head kept in place, is retried with backoff, and the state
  * is shared in Redis and logged once per change.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
-import { MESSAGE_ERRORS, type SlackNotifier } from '../src/adapters/slack-notifier.js';
+import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import type { ChannelTimes, StateStore } from '../src/adapters/state-store.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
@@ -56,24 +56,6 @@ export interface DeliverNotificationDeps {
  */
 export function retryAgeMs(enqueuedAt: number, channel: ChannelTimes, nowMs: number): number {
   return nowMs - Math.max(enqueuedAt, channel.lastSuccessMs ?? 0, channel.lastFaultMs ?? 0);
-}
-
-/**
- * What a refusal of the plain-text form means. A plain-text message within
- * 4,000 characters passes any working webhook: refused with a code naming the
- * message (invalid_payload, msg_too_long, no_text …) nothing else can be sent
- * for it, and it is dead-lettered; refused with anything else (a bare 400 or
- * 413, Mattermost's `{"id":"web.incoming_webhook.invalid.app_error"}` for a
- * deleted webhook, a proxy's page) the webhook takes no message at all, and
- * delivery pauses as for a revoked one instead of dead-lettering every alert.
- */
-export function plainTextRefusal(error: SlackDeliveryError): SlackDeliveryError {
-  if (error.kind !== 'rejected' || (error.slackError !== undefined && MESSAGE_ERRORS.has(error.slackError))) return error;
-  const what = `HTTP ${error.status ?? '?'}${error.slackError === undefined ? '' : ` ${error.slackError}`}`;
-  return new SlackDeliveryError(`the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL`, 'channel', {
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.slackError === undefined ? {} : { slackError: error.slackError }),
-  });
 }
 
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
@@ -126,7 +108,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
         plain = true;
       } catch (error) {
         if (!(error instanceof SlackDeliveryError)) throw error;
-        failure = plainTextRefusal(error);
+        failure = error;
       }
     }
     if (failure !== undefined) {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { SlackMessage } from '../core/slack-message.js';
 import { SlackDeliveryError, slackErrorCode } from '../errors/slack-delivery-error.js';
 import { toError } from '../errors/to-error.js';
+import { createScrubber } from '../scrub-secrets.js';
 
 export interface SlackNotifier {
   /** Resolves once Slack accepted the message; throws SlackDeliveryError otherwise. */
@@ -24,7 +25,7 @@ export interface SlackWebhookNotifierOptions {
 }
 
 /** Codes that name the message: another rendering of it (plain text) may pass. */
-export const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_payload', 'msg_too_long', 'no_text', 'too_many_attachments']);
+const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_payload', 'msg_too_long', 'no_text', 'too_many_attachments']);
 
 /**
  * Codes with which Slack refuses a message for what it holds. A plain-text
@@ -32,7 +33,7 @@ export const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'i
  * refusals of it are the message's; any other (a bare 400, Mattermost's JSON
  * error for a deleted webhook, a proxy's page) is the channel's.
  */
-export const MESSAGE_ERRORS: ReadonlySet<string> = new Set(['invalid_payload', 'msg_too_long', 'no_text', 'invalid_blocks', 'msg_blocks_too_long']);
+const MESSAGE_ERRORS: ReadonlySet<string> = new Set(['invalid_payload', 'msg_too_long', 'no_text', 'invalid_blocks', 'msg_blocks_too_long']);
 
 /** Codes that name the webhook or its channel: no message can pass until someone fixes it. */
 const CHANNEL_ERRORS: ReadonlySet<string> = new Set([
@@ -110,10 +111,15 @@ export function isChannelNetworkError(cause: { readonly code?: unknown; readonly
 /**
  * Decides whether an HTTP refusal is about this message or about the channel.
  * Unknown 4xx other than 400/413 count as the channel's: pausing loses nothing,
- * while dead-lettering message after message would empty the outbox.
+ * while dead-lettering message after message would empty the outbox. A plain-text
+ * message (the fallback for a refused layout) within 4,000 characters passes any
+ * working webhook, so only a code naming the message makes its refusal the
+ * message's; a bare 400 or 413, Mattermost's `{"id":"web.incoming_webhook.invalid.app_error"}`
+ * for a deleted webhook or a proxy's page then mean the webhook takes nothing.
  */
-function classifyStatus(status: number, code: string | undefined): 'rejected' | 'channel' {
+function classifyStatus(status: number, code: string | undefined, plainText: boolean): 'rejected' | 'channel' {
   if (code !== undefined && CHANNEL_ERRORS.has(code)) return 'channel';
+  if (plainText) return code !== undefined && MESSAGE_ERRORS.has(code) ? 'rejected' : 'channel';
   if (code !== undefined && PAYLOAD_ERRORS.has(code)) return 'rejected';
   return status === 400 || status === 413 ? 'rejected' : 'channel';
 }
@@ -132,8 +138,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
   const url = new URL(webhookUrl);
   const target = `${url.protocol}//${url.host}/…`;
   // The token is the last path segment; a receiver or a proxy may echo any of these forms.
-  const secrets = [webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''].filter((s) => s.length >= 8);
-  const scrub = (s: string): string => secrets.reduce((out, secret) => out.split(secret).join('[webhook]'), s);
+  const scrub = createScrubber([webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''].filter((s) => s.length >= 8));
   const baseFetch = options.fetch ?? globalThis.fetch;
 
   return {
@@ -148,10 +153,11 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
         retryAfter = response.headers.get('retry-after');
         return response;
       };
+      const plainText = message.blocks.length === 0;
       const webhook = new IncomingWebhook(webhookUrl, { timeout: options.timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
       try {
         // A plain-text message (the fallback for a refused layout) carries no blocks at all.
-        await webhook.send(message.blocks.length === 0 ? { text: message.text } : { text: message.text, blocks: [...message.blocks] as never });
+        await webhook.send(plainText ? { text: message.text } : { text: message.text, blocks: [...message.blocks] as never });
       } catch (error) {
         if (error instanceof IncomingWebhookHTTPError) {
           // Only a short code is kept from the body; the status message is the receiver's too.
@@ -165,7 +171,9 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
           const details = { status, ...(slackError === undefined ? {} : { slackError }) };
           if (status >= 500) throw new SlackDeliveryError(`Slack answered ${what}`, 'retryable', details);
           if (status >= 300 && status < 400) throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
-          throw new SlackDeliveryError(`Slack answered ${what}`, classifyStatus(status, slackError), details);
+          const kind = classifyStatus(status, slackError, plainText);
+          const why = plainText && kind === 'channel' ? `the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL` : `Slack answered ${what}`;
+          throw new SlackDeliveryError(why, kind, details);
         }
         if (error instanceof IncomingWebhookRequestError) {
           const original = error.original;
@@ -174,9 +182,9 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
           // The code (DEPTH_ZERO_SELF_SIGNED_CERT, ENOTFOUND …) is what an operator searches for.
           const detail = cause instanceof Error ? `: ${cause.message}${code !== '' && !cause.message.includes(code) ? ` (${code})` : ''}` : '';
           const kind = isChannelNetworkError(cause) ? 'channel' : 'retryable';
-          throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`).slice(0, 300), kind);
+          throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`, 300), kind);
         }
-        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${toError(error).message})`).slice(0, 300), 'retryable');
+        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${toError(error).message})`, 300), 'retryable');
       }
     },
   };

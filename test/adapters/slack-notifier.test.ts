@@ -115,6 +115,18 @@ describe('createSlackWebhookNotifier', () => {
     expect(slack.messages[0]?.body).toEqual({ text: 'plain' });
   });
 
+  it.each<[string, 'rejected' | 'channel', string, boolean]>([
+    ['a layout refused with a bare 400', 'rejected', '<html>400 Bad Request</html>', false],
+    ['a plain text refused with a code naming the message', 'rejected', 'invalid_payload', true],
+    ['a plain text refused with a bare 400', 'channel', '<html>400 Bad Request</html>', true],
+    ["a plain text refused with Mattermost's error for a deleted webhook", 'channel', '{"id":"web.incoming_webhook.invalid.app_error"}', true],
+  ])('calls %s: %s', async (_name, kind, body, plainText) => {
+    slack.inject({ kind: 'status', status: 400, body });
+    const error = await failure(notifier().send(plainText ? { text: 'plain', blocks: [] } : message));
+    expect(error.kind).toBe(kind);
+    if (kind === 'channel') expect(error.message).toContain('refused even a plain-text message');
+  });
+
   it('names only the host as its target', () => {
     expect(notifier().target).not.toContain('fakeWebhookSecret123');
   });
