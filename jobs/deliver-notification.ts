@@ -124,7 +124,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       if (error.kind === 'channel') {
         deps.metrics.slackNotification('paused');
         // Every replica sees the same state; only the one that changed it logs, once.
-        if (await deps.store.markSlackDown(error.message, deps.now().getTime())) {
+        if (await deps.store.markSlackDown(error.message, nowMs)) {
           log.error(fields, `the Slack webhook does not work (${error.message}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). Check SLACK_WEBHOOK_URL and the channel.`);
         } else {
           log.debug(fields, `the Slack webhook still does not work: ${error.message}`);

@@ -13,7 +13,7 @@ import { diffSnapshots } from '../src/core/diff.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { notificationId, splitNotifications } from '../src/core/notification.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
-import { toError } from '../src/errors/to-error.js';
+import { firstLine, toError } from '../src/errors/to-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -46,17 +46,25 @@ export interface PollIntegrationDeps {
 }
 
 /**
- * Tells the observer about an exception that is not the API's (Redis refused a
- * command, a bug, corrupt state), so it counts as a failed poll: otherwise
+ * Counts an exception that is not the API's (Redis refused a command, a bug,
+ * corrupt state) as `internal_error` and tells the observer, so it counts as a failed poll: otherwise
  * /readyz and ampersand_api_up would not notice. The caller rethrows the
  * original error; if the observer cannot record it either (Redis is down),
  * that is logged, not thrown, so the original error is not masked.
  */
-export async function reportInternalError(observer: PollObserver, log: Logger, what: 'poll' | 'cycle' | 'enqueue', integrationId: string, cycleId: string, error: unknown): Promise<void> {
+export async function reportInternalError(
+  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'pollError'>; readonly projectId: string },
+  log: Logger,
+  what: 'poll' | 'cycle' | 'enqueue',
+  integrationId: string,
+  cycleId: string,
+  error: unknown,
+): Promise<void> {
+  deps.metrics.pollError(deps.projectId, integrationId, 'internal_error');
   const wrapped = internalError(error);
   log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
   try {
-    await observer.pollFailed(integrationId, cycleId, wrapped);
+    await deps.observer.pollFailed(integrationId, cycleId, wrapped);
   } catch (observerError) {
     log.error({ err: toError(observerError) }, 'could not record the internal error as a failed poll');
   }
@@ -83,14 +91,13 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     try {
       decided = await poll(data, log);
     } catch (error) {
-      deps.metrics.pollError(deps.projectId, data.integrationId, 'internal_error');
-      await reportInternalError(deps.observer, log, 'poll', data.integrationId, data.cycleId, error);
+      await reportInternalError(deps, log, 'poll', data.integrationId, data.cycleId, error);
       throw error;
     }
     try {
       await decided.report();
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+      const message = firstLine(error);
       log.error({ err: error, outcome: decided.outcome.status }, `poll ${decided.outcome.status}, but reporting its outcome failed: ${message}`);
       throw error;
     }

@@ -52,8 +52,7 @@ export function createRunCycle(deps: RunCycleDeps) {
       return await cycle(cycleId, log);
     } catch (error) {
       // Redis refusing a command (OOM), a RangeError…: a cycle that queued no poll is a failed one.
-      deps.metrics.pollError(deps.projectId, CYCLE_LABEL, 'internal_error');
-      await reportInternalError(deps.observer, log, 'cycle', CYCLE_LABEL, cycleId, error);
+      await reportInternalError(deps, log, 'cycle', CYCLE_LABEL, cycleId, error);
       throw error;
     }
   };
@@ -90,8 +89,7 @@ export function createRunCycle(deps: RunCycleDeps) {
         await deps.enqueuePoll(id, cycleId);
       } catch (error) {
         notQueued += 1;
-        deps.metrics.pollError(deps.projectId, id, 'internal_error');
-        await reportInternalError(deps.observer, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);
+        await reportInternalError(deps, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);
       }
     }
     // Only with a list we could read: a failed discovery returned above.

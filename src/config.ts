@@ -108,10 +108,10 @@ const FAMILIES = ['AMPERSAND_', 'SLACK_', 'MONITOR_', 'METRICS_', 'POLL_', 'UPST
  * the jobs in flight, so a send that fits in it ends with its outbox pop, and the
  * process still exits within 10 s.
  */
-export const MAX_SLACK_TIMEOUT_SECONDS = 7;
+const MAX_SLACK_TIMEOUT_SECONDS = 7;
 
 /** Below this a job lock can lapse while its job still runs (a long GC or body parse), and the job runs twice. */
-export const MIN_JOB_LOCK_SECONDS = 5;
+const MIN_JOB_LOCK_SECONDS = 5;
 
 /** Parses and checks every variable; collects all problems before throwing. */
 export function parseConfig(env: Env): Config {

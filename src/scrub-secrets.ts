@@ -17,7 +17,7 @@ const MIN_SECRET = 4;
 const MIN_FRAGMENT = 6;
 
 /** The strings to cut: AMPERSAND_API_KEY, SLACK_WEBHOOK_URL (and its path and path segments), the Redis password. */
-export function secretsIn(env: Readonly<Record<string, string | undefined>>): string[] {
+function secretsIn(env: Readonly<Record<string, string | undefined>>): string[] {
   const whole: string[] = [];
   const pieces: string[] = [];
   const key = env['AMPERSAND_API_KEY'];

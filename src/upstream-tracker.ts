@@ -10,6 +10,7 @@ import type { PollObserver } from '../jobs/poll-integration.js';
 import type { OutboxEntry, StateStore } from './adapters/state-store.js';
 import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from './errors/ampersand-api-error.js';
+import { firstLine } from './errors/to-error.js';
 
 export interface IntegrationStatus {
   readonly ok: boolean;
@@ -87,12 +88,11 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         if (decision.notify.state === 'down') deps.logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
         else if (decision.notify.noLongerMonitored) deps.logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
         else deps.logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
-        if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
       } else if (entry) {
         if (decision.notify?.state === 'down') deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
         else deps.logger.info('the monitor can read Ampersand again');
-        if (result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
       }
+      if (entry && result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
       return entry !== undefined;
     }
     deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
@@ -107,7 +107,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       await apply((state) => nextUpstreamState(state, event, deps.degradedAfterCycles));
       unrecorded = undefined;
     } catch (error) {
-      unrecorded = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+      unrecorded = firstLine(error);
       throw error;
     }
   };

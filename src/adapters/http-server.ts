@@ -71,7 +71,7 @@ export const MAX_UNANSWERED_PER_CONNECTION = 4;
 /** Once this many connections are open, every new one closes the idle keep-alive ones, so idle clients never fill the cap. */
 export const EVICT_IDLE_ABOVE = 192;
 /** Prometheus scrapes every 15–60 s and reconnects when needed; idle connections are cheap to drop. Below the 10 s headers timeout, as Node asks. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
 const SOCKET_TIMEOUT_MS = 15_000;
 const ENDPOINTS = ['/metrics', '/healthz', '/readyz'];
 

@@ -6,12 +6,13 @@
  */
 import { Redis } from 'ioredis';
 import { redactRedisUrl } from '../errors/redis-unreachable-error.js';
+import { toError } from '../errors/to-error.js';
 
 /**
  * Redis answered, but refused the database that REDIS_URL's path names. One
  * line: REDIS_URL with the password hidden, and Redis's answer.
  */
-export class RedisDatabaseRefusedError extends Error {
+class RedisDatabaseRefusedError extends Error {
   override readonly name = 'RedisDatabaseRefusedError';
 
   constructor(url: string, reason: string) {
@@ -47,14 +48,14 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<string
       try {
         await probe.select(db);
       } catch (error) {
-        throw new RedisDatabaseRefusedError(url, error instanceof Error ? error.message : String(error));
+        throw new RedisDatabaseRefusedError(url, toError(error).message);
       }
     }
     return undefined;
   } catch (error) {
     if (error instanceof RedisDatabaseRefusedError) throw error;
     // ioredis rejects with "Connection is closed."; the 'error' event holds the cause (ECONNREFUSED, ENOTFOUND, WRONGPASS…).
-    const reason = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    const reason = (lastError ?? toError(error)).message;
     return hidePassword(reason, url);
   } finally {
     clearTimeout(timer);

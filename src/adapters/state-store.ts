@@ -292,6 +292,12 @@ function parseEntry(raw: string | null | undefined): OutboxEntry | undefined {
   }
 }
 
+/**
+ * A stored version or revision: only a plain non-negative integer. NaN, '', '1e3' or garbage
+ * would never match again on a compare-and-set and freeze what it guards.
+ */
+const isStoredVersion = (value: string): boolean => /^\d{1,15}$/.test(value);
+
 /** A stored epoch-ms field; absent or garbage reads as unknown. */
 function epochMs(value: string | null | undefined): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
@@ -328,9 +334,8 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
   };
 
   const toStored = (integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot => {
-    // Only a plain non-negative integer is a version; NaN, '', '1e3' or garbage would never
-    // match again on commit and freeze the integration as a "conflict" forever.
-    const versionOk = /^\d{1,15}$/.test(v);
+    // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
+    const versionOk = isStoredVersion(v);
     const snapshot = versionOk ? decodeSnapshot(d) : undefined;
     const reason = !versionOk ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number` : snapshot === undefined ? 'stored snapshot data cannot be decoded' : undefined;
     return {
@@ -419,12 +424,11 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
 
     async slackStatus() {
       const [hash, count] = await Promise.all([redis.hgetall(keys.slack), redis.llen(keys.deadIds)]);
-      const num = (value: string | undefined): number | undefined => (value === undefined || !Number.isFinite(Number(value)) ? undefined : Number(value));
       return {
         up: hash['up'] === undefined ? undefined : hash['up'] === '1',
         reason: hash['reason'],
-        downSinceMs: num(hash['since']),
-        lastSuccessMs: num(hash['ok']),
+        downSinceMs: epochMs(hash['since']),
+        lastSuccessMs: epochMs(hash['ok']),
         deadLetters: count,
       };
     },
@@ -438,7 +442,7 @@ export function createRedisStateStore({ redis: client, prefix, deadLetterMax = D
 
     async loadUpstream() {
       const [rawRev, raw, rawIntegrations] = await redis.hmget(keys.upstream, 'rev', 's', 'i');
-      const rev = rawRev !== null && rawRev !== undefined && /^\d{1,15}$/.test(rawRev) ? Number(rawRev) : 0;
+      const rev = rawRev !== null && rawRev !== undefined && isStoredVersion(rawRev) ? Number(rawRev) : 0;
       if (raw === null || raw === undefined) return { rev, state: INITIAL_UPSTREAM_STATE };
       // Corrupt upstream state must not make every poll throw: it starts over, and the next commit replaces it.
       let parsed: unknown;

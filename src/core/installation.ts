@@ -185,7 +185,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  * URL, a job id or a notification id. (`String.prototype.isWellFormed` is not
  * in the ES2023 lib this project compiles against.)
  */
-export const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
+const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
 
 /** An id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
 function usableId(item: unknown, index: number): string | { error: string } {

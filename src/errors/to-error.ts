@@ -4,6 +4,11 @@
  * error serializer) rather than a bare message. A thrown non-Error becomes
  * the message of a new one.
  */
+/** The first line of what was thrown: for a log message that a multi-line error must not spread over several. */
+export function firstLine(value: unknown): string {
+  return toError(value).message.split('\n', 1)[0] ?? '';
+}
+
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
   if (typeof value === 'string') return new Error(value);
