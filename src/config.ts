@@ -69,9 +69,9 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Every variable the service reads, including METRICS_HOST and SLACK_DEAD_LETTER_MAX
- * (read by the HTTP server and the dead-letter cap). An unknown name with one of
- * our prefixes is most likely a typo of one of these, so it gets a warning.
+ * Every variable the service reads; a test keeps it equal to the ones .env.example
+ * documents. An unknown name with one of our prefixes is most likely a typo of one
+ * of these, so it gets a warning.
  */
 export const KNOWN_VARIABLES: readonly string[] = [
   'AMPERSAND_API_KEY',
@@ -242,6 +242,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const testsOnly = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS');
   const inTests = read('NODE_ENV') === 'test';
   if (testsOnly !== undefined && !inTests) problems.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test; remove it');
+  else if (testsOnly !== undefined && testsOnly !== 'true' && testsOnly !== 'false') problems.push(`MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS must be true or false, got ${quote(testsOnly)}`);
   const shortLockForTests = inTests && testsOnly === 'true';
   const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, shortLockForTests ? 0.5 : MIN_JOB_LOCK_SECONDS, 600);
   if (shortLockForTests) warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');

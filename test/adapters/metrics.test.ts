@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { sample } from '../helpers/harness.js';
 
-const status = (overrides: { up?: boolean; lastSuccessMs?: number } = {}) => ({
+const status = (overrides: { up?: boolean; lastSuccessMs?: number; deadLetters?: number } = {}) => ({
   up: overrides.up,
   reason: undefined,
   downSinceMs: undefined,
   lastSuccessMs: overrides.lastSuccessMs,
-  deadLetters: 0,
+  deadLetters: overrides.deadLetters ?? 0,
 });
 
 describe('the Slack webhook gauges', () => {
@@ -22,9 +22,11 @@ describe('the Slack webhook gauges', () => {
     expect(before).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
     expect(sample(before, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
 
-    metrics.slackStatus(status({ up: false }), 'hooks.slack.com');
+    metrics.slackStatus(status({ up: false, deadLetters: 7 }), 'hooks.slack.com');
     const down = await registry.metrics();
     expect(sample(down, 'ampersand_slack_up', { target: 'hooks.slack.com' })).toBe(0);
+    // Set from the shared count, not left at its first value.
+    expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(7);
     expect(down).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
 
     metrics.slackStatus(status({ up: true, lastSuccessMs: 1_700_000_000_000 }), 'hooks.slack.com');

@@ -28,13 +28,10 @@ const K = 2;
 const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
 const body = [buildInstallation(installationSpec('a'))];
 
-beforeEach(() => {
-  redis = connect();
-  prefix = uniquePrefix();
-  store = createRedisStateStore({ redis, prefix });
-  registry = new Registry();
-  tracker = createUpstreamTracker({
-    store,
+/** An upstream tracker with a fixed clock and K cycles, on the given upstream store. */
+const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['store']) =>
+  createUpstreamTracker({
+    store: upstreamStore,
     logger: captureLogs().logger,
     projectId: 'proj-1',
     degradedAfterCycles: K,
@@ -43,6 +40,13 @@ beforeEach(() => {
     now: () => new Date(0),
     newId: () => 'id',
   });
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  store = createRedisStateStore({ redis, prefix });
+  registry = new Registry();
+  tracker = trackerOn(store);
 });
 afterEach(async () => {
   await deletePrefix(redis, prefix);
@@ -111,16 +115,7 @@ describe('an internal error', () => {
   });
 
   it('makes the tracker report degraded and the API not up while it cannot store outcomes', async () => {
-    const refusing = createUpstreamTracker({
-      store: { loadUpstream: () => store.loadUpstream(), commitUpstream: async () => { throw oom(); } },
-      logger: captureLogs().logger,
-      projectId: 'proj-1',
-      degradedAfterCycles: K,
-    forgetAfterMs: 60_000,
-      kickDelivery: async () => undefined,
-      now: () => new Date(0),
-      newId: () => 'id',
-    });
+    const refusing = trackerOn({ loadUpstream: () => store.loadUpstream(), commitUpstream: async () => { throw oom(); } });
     await expect(poll({ load: async () => { throw oom(); } }, refusing)({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow('OOM');
     expect(await refusing.apiUp()).toBe(false);
     expect(await refusing.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });

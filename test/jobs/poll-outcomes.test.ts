@@ -52,9 +52,10 @@ function recordingObserver(throwing: { succeeded?: boolean; failed?: boolean } =
   return { observer, calls };
 }
 
-const errors = async (integrationId: string, reason: string): Promise<number> => {
+/** The counter's value, or undefined when the series does not exist (a 0 must be a real 0). */
+const errors = async (integrationId: string, reason: string): Promise<number | undefined> => {
   const metric = (await registry.getSingleMetric('ampersand_poll_errors_total')?.get())?.values ?? [];
-  return metric.find((v) => v.labels['integration_id'] === integrationId && v.labels['reason'] === reason)?.value ?? 0;
+  return metric.find((v) => v.labels['integration_id'] === integrationId && v.labels['reason'] === reason)?.value;
 };
 
 describe('pollIntegration', () => {
