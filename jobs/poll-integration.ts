@@ -1,17 +1,15 @@
 /**
  * One poll of one integration: load the stored snapshot, fetch and parse the
- * installations, diff (core), then commit the new snapshot together with the
- * notifications it causes. A failed fetch or an unusable body changes nothing
- * and sends nothing.
+ * installations, plan the commit (core planPoll), then commit the new snapshot
+ * together with the notifications it causes. A failed fetch or an unusable
+ * body changes nothing and sends nothing.
  */
 import type { Logger } from 'pino';
 import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
-import type { OutboxEntry, StateStore } from '../src/adapters/state-store.js';
-import { decideAlerts, summarizeBaseline } from '../src/core/alert-policy.js';
-import { diffSnapshots } from '../src/core/diff.js';
+import type { StateStore } from '../src/adapters/state-store.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
-import { notificationId, splitNotifications } from '../src/core/notification.js';
+import { planPoll } from '../src/core/poll-plan.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 import { firstLine, toError } from '../src/errors/to-error.js';
 
@@ -138,37 +136,23 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       log.warn({ warnings: parsed.warnings.slice(0, MAX_WARNING_EXAMPLES) }, `installations of ${integrationId}: ${oddities} oddity(ies), kept as is: ${summarizeWarnings(parsed.warnings)}`);
     }
 
-    const apiProjectId = parsed.installations[0]?.projectId || projectId;
     if (stored?.unreadable) {
       // Corrupt state (a bug, a manual edit, a partial restore): start over rather than stay frozen.
       log.error({ reason: stored.unreadable.reason }, `stored state of ${integrationId} is unreadable (${stored.unreadable.reason}); starting a new baseline`);
       deps.metrics.stateUnreadable(projectId, integrationId);
     }
-    const diff = diffSnapshots(stored?.snapshot, parsed.installations);
     const now = deps.now();
-    const lineage = diff.baseline || !stored ? deps.newLineage() : stored.lineage;
-    const version = (stored?.version ?? 0) + 1;
-    // No alert is held back while other polls fail: a poll that succeeded saw real changes,
-    // and dropping them would lose alerts. A failing upstream produces no diffs at all.
-    const items = diff.baseline ? summarizeBaseline(diff) : decideAlerts(diff);
-    const notifications = splitNotifications(
-      { kind: diff.baseline ? 'baseline' : 'transitions', projectId: apiProjectId, integrationId, detectedAt: now.toISOString() },
-      items,
-    );
-    const outbox: OutboxEntry[] = notifications.map((n) => ({
-      id: notificationId(integrationId, lineage, version, n.part),
-      enqueuedAt: now.getTime(),
-      notification: n,
-    }));
+    const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: deps.newLineage });
 
+    // TODO(merge): pass plan.version (the store then checks expectedVersion and stores plan.version, not its own +1).
     const result = await deps.store.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
-      lineage,
-      projectId: apiProjectId,
-      snapshot: diff.next,
+      lineage: plan.lineage,
+      projectId: plan.projectId,
+      snapshot: plan.snapshot,
       nowMs: now.getTime(),
-      outbox,
+      outbox: plan.notifications,
     });
     if (!result.committed) {
       log.info('another poll of this integration committed first; this result is discarded');
@@ -180,30 +164,29 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     // Once per committed transition, so that grep for a customer's installation or group
     // answers "what happened" without Slack. A conflict above commits nothing and logs none.
-    for (const t of diff.transitions) {
-      const groupRef = (diff.next.get(t.installationId) ?? diff.previous.get(t.installationId))?.groupRef ?? '';
-      log.info({ installationId: t.installationId, groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
+    for (const t of plan.transitions) {
+      log.info({ installationId: t.installationId, groupRef: t.groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
     }
-    deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
-    deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
+    deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
+    deps.metrics.transitions(plan.projectId, integrationId, plan.transitions);
 
-    if (diff.baseline) {
-      log.info({ installations: diff.next.size, alreadyBad: items.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
+    if (plan.baseline) {
+      log.info({ installations: plan.snapshot.size, alreadyBad: plan.alerts.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
     } else {
       log.info(
-        { installations: diff.next.size, transitions: diff.transitions.length, alerts: items.length, version: result.version },
+        { installations: plan.snapshot.size, transitions: plan.transitions.length, alerts: plan.alerts.length, version: result.version },
         'poll committed',
       );
     }
     const { outboxHead } = result;
     return {
-      outcome: { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length },
+      outcome: { status: 'committed', baseline: plan.baseline, installations: plan.snapshot.size, transitions: plan.transitions.length, notifications: plan.notifications.length },
       report: async () => {
         try {
           await deps.observer.pollSucceeded(integrationId, cycleId);
         } finally {
           // The committed notifications move even when the observer cannot record the success.
-          if (outbox.length > 0 && outboxHead !== undefined) await deps.kickDelivery(outboxHead);
+          if (plan.notifications.length > 0 && outboxHead !== undefined) await deps.kickDelivery(outboxHead);
         }
       },
     };

@@ -1,8 +1,9 @@
 /**
  * The stored state of one integration between polls. It keeps per installation
  * only what the diff, the alert policy and the messages need, and it is
- * encoded compactly (one array per installation) because it is written to
- * Redis after every successful poll.
+ * encoded compactly (one array of values per installation, with a format
+ * version and the field names once) because it is written to Redis after
+ * every successful poll.
  */
 import { UNKNOWN_OPERATION_STATUS } from './installation.js';
 
@@ -23,18 +24,84 @@ export interface InstallationRecord {
 
 export type Snapshot = ReadonlyMap<string, InstallationRecord>;
 
-type Encoded = [string, string, string, string, string, string, string];
+/**
+ * The stored format. v2 is a JSON object with a format version, the field list
+ * and one array of values per installation, in the order of that list:
+ *
+ *   { "v": 2, "fields": ["health_status", …], "installations": { "<id>": ["healthy", …] } }
+ *
+ * Named fields rather than a fixed tuple, so that a field can be added without
+ * a new format version and without a re-baseline: a writer appends its name to
+ * `fields`; a reader ignores names it does not know (a rollback reads a newer
+ * snapshot) and gives a field it knows but does not find a default chosen
+ * when the field is added. Values stay positional per installation because the
+ * snapshot is written after every poll: the names are stored once, not per
+ * installation. v1 (the release before) was `{ "<id>": [7 strings] }` with
+ * the fields in V1_FIELDS order and no version; it is still read.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
+type StoredField = 'health_status' | 'last_operation_status' | 'settled_operation_status' | 'connection_status' | 'group_ref' | 'group_name' | 'provider';
+
+const RECORD_KEYS: Readonly<Record<StoredField, keyof InstallationRecord>> = {
+  health_status: 'healthStatus',
+  last_operation_status: 'lastOperationStatus',
+  settled_operation_status: 'settledOperationStatus',
+  connection_status: 'connectionStatus',
+  group_ref: 'groupRef',
+  group_name: 'groupName',
+  provider: 'provider',
+};
+
+/** The fields v2 writes, in order; also the order of v1's 7-tuple. */
+const V1_FIELDS: readonly StoredField[] = ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'];
+const WRITTEN_FIELDS = V1_FIELDS;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Encodes a snapshot in the current format (v2). */
 export function encodeSnapshot(snapshot: Snapshot): string {
   // No prototype: an installation id such as "__proto__" must be an ordinary key.
-  const out = Object.create(null) as Record<string, Encoded>;
-  for (const [id, r] of snapshot) {
-    out[id] = [r.healthStatus, r.lastOperationStatus, r.settledOperationStatus, r.connectionStatus, r.groupRef, r.groupName, r.provider];
-  }
-  return JSON.stringify(out);
+  const installations = Object.create(null) as Record<string, string[]>;
+  for (const [id, record] of snapshot) installations[id] = WRITTEN_FIELDS.map((f) => record[RECORD_KEYS[f]]);
+  return JSON.stringify({ v: SNAPSHOT_FORMAT_VERSION, fields: WRITTEN_FIELDS, installations });
 }
 
-/** Decodes a stored snapshot; returns undefined for anything it cannot read (then a new baseline starts). */
+/**
+ * Reads installations stored as arrays of values in the order of `fields`.
+ * Undefined when a value is not a string, an array is not as long as the
+ * field list, or a field this code needs is missing (none has a default yet).
+ */
+function decodeRows(fields: readonly string[], installations: Record<string, unknown>): Snapshot | undefined {
+  const at = new Map<StoredField, number>();
+  fields.forEach((name, i) => {
+    if (Object.hasOwn(RECORD_KEYS, name) && !at.has(name as StoredField)) at.set(name as StoredField, i);
+  });
+  if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
+  const snapshot = new Map<string, InstallationRecord>();
+  for (const [id, row] of Object.entries(installations)) {
+    if (!isStringList(row) || row.length !== fields.length) return undefined;
+    const value = (f: StoredField): string => row[at.get(f) ?? -1] ?? '';
+    snapshot.set(id, {
+      healthStatus: value('health_status'),
+      lastOperationStatus: value('last_operation_status'),
+      settledOperationStatus: value('settled_operation_status'),
+      connectionStatus: value('connection_status'),
+      groupRef: value('group_ref'),
+      groupName: value('group_name'),
+      provider: value('provider'),
+    });
+  }
+  return snapshot;
+}
+
+/**
+ * Decodes a stored snapshot, v2 or v1 (upgraded in memory to the same
+ * content, so an upgrade sees no transition). Returns undefined for anything
+ * it cannot read, an unknown format version included (then a new baseline
+ * starts).
+ */
 export function decodeSnapshot(raw: string): Snapshot | undefined {
   let parsed: unknown;
   try {
@@ -42,14 +109,16 @@ export function decodeSnapshot(raw: string): Snapshot | undefined {
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const snapshot = new Map<string, InstallationRecord>();
-  for (const [id, value] of Object.entries(parsed)) {
-    if (!Array.isArray(value) || value.length !== 7 || !value.every((v) => typeof v === 'string')) return undefined;
-    const [healthStatus, lastOperationStatus, settledOperationStatus, connectionStatus, groupRef, groupName, provider] = value as Encoded;
-    snapshot.set(id, { healthStatus, lastOperationStatus, settledOperationStatus, connectionStatus, groupRef, groupName, provider });
+  if (!isObject(parsed)) return undefined;
+  // v1 has no "v"; an installation called "v" holds an array there, never a number.
+  const version = parsed['v'];
+  if (typeof version === 'number') {
+    if (version !== SNAPSHOT_FORMAT_VERSION) return undefined;
+    const { fields, installations } = parsed;
+    if (!isStringList(fields) || !isObject(installations)) return undefined;
+    return decodeRows(fields, installations);
   }
-  return snapshot;
+  return decodeRows(V1_FIELDS, parsed);
 }
 
 export const isSettled = (status: string): boolean => status !== 'in_progress';

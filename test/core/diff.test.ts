@@ -3,7 +3,6 @@ import { decideAlerts } from '../../src/core/alert-policy.js';
 import { diffSnapshots } from '../../src/core/diff.js';
 import { UNREADABLE_VALUE as U, type InstallationState } from '../../src/core/installation.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
-import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
 import { state } from '../helpers/builders.js';
 
 const baseline = (list = [state('a'), state('b')]) => diffSnapshots(undefined, list).next;
@@ -106,23 +105,5 @@ describe('diffSnapshots', () => {
       expect(diff.next.get('c')).toMatchObject({ healthStatus: U, lastOperationStatus: U, settledOperationStatus: U, connectionStatus: U });
       expect(decideAlerts(diff)).toEqual([]);
     });
-  });
-});
-
-describe('encodeSnapshot and decodeSnapshot', () => {
-  it('round-trip a snapshot', () => {
-    const snap = baseline([state('a', { groupName: 'Ünïcode "quoted"' }), state('b', { lastOperationStatus: 'in_progress' })]);
-    expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
-  });
-
-  it('keeps an installation whose id is "__proto__" like any other', () => {
-    const first = diffSnapshots(undefined, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]);
-    const decoded = decodeSnapshot(encodeSnapshot(first.next));
-    expect([...(decoded?.keys() ?? [])]).toEqual(['__proto__', 'constructor']);
-    expect(diffSnapshots(decoded, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]).transitions).toEqual([]);
-  });
-
-  it.each(['not json', '[]', '{"a":[1,2]}', '{"a":["h","o","s","c","g","n"]}'])('return undefined for %j', (raw) => {
-    expect(decodeSnapshot(raw)).toBeUndefined();
   });
 });

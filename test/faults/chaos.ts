@@ -12,12 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { decideAlerts, summarizeBaseline } from '../../src/core/alert-policy.js';
-import { diffSnapshots } from '../../src/core/diff.js';
 import { parseInstallationList } from '../../src/core/installation.js';
-import { splitNotifications } from '../../src/core/notification.js';
+import { planPoll, type StoredPollState } from '../../src/core/poll-plan.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
-import { encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
+import { encodeSnapshot } from '../../src/core/snapshot.js';
 import { buildInstallation, type InstallationSpec } from '../../src/simulator/fixtures.js';
 import { freePort, type Harness } from '../helpers/harness.js';
 import { refOf } from '../helpers/slack.js';
@@ -122,16 +120,16 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     };
   };
   const expectedTexts = new Map<string, string[]>(INTEGRATIONS.map((id) => [id, []]));
-  const snapshots = new Map<string, Snapshot | undefined>(INTEGRATIONS.map((id) => [id, undefined]));
+  // What the monitor should have stored per integration; version and lineage do not matter to the texts.
+  const stored = new Map<string, StoredPollState | undefined>(INTEGRATIONS.map((id) => [id, undefined]));
   const observe = (integrationId: string): string => {
     const parsed = parseInstallationList(h.ampersand.installations(integrationId).map(buildInstallation));
     if (!parsed.ok) throw new Error(parsed.error);
-    const diff = diffSnapshots(snapshots.get(integrationId), parsed.installations);
-    snapshots.set(integrationId, diff.next);
-    const items = diff.baseline ? summarizeBaseline(diff) : decideAlerts(diff);
-    const base = { kind: diff.baseline ? ('baseline' as const) : ('transitions' as const), projectId: 'proj-1', integrationId, detectedAt: '' };
-    for (const n of splitNotifications(base, items)) expectedTexts.get(integrationId)?.push(renderSlackMessage(n).text);
-    return encodeSnapshot(diff.next);
+    // The same plan as the poll job's; the time only shows in detectedAt, which the texts do not carry.
+    const plan = planPoll(stored.get(integrationId), parsed.installations, new Date(0), { integrationId, projectId: 'proj-1', newLineage: () => 'model' });
+    stored.set(integrationId, { version: plan.version, lineage: plan.lineage, projectId: plan.projectId, snapshot: plan.snapshot });
+    for (const { notification } of plan.notifications) expectedTexts.get(integrationId)?.push(renderSlackMessage(notification).text);
+    return encodeSnapshot(plan.snapshot);
   };
 
   for (const id of INTEGRATIONS) {

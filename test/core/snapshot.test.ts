@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { decideAlerts } from '../../src/core/alert-policy.js';
+import { diffSnapshots } from '../../src/core/diff.js';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../../src/core/snapshot.js';
+import { state } from '../helpers/builders.js';
+
+const baseline = (list = [state('a'), state('b')]) => diffSnapshots(undefined, list).next;
+
+/** A snapshot as the release before the format version (v1) stored it: id -> 7-tuple. */
+const V1 = JSON.stringify({
+  a: ['unhealthy', 'in_progress', 'failure', 'working', 'org-a', 'Customer "a"', 'salesforce'],
+  v: ['healthy', 'unknown', 'unknown', 'bad_credentials', 'org-v', 'Ünïcode', 'hubspot'],
+});
+
+describe('encodeSnapshot and decodeSnapshot', () => {
+  it('round-trip a snapshot', () => {
+    const snap = baseline([state('a', { groupName: 'Ünïcode "quoted"' }), state('b', { lastOperationStatus: 'in_progress' })]);
+    expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
+  });
+
+  it('keeps an installation whose id is "__proto__" like any other', () => {
+    const first = diffSnapshots(undefined, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]);
+    const decoded = decodeSnapshot(encodeSnapshot(first.next));
+    expect([...(decoded?.keys() ?? [])]).toEqual(['__proto__', 'constructor']);
+    expect(diffSnapshots(decoded, [state('__proto__', { healthStatus: 'unhealthy' }), state('constructor')]).transitions).toEqual([]);
+  });
+
+  it.each(['not json', '[]', '{"a":[1,2]}', '{"a":["h","o","s","c","g","n"]}'])('return undefined for %j', (raw) => {
+    expect(decodeSnapshot(raw)).toBeUndefined();
+  });
+
+  describe('the stored format', () => {
+    it('is a JSON object with the format version, the field names once, and one row per installation', () => {
+      const encoded = JSON.parse(encodeSnapshot(baseline([state('a', { healthStatus: 'unhealthy' })]))) as unknown;
+      expect(encoded).toEqual({
+        v: 2,
+        fields: ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'],
+        installations: { a: ['unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'] },
+      });
+      expect(SNAPSHOT_FORMAT_VERSION).toBe(2);
+    });
+  });
+
+  describe('when the stored snapshot is v1 (the 7-tuple of the release before)', () => {
+    it('reads it with the same content as its v2 round trip', () => {
+      const fromV1 = decodeSnapshot(V1);
+      expect(fromV1?.get('a')).toEqual({
+        healthStatus: 'unhealthy',
+        lastOperationStatus: 'in_progress',
+        settledOperationStatus: 'failure',
+        connectionStatus: 'working',
+        groupRef: 'org-a',
+        groupName: 'Customer "a"',
+        provider: 'salesforce',
+      });
+      // An installation called "v" is an installation, not a format version.
+      expect(fromV1?.get('v')?.connectionStatus).toBe('bad_credentials');
+      expect(decodeSnapshot(encodeSnapshot(fromV1 ?? new Map()))).toEqual(fromV1);
+    });
+
+    it('sees no transition and raises no alert when the same listing is polled after the upgrade', () => {
+      const list = [state('a', { healthStatus: 'unhealthy' }), state('b', { lastOperationStatus: 'in_progress' }), state('c', { connectionStatus: 'bad_credentials' })];
+      const before = baseline(list);
+      const v1 = Object.fromEntries([...before].map(([id, r]) => [id, [r.healthStatus, r.lastOperationStatus, r.settledOperationStatus, r.connectionStatus, r.groupRef, r.groupName, r.provider]]));
+      const diff = diffSnapshots(decodeSnapshot(JSON.stringify(v1)), list);
+      expect(diff.baseline).toBe(false);
+      expect(diff.transitions).toEqual([]);
+      expect(decideAlerts(diff)).toEqual([]);
+    });
+
+    it('reads an empty v1 snapshot as an empty snapshot, not as unreadable', () => {
+      expect(decodeSnapshot('{}')).toEqual(new Map());
+    });
+  });
+
+  describe('when the stored snapshot is v2 written by a later release', () => {
+    it('ignores a field it does not know, wherever it sits', () => {
+      const raw = JSON.stringify({
+        v: 2,
+        fields: ['added_later', 'health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'],
+        installations: { a: ['extra', 'unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'] },
+      });
+      expect(decodeSnapshot(raw)).toEqual(baseline([state('a', { healthStatus: 'unhealthy' })]));
+    });
+  });
+
+  describe('when it cannot be read', () => {
+    const fields = ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'];
+    const row = ['healthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'];
+    it.each([
+      ['an unknown future version', { v: 3, fields, installations: { a: row } }],
+      ['an older version number', { v: 1, fields, installations: { a: row } }],
+      ['no field list', { v: 2, installations: { a: row } }],
+      ['a field it needs missing', { v: 2, fields: fields.slice(1), installations: { a: row.slice(1) } }],
+      ['a row shorter than the field list', { v: 2, fields, installations: { a: row.slice(1) } }],
+      ['a value that is not a string', { v: 2, fields, installations: { a: [...row.slice(1), 7] } }],
+      ['installations that are a list', { v: 2, fields, installations: [row] }],
+    ])('returns undefined for %s', (_, stored) => {
+      expect(decodeSnapshot(JSON.stringify(stored))).toBeUndefined();
+    });
+  });
+});
