@@ -7,6 +7,7 @@
  */
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import type { Logger } from 'pino';
+import type { ApiProblem, Unchecked } from '../core/ampersand-payloads.js';
 import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../errors/ampersand-api-error.js';
 import { toError } from '../errors/to-error.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
@@ -133,7 +134,7 @@ async function readProblem(response: Response, max: number, scrub: Scrubber): Pr
   try {
     const body: unknown = JSON.parse(await readCapped(response, Math.min(max, 64 * 1024), 'problem', 5000));
     if (typeof body !== 'object' || body === null) return undefined;
-    const b = body as Record<string, unknown>;
+    const b = body as Unchecked<ApiProblem>;
     return {
       title: str(b['title']),
       detail: str(b['detail']),

@@ -4,7 +4,7 @@
  * alert queue decides retries, so that a Slack outage delays messages but
  * never drops or doubles them.
  */
-import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
+import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from '@slack/webhook';
 import type { Logger } from 'pino';
 import type { SlackMessage } from '../core/slack-message.js';
 import { SlackDeliveryError, slackErrorCode } from '../errors/slack-delivery-error.js';
@@ -155,9 +155,10 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
       };
       const plainText = message.blocks.length === 0;
       const webhook = new IncomingWebhook(webhookUrl, { timeout: options.timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
+      // A plain-text message (the fallback for a refused layout) carries no blocks at all.
+      const payload: IncomingWebhookSendArguments = plainText ? { text: message.text } : { text: message.text, blocks: [...message.blocks] };
       try {
-        // A plain-text message (the fallback for a refused layout) carries no blocks at all.
-        await webhook.send(plainText ? { text: message.text } : { text: message.text, blocks: [...message.blocks] as never });
+        await webhook.send(payload);
       } catch (error) {
         if (error instanceof IncomingWebhookHTTPError) {
           // Only a short code is kept from the body; the status message is the receiver's too.

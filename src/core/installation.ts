@@ -4,11 +4,24 @@
  * came (a future `healthStatus: "degraded"` must not crash a poll or hide the
  * other installations); the parser reports them as warnings instead.
  */
+import type {
+  ApiConnection,
+  ApiGroup,
+  ApiInstallation,
+  ApiIntegration,
+  ConnectionStatus,
+  HealthStatus,
+  OperationStatus,
+  Unchecked,
+} from './ampersand-payloads.js';
 
-/** Enums of the official spec (api.bundled.json); a test checks they still match it. */
-export const HEALTH_STATUSES = ['healthy', 'unhealthy'] as const;
-export const OPERATION_STATUSES = ['success', 'failure', 'in_progress'] as const;
-export const CONNECTION_STATUSES = ['created', 'working', 'bad_credentials'] as const;
+/**
+ * Enums of the official spec (api.bundled.json). The types reject a value the
+ * generated spec types do not have; a test checks that none of theirs is missing.
+ */
+export const HEALTH_STATUSES = ['healthy', 'unhealthy'] as const satisfies readonly HealthStatus[];
+export const OPERATION_STATUSES = ['success', 'failure', 'in_progress'] as const satisfies readonly OperationStatus[];
+export const CONNECTION_STATUSES = ['created', 'working', 'bad_credentials'] as const satisfies readonly ConnectionStatus[];
 
 /** A missing `lastOperationStatus` (no operation ran yet) is reported as this state. */
 export const UNKNOWN_OPERATION_STATUS = 'unknown';
@@ -59,6 +72,9 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `value` read as an object of the spec's schema T when it is a JSON object (its fields still unchecked), else undefined. */
+const unchecked = <T>(value: unknown): Unchecked<T> | undefined => (isObject(value) ? value : undefined);
 
 const describeType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
@@ -136,7 +152,7 @@ class Warnings {
 }
 
 /** A display-only field: absent, null or not a string reads as '' (noted unless absent), a long one is cut (noted). */
-function display(obj: Json | undefined, key: string, where: string, id: string, warnings: Warnings): string {
+function display<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, id: string, warnings: Warnings): string {
   const value = obj?.[key];
   if (value === undefined || value === null) {
     if (obj !== undefined) warnings.note(`${where}.${key} is missing; shown empty`, id);
@@ -161,7 +177,7 @@ function display(obj: Json | undefined, key: string, where: string, id: string, 
  * so an unreadable status holds whatever alert is open instead of inventing a
  * change.
  */
-function status(obj: Json | undefined, key: string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
+function status<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
   const value = obj?.[key];
   if ((value === undefined || value === null) && absent !== undefined) return absent;
   // A missing object (the connection) is noted once, by the caller.
@@ -187,21 +203,22 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  */
 const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
 
-/** An id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
-function usableId(item: unknown, index: number): string | { error: string } {
+/** An item that is an object, with an id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
+function usableItem(item: unknown, index: number): { id: string; installation: Unchecked<ApiInstallation> } | { error: string } {
   const where = `installations[${index}]`;
-  if (!isObject(item)) return { error: `${where} must be an object, got ${describeType(item)}` };
-  const id = item['id'];
+  const installation = unchecked<ApiInstallation>(item);
+  if (installation === undefined) return { error: `${where} must be an object, got ${describeType(item)}` };
+  const id = installation.id;
   if (typeof id !== 'string') return { error: `${where}.id must be a string, got ${describeType(id)}` };
   if (id === '') return { error: `${where}.id is empty` };
   if (id.length > MAX_ID_LENGTH) return { error: `${where}.id is ${id.length} characters long (at most ${MAX_ID_LENGTH})` };
   if (!isWellFormedText(id)) return { error: `${where}.id is not well-formed UTF-16 (it has a lone surrogate)` };
-  return id;
+  return { id, installation };
 }
 
 /**
  * Parses the body of `GET /projects/{p}/integrations/{i}/installations`
- * (an array of spec `Installation`).
+ * (an array of spec `Installation`), read as unchecked data.
  *
  * Only an item without a usable id (or a body that is not a list) makes the
  * whole body unusable: dropping that item would look like a removed
@@ -221,17 +238,17 @@ export function parseInstallationList(body: unknown): ParseResult {
   const warnings = new Warnings();
 
   for (const [index, item] of body.entries()) {
-    const id = usableId(item, index);
-    if (typeof id !== 'string') return { ok: false, error: id.error };
-    const inst = item as Json;
-    const rawConnection = inst['connection'];
-    const connection = isObject(rawConnection) ? rawConnection : undefined;
+    const usable = usableItem(item, index);
+    if ('error' in usable) return { ok: false, error: usable.error };
+    const { id, installation: inst } = usable;
+    const rawConnection = inst.connection;
+    const connection = unchecked<ApiConnection>(rawConnection);
     if (connection === undefined) warnings.note(`connection is ${rawConnection === undefined ? 'missing' : describeType(rawConnection)}, not an object`, id);
     // The installation's own group is optional in the spec; the connection's is required.
     // A null group is read as an absent one.
-    const ownGroup = inst['group'];
+    const ownGroup = inst.group;
     const groupWhere = isObject(ownGroup) ? 'group' : 'connection.group';
-    const grp = isObject(ownGroup) ? ownGroup : isObject(connection?.['group']) ? (connection['group'] as Json) : undefined;
+    const grp = unchecked<ApiGroup>(ownGroup) ?? unchecked<ApiGroup>(connection?.group);
     if (ownGroup !== undefined && ownGroup !== null && !isObject(ownGroup)) warnings.note(`group is ${describeType(ownGroup)}, not an object; ignored`, id);
     const state: InstallationState = {
       id,
@@ -263,7 +280,7 @@ export function summarizeWarnings(warnings: readonly ParseWarning[], maxKinds = 
 }
 
 /**
- * Parses the body of `GET /projects/{p}/integrations` into integration ids.
+ * Parses the body of `GET /projects/{p}/integrations` (an array of spec `Integration`) into integration ids.
  * A body that is not a list, or an item without a string id, fails the whole
  * list. An id that is not well-formed UTF-16 is skipped and its index returned
  * in `skipped`: it can never be polled (it cannot go into a URL), and failing
@@ -274,10 +291,11 @@ export function parseIntegrationList(body: unknown): { ok: true; ids: readonly s
   const ids: string[] = [];
   const skipped: number[] = [];
   for (const [index, item] of body.entries()) {
-    if (!isObject(item) || typeof item['id'] !== 'string' || item['id'] === '' || item['id'].length > MAX_ID_LENGTH) {
+    const id = unchecked<ApiIntegration>(item)?.id;
+    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
       return { ok: false, error: `integrations[${index}].id must be a non-empty string` };
     }
-    if (isWellFormedText(item['id'])) ids.push(item['id']);
+    if (isWellFormedText(id)) ids.push(id);
     else skipped.push(index);
   }
   return { ok: true, ids: [...new Set(ids)], skipped };

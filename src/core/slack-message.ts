@@ -14,14 +14,13 @@
  * `splitNotifications` keeps each message under `MESSAGE_LIMITS.blockText`
  * with the costs measured here.
  */
+import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import type { AlertItem } from './alert-policy.js';
 import { NONE } from './diff.js';
 import type { InstallationNotification, Notification, UpstreamNotification } from './notification.js';
 
-export interface SlackBlock {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+/** The Block Kit blocks this module renders, typed by Slack's own package (types only: core stays pure). */
+export type SlackBlock = HeaderBlock | SectionBlock | ContextBlock;
 
 export interface SlackMessage {
   readonly text: string;
@@ -117,15 +116,15 @@ function fitText(parts: readonly string[], prefix: string, limit: number = MESSA
 }
 
 // Header text is plain_text; it is escaped all the same (Slack decodes the three entities everywhere).
-function header(textValue: string): SlackBlock {
+function header(textValue: string): HeaderBlock {
   return { type: 'header', text: { type: 'plain_text', text: truncate(textValue, MESSAGE_LIMITS.headerText), emoji: true } };
 }
 
-function section(markdown: string): SlackBlock {
+function section(markdown: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) } };
 }
 
-function context(markdown: string): SlackBlock {
+function context(markdown: string): ContextBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) }] };
 }
 
@@ -171,7 +170,7 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
 }
 
 /** The section of one installation: its items, which all share the installation id. */
-function installationSection(group: readonly AlertItem[]): SlackBlock | undefined {
+function installationSection(group: readonly AlertItem[]): SectionBlock | undefined {
   const first = group[0];
   if (first === undefined) return undefined;
   const lines = group.map((it) => `${it.severity === 'problem' ? ':red_circle:' : ':large_green_circle:'} ${describeChange(it)}`);

@@ -4,6 +4,7 @@
  * options or response: those hold the X-Api-Key header, and a logger that
  * serialises an error's properties would print it.
  */
+import type { ApiProblem } from '../core/ampersand-payloads.js';
 
 /** The `reason` label of ampersand_poll_errors_total. */
 export const ERROR_REASONS = [
@@ -27,14 +28,12 @@ export type PollErrorReason = (typeof ERROR_REASONS)[number];
 /** Reasons that are the operator's configuration to fix, not a passing fault (a redirect means AMPERSAND_API_URL is not the API's). */
 const CONFIGURATION_REASONS: ReadonlySet<PollErrorReason> = new Set(['unauthorized', 'forbidden', 'not_found', 'redirect']);
 
-export interface ProblemDetails {
-  readonly title: string | undefined;
-  readonly detail: string | undefined;
-  readonly requestId: string | undefined;
-  readonly retryable: boolean | undefined;
-  /** RFC 3339 time after which the request may be retried. */
-  readonly retryAfter: string | undefined;
-}
+/**
+ * What is kept of a spec ApiProblem body: the fields a log line or a retry
+ * decision reads, each undefined when the body had no usable value for it.
+ * `retryAfter` is an RFC 3339 time after which the request may be retried.
+ */
+export type ProblemDetails = { readonly [K in 'title' | 'detail' | 'requestId' | 'retryable' | 'retryAfter']: ApiProblem[K] | undefined };
 
 export class AmpersandApiError extends Error {
   override readonly name = 'AmpersandApiError';

@@ -1,8 +1,10 @@
 /**
  * Builders of spec-conformant Ampersand payloads (Installation, Integration,
- * ApiProblem), used by the demo simulator and the tests. A test validates their
- * output against the official OpenAPI schemas, so they cannot drift from it.
+ * ApiProblem), used by the demo simulator and the tests. They are typed with
+ * the types generated from the spec, and a test also validates their output
+ * against the official OpenAPI schemas, so they cannot drift from it.
  */
+import type { ApiConnection, ApiGroup, ApiInstallation, ApiIntegration, ApiProblem } from '../core/ampersand-payloads.js';
 import type { InstallationState } from '../core/installation.js';
 
 /**
@@ -12,16 +14,27 @@ import type { InstallationState } from '../core/installation.js';
  */
 export type InstallationSpec = Omit<InstallationState, 'lastOperationStatus'> & { readonly lastOperationStatus: string | undefined };
 
+/**
+ * A spec Installation, except that its three statuses may hold values the spec
+ * does not enumerate: tests serve such values on purpose, to show that they
+ * are kept and warned about (a spec value still type-checks as it is).
+ */
+export type InstallationPayload = Omit<ApiInstallation, 'healthStatus' | 'lastOperationStatus' | 'connection'> & {
+  readonly healthStatus: string;
+  readonly lastOperationStatus?: string;
+  readonly connection: Omit<ApiConnection, 'status'> & { readonly status: string };
+};
+
 const CREATED = '2024-01-15T10:30:00.000000Z';
 
-export function buildGroup(projectId: string, groupRef: string, groupName: string): Record<string, unknown> {
+export function buildGroup(projectId: string, groupRef: string, groupName: string): ApiGroup {
   return { groupRef, groupName, projectId, createTime: CREATED };
 }
 
 /** One Installation object as `listInstallations` returns it. */
-export function buildInstallation(spec: InstallationSpec): Record<string, unknown> {
+export function buildInstallation(spec: InstallationSpec): InstallationPayload {
   const group = buildGroup(spec.projectId, spec.groupRef, spec.groupName);
-  const installation: Record<string, unknown> = {
+  return {
     id: spec.id,
     projectId: spec.projectId,
     integrationId: spec.integrationId,
@@ -46,13 +59,13 @@ export function buildInstallation(spec: InstallationSpec): Record<string, unknow
       createdBy: `consumer:user-${spec.id}`,
       content: { provider: spec.provider },
     },
+    // The API omits it before any operation ran.
+    ...(spec.lastOperationStatus === undefined ? {} : { lastOperationStatus: spec.lastOperationStatus }),
   };
-  if (spec.lastOperationStatus !== undefined) installation['lastOperationStatus'] = spec.lastOperationStatus;
-  return installation;
 }
 
 /** One Integration object as `listIntegrations` returns it. */
-export function buildIntegration(projectId: string, id: string, provider: string): Record<string, unknown> {
+export function buildIntegration(projectId: string, id: string, provider: string): ApiIntegration {
   return {
     id,
     projectId,
@@ -73,8 +86,8 @@ export function buildProblem(
   status: number,
   title: string,
   detail: string,
-  extra: { retryable?: boolean; retryAfter?: string; requestId?: string } = {},
-): Record<string, unknown> {
+  extra: Pick<ApiProblem, 'retryable' | 'retryAfter' | 'requestId'> = {},
+): ApiProblem {
   return {
     type: 'about:blank',
     title,

@@ -38,7 +38,7 @@ describe('parseInstallationList', () => {
     });
 
     it('falls back to the connection group when the installation has none', () => {
-      const inst = buildInstallation(installationSpec('a'));
+      const inst: Record<string, unknown> = buildInstallation(installationSpec('a'));
       delete inst['group'];
       expect(specErrors('Installation', [inst], true)).toBe('');
       const result = parseInstallationList([inst]);

@@ -36,7 +36,7 @@ describe('the spec validator used by the fixture tests', () => {
     const { installationSpec } = await import('../helpers/builders.js');
     const { specErrors } = await import('../helpers/spec.js');
     expect(specErrors('Installation', buildInstallation(installationSpec('a', { healthStatus: 'degraded' })))).toContain('must be equal to one of the allowed values');
-    const missing = buildInstallation(installationSpec('a'));
+    const missing: Record<string, unknown> = buildInstallation(installationSpec('a'));
     delete missing['createdBy'];
     expect(specErrors('Installation', missing)).toContain("must have required property 'createdBy'");
   });
