@@ -19,9 +19,9 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
-import type { ChannelTimes, StateStore } from '../src/adapters/state-store.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
+import type { ChannelTimes, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {
   readonly entryId: string;
@@ -36,7 +36,7 @@ export type DeliverOutcome =
   | { readonly status: 'paused'; readonly error: SlackDeliveryError };
 
 export interface DeliverNotificationDeps {
-  readonly store: Pick<StateStore, 'outboxHead' | 'popOutbox' | 'markSlackDown'>;
+  readonly outbox: Pick<Outbox, 'head' | 'pop' | 'markChannelDown'>;
   readonly notifier: SlackNotifier;
   readonly metrics: Pick<Metrics, 'slackNotification'>;
   readonly logger: Logger;
@@ -61,14 +61,14 @@ export function retryAgeMs(enqueuedAt: number, channel: ChannelTimes, nowMs: num
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
   const advance = async (entryId: string, dead: boolean): Promise<{ popMs: number; recovered: boolean }> => {
     const started = performance.now();
-    const { head, recovered } = await deps.store.popOutbox(entryId, dead, dead ? undefined : deps.now().getTime());
+    const { head, recovered } = await deps.outbox.pop(entryId, dead, dead ? undefined : deps.now().getTime());
     const popMs = performance.now() - started;
     if (head !== undefined) await deps.kickDelivery(head);
     return { popMs, recovered };
   };
 
   return async function deliverNotification(data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome> {
-    const head = await deps.store.outboxHead();
+    const head = await deps.outbox.head();
     if (!head) return { status: 'empty' };
     if (head.id !== data.entryId) {
       await deps.kickDelivery(head.id);
@@ -124,7 +124,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       if (error.kind === 'channel') {
         deps.metrics.slackNotification('paused');
         // Every replica sees the same state; only the one that changed it logs, once.
-        if (await deps.store.markSlackDown(error.message, nowMs)) {
+        if (await deps.outbox.markChannelDown(error.message, nowMs)) {
           log.error(fields, `the Slack webhook does not work (${error.message}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). Check SLACK_WEBHOOK_URL and the channel.`);
         } else {
           log.debug(fields, `the Slack webhook still does not work: ${error.message}`);

@@ -7,11 +7,11 @@
 import type { Logger } from 'pino';
 import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
-import type { StateStore } from '../src/adapters/state-store.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { planPoll } from '../src/core/poll-plan.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 import { firstLine, toError } from '../src/errors/to-error.js';
+import type { Outbox, SnapshotStore } from '../src/ports.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -32,7 +32,8 @@ export interface PollObserver {
 
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
-  readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHeadId'>;
+  readonly snapshots: Pick<SnapshotStore, 'load' | 'commit'>;
+  readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions' | 'stateUnreadable'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
@@ -105,7 +106,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
   async function poll(data: PollJobData, log: Logger): Promise<DecidedPoll> {
     const { integrationId, cycleId } = data;
     const started = performance.now();
-    const stored = await deps.store.load(integrationId);
+    const stored = await deps.snapshots.load(integrationId);
     const projectId = stored?.projectId || deps.projectId;
     const elapsed = (): number => (performance.now() - started) / 1000;
 
@@ -143,11 +144,10 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     const now = deps.now();
     const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: deps.newLineage });
-
-    // TODO(merge): pass plan.version (the store then checks expectedVersion and stores plan.version, not its own +1).
-    const result = await deps.store.commit({
+    const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
+      version: plan.version,
       lineage: plan.lineage,
       projectId: plan.projectId,
       snapshot: plan.snapshot,
@@ -158,7 +158,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       log.info('another poll of this integration committed first; this result is discarded');
       // A "conflict" can also be our own commit, re-sent by ioredis after a dropped
       // connection: its notifications are in the outbox, so make sure they move.
-      const head = await deps.store.outboxHeadId();
+      const head = await deps.outbox.headId();
       if (head !== undefined) await deps.kickDelivery(head);
       return { outcome: { status: 'conflict' }, report: async () => undefined };
     }

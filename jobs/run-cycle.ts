@@ -7,10 +7,10 @@
 import type { Logger } from 'pino';
 import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
-import type { StateStore } from '../src/adapters/state-store.js';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
+import type { Outbox, SnapshotStore } from '../src/ports.js';
 import { reportInternalError, type PollObserver } from './poll-integration.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */
@@ -25,7 +25,8 @@ export interface CycleObserver extends PollObserver {
 
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
-  readonly store: Pick<StateStore, 'retain' | 'outboxHeadId'>;
+  readonly snapshots: Pick<SnapshotStore, 'retain'>;
+  readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'pollError'>;
   readonly observer: CycleObserver;
   readonly logger: Logger;
@@ -58,7 +59,7 @@ export function createRunCycle(deps: RunCycleDeps) {
   };
 
   async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
-    const head = await deps.store.outboxHeadId();
+    const head = await deps.outbox.headId();
     if (head !== undefined) await deps.kickDelivery(head);
 
     let ids = deps.integrationIds;
@@ -79,7 +80,7 @@ export function createRunCycle(deps: RunCycleDeps) {
         return { status: 'discovery_failed', reason: error.reason };
       }
     }
-    const dropped = await deps.store.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
+    const dropped = await deps.snapshots.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
     if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
     let notQueued = 0;
     for (const id of ids) {

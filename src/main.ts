@@ -18,14 +18,15 @@ import { createAmpersandClient } from './adapters/ampersand-client.js';
 import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
-import { createRedisStateStore } from './adapters/state-store.js';
-import { probeRedis } from './adapters/redis-reachability.js';
+import { probeRedis } from './adapters/redis/reachability.js';
+import { createRedisStores } from './adapters/redis/stores.js';
 import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { RedisUnreachableError } from './errors/redis-unreachable-error.js';
 import { SlackDeliveryError } from './errors/slack-delivery-error.js';
 import { toError } from './errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
+import type { Outbox } from './ports.js';
 import { createUpstreamTracker } from './upstream-tracker.js';
 
 /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
@@ -82,7 +83,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   await redis.connect();
   await warnAboutEvictionPolicy(redis, logger);
 
-  const store = createRedisStateStore({ redis, prefix, deadLetterMax: config.slack.deadLetterMax });
+  const stores = createRedisStores({ redis, prefix, deadLetterMax: config.slack.deadLetterMax });
   const ampersand = createAmpersandClient({
     apiUrl: amp.apiUrl,
     apiKey: amp.apiKey,
@@ -138,7 +139,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   };
 
   const upstream = createUpstreamTracker({
-    store,
+    store: stores.upstream,
     logger,
     projectId: amp.projectId,
     degradedAfterCycles: config.upstreamDegradedAfterCycles,
@@ -150,7 +151,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
 
   const pollIntegration = createPollIntegration({
     ampersand,
-    store,
+    snapshots: stores.snapshots,
+    outbox: stores.outbox,
     metrics,
     logger,
     projectId: amp.projectId,
@@ -161,7 +163,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   });
   const runCycle = createRunCycle({
     ampersand,
-    store,
+    snapshots: stores.snapshots,
+    outbox: stores.outbox,
     metrics,
     observer: upstream,
     logger,
@@ -173,7 +176,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     now,
   });
   const deliver = createDeliverNotification({
-    store,
+    outbox: stores.outbox,
     notifier,
     metrics,
     logger: logger.child({ component: 'slack' }),
@@ -238,7 +241,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   let scheduleRegistered = false;
   let everInitialised = false;
   const ensureSchedule = async (force: boolean): Promise<void> => {
-    const initialised = await store.isInitialised();
+    const initialised = await stores.initMarker.isInitialised();
     if (!initialised && everInitialised) {
       logger.warn('Redis holds no state of this deployment any more (restarted without persistence?): registering the schedule again; every integration starts a fresh baseline, without per-installation alerts');
     }
@@ -251,7 +254,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         }
       }
     }
-    await store.markInitialised(now().getTime());
+    await stores.initMarker.markInitialised(now().getTime());
     everInitialised = true;
     scheduleRegistered = true;
   };
@@ -271,7 +274,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     beforeScrape: async () => {
       // Commands wait for a reconnect; a scrape must not. Without Redis, the last values are served.
       if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-      const refresh = Promise.all([store.loadAll(), store.outboxSize(), upstream.apiUp(), store.slackStatus()]);
+      const refresh = Promise.all([stores.snapshots.loadAll(), stores.outbox.size(), upstream.apiUp(), stores.outbox.channelStatus()]);
       const result = await Promise.race([refresh, delay(2000).then(() => undefined)]);
       if (result === undefined) throw new Error('Redis did not answer within 2 s');
       const [snapshots, outbox, apiUp, slackStatus] = result;
@@ -292,7 +295,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
         redis: redisOk ? 'ok' : 'unreachable',
         schedule: scheduleRegistered ? 'registered' : 'missing',
         upstream: upstreamReport,
-        slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(store) : 'unknown (Redis unreachable)',
+        slack: notifier.target === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(stores.outbox) : 'unknown (Redis unreachable)',
       };
     },
   }).catch(listenFailed);
@@ -369,8 +372,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
  * The webhook's state for the /readyz body. A broken webhook does not make the
  * replica unready (restarting it fixes nothing), as for a rejected Ampersand key.
  */
-async function slackReport(store: ReturnType<typeof createRedisStateStore>): Promise<Record<string, unknown>> {
-  const s = await store.slackStatus();
+async function slackReport(outbox: Pick<Outbox, 'channelStatus'>): Promise<Record<string, unknown>> {
+  const s = await outbox.channelStatus();
   const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
   return {
     state: s.up === undefined ? 'unknown' : s.up ? 'ok' : 'configuration_error',

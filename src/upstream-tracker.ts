@@ -7,10 +7,11 @@
  */
 import type { Logger } from 'pino';
 import type { PollObserver } from '../jobs/poll-integration.js';
-import type { OutboxEntry, StateStore } from './adapters/state-store.js';
+import type { OutboxEntry, UpstreamStore } from './ports.js';
 import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from './errors/ampersand-api-error.js';
 import { firstLine } from './errors/to-error.js';
+import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
 
 export interface IntegrationStatus {
   readonly ok: boolean;
@@ -43,7 +44,7 @@ export interface UpstreamTracker extends PollObserver {
 }
 
 export interface UpstreamTrackerDeps {
-  readonly store: Pick<StateStore, 'loadUpstream' | 'commitUpstream'>;
+  readonly store: Pick<UpstreamStore, 'load' | 'commit'>;
   readonly logger: Logger;
   readonly projectId: string;
   readonly degradedAfterCycles: number;
@@ -64,12 +65,13 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
   const apply = async (decide: (state: UpstreamState) => UpstreamDecision): Promise<boolean> => {
     // Compare-and-set: a replica that committed in between makes us recompute.
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const { rev, state } = await deps.store.loadUpstream();
+      const { rev, state } = await deps.store.load();
       const decision = decide(state);
       if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return false;
       const now = deps.now();
       const entry: OutboxEntry | undefined = decision.notify && {
         id: `upstream.${deps.newId()}`,
+        destination: DEFAULT_DESTINATION,
         enqueuedAt: now.getTime(),
         notification: {
           kind: 'upstream',
@@ -81,7 +83,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
           ...(decision.notify.noLongerMonitored ? { noLongerMonitored: true as const } : {}),
         },
       };
-      const result = await deps.store.commitUpstream(rev, decision.state, entry);
+      const result = await deps.store.commit(rev, decision.state, entry);
       if (!result.committed) continue;
       if (entry && decision.notify?.integrationId !== undefined) {
         const { integrationId, reason } = decision.notify;
@@ -112,7 +114,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     }
   };
 
-  const load = async (): Promise<UpstreamState> => (await deps.store.loadUpstream()).state;
+  const load = async (): Promise<UpstreamState> => (await deps.store.load()).state;
 
   return {
     async pollSucceeded(integrationId, cycleId) {

@@ -29,6 +29,11 @@ describe('parseConfig', () => {
     expect(config.slack.deadLetterMax).toBe(10_000);
   });
 
+  it('accepts a hash-tagged QUEUE_PREFIX, which keeps every key of the deployment in one Redis Cluster slot', () => {
+    expect(parseConfig({ ...minimal, QUEUE_PREFIX: '{ahm}' }).queuePrefix).toBe('{ahm}');
+    expect(parseConfig({ ...minimal, QUEUE_PREFIX: '{ahm-eu}.prod' }).queuePrefix).toBe('{ahm-eu}.prod');
+  });
+
   it('accepts a fractional poll interval', () => {
     expect(parseConfig({ ...minimal, POLL_INTERVAL_SECONDS: '0.25' }).pollIntervalMs).toBe(250);
   });

@@ -15,7 +15,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
-import type { SlackStatus, StoredSnapshot } from './state-store.js';
+import type { ChannelStatus, StoredSnapshot } from '../ports.js';
 
 export const DELIVERY_OUTCOMES = ['sent', 'plain_text', 'retried', 'rate_limited', 'paused', 'rejected', 'failed', 'logged'] as const;
 export type SlackOutcome = (typeof DELIVERY_OUTCOMES)[number];
@@ -37,7 +37,7 @@ export interface Metrics {
    * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
    * host, never its secret path). Call before each scrape.
    */
-  slackStatus(status: SlackStatus, target: string): void;
+  slackStatus(status: ChannelStatus, target: string): void;
 }
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;

@@ -8,6 +8,7 @@ import { decideAlerts, summarizeBaseline, type AlertItem } from './alert-policy.
 import { diffSnapshots, type Transition } from './diff.js';
 import type { InstallationState } from './installation.js';
 import { notificationId, splitNotifications, type InstallationNotification } from './notification.js';
+import { DEFAULT_DESTINATION } from './outbox-entry.js';
 import type { Snapshot } from './snapshot.js';
 
 /** What planPoll needs of the stored state of the integration. */
@@ -35,6 +36,8 @@ export interface PollIds {
 /** A notification as the outbox keeps it: with its id and the time it was committed. */
 export interface PlannedNotification {
   readonly id: string;
+  /** Where it goes; one channel today, routing will choose per notification. */
+  readonly destination: string;
   /** Epoch ms of the poll; the retry horizon counts from here. */
   readonly enqueuedAt: number;
   readonly notification: InstallationNotification;
@@ -94,6 +97,11 @@ export function planPoll(stored: StoredPollState | undefined, listing: readonly 
     snapshot: diff.next,
     transitions: diff.transitions.map((t) => ({ ...t, groupRef: groupRef(t.installationId) })),
     alerts,
-    notifications: split.map((n) => ({ id: notificationId(integrationId, lineage, version, n.part), enqueuedAt: now.getTime(), notification: n })),
+    notifications: split.map((n) => ({
+      id: notificationId(integrationId, lineage, version, n.part),
+      destination: DEFAULT_DESTINATION,
+      enqueuedAt: now.getTime(),
+      notification: n,
+    })),
   };
 }

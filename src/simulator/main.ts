@@ -9,7 +9,7 @@
  * try needs nothing set up.
  */
 import { Redis } from 'ioredis';
-import { probeRedis } from '../adapters/redis-reachability.js';
+import { probeRedis } from '../adapters/redis/reachability.js';
 import { parseConfig } from '../config.js';
 import { RedisUnreachableError } from '../errors/redis-unreachable-error.js';
 import { toError } from '../errors/to-error.js';

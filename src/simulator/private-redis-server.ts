@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeRedis } from '../adapters/redis-reachability.js';
+import { probeRedis } from '../adapters/redis/reachability.js';
 
 export interface PrivateRedisServer {
   readonly url: string;

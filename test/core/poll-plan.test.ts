@@ -81,6 +81,7 @@ describe('planPoll', () => {
       expect(plan.notifications).toEqual([
         {
           id: 'int-1.old.5.1',
+          destination: 'slack',
           enqueuedAt: NOW.getTime(),
           notification: { kind: 'transitions', projectId: 'proj-1', integrationId: 'int-1', detectedAt: '2026-11-30T12:00:00.000Z', items: plan.alerts, part: 1, parts: 1 },
         },

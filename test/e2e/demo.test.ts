@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { probeRedis } from '../../src/adapters/redis-reachability.js';
+import { probeRedis } from '../../src/adapters/redis/reachability.js';
 import { freePort } from '../helpers/private-redis.js';
 import { uniquePrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';

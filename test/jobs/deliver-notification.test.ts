@@ -9,9 +9,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliverNotification, retryAgeMs } from '../../jobs/deliver-notification.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import type { SlackNotifier } from '../../src/adapters/slack-notifier.js';
-import { createRedisStateStore, type OutboxEntry, type StateStore } from '../../src/adapters/state-store.js';
+import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
+import type { OutboxEntry } from '../../src/ports.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -23,7 +24,7 @@ const broken = (): SlackDeliveryError => new SlackDeliveryError('Slack answered 
 const unavailable = (): SlackDeliveryError => new SlackDeliveryError('Slack answered HTTP 503', 'retryable', { status: 503 });
 const OK = 'ok' as const;
 
-const entry = (id: string): OutboxEntry => ({ id, enqueuedAt: T0, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: T0, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
 
 let connections: Redis[];
 let prefix: string;
@@ -53,12 +54,12 @@ const slack: SlackNotifier = {
 };
 
 /** One replica: its own Redis connection, the same prefix and clock. */
-function replica(): { store: StateStore; deliver: ReturnType<typeof createDeliverNotification> } {
+function replica(): { store: RedisStores; deliver: ReturnType<typeof createDeliverNotification> } {
   const redis = connect();
   connections.push(redis);
-  const store = createRedisStateStore({ redis, prefix });
+  const store = createRedisStores({ redis, prefix });
   const deliver = createDeliverNotification({
-    store,
+    outbox: store.outbox,
     notifier: slack,
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),
     logger: captureLogs().logger,
@@ -69,8 +70,8 @@ function replica(): { store: StateStore; deliver: ReturnType<typeof createDelive
   return { store, deliver };
 }
 
-async function enqueue(store: StateStore, ...ids: string[]): Promise<void> {
-  for (const [rev, id] of ids.entries()) await store.commitUpstream(rev, { ...INITIAL_UPSTREAM_STATE }, entry(id));
+async function enqueue(store: RedisStores, ...ids: string[]): Promise<void> {
+  for (const [rev, id] of ids.entries()) await store.upstream.commit(rev, { ...INITIAL_UPSTREAM_STATE }, entry(id));
 }
 
 describe('deliverNotification', () => {
@@ -88,10 +89,10 @@ describe('deliverNotification', () => {
       nowMs = T0 + 2 * 24 * HOUR;
       answers = [unavailable(), OK];
       expect((await b.deliver({ entryId: 'e1' }, 'j')).status).toBe('retry');
-      expect(await b.store.deadLetters()).toEqual([]);
+      expect(await b.store.outbox.deadLetters()).toEqual([]);
       nowMs += 2000;
       expect((await b.deliver({ entryId: 'e1' }, 'j')).status).toBe('sent');
-      expect(await b.store.outboxSize()).toBe(0);
+      expect(await b.store.outbox.size()).toBe(0);
     });
 
     it('still dead-letters a head that keeps failing with 5xx once the horizon has passed since the webhook last failed', async () => {
@@ -106,8 +107,8 @@ describe('deliverNotification', () => {
       expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('retry');
       nowMs = faultAt + HORIZON + 1000;
       expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('dead');
-      expect((await store.deadLetters()).map((e) => e.id)).toEqual(['e1']);
-      expect(await store.outboxHeadId()).toBe('e2');
+      expect((await store.outbox.deadLetters()).map((e) => e.id)).toEqual(['e1']);
+      expect(await store.outbox.headId()).toBe('e2');
     });
 
     it('counts a message that waited its turn from the last message Slack took, not from its commit', async () => {
@@ -119,7 +120,7 @@ describe('deliverNotification', () => {
       nowMs = T0 + HORIZON + 60_000;
       answers = [unavailable()];
       expect((await deliver({ entryId: 'e2' }, 'j')).status).toBe('retry');
-      expect(await store.deadLetters()).toEqual([]);
+      expect(await store.outbox.deadLetters()).toEqual([]);
     });
 
     it('dead-letters a message that fails for longer than the horizon after its commit on a channel that never failed', async () => {

@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
-import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
+import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
+import type { Outbox, SnapshotStore } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { createUpstreamTracker, type UpstreamTracker } from '../../src/upstream-tracker.js';
 import { installationSpec } from '../helpers/builders.js';
@@ -20,7 +21,7 @@ import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
 let redis: Redis;
 let prefix: string;
-let store: StateStore;
+let stores: RedisStores;
 let tracker: UpstreamTracker;
 let registry: Registry;
 
@@ -44,19 +45,26 @@ const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['s
 beforeEach(() => {
   redis = connect();
   prefix = uniquePrefix();
-  store = createRedisStateStore({ redis, prefix });
+  stores = createRedisStores({ redis, prefix });
   registry = new Registry();
-  tracker = trackerOn(store);
+  tracker = trackerOn(stores.upstream);
 });
 afterEach(async () => {
   await deletePrefix(redis, prefix);
   redis.disconnect();
 });
 
-function poll(broken: Partial<StateStore>, observer: PollObserver = tracker) {
+/** Store roles with some methods replaced, as a broken Redis or a bug would behave. */
+interface Broken {
+  readonly snapshots?: Partial<SnapshotStore>;
+  readonly outbox?: Partial<Outbox>;
+}
+
+function poll(broken: Broken, observer: PollObserver = tracker) {
   return createPollIntegration({
     ampersand: { listInstallations: async () => body },
-    store: { ...store, ...broken },
+    snapshots: { ...stores.snapshots, ...broken.snapshots },
+    outbox: { ...stores.outbox, ...broken.outbox },
     metrics: createMetrics(registry, { defaultMetrics: false }),
     logger: captureLogs().logger,
     projectId: 'proj-1',
@@ -67,10 +75,11 @@ function poll(broken: Partial<StateStore>, observer: PollObserver = tracker) {
   });
 }
 
-function cycle(broken: Partial<StateStore>) {
+function cycle(broken: Broken) {
   return createRunCycle({
     ampersand: { listIntegrations: async () => [] },
-    store: { ...store, ...broken },
+    snapshots: { ...stores.snapshots, ...broken.snapshots },
+    outbox: { ...stores.outbox, ...broken.outbox },
     metrics: createMetrics(registry, { defaultMetrics: false }),
     observer: tracker,
     logger: captureLogs().logger,
@@ -90,10 +99,10 @@ const errorCount = async (integrationId: string): Promise<number> => {
 
 describe('an internal error', () => {
   it.each<[string, () => (cycleId: string) => Promise<unknown>, Error, string]>([
-    ['Redis refusing the load of a poll with OOM', () => { const p = poll({ load: async () => { throw oom(); } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, oom(), 'int-1'],
-    ['a RangeError in the commit of a poll', () => { const p = poll({ commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, new RangeError('Maximum call stack size exceeded'), 'int-1'],
-    ['a RangeError in the retain of a cycle', () => { const run = cycle({ retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } }); return (c) => run(c, 'job'); }, new RangeError('Maximum call stack size exceeded'), CYCLE_LABEL],
-    ['Redis refusing the outbox read of a cycle with OOM', () => { const run = cycle({ outboxHeadId: async () => { throw oom(); } }); return (c) => run(c, 'job'); }, oom(), CYCLE_LABEL],
+    ['Redis refusing the load of a poll with OOM', () => { const p = poll({ snapshots: { load: async () => { throw oom(); } } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, oom(), 'int-1'],
+    ['a RangeError in the commit of a poll', () => { const p = poll({ snapshots: { commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, new RangeError('Maximum call stack size exceeded'), 'int-1'],
+    ['a RangeError in the retain of a cycle', () => { const run = cycle({ snapshots: { retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }); return (c) => run(c, 'job'); }, new RangeError('Maximum call stack size exceeded'), CYCLE_LABEL],
+    ['Redis refusing the outbox read of a cycle with OOM', () => { const run = cycle({ outbox: { headId: async () => { throw oom(); } } }); return (c) => run(c, 'job'); }, oom(), CYCLE_LABEL],
   ])('from %s fails the job and counts as a failed poll, so the upstream alert opens after K cycles', async (_name, build, expected, label) => {
     const run = build();
     for (let c = 1; c <= K; c += 1) await expect(run(`c${c}`)).rejects.toThrow(expected.message);
@@ -101,7 +110,7 @@ describe('an internal error', () => {
     const report = await tracker.report();
     expect(report.state).toBe('degraded');
     expect(report.reason).toContain(`upstream degraded: ${K} consecutive poll cycles failed, last error: internal_error: internal error: ${expected.name}: ${expected.message}`);
-    expect(await store.outboxSize()).toBe(1);
+    expect(await stores.outbox.size()).toBe(1);
     expect(await errorCount(label)).toBe(K);
   });
 
@@ -110,13 +119,13 @@ describe('an internal error', () => {
       pollSucceeded: async () => { throw oom(); },
       pollFailed: async () => { throw new Error('Connection is closed.'); },
     };
-    const p = poll({ commit: async () => { throw new RangeError('Invalid string length'); } }, broken);
+    const p = poll({ snapshots: { commit: async () => { throw new RangeError('Invalid string length'); } } }, broken);
     await expect(p({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow(RangeError);
   });
 
   it('makes the tracker report degraded and the API not up while it cannot store outcomes', async () => {
-    const refusing = trackerOn({ loadUpstream: () => store.loadUpstream(), commitUpstream: async () => { throw oom(); } });
-    await expect(poll({ load: async () => { throw oom(); } }, refusing)({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow('OOM');
+    const refusing = trackerOn({ load: () => stores.upstream.load(), commit: async () => { throw oom(); } });
+    await expect(poll({ snapshots: { load: async () => { throw oom(); } } }, refusing)({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow('OOM');
     expect(await refusing.apiUp()).toBe(false);
     expect(await refusing.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });
   });

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
 import { createRunCycle, type CycleObserver } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
-import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
+import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
@@ -19,13 +19,13 @@ import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
 let redis: Redis;
 let prefix: string;
-let store: StateStore;
+let stores: RedisStores;
 let registry: Registry;
 
 beforeEach(() => {
   redis = connect();
   prefix = uniquePrefix();
-  store = createRedisStateStore({ redis, prefix });
+  stores = createRedisStores({ redis, prefix });
   registry = new Registry();
 });
 afterEach(async () => {
@@ -62,7 +62,8 @@ describe('pollIntegration', () => {
   function poll(observer: PollObserver, listInstallations: () => Promise<unknown>, kickDelivery: () => Promise<void> = async () => undefined) {
     return createPollIntegration({
       ampersand: { listInstallations },
-      store,
+      snapshots: stores.snapshots,
+      outbox: stores.outbox,
       metrics: createMetrics(registry, { defaultMetrics: false }),
       logger: captureLogs().logger,
       projectId: 'proj-1',
@@ -94,7 +95,7 @@ describe('pollIntegration', () => {
       const kicked: string[] = [];
       await expect(poll(observer, unhealthy, async () => { kicked.push('kick'); })).rejects.toThrow('Connection is closed.');
       expect(calls).toEqual(['ok int-1']);
-      expect((await store.load('int-1'))?.version).toBe(1);
+      expect((await stores.snapshots.load('int-1'))?.version).toBe(1);
       expect(await errors('int-1', 'internal_error')).toBe(0);
       // The baseline summary still moves.
       expect(kicked).toEqual(['kick']);
@@ -104,7 +105,7 @@ describe('pollIntegration', () => {
       const { observer, calls } = recordingObserver();
       await expect(poll(observer, unhealthy, async () => { throw closed(); })).rejects.toThrow('Connection is closed.');
       expect(calls).toEqual(['ok int-1']);
-      expect(await store.outboxSize()).toBe(1);
+      expect(await stores.outbox.size()).toBe(1);
       expect(await errors('int-1', 'internal_error')).toBe(0);
     });
   });
@@ -115,7 +116,8 @@ describe('runCycle', () => {
     const logs = captureLogs();
     const run = createRunCycle({
       ampersand: { listIntegrations },
-      store,
+      snapshots: stores.snapshots,
+      outbox: stores.outbox,
       metrics: createMetrics(registry, { defaultMetrics: false }),
       observer,
       logger: logs.logger,

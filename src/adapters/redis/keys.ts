@@ -1,0 +1,51 @@
+/**
+ * The key layout of the shared state in Redis. Every key is under
+ * `{prefix}:state:`, so a hash-tagged prefix such as `{ahm}` puts them all in
+ * one Redis Cluster slot, and the Lua scripts, which touch only the keys they
+ * are given in KEYS, run there unchanged.
+ *
+ * Keys, under `{prefix}:state:`:
+ *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot)
+ *   integrations          set   integration ids that have a snapshot
+ *   outbox:ids            list  notification ids, oldest first
+ *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
+ *   dead:ids, dead:entries      notifications that the channel refused or that outlived the retry horizon;
+ *                               capped (oldest trimmed first) so a long fault cannot fill Redis
+ *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
+ *                               channel fault, ms): the webhook's health, shared so every replica
+ *                               reports it in /readyz and /metrics and counts the retry horizon alike
+ *   upstream              hash  rev, s (JSON UpstreamState without `integrations`), i (JSON per-integration
+ *                               entries): the monitor's own access to Ampersand. `i` is a field of its own
+ *                               because the release before it rewrites `s` and would erase them.
+ *   meta                  hash  created (ms): tells a Redis that lost its data
+ *
+ * The previous release also staged `retain:{uuid}` sets (expiring in 60 s);
+ * retain no longer needs them.
+ */
+export interface StateKeys {
+  readonly integrations: string;
+  readonly outboxIds: string;
+  readonly outboxEntries: string;
+  readonly deadIds: string;
+  readonly deadEntries: string;
+  readonly slack: string;
+  readonly upstream: string;
+  readonly meta: string;
+  /** The snapshot hash of one integration. */
+  snapshot(integrationId: string): string;
+}
+
+export function stateKeys(prefix: string): StateKeys {
+  const base = `${prefix}:state:`;
+  return {
+    integrations: `${base}integrations`,
+    outboxIds: `${base}outbox:ids`,
+    outboxEntries: `${base}outbox:entries`,
+    deadIds: `${base}dead:ids`,
+    deadEntries: `${base}dead:entries`,
+    slack: `${base}slack`,
+    upstream: `${base}upstream`,
+    meta: `${base}meta`,
+    snapshot: (integrationId) => `${base}snap:${integrationId}`,
+  };
+}

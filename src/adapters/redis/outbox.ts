@@ -1,0 +1,89 @@
+/**
+ * The outbox in Redis: a list of ids (oldest first) and a hash of their
+ * entries, the capped dead letters, and the delivery channel's shared health
+ * (keys.ts). Entries are written by the snapshot and upstream commits, and
+ * read here through the versioned codec (core/outbox-entry.ts).
+ *
+ * Round trips: one per call, except deadLetters (two: the ids, then their
+ * entries); channelStatus sends its two reads together.
+ */
+import type { Redis } from 'ioredis';
+import { decodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
+import type { Outbox } from '../../ports.js';
+import { stateKeys } from './keys.js';
+import { withStateScripts } from './scripts.js';
+import { epochMs } from './stored-values.js';
+
+export interface RedisOutboxOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+  /** Most dead letters kept; the oldest are trimmed first. */
+  readonly deadLetterMax?: number;
+}
+
+/** Most dead letters one pop trims beyond the cap; bounds the time the script holds Redis. */
+export const DEAD_LETTER_TRIM_PER_POP = 1_000;
+
+/** Default of SLACK_DEAD_LETTER_MAX. */
+export const DEFAULT_DEAD_LETTER_MAX = 10_000;
+
+/** A stored entry, or undefined when it is missing or unreadable (the caller dead-letters its id). */
+function readEntry(raw: string | null | undefined): OutboxEntry | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  const decoded = decodeOutboxEntry(raw);
+  return decoded.ok ? decoded.entry : undefined;
+}
+
+export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAULT_DEAD_LETTER_MAX }: RedisOutboxOptions): Outbox {
+  const redis = withStateScripts(client);
+  const keys = stateKeys(prefix);
+
+  return {
+    async head() {
+      const head = await redis.ahmOutboxHead(keys.outboxIds, keys.outboxEntries, keys.slack);
+      if (head === null) return undefined;
+      const [id, raw, ok, seen] = head;
+      return { id, entry: readEntry(raw), channel: { lastSuccessMs: epochMs(ok), lastFaultMs: epochMs(seen) } };
+    },
+
+    headId: async () => (await redis.lindex(keys.outboxIds, 0)) ?? undefined,
+
+    size: () => redis.llen(keys.outboxIds),
+
+    async pop(id, dead, deliveredAtMs) {
+      const [popped, head, recovered] = await redis.ahmPopOutbox(
+        keys.outboxIds,
+        keys.outboxEntries,
+        keys.deadIds,
+        keys.deadEntries,
+        keys.slack,
+        id,
+        dead ? '1' : '0',
+        deliveredAtMs === undefined ? '' : String(deliveredAtMs),
+        String(deadLetterMax),
+        String(DEAD_LETTER_TRIM_PER_POP),
+      );
+      return { popped: popped === 1, head: head ?? undefined, recovered: recovered === 1 };
+    },
+
+    async deadLetters() {
+      const ids = await redis.lrange(keys.deadIds, 0, -1);
+      if (ids.length === 0) return [];
+      const raws = await redis.hmget(keys.deadEntries, ...ids);
+      return raws.map(readEntry).filter((e): e is OutboxEntry => e !== undefined);
+    },
+
+    markChannelDown: async (reason, nowMs) => (await redis.ahmMarkChannelDown(keys.slack, reason, String(nowMs))) === 1,
+
+    async channelStatus() {
+      const [hash, count] = await Promise.all([redis.hgetall(keys.slack), redis.llen(keys.deadIds)]);
+      return {
+        up: hash['up'] === undefined ? undefined : hash['up'] === '1',
+        reason: hash['reason'],
+        downSinceMs: epochMs(hash['since']),
+        lastSuccessMs: epochMs(hash['ok']),
+        deadLetters: count,
+      };
+    },
+  };
+}

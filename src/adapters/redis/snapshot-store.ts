@@ -1,0 +1,106 @@
+/**
+ * The snapshots in Redis, one hash per integration (keys.ts). A commit writes
+ * the snapshot and appends its notifications to the outbox in one script,
+ * guarded by the version the caller loaded, so a crash can never keep one
+ * without the other, and two replicas that polled the same integration cannot
+ * both commit (the second gets a conflict and sends nothing).
+ *
+ * Round trips: load and commit take one each, whatever the number of
+ * installations. loadAll and retain take two: the integrations set, then one
+ * batch of script calls (sent back to back) over its members, in chunks of
+ * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
+ */
+import type { Redis } from 'ioredis';
+import { encodeOutboxEntry } from '../../core/outbox-entry.js';
+import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
+import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
+import { stateKeys } from './keys.js';
+import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
+import { isStoredVersion } from './stored-values.js';
+
+export interface RedisSnapshotStoreOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot {
+  // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
+  const versionOk = isStoredVersion(v);
+  const snapshot = versionOk ? decodeSnapshot(d) : undefined;
+  const reason = !versionOk ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number` : snapshot === undefined ? 'stored snapshot data cannot be decoded' : undefined;
+  return {
+    integrationId,
+    version: versionOk ? Number(v) : 0,
+    lineage: l,
+    projectId: p,
+    lastSuccessMs: Number(t) || 0,
+    snapshot,
+    ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
+  };
+}
+
+export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
+  const redis = withStateScripts(client);
+  const keys = stateKeys(prefix);
+
+  return {
+    async load(integrationId) {
+      const [v, l, p, t, d] = await redis.hmget(keys.snapshot(integrationId), 'v', 'l', 'p', 't', 'd');
+      if (v === null || v === undefined) return undefined;
+      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '');
+    },
+
+    async commit(req) {
+      // The version is the caller's decision; a bad one would be stored and then read as corrupt.
+      if (!Number.isSafeInteger(req.version) || req.version < 1) throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
+      const result = await redis.ahmCommitSnapshot(
+        keys.snapshot(req.integrationId),
+        keys.integrations,
+        keys.outboxIds,
+        keys.outboxEntries,
+        req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
+        String(req.version),
+        req.lineage,
+        req.projectId,
+        String(req.nowMs),
+        encodeSnapshot(req.snapshot),
+        req.integrationId,
+        ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
+      );
+      if (result[0] !== 1) return { committed: false };
+      return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
+    },
+
+    async loadAll() {
+      const ids = await redis.smembers(keys.integrations);
+      const batches = await Promise.all(chunks(ids, KEYS_PER_SCRIPT_CALL).map(async (chunk) => ({ chunk, rows: await redis.ahmLoadSnapshots(chunk.length, ...chunk.map(keys.snapshot)) })));
+      const out: StoredSnapshot[] = [];
+      for (const { chunk, rows } of batches) {
+        chunk.forEach((id, i) => {
+          const [v, l, p, t, d] = rows[i] ?? [];
+          // Dropped between the two round trips: it is gone, as if read a moment later.
+          if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? ''));
+        });
+      }
+      return out;
+    },
+
+    async retain(integrationIds, cutoffMs) {
+      // The listed ids stay here: only the stored ones not listed go to Redis, with their keys.
+      const listed = new Set(integrationIds);
+      const candidates = (await redis.smembers(keys.integrations)).filter((id) => !listed.has(id));
+      const dropped = await Promise.all(
+        chunks(candidates, KEYS_PER_SCRIPT_CALL - 1).map((chunk) =>
+          redis.ahmDropStale(chunk.length + 1, keys.integrations, ...chunk.map(keys.snapshot), String(cutoffMs), ...chunk),
+        ),
+      );
+      return dropped.flat();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Every Redis store role on one connection and one key prefix: what main
+ * wires. Each role can also be built on its own (tests, a future backend that
+ * moves one role elsewhere).
+ */
+import type { Redis } from 'ioredis';
+import type { InitMarker, Outbox, SnapshotStore, UpstreamStore } from '../../ports.js';
+import { createRedisInitMarker } from './init-marker.js';
+import { createRedisOutbox } from './outbox.js';
+import { createRedisSnapshotStore } from './snapshot-store.js';
+import { createRedisUpstreamStore } from './upstream-store.js';
+
+export interface RedisStoresOptions {
+  readonly redis: Redis;
+  /** QUEUE_PREFIX; a hash-tagged one (`{ahm}`) keeps every state key in one Redis Cluster slot. */
+  readonly prefix: string;
+  /** Most dead letters kept (SLACK_DEAD_LETTER_MAX). */
+  readonly deadLetterMax?: number;
+}
+
+export interface RedisStores {
+  readonly snapshots: SnapshotStore;
+  readonly outbox: Outbox;
+  readonly upstream: UpstreamStore;
+  readonly initMarker: InitMarker;
+}
+
+export function createRedisStores({ redis, prefix, deadLetterMax }: RedisStoresOptions): RedisStores {
+  return {
+    snapshots: createRedisSnapshotStore({ redis, prefix }),
+    outbox: createRedisOutbox({ redis, prefix, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
+    upstream: createRedisUpstreamStore({ redis, prefix }),
+    initMarker: createRedisInitMarker({ redis, prefix }),
+  };
+}

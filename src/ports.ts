@@ -1,0 +1,166 @@
+/**
+ * The ports: what the jobs and the runtime need from the outside world, named
+ * by role. Adapters implement them (src/adapters/), and the jobs import these
+ * types, never an adapter module. Each port is small so that a job states
+ * exactly what it uses, and an in-memory fake can implement it for tests.
+ */
+import type { OutboxEntry } from './core/outbox-entry.js';
+import type { Snapshot } from './core/snapshot.js';
+import type { UpstreamState } from './core/upstream-policy.js';
+
+export type { OutboxEntry } from './core/outbox-entry.js';
+
+// ---------------------------------------------------------------------------
+// State stores: snapshots, the outbox, the upstream state, the init marker.
+// One poll's snapshot and its notifications are committed together, so a crash
+// never keeps one without the other; every commit is guarded by the version
+// the caller loaded, so two replicas that polled the same data cannot both
+// commit.
+// ---------------------------------------------------------------------------
+
+export interface StoredSnapshot {
+  readonly integrationId: string;
+  readonly version: number;
+  /** Random id of this snapshot's history: a baseline starts a new one, so notification ids never repeat. */
+  readonly lineage: string;
+  readonly projectId: string;
+  readonly lastSuccessMs: number;
+  /** Undefined when the stored data could not be read; the next poll is then a baseline. */
+  readonly snapshot: Snapshot | undefined;
+  /**
+   * Set when the stored version or data could not be read. `storedVersion` is
+   * the raw `v` to commit against: an unreadable version is overwritten by a
+   * new baseline (version 1), still guarded so that only one replica does it.
+   */
+  readonly unreadable?: { readonly reason: string; readonly storedVersion: string };
+}
+
+export interface CommitRequest {
+  readonly integrationId: string;
+  /** The version that was loaded (as stored, if it was unreadable), or undefined if there was none. */
+  readonly expectedVersion: number | string | undefined;
+  /**
+   * The version to write, decided by the caller: the loaded version + 1, or 1
+   * for a first snapshot or one that replaces unreadable state. The store only
+   * checks `expectedVersion`; it does not compute versions.
+   */
+  readonly version: number;
+  readonly lineage: string;
+  readonly projectId: string;
+  readonly snapshot: Snapshot;
+  readonly nowMs: number;
+  /** Appended to the outbox, in this order, in the same atomic step as the snapshot. */
+  readonly outbox: readonly OutboxEntry[];
+}
+
+/** `version` is the one written (the upstream state's new revision); `outboxHead` the outbox head after the commit. */
+export type CommitResult = { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined } | { readonly committed: false };
+
+/** One snapshot per integration. */
+export interface SnapshotStore {
+  load(integrationId: string): Promise<StoredSnapshot | undefined>;
+  /** Writes the snapshot and appends its notifications to the outbox if the stored version is still `expectedVersion`. */
+  commit(request: CommitRequest): Promise<CommitResult>;
+  /** Every stored snapshot, for /metrics: every replica exports the shared state. */
+  loadAll(): Promise<StoredSnapshot[]>;
+  /**
+   * Drops the snapshots of integrations that are not in `integrationIds` and
+   * were not polled successfully since `cutoffMs`, and returns their ids: a
+   * transiently empty discovery, or replicas with different lists during a
+   * rolling deploy, forget nothing.
+   */
+  retain(integrationIds: readonly string[], cutoffMs: number): Promise<string[]>;
+}
+
+/** Tells a store that lost its data (Redis restarted without persistence) from one that has it. */
+export interface InitMarker {
+  /** True once per data set: false means the data was emptied since `markInitialised` ran. */
+  isInitialised(): Promise<boolean>;
+  markInitialised(nowMs: number): Promise<void>;
+}
+
+/** What the retry horizon of the outbox head needs to know about the channel, epoch ms. */
+export interface ChannelTimes {
+  /** The last message the channel accepted. */
+  readonly lastSuccessMs: number | undefined;
+  /** The last time a delivery found the channel broken (every time, not only when it broke). */
+  readonly lastFaultMs: number | undefined;
+}
+
+/** The delivery channel's shared health (today the Slack webhook), and the number of dead letters. */
+export interface ChannelStatus {
+  /** undefined until a delivery succeeded or found the channel broken. */
+  readonly up: boolean | undefined;
+  readonly reason: string | undefined;
+  /** When the channel went down, epoch ms. */
+  readonly downSinceMs: number | undefined;
+  readonly lastSuccessMs: number | undefined;
+  readonly deadLetters: number;
+}
+
+export interface OutboxHead {
+  readonly id: string;
+  /** Undefined when the entry is missing or unreadable: the caller dead-letters the id rather than stall on it. */
+  readonly entry: OutboxEntry | undefined;
+  readonly channel: ChannelTimes;
+}
+
+export interface PopResult {
+  /** False when `id` was no longer the head (another replica moved it). */
+  readonly popped: boolean;
+  /** The new head id. */
+  readonly head: string | undefined;
+  /** A delivered pop found the channel down before: it works again. */
+  readonly recovered: boolean;
+}
+
+/**
+ * The notifications waiting for delivery, oldest first, delivered one at a
+ * time from the head; the dead letters (refused, or given up on); and the
+ * delivery channel's shared health, which decides when the head is retried.
+ */
+export interface Outbox {
+  /** The head: its id, its entry, and the channel's last success and last fault for the retry horizon. */
+  head(): Promise<OutboxHead | undefined>;
+  /** Only the id of the head: what a caller needs to hand the head to delivery. */
+  headId(): Promise<string | undefined>;
+  size(): Promise<number>;
+  /**
+   * Removes `id` if it is still the head, moving it to the dead letters when
+   * `dead` is set. A delivered one (`deliveredAtMs`) also marks the channel up
+   * in the same atomic step. Every pop also trims the oldest dead letters
+   * beyond the cap, a bounded number at a time, so a list of any length converges.
+   */
+  pop(id: string, dead: boolean, deliveredAtMs?: number): Promise<PopResult>;
+  /** The readable dead letters, oldest first. */
+  deadLetters(): Promise<OutboxEntry[]>;
+  /**
+   * Marks the channel down with a (secret-free) reason and records `nowMs` as
+   * its last fault, on every call; true if it was not down before.
+   */
+  markChannelDown(reason: string, nowMs: number): Promise<boolean>;
+  channelStatus(): Promise<ChannelStatus>;
+}
+
+export interface StoredUpstream {
+  /** Revision for compare-and-set; 0 when nothing is stored. */
+  readonly rev: number;
+  readonly state: UpstreamState;
+}
+
+/** The monitor's own access to Ampersand, shared by the replicas. */
+export interface UpstreamStore {
+  /** The stored state, or the initial one when there is none or it cannot be read. */
+  load(): Promise<StoredUpstream>;
+  /** Stores the state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
+  commit(expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
+}
+
+// ---------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------
+
+/** The time, passed in so that jobs and tests agree on it; the core takes `now` as an argument instead. */
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,156 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX } from '../../../src/adapters/redis/outbox.js';
+import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
+import { diffSnapshots } from '../../../src/core/diff.js';
+import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
+import type { OutboxEntry } from '../../../src/ports.js';
+import { state } from '../../helpers/builders.js';
+import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+let stores: RedisStores;
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  stores = createRedisStores({ redis, prefix });
+});
+
+afterEach(async () => {
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
+
+/** A baseline of int-1 that appends `entries` to the outbox. */
+const commitWith = (s: RedisStores, entries: OutboxEntry[]) =>
+  s.snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: entries });
+
+/** Entries exactly as the release before the format version wrote them (produced with its code). */
+const V1_ENTRIES = [
+  '{"id":"int-1.b3f1.2.1","enqueuedAt":1796040000000,"notification":{"kind":"transitions","projectId":"proj-1","integrationId":"int-1","detectedAt":"2026-11-30T12:00:00.000Z","items":[{"severity":"recovery","change":"changed","installationId":"a","groupRef":"org-a","groupName":"Customer a","provider":"salesforce","field":"health_status","from":"unhealthy","to":"healthy"}],"part":1,"parts":1}}',
+  '{"id":"upstream.7f0c2b1e","enqueuedAt":1796040000000,"notification":{"kind":"upstream","projectId":"proj-1","state":"down","reason":"upstream degraded: 1 consecutive poll cycles failed, last error: invalid_body: installations of int-1: boom","detectedAt":"2026-11-30T12:00:00.000Z"}}',
+];
+
+describe('createRedisOutbox', () => {
+  describe('dead letters', () => {
+    it('keeps at most deadLetterMax, trimming the oldest first', async () => {
+      const capped = createRedisStores({ redis, prefix, deadLetterMax: 3 });
+      const ids = ['d1', 'd2', 'd3', 'd4', 'd5'];
+      await commitWith(capped, ids.map(entry));
+      for (const id of ids) await capped.outbox.pop(id, true);
+      expect((await capped.outbox.deadLetters()).map((e) => e.id)).toEqual(['d3', 'd4', 'd5']);
+      expect(await redis.hlen(`${prefix}:state:dead:entries`)).toBe(3);
+      expect((await capped.outbox.channelStatus()).deadLetters).toBe(3);
+    });
+  });
+
+  describe('dead letters left untrimmed by an older release', () => {
+    it('trims at most DEAD_LETTER_TRIM_PER_POP per pop, and converges to the cap with no orphaned entries', async () => {
+      const { outbox } = stores;
+      const ids = `${prefix}:state:dead:ids`;
+      const entries = `${prefix}:state:dead:entries`;
+      const old = Array.from({ length: 50_000 }, (_, i) => `old${i}`);
+      for (let i = 0; i < old.length; i += 5000) {
+        const chunk = old.slice(i, i + 5000);
+        await redis.rpush(ids, ...chunk);
+        await redis.hset(entries, Object.fromEntries(chunk.map((id) => [id, JSON.stringify(entry(id))])));
+      }
+      const fresh = Array.from({ length: 41 }, (_, i) => `n${i}`);
+      await commitWith(stores, fresh.map(entry));
+
+      await outbox.pop('n0', true);
+      expect(await redis.llen(ids)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.hlen(entries)).toBe(50_001 - DEAD_LETTER_TRIM_PER_POP);
+      expect(await redis.lindex(ids, 0)).toBe(`old${DEAD_LETTER_TRIM_PER_POP}`);
+
+      // Delivered messages trim too, so the list converges with ordinary traffic.
+      for (const id of fresh.slice(1)) await outbox.pop(id, false, 2);
+      expect(await redis.llen(ids)).toBe(DEFAULT_DEAD_LETTER_MAX);
+      const kept = await redis.lrange(ids, 0, -1);
+      expect(kept.at(-1)).toBe('n0');
+      expect((await redis.hkeys(entries)).sort()).toEqual([...kept].sort());
+      expect((await outbox.channelStatus()).deadLetters).toBe(DEFAULT_DEAD_LETTER_MAX);
+    });
+  });
+
+  describe('the Slack webhook state', () => {
+    it('is unknown at first, goes down once, and comes back up with the next delivery', async () => {
+      const { outbox } = stores;
+      expect(await outbox.channelStatus()).toEqual({ up: undefined, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 0 });
+      expect(await outbox.markChannelDown('HTTP 404 no_service', 1000)).toBe(true);
+      expect(await outbox.markChannelDown('HTTP 404 no_service', 2000)).toBe(false);
+      expect(await outbox.channelStatus()).toMatchObject({ up: false, reason: 'HTTP 404 no_service', downSinceMs: 1000 });
+      await commitWith(stores, [entry('n1'), entry('n2')]);
+      expect(await outbox.pop('n1', false, 3000)).toEqual({ popped: true, head: 'n2', recovered: true });
+      expect(await outbox.pop('n2', false, 4000)).toEqual({ popped: true, head: undefined, recovered: false });
+      expect(await outbox.channelStatus()).toEqual({ up: true, reason: undefined, downSinceMs: undefined, lastSuccessMs: 4000, deadLetters: 0 });
+    });
+  });
+
+  describe('the outbox head', () => {
+    it('comes with the channel\'s last success and last fault, which every fault moves on, in one round trip', async () => {
+      const { outbox } = stores;
+      expect(await outbox.head()).toBeUndefined();
+      await commitWith(stores, [entry('n1'), entry('n2')]);
+      expect(await outbox.head()).toEqual({ id: 'n1', entry: entry('n1'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
+      await outbox.markChannelDown('HTTP 404 no_service', 1000);
+      await outbox.markChannelDown('HTTP 404 no_service', 2000);
+      expect((await outbox.head())?.channel).toEqual({ lastSuccessMs: undefined, lastFaultMs: 2000 });
+      await outbox.pop('n1', false, 3000);
+      const monitor = connect();
+      const commands: string[] = [];
+      const m = await monitor.monitor();
+      m.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+      });
+      expect(await outbox.head()).toEqual({ id: 'n2', entry: entry('n2'), channel: { lastSuccessMs: 3000, lastFaultMs: 2000 } });
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      expect(commands).toHaveLength(1);
+      expect(commands[0]).toMatch(/^eval(sha)?$/);
+    });
+
+    it('has no entry when the stored one is unreadable, so the caller dead-letters it', async () => {
+      const { outbox } = stores;
+      await redis.rpush(`${prefix}:state:outbox:ids`, 'garbled', 'future');
+      await redis.hset(`${prefix}:state:outbox:entries`, { garbled: '{"not":"an entry"', future: JSON.stringify({ ...entry('future'), v: 3 }) });
+      expect((await outbox.head())?.entry).toBeUndefined();
+      await outbox.pop('garbled', true);
+      expect(await outbox.head()).toMatchObject({ id: 'future', entry: undefined });
+    });
+  });
+
+  describe('the stored entry format', () => {
+    it('writes entries as v2, with their destination', async () => {
+      await commitWith(stores, [entry('n1')]);
+      await stores.upstream.commit(0, INITIAL_UPSTREAM_STATE, { ...entry('u1'), destination: 'pager' });
+      const stored = await redis.hgetall(`${prefix}:state:outbox:entries`);
+      expect(JSON.parse(stored['n1'] ?? '')).toEqual({ v: 2, ...entry('n1') });
+      expect(JSON.parse(stored['u1'] ?? '')).toEqual({ v: 2, ...entry('u1'), destination: 'pager' });
+      expect((stored['n1'] ?? '').startsWith('{"v":2,"destination":"slack",')).toBe(true);
+    });
+
+    it('reads v1 entries left by the previous release, in the outbox and in the dead letters, as v2 for Slack', async () => {
+      const { outbox } = stores;
+      const [transitions = '', upstream = ''] = V1_ENTRIES;
+      await redis.rpush(`${prefix}:state:outbox:ids`, 'int-1.b3f1.2.1', 'upstream.7f0c2b1e');
+      await redis.hset(`${prefix}:state:outbox:entries`, { 'int-1.b3f1.2.1': transitions, 'upstream.7f0c2b1e': upstream });
+      const head = await outbox.head();
+      expect(head?.entry).toEqual({ ...(JSON.parse(transitions) as object), destination: 'slack' });
+      await outbox.pop('int-1.b3f1.2.1', true);
+      expect(await outbox.deadLetters()).toEqual([{ ...(JSON.parse(transitions) as object), destination: 'slack' }]);
+      expect((await outbox.head())?.entry).toEqual({ ...(JSON.parse(upstream) as object), destination: 'slack' });
+    });
+  });
+});

@@ -1,0 +1,189 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
+import { diffSnapshots } from '../../../src/core/diff.js';
+import type { OutboxEntry } from '../../../src/ports.js';
+import { state } from '../../helpers/builders.js';
+import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+let stores: RedisStores;
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  stores = createRedisStores({ redis, prefix });
+});
+
+afterEach(async () => {
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
+
+describe('createRedisSnapshotStore', () => {
+  describe('commit and load', () => {
+    it('stores a baseline and loads it back', async () => {
+      const { snapshots } = stores;
+      expect(await snapshots.load('int-1')).toBeUndefined();
+      const result = await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L1', projectId: 'p', snapshot: snap('a', 'b'), nowMs: 1000, outbox: [] });
+      expect(result).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      const loaded = await snapshots.load('int-1');
+      expect(loaded).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L1', projectId: 'p', lastSuccessMs: 1000, snapshot: snap('a', 'b') });
+    });
+
+    it('refuses a second baseline, and a commit against a stale version', async () => {
+      const { snapshots, outbox } = stores;
+      const first = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L1', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('x')] };
+      expect((await snapshots.commit(first)).committed).toBe(true);
+      expect((await snapshots.commit({ ...first, outbox: [entry('y')] })).committed).toBe(false);
+      expect((await snapshots.commit({ ...first, expectedVersion: 1, version: 2, outbox: [] })).committed).toBe(true);
+      expect((await snapshots.commit({ ...first, expectedVersion: 1, version: 2, outbox: [entry('z')] })).committed).toBe(false);
+      // Only the notifications of successful commits are in the outbox.
+      expect((await outbox.head())?.id).toBe('x');
+      expect(await outbox.size()).toBe(1);
+    });
+
+    it('writes the version the caller gives, and does not compute one', async () => {
+      const { snapshots } = stores;
+      const base = { integrationId: 'int-1', lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
+      expect(await snapshots.commit({ ...base, expectedVersion: undefined, version: 7 })).toEqual({ committed: true, version: 7, outboxHead: undefined });
+      expect((await snapshots.load('int-1'))?.version).toBe(7);
+      expect(await snapshots.commit({ ...base, expectedVersion: 7, version: 42 })).toEqual({ committed: true, version: 42, outboxHead: undefined });
+      expect(await redis.hget(`${prefix}:state:snap:int-1`, 'v')).toBe('42');
+    });
+
+    it.each([0, -1, 1.5, Number.NaN])('refuses to write the version %s, which would read back as corrupt', async (version) => {
+      await expect(stores.snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] })).rejects.toThrow('version must be a positive integer');
+      expect(await stores.snapshots.load('int-1')).toBeUndefined();
+    });
+
+    it('commits the snapshot and its notifications in one step, in order', async () => {
+      const { snapshots, outbox } = stores;
+      const result = await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      expect(result).toEqual({ committed: true, version: 1, outboxHead: 'n1' });
+      expect(await outbox.pop('n2', false)).toEqual({ popped: false, head: 'n1', recovered: false });
+      expect(await outbox.pop('n1', false)).toEqual({ popped: true, head: 'n2', recovered: false });
+      expect(await outbox.pop('n2', true)).toEqual({ popped: true, head: undefined, recovered: false });
+      expect((await outbox.deadLetters()).map((e) => e.id)).toEqual(['n2']);
+    });
+
+    it('treats unreadable stored data as no snapshot but keeps its version', async () => {
+      const { snapshots } = stores;
+      await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] });
+      await redis.hset(`${prefix}:state:snap:int-1`, 'd', 'garbage');
+      const loaded = await snapshots.load('int-1');
+      expect(loaded?.snapshot).toBeUndefined();
+      expect(loaded?.version).toBe(1);
+    });
+
+    it.each(['NaN', 'abc', '', '-1', '1e3'])('reads a corrupt version %j as unreadable, and lets exactly one commit replace it with version 1', async (corrupt) => {
+      const { snapshots } = stores;
+      const req = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
+      await snapshots.commit(req);
+      await redis.hset(`${prefix}:state:snap:int-1`, 'v', corrupt);
+      const loaded = await snapshots.load('int-1');
+      expect(loaded?.snapshot).toBeUndefined();
+      expect(loaded?.unreadable).toEqual({ reason: expect.stringContaining('is not a number'), storedVersion: corrupt });
+      // Two replicas that both read the corrupt version: the first re-baselines, the second conflicts.
+      // The version they write is the caller's: the loaded one (0 when unreadable) + 1.
+      const version = (loaded?.version ?? 0) + 1;
+      expect(await snapshots.commit({ ...req, lineage: 'L2', expectedVersion: corrupt, version })).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      expect(await snapshots.commit({ ...req, lineage: 'L3', expectedVersion: corrupt, version })).toEqual({ committed: false });
+      expect(await snapshots.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L2', projectId: 'p', lastSuccessMs: 1, snapshot: snap('a') });
+    });
+
+    it('uses one round trip per load and per commit, whatever the number of installations', async () => {
+      const { snapshots } = stores;
+      const big = snap(...Array.from({ length: 5000 }, (_, i) => `i${i}`));
+      const monitor = connect();
+      const commands: string[] = [];
+      const m = await monitor.monitor();
+      // Commands a Lua script runs show up with source "lua"; only client round trips count.
+      m.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+      });
+      await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: big, nowMs: 1, outbox: [] });
+      await snapshots.load('int-1');
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      // One script call for the commit (EVAL or EVALSHA, as ioredis decides), one HMGET for the load.
+      expect(commands).toHaveLength(2);
+      expect(commands[0]).toMatch(/^eval(sha)?$/);
+      expect(commands[1]).toBe('hmget');
+    });
+  });
+
+  describe('loadAll and retain', () => {
+    const commitAll = async (ids: string[], nowMs: number): Promise<void> => {
+      for (const id of ids) {
+        await stores.snapshots.commit({ integrationId: id, expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs, outbox: [] });
+      }
+    };
+
+    it('returns every integration and drops the ones no longer listed nor polled since the cutoff', async () => {
+      const { snapshots } = stores;
+      await commitAll(['int-1', 'int-2', 'int-3'], 5);
+      expect((await snapshots.loadAll()).map((s) => s.integrationId).sort()).toEqual(['int-1', 'int-2', 'int-3']);
+      // Polled at t=5: a cutoff before that keeps everything, one after it drops what is not listed.
+      expect(await snapshots.retain(['int-2'], 5)).toEqual([]);
+      expect(await snapshots.retain([], 5)).toEqual([]);
+      expect((await snapshots.retain(['int-2'], 6)).sort()).toEqual(['int-1', 'int-3']);
+      expect((await snapshots.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
+      expect(await snapshots.load('int-1')).toBeUndefined();
+    });
+
+    it('keeps 250,000 listed ids in one call, and leaves no staging key behind', async () => {
+      const { snapshots } = stores;
+      await commitAll(['int-1', 'int-2', 'int-3'], 5);
+      // A spread of this many arguments into one call throws RangeError.
+      const listed = [...Array.from({ length: 250_000 }, (_, i) => `listed-${i}`), 'int-2'];
+      expect((await snapshots.retain(listed, 6)).sort()).toEqual(['int-1', 'int-3']);
+      expect((await snapshots.loadAll()).map((s) => s.integrationId)).toEqual(['int-2']);
+      expect(await redis.keys(`${prefix}:state:retain:*`)).toEqual([]);
+    }, 20_000);
+
+    it('loads and drops more integrations than one script call takes, with their data', async () => {
+      const { snapshots } = stores;
+      // More than KEYS_PER_SCRIPT_CALL, so both operations span several chunks.
+      const ids = Array.from({ length: 2_345 }, (_, i) => `int-${i}`);
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hset(`${prefix}:state:snap:${id}`, { v: '3', l: `L-${id}`, p: 'p', t: '5', d: '{}' }).sadd(`${prefix}:state:integrations`, id);
+      await pipeline.exec();
+      const all = await snapshots.loadAll();
+      expect(all).toHaveLength(ids.length);
+      expect(all.find((s) => s.integrationId === 'int-2000')).toEqual({ integrationId: 'int-2000', version: 3, lineage: 'L-int-2000', projectId: 'p', lastSuccessMs: 5, snapshot: new Map() });
+      const keep = ids.filter((_, i) => i % 2 === 0);
+      const dropped = await snapshots.retain(keep, 6);
+      expect(dropped.sort()).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+      expect((await snapshots.loadAll()).map((s) => s.integrationId).sort()).toEqual([...keep].sort());
+      expect(await redis.exists(`${prefix}:state:snap:int-1`)).toBe(0);
+    }, 20_000);
+
+    it('skips a member whose snapshot is gone in loadAll, and forgets it in retain', async () => {
+      const { snapshots } = stores;
+      await commitAll(['int-1'], 5);
+      await redis.sadd(`${prefix}:state:integrations`, 'orphan');
+      expect((await snapshots.loadAll()).map((s) => s.integrationId)).toEqual(['int-1']);
+      expect(await snapshots.retain(['int-1'], 6)).toEqual(['orphan']);
+      expect(await redis.smembers(`${prefix}:state:integrations`)).toEqual(['int-1']);
+    });
+
+    it('keeps an integration polled after the cutoff even when it is not listed', async () => {
+      const { snapshots } = stores;
+      await commitAll(['int-1'], 5);
+      await snapshots.commit({ integrationId: 'int-1', expectedVersion: 1, version: 2, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 10, outbox: [] });
+      expect(await snapshots.retain([], 6)).toEqual([]);
+      expect((await snapshots.load('int-1'))?.version).toBe(2);
+    });
+  });
+});

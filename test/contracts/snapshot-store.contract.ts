@@ -1,0 +1,105 @@
+/**
+ * What every SnapshotStore must do, whatever keeps the data. A snapshot's
+ * notifications go to the outbox of the same store, so the subject has both.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diffSnapshots } from '../../src/core/diff.js';
+import type { CommitRequest, OutboxEntry } from '../../src/ports.js';
+import { state } from '../helpers/builders.js';
+import type { StoresFactory, StoresSubject } from './subjects.js';
+
+const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+
+const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: 1, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+
+const baseline = (integrationId: string, overrides: Partial<CommitRequest> = {}): CommitRequest => ({
+  integrationId,
+  expectedVersion: undefined,
+  version: 1,
+  lineage: 'L',
+  projectId: 'p',
+  snapshot: snap('a'),
+  nowMs: 5,
+  outbox: [],
+  ...overrides,
+});
+
+export function snapshotStoreContract(create: StoresFactory): void {
+  let s: StoresSubject;
+  beforeEach(async () => {
+    s = await create();
+  });
+  afterEach(() => s.close());
+
+  describe('load and commit', () => {
+    it('loads nothing for an integration never committed, and a baseline as committed', async () => {
+      expect(await s.snapshots.load('int-1')).toBeUndefined();
+      expect(await s.snapshots.commit(baseline('int-1', { lineage: 'L1', snapshot: snap('a', 'b'), nowMs: 1000 }))).toEqual({ committed: true, version: 1, outboxHead: undefined });
+      expect(await s.snapshots.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L1', projectId: 'p', lastSuccessMs: 1000, snapshot: snap('a', 'b') });
+    });
+
+    it('refuses a second baseline and a commit against a stale version, and keeps only committed notifications', async () => {
+      expect((await s.snapshots.commit(baseline('int-1', { outbox: [entry('x')] }))).committed).toBe(true);
+      expect(await s.snapshots.commit(baseline('int-1', { outbox: [entry('y')] }))).toEqual({ committed: false });
+      expect((await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2 }))).committed).toBe(true);
+      expect(await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, outbox: [entry('z')] }))).toEqual({ committed: false });
+      expect(await s.outbox.headId()).toBe('x');
+      expect(await s.outbox.size()).toBe(1);
+    });
+
+    it('writes the version the caller gives', async () => {
+      expect(await s.snapshots.commit(baseline('int-1', { version: 7 }))).toEqual({ committed: true, version: 7, outboxHead: undefined });
+      expect(await s.snapshots.commit(baseline('int-1', { expectedVersion: 7, version: 42 }))).toEqual({ committed: true, version: 42, outboxHead: undefined });
+      expect((await s.snapshots.load('int-1'))?.version).toBe(42);
+    });
+
+    it.each([0, -1, 1.5])('refuses to write the version %s', async (version) => {
+      await expect(s.snapshots.commit(baseline('int-1', { version }))).rejects.toThrow(RangeError);
+      expect(await s.snapshots.load('int-1')).toBeUndefined();
+    });
+
+    it('appends the notifications of a commit to the outbox in order, and returns the head', async () => {
+      await s.upstream.commit(0, (await s.upstream.load()).state, entry('earlier'));
+      expect(await s.snapshots.commit(baseline('int-1', { outbox: [entry('n1'), entry('n2')] }))).toEqual({ committed: true, version: 1, outboxHead: 'earlier' });
+      expect((await s.outbox.head())?.entry).toEqual(entry('earlier'));
+      await s.outbox.pop('earlier', false);
+      expect((await s.outbox.head())?.entry).toEqual(entry('n1'));
+      expect(await s.outbox.pop('n1', false)).toMatchObject({ head: 'n2' });
+    });
+
+    it('returns a snapshot the caller cannot change by changing what it committed', async () => {
+      const snapshot = new Map(snap('a'));
+      await s.snapshots.commit(baseline('int-1', { snapshot }));
+      snapshot.delete('a');
+      expect((await s.snapshots.load('int-1'))?.snapshot).toEqual(snap('a'));
+    });
+  });
+
+  describe('loadAll and retain', () => {
+    it('returns every integration, and drops only the ones neither listed nor polled since the cutoff', async () => {
+      for (const id of ['int-1', 'int-2', 'int-3']) await s.snapshots.commit(baseline(id));
+      expect((await s.snapshots.loadAll()).map((x) => x.integrationId).sort()).toEqual(['int-1', 'int-2', 'int-3']);
+      expect(await s.snapshots.retain(['int-2'], 5)).toEqual([]);
+      expect(await s.snapshots.retain([], 5)).toEqual([]);
+      expect((await s.snapshots.retain(['int-2'], 6)).sort()).toEqual(['int-1', 'int-3']);
+      expect((await s.snapshots.loadAll()).map((x) => x.integrationId)).toEqual(['int-2']);
+      expect(await s.snapshots.load('int-1')).toBeUndefined();
+      expect(await s.snapshots.retain([], 6)).toEqual(['int-2']);
+      expect(await s.snapshots.loadAll()).toEqual([]);
+    });
+
+    it('keeps an unlisted integration polled after the cutoff', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, nowMs: 10 }));
+      expect(await s.snapshots.retain([], 6)).toEqual([]);
+      expect((await s.snapshots.load('int-1'))?.version).toBe(2);
+    });
+
+    it('lets a dropped integration start again with a baseline', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      await s.snapshots.retain([], 6);
+      expect((await s.snapshots.commit(baseline('int-1', { lineage: 'L2' }))).committed).toBe(true);
+      expect((await s.snapshots.load('int-1'))?.lineage).toBe('L2');
+    });
+  });
+}
