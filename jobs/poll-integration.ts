@@ -14,6 +14,7 @@ import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '
 import { notificationId, splitNotifications } from '../src/core/notification.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 import { firstLine, toError } from '../src/errors/to-error.js';
+import type { DeliveryQueue, PollObserver } from '../src/ports.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -26,21 +27,15 @@ export type PollOutcome =
   | { readonly status: 'conflict' }
   | { readonly status: 'failed'; readonly reason: PollErrorReason; readonly message: string };
 
-/** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */
-export interface PollObserver {
-  pollSucceeded(integrationId: string, cycleId: string): Promise<void>;
-  pollFailed(integrationId: string, cycleId: string, error: AmpersandApiError): Promise<void>;
-}
-
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
   readonly store: Pick<StateStore, 'load' | 'commit' | 'outboxHeadId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions' | 'stateUnreadable'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
   readonly projectId: string;
   readonly observer: PollObserver;
-  readonly kickDelivery: (headId: string) => Promise<void>;
+  readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newLineage: () => string;
 }
@@ -53,14 +48,14 @@ export interface PollIntegrationDeps {
  * that is logged, not thrown, so the original error is not masked.
  */
 export async function reportInternalError(
-  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'pollError'>; readonly projectId: string },
+  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'recordPollError'>; readonly projectId: string },
   log: Logger,
   what: 'poll' | 'cycle' | 'enqueue',
   integrationId: string,
   cycleId: string,
   error: unknown,
 ): Promise<void> {
-  deps.metrics.pollError(deps.projectId, integrationId, 'internal_error');
+  deps.metrics.recordPollError(deps.projectId, integrationId, 'internal_error');
   const wrapped = internalError(error);
   log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
   try {
@@ -70,7 +65,20 @@ export async function reportInternalError(
   }
 }
 
-/** A poll's outcome, and what reports it once it is decided (the observer, delivery). */
+/** Runs every step, one after the other, even after one failed; then throws the first failure. */
+async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+/** A poll's outcome, and what reports it once it is decided (delivery, the observer). */
 interface DecidedPoll {
   readonly outcome: PollOutcome;
   readonly report: () => Promise<void>;
@@ -80,7 +88,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
   /**
    * Polls one integration and tells the observer exactly one outcome. An
    * exception before the outcome is decided is an internal error (a failed
-   * poll). One while reporting it (the observer or the delivery kick cannot
+   * poll). One while reporting it (the delivery hand-off or the observer cannot
    * reach Redis) is logged and rethrown, so the job fails, but it is not
    * reported again: a committed poll stays committed, and a failed one is not
    * counted twice.
@@ -113,7 +121,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
 
     const fail = (error: AmpersandApiError): DecidedPoll => {
       deps.metrics.observePoll(projectId, integrationId, elapsed());
-      deps.metrics.pollError(projectId, integrationId, error.reason);
+      deps.metrics.recordPollError(projectId, integrationId, error.reason);
       const fields = { reason: error.reason, status: error.status, requestId: error.problem?.requestId };
       if (error.isConfigurationError) log.error(fields, `configuration error: ${error.message}`);
       else log.warn(fields, `poll failed; snapshot left unchanged: ${error.message}`);
@@ -142,7 +150,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     if (stored?.unreadable) {
       // Corrupt state (a bug, a manual edit, a partial restore): start over rather than stay frozen.
       log.error({ reason: stored.unreadable.reason }, `stored state of ${integrationId} is unreadable (${stored.unreadable.reason}); starting a new baseline`);
-      deps.metrics.stateUnreadable(projectId, integrationId);
+      deps.metrics.recordStateUnreadable(projectId, integrationId);
     }
     const diff = diffSnapshots(stored?.snapshot, parsed.installations);
     const now = deps.now();
@@ -175,7 +183,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       // A "conflict" can also be our own commit, re-sent by ioredis after a dropped
       // connection: its notifications are in the outbox, so make sure they move.
       const head = await deps.store.outboxHeadId();
-      if (head !== undefined) await deps.kickDelivery(head);
+      if (head !== undefined) await deps.delivery.kick(head);
       return { outcome: { status: 'conflict' }, report: async () => undefined };
     }
     // Once per committed transition, so that grep for a customer's installation or group
@@ -185,7 +193,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       log.info({ installationId: t.installationId, groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
     }
     deps.metrics.observePoll(apiProjectId, integrationId, elapsed());
-    deps.metrics.transitions(apiProjectId, integrationId, diff.transitions);
+    deps.metrics.recordTransitions(apiProjectId, integrationId, diff.transitions);
 
     if (diff.baseline) {
       log.info({ installations: diff.next.size, alreadyBad: items.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
@@ -198,14 +206,16 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     const { outboxHead } = result;
     return {
       outcome: { status: 'committed', baseline: diff.baseline, installations: diff.next.size, transitions: diff.transitions.length, notifications: outbox.length },
-      report: async () => {
-        try {
-          await deps.observer.pollSucceeded(integrationId, cycleId);
-        } finally {
-          // The committed notifications move even when the observer cannot record the success.
-          if (outbox.length > 0 && outboxHead !== undefined) await deps.kickDelivery(outboxHead);
-        }
-      },
+      // Delivery first: the committed notifications move at once, whatever the observer
+      // (the upstream tracker, a Redis round trip or ten) takes or throws. The observer is
+      // told even when the hand-off failed; the first failure fails the job.
+      report: () =>
+        inOrder(
+          async () => {
+            if (outbox.length > 0 && outboxHead !== undefined) await deps.delivery.kick(outboxHead);
+          },
+          () => deps.observer.pollSucceeded(integrationId, cycleId),
+        ),
     };
   }
 }

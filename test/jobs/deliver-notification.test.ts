@@ -62,7 +62,7 @@ function replica(): { store: StateStore; deliver: ReturnType<typeof createDelive
     notifier: slack,
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),
     logger: captureLogs().logger,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     retryHorizonMs: HORIZON,
     now: () => new Date(nowMs),
   });

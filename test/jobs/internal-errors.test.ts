@@ -8,12 +8,13 @@
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
+import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStateStore, type StateStore } from '../../src/adapters/state-store.js';
+import { createUpstreamTracker, type UpstreamTracker } from '../../jobs/track-upstream.js';
+import type { PollObserver } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
-import { createUpstreamTracker, type UpstreamTracker } from '../../src/upstream-tracker.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
@@ -36,7 +37,7 @@ const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['s
     projectId: 'proj-1',
     degradedAfterCycles: K,
     forgetAfterMs: 60_000,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     now: () => new Date(0),
     newId: () => 'id',
   });
@@ -61,7 +62,7 @@ function poll(broken: Partial<StateStore>, observer: PollObserver = tracker) {
     logger: captureLogs().logger,
     projectId: 'proj-1',
     observer,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     now: () => new Date(0),
     newLineage: () => 'L',
   });
@@ -76,8 +77,8 @@ function cycle(broken: Partial<StateStore>) {
     logger: captureLogs().logger,
     projectId: 'proj-1',
     integrationIds: ['int-1'],
-    enqueuePoll: async () => undefined,
-    kickDelivery: async () => undefined,
+    polls: { enqueue: async () => undefined },
+    delivery: { kick: async () => undefined },
     forgetAfterMs: 1000,
     now: () => new Date(0),
   });
