@@ -8,7 +8,7 @@ import type { DeliverJobData } from '../../jobs/deliver-notification.js';
 import type { PollJobData } from '../../jobs/poll-integration.js';
 import { InvalidJobDataError } from './invalid-job-data-error.js';
 
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? 'an empty string' : typeof value);
+const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : value === '' ? 'an empty string' : typeof value);
 
 function objectOf(job: string, data: unknown): Readonly<Record<string, unknown>> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidJobDataError(`${job} job data must be an object, got ${describe(data)}`);
