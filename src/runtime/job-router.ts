@@ -29,8 +29,7 @@ export function routePollJob(handlers: Pick<JobHandlers, 'runCycle' | 'pollInteg
 
 /**
  * The alerts queue's processor. `rateLimit` holds the whole queue back (every
- * replica) for Slack's Retry-After; the job itself is then retried without
- * counting an attempt.
+ * replica) for Slack's Retry-After, and the job goes back to wait for it.
  */
 export function routeDeliverJob(deliver: JobHandlers['deliver'], rateLimit: (ms: number) => Promise<void>): (job: Job) => Promise<DeliverOutcome> {
   return async (job) => {
