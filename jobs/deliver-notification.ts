@@ -21,7 +21,7 @@ import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
-import type { ChannelTimes, Outbox } from '../src/ports.js';
+import type { ChannelTimes, DeliveryQueue, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {
   readonly entryId: string;
@@ -38,9 +38,10 @@ export type DeliverOutcome =
 export interface DeliverNotificationDeps {
   readonly outbox: Pick<Outbox, 'head' | 'pop' | 'markChannelDown'>;
   readonly notifier: SlackNotifier;
-  readonly metrics: Pick<Metrics, 'slackNotification'>;
+  readonly metrics: Pick<Metrics, 'recordSlackNotification'>;
   readonly logger: Logger;
-  readonly kickDelivery: (headId: string) => Promise<void>;
+  /** Hands the next head on once this one is sent or dead-lettered. */
+  readonly delivery: DeliveryQueue;
   /** How long a message is still retried on 5xx or network errors while the channel could deliver (see retryAgeMs). */
   readonly retryHorizonMs: number;
   readonly now: () => Date;
@@ -63,7 +64,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const started = performance.now();
     const { head, recovered } = await deps.outbox.pop(entryId, dead, dead ? undefined : deps.now().getTime());
     const popMs = performance.now() - started;
-    if (head !== undefined) await deps.kickDelivery(head);
+    if (head !== undefined) await deps.delivery.kick(head);
     return { popMs, recovered };
   };
 
@@ -71,7 +72,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const head = await deps.outbox.head();
     if (!head) return { status: 'empty' };
     if (head.id !== data.entryId) {
-      await deps.kickDelivery(head.id);
+      await deps.delivery.kick(head.id);
       return { status: 'not_head' };
     }
     const entry = head.entry;
@@ -84,7 +85,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     if (!entry || !message) {
       // Waiting cannot make a missing or unreadable entry readable; it would only hold up the rest.
       const reason = `outbox entry ${head.id} is missing or unreadable; moved to the dead letters so the messages behind it go on`;
-      deps.metrics.slackNotification('failed');
+      deps.metrics.recordSlackNotification('failed');
       deps.logger.error({ jobId, notificationId: head.id }, reason);
       await advance(head.id, true);
       return { status: 'dead', reason };
@@ -117,12 +118,12 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       const age = retryAgeMs(entry.enqueuedAt, head.channel, nowMs);
       const fields = { status: error.status, slackError: error.slackError, ageMs: nowMs - entry.enqueuedAt, retryAgeMs: age };
       if (error.kind === 'rate_limited') {
-        deps.metrics.slackNotification('rate_limited');
+        deps.metrics.recordSlackNotification('rate_limited');
         log.warn({ ...fields, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the webhook; waiting for Retry-After');
         return { status: 'rate_limited', retryAfterMs: error.retryAfterMs ?? 1000 };
       }
       if (error.kind === 'channel') {
-        deps.metrics.slackNotification('paused');
+        deps.metrics.recordSlackNotification('paused');
         // Every replica sees the same state; only the one that changed it logs, once.
         if (await deps.outbox.markChannelDown(error.message, nowMs)) {
           log.error(fields, `the Slack webhook does not work (${error.message}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). Check SLACK_WEBHOOK_URL and the channel.`);
@@ -132,20 +133,20 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
         return { status: 'paused', error };
       }
       if (error.kind === 'rejected') {
-        deps.metrics.slackNotification('rejected');
+        deps.metrics.recordSlackNotification('rejected');
         const reason = `Slack rejected the message (${error.slackError || `HTTP ${error.status}`}), also as plain text; it is kept in the dead letters and not retried.`;
         log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
       }
       if (age > deps.retryHorizonMs) {
-        deps.metrics.slackNotification('failed');
+        deps.metrics.recordSlackNotification('failed');
         const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms), counted while the webhook worked; it is kept in the dead letters: ${error.message}`;
         log.error({ ...fields, text: message.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
       }
-      deps.metrics.slackNotification('retried');
+      deps.metrics.recordSlackNotification('retried');
       log.warn(fields, `Slack delivery failed; will retry with backoff: ${error.message}`);
       return { status: 'retry', error };
     }
@@ -154,7 +155,7 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const { popMs, recovered } = await advance(entry.id, false);
     const windowMs = Math.round(popMs * 1000) / 1000;
     if (recovered) log.info('the Slack webhook works again; the alerts that waited are delivered in order');
-    deps.metrics.slackNotification(deps.notifier.target === 'log' ? 'logged' : plain ? 'plain_text' : 'sent');
+    deps.metrics.recordSlackNotification(deps.notifier.target === 'log' ? 'logged' : plain ? 'plain_text' : 'sent');
     log.info({ text: message.text, windowMs, ...(plain ? { plainText: true } : {}) }, 'notification delivered');
     return { status: 'sent' };
   };

@@ -11,7 +11,7 @@ import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '
 import { planPoll } from '../src/core/poll-plan.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
 import { firstLine, toError } from '../src/errors/to-error.js';
-import type { Outbox, SnapshotStore } from '../src/ports.js';
+import type { DeliveryQueue, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -24,22 +24,16 @@ export type PollOutcome =
   | { readonly status: 'conflict' }
   | { readonly status: 'failed'; readonly reason: PollErrorReason; readonly message: string };
 
-/** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */
-export interface PollObserver {
-  pollSucceeded(integrationId: string, cycleId: string): Promise<void>;
-  pollFailed(integrationId: string, cycleId: string, error: AmpersandApiError): Promise<void>;
-}
-
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
   readonly snapshots: Pick<SnapshotStore, 'load' | 'commit'>;
   readonly outbox: Pick<Outbox, 'headId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'pollError' | 'transitions' | 'stateUnreadable'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
   readonly projectId: string;
   readonly observer: PollObserver;
-  readonly kickDelivery: (headId: string) => Promise<void>;
+  readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newLineage: () => string;
 }
@@ -52,14 +46,14 @@ export interface PollIntegrationDeps {
  * that is logged, not thrown, so the original error is not masked.
  */
 export async function reportInternalError(
-  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'pollError'>; readonly projectId: string },
+  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'recordPollError'>; readonly projectId: string },
   log: Logger,
   what: 'poll' | 'cycle' | 'enqueue',
   integrationId: string,
   cycleId: string,
   error: unknown,
 ): Promise<void> {
-  deps.metrics.pollError(deps.projectId, integrationId, 'internal_error');
+  deps.metrics.recordPollError(deps.projectId, integrationId, 'internal_error');
   const wrapped = internalError(error);
   log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
   try {
@@ -69,7 +63,20 @@ export async function reportInternalError(
   }
 }
 
-/** A poll's outcome, and what reports it once it is decided (the observer, delivery). */
+/** Runs every step, one after the other, even after one failed; then throws the first failure. */
+async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+/** A poll's outcome, and what reports it once it is decided (delivery, the observer). */
 interface DecidedPoll {
   readonly outcome: PollOutcome;
   readonly report: () => Promise<void>;
@@ -79,7 +86,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
   /**
    * Polls one integration and tells the observer exactly one outcome. An
    * exception before the outcome is decided is an internal error (a failed
-   * poll). One while reporting it (the observer or the delivery kick cannot
+   * poll). One while reporting it (the delivery hand-off or the observer cannot
    * reach Redis) is logged and rethrown, so the job fails, but it is not
    * reported again: a committed poll stays committed, and a failed one is not
    * counted twice.
@@ -112,7 +119,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
 
     const fail = (error: AmpersandApiError): DecidedPoll => {
       deps.metrics.observePoll(projectId, integrationId, elapsed());
-      deps.metrics.pollError(projectId, integrationId, error.reason);
+      deps.metrics.recordPollError(projectId, integrationId, error.reason);
       const fields = { reason: error.reason, status: error.status, requestId: error.problem?.requestId };
       if (error.isConfigurationError) log.error(fields, `configuration error: ${error.message}`);
       else log.warn(fields, `poll failed; snapshot left unchanged: ${error.message}`);
@@ -140,7 +147,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     if (stored?.unreadable) {
       // Corrupt state (a bug, a manual edit, a partial restore): start over rather than stay frozen.
       log.error({ reason: stored.unreadable.reason }, `stored state of ${integrationId} is unreadable (${stored.unreadable.reason}); starting a new baseline`);
-      deps.metrics.stateUnreadable(projectId, integrationId);
+      deps.metrics.recordStateUnreadable(projectId, integrationId);
     }
     const now = deps.now();
     const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: deps.newLineage });
@@ -159,7 +166,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       // A "conflict" can also be our own commit, re-sent by ioredis after a dropped
       // connection: its notifications are in the outbox, so make sure they move.
       const head = await deps.outbox.headId();
-      if (head !== undefined) await deps.kickDelivery(head);
+      if (head !== undefined) await deps.delivery.kick(head);
       return { outcome: { status: 'conflict' }, report: async () => undefined };
     }
     // Once per committed transition, so that grep for a customer's installation or group
@@ -168,7 +175,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       log.info({ installationId: t.installationId, groupRef: t.groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
     }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
-    deps.metrics.transitions(plan.projectId, integrationId, plan.transitions);
+    deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);
 
     if (plan.baseline) {
       log.info({ installations: plan.snapshot.size, alreadyBad: plan.alerts.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
@@ -181,14 +188,16 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     const { outboxHead } = result;
     return {
       outcome: { status: 'committed', baseline: plan.baseline, installations: plan.snapshot.size, transitions: plan.transitions.length, notifications: plan.notifications.length },
-      report: async () => {
-        try {
-          await deps.observer.pollSucceeded(integrationId, cycleId);
-        } finally {
-          // The committed notifications move even when the observer cannot record the success.
-          if (plan.notifications.length > 0 && outboxHead !== undefined) await deps.kickDelivery(outboxHead);
-        }
-      },
+      // Delivery first: the committed notifications move at once, whatever the observer
+      // (the upstream tracker, a Redis round trip or ten) takes or throws. The observer is
+      // told even when the hand-off failed; the first failure fails the job.
+      report: () =>
+        inOrder(
+          async () => {
+            if (plan.notifications.length > 0 && outboxHead !== undefined) await deps.delivery.kick(outboxHead);
+          },
+          () => deps.observer.pollSucceeded(integrationId, cycleId),
+        ),
     };
   }
 }

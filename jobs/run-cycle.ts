@@ -10,32 +10,27 @@ import type { Metrics } from '../src/adapters/metrics.js';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
-import type { Outbox, SnapshotStore } from '../src/ports.js';
-import { reportInternalError, type PollObserver } from './poll-integration.js';
+import type { CycleObserver, DeliveryQueue, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
+import { reportInternalError } from './poll-integration.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */
 export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;
 /** The integration_id label of an internal error of the cycle itself (Redis refused a command, a bug). */
 export const CYCLE_LABEL = PROJECT_WIDE_LABELS.cycle;
 
-/** The poll observer, also told which integrations each cycle lists. */
-export interface CycleObserver extends PollObserver {
-  integrationsListed(integrationIds: readonly string[]): Promise<void>;
-}
-
 export interface RunCycleDeps {
   readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
   readonly snapshots: Pick<SnapshotStore, 'retain'>;
   readonly outbox: Pick<Outbox, 'headId'>;
-  readonly metrics: Pick<Metrics, 'pollError'>;
+  readonly metrics: Pick<Metrics, 'recordPollError'>;
   readonly observer: CycleObserver;
   readonly logger: Logger;
   readonly projectId: string;
   /** Empty: discover every integration of the project each cycle. */
   readonly integrationIds: readonly string[];
   /** Queues a poll of one integration; a poll still queued or running for it is not doubled. */
-  readonly enqueuePoll: (integrationId: string, cycleId: string) => Promise<void>;
-  readonly kickDelivery: (headId: string) => Promise<void>;
+  readonly polls: PollQueue;
+  readonly delivery: DeliveryQueue;
   /** An integration missing from the list and not polled for this long is forgotten. */
   readonly forgetAfterMs: number;
   readonly now: () => Date;
@@ -59,8 +54,9 @@ export function createRunCycle(deps: RunCycleDeps) {
   };
 
   async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
+    // Delivery first, before anything that talks to Ampersand or the upstream tracker.
     const head = await deps.outbox.headId();
-    if (head !== undefined) await deps.kickDelivery(head);
+    if (head !== undefined) await deps.delivery.kick(head);
 
     let ids = deps.integrationIds;
     if (ids.length === 0) {
@@ -74,7 +70,7 @@ export function createRunCycle(deps: RunCycleDeps) {
         }
       } catch (error) {
         if (!(error instanceof AmpersandApiError)) throw error;
-        deps.metrics.pollError(deps.projectId, DISCOVERY_LABEL, error.reason);
+        deps.metrics.recordPollError(deps.projectId, DISCOVERY_LABEL, error.reason);
         log.error({ reason: error.reason, requestId: error.problem?.requestId }, `integration discovery failed; no poll this cycle: ${error.message}`);
         await deps.observer.pollFailed(DISCOVERY_LABEL, cycleId, error);
         return { status: 'discovery_failed', reason: error.reason };
@@ -87,7 +83,7 @@ export function createRunCycle(deps: RunCycleDeps) {
       // One integration's enqueue error must not leave the ones after it unpolled:
       // it counts as a failed poll of that integration, and the loop goes on.
       try {
-        await deps.enqueuePoll(id, cycleId);
+        await deps.polls.enqueue(id, cycleId);
       } catch (error) {
         notQueued += 1;
         await reportInternalError(deps, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);

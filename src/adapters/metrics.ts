@@ -26,18 +26,18 @@ export interface Metrics {
   /** Rebuilds the state gauges from every stored snapshot. Call before each scrape. */
   refreshFromState(snapshots: readonly StoredSnapshot[]): void;
   observePoll(projectId: string, integrationId: string, seconds: number): void;
-  pollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
-  transitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
-  slackNotification(outcome: SlackOutcome): void;
-  apiUp(projectId: string, up: boolean): void;
-  outboxSize(size: number): void;
+  recordPollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
+  recordTransitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
+  recordSlackNotification(outcome: SlackOutcome): void;
+  setApiUp(projectId: string, up: boolean): void;
+  setOutboxSize(size: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
-  stateUnreadable(projectId: string, integrationId: string): void;
+  recordStateUnreadable(projectId: string, integrationId: string): void;
   /**
    * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
    * host, never its secret path). Call before each scrape.
    */
-  slackStatus(status: ChannelStatus, target: string): void;
+  setSlackStatus(status: ChannelStatus, target: string): void;
 }
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
@@ -176,26 +176,26 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       initErrors(projectId, integrationId);
       pollDuration.observe({ project_id: projectId, integration_id: integrationId }, seconds);
     },
-    pollError(projectId, integrationId, reason) {
+    recordPollError(projectId, integrationId, reason) {
       initErrors(projectId, integrationId);
       pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason });
     },
-    transitions(projectId, integrationId, list) {
+    recordTransitions(projectId, integrationId, list) {
       for (const t of list) transitionsTotal.inc({ project_id: projectId, integration_id: integrationId, field: t.field, from: t.from, to: t.to });
     },
-    slackNotification(outcome) {
+    recordSlackNotification(outcome) {
       slack.inc({ outcome });
     },
-    apiUp(projectId, up) {
+    setApiUp(projectId, up) {
       apiUpGauge.set({ project_id: projectId }, up ? 1 : 0);
     },
-    outboxSize(size) {
+    setOutboxSize(size) {
       outbox.set(size);
     },
-    stateUnreadable(projectId, integrationId) {
+    recordStateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });
     },
-    slackStatus(status, target) {
+    setSlackStatus(status, target) {
       // Unknown until a delivery ran: no series rather than a guess, as for ampersand_api_up.
       // A gauge without labels cannot be absent (prom-client exports 0 after reset()); with
       // the target label, reset() removes the series.

@@ -15,21 +15,21 @@ describe('the Slack webhook gauges', () => {
   it('are absent until a delivery ran, then 0 while paused and 1 after recovery, labelled with the webhook host', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    metrics.slackStatus(status(), 'hooks.slack.com');
+    metrics.setSlackStatus(status(), 'hooks.slack.com');
     const before = await registry.metrics();
     // Not even a 0: an alert on `ampersand_slack_up == 0` must not fire on a fresh deploy.
     expect(before).not.toMatch(/^ampersand_slack_up[ {]/m);
     expect(before).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
     expect(sample(before, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
 
-    metrics.slackStatus(status({ up: false, deadLetters: 7 }), 'hooks.slack.com');
+    metrics.setSlackStatus(status({ up: false, deadLetters: 7 }), 'hooks.slack.com');
     const down = await registry.metrics();
     expect(sample(down, 'ampersand_slack_up', { target: 'hooks.slack.com' })).toBe(0);
     // Set from the shared count, not left at its first value.
     expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(7);
     expect(down).not.toMatch(/^ampersand_slack_last_success_timestamp_seconds[ {]/m);
 
-    metrics.slackStatus(status({ up: true, lastSuccessMs: 1_700_000_000_000 }), 'hooks.slack.com');
+    metrics.setSlackStatus(status({ up: true, lastSuccessMs: 1_700_000_000_000 }), 'hooks.slack.com');
     const up = await registry.metrics();
     expect(sample(up, 'ampersand_slack_up', { target: 'hooks.slack.com' })).toBe(1);
     expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', { target: 'hooks.slack.com' })).toBe(1_700_000_000);

@@ -63,7 +63,7 @@ function replica(): { store: RedisStores; deliver: ReturnType<typeof createDeliv
     notifier: slack,
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),
     logger: captureLogs().logger,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     retryHorizonMs: HORIZON,
     now: () => new Date(nowMs),
   });

@@ -8,13 +8,13 @@
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
+import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
-import type { Outbox, SnapshotStore } from '../../src/ports.js';
+import { createUpstreamTracker, type UpstreamTracker } from '../../jobs/track-upstream.js';
+import type { Outbox, PollObserver, SnapshotStore } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
-import { createUpstreamTracker, type UpstreamTracker } from '../../src/upstream-tracker.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
@@ -37,7 +37,7 @@ const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['s
     projectId: 'proj-1',
     degradedAfterCycles: K,
     forgetAfterMs: 60_000,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     now: () => new Date(0),
     newId: () => 'id',
   });
@@ -69,7 +69,7 @@ function poll(broken: Broken, observer: PollObserver = tracker) {
     logger: captureLogs().logger,
     projectId: 'proj-1',
     observer,
-    kickDelivery: async () => undefined,
+    delivery: { kick: async () => undefined },
     now: () => new Date(0),
     newLineage: () => 'L',
   });
@@ -85,8 +85,8 @@ function cycle(broken: Broken) {
     logger: captureLogs().logger,
     projectId: 'proj-1',
     integrationIds: ['int-1'],
-    enqueuePoll: async () => undefined,
-    kickDelivery: async () => undefined,
+    polls: { enqueue: async () => undefined },
+    delivery: { kick: async () => undefined },
     forgetAfterMs: 1000,
     now: () => new Date(0),
   });

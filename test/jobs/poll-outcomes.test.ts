@@ -7,12 +7,13 @@
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPollIntegration, type PollObserver } from '../../jobs/poll-integration.js';
-import { createRunCycle, type CycleObserver } from '../../jobs/run-cycle.js';
+import { createPollIntegration } from '../../jobs/poll-integration.js';
+import { createRunCycle } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
+import type { CycleObserver, PollObserver } from '../../src/ports.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
@@ -68,7 +69,7 @@ describe('pollIntegration', () => {
       logger: captureLogs().logger,
       projectId: 'proj-1',
       observer,
-      kickDelivery,
+      delivery: { kick: kickDelivery },
       now: () => new Date(0),
       newLineage: () => 'L',
     })({ integrationId: 'int-1', cycleId: 'c1' }, 'job');
@@ -123,8 +124,8 @@ describe('runCycle', () => {
       logger: logs.logger,
       projectId: 'proj-1',
       integrationIds: [],
-      enqueuePoll,
-      kickDelivery: async () => undefined,
+      polls: { enqueue: enqueuePoll },
+      delivery: { kick: async () => undefined },
       forgetAfterMs: 1000,
       now: () => new Date(0),
     });

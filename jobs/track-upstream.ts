@@ -4,14 +4,17 @@
  * (or "can read again") notification it may cause are committed together, so
  * replicas agree and the message is sent once. It also keeps what this process
  * saw per integration, for the /readyz body.
+ *
+ * The jobs call it after they handed their own notifications to delivery, so
+ * a tracker that fails (Redis refuses its commit) or is slow never holds
+ * them up.
  */
 import type { Logger } from 'pino';
-import type { PollObserver } from '../jobs/poll-integration.js';
-import type { OutboxEntry, UpstreamStore } from './ports.js';
-import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from './core/upstream-policy.js';
-import type { AmpersandApiError, PollErrorReason } from './errors/ampersand-api-error.js';
-import { firstLine } from './errors/to-error.js';
-import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
+import { DEFAULT_DESTINATION } from '../src/core/outbox-entry.js';
+import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from '../src/core/upstream-policy.js';
+import type { AmpersandApiError, PollErrorReason } from '../src/errors/ampersand-api-error.js';
+import { firstLine } from '../src/errors/to-error.js';
+import type { CycleObserver, DeliveryQueue, OutboxEntry, UpstreamStore } from '../src/ports.js';
 
 export interface IntegrationStatus {
   readonly ok: boolean;
@@ -31,13 +34,8 @@ export interface UpstreamReport {
   readonly integrations: Readonly<Record<string, IntegrationStatus>>;
 }
 
-export interface UpstreamTracker extends PollObserver {
-  /**
-   * Told the integrations a cycle lists (after a discovery that succeeded, or
-   * the configured ones): entries of integrations missing for forgetAfterMs are
-   * dropped, and an open alert of one is resolved as "no longer monitored".
-   */
-  integrationsListed(integrationIds: readonly string[]): Promise<void>;
+/** The cycle and poll observer that the jobs tell every outcome, plus what /readyz and /metrics read. */
+export interface UpstreamTracker extends CycleObserver {
   report(): Promise<UpstreamReport>;
   /** 1 when the last cycle could read the API, 0 when not, undefined before any poll. */
   apiUp(): Promise<boolean | undefined>;
@@ -50,8 +48,8 @@ export interface UpstreamTrackerDeps {
   readonly degradedAfterCycles: number;
   /** An integration missing from the list this long loses its entry (MONITOR_FORGET_AFTER_SECONDS). */
   readonly forgetAfterMs: number;
-  /** Makes sure the outbox head has a delivery job; takes an id read as the head. */
-  readonly kickDelivery: (headId: string) => Promise<void>;
+  /** Hands the tracker's own "cannot read Ampersand" messages to delivery. */
+  readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newId: () => string;
 }
@@ -94,7 +92,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         if (decision.notify?.state === 'down') deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
         else deps.logger.info('the monitor can read Ampersand again');
       }
-      if (entry && result.outboxHead !== undefined) await deps.kickDelivery(result.outboxHead);
+      if (entry && result.outboxHead !== undefined) await deps.delivery.kick(result.outboxHead);
       return entry !== undefined;
     }
     deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');

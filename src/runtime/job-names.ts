@@ -1,0 +1,18 @@
+/**
+ * Every name BullMQ stores for this service, in one place: renaming one
+ * strands the jobs and the schedule that an older replica left in Redis.
+ */
+export const BULLMQ_NAMES = {
+  /** Queue names, under QUEUE_PREFIX: poll cycles and polls; alert delivery. */
+  queues: { poll: 'poll', alerts: 'alerts' },
+  /** Job names: `cycle` and `poll` in the poll queue, `deliver` in the alerts queue. */
+  jobs: { cycle: 'cycle', poll: 'poll', deliver: 'deliver' },
+  /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
+  schedulerId: 'ampersand-poll-cycle',
+} as const;
+
+/** The delivery job of an outbox entry is named after it, so kicking the same head twice queues one job. */
+export const deliverJobId = (entryId: string): string => `deliver.${entryId}`;
+
+/** One queued-or-running poll per integration. Throws URIError on an id that is not well-formed UTF-16. */
+export const pollDeduplicationId = (integrationId: string): string => `poll.${encodeURIComponent(integrationId)}`;

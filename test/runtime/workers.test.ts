@@ -1,0 +1,84 @@
+/**
+ * The workers check a job's data before any job runs: a bad payload fails the
+ * job for good (no retry can mend it), with a message naming the field, and is
+ * logged. Real Redis and BullMQ, a unique prefix per test; the jobs are
+ * recording handlers.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BULLMQ_NAMES } from '../../src/runtime/job-names.js';
+import type { JobHandlers } from '../../src/runtime/job-router.js';
+import { openQueues, type Queues } from '../../src/runtime/queues.js';
+import { createWorkers, type Workers } from '../../src/runtime/workers.js';
+import { captureLogs, type CapturedLogs } from '../helpers/logger.js';
+import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+let queues: Queues;
+let workers: Workers;
+let logs: CapturedLogs;
+let calls: string[];
+
+const handlers: JobHandlers = {
+  runCycle: async (cycleId) => { calls.push(`cycle ${cycleId}`); },
+  pollIntegration: async (data) => { calls.push(`poll ${data.integrationId} ${data.cycleId}`); },
+  deliver: async (data) => {
+    calls.push(`deliver ${data.entryId}`);
+    return { status: 'sent' };
+  },
+};
+
+beforeEach(() => {
+  redis = connect();
+  prefix = uniquePrefix();
+  logs = captureLogs();
+  calls = [];
+  queues = openQueues({ connection: redis, prefix, logger: logs.logger });
+  workers = createWorkers({ connection: redis, prefix, logger: logs.logger, handlers, settings: { pollConcurrency: 1, jobLockMs: 30_000, slackMessagesPerSecond: 10 } });
+  workers.run();
+});
+afterEach(async () => {
+  await workers.close(true);
+  await queues.close();
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+/** The next job the worker completes or fails. */
+function settled(worker: Workers['poll']): Promise<{ job: Job; failed: boolean }> {
+  return new Promise((resolve) => {
+    worker.once('completed', (job) => resolve({ job, failed: false }));
+    worker.once('failed', (job) => {
+      if (job) resolve({ job, failed: true });
+    });
+  });
+}
+
+describe('the workers', () => {
+  it.each<[string, 'poll' | 'alerts', string, unknown, string]>([
+    ['a deliver job without entryId', 'alerts', BULLMQ_NAMES.jobs.deliver, { id: 'e1' }, 'deliver job data: entryId must be a non-empty string, got undefined'],
+    ['a poll job with a numeric integrationId', 'poll', BULLMQ_NAMES.jobs.poll, { integrationId: 7, cycleId: 'c1' }, 'poll job data: integrationId must be a non-empty string, got number'],
+  ])('fail %s for good, naming the field, without running the job', async (_name, queue, name, data, reason) => {
+    const done = settled(workers[queue]);
+    await queues[queue].add(name, data, { attempts: 5 });
+    const { job, failed } = await done;
+    expect(failed).toBe(true);
+    expect(job.failedReason).toBe(reason);
+    expect(job.attemptsMade).toBe(1);
+    expect(await job.getState()).toBe('failed');
+    expect(calls).toEqual([]);
+    expect(logs.lines().find((l) => l['msg'] === 'job failed')).toMatchObject({ level: 'error', name, err: { message: reason } });
+  });
+
+  it('run a poll job and a deliver job with their data', async () => {
+    const polled = settled(workers.poll);
+    await queues.poll.add(BULLMQ_NAMES.jobs.poll, { integrationId: 'int-1', cycleId: 'c1' });
+    expect((await polled).failed).toBe(false);
+    const delivered = settled(workers.alerts);
+    await queues.alerts.add(BULLMQ_NAMES.jobs.deliver, { entryId: 'e1' });
+    expect((await delivered).failed).toBe(false);
+    expect(calls).toEqual(['poll int-1 c1', 'deliver e1']);
+  });
+});
