@@ -198,7 +198,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     async (job: Job) => {
       const outcome = await deliver(job.data as DeliverJobData, job.id);
       if (outcome.status === 'rate_limited') {
-        await alertsWorker.rateLimit(outcome.retryAfterMs);
+        // Worker#rateLimit is deprecated in BullMQ 6; the queue's sets the same limit key.
+        await alertsQueue.rateLimit(outcome.retryAfterMs);
         throw Worker.RateLimitError();
       }
       // A broken webhook pauses delivery: the head job is retried with the capped backoff, never dead-lettered.
