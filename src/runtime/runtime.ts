@@ -62,7 +62,7 @@ export function openRuntime(deps: RuntimeDeps): Runtime {
     polls: createBullmqPollQueue(queues.poll),
     scheduleRegistered: schedule.registered,
     async start(handlers, listen) {
-      const workers = createWorkers({ connection: redis, prefix, logger, handlers, settings: deps.settings });
+      const workers = createWorkers({ connection: redis, prefix, logger, handlers, settings: deps.settings, alertsQueue: queues.alerts });
       // The HTTP server first: an address it cannot listen on stops start-up before any
       // job ran. /readyz says "not ready" until the schedule is registered below.
       const http = await listen().catch(async (error: unknown) => {

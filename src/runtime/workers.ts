@@ -4,7 +4,7 @@
  * SLACK_MESSAGES_PER_SECOND across every replica. Both are created stopped;
  * `run()` starts them once the schedule is registered.
  */
-import { UnrecoverableError, Worker } from 'bullmq';
+import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SlackDeliveryError } from '../errors/slack-delivery-error.js';
@@ -36,8 +36,10 @@ export function createWorkers(deps: {
   readonly logger: Logger;
   readonly handlers: JobHandlers;
   readonly settings: WorkerSettings;
+  /** Holds the whole alerts queue back on a Slack 429 (Worker#rateLimit is deprecated in BullMQ 6; the queue's sets the same key). */
+  readonly alertsQueue: Pick<Queue, 'rateLimit'>;
 }): Workers {
-  const { connection, prefix, logger, handlers, settings } = deps;
+  const { connection, prefix, logger, handlers, settings, alertsQueue } = deps;
   const lockDuration = settings.jobLockMs;
   const poll = new Worker(BULLMQ_NAMES.queues.poll, routePollJob(handlers, logger), {
     connection,
@@ -49,7 +51,7 @@ export function createWorkers(deps: {
   });
   const alerts: Worker = new Worker(
     BULLMQ_NAMES.queues.alerts,
-    routeDeliverJob(handlers.deliver, (ms) => alerts.rateLimit(ms)),
+    routeDeliverJob(handlers.deliver, (ms) => alertsQueue.rateLimit(ms)),
     {
       connection,
       prefix,

@@ -131,7 +131,7 @@ describe('the monitor, end to end', () => {
       expect(sample(await h.metrics(index), 'ampersand_installations', { health_status: 'unhealthy' })).toBe(3);
     }
     // Exactly one scheduler exists.
-    const schedulers = await h.redis.zrange(`${h.prefix}:poll:repeat`, 0, -1);
+    const schedulers = await h.redis.zrange(`${h.prefix}:poll:repeat`, 0, '-1');
     expect(schedulers).toEqual(['ampersand-poll-cycle']);
   });
 

@@ -39,7 +39,7 @@ export async function dumpPrefix(redis: Redis, prefix: string): Promise<string[]
         : type === 'hash' ? await redis.hgetall(key)
         : type === 'list' ? await redis.lrange(key, 0, -1)
         : type === 'set' ? await redis.smembers(key)
-        : type === 'zset' ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+        : type === 'zset' ? await redis.zrange(key, 0, '-1', 'WITHSCORES')
         : type === 'stream' ? await redis.xrange(key, '-', '+')
         : type;
       out.push(`${key} ${JSON.stringify(value)}`);

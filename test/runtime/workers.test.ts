@@ -36,7 +36,7 @@ beforeEach(() => {
   logs = captureLogs();
   calls = [];
   queues = openQueues({ connection: redis, prefix, logger: logs.logger });
-  workers = createWorkers({ connection: redis, prefix, logger: logs.logger, handlers, settings: { pollConcurrency: 1, jobLockMs: 30_000, slackMessagesPerSecond: 10 } });
+  workers = createWorkers({ connection: redis, prefix, logger: logs.logger, handlers, alertsQueue: queues.alerts, settings: { pollConcurrency: 1, jobLockMs: 30_000, slackMessagesPerSecond: 10 } });
   workers.run();
 });
 afterEach(async () => {
