@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../src/adapters/metrics.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
-import { SlackDeliveryError } from '../src/errors/slack-delivery-error.js';
+import { SlackDeliveryError } from '../src/core/errors/slack-delivery-error.js';
 import type { ChannelTimes, DeliveryQueue, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {

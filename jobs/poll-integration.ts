@@ -9,8 +9,8 @@ import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { planPoll } from '../src/core/poll-plan.js';
-import { AmpersandApiError, internalError, type PollErrorReason } from '../src/errors/ampersand-api-error.js';
-import { firstLine, toError } from '../src/errors/to-error.js';
+import { AmpersandApiError, internalError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
+import { firstLine, toError } from '../src/core/errors/to-error.js';
 import type { DeliveryQueue, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 
 export interface PollJobData {

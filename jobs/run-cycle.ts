@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
 import type { Metrics } from '../src/adapters/metrics.js';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
-import { AmpersandApiError } from '../src/errors/ampersand-api-error.js';
+import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
 import type { CycleObserver, DeliveryQueue, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
 import { reportInternalError } from './poll-integration.js';

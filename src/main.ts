@@ -18,7 +18,7 @@ import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
 import { createRedisStores } from './adapters/redis/stores.js';
 import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
-import { toError } from './errors/to-error.js';
+import { toError } from './core/errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './runtime/readiness.js';

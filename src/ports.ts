@@ -7,7 +7,7 @@
 import type { OutboxEntry } from './core/outbox-entry.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { UpstreamState } from './core/upstream-policy.js';
-import type { AmpersandApiError } from './errors/ampersand-api-error.js';
+import type { AmpersandApiError } from './core/errors/ampersand-api-error.js';
 
 export type { OutboxEntry } from './core/outbox-entry.js';
 

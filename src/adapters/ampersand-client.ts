@@ -8,8 +8,8 @@
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import type { Logger } from 'pino';
 import type { ApiProblem, Unchecked } from '../core/ampersand-payloads.js';
-import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../errors/ampersand-api-error.js';
-import { toError } from '../errors/to-error.js';
+import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../core/errors/ampersand-api-error.js';
+import { toError } from '../core/errors/to-error.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 
 export interface AmpersandClientOptions {

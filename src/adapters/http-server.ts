@@ -23,7 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { requestPath } from '../core/request-target.js';
-import { toError } from '../errors/to-error.js';
+import { toError } from '../core/errors/to-error.js';
 
 export interface Readiness {
   readonly ready: boolean;

@@ -14,7 +14,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
-import { ERROR_REASONS, type PollErrorReason } from '../errors/ampersand-api-error.js';
+import { ERROR_REASONS, type PollErrorReason } from '../core/errors/ampersand-api-error.js';
 import type { ChannelStatus, StoredSnapshot } from '../ports.js';
 
 export const DELIVERY_OUTCOMES = ['sent', 'plain_text', 'retried', 'rate_limited', 'paused', 'rejected', 'failed', 'logged'] as const;

@@ -7,8 +7,8 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from '@slack/webhook';
 import type { Logger } from 'pino';
 import type { SlackMessage } from '../core/slack-message.js';
-import { SlackDeliveryError, slackErrorCode } from '../errors/slack-delivery-error.js';
-import { toError } from '../errors/to-error.js';
+import { SlackDeliveryError, slackErrorCode } from '../core/errors/slack-delivery-error.js';
+import { toError } from '../core/errors/to-error.js';
 import { createScrubber } from '../scrub-secrets.js';
 
 export interface SlackNotifier {

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { probeRedis } from '../adapters/redis/reachability.js';
-import { RedisUnreachableError } from '../errors/redis-unreachable-error.js';
+import { RedisUnreachableError } from '../core/errors/redis-unreachable-error.js';
 
 /** How long start-up waits for Redis to answer; with the rest of start-up, a missing Redis ends the process within 10 s. */
 const STARTUP_PROBE_TIMEOUT_MS = 5000;

@@ -7,7 +7,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { InitMarker } from '../ports.js';
-import { toError } from '../errors/to-error.js';
+import { toError } from '../core/errors/to-error.js';
 import { BULLMQ_NAMES } from './job-names.js';
 
 export interface ScheduleKeeper {

@@ -7,7 +7,7 @@
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SlackDeliveryError } from '../errors/slack-delivery-error.js';
+import { SlackDeliveryError } from '../core/errors/slack-delivery-error.js';
 import { InvalidJobDataError } from './invalid-job-data-error.js';
 import { BULLMQ_NAMES } from './job-names.js';
 import { routeDeliverJob, routePollJob, type JobHandlers } from './job-router.js';

@@ -11,8 +11,8 @@
 import { Redis } from 'ioredis';
 import { probeRedis } from '../adapters/redis/reachability.js';
 import { parseConfig } from '../config.js';
-import { RedisUnreachableError } from '../errors/redis-unreachable-error.js';
-import { toError } from '../errors/to-error.js';
+import { RedisUnreachableError } from '../core/errors/redis-unreachable-error.js';
+import { toError } from '../core/errors/to-error.js';
 import { createLogger } from '../logger.js';
 import { startMonitor } from '../main.js';
 import { formatForConsole } from './console-format.js';

@@ -3,7 +3,7 @@ import { createAmpersandClient, type AmpersandClientOptions } from '../../src/ad
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
 import { buildProblem } from '../../src/simulator/fixtures.js';
 import { startLocalServer } from '../../src/simulator/local-server.js';
-import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
+import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLogNotifier, createSlackWebhookNotifier, isChannelNetworkError, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
 import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
-import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
+import { SlackDeliveryError } from '../../src/core/errors/slack-delivery-error.js';
 import { captureLogs } from '../helpers/logger.js';
 
 const message = renderSlackMessage({ kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized', detectedAt: 't' });

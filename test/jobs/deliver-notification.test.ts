@@ -11,7 +11,7 @@ import { createMetrics } from '../../src/adapters/metrics.js';
 import type { SlackNotifier } from '../../src/adapters/slack-notifier.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
-import { SlackDeliveryError } from '../../src/errors/slack-delivery-error.js';
+import { SlackDeliveryError } from '../../src/core/errors/slack-delivery-error.js';
 import type { OutboxEntry } from '../../src/ports.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';

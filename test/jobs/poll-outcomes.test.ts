@@ -12,7 +12,7 @@ import { createRunCycle } from '../../jobs/run-cycle.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
-import { AmpersandApiError } from '../../src/errors/ampersand-api-error.js';
+import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
 import type { CycleObserver, PollObserver } from '../../src/ports.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';

@@ -5,8 +5,8 @@
  * an exit, not a retry loop or ioredis's "Connection is closed.".
  */
 import { Redis } from 'ioredis';
-import { redactRedisUrl } from '../../errors/redis-unreachable-error.js';
-import { toError } from '../../errors/to-error.js';
+import { redactRedisUrl } from '../../core/errors/redis-unreachable-error.js';
+import { toError } from '../../core/errors/to-error.js';
 
 /**
  * Redis answered, but refused the database that REDIS_URL's path names. One

@@ -4,7 +4,7 @@
  * options or response: those hold the X-Api-Key header, and a logger that
  * serialises an error's properties would print it.
  */
-import type { ApiProblem } from '../core/ampersand-payloads.js';
+import type { ApiProblem } from '../ampersand-payloads.js';
 
 /** The `reason` label of ampersand_poll_errors_total. */
 export const ERROR_REASONS = [
