@@ -17,7 +17,7 @@
  * is shared in Redis and logged once per change.
  */
 import type { Logger } from 'pino';
-import type { Metrics } from '../src/adapters/metrics.js';
+import type { Metrics } from '../src/ports.js';
 import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
 import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
 import { SlackDeliveryError } from '../src/core/errors/slack-delivery-error.js';

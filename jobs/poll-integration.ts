@@ -5,13 +5,11 @@
  * body changes nothing and sends nothing.
  */
 import type { Logger } from 'pino';
-import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
-import type { Metrics } from '../src/adapters/metrics.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { planPoll } from '../src/core/poll-plan.js';
 import { AmpersandApiError, internalError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine, toError } from '../src/core/errors/to-error.js';
-import type { DeliveryQueue, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import type { AmpersandClient, DeliveryQueue, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 
 export interface PollJobData {
   readonly integrationId: string;

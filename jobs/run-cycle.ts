@@ -5,12 +5,10 @@
  * being delivered (a process may have died between a commit and its hand-off).
  */
 import type { Logger } from 'pino';
-import type { AmpersandClient } from '../src/adapters/ampersand-client.js';
-import type { Metrics } from '../src/adapters/metrics.js';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
-import type { CycleObserver, DeliveryQueue, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
+import type { AmpersandClient, CycleObserver, DeliveryQueue, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
 import { reportInternalError } from './poll-integration.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */

@@ -7,7 +7,8 @@
 import type { OutboxEntry } from './core/outbox-entry.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { UpstreamState } from './core/upstream-policy.js';
-import type { AmpersandApiError } from './core/errors/ampersand-api-error.js';
+import type { AmpersandApiError, PollErrorReason } from './core/errors/ampersand-api-error.js';
+import type { Transition } from './core/diff.js';
 
 export type { OutboxEntry } from './core/outbox-entry.js';
 
@@ -200,4 +201,36 @@ export interface CycleObserver extends PollObserver {
    * dropped, and an open alert of one is resolved as "no longer monitored".
    */
   integrationsListed(integrationIds: readonly string[]): Promise<void>;
+}
+
+// --- outside-world ports: Ampersand and metrics ---
+
+/** The Ampersand Platform API as the jobs read it: raw JSON bodies, which the core parses. */
+export interface AmpersandClient {
+  /** `GET /projects/{project}/integrations/{id}/installations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
+  listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
+  /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
+  listIntegrations(signal?: AbortSignal): Promise<unknown>;
+}
+
+/** The `outcome` label of ampersand_slack_notifications_total. */
+export type SlackOutcome = 'sent' | 'plain_text' | 'retried' | 'rate_limited' | 'paused' | 'rejected' | 'failed' | 'logged';
+
+/** What the jobs and the runtime record; the Prometheus adapter exports it. */
+export interface Metrics {
+  /** Rebuilds the state gauges from every stored snapshot. Call before each scrape. */
+  refreshFromState(snapshots: readonly StoredSnapshot[]): void;
+  observePoll(projectId: string, integrationId: string, seconds: number): void;
+  recordPollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
+  recordTransitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
+  recordSlackNotification(outcome: SlackOutcome): void;
+  setApiUp(projectId: string, up: boolean): void;
+  setOutboxSize(size: number): void;
+  /** A stored snapshot could not be read and is replaced by a new baseline. */
+  recordStateUnreadable(projectId: string, integrationId: string): void;
+  /**
+   * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
+   * host, never its secret path). Call before each scrape.
+   */
+  setSlackStatus(status: ChannelStatus, target: string): void;
 }

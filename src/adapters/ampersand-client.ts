@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ApiProblem, Unchecked } from '../core/ampersand-payloads.js';
 import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../core/errors/ampersand-api-error.js';
 import { toError } from '../core/errors/to-error.js';
+import type { AmpersandClient } from '../ports.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 
 export interface AmpersandClientOptions {
@@ -26,13 +27,6 @@ export interface AmpersandClientOptions {
   readonly maxRetryDelayMs?: number;
   /** The fetch to use; the global one unless a test or proxy needs another. */
   readonly fetch?: typeof globalThis.fetch;
-}
-
-export interface AmpersandClient {
-  /** `GET /projects/{project}/integrations/{id}/installations`; the JSON body, unvalidated. */
-  listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
-  /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. */
-  listIntegrations(signal?: AbortSignal): Promise<unknown>;
 }
 
 const RETRY_STATUS = [408, 429, 500, 502, 503, 504];

@@ -12,33 +12,15 @@
  *   sums them across replicas.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { Transition } from '../core/diff.js';
 import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
-import { ERROR_REASONS, type PollErrorReason } from '../core/errors/ampersand-api-error.js';
-import type { ChannelStatus, StoredSnapshot } from '../ports.js';
+import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
+import type { Metrics, SlackOutcome } from '../ports.js';
 
-export const DELIVERY_OUTCOMES = ['sent', 'plain_text', 'retried', 'rate_limited', 'paused', 'rejected', 'failed', 'logged'] as const;
-export type SlackOutcome = (typeof DELIVERY_OUTCOMES)[number];
+/** Every delivery outcome, listed through a record so that the compiler flags one missing from the port's type. */
+const OUTCOMES: Readonly<Record<SlackOutcome, true>> = { sent: true, plain_text: true, retried: true, rate_limited: true, paused: true, rejected: true, failed: true, logged: true };
+export const DELIVERY_OUTCOMES = Object.keys(OUTCOMES) as readonly SlackOutcome[];
 
 const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];
-
-export interface Metrics {
-  /** Rebuilds the state gauges from every stored snapshot. Call before each scrape. */
-  refreshFromState(snapshots: readonly StoredSnapshot[]): void;
-  observePoll(projectId: string, integrationId: string, seconds: number): void;
-  recordPollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
-  recordTransitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
-  recordSlackNotification(outcome: SlackOutcome): void;
-  setApiUp(projectId: string, up: boolean): void;
-  setOutboxSize(size: number): void;
-  /** A stored snapshot could not be read and is replaced by a new baseline. */
-  recordStateUnreadable(projectId: string, integrationId: string): void;
-  /**
-   * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
-   * host, never its secret path). Call before each scrape.
-   */
-  setSlackStatus(status: ChannelStatus, target: string): void;
-}
 
 const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
 

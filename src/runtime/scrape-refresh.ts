@@ -4,8 +4,7 @@
  * Redis the scrape serves the last values rather than waiting for it.
  */
 import type { Redis } from 'ioredis';
-import type { Metrics } from '../adapters/metrics.js';
-import type { Outbox, SnapshotStore } from '../ports.js';
+import type { Metrics, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
 

@@ -2,28 +2,23 @@
  * An exception in a poll or a cycle that is not the API's (Redis refusing a
  * command, a RangeError, corrupt state) counts as a failed poll for the
  * upstream tracker, and the job still fails with the original error. The
- * tracker and its state are real (Redis); the failing dependency is a port
+ * tracker is real, on the in-memory stores; the failing dependency is a port
  * implementation that throws, as Redis or a bug would.
  */
-import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
-import { createMetrics } from '../../src/adapters/metrics.js';
-import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { createUpstreamTracker, type UpstreamTracker } from '../../jobs/track-upstream.js';
 import type { Outbox, PollObserver, SnapshotStore } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
+import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
+import { createRecordingMetrics, type RecordingMetrics } from '../fakes/recording-metrics.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
-import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
-let redis: Redis;
-let prefix: string;
-let stores: RedisStores;
+let stores: InMemoryStores;
 let tracker: UpstreamTracker;
-let registry: Registry;
+let metrics: RecordingMetrics;
 
 const K = 2;
 const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
@@ -43,15 +38,9 @@ const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['s
   });
 
 beforeEach(() => {
-  redis = connect();
-  prefix = uniquePrefix();
-  stores = createRedisStores({ redis, prefix });
-  registry = new Registry();
+  stores = createInMemoryStores();
+  metrics = createRecordingMetrics();
   tracker = trackerOn(stores.upstream);
-});
-afterEach(async () => {
-  await deletePrefix(redis, prefix);
-  redis.disconnect();
 });
 
 /** Store roles with some methods replaced, as a broken Redis or a bug would behave. */
@@ -65,7 +54,7 @@ function poll(broken: Broken, observer: PollObserver = tracker) {
     ampersand: { listInstallations: async () => body },
     snapshots: { ...stores.snapshots, ...broken.snapshots },
     outbox: { ...stores.outbox, ...broken.outbox },
-    metrics: createMetrics(registry, { defaultMetrics: false }),
+    metrics,
     logger: captureLogs().logger,
     projectId: 'proj-1',
     observer,
@@ -80,7 +69,7 @@ function cycle(broken: Broken) {
     ampersand: { listIntegrations: async () => [] },
     snapshots: { ...stores.snapshots, ...broken.snapshots },
     outbox: { ...stores.outbox, ...broken.outbox },
-    metrics: createMetrics(registry, { defaultMetrics: false }),
+    metrics,
     observer: tracker,
     logger: captureLogs().logger,
     projectId: 'proj-1',
@@ -92,10 +81,7 @@ function cycle(broken: Broken) {
   });
 }
 
-const errorCount = async (integrationId: string): Promise<number> => {
-  const metric = (await registry.getSingleMetric('ampersand_poll_errors_total')?.get())?.values ?? [];
-  return metric.find((v) => v.labels['integration_id'] === integrationId && v.labels['reason'] === 'internal_error')?.value ?? 0;
-};
+const errorCount = (integrationId: string): number => metrics.pollErrors().filter((e) => e === `${integrationId} internal_error`).length;
 
 describe('an internal error', () => {
   it.each<[string, () => (cycleId: string) => Promise<unknown>, Error, string]>([
@@ -111,7 +97,7 @@ describe('an internal error', () => {
     expect(report.state).toBe('degraded');
     expect(report.reason).toContain(`upstream degraded: ${K} consecutive poll cycles failed, last error: internal_error: internal error: ${expected.name}: ${expected.message}`);
     expect(await stores.outbox.size()).toBe(1);
-    expect(await errorCount(label)).toBe(K);
+    expect(errorCount(label)).toBe(K);
   });
 
   it('is rethrown as it was when the tracker cannot record it either', async () => {

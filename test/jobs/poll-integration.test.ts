@@ -1,0 +1,276 @@
+/**
+ * The poll job, driven through every branch with in-memory stores, a scripted
+ * Ampersand client, recording fakes of the other ports and a fixed clock: no
+ * Redis, no HTTP, no waits. Each case asserts the outcome, what the stores
+ * hold afterwards, what was handed to delivery, what the observer was told,
+ * and what was counted.
+ */
+import { describe, expect, it } from 'vitest';
+import { createPollIntegration, type PollOutcome } from '../../jobs/poll-integration.js';
+import { AmpersandApiError, ERROR_REASONS, type PollErrorReason } from '../../src/core/errors/ampersand-api-error.js';
+import type { InstallationSpec } from '../../src/simulator/fixtures.js';
+import { buildInstallation } from '../../src/simulator/fixtures.js';
+import type { SnapshotStore } from '../../src/ports.js';
+import { createEventLog } from '../fakes/event-log.js';
+import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
+import { createFixedClock } from '../fakes/fixed-clock.js';
+import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
+import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
+import { createRecordingMetrics } from '../fakes/recording-metrics.js';
+import { createRecordingObserver } from '../fakes/recording-observer.js';
+import { installationSpec } from '../helpers/builders.js';
+import { captureLogs } from '../helpers/logger.js';
+
+const INTEGRATION = 'int-1';
+const listing = (...specs: InstallationSpec[]): ScriptedAnswer => ({ body: specs.map(buildInstallation) });
+const healthy = installationSpec('a');
+const unhealthy = installationSpec('a', { healthStatus: 'unhealthy' });
+const closed = (): Error => new Error('Connection is closed.');
+
+/** One poll job on shared fakes; `snapshots` replaces store methods, as a broken Redis or a racing replica would. */
+function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[] } = {}) {
+  const stores = options.stores ?? createInMemoryStores();
+  const events = createEventLog();
+  const ampersand = createFakeAmpersandClient();
+  const metrics = createRecordingMetrics();
+  const observer = createRecordingObserver(events);
+  const delivery = createRecordingDeliveryQueue(events);
+  const clock = createFixedClock();
+  const logs = captureLogs();
+  const lineages = options.lineages ?? ['L1', 'L2', 'L3'];
+  const pollIntegration = createPollIntegration({
+    ampersand,
+    snapshots: { ...stores.snapshots, ...options.snapshots },
+    outbox: stores.outbox,
+    metrics,
+    logger: logs.logger,
+    projectId: 'proj-1',
+    observer,
+    delivery,
+    now: clock.now,
+    newLineage: () => lineages.shift() ?? 'L-extra',
+  });
+  const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
+  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll };
+}
+
+describe('pollIntegration', () => {
+  describe('on the first poll of an integration', () => {
+    it('commits a baseline with a summary of what already needs attention and hands it to delivery', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy, installationSpec('b')));
+      expect(await t.poll()).toEqual({ status: 'committed', baseline: true, installations: 2, transitions: 0, notifications: 1 });
+      const stored = await t.stores.snapshots.load(INTEGRATION);
+      expect(stored).toMatchObject({ version: 1, lineage: 'L1', projectId: 'proj-1', lastSuccessMs: t.clock.now().getTime() });
+      expect([...(stored?.snapshot?.keys() ?? [])]).toEqual(['a', 'b']);
+      const head = await t.stores.outbox.head();
+      expect(head?.entry?.notification).toMatchObject({ kind: 'baseline', integrationId: INTEGRATION, projectId: 'proj-1', detectedAt: t.clock.now().toISOString() });
+      expect(t.events.events).toEqual([`kick ${head?.id}`, `ok ${INTEGRATION}`]);
+      expect(t.metrics.callsOf('observePoll')).toHaveLength(1);
+      expect(t.metrics.callsOf('recordTransitions')).toEqual([['proj-1', INTEGRATION, []]]);
+      expect(t.metrics.pollErrors()).toEqual([]);
+    });
+
+    it('commits a baseline without a notification or a kick when nothing needs attention', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy));
+      expect(await t.poll()).toEqual({ status: 'committed', baseline: true, installations: 1, transitions: 0, notifications: 0 });
+      expect((await t.stores.snapshots.load(INTEGRATION))?.version).toBe(1);
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(t.events.events).toEqual([`ok ${INTEGRATION}`]);
+    });
+  });
+
+  describe('when an installation changes', () => {
+    it('commits the transition with its notification and kicks the outbox head', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
+      await t.poll('c1');
+      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 1, notifications: 1 });
+      const stored = await t.stores.snapshots.load(INTEGRATION);
+      expect(stored).toMatchObject({ version: 2, lineage: 'L1' });
+      expect(stored?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      const head = await t.stores.outbox.head();
+      expect(head?.entry?.notification).toMatchObject({ kind: 'transitions', integrationId: INTEGRATION });
+      expect(t.delivery.kicked).toEqual([head?.id]);
+      expect(t.events.events).toEqual([`ok ${INTEGRATION}`, `kick ${head?.id}`, `ok ${INTEGRATION}`]);
+      const transitions = t.metrics.callsOf('recordTransitions');
+      expect(transitions[1]?.[2]).toMatchObject([{ installationId: 'a', field: 'health_status', from: 'healthy', to: 'unhealthy' }]);
+      expect(t.logs.lines().some((l) => l['msg'] === 'transition: a health_status healthy → unhealthy')).toBe(true);
+    });
+
+    it('kicks the head of the outbox, the oldest pending entry, not the new one', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy), listing(healthy));
+      await t.poll('c1');
+      const first = await t.stores.outbox.headId();
+      await t.poll('c2');
+      expect(await t.stores.outbox.size()).toBe(2);
+      expect(t.delivery.kicked).toEqual([first, first]);
+    });
+  });
+
+  describe('when nothing changed', () => {
+    it('commits the next version, sends nothing and tells the observer', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy));
+      await t.poll('c1');
+      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 0, notifications: 0 });
+      expect(await t.stores.snapshots.load(INTEGRATION)).toMatchObject({ version: 2, lineage: 'L1' });
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(t.delivery.kicked).toEqual([]);
+      expect(t.observer.calls).toEqual([`ok ${INTEGRATION}`, `ok ${INTEGRATION}`]);
+    });
+  });
+
+  describe('when a concurrent poll committed first', () => {
+    it('discards its result, sends nothing of its own, tells no observer, and still kicks the head', async () => {
+      const stores = createInMemoryStores();
+      const other = setup({ stores, lineages: ['L-other'] });
+      other.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      const t = setup({ stores });
+      // The other replica polls and commits while this one waits for its listing.
+      t.ampersand.scriptInstallations(INTEGRATION, { run: async () => { await other.poll(); return [buildInstallation(unhealthy)]; } });
+      expect(await t.poll()).toEqual({ status: 'conflict' });
+      const head = await stores.outbox.headId();
+      expect(await stores.snapshots.load(INTEGRATION)).toMatchObject({ version: 1, lineage: 'L-other' });
+      // Only the other replica's baseline summary: this poll appended nothing.
+      expect(await stores.outbox.size()).toBe(1);
+      expect(t.delivery.kicked).toEqual([head]);
+      expect(t.observer.calls).toEqual([]);
+      expect(t.metrics.calls).toEqual([]);
+    });
+  });
+
+  describe('when the fetch fails', () => {
+    const apiReasons = ERROR_REASONS.filter((r): r is Exclude<PollErrorReason, 'internal_error'> => r !== 'internal_error');
+
+    it.each(apiReasons)('with %s: counts it, tells the observer, and commits and sends nothing', async (reason) => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), { error: new AmpersandApiError(`the API said ${reason}`, reason, 500) });
+      await t.poll('c1');
+      expect(await t.poll('c2')).toEqual({ status: 'failed', reason, message: `the API said ${reason}` });
+      expect(await t.stores.snapshots.load(INTEGRATION)).toMatchObject({ version: 1 });
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(t.delivery.kicked).toEqual([]);
+      expect(t.observer.calls).toEqual([`ok ${INTEGRATION}`, `failed ${INTEGRATION} ${reason}`]);
+      expect(t.metrics.pollErrors()).toEqual([`${INTEGRATION} ${reason}`]);
+      expect(t.metrics.callsOf('observePoll')).toHaveLength(2);
+      const failure = t.logs.lines().find((l) => l['reason'] === reason);
+      const configuration = new AmpersandApiError('', reason).isConfigurationError;
+      expect(failure?.['level']).toBe(configuration ? 'error' : 'warn');
+    });
+
+    it('commits nothing on a first poll either', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, { error: new AmpersandApiError('no route', 'network') });
+      expect(await t.poll()).toMatchObject({ status: 'failed', reason: 'network' });
+      expect(await t.stores.snapshots.load(INTEGRATION)).toBeUndefined();
+      expect(t.metrics.pollErrors()).toEqual([`${INTEGRATION} network`]);
+    });
+  });
+
+  describe('when the body is unusable', () => {
+    it.each<[string, unknown]>([
+      ['an installation without an id', [{ id: '' }]],
+      ['not a list', { installations: 'nope' }],
+    ])('counts %s as invalid_body and commits nothing', async (_name, body) => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, { body });
+      expect(await t.poll()).toMatchObject({ status: 'failed', reason: 'invalid_body' });
+      expect(await t.stores.snapshots.load(INTEGRATION)).toBeUndefined();
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(t.observer.calls).toEqual([`failed ${INTEGRATION} invalid_body`]);
+      expect(t.metrics.pollErrors()).toEqual([`${INTEGRATION} invalid_body`]);
+    });
+  });
+
+  describe('when the stored state is unreadable', () => {
+    it('counts it and replaces it with a new baseline, in a new lineage', async () => {
+      const stores = createInMemoryStores();
+      const first = setup({ stores, lineages: ['L-old'] });
+      first.ampersand.scriptInstallations(INTEGRATION, listing(healthy));
+      await first.poll();
+      // The store reads the data as corrupt, as after a bad manual edit.
+      const unreadable: Partial<SnapshotStore> = {
+        load: async (id) => {
+          const s = await stores.snapshots.load(id);
+          return s && { ...s, snapshot: undefined, unreadable: { reason: 'stored snapshot data cannot be decoded', storedVersion: String(s.version) } };
+        },
+      };
+      const t = setup({ stores, snapshots: unreadable, lineages: ['L-new'] });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      expect(await t.poll()).toMatchObject({ status: 'committed', baseline: true, notifications: 1 });
+      const stored = await stores.snapshots.load(INTEGRATION);
+      expect(stored?.lineage).toBe('L-new');
+      expect(stored?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      expect((await stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'baseline' });
+      expect(t.metrics.callsOf('recordStateUnreadable')).toEqual([['proj-1', INTEGRATION]]);
+      expect(t.logs.lines().some((l) => String(l['msg']).includes('is unreadable') && l['level'] === 'error')).toBe(true);
+    });
+  });
+
+  describe('when telling the observer fails', () => {
+    it('has kicked the committed head first, keeps the commit, fails the job and counts no internal error', async () => {
+      const t = setup();
+      t.observer.throwing.succeeded = closed();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await expect(t.poll()).rejects.toThrow('Connection is closed.');
+      const head = await t.stores.outbox.headId();
+      expect(head).toBeDefined();
+      expect(t.events.events).toEqual([`kick ${head}`, `ok ${INTEGRATION}`]);
+      expect((await t.stores.snapshots.load(INTEGRATION))?.version).toBe(1);
+      expect(t.metrics.pollErrors()).toEqual([]);
+      expect(t.logs.lines().find((l) => l['level'] === 'error')?.['msg']).toContain('poll committed, but reporting its outcome failed');
+    });
+
+    it('still tells the observer when the kick fails, and fails the job with the kick error', async () => {
+      const t = setup();
+      t.delivery.failWith = new Error('kick refused');
+      t.observer.throwing.succeeded = closed();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await expect(t.poll()).rejects.toThrow('kick refused');
+      expect(t.observer.calls).toEqual([`ok ${INTEGRATION}`]);
+      expect(await t.stores.outbox.size()).toBe(1);
+      expect(t.metrics.pollErrors()).toEqual([]);
+    });
+
+    it.each<[string, ScriptedAnswer, PollErrorReason]>([
+      ['an API error', { error: new AmpersandApiError('503', 'server_error', 503) }, 'server_error'],
+      ['an unusable body', { body: [{ id: '' }] }, 'invalid_body'],
+    ])('reports %s once and counts no internal error', async (_name, answer, reason) => {
+      const t = setup();
+      t.observer.throwing.failed = closed();
+      t.ampersand.scriptInstallations(INTEGRATION, answer);
+      await expect(t.poll()).rejects.toThrow('Connection is closed.');
+      expect(t.observer.calls).toEqual([`failed ${INTEGRATION} ${reason}`]);
+      expect(t.metrics.pollErrors()).toEqual([`${INTEGRATION} ${reason}`]);
+    });
+  });
+
+  describe('on an internal error', () => {
+    const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+
+    it.each<[string, Partial<SnapshotStore>, Error]>([
+      ['the load', { load: async () => { throw oom(); } }, oom()],
+      ['the commit', { commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } }, new RangeError('Maximum call stack size exceeded')],
+    ])('from %s fails the job with it, counts internal_error and tells the observer', async (_name, broken, expected) => {
+      const t = setup({ snapshots: broken });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await expect(t.poll()).rejects.toThrow(expected.message);
+      expect(t.metrics.pollErrors()).toEqual([`${INTEGRATION} internal_error`]);
+      expect(t.observer.calls).toEqual([`failed ${INTEGRATION} internal_error`]);
+      expect(t.observer.errors[0]?.message).toBe(`internal error: ${expected.name}: ${expected.message}`);
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(t.delivery.kicked).toEqual([]);
+    });
+
+    it('is rethrown as it was when the observer cannot record it either', async () => {
+      const t = setup({ snapshots: { commit: async () => { throw new RangeError('Invalid string length'); } } });
+      t.observer.throwing.failed = closed();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy));
+      await expect(t.poll()).rejects.toThrow(RangeError);
+      expect(t.observer.calls).toEqual([`failed ${INTEGRATION} internal_error`]);
+    });
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The cycle job with in-memory stores, a scripted Ampersand client, recording
+ * poll and delivery queues and observer, and a fixed clock: which integrations
+ * it polls, what it forgets, that a pending head is handed to delivery first,
+ * and how discovery and internal failures are counted.
+ */
+import { describe, expect, it } from 'vitest';
+import { createPollIntegration } from '../../jobs/poll-integration.js';
+import { CYCLE_LABEL, DISCOVERY_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
+import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
+import type { Outbox, SnapshotStore } from '../../src/ports.js';
+import { buildInstallation } from '../../src/simulator/fixtures.js';
+import { createEventLog } from '../fakes/event-log.js';
+import { createFakeAmpersandClient } from '../fakes/fake-ampersand-client.js';
+import { createFixedClock, type FixedClock } from '../fakes/fixed-clock.js';
+import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
+import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
+import { createRecordingMetrics } from '../fakes/recording-metrics.js';
+import { createRecordingObserver } from '../fakes/recording-observer.js';
+import { createRecordingPollQueue } from '../fakes/recording-poll-queue.js';
+import { installationSpec } from '../helpers/builders.js';
+import { captureLogs } from '../helpers/logger.js';
+
+const FORGET_AFTER_MS = 60_000;
+
+function setup(options: { integrationIds?: readonly string[]; snapshots?: Partial<SnapshotStore>; outbox?: Partial<Outbox> } = {}) {
+  const stores = createInMemoryStores();
+  const events = createEventLog();
+  const ampersand = createFakeAmpersandClient();
+  const metrics = createRecordingMetrics();
+  const observer = createRecordingObserver(events);
+  const delivery = createRecordingDeliveryQueue(events);
+  const polls = createRecordingPollQueue(events);
+  const clock = createFixedClock();
+  const logs = captureLogs();
+  const runCycle = createRunCycle({
+    ampersand,
+    snapshots: { ...stores.snapshots, ...options.snapshots },
+    outbox: { ...stores.outbox, ...options.outbox },
+    metrics,
+    observer,
+    logger: logs.logger,
+    projectId: 'proj-1',
+    integrationIds: options.integrationIds ?? [],
+    polls,
+    delivery,
+    forgetAfterMs: FORGET_AFTER_MS,
+    now: clock.now,
+  });
+  return { stores, events, ampersand, metrics, observer, delivery, polls, clock, logs, run: (cycleId = 'c1') => runCycle(cycleId, 'job-1') };
+}
+
+/** Commits a snapshot of `integrationId` at the clock's time through the poll job, with one unhealthy installation (so one outbox entry). */
+async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: string): Promise<void> {
+  const ampersand = createFakeAmpersandClient();
+  ampersand.scriptInstallations(integrationId, { body: [buildInstallation(installationSpec('a', { integrationId, healthStatus: 'unhealthy' }))] });
+  const poll = createPollIntegration({
+    ampersand,
+    snapshots: stores.snapshots,
+    outbox: stores.outbox,
+    metrics: createRecordingMetrics(),
+    logger: captureLogs().logger,
+    projectId: 'proj-1',
+    observer: createRecordingObserver(),
+    delivery: createRecordingDeliveryQueue(),
+    now: clock.now,
+    newLineage: () => `L-${integrationId}`,
+  });
+  expect(await poll({ integrationId, cycleId: 'seed' }, 'seed')).toMatchObject({ status: 'committed' });
+}
+
+describe('runCycle', () => {
+  describe('with configured integrations', () => {
+    it('queues one poll per integration, in order, without asking the API, and tells the observer the list', async () => {
+      const t = setup({ integrationIds: ['A', 'B'] });
+      expect(await t.run('c7')).toEqual({ status: 'queued', integrations: ['A', 'B'], notQueued: 0 });
+      expect(t.polls.enqueued).toEqual(['A c7', 'B c7']);
+      expect(t.ampersand.calls).toEqual([]);
+      expect(t.events.events).toEqual(['enqueue A', 'enqueue B', 'listed A,B']);
+      expect(t.delivery.kicked).toEqual([]);
+      expect(t.metrics.calls).toEqual([]);
+    });
+  });
+
+  describe('with discovery', () => {
+    it('polls the integrations the API lists', async () => {
+      const t = setup();
+      t.ampersand.scriptIntegrations({ body: [{ id: 'A' }, { id: 'C' }] });
+      expect(await t.run()).toEqual({ status: 'queued', integrations: ['A', 'C'], notQueued: 0 });
+      expect(t.ampersand.calls).toEqual(['integrations']);
+      expect(t.polls.enqueued).toEqual(['A c1', 'C c1']);
+      expect(t.observer.calls).toEqual(['listed A,C']);
+    });
+
+    it('skips a discovered id that is not well-formed UTF-16 and polls the others', async () => {
+      const t = setup();
+      t.ampersand.scriptIntegrations({ body: [{ id: 'A' }, { id: 'bad\ud800' }, { id: 'C' }, { id: 'D' }] });
+      expect(await t.run()).toMatchObject({ status: 'queued', integrations: ['A', 'C', 'D'], notQueued: 0 });
+      expect(t.polls.enqueued).toEqual(['A c1', 'C c1', 'D c1']);
+      expect(t.observer.calls).toEqual(['listed A,C,D']);
+      expect(t.logs.lines().find((l) => String(l['msg']).includes('not well-formed'))).toMatchObject({ level: 'warn', skipped: 1, examples: ['integrations[1]'] });
+    });
+
+    it.each<[string, () => Error | undefined, unknown, string]>([
+      ['an API error', () => new AmpersandApiError('bad gateway', 'server_error', 502), undefined, 'server_error'],
+      ['a 401', () => new AmpersandApiError('unauthorized', 'unauthorized', 401), undefined, 'unauthorized'],
+      ['an unusable list', () => undefined, { nope: true }, 'invalid_body'],
+    ])('after %s: queues nothing, forgets nothing, counts it under the discovery label and tells the observer', async (_name, error, body, reason) => {
+      const t = setup();
+      await seed(t.stores, t.clock, 'old');
+      t.clock.advance(FORGET_AFTER_MS * 10);
+      const failure = error();
+      t.ampersand.scriptIntegrations(failure ? { error: failure } : { body });
+      expect(await t.run()).toEqual({ status: 'discovery_failed', reason });
+      expect(t.polls.enqueued).toEqual([]);
+      expect(await t.stores.snapshots.load('old')).toBeDefined();
+      expect(t.metrics.pollErrors()).toEqual([`${DISCOVERY_LABEL} ${reason}`]);
+      // Told the failure, never a list: a failed discovery says nothing about what is listed.
+      expect(t.observer.calls).toEqual([`failed ${DISCOVERY_LABEL} ${reason}`]);
+    });
+  });
+
+  describe('retention', () => {
+    it('forgets an unlisted integration not polled for the forget time, and keeps a recent one', async () => {
+      const t = setup({ integrationIds: ['kept'] });
+      await seed(t.stores, t.clock, 'stale');
+      t.clock.advance(FORGET_AFTER_MS);
+      await seed(t.stores, t.clock, 'recent');
+      t.clock.advance(1);
+      expect(await t.run()).toMatchObject({ status: 'queued', integrations: ['kept'] });
+      expect(await t.stores.snapshots.load('stale')).toBeUndefined();
+      expect(await t.stores.snapshots.load('recent')).toBeDefined();
+      expect(t.logs.lines().find((l) => Array.isArray(l['dropped']))?.['dropped']).toEqual(['stale']);
+    });
+  });
+
+  describe('with a pending outbox head', () => {
+    it('hands it to delivery before anything else', async () => {
+      const t = setup();
+      await seed(t.stores, t.clock, 'A');
+      const head = await t.stores.outbox.headId();
+      t.ampersand.scriptIntegrations({ body: [{ id: 'A' }] });
+      await t.run();
+      expect(t.events.events).toEqual([`kick ${head}`, 'enqueue A', 'listed A']);
+    });
+
+    it('has handed it on when the observer then fails, and counts an internal error of the cycle', async () => {
+      const t = setup({ integrationIds: ['A'] });
+      await seed(t.stores, t.clock, 'A');
+      const head = await t.stores.outbox.headId();
+      t.observer.throwing.listed = new Error("OOM command not allowed when used memory > 'maxmemory'.");
+      await expect(t.run()).rejects.toThrow('OOM');
+      expect(t.delivery.kicked).toEqual([head]);
+      expect(t.metrics.pollErrors()).toEqual([`${CYCLE_LABEL} internal_error`]);
+    });
+  });
+
+  describe('when one enqueue throws', () => {
+    it('goes on past it, and counts it as a failed poll of that integration', async () => {
+      const t = setup({ integrationIds: ['A', 'B', 'C'] });
+      t.polls.failing.set('B', new URIError('URI malformed'));
+      expect(await t.run()).toMatchObject({ status: 'queued', notQueued: 1 });
+      expect(t.polls.enqueued).toEqual(['A c1', 'C c1']);
+      expect(t.observer.calls).toEqual(['failed B internal_error', 'listed A,B,C']);
+      expect(t.metrics.pollErrors()).toEqual(['B internal_error']);
+      expect(t.logs.lines().find((l) => l['integrationId'] === 'B' && l['level'] === 'error')?.['msg']).toContain('enqueue failed with an internal error: internal error: URIError: URI malformed');
+    });
+  });
+
+  describe('on an internal error', () => {
+    const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+
+    it.each<[string, { snapshots?: Partial<SnapshotStore>; outbox?: Partial<Outbox> }, Error]>([
+      ['the retain', { snapshots: { retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }, new RangeError('Maximum call stack size exceeded')],
+      ['the outbox read', { outbox: { headId: async () => { throw oom(); } } }, oom()],
+    ])('from %s fails the job, queues nothing, and counts a failed poll of the cycle', async (_name, broken, expected) => {
+      const t = setup({ integrationIds: ['A'], ...broken });
+      await expect(t.run()).rejects.toThrow(expected.message);
+      expect(t.polls.enqueued).toEqual([]);
+      expect(t.metrics.pollErrors()).toEqual([`${CYCLE_LABEL} internal_error`]);
+      expect(t.observer.calls).toEqual([`failed ${CYCLE_LABEL} internal_error`]);
+      expect(t.observer.errors[0]?.message).toBe(`internal error: ${expected.name}: ${expected.message}`);
+    });
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The upstream tracker on the in-memory upstream store and outbox, with a
+ * recording delivery queue and a fixed clock: the project-wide alert after K
+ * failed cycles and its recovery, an integration's own alert, forgetting an
+ * integration that left the list, and what /readyz reads meanwhile.
+ */
+import { describe, expect, it } from 'vitest';
+import { createUpstreamTracker } from '../../jobs/track-upstream.js';
+import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
+import type { OutboxEntry, UpstreamStore } from '../../src/ports.js';
+import { createFixedClock } from '../fakes/fixed-clock.js';
+import { createInMemoryStores } from '../fakes/in-memory-stores.js';
+import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
+import { captureLogs } from '../helpers/logger.js';
+
+const K = 2;
+const FORGET_AFTER_MS = 60_000;
+const serverError = (): AmpersandApiError => new AmpersandApiError('bad gateway', 'server_error', 502);
+
+function setup(store?: (stores: ReturnType<typeof createInMemoryStores>) => Pick<UpstreamStore, 'load' | 'commit'>) {
+  const stores = createInMemoryStores();
+  const delivery = createRecordingDeliveryQueue();
+  const clock = createFixedClock();
+  let next = 0;
+  const tracker = createUpstreamTracker({
+    store: store ? store(stores) : stores.upstream,
+    logger: captureLogs().logger,
+    projectId: 'proj-1',
+    degradedAfterCycles: K,
+    forgetAfterMs: FORGET_AFTER_MS,
+    delivery,
+    now: clock.now,
+    newId: () => `n${(next += 1)}`,
+  });
+  /** Every outbox entry, oldest first, popped as delivery would. */
+  const drain = async (): Promise<OutboxEntry[]> => {
+    const out: OutboxEntry[] = [];
+    for (let head = await stores.outbox.head(); head !== undefined; head = await stores.outbox.head()) {
+      if (head.entry) out.push(head.entry);
+      await stores.outbox.pop(head.id, false, clock.now().getTime());
+    }
+    return out;
+  };
+  return { stores, delivery, clock, tracker, drain };
+}
+
+describe('the upstream tracker', () => {
+  it('is unknown before any poll', async () => {
+    const t = setup();
+    expect(await t.tracker.apiUp()).toBeUndefined();
+    expect(await t.tracker.report()).toMatchObject({ state: 'unknown', failedCycles: 0 });
+  });
+
+  describe('when every poll fails', () => {
+    it('reports degraded at once, and sends one "cannot read" message after K cycles, handed to delivery', async () => {
+      const t = setup();
+      await t.tracker.pollFailed('A', 'c1', serverError());
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(await t.tracker.report()).toMatchObject({ state: 'degraded', failedCycles: 1 });
+      expect(await t.tracker.apiUp()).toBe(false);
+
+      await t.tracker.pollFailed('A', 'c2', serverError());
+      await t.tracker.pollFailed('B', 'c2', serverError());
+      const head = await t.stores.outbox.head();
+      expect(t.delivery.kicked).toEqual([head?.id]);
+      expect(head?.id).toBe('upstream.n1');
+      expect(head?.entry?.notification).toMatchObject({ kind: 'upstream', projectId: 'proj-1', state: 'down', detectedAt: t.clock.now().toISOString() });
+      expect(await t.stores.outbox.size()).toBe(1);
+      const report = await t.tracker.report();
+      expect(report).toMatchObject({ state: 'degraded', failedCycles: K });
+      expect(report.reason).toContain(`upstream degraded: ${K} consecutive poll cycles failed, last error: server_error (HTTP 502): bad gateway`);
+      expect(report.integrations['A']).toEqual({ ok: false, at: t.clock.now().toISOString(), reason: 'server_error', message: 'bad gateway' });
+    });
+
+    it('sends one recovery message at the first successful poll, and reports ok', async () => {
+      const t = setup();
+      for (const cycle of ['c1', 'c2', 'c3']) await t.tracker.pollFailed('A', cycle, serverError());
+      await t.tracker.pollSucceeded('A', 'c4');
+      await t.tracker.pollSucceeded('A', 'c5');
+      const sent = await t.drain();
+      expect(sent.map((e) => e.notification)).toMatchObject([{ kind: 'upstream', state: 'down' }, { kind: 'upstream', state: 'up' }]);
+      expect(await t.tracker.report()).toMatchObject({ state: 'ok', failedCycles: 0 });
+      expect(await t.tracker.apiUp()).toBe(true);
+    });
+  });
+
+  it('opens a configuration fault at once on a 401', async () => {
+    const t = setup();
+    await t.tracker.pollFailed('A', 'c1', new AmpersandApiError('no key', 'unauthorized', 401));
+    expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'upstream', state: 'down' });
+    expect(await t.tracker.report()).toMatchObject({ state: 'configuration_error' });
+  });
+
+  describe('when one integration fails while others are read', () => {
+    it('opens its own alert after K cycles, and resolves it as no longer monitored once unlisted for the forget time', async () => {
+      const t = setup();
+      for (const cycle of ['c1', 'c2']) {
+        await t.tracker.pollSucceeded('A', cycle);
+        await t.tracker.pollFailed('B', cycle, serverError());
+      }
+      expect((await t.tracker.report()).unreadableIntegrations).toEqual({ B: 'server_error (HTTP 502): bad gateway (2 consecutive cycles)' });
+      expect(await t.drain()).toMatchObject([{ notification: { kind: 'upstream', state: 'down', integrationId: 'B' } }]);
+
+      await t.tracker.integrationsListed(['A']);
+      expect(await t.stores.outbox.size()).toBe(0);
+      t.clock.advance(FORGET_AFTER_MS - 1);
+      await t.tracker.integrationsListed(['A']);
+      expect(await t.stores.outbox.size()).toBe(0);
+      t.clock.advance(1);
+      await t.tracker.integrationsListed(['A']);
+      const sent = await t.drain();
+      expect(sent).toMatchObject([{ notification: { kind: 'upstream', state: 'up', integrationId: 'B', noLongerMonitored: true } }]);
+      expect(t.delivery.kicked.at(-1)).toBe(sent[0]?.id);
+      expect(await t.tracker.report()).toMatchObject({ state: 'ok', unreadableIntegrations: {} });
+    });
+
+    it('keeps the entry of an integration listed again before the forget time', async () => {
+      const t = setup();
+      for (const cycle of ['c1', 'c2']) {
+        await t.tracker.pollSucceeded('A', cycle);
+        await t.tracker.pollFailed('B', cycle, serverError());
+      }
+      await t.drain();
+      await t.tracker.integrationsListed(['A']);
+      t.clock.advance(FORGET_AFTER_MS - 1);
+      await t.tracker.integrationsListed(['A', 'B']);
+      t.clock.advance(FORGET_AFTER_MS);
+      await t.tracker.integrationsListed(['A', 'B']);
+      expect(await t.stores.outbox.size()).toBe(0);
+      expect(Object.keys((await t.tracker.report()).unreadableIntegrations)).toEqual(['B']);
+    });
+  });
+
+  describe('when its store refuses the write', () => {
+    it('fails the call, and reports degraded and the API not up until a write succeeds again', async () => {
+      let refusing = true;
+      const t = setup((stores) => ({
+        load: () => stores.upstream.load(),
+        commit: async (...args) => {
+          if (refusing) throw new Error("OOM command not allowed when used memory > 'maxmemory'.");
+          return stores.upstream.commit(...args);
+        },
+      }));
+      await expect(t.tracker.pollSucceeded('A', 'c1')).rejects.toThrow('OOM');
+      expect(await t.tracker.apiUp()).toBe(false);
+      expect(await t.tracker.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });
+      refusing = false;
+      await t.tracker.pollSucceeded('A', 'c2');
+      expect(await t.tracker.apiUp()).toBe(true);
+      expect(await t.tracker.report()).toMatchObject({ state: 'ok' });
+    });
+  });
+});
