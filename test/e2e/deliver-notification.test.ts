@@ -1,18 +1,20 @@
 /**
- * The delivery job's retry horizon, with a fixed clock: the shared state is
- * real (Redis, one connection per replica), and Slack is a notifier that
- * answers as scripted, as the webhook adapter would after a real HTTP exchange.
+ * The delivery job's retry horizon across replicas, with a fixed clock: the
+ * shared state is real (Redis, one connection per replica), and Slack is a
+ * notifier that answers as scripted, as the webhook adapter would after a real
+ * HTTP exchange. test/jobs/deliver-notification.test.ts covers every branch
+ * of the job without Redis.
  */
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDeliverNotification, retryAgeMs } from '../../jobs/deliver-notification.js';
+import { createDeliverNotification } from '../../jobs/deliver-notification.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
-import type { SlackNotifier } from '../../src/adapters/slack-notifier.js';
+import { SLACK_WORDING } from '../../src/adapters/slack-notifier.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
-import { SlackDeliveryError } from '../../src/core/errors/slack-delivery-error.js';
-import type { OutboxEntry } from '../../src/ports.js';
+import type { Notifier, OutboxEntry, SendResult } from '../../src/ports.js';
+import { answers as scripted } from '../fakes/fake-notifier.js';
 import { captureLogs } from '../helpers/logger.js';
 import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -20,8 +22,7 @@ const HOUR = 3_600_000;
 const HORIZON = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 1);
 
-const broken = (): SlackDeliveryError => new SlackDeliveryError('Slack answered HTTP 404 no_service', 'channel', { status: 404, slackError: 'no_service' });
-const unavailable = (): SlackDeliveryError => new SlackDeliveryError('Slack answered HTTP 503', 'retryable', { status: 503 });
+const { broken, unavailable } = scripted;
 const OK = 'ok' as const;
 
 const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: T0, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
@@ -30,7 +31,7 @@ let connections: Redis[];
 let prefix: string;
 let nowMs: number;
 /** What Slack answers next, in order. */
-let answers: (SlackDeliveryError | typeof OK)[];
+let answers: (SendResult | typeof OK)[];
 
 beforeEach(() => {
   connections = [];
@@ -44,12 +45,14 @@ afterEach(async () => {
   for (const c of connections) c.disconnect();
 });
 
-const slack: SlackNotifier = {
+/** Slack, shared by the replicas: it answers from `answers`. */
+const slack: Notifier = {
   target: 'https://hooks.slack.test/…',
+  wording: SLACK_WORDING,
   async send() {
     const answer = answers.shift();
     if (answer === undefined) throw new Error('the test did not script this send');
-    if (answer !== OK) throw answer;
+    return answer === OK ? scripted.sent() : answer;
   },
 };
 
@@ -60,7 +63,7 @@ function replica(): { store: RedisStores; deliver: ReturnType<typeof createDeliv
   const store = createRedisStores({ redis, prefix });
   const deliver = createDeliverNotification({
     outbox: store.outbox,
-    notifier: slack,
+    notifiers: new Map([['slack', slack]]),
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),
     logger: captureLogs().logger,
     delivery: { kick: async () => undefined },
@@ -130,14 +133,5 @@ describe('deliverNotification', () => {
       answers = [unavailable()];
       expect((await deliver({ entryId: 'e1' }, 'j')).status).toBe('dead');
     });
-  });
-});
-
-describe('retryAgeMs', () => {
-  it('counts from the latest of the commit, the last success and the last channel fault', () => {
-    expect(retryAgeMs(100, { lastSuccessMs: undefined, lastFaultMs: undefined }, 1000)).toBe(900);
-    expect(retryAgeMs(100, { lastSuccessMs: 400, lastFaultMs: 300 }, 1000)).toBe(600);
-    expect(retryAgeMs(100, { lastSuccessMs: 50, lastFaultMs: 700 }, 1000)).toBe(300);
-    expect(retryAgeMs(500, { lastSuccessMs: 50, lastFaultMs: 70 }, 1000)).toBe(500);
   });
 });
