@@ -5,7 +5,7 @@
  * clock. test/e2e/deliver-notification.test.ts runs the retry horizon across
  * replicas on Redis.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliverNotification, retryAgeMs, type DeliverOutcome } from '../../jobs/deliver-notification.js';
 import type { SlackOutcome } from '../../src/adapters/metrics.js';
 import type { DeliveryQueue, Notifier, Outbox, OutboxEntry, SendResult } from '../../src/ports.js';
@@ -44,6 +44,10 @@ beforeEach(() => {
   outcomes = [];
   nowMs = T0;
   logs = captureLogs();
+});
+// Every scripted answer was asked for: a branch that sends less than the test expects fails.
+afterEach(() => {
+  expect(slack.pending).toBe(0);
 });
 
 const delivery: DeliveryQueue = { kick: async (headId) => void kicks.push(headId) };
