@@ -1,27 +1,25 @@
 /**
- * Delivers the head of the outbox to Slack, one message per job, so BullMQ's
- * limiter paces messages and the outbox keeps their order: a message that
- * fails blocks the ones behind it until it is sent or given up.
+ * Delivers the head of the outbox to its destination's notifier, one message
+ * per job, so BullMQ's limiter paces messages and the outbox keeps their
+ * order: a message that fails blocks the ones behind it until it is sent or
+ * given up.
  *
  * The job is named after the entry it was created for. If that entry is no
  * longer the head (already delivered by an earlier run), it only makes sure
  * the current head has a job. The caller turns the returned outcome into
  * BullMQ semantics (retry with backoff, rate limit).
  *
- * Two kinds of refusal are told apart. Slack refusing this message (its
- * blocks, its size) is retried once as plain text, and dead-lettered only if
- * that is refused too with a code naming the message; a plain text refused
- * otherwise means the webhook is broken (the notifier says which). A broken webhook (revoked, archived channel, redirect,
- * DNS or TLS failure) is the channel's fault, not the message's: delivery
- * pauses with the head kept in place, is retried with backoff, and the state
- * is shared in Redis and logged once per change.
+ * The job is channel-neutral: the notifier renders, falls back (Slack: plain
+ * text for a refused layout) and says what the channel answered as a
+ * SendResult. A refusal of the message is dead-lettered; a broken channel
+ * (a revoked webhook, an archived channel, a redirect, DNS or TLS failure) is
+ * the channel's fault, not the message's: delivery pauses with the head kept
+ * in place, is retried with backoff, and the state is shared in the store and
+ * logged once per change. An entry for a destination with no notifier is
+ * dead-lettered, since waiting cannot give it one.
  */
 import type { Logger } from 'pino';
-import type { Metrics } from '../src/ports.js';
-import type { SlackNotifier } from '../src/adapters/slack-notifier.js';
-import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../src/core/slack-message.js';
-import { SlackDeliveryError } from '../src/core/errors/slack-delivery-error.js';
-import type { ChannelTimes, DeliveryQueue, Outbox } from '../src/ports.js';
+import type { ChannelTimes, DeliveryQueue, Metrics, Notifier, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {
   readonly entryId: string;
@@ -31,18 +29,19 @@ export type DeliverOutcome =
   | { readonly status: 'sent' | 'not_head' | 'empty' }
   | { readonly status: 'dead'; readonly reason: string }
   | { readonly status: 'rate_limited'; readonly retryAfterMs: number }
-  | { readonly status: 'retry'; readonly error: SlackDeliveryError }
-  /** The webhook is broken: the head stays, and is retried with backoff. */
-  | { readonly status: 'paused'; readonly error: SlackDeliveryError };
+  | { readonly status: 'retry'; readonly error: Error }
+  /** The channel is broken: the head stays, and is retried with backoff. */
+  | { readonly status: 'paused'; readonly error: Error };
 
 export interface DeliverNotificationDeps {
   readonly outbox: Pick<Outbox, 'head' | 'pop' | 'markChannelDown'>;
-  readonly notifier: SlackNotifier;
+  /** The notifier of each destination an outbox entry can name (`entry.destination`). */
+  readonly notifiers: ReadonlyMap<string, Notifier>;
   readonly metrics: Pick<Metrics, 'recordSlackNotification'>;
   readonly logger: Logger;
   /** Hands the next head on once this one is sent or dead-lettered. */
   readonly delivery: DeliveryQueue;
-  /** How long a message is still retried on 5xx or network errors while the channel could deliver (see retryAgeMs). */
+  /** How long a message is still retried on transient failures while the channel could deliver (see retryAgeMs). */
   readonly retryHorizonMs: number;
   readonly now: () => Date;
 }
@@ -68,6 +67,14 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     return { popMs, recovered };
   };
 
+  /** Dead-letters the head, which no delivery attempt can help, so the messages behind it go on. */
+  const deadLetterHead = async (headId: string, jobId: string | undefined, reason: string): Promise<DeliverOutcome> => {
+    deps.metrics.recordSlackNotification('failed');
+    deps.logger.error({ jobId, notificationId: headId }, reason);
+    await advance(headId, true);
+    return { status: 'dead', reason };
+  };
+
   return async function deliverNotification(data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome> {
     const head = await deps.outbox.head();
     if (!head) return { status: 'empty' };
@@ -76,87 +83,65 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       return { status: 'not_head' };
     }
     const entry = head.entry;
-    let message: SlackMessage | undefined;
-    try {
-      message = entry && renderSlackMessage(entry.notification, entry.id);
-    } catch {
-      message = undefined;
-    }
-    if (!entry || !message) {
-      // Waiting cannot make a missing or unreadable entry readable; it would only hold up the rest.
-      const reason = `outbox entry ${head.id} is missing or unreadable; moved to the dead letters so the messages behind it go on`;
-      deps.metrics.recordSlackNotification('failed');
-      deps.logger.error({ jobId, notificationId: head.id }, reason);
-      await advance(head.id, true);
-      return { status: 'dead', reason };
+    // Waiting cannot make a missing or unreadable entry readable; it would only hold up the rest.
+    const unreadable = `outbox entry ${head.id} is missing or unreadable; moved to the dead letters so the messages behind it go on`;
+    if (!entry) return deadLetterHead(head.id, jobId, unreadable);
+    const notifier = deps.notifiers.get(entry.destination);
+    if (notifier === undefined) {
+      return deadLetterHead(head.id, jobId, `outbox entry ${head.id} is for destination ${JSON.stringify(entry.destination)}, which has no notifier here; moved to the dead letters so the messages behind it go on`);
     }
     const n = entry.notification;
     const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
-    let failure: SlackDeliveryError | undefined;
-    let plain = false;
-    try {
-      await deps.notifier.send(message);
-    } catch (error) {
-      if (!(error instanceof SlackDeliveryError)) throw error;
-      failure = error;
-    }
-    if (failure?.kind === 'rejected') {
-      // Slack refused this message's layout or size; the same alert as plain text gets through.
-      log.warn({ status: failure.status, slackError: failure.slackError }, `Slack refused the message (${failure.slackError ?? `HTTP ${failure.status}`}); sending it as plain text`);
-      try {
-        await deps.notifier.send(plainTextMessage(message));
-        failure = undefined;
-        plain = true;
-      } catch (error) {
-        if (!(error instanceof SlackDeliveryError)) throw error;
-        failure = error;
-      }
-    }
-    if (failure !== undefined) {
-      const error = failure;
+    const result = await notifier.send(n, entry.id);
+    if (result.status === 'rejected' && result.malformed) return deadLetterHead(head.id, jobId, unreadable);
+    if (result.fallback !== undefined) log.warn(result.fallback.details, result.fallback.message);
+    const { service, endpoint, fixHint } = notifier.wording;
+    if (result.status !== 'sent') {
       const nowMs = deps.now().getTime();
       const age = retryAgeMs(entry.enqueuedAt, head.channel, nowMs);
-      const fields = { status: error.status, slackError: error.slackError, ageMs: nowMs - entry.enqueuedAt, retryAgeMs: age };
-      if (error.kind === 'rate_limited') {
+      const fields = { ...result.details, ageMs: nowMs - entry.enqueuedAt, retryAgeMs: age };
+      if (result.status === 'rate_limited') {
         deps.metrics.recordSlackNotification('rate_limited');
-        log.warn({ ...fields, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the webhook; waiting for Retry-After');
-        return { status: 'rate_limited', retryAfterMs: error.retryAfterMs ?? 1000 };
+        log.warn({ ...fields, retryAfterMs: result.retryAfterMs }, `${service} rate limited the ${endpoint}; waiting for Retry-After`);
+        return { status: 'rate_limited', retryAfterMs: result.retryAfterMs };
       }
-      if (error.kind === 'channel') {
+      if (result.status === 'retry' && result.channelDown !== undefined) {
+        const why = result.channelDown;
         deps.metrics.recordSlackNotification('paused');
         // Every replica sees the same state; only the one that changed it logs, once.
-        if (await deps.outbox.markChannelDown(error.message, nowMs)) {
-          log.error(fields, `the Slack webhook does not work (${error.message}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). Check SLACK_WEBHOOK_URL and the channel.`);
+        if (await deps.outbox.markChannelDown(why, nowMs)) {
+          log.error(fields, `the ${service} ${endpoint} does not work (${why}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). ${fixHint}`);
         } else {
-          log.debug(fields, `the Slack webhook still does not work: ${error.message}`);
+          log.debug(fields, `the ${service} ${endpoint} still does not work: ${why}`);
         }
-        return { status: 'paused', error };
+        return { status: 'paused', error: result.error };
       }
-      if (error.kind === 'rejected') {
+      if (result.status === 'rejected') {
         deps.metrics.recordSlackNotification('rejected');
-        const reason = `Slack rejected the message (${error.slackError || `HTTP ${error.status}`}), also as plain text; it is kept in the dead letters and not retried.`;
-        log.error({ ...fields, text: message.text }, reason);
+        const reason = `${result.reason}; it is kept in the dead letters and not retried.`;
+        log.error({ ...fields, text: result.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
       }
       if (age > deps.retryHorizonMs) {
         deps.metrics.recordSlackNotification('failed');
-        const reason = `Slack did not take the message within the retry horizon (${deps.retryHorizonMs} ms), counted while the webhook worked; it is kept in the dead letters: ${error.message}`;
-        log.error({ ...fields, text: message.text }, reason);
+        const reason = `${service} did not take the message within the retry horizon (${deps.retryHorizonMs} ms), counted while the ${endpoint} worked; it is kept in the dead letters: ${result.error.message}`;
+        log.error({ ...fields, text: result.text }, reason);
         await advance(entry.id, true);
         return { status: 'dead', reason };
       }
       deps.metrics.recordSlackNotification('retried');
-      log.warn(fields, `Slack delivery failed; will retry with backoff: ${error.message}`);
-      return { status: 'retry', error };
+      log.warn(fields, `${service} delivery failed; will retry with backoff: ${result.error.message}`);
+      return { status: 'retry', error: result.error };
     }
-    // Between Slack's OK and the pop lies the one window in which a crash re-sends a
+    // Between the channel's OK and the pop lies the one window in which a crash re-sends a
     // message (a webhook takes no idempotency key); the pop comes first to keep it small.
     const { popMs, recovered } = await advance(entry.id, false);
     const windowMs = Math.round(popMs * 1000) / 1000;
-    if (recovered) log.info('the Slack webhook works again; the alerts that waited are delivered in order');
-    deps.metrics.recordSlackNotification(deps.notifier.target === 'log' ? 'logged' : plain ? 'plain_text' : 'sent');
-    log.info({ text: message.text, windowMs, ...(plain ? { plainText: true } : {}) }, 'notification delivered');
+    if (recovered) log.info(`the ${service} ${endpoint} works again; the alerts that waited are delivered in order`);
+    const plain = result.form === 'plain_text';
+    deps.metrics.recordSlackNotification(result.form === 'logged' ? 'logged' : plain ? 'plain_text' : 'sent');
+    log.info({ text: result.text, windowMs, ...(plain ? { plainText: true } : {}) }, 'notification delivered');
     return { status: 'sent' };
   };
 }

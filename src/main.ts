@@ -15,22 +15,24 @@ import { createUpstreamTracker } from '../jobs/track-upstream.js';
 import { createAmpersandClient } from './adapters/ampersand-client.js';
 import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
-import { createLogNotifier, createSlackWebhookNotifier, type SlackNotifier } from './adapters/slack-notifier.js';
+import { createLogNotifier, createSlackWebhookNotifier } from './adapters/slack-notifier.js';
 import { createRedisStores } from './adapters/redis/stores.js';
 import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
 import { toError } from './core/errors/to-error.js';
+import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './runtime/readiness.js';
 import { connectRedis } from './runtime/redis-connection.js';
 import { openRuntime, type StartedRuntime } from './runtime/runtime.js';
 import { createScrapeRefresh } from './runtime/scrape-refresh.js';
+import type { Notifier } from './ports.js';
 
 export interface MonitorOverrides {
   readonly logger?: Logger;
   readonly registry?: Registry;
-  /** Replaces the Slack notifier (the demo prints messages instead of posting them). */
-  readonly notifier?: SlackNotifier;
+  /** Replaces the notifier of the Slack destination (the demo prints messages instead of posting them). */
+  readonly notifier?: Notifier;
   readonly now?: () => Date;
   /** Port of the HTTP server in place of METRICS_PORT: tests pass 0 for a free one (the config refuses 0). */
   readonly httpPort?: number;
@@ -59,7 +61,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const jobs = {
     pollIntegration: createPollIntegration({ ampersand, snapshots: stores.snapshots, outbox: stores.outbox, metrics, logger, projectId, observer: upstream, delivery, now, newLineage: () => randomUUID().slice(0, 8) }),
     runCycle: createRunCycle({ ampersand, snapshots: stores.snapshots, outbox: stores.outbox, metrics, observer: upstream, logger, projectId, integrationIds: amp.integrationIds, polls, delivery, forgetAfterMs, now }),
-    deliver: createDeliverNotification({ outbox: stores.outbox, notifier, metrics, logger: logger.child({ component: 'slack' }), delivery, retryHorizonMs: slack.retryHorizonMs, now }),
+    deliver: createDeliverNotification({ outbox: stores.outbox, notifiers: new Map([[DEFAULT_DESTINATION, notifier]]), metrics, logger: logger.child({ component: 'slack' }), delivery, retryHorizonMs: slack.retryHorizonMs, now }),
   };
   // The `target` label of the webhook gauges: the host only, never the secret path.
   const slackMetricTarget = webhookUrl === undefined ? notifier.target : new URL(webhookUrl).hostname;

@@ -4,6 +4,7 @@
  * types, never an adapter module. Each port is small so that a job states
  * exactly what it uses, and an in-memory fake can implement it for tests.
  */
+import type { Notification } from './core/notification.js';
 import type { OutboxEntry } from './core/outbox-entry.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { UpstreamState } from './core/upstream-policy.js';
@@ -156,6 +157,72 @@ export interface UpstreamStore {
   load(): Promise<StoredUpstream>;
   /** Stores the state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
   commit(expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
+}
+
+// --- notifier port ---
+// A Notifier delivers one notification to one destination (Slack, a log) and
+// says how it went as data, so the delivery job stays channel-neutral: it
+// keeps the outbox order, the retry horizon and the channel's shared health,
+// while the adapter owns rendering, fallbacks and the meaning of the channel's
+// answers. The outbox entry's `destination` picks the notifier.
+// ---------------------------------------------------------------------------
+
+/** Extra log fields about a channel's answer (e.g. Slack's HTTP status and error code); never a secret. */
+export type SendDetails = Readonly<Record<string, unknown>>;
+
+/**
+ * The first form of the message was refused for what it holds, and a simpler
+ * form (e.g. plain text) was sent instead; the result is the simpler form's.
+ */
+export interface SendFallback {
+  /** The log line saying so, naming the refusal. */
+  readonly message: string;
+  readonly details: SendDetails;
+}
+
+interface SendReport {
+  /** The text of the message as it was (last) sent, for the log lines of delivery. */
+  readonly text: string;
+  readonly fallback?: SendFallback;
+}
+
+export type SendResult =
+  /** Delivered: `rendered` as made, as `plain_text` after a fallback, or only `logged` (no channel configured). */
+  | (SendReport & { readonly status: 'sent'; readonly form: 'rendered' | 'plain_text' | 'logged' })
+  /**
+   * Not delivered this time; retried with backoff. `error` is what the queue
+   * records (its message is secret-free). `channelDown`, when set, is the
+   * reason the channel itself is broken (a revoked webhook, an archived
+   * channel, a DNS or TLS failure): no message can pass until someone fixes
+   * it, so delivery pauses with the head kept, the channel is marked down and
+   * the head is retried with backoff for as long as it takes, never given up.
+   * Without it, the failure is transient and counts towards the retry horizon.
+   */
+  | (SendReport & { readonly status: 'retry'; readonly error: Error; readonly details: SendDetails; readonly channelDown?: string })
+  /** The channel asks to wait `retryAfterMs` before the next message. */
+  | (SendReport & { readonly status: 'rate_limited'; readonly retryAfterMs: number; readonly details: SendDetails })
+  /**
+   * The channel refused this message for good (no retry can help): it goes to
+   * the dead letters. `malformed` means the notification could not even be
+   * made into a message, which the job reports as an unreadable entry.
+   */
+  | (SendReport & { readonly status: 'rejected'; readonly reason: string; readonly details: SendDetails; readonly malformed?: true });
+
+/** How delivery names a channel in its log lines, e.g. "Slack" / "webhook" / "Check SLACK_WEBHOOK_URL and the channel." */
+export interface NotifierWording {
+  readonly service: string;
+  readonly endpoint: string;
+  /** What an operator should check when the channel is down. */
+  readonly fixHint: string;
+}
+
+/** One delivery channel. `send` never throws for the channel's answer; a throw is a bug or an outage of the process itself. */
+export interface Notifier {
+  /** Where messages go, without any secret part, for logs and /readyz; `log` when alerts are only logged. */
+  readonly target: string;
+  readonly wording: NotifierWording;
+  /** Sends one notification; `ref` (the outbox id) is shown in the message so an operator can find its entry. */
+  send(notification: Notification, ref: string): Promise<SendResult>;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,21 +1,33 @@
 /**
- * Posts rendered messages to a Slack incoming webhook with @slack/webhook.
- * The library is given an explicit timeout and no retries of its own: the
- * alert queue decides retries, so that a Slack outage delays messages but
- * never drops or doubles them.
+ * Delivers notifications to a Slack incoming webhook with @slack/webhook: it
+ * renders them with the pure core (core/slack-message.ts), retries a message
+ * Slack refuses for its layout once as plain text, and classifies Slack's
+ * answer into a SendResult (never throwing for one). The library is given an
+ * explicit timeout and no retries of its own: the alert queue decides retries,
+ * so that a Slack outage delays messages but never drops or doubles them.
  */
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from '@slack/webhook';
 import type { Logger } from 'pino';
-import type { SlackMessage } from '../core/slack-message.js';
+import type { Notification } from '../core/notification.js';
+import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../core/slack-message.js';
 import { SlackDeliveryError, slackErrorCode } from '../core/errors/slack-delivery-error.js';
 import { toError } from '../core/errors/to-error.js';
+import type { Notifier, NotifierWording, SendFallback, SendResult } from '../ports.js';
 import { createScrubber } from '../scrub-secrets.js';
 
-export interface SlackNotifier {
-  /** Resolves once Slack accepted the message; throws SlackDeliveryError otherwise. */
-  send(message: SlackMessage): Promise<void>;
-  /** For logs and /readyz: where messages go, without the secret part. */
-  readonly target: string;
+/** How delivery names Slack in its log lines. */
+export const SLACK_WORDING: NotifierWording = { service: 'Slack', endpoint: 'webhook', fixHint: 'Check SLACK_WEBHOOK_URL and the channel.' };
+
+/**
+ * Renders a notification, or says why it cannot be: a notification that
+ * cannot be made into a message is refused as malformed, never retried.
+ */
+function render(notification: Notification, ref: string): { ok: true; message: SlackMessage } | { ok: false; result: SendResult } {
+  try {
+    return { ok: true, message: renderSlackMessage(notification, ref) };
+  } catch (error) {
+    return { ok: false, result: { status: 'rejected', reason: `the notification cannot be rendered: ${toError(error).message}`, details: {}, malformed: true, text: '' } };
+  }
 }
 
 export interface SlackWebhookNotifierOptions {
@@ -133,7 +145,15 @@ export function parseRetryAfter(value: string | null, nowMs: number): number {
   return Number.isNaN(date) ? 1000 : Math.max(0, date - nowMs);
 }
 
-export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions): SlackNotifier {
+/**
+ * The Slack webhook as a Notifier. `send` renders the notification, posts it
+ * and, if Slack refuses the layout or size (`rejected`), posts the same alert
+ * as plain text once; only a refusal of that with a code naming the message
+ * rejects it for good. A broken webhook comes back as `retry` with
+ * `channelDown`, a 5xx or a network error as a plain `retry`, a 429 as
+ * `rate_limited` with Slack's Retry-After.
+ */
+export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions): Notifier {
   const { webhookUrl } = options;
   const url = new URL(webhookUrl);
   const target = `${url.protocol}//${url.host}/…`;
@@ -141,62 +161,109 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
   const scrub = createScrubber([webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''].filter((s) => s.length >= 8));
   const baseFetch = options.fetch ?? globalThis.fetch;
 
+  /** Posts one message; throws SlackDeliveryError when Slack did not take it. */
+  async function post(message: SlackMessage): Promise<void> {
+    // @slack/webhook's HTTP error carries no headers; this seam keeps Retry-After. It also
+    // asks for redirects as they are (the library would fail them as a bare network error):
+    // a webhook that redirects is misconfigured, and its Location is never followed.
+    let retryAfter: string | null = null;
+    const fetchFn = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+      const response = await baseFetch(input, { ...init, redirect: 'manual' });
+      retryAfter = response.headers.get('retry-after');
+      return response;
+    };
+    const plainText = message.blocks.length === 0;
+    const webhook = new IncomingWebhook(webhookUrl, { timeout: options.timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
+    // A plain-text message (the fallback for a refused layout) carries no blocks at all.
+    const payload: IncomingWebhookSendArguments = plainText ? { text: message.text } : { text: message.text, blocks: [...message.blocks] };
+    try {
+      await webhook.send(payload);
+    } catch (error) {
+      if (error instanceof IncomingWebhookHTTPError) {
+        // Only a short code is kept from the body; the status message is the receiver's too.
+        const slackError = slackErrorCode(error.body.slice(0, 100));
+        const status = error.statusCode;
+        const what = `HTTP ${status}${slackError === undefined ? '' : ` ${slackError}`}`;
+        if (status === 429) {
+          const retryAfterMs = parseRetryAfter(retryAfter, Date.now());
+          throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', { status, retryAfterMs, ...(slackError === undefined ? {} : { slackError }) });
+        }
+        const details = { status, ...(slackError === undefined ? {} : { slackError }) };
+        if (status >= 500) throw new SlackDeliveryError(`Slack answered ${what}`, 'retryable', details);
+        if (status >= 300 && status < 400) throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
+        const kind = classifyStatus(status, slackError, plainText);
+        const why = plainText && kind === 'channel' ? `the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL` : `Slack answered ${what}`;
+        throw new SlackDeliveryError(why, kind, details);
+      }
+      if (error instanceof IncomingWebhookRequestError) {
+        const original = error.original;
+        const cause = original.cause as (Error & { code?: unknown; library?: unknown }) | undefined;
+        const code = typeof cause?.code === 'string' ? cause.code : '';
+        // The code (DEPTH_ZERO_SELF_SIGNED_CERT, ENOTFOUND …) is what an operator searches for.
+        const detail = cause instanceof Error ? `: ${cause.message}${code !== '' && !cause.message.includes(code) ? ` (${code})` : ''}` : '';
+        const kind = isChannelNetworkError(cause) ? 'channel' : 'retryable';
+        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`, 300), kind);
+      }
+      throw new SlackDeliveryError(scrub(`Slack webhook request failed (${toError(error).message})`, 300), 'retryable');
+    }
+  }
+
+  /** Posts one message; resolves to the SlackDeliveryError when Slack did not take it. */
+  const attempt = (message: SlackMessage): Promise<SlackDeliveryError | undefined> =>
+    post(message).then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof SlackDeliveryError) return error;
+        throw error;
+      },
+    );
+
   return {
     target,
-    async send(message) {
-      // @slack/webhook's HTTP error carries no headers; this seam keeps Retry-After. It also
-      // asks for redirects as they are (the library would fail them as a bare network error):
-      // a webhook that redirects is misconfigured, and its Location is never followed.
-      let retryAfter: string | null = null;
-      const fetchFn = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-        const response = await baseFetch(input, { ...init, redirect: 'manual' });
-        retryAfter = response.headers.get('retry-after');
-        return response;
-      };
-      const plainText = message.blocks.length === 0;
-      const webhook = new IncomingWebhook(webhookUrl, { timeout: options.timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
-      // A plain-text message (the fallback for a refused layout) carries no blocks at all.
-      const payload: IncomingWebhookSendArguments = plainText ? { text: message.text } : { text: message.text, blocks: [...message.blocks] };
-      try {
-        await webhook.send(payload);
-      } catch (error) {
-        if (error instanceof IncomingWebhookHTTPError) {
-          // Only a short code is kept from the body; the status message is the receiver's too.
-          const slackError = slackErrorCode(error.body.slice(0, 100));
-          const status = error.statusCode;
-          const what = `HTTP ${status}${slackError === undefined ? '' : ` ${slackError}`}`;
-          if (status === 429) {
-            const retryAfterMs = parseRetryAfter(retryAfter, Date.now());
-            throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', { status, retryAfterMs, ...(slackError === undefined ? {} : { slackError }) });
-          }
-          const details = { status, ...(slackError === undefined ? {} : { slackError }) };
-          if (status >= 500) throw new SlackDeliveryError(`Slack answered ${what}`, 'retryable', details);
-          if (status >= 300 && status < 400) throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
-          const kind = classifyStatus(status, slackError, plainText);
-          const why = plainText && kind === 'channel' ? `the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL` : `Slack answered ${what}`;
-          throw new SlackDeliveryError(why, kind, details);
-        }
-        if (error instanceof IncomingWebhookRequestError) {
-          const original = error.original;
-          const cause = original.cause as (Error & { code?: unknown; library?: unknown }) | undefined;
-          const code = typeof cause?.code === 'string' ? cause.code : '';
-          // The code (DEPTH_ZERO_SELF_SIGNED_CERT, ENOTFOUND …) is what an operator searches for.
-          const detail = cause instanceof Error ? `: ${cause.message}${code !== '' && !cause.message.includes(code) ? ` (${code})` : ''}` : '';
-          const kind = isChannelNetworkError(cause) ? 'channel' : 'retryable';
-          throw new SlackDeliveryError(scrub(`Slack webhook request failed (${original.name}: ${original.message}${detail})`, 300), kind);
-        }
-        throw new SlackDeliveryError(scrub(`Slack webhook request failed (${toError(error).message})`, 300), 'retryable');
+    wording: SLACK_WORDING,
+    async send(notification, ref) {
+      const rendered = render(notification, ref);
+      if (!rendered.ok) return rendered.result;
+      const { message } = rendered;
+      let failure = await attempt(message);
+      let fallback: SendFallback | undefined;
+      if (failure?.kind === 'rejected') {
+        // Slack refused this message's layout or size; the same alert as plain text gets through.
+        fallback = {
+          message: `Slack refused the message (${failure.slackError ?? `HTTP ${failure.status}`}); sending it as plain text`,
+          details: { status: failure.status, slackError: failure.slackError },
+        };
+        failure = await attempt(plainTextMessage(message));
+      }
+      // The log lines of delivery show the rendered text, also after a fallback.
+      const report = { text: message.text, ...(fallback === undefined ? {} : { fallback }) };
+      if (failure === undefined) return { ...report, status: 'sent', form: fallback === undefined ? 'rendered' : 'plain_text' };
+      const details = { status: failure.status, slackError: failure.slackError };
+      switch (failure.kind) {
+        case 'rate_limited':
+          return { ...report, status: 'rate_limited', retryAfterMs: failure.retryAfterMs ?? 1000, details };
+        case 'channel':
+          return { ...report, status: 'retry', error: failure, details, channelDown: failure.message };
+        case 'rejected':
+          return { ...report, status: 'rejected', reason: `Slack rejected the message (${failure.slackError || `HTTP ${failure.status}`}), also as plain text`, details };
+        case 'retryable':
+          return { ...report, status: 'retry', error: failure, details };
       }
     },
   };
 }
 
-/** Without SLACK_WEBHOOK_URL, alerts are logged at warn level instead of posted. */
-export function createLogNotifier(logger: Logger): SlackNotifier {
+/** Without SLACK_WEBHOOK_URL, alerts are rendered as for Slack and logged at warn level instead of posted. */
+export function createLogNotifier(logger: Logger): Notifier {
   return {
     target: 'log',
-    async send(message) {
+    wording: SLACK_WORDING,
+    async send(notification, ref) {
+      const rendered = render(notification, ref);
+      if (!rendered.ok) return rendered.result;
+      const { message } = rendered;
       logger.warn({ slackText: message.text, blocks: message.blocks }, `alert (SLACK_WEBHOOK_URL unset): ${message.text}`);
+      return { status: 'sent', form: 'logged', text: message.text };
     },
   };
 }

@@ -6,12 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogNotifier, createSlackWebhookNotifier, isChannelNetworkError, parseRetryAfter } from '../../src/adapters/slack-notifier.js';
-import { renderSlackMessage } from '../../src/core/slack-message.js';
+import type { Notification } from '../../src/core/notification.js';
+import { plainTextMessage, renderSlackMessage } from '../../src/core/slack-message.js';
+import type { SendResult } from '../../src/ports.js';
 import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
 import { SlackDeliveryError } from '../../src/core/errors/slack-delivery-error.js';
 import { captureLogs } from '../helpers/logger.js';
 
-const message = renderSlackMessage({ kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized', detectedAt: 't' });
+const notification: Notification = { kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized', detectedAt: 't' };
+const REF = 'ref-1';
+const message = renderSlackMessage(notification, REF);
 
 let slack: FakeSlack;
 beforeEach(async () => {
@@ -21,47 +25,71 @@ afterEach(async () => {
   await slack.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<SlackDeliveryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(error instanceof SlackDeliveryError)) throw new Error(`expected SlackDeliveryError, got ${String(error)}`);
-  return error;
+/**
+ * The SlackDeliveryError of a send that was not delivered: a `retry` carries it
+ * (with `channelDown` set to its message exactly when the webhook is broken).
+ */
+async function failure(promise: Promise<SendResult>): Promise<SlackDeliveryError> {
+  const result = await promise;
+  if (result.status !== 'retry' || !(result.error instanceof SlackDeliveryError)) throw new Error(`expected a retry with a SlackDeliveryError, got ${JSON.stringify(result)}`);
+  expect(result.channelDown).toBe(result.error.kind === 'channel' ? result.error.message : undefined);
+  return result.error;
 }
 
 describe('createSlackWebhookNotifier', () => {
   const notifier = () => createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: 500 });
 
   it('posts text and blocks to the webhook', async () => {
-    await notifier().send(message);
+    expect(await notifier().send(notification, REF)).toEqual({ status: 'sent', form: 'rendered', text: message.text });
     expect(slack.messages).toHaveLength(1);
     expect(slack.messages[0]?.body.text).toBe(message.text);
     expect(slack.messages[0]?.path).toBe(new URL(slack.webhookUrl).pathname);
   });
 
-  it.each<[string, Parameters<FakeSlack['inject']>[0], string, number | undefined]>([
-    ['a 500', { kind: 'status', status: 500, body: 'internal_error' }, 'retryable', undefined],
-    ['a 503', { kind: 'status', status: 503 }, 'retryable', undefined],
-    ['a 429 with Retry-After', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } }, 'rate_limited', 7000],
-    ['invalid_payload', { kind: 'status', status: 400, body: 'invalid_payload' }, 'rejected', undefined],
-    ['msg_blocks_too_long', { kind: 'status', status: 400, body: 'msg_blocks_too_long' }, 'rejected', undefined],
-    ['a 400 with no code', { kind: 'status', status: 400, body: '<html>Bad Request</html>' }, 'rejected', undefined],
-    ['no_service', { kind: 'status', status: 404, body: 'no_service' }, 'channel', undefined],
-    ['invalid_token', { kind: 'status', status: 403, body: 'invalid_token' }, 'channel', undefined],
-    ['action_prohibited', { kind: 'status', status: 403, body: 'action_prohibited' }, 'channel', undefined],
-    ['channel_not_found', { kind: 'status', status: 404, body: 'channel_not_found' }, 'channel', undefined],
-    ['channel_is_archived', { kind: 'status', status: 410, body: 'channel_is_archived' }, 'channel', undefined],
-    ['a bare 404', { kind: 'status', status: 404, body: 'Not Found' }, 'channel', undefined],
-    ['a redirect', { kind: 'status', status: 302, body: 'Found', headers: { location: '/elsewhere' } }, 'channel', undefined],
-  ])('classifies %s', async (_name, fault, kind, retryAfterMs) => {
+  it.each<[string, Parameters<FakeSlack['inject']>[0], string]>([
+    ['a 500', { kind: 'status', status: 500, body: 'internal_error' }, 'retryable'],
+    ['a 503', { kind: 'status', status: 503 }, 'retryable'],
+    ['no_service', { kind: 'status', status: 404, body: 'no_service' }, 'channel'],
+    ['invalid_token', { kind: 'status', status: 403, body: 'invalid_token' }, 'channel'],
+    ['action_prohibited', { kind: 'status', status: 403, body: 'action_prohibited' }, 'channel'],
+    ['channel_not_found', { kind: 'status', status: 404, body: 'channel_not_found' }, 'channel'],
+    ['channel_is_archived', { kind: 'status', status: 410, body: 'channel_is_archived' }, 'channel'],
+    ['a bare 404', { kind: 'status', status: 404, body: 'Not Found' }, 'channel'],
+    ['a redirect', { kind: 'status', status: 302, body: 'Found', headers: { location: '/elsewhere' } }, 'channel'],
+  ])('classifies %s', async (_name, fault, kind) => {
     slack.inject(fault);
-    const error = await failure(notifier().send(message));
+    const error = await failure(notifier().send(notification, REF));
     expect(error.kind).toBe(kind);
-    expect(error.retryAfterMs).toBe(retryAfterMs);
+    expect(error.retryAfterMs).toBeUndefined();
     expect(slack.attempts).toHaveLength(1);
+  });
+
+  it('classifies a 429 with Retry-After as rate limited', async () => {
+    slack.inject({ kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } });
+    expect(await notifier().send(notification, REF)).toEqual({ status: 'rate_limited', retryAfterMs: 7000, details: { status: 429, slackError: 'rate_limited' }, text: message.text });
+    expect(slack.attempts).toHaveLength(1);
+  });
+
+  it.each<[string, Parameters<FakeSlack['inject']>[0], string | undefined]>([
+    ['invalid_payload', { kind: 'status', status: 400, body: 'invalid_payload' }, 'invalid_payload'],
+    ['msg_blocks_too_long', { kind: 'status', status: 400, body: 'msg_blocks_too_long' }, 'msg_blocks_too_long'],
+    ['a 400 with no code', { kind: 'status', status: 400, body: '<html>Bad Request</html>' }, undefined],
+  ])('classifies %s as a refusal of the message, and sends it as plain text', async (_name, fault, slackError) => {
+    slack.inject(fault);
+    const result = await notifier().send(notification, REF);
+    expect(result).toEqual({
+      status: 'sent',
+      form: 'plain_text',
+      text: message.text,
+      fallback: { message: `Slack refused the message (${slackError ?? 'HTTP 400'}); sending it as plain text`, details: { status: 400, slackError } },
+    });
+    expect(slack.attempts).toHaveLength(2);
+    expect(slack.messages.map((m) => m.body)).toEqual([{ text: plainTextMessage(message).text }]);
   });
 
   it('times out a hanging webhook as retryable, without the secret path in the message', async () => {
     slack.inject({ kind: 'hang' });
-    const error = await failure(notifier().send(message));
+    const error = await failure(notifier().send(notification, REF));
     expect(error.kind).toBe('retryable');
     expect(error.message).not.toContain('fakeWebhookSecret123');
   });
@@ -69,7 +97,7 @@ describe('createSlackWebhookNotifier', () => {
   it('reports a refused connection without the webhook URL', async () => {
     const url = slack.webhookUrl;
     await slack.close();
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 500 }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 500 }).send(notification, REF));
     expect(error.kind).toBe('retryable');
     expect(`${error.message} ${JSON.stringify(error)}`).not.toContain('fakeWebhookSecret123');
     slack = await startFakeSlack();
@@ -78,7 +106,7 @@ describe('createSlackWebhookNotifier', () => {
   it('does not follow a redirect, and calls it a broken webhook', async () => {
     const other = await startFakeSlack();
     slack.inject({ kind: 'status', status: 301, body: 'Moved', headers: { location: other.webhookUrl } });
-    const error = await failure(notifier().send(message));
+    const error = await failure(notifier().send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('redirect');
     expect(other.attempts).toHaveLength(0);
@@ -86,7 +114,7 @@ describe('createSlackWebhookNotifier', () => {
   });
 
   it('calls a host that does not resolve (ENOTFOUND) a broken webhook', async () => {
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: 'http://hooks.nonexistent.invalid/services/T1/B1/dnsSecretToken123', timeoutMs: 2000 }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: 'http://hooks.nonexistent.invalid/services/T1/B1/dnsSecretToken123', timeoutMs: 2000 }).send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('ENOTFOUND');
     expect(error.message).not.toContain('dnsSecretToken123');
@@ -95,7 +123,7 @@ describe('createSlackWebhookNotifier', () => {
   it('calls a TLS failure a broken webhook', async () => {
     // https:// to a plain-HTTP server fails the handshake (ERR_SSL_WRONG_VERSION_NUMBER).
     const url = slack.webhookUrl.replace('http://', 'https://');
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).not.toContain('fakeWebhookSecret123');
   });
@@ -103,16 +131,25 @@ describe('createSlackWebhookNotifier', () => {
   it('keeps only a short code from a body that echoes the webhook path', async () => {
     const path = new URL(slack.webhookUrl).pathname;
     slack.inject({ kind: 'status', status: 404, body: `<!DOCTYPE html><pre>Cannot POST ${path}</pre>` });
-    const error = await failure(notifier().send(message));
+    const error = await failure(notifier().send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.slackError).toBeUndefined();
     expect(`${error.message} ${error.stack ?? ''} ${JSON.stringify(error)}`).not.toContain('fakeWebhookSecret123');
     expect(error.message).toBe('Slack answered HTTP 404');
   });
 
-  it('sends a message without blocks as text only', async () => {
-    await notifier().send({ text: 'plain', blocks: [] });
-    expect(slack.messages[0]?.body).toEqual({ text: 'plain' });
+  it('sends the plain-text fallback as text only, without blocks', async () => {
+    slack.inject({ kind: 'status', status: 400, body: 'invalid_blocks' });
+    await notifier().send(notification, REF);
+    expect(slack.messages[0]?.body).toEqual({ text: plainTextMessage(message).text });
+  });
+
+  it('rejects a message whose plain text is refused with a code naming the message, without a third attempt', async () => {
+    slack.inject({ kind: 'status', status: 400, body: 'invalid_blocks' }, { kind: 'status', status: 400, body: 'invalid_payload' });
+    const result = await notifier().send(notification, REF);
+    expect(result).toMatchObject({ status: 'rejected', reason: 'Slack rejected the message (invalid_payload), also as plain text', details: { status: 400, slackError: 'invalid_payload' }, text: message.text });
+    expect(result.fallback?.message).toBe('Slack refused the message (invalid_blocks); sending it as plain text');
+    expect(slack.attempts).toHaveLength(2);
   });
 
   it.each<[string, 'rejected' | 'channel', string, boolean]>([
@@ -121,10 +158,29 @@ describe('createSlackWebhookNotifier', () => {
     ['a plain text refused with a bare 400', 'channel', '<html>400 Bad Request</html>', true],
     ["a plain text refused with Mattermost's error for a deleted webhook", 'channel', '{"id":"web.incoming_webhook.invalid.app_error"}', true],
   ])('calls %s: %s', async (_name, kind, body, plainText) => {
-    slack.inject({ kind: 'status', status: 400, body });
-    const error = await failure(notifier().send(plainText ? { text: 'plain', blocks: [] } : message));
-    expect(error.kind).toBe(kind);
-    if (kind === 'channel') expect(error.message).toContain('refused even a plain-text message');
+    // The layout is refused first (a bare 400 counts as the layout's); the plain-text fallback then meets `body`.
+    slack.inject({ kind: 'status', status: 400, body: '<html>400 Bad Request</html>' }, ...(plainText ? [{ kind: 'status' as const, status: 400, body }] : []));
+    const result = await notifier().send(notification, REF);
+    expect(result.fallback).toBeDefined();
+    expect(slack.attempts).toHaveLength(2);
+    if (!plainText) {
+      expect(result.status).toBe('sent');
+      return;
+    }
+    if (kind === 'rejected') {
+      expect(result.status).toBe('rejected');
+      return;
+    }
+    if (result.status !== 'retry' || !(result.error instanceof SlackDeliveryError)) throw new Error(`expected a retry, got ${JSON.stringify(result)}`);
+    expect(result.error.kind).toBe('channel');
+    expect(result.channelDown).toBe(result.error.message);
+    expect(result.error.message).toContain('refused even a plain-text message');
+  });
+
+  it('refuses a notification it cannot render as malformed, without posting', async () => {
+    const broken = { kind: 'transitions', projectId: 'p', integrationId: 'i', items: null, detectedAt: 't', part: 1, parts: 1 } as unknown as Notification;
+    expect(await notifier().send(broken, REF)).toMatchObject({ status: 'rejected', malformed: true });
+    expect(slack.attempts).toHaveLength(0);
   });
 
   it('names only the host as its target', () => {
@@ -183,7 +239,7 @@ describe('createSlackWebhookNotifier over HTTPS', () => {
 
   it('calls a self-signed certificate a broken webhook', async () => {
     const url = await serve(certs.selfKey, certs.selfCert);
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
     expect(error.message).not.toContain('tlsSecretToken123');
@@ -191,21 +247,21 @@ describe('createSlackWebhookNotifier over HTTPS', () => {
 
   it('calls a certificate from an untrusted CA a broken webhook', async () => {
     const url = await serve(certs.leafKey, certs.leafCert);
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000 }).send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   });
 
   it('calls a trusted certificate for another host name a broken webhook', async () => {
     const url = await serve(certs.leafKey, certs.leafCert);
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.caCert) }).send(message));
+    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.caCert) }).send(notification, REF));
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('posts to a server whose certificate is trusted and names the host', async () => {
     const url = await serve(certs.selfKey, certs.selfCert);
-    await createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.selfCert) }).send(message);
+    expect((await createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.selfCert) }).send(notification, REF)).status).toBe('sent');
   });
 });
 
@@ -245,7 +301,7 @@ describe('parseRetryAfter', () => {
 describe('createLogNotifier', () => {
   it('logs the alert at warn level', async () => {
     const logs = captureLogs();
-    await createLogNotifier(logs.logger).send(message);
+    expect(await createLogNotifier(logs.logger).send(notification, REF)).toEqual({ status: 'sent', form: 'logged', text: message.text });
     expect(logs.lines()).toEqual([expect.objectContaining({ level: 'warn', slackText: message.text })]);
   });
 });
