@@ -165,7 +165,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       // connection: its notifications are in the outbox, so make sure they move.
       const head = await deps.outbox.headId();
       if (head !== undefined) await deps.delivery.kick(head);
-      return { outcome: { status: 'conflict' }, report: async () => undefined };
+      return { outcome: { status: 'conflict' }, report: () => Promise.resolve() };
     }
     // Once per committed transition, so that grep for a customer's installation or group
     // answers "what happened" without Slack. A conflict above commits nothing and logs none.

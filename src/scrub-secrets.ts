@@ -24,6 +24,7 @@ function secretsIn(env: Readonly<Record<string, string | undefined>>): string[] 
   if (key !== undefined) {
     whole.push(key, key.trim());
     // A key with a line break or control character may be printed in pieces, or escaped.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it splits on
     pieces.push(...key.split(/[\s\u0000-\u001f\u007f]+/));
   }
   const webhook = env['SLACK_WEBHOOK_URL']?.trim();

@@ -261,6 +261,7 @@ describe('parseConfig: a bad value with a line break or a control character', ()
   ])('shows the %s value escaped, so the problem stays one line', (_name, env, expected) => {
     const found = problems({ ...minimal, ...env });
     expect(found).toEqual([expected]);
+    // eslint-disable-next-line no-control-regex -- ESC is one of the characters it must not contain
     expect(found[0]).not.toMatch(/[\r\n\u0085\u2028\u2029\u001b]/);
   });
 

@@ -49,7 +49,7 @@ describe('installFatalHandlers', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(1);
     expect(out).toBe(`fatal: ${origin}: boom [redacted]\n`);
   }, 20_000);

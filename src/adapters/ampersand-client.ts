@@ -68,7 +68,8 @@ async function readCapped(response: Response, max: number, what: string, timeout
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (response.body) {
-    const reader = response.body.getReader();
+    // Typed here: the Response of undici's types reads `any` chunks.
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

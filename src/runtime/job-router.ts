@@ -10,11 +10,11 @@ import type { PollJobData } from '../../jobs/poll-integration.js';
 import { parseDeliverJobData, parsePollJobData } from './job-data.js';
 import { BULLMQ_NAMES } from './job-names.js';
 
-/** The jobs the workers run, as the jobs/ modules build them. */
+/** The jobs the workers run, as the jobs/ modules build them: closures, so each can be handed on alone. */
 export interface JobHandlers {
-  runCycle(cycleId: string, jobId: string | undefined): Promise<unknown>;
-  pollIntegration(data: PollJobData, jobId: string | undefined): Promise<unknown>;
-  deliver(data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome>;
+  runCycle(this: void, cycleId: string, jobId: string | undefined): Promise<unknown>;
+  pollIntegration(this: void, data: PollJobData, jobId: string | undefined): Promise<unknown>;
+  deliver(this: void, data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome>;
 }
 
 /** The poll queue's processor: cycles (from the scheduler) and polls (from the cycles); anything else is ignored. */

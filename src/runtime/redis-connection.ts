@@ -29,7 +29,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
 /** BullMQ loses jobs if Redis evicts keys; say so at start rather than at the first lost alert. */
 async function warnAboutEvictionPolicy(redis: Redis, logger: Logger): Promise<void> {
   try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const reply = await redis.config('GET', 'maxmemory-policy');
     const policy = reply[1];
     if (policy !== undefined && policy !== 'noeviction') {
       logger.warn({ policy }, `Redis maxmemory-policy is "${policy}"; BullMQ and the snapshots need "noeviction", or queued alerts and state may be evicted`);

@@ -37,7 +37,7 @@ export interface Runtime {
   readonly delivery: DeliveryQueue;
   readonly polls: PollQueue;
   /** Whether the poll schedule is known to be registered, for /readyz. */
-  scheduleRegistered(): boolean;
+  scheduleRegistered(this: void): boolean;
   /**
    * Starts the service: creates the workers (stopped), calls `listen` (if it
    * fails, everything is closed and its error rethrown), registers the
@@ -50,7 +50,7 @@ export interface Runtime {
 export interface StartedRuntime {
   readonly httpPort: number;
   /** Stops taking jobs, finishes or releases the current ones, closes HTTP and Redis, within the shutdown budget. */
-  close(): Promise<void>;
+  close(this: void): Promise<void>;
 }
 
 export function openRuntime(deps: RuntimeDeps): Runtime {

@@ -15,9 +15,9 @@ export interface ScheduleKeeper {
   ensure(force: boolean): Promise<void>;
   /** Checks the schedule every interval (at most 15 s) until stop(); a failed check marks it unregistered. */
   keep(): void;
-  stop(): void;
+  stop(this: void): void;
   /** Whether the schedule is known to be registered, for /readyz. */
-  registered(): boolean;
+  registered(this: void): boolean;
 }
 
 export function createScheduleKeeper(deps: {

@@ -15,7 +15,7 @@ function blockText(block: Record<string, unknown>): string[] {
 }
 
 export function formatForConsole(body: { text?: unknown; blocks?: unknown }, at: Date): string {
-  const lines = [`━━━ Slack message ${at.toISOString().slice(11, 19)} ━━━`, decode(String(body.text ?? ''))];
+  const lines = [`━━━ Slack message ${at.toISOString().slice(11, 19)} ━━━`, decode(typeof body.text === 'string' ? body.text : '')];
   if (Array.isArray(body.blocks)) {
     for (const block of body.blocks as Record<string, unknown>[]) {
       const marker = block['type'] === 'header' ? '#' : '│';

@@ -45,7 +45,7 @@ export interface FakeAmpersand {
   remove(integrationId: string, installationId: string): void;
   add(integrationId: string, installation: InstallationSpec): void;
   /** Queues faults that answer the next requests for `integrationId` ('*' for any request). */
-  inject(integrationId: string | '*', ...faults: Fault[]): void;
+  inject(integrationId: string, ...faults: Fault[]): void;
   /** Answers every request with this fault until cleared with undefined. */
   setStickyFault(fault: Fault | undefined): void;
   close(): Promise<void>;

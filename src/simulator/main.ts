@@ -110,7 +110,10 @@ async function main(): Promise<void> {
     const target = pick(ampersand.installations(integrationId));
     ampersand.update(integrationId, target.id, pick(changes)(target));
   }, 7000);
-  closers.push(async () => clearInterval(churn));
+  closers.push(() => {
+    clearInterval(churn);
+    return Promise.resolve();
+  });
 
   const config = parseConfig({
     AMPERSAND_API_KEY: KEY,

@@ -84,7 +84,7 @@ describe('the monitor, end to end', () => {
     expect(h.texts()).toHaveLength(before);
     const ready = await h.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body).upstream.state).toBe('degraded');
+    expect(JSON.parse(ready.body)).toMatchObject({ upstream: { state: 'degraded' } });
 
     h.ampersand.setStickyFault({ kind: 'raw', contentType: 'application/json', body: '{"not":"a list"}' });
     await waitFor('invalid bodies to be counted', async () => (sample(await h.metrics(), 'ampersand_poll_errors_total', { reason: 'invalid_body' }) ?? 0) >= 1);

@@ -81,7 +81,7 @@ describe('one integration that cannot be read while the others can', () => {
     h.ampersand.removeIntegration('int-1');
     await waitFor('the resolution', () => h.texts().length === 2, 20_000);
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] integration int-1 is no longer monitored \(was: invalid_body/);
-    await waitFor('the entry is gone', async () => Object.keys(JSON.parse((await h.get('/readyz')).body).upstream.unreadableIntegrations).length === 0);
+    await waitFor('the entry is gone', async () => Object.keys((JSON.parse((await h.get('/readyz')).body) as { upstream: { unreadableIntegrations: object } }).upstream.unreadableIntegrations).length === 0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(h.texts()).toHaveLength(2);
   });

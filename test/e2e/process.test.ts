@@ -27,7 +27,7 @@ const npmStart = (env: Record<string, string | undefined>) => spawnWithOutput('n
 describe('npm start', () => {
   it('refuses a bad configuration with one line per variable and exit code 2', async () => {
     const { child, output } = npmStart({ AMPERSAND_PROJECT_ID: 'p', POLL_INTERVAL_SECONDS: 'often' });
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(2);
     expect(output()).toContain('AMPERSAND_API_KEY is required');
     expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
@@ -38,7 +38,7 @@ describe('npm start', () => {
     try {
       writeFileSync(join(dir, '.env'), 'AMPERSAND_PROJECT_ID=from-file\nPOLL_INTERVAL_SECONDS=often\nMETRICS_PORT=0\n');
       const { child, output } = spawnWithOutput(process.execPath, [resolve('dist/src/main.js')], { METRICS_PORT: '9464' }, dir);
-      const [code] = await once(child, 'exit');
+      const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).toBe(2);
       expect(output()).toContain('AMPERSAND_API_KEY is required');
       expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
@@ -55,7 +55,7 @@ describe('npm start', () => {
     await waitFor('the first poll', () => output().includes('baseline taken'), 20_000);
     const started = Date.now();
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(output()).toContain('"msg":"stopped"');

@@ -137,7 +137,7 @@ describe('secrets in a configuration the service refuses', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     clearTimeout(timer);
     expect(code).toBe(2);
     expect(out).toContain(expected);

@@ -32,8 +32,9 @@ describe('the upstream alert', () => {
     expect(h.texts()[0]).toMatch(/^\[FIRING\] the monitor cannot read Ampersand project proj-1: unauthorized \(HTTP 401\)/);
     const ready = await h.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body).upstream).toMatchObject({ state: 'configuration_error' });
-    expect(JSON.parse(ready.body).upstream.reason).toContain('AMPERSAND_API_KEY');
+    const { upstream } = JSON.parse(ready.body) as { upstream: { reason: string } };
+    expect(upstream).toMatchObject({ state: 'configuration_error' });
+    expect(upstream.reason).toContain('AMPERSAND_API_KEY');
     expect(sample(await h.metrics(), 'ampersand_api_up', { project_id: 'proj-1' })).toBe(0);
     const polls = h.ampersand.requests.length;
     await waitFor('more failing cycles', () => h.ampersand.requests.length >= polls + 6);

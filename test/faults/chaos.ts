@@ -147,7 +147,7 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     spawned += 1;
     const out = createWriteStream(join(logDir, `worker-${slot}-${spawned}.log`));
     const env = { PATH: process.env['PATH'], ...h.env(options.env), METRICS_PORT: String(ports[slot]) };
-    const child = spawn(process.execPath, [MAIN], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     child.once('exit', () => {
@@ -209,7 +209,7 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
           const target = pick(list);
           const field = pick(FIELDS);
           const value = pick(field.values.filter((v) => v !== target[field.key]));
-          h.ampersand.update(integrationId, target.id, { [field.key]: value } as Partial<InstallationSpec>);
+          h.ampersand.update(integrationId, target.id, { [field.key]: value });
         }
       }
       await waitForModel(step);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface Spawned {
   readonly child: ChildProcess;
   /** stdout and stderr so far, interleaved as they arrived. */
-  output(): string;
+  output(this: void): string;
 }
 
 export function spawnWithOutput(command: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd?: string): Spawned {

@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const get = async (path: string, key = KEY) => {
   const res = await fetch(`${fake.url}${path}`, { headers: { 'X-Api-Key': key } });
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as unknown };
+  return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
 };
 
 describe('the fake Ampersand API', () => {

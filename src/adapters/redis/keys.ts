@@ -31,8 +31,8 @@ export interface StateKeys {
   readonly slack: string;
   readonly upstream: string;
   readonly meta: string;
-  /** The snapshot hash of one integration. */
-  snapshot(integrationId: string): string;
+  /** The snapshot hash of one integration. A closure, so it can be passed to `map`. */
+  snapshot(this: void, integrationId: string): string;
 }
 
 export function stateKeys(prefix: string): StateKeys {

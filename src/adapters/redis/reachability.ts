@@ -64,7 +64,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<string
 }
 
 function hidePassword(text: string, url: string): string {
-  let password = '';
+  let password: string;
   try {
     password = decodeURIComponent(new URL(url).password);
   } catch {
