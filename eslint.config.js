@@ -62,9 +62,6 @@ export default tseslint.config(
   // Generated from the vendored spec by `npm run generate:api` (a test fails when it is stale):
   // lint would only report the generator's style.
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'spec/**', 'src/core/generated/**'] },
-  // TODO(merge): remove. These files are being reworked on other branches (the delivery job, the
-  // Slack adapter, the job tests and the in-memory fakes); their findings are fixed there.
-  { ignores: ['jobs/deliver-notification.ts', 'src/adapters/slack-notifier.ts', 'test/jobs/**', 'test/fakes/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -118,14 +115,6 @@ export default tseslint.config(
           ],
         },
       ],
-    },
-  },
-  {
-    // TODO(merge): remove. These jobs still take the Metrics and AmpersandClient types from the
-    // adapters; the branch that moves those types into src/ports.ts fixes it.
-    files: ['jobs/poll-integration.ts', 'jobs/run-cycle.ts'],
-    rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: root, zones: layering(['./adapters/ampersand-client.ts', './adapters/metrics.ts']) }],
     },
   },
   {

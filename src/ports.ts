@@ -231,7 +231,8 @@ export interface Notifier {
 
 /** The time, passed in so that jobs and tests agree on it; the core takes `now` as an argument instead. */
 export interface Clock {
-  now(): Date;
+  /** A plain function, not a method: jobs take it detached, as their `now` dependency. */
+  readonly now: () => Date;
 }
 
 // ---------------------------------------------------------------------------
