@@ -51,7 +51,14 @@ const layering = (jobsMayAlsoImport = []) => [
     message: 'An adapter never imports another adapter.',
   })),
   // The simulator (fakes, fixtures, the demo) is for itself and the tests only: it is not in the image.
-  ...['./src/*.ts', ...subdirectories('src').filter((name) => name !== 'simulator').map((name) => `./src/${name}`), './jobs', './scripts'].map((target) => ({
+  ...[
+    './src/*.ts',
+    ...subdirectories('src')
+      .filter((name) => name !== 'simulator')
+      .map((name) => `./src/${name}`),
+    './jobs',
+    './scripts',
+  ].map((target) => ({
     target,
     from: './src/simulator',
     message: 'Only src/simulator/ and the tests import src/simulator/.',

@@ -88,7 +88,11 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     if (!entry) return deadLetterHead(head.id, jobId, unreadable);
     const notifier = deps.notifiers.get(entry.destination);
     if (notifier === undefined) {
-      return deadLetterHead(head.id, jobId, `outbox entry ${head.id} is for destination ${JSON.stringify(entry.destination)}, which has no notifier here; moved to the dead letters so the messages behind it go on`);
+      return deadLetterHead(
+        head.id,
+        jobId,
+        `outbox entry ${head.id} is for destination ${JSON.stringify(entry.destination)}, which has no notifier here; moved to the dead letters so the messages behind it go on`,
+      );
     }
     const n = entry.notification;
     const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
@@ -110,7 +114,10 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
         deps.metrics.recordSlackNotification('paused');
         // Every replica sees the same state; only the one that changed it logs, once.
         if (await deps.outbox.markChannelDown(why, nowMs)) {
-          log.error(fields, `the ${service} ${endpoint} does not work (${why}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). ${fixHint}`);
+          log.error(
+            fields,
+            `the ${service} ${endpoint} does not work (${why}): delivery is paused and every alert is kept in order; the oldest is retried with backoff (up to 5 min). ${fixHint}`,
+          );
         } else {
           log.debug(fields, `the ${service} ${endpoint} still does not work: ${why}`);
         }

@@ -139,7 +139,10 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     if (parsed.warnings.length > 0) {
       // One line per poll, however many items are odd: counts and the first few ids per kind.
       const oddities = parsed.warnings.reduce((sum, w) => sum + w.count, 0);
-      log.warn({ warnings: parsed.warnings.slice(0, MAX_WARNING_EXAMPLES) }, `installations of ${integrationId}: ${oddities} oddity(ies), kept as is: ${summarizeWarnings(parsed.warnings)}`);
+      log.warn(
+        { warnings: parsed.warnings.slice(0, MAX_WARNING_EXAMPLES) },
+        `installations of ${integrationId}: ${oddities} oddity(ies), kept as is: ${summarizeWarnings(parsed.warnings)}`,
+      );
     }
 
     if (stored?.unreadable) {
@@ -170,13 +173,19 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     // Once per committed transition, so that grep for a customer's installation or group
     // answers "what happened" without Slack. A conflict above commits nothing and logs none.
     for (const t of plan.transitions) {
-      log.info({ installationId: t.installationId, groupRef: t.groupRef, field: t.field, from: t.from, to: t.to }, `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`);
+      log.info(
+        { installationId: t.installationId, groupRef: t.groupRef, field: t.field, from: t.from, to: t.to },
+        `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`,
+      );
     }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
     deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);
 
     if (plan.baseline) {
-      log.info({ installations: plan.snapshot.size, alreadyBad: plan.alerts.length }, stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration');
+      log.info(
+        { installations: plan.snapshot.size, alreadyBad: plan.alerts.length },
+        stored ? 'new baseline (stored snapshot was unreadable)' : 'baseline taken: first successful poll of this integration',
+      );
     } else {
       log.info(
         { installations: plan.snapshot.size, transitions: plan.transitions.length, alerts: plan.alerts.length, version: result.version },
@@ -185,7 +194,13 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     const { outboxHead } = result;
     return {
-      outcome: { status: 'committed', baseline: plan.baseline, installations: plan.snapshot.size, transitions: plan.transitions.length, notifications: plan.notifications.length },
+      outcome: {
+        status: 'committed',
+        baseline: plan.baseline,
+        installations: plan.snapshot.size,
+        transitions: plan.transitions.length,
+        notifications: plan.notifications.length,
+      },
       // Delivery first: the committed notifications move at once, whatever the observer
       // (the upstream tracker, a Redis round trip or ten) takes or throws. The observer is
       // told even when the hand-off failed; the first failure fails the job.

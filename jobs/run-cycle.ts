@@ -64,7 +64,10 @@ export function createRunCycle(deps: RunCycleDeps) {
         ids = parsed.ids;
         if (parsed.skipped.length > 0) {
           const examples = parsed.skipped.slice(0, MAX_WARNING_EXAMPLES).map((i) => `integrations[${i}]`);
-          log.warn({ skipped: parsed.skipped.length, examples }, `integration list: ${parsed.skipped.length} id(s) not well-formed UTF-16, skipped (e.g. ${examples.join(', ')})`);
+          log.warn(
+            { skipped: parsed.skipped.length, examples },
+            `integration list: ${parsed.skipped.length} id(s) not well-formed UTF-16, skipped (e.g. ${examples.join(', ')})`,
+          );
         }
       } catch (error) {
         if (!(error instanceof AmpersandApiError)) throw error;

@@ -86,10 +86,12 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       if (entry && decision.notify?.integrationId !== undefined) {
         const { integrationId, reason } = decision.notify;
         if (decision.notify.state === 'down') deps.logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
-        else if (decision.notify.noLongerMonitored) deps.logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
+        else if (decision.notify.noLongerMonitored)
+          deps.logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
         else deps.logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
       } else if (entry) {
-        if (decision.notify?.state === 'down') deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
+        if (decision.notify?.state === 'down')
+          deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
         else deps.logger.info('the monitor can read Ampersand again');
       }
       if (entry && result.outboxHead !== undefined) await deps.delivery.kick(result.outboxHead);
@@ -121,7 +123,13 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     },
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      await record({ ok: false, cycleId, integrationId, reason: describe(error), configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden' });
+      await record({
+        ok: false,
+        cycleId,
+        integrationId,
+        reason: describe(error),
+        configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden',
+      });
     },
     async integrationsListed(integrationIds) {
       const listed = new Set(integrationIds);
@@ -135,9 +143,19 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       const state = await load();
       const integrations = Object.fromEntries(last);
       const known = state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
-      const unreadableIntegrations = Object.fromEntries(Object.entries(state.integrations).filter(([, f]) => f.down).map(([id, f]) => [id, f.reason]));
+      const unreadableIntegrations = Object.fromEntries(
+        Object.entries(state.integrations)
+          .filter(([, f]) => f.down)
+          .map(([id, f]) => [id, f.reason]),
+      );
       if (unrecorded !== undefined) {
-        return { state: 'degraded', reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`, failedCycles: state.failedCycles, unreadableIntegrations, integrations };
+        return {
+          state: 'degraded',
+          reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`,
+          failedCycles: state.failedCycles,
+          unreadableIntegrations,
+          integrations,
+        };
       }
       const summary: UpstreamReport['state'] = state.configurationError
         ? 'configuration_error'
@@ -146,7 +164,13 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
           : known
             ? 'ok'
             : 'unknown';
-      return { state: summary, ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles: state.failedCycles, unreadableIntegrations, integrations };
+      return {
+        state: summary,
+        ...(state.reason === '' ? {} : { reason: state.reason }),
+        failedCycles: state.failedCycles,
+        unreadableIntegrations,
+        integrations,
+      };
     },
     async apiUp() {
       const state = await load();

@@ -119,6 +119,20 @@ export function parseConfig(env: Env): Config {
 }
 
 /**
+ * As parseConfigWithWarnings, with a bad environment returned as its
+ * ConfigError rather than thrown, so the entry point can exit 2 on it and on
+ * nothing else.
+ */
+export function readConfig(env: Env): { config: Config; warnings: string[] } | ConfigError {
+  try {
+    return parseConfigWithWarnings(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+/**
  * As parseConfig, and also returns warnings (one line each, never a value) about
  * what is allowed but likely wrong.
  */
@@ -193,7 +207,9 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     }
     const shown = showPath ? `, got ${parsed.protocol}//${parsed.host}${parsed.pathname}` : ' (value hidden)';
     if (parsed.username !== '' || parsed.password !== '') {
-      problems.push(`${name} must not carry a user name or password (user:password@host); it is sent in logs and messages${showPath ? `, got ${parsed.protocol}//…@${parsed.host}${parsed.pathname}` : ' (value hidden)'}`);
+      problems.push(
+        `${name} must not carry a user name or password (user:password@host); it is sent in logs and messages${showPath ? `, got ${parsed.protocol}//…@${parsed.host}${parsed.pathname}` : ' (value hidden)'}`,
+      );
       return undefined;
     }
     if (parsed.href.includes('?') || parsed.href.includes('#')) {
@@ -210,13 +226,17 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const apiKey = required('AMPERSAND_API_KEY', 'the Ampersand API key, sent as X-Api-Key');
   // A key pasted with a line break or a space would make Headers.append throw, with the key in its message.
   if (apiKey !== '' && !/^[\x21-\x7e]+$/.test(apiKey)) {
-    problems.push('AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden');
+    problems.push(
+      'AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden',
+    );
   }
   const rawApiUrl = read('AMPERSAND_API_URL');
   const apiUrl =
     rawApiUrl === undefined
       ? 'https://api.withampersand.com/v1'
-      : (endpoint('AMPERSAND_API_URL', rawApiUrl, 'an https:// URL of the API including /v1, such as https://api.withampersand.com/v1', true)?.href ?? '').replace(/\/+$/, '');
+      : (
+          endpoint('AMPERSAND_API_URL', rawApiUrl, 'an https:// URL of the API including /v1, such as https://api.withampersand.com/v1', true)?.href ?? ''
+        ).replace(/\/+$/, '');
   const projectId = required('AMPERSAND_PROJECT_ID', 'the Ampersand project id or name');
 
   const rawIntegrationIds = read('AMPERSAND_INTEGRATION_IDS');
@@ -230,7 +250,9 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   ];
   // "Discover all" is spelt as an empty value; a list of only commas is a mistake, not that.
   if (rawIntegrationIds !== undefined && integrationIds.length === 0) {
-    problems.push(`AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (${quote(rawIntegrationIds)})`);
+    problems.push(
+      `AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (${quote(rawIntegrationIds)})`,
+    );
   }
 
   // Decimal seconds, so that tests and demos can poll faster than once a second.
@@ -241,18 +263,23 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   // the flag cannot reach a deployment.
   const testsOnly = read('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS');
   const inTests = read('NODE_ENV') === 'test';
-  if (testsOnly !== undefined && !inTests) problems.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test; remove it');
-  else if (testsOnly !== undefined && testsOnly !== 'true' && testsOnly !== 'false') problems.push(`MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS must be true or false, got ${quote(testsOnly)}`);
+  if (testsOnly !== undefined && !inTests)
+    problems.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is for tests only and is refused unless NODE_ENV=test; remove it');
+  else if (testsOnly !== undefined && testsOnly !== 'true' && testsOnly !== 'false')
+    problems.push(`MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS must be true or false, got ${quote(testsOnly)}`);
   const shortLockForTests = inTests && testsOnly === 'true';
   const jobLockSeconds = decimal('MONITOR_JOB_LOCK_SECONDS', 30, shortLockForTests ? 0.5 : MIN_JOB_LOCK_SECONDS, 600);
-  if (shortLockForTests) warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');
+  if (shortLockForTests)
+    warnings.push('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set: MONITOR_JOB_LOCK_SECONDS may be under 5, and a job may run twice; for tests only');
   // Forgetting sooner would drop the state of an integration that merely missed a poll or two;
   // the default follows a long poll interval.
   const minForgetSeconds = Math.round(pollIntervalSeconds * 3 * 1000) / 1000;
   const pollIntervalOk = !problems.some((p) => p.startsWith('POLL_INTERVAL_SECONDS'));
   const forgetAfterSeconds = decimal('MONITOR_FORGET_AFTER_SECONDS', Math.max(600, minForgetSeconds), 0, 30 * 86_400);
   if (pollIntervalOk && read('MONITOR_FORGET_AFTER_SECONDS') !== undefined && forgetAfterSeconds < minForgetSeconds) {
-    problems.push(`MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = ${minForgetSeconds}), got ${quote(read('MONITOR_FORGET_AFTER_SECONDS') ?? '')}`);
+    problems.push(
+      `MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = ${minForgetSeconds}), got ${quote(read('MONITOR_FORGET_AFTER_SECONDS') ?? '')}`,
+    );
   }
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   // A Redis URL may carry a password, so its value is not repeated either.
@@ -279,7 +306,9 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       const slackHook = parsed.protocol === 'https:' && parsed.host === 'hooks.slack.com' && parsed.pathname.startsWith('/services/');
       if (slackHook || isLoopback(parsed.hostname) || allowAnyHost === 'true') webhookUrl = rawWebhookUrl;
       else {
-        problems.push('SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true for a Slack-compatible receiver or an egress proxy); value hidden');
+        problems.push(
+          'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true for a Slack-compatible receiver or an egress proxy); value hidden',
+        );
       }
     }
   }
@@ -367,7 +396,9 @@ function messageRate(raw: string | undefined, problems: string[]): number {
   const intervalMs = 1000 / rate;
   const exact = rate >= 1 ? Number.isInteger(rate) && rate <= 100 : rate >= 0.01 && Math.abs(intervalMs - Math.round(intervalMs)) < 1e-6;
   if (!exact) {
-    problems.push(`SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got ${quote(raw)}`);
+    problems.push(
+      `SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got ${quote(raw)}`,
+    );
     return 1;
   }
   return rate;

@@ -17,7 +17,7 @@ import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier } from './adapters/slack-notifier.js';
 import { createRedisStores } from './adapters/redis/stores.js';
-import { ConfigError, parseConfigWithWarnings, type Config } from './config.js';
+import { ConfigError, readConfig, type Config } from './config.js';
 import { toError } from './core/errors/to-error.js';
 import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
@@ -39,43 +39,46 @@ export interface MonitorOverrides {
 }
 
 /** The running service: `close` stops taking jobs, finishes or releases the current ones, closes Redis and HTTP. */
-export interface Monitor extends StartedRuntime {
-  readonly registry: Registry;
-}
+export type Monitor = StartedRuntime & { readonly registry: Registry };
 
 export async function startMonitor(config: Config, overrides: MonitorOverrides = {}): Promise<Monitor> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? (() => new Date());
   const registry = overrides.registry ?? new Registry();
-  const metrics = createMetrics(registry);
-  const { ampersand: amp, slack, slack: { webhookUrl }, queuePrefix: prefix, forgetAfterMs, upstreamDegradedAfterCycles: degradedAfterCycles } = config;
-  const { apiUrl, apiKey, projectId, groupRef, timeoutMs, maxBodyBytes } = amp;
+  const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
+  const { projectId, integrationIds } = amp;
   const redis = await connectRedis(config.redisUrl, logger);
-  const stores = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
-  const ampersand = createAmpersandClient({ apiUrl, apiKey, projectId, groupRef, timeoutMs, maxBodyBytes, logger: logger.child({ component: 'ampersand' }) });
-  const notifier = overrides.notifier ?? (webhookUrl === undefined ? createLogNotifier(logger.child({ component: 'slack' })) : createSlackWebhookNotifier({ webhookUrl, timeoutMs: slack.timeoutMs }));
-  const settings = { pollIntervalMs: config.pollIntervalMs, pollConcurrency: config.pollConcurrency, jobLockMs: config.jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
-  const runtime = openRuntime({ redis, prefix, logger, now, initMarker: stores.initMarker, settings });
+  const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
+  const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
+  const slackLogger = logger.child({ component: 'slack' });
+  const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs });
+  const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger);
+  const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
+  const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
-  const upstream = createUpstreamTracker({ store: stores.upstream, logger, projectId, degradedAfterCycles, forgetAfterMs, delivery, now, newId: () => randomUUID() });
+  // What the jobs share; each factory takes the part its deps name.
+  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry), logger, projectId, delivery, polls, forgetAfterMs, now };
+  const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
+  const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
+  const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
   const jobs = {
-    pollIntegration: createPollIntegration({ ampersand, snapshots: stores.snapshots, outbox: stores.outbox, metrics, logger, projectId, observer: upstream, delivery, now, newLineage: () => randomUUID().slice(0, 8) }),
-    runCycle: createRunCycle({ ampersand, snapshots: stores.snapshots, outbox: stores.outbox, metrics, observer: upstream, logger, projectId, integrationIds: amp.integrationIds, polls, delivery, forgetAfterMs, now }),
-    deliver: createDeliverNotification({ outbox: stores.outbox, notifiers: new Map([[DEFAULT_DESTINATION, notifier]]), metrics, logger: logger.child({ component: 'slack' }), delivery, retryHorizonMs: slack.retryHorizonMs, now }),
+    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8) }),
+    runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
+    deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
   };
   // The `target` label of the webhook gauges: the host only, never the secret path.
-  const slackMetricTarget = webhookUrl === undefined ? notifier.target : new URL(webhookUrl).hostname;
-  const port = overrides.httpPort ?? config.metricsPort;
-  const beforeScrape = createScrapeRefresh({ redis, snapshots: stores.snapshots, outbox: stores.outbox, upstream, metrics, slackMetricTarget, projectId });
-  const readiness = createReadiness({ redis, outbox: stores.outbox, upstream, scheduleRegistered, notifierTarget: notifier.target });
+  const slackMetricTarget = slack.webhookUrl === undefined ? notifier.target : new URL(slack.webhookUrl).hostname;
+  const beforeScrape = createScrapeRefresh({ ...shared, redis, upstream, slackMetricTarget });
+  const readiness = createReadiness({ redis, outbox, upstream, scheduleRegistered, notifierTarget: notifier.target });
+  const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
   const listen = () =>
-    startHttpServer({ port, host: config.metricsHost, registry, logger, beforeScrape, readiness }).catch((error: unknown) => {
-      throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${config.metricsHost}:${port}): ${toError(error).message}`);
+    startHttpServer({ port, host, registry, logger, beforeScrape, readiness }).catch((error: unknown) => {
+      throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
     });
-  const started = await runtime.start(jobs, listen);
-  const integrations = amp.integrationIds.length === 0 ? 'discover' : amp.integrationIds;
-  logger.info({ port: started.httpPort, project: projectId, integrations, pollIntervalMs: config.pollIntervalMs, slack: notifier.target, prefix }, 'ampersand-health-monitor started');
-  return { httpPort: started.httpPort, registry, close: started.close };
+  const { httpPort, close } = await runtime.start(jobs, listen);
+  const integrations = integrationIds.length === 0 ? 'discover' : integrationIds;
+  logger.info({ port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix }, 'ampersand-health-monitor started');
+  return { httpPort, registry, close };
 }
 
 /** One scrubbed `fatal:` line on stderr and exit 1, for whatever nobody caught. */
@@ -86,17 +89,12 @@ async function main(): Promise<void> {
   installFatalHandlers(process, fatal);
   // A .env in the working directory, as documented; Node's own reader: the environment wins, as with dotenv.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  let warnings: readonly string[];
-  try {
-    ({ config, warnings } = parseConfigWithWarnings(process.env));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+  const parsed = readConfig(process.env);
+  if (parsed instanceof ConfigError) {
+    process.stderr.write(`${parsed.message}\n`);
+    process.exit(2);
   }
+  const { config, warnings } = parsed;
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn(warning);
   const monitor = await startMonitor(config, { logger });
@@ -104,12 +102,12 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     // Whatever happens, exit within 10 s.
     setTimeout(() => process.exit(1), 9500).unref();
-    const exit = (code: 0 | 1, error?: unknown): never => {
+    const stopped = (error?: unknown): never => {
       if (error === undefined) logger.info('stopped');
       else logger.error({ err: error }, 'shutdown failed');
-      return process.exit(code);
+      return process.exit(error === undefined ? 0 : 1);
     };
-    monitor.close().then(() => exit(0), (error: unknown) => exit(1, error));
+    monitor.close().then(() => stopped(), stopped);
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -84,7 +84,7 @@ const MIN_PARTIAL = 4;
 /** `text` without any ending that is the start of one of `forms`, repeatedly (an ending may hide another). */
 function withoutTrailingPrefix(text: string, forms: readonly string[]): string {
   let out = text;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const form of forms) {
       for (let k = Math.min(form.length - 1, out.length); k >= MIN_PARTIAL; k -= 1) {

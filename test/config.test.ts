@@ -39,7 +39,12 @@ describe('parseConfig', () => {
   });
 
   it('reads lists and trims values', () => {
-    const config = parseConfig({ ...minimal, AMPERSAND_INTEGRATION_IDS: ' a, b ,,a ', AMPERSAND_API_URL: 'https://api.eu.withampersand.com/v1/', AMPERSAND_GROUP_REF: 'org-1' });
+    const config = parseConfig({
+      ...minimal,
+      AMPERSAND_INTEGRATION_IDS: ' a, b ,,a ',
+      AMPERSAND_API_URL: 'https://api.eu.withampersand.com/v1/',
+      AMPERSAND_GROUP_REF: 'org-1',
+    });
     expect(config.ampersand.integrationIds).toEqual(['a', 'b']);
     expect(config.ampersand.apiUrl).toBe('https://api.eu.withampersand.com/v1');
     expect(config.ampersand.groupRef).toBe('org-1');
@@ -72,9 +77,12 @@ describe('parseConfig', () => {
     expect(list.map((l) => l.split(' ')[0])).toEqual(['AMPERSAND_API_KEY', 'AMPERSAND_PROJECT_ID', 'POLL_INTERVAL_SECONDS', 'METRICS_PORT']);
   });
 
-  it.each(['redis://localhost', 'redis://localhost:6379/', 'redis://:pw@localhost:6379/15', 'rediss://localhost/99'])('accepts the REDIS_URL %s (Redis decides the database range)', (redisUrl) => {
-    expect(parseConfig({ ...minimal, REDIS_URL: redisUrl }).redisUrl).toBe(redisUrl);
-  });
+  it.each(['redis://localhost', 'redis://localhost:6379/', 'redis://:pw@localhost:6379/15', 'rediss://localhost/99'])(
+    'accepts the REDIS_URL %s (Redis decides the database range)',
+    (redisUrl) => {
+      expect(parseConfig({ ...minimal, REDIS_URL: redisUrl }).redisUrl).toBe(redisUrl);
+    },
+  );
 
   it('never repeats a Redis URL, which may hold a password', () => {
     expect(problems({ ...minimal, REDIS_URL: 'http://user:hunter2@redis:6379' }).join('\n')).not.toContain('hunter2');
@@ -99,9 +107,17 @@ describe('parseConfig', () => {
     });
 
     it.each<[string, string, string]>([
-      ['plain http off loopback', 'http://api.withampersand.com/v1', 'AMPERSAND_API_URL must use https:// (http:// only on 127.0.0.1, localhost or [::1]), got http://api.withampersand.com/v1'],
+      [
+        'plain http off loopback',
+        'http://api.withampersand.com/v1',
+        'AMPERSAND_API_URL must use https:// (http:// only on 127.0.0.1, localhost or [::1]), got http://api.withampersand.com/v1',
+      ],
       ['a user and password', 'https://user:hunter2@api.withampersand.com/v1', 'AMPERSAND_API_URL must not carry a user name or password'],
-      ['a query', 'https://api.withampersand.com/v1?token=hunter2', 'AMPERSAND_API_URL must have no query (?…) or fragment (#…), got https://api.withampersand.com/v1'],
+      [
+        'a query',
+        'https://api.withampersand.com/v1?token=hunter2',
+        'AMPERSAND_API_URL must have no query (?…) or fragment (#…), got https://api.withampersand.com/v1',
+      ],
       ['a fragment', 'https://api.withampersand.com/v1#hunter2', 'AMPERSAND_API_URL must have no query'],
       ['an empty query', 'https://api.withampersand.com/v1?', 'AMPERSAND_API_URL must have no query'],
     ])('refuses an API URL with %s, without repeating the secret part', (_name, value, expected) => {
@@ -120,15 +136,43 @@ describe('parseConfig', () => {
     });
 
     it.each<[string, Env, string]>([
-      ['another host', { SLACK_WEBHOOK_URL: 'https://hooks.example.com/services/T0/B0/fakeWebhookSecret123' }, 'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true'],
-      ['another path on Slack', { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/fakeWebhookSecret123' }, 'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/…'],
+      [
+        'another host',
+        { SLACK_WEBHOOK_URL: 'https://hooks.example.com/services/T0/B0/fakeWebhookSecret123' },
+        'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true',
+      ],
+      [
+        'another path on Slack',
+        { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/fakeWebhookSecret123' },
+        'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/…',
+      ],
       ['plain http to Slack', { SLACK_WEBHOOK_URL: hook.replace('https:', 'http:') }, 'SLACK_WEBHOOK_URL must use https://'],
-      ['plain http elsewhere, even when any host is allowed', { SLACK_WEBHOOK_URL: 'http://chat.example.com/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' }, 'SLACK_WEBHOOK_URL must use https://'],
-      ['a user and password', { SLACK_WEBHOOK_URL: 'https://u:fakeWebhookSecret123@hooks.slack.com/services/T0/B0/x' }, 'SLACK_WEBHOOK_URL must not carry a user name or password'],
+      [
+        'plain http elsewhere, even when any host is allowed',
+        { SLACK_WEBHOOK_URL: 'http://chat.example.com/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' },
+        'SLACK_WEBHOOK_URL must use https://',
+      ],
+      [
+        'a user and password',
+        { SLACK_WEBHOOK_URL: 'https://u:fakeWebhookSecret123@hooks.slack.com/services/T0/B0/x' },
+        'SLACK_WEBHOOK_URL must not carry a user name or password',
+      ],
       ['a query', { SLACK_WEBHOOK_URL: `${hook}?x=1` }, 'SLACK_WEBHOOK_URL must have no query'],
-      ['another host with the allowance set to false', { SLACK_WEBHOOK_URL: 'https://chat.example.com/hooks/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'false' }, 'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/…'],
-      ['a user and password on another host, even when any host is allowed', { SLACK_WEBHOOK_URL: 'https://u:fakeWebhookSecret123@chat.example.com/hooks/x', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' }, 'SLACK_WEBHOOK_URL must not carry a user name or password'],
-      ['a query on another host, even when any host is allowed', { SLACK_WEBHOOK_URL: 'https://chat.example.com/hooks/fakeWebhookSecret123?x=1', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' }, 'SLACK_WEBHOOK_URL must have no query'],
+      [
+        'another host with the allowance set to false',
+        { SLACK_WEBHOOK_URL: 'https://chat.example.com/hooks/fakeWebhookSecret123', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'false' },
+        'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/…',
+      ],
+      [
+        'a user and password on another host, even when any host is allowed',
+        { SLACK_WEBHOOK_URL: 'https://u:fakeWebhookSecret123@chat.example.com/hooks/x', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' },
+        'SLACK_WEBHOOK_URL must not carry a user name or password',
+      ],
+      [
+        'a query on another host, even when any host is allowed',
+        { SLACK_WEBHOOK_URL: 'https://chat.example.com/hooks/fakeWebhookSecret123?x=1', SLACK_WEBHOOK_ALLOW_ANY_HOST: 'true' },
+        'SLACK_WEBHOOK_URL must have no query',
+      ],
     ])('refuses a webhook URL on %s, and never repeats any of it', (_name, env, expected) => {
       const list = problems({ ...minimal, ...env });
       expect(list).toHaveLength(1);
@@ -146,7 +190,9 @@ describe('parseConfig', () => {
       ['a non-ASCII character', 'amp-keyé'],
     ])('is refused when it holds %s, without being repeated', (_name, key) => {
       const list = problems({ ...minimal, AMPERSAND_API_KEY: key });
-      expect(list).toEqual(['AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden']);
+      expect(list).toEqual([
+        'AMPERSAND_API_KEY must be printable ASCII with no spaces, line breaks or control characters (it is sent as the X-Api-Key header); value hidden',
+      ]);
     });
 
     it('is trimmed of a trailing line break, as $(cat key-file) leaves one', () => {
@@ -157,18 +203,46 @@ describe('parseConfig', () => {
   describe('values the service cannot honour', () => {
     it.each<[string, Env, string]>([
       ['METRICS_PORT=0', { METRICS_PORT: '0' }, 'METRICS_PORT must be a whole number from 1 to 65535, got "0"'],
-      ['a forget time under 3 poll intervals', { POLL_INTERVAL_SECONDS: '60', MONITOR_FORGET_AFTER_SECONDS: '179' }, 'MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = 180), got "179"'],
+      [
+        'a forget time under 3 poll intervals',
+        { POLL_INTERVAL_SECONDS: '60', MONITOR_FORGET_AFTER_SECONDS: '179' },
+        'MONITOR_FORGET_AFTER_SECONDS must be at least 3 poll intervals (3 × POLL_INTERVAL_SECONDS = 180), got "179"',
+      ],
       ['a job lock under 5 s', { MONITOR_JOB_LOCK_SECONDS: '4.9' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 5 to 600, got "4.9"'],
       ['a Slack timeout over the shutdown grace', { SLACK_TIMEOUT_SECONDS: '8' }, 'SLACK_TIMEOUT_SECONDS must be a whole number from 1 to 7, got "8"'],
-      ['1.5 messages per second', { SLACK_MESSAGES_PER_SECOND: '1.5' }, 'SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got "1.5"'],
+      [
+        '1.5 messages per second',
+        { SLACK_MESSAGES_PER_SECOND: '1.5' },
+        'SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate from 0.01 to 1 whose interval (1000 / rate ms) is a whole number of milliseconds, such as 0.5 or 0.25; got "1.5"',
+      ],
       ['0.3 messages per second', { SLACK_MESSAGES_PER_SECOND: '0.3' }, 'SLACK_MESSAGES_PER_SECOND must be a whole number from 1 to 100, or a rate'],
       ['0 messages per second', { SLACK_MESSAGES_PER_SECOND: '0' }, 'SLACK_MESSAGES_PER_SECOND must be'],
-      ['integration ids that are only commas', { AMPERSAND_INTEGRATION_IDS: ',,,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",,,")'],
+      [
+        'integration ids that are only commas',
+        { AMPERSAND_INTEGRATION_IDS: ',,,' },
+        'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",,,")',
+      ],
       ['integration ids that are only commas and spaces', { AMPERSAND_INTEGRATION_IDS: ' , ,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated'],
-      ...['0', '-1', '1.5', 'abc', '10000001'].map((v): [string, Env, string] => [`SLACK_DEAD_LETTER_MAX=${v}`, { SLACK_DEAD_LETTER_MAX: v }, 'SLACK_DEAD_LETTER_MAX must be a whole number from 1 to 10000000']),
-      ...['yes', '1', 'TRUE'].map((v): [string, Env, string] => [`SLACK_WEBHOOK_ALLOW_ANY_HOST=${v}`, { SLACK_WEBHOOK_ALLOW_ANY_HOST: v }, 'SLACK_WEBHOOK_ALLOW_ANY_HOST must be true or false']),
-      ['the tests-only lock flag set to yes', { NODE_ENV: 'test', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'yes' }, 'MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS must be true or false, got "yes"'],
-      ['a job lock under 0.5 s even with the tests-only flag', { NODE_ENV: 'test', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true', MONITOR_JOB_LOCK_SECONDS: '0.4' }, 'MONITOR_JOB_LOCK_SECONDS must be a number from 0.5 to 600, got "0.4"'],
+      ...['0', '-1', '1.5', 'abc', '10000001'].map((v): [string, Env, string] => [
+        `SLACK_DEAD_LETTER_MAX=${v}`,
+        { SLACK_DEAD_LETTER_MAX: v },
+        'SLACK_DEAD_LETTER_MAX must be a whole number from 1 to 10000000',
+      ]),
+      ...['yes', '1', 'TRUE'].map((v): [string, Env, string] => [
+        `SLACK_WEBHOOK_ALLOW_ANY_HOST=${v}`,
+        { SLACK_WEBHOOK_ALLOW_ANY_HOST: v },
+        'SLACK_WEBHOOK_ALLOW_ANY_HOST must be true or false',
+      ]),
+      [
+        'the tests-only lock flag set to yes',
+        { NODE_ENV: 'test', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'yes' },
+        'MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS must be true or false, got "yes"',
+      ],
+      [
+        'a job lock under 0.5 s even with the tests-only flag',
+        { NODE_ENV: 'test', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true', MONITOR_JOB_LOCK_SECONDS: '0.4' },
+        'MONITOR_JOB_LOCK_SECONDS must be a number from 0.5 to 600, got "0.4"',
+      ],
     ])('refuses %s with one line', (_name, env, expected) => {
       expect(problems({ ...minimal, ...env })).toEqual([expect.stringContaining(expected)]);
     });
@@ -189,7 +263,12 @@ describe('parseConfig', () => {
     });
 
     it('allows a job lock under 5 s only with the flag named for tests, and warns about it', () => {
-      const { config, warnings } = parseConfigWithWarnings({ ...minimal, MONITOR_JOB_LOCK_SECONDS: '1', MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true', NODE_ENV: 'test' });
+      const { config, warnings } = parseConfigWithWarnings({
+        ...minimal,
+        MONITOR_JOB_LOCK_SECONDS: '1',
+        MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS: 'true',
+        NODE_ENV: 'test',
+      });
       expect(config.jobLockMs).toBe(1000);
       expect(warnings).toEqual([expect.stringContaining('MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS is set')]);
     });
@@ -204,7 +283,14 @@ describe('parseConfig', () => {
 
   describe('unknown variables of our families', () => {
     it('warns about each one, naming the closest known variable and not its value', () => {
-      const { warnings } = parseConfigWithWarnings({ ...minimal, SLACK_WEBHOK_URL: 'https://hooks.slack.com/services/T/B/fakeWebhookSecret123', POLL_INTERVAL: '5', METRICS_PROT: '1', PATH: '/bin', NODE_OPTIONS: '' });
+      const { warnings } = parseConfigWithWarnings({
+        ...minimal,
+        SLACK_WEBHOK_URL: 'https://hooks.slack.com/services/T/B/fakeWebhookSecret123',
+        POLL_INTERVAL: '5',
+        METRICS_PROT: '1',
+        PATH: '/bin',
+        NODE_OPTIONS: '',
+      });
       expect(warnings).toEqual([
         'METRICS_PROT is not a variable this service reads (ignored); did you mean METRICS_PORT?',
         'POLL_INTERVAL is not a variable this service reads (ignored); did you mean POLL_INTERVAL_SECONDS?',
@@ -255,8 +341,16 @@ describe('parseConfig: a bad value with a line break or a control character', ()
   it.each<[string, Env, string]>([
     ['METRICS_PORT', { METRICS_PORT: '12\n34' }, 'METRICS_PORT must be a whole number from 1 to 65535, got "12\\n34"'],
     ['LOG_LEVEL', { LOG_LEVEL: 'info\r\nwarn' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "info\\r\\nwarn"'],
-    ['QUEUE_PREFIX', { QUEUE_PREFIX: 'a\u2028b\u0085c\u001bd' }, 'QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got "a\\u2028b\\u0085c\\u001bd"'],
-    ['AMPERSAND_INTEGRATION_IDS', { AMPERSAND_INTEGRATION_IDS: ',\n,' }, 'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",\\n,")'],
+    [
+      'QUEUE_PREFIX',
+      { QUEUE_PREFIX: 'a\u2028b\u0085c\u001bd' },
+      'QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got "a\\u2028b\\u0085c\\u001bd"',
+    ],
+    [
+      'AMPERSAND_INTEGRATION_IDS',
+      { AMPERSAND_INTEGRATION_IDS: ',\n,' },
+      'AMPERSAND_INTEGRATION_IDS must be comma-separated integration ids, or empty to discover every integration; got only separators (",\\n,")',
+    ],
     ['METRICS_HOST', { METRICS_HOST: 'a\nb' }, 'METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got "a\\nb"'],
   ])('shows the %s value escaped, so the problem stays one line', (_name, env, expected) => {
     const found = problems({ ...minimal, ...env });
@@ -266,6 +360,8 @@ describe('parseConfig: a bad value with a line break or a control character', ()
   });
 
   it('cuts a long bad value', () => {
-    expect(problems({ ...minimal, LOG_LEVEL: 'x'.repeat(5000) })).toEqual([`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${'x'.repeat(100)}…"`]);
+    expect(problems({ ...minimal, LOG_LEVEL: 'x'.repeat(5000) })).toEqual([
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${'x'.repeat(100)}…"`,
+    ]);
   });
 });

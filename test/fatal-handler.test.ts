@@ -37,20 +37,24 @@ describe('installFatalHandlers', () => {
   it.each([
     ['uncaughtException', `setTimeout(() => { throw new Error('boom ' + process.env.AMPERSAND_API_KEY); })`],
     ['unhandledRejection', `Promise.reject(new Error('boom ' + process.env.AMPERSAND_API_KEY));`],
-  ])('turns an %s into one scrubbed fatal line and exit code 1', async (origin, crash) => {
-    const script = `
+  ])(
+    'turns an %s into one scrubbed fatal line and exit code 1',
+    async (origin, crash) => {
+      const script = `
       import { createFatalHandler, installFatalHandlers } from './src/fatal-handler.ts';
       installFatalHandlers(process, createFatalHandler({ write: (l) => process.stderr.write(l), exit: (c) => process.exit(c), env: process.env }));
       ${crash}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: { PATH: process.env['PATH'], ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(1);
-    expect(out).toBe(`fatal: ${origin}: boom [redacted]\n`);
-  }, 20_000);
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        env: { PATH: process.env['PATH'], ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(out).toBe(`fatal: ${origin}: boom [redacted]\n`);
+    },
+    20_000,
+  );
 });

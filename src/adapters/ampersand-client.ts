@@ -266,8 +266,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
   const groupParams: Record<string, string> = options.groupRef === undefined ? {} : { groupRef: options.groupRef };
 
   return {
-    listInstallations: (integrationId, signal) =>
-      getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
+    listInstallations: (integrationId, signal) => getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
     listIntegrations: (signal) => getJson('/integrations', {}, signal),
   };
 }

@@ -17,7 +17,16 @@ import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
 import type { Metrics, SlackOutcome } from '../ports.js';
 
 /** Every delivery outcome, listed through a record so that the compiler flags one missing from the port's type. */
-const OUTCOMES: Readonly<Record<SlackOutcome, true>> = { sent: true, plain_text: true, retried: true, rate_limited: true, paused: true, rejected: true, failed: true, logged: true };
+const OUTCOMES: Readonly<Record<SlackOutcome, true>> = {
+  sent: true,
+  plain_text: true,
+  retried: true,
+  rate_limited: true,
+  paused: true,
+  rejected: true,
+  failed: true,
+  logged: true,
+};
 export const DELIVERY_OUTCOMES = Object.keys(OUTCOMES) as readonly SlackOutcome[];
 
 const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];

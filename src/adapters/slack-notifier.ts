@@ -26,7 +26,10 @@ function render(notification: Notification, ref: string): { ok: true; message: S
   try {
     return { ok: true, message: renderSlackMessage(notification, ref) };
   } catch (error) {
-    return { ok: false, result: { status: 'rejected', reason: `the notification cannot be rendered: ${toError(error).message}`, details: {}, malformed: true, text: '' } };
+    return {
+      ok: false,
+      result: { status: 'rejected', reason: `the notification cannot be rendered: ${toError(error).message}`, details: {}, malformed: true, text: '' },
+    };
   }
 }
 
@@ -37,7 +40,15 @@ export interface SlackWebhookNotifierOptions {
 }
 
 /** Codes that name the message: another rendering of it (plain text) may pass. */
-const PAYLOAD_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_payload', 'msg_too_long', 'no_text', 'too_many_attachments']);
+const PAYLOAD_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_blocks_too_long',
+  'invalid_payload',
+  'msg_too_long',
+  'no_text',
+  'too_many_attachments',
+]);
 
 /**
  * Codes with which Slack refuses a message for what it holds. A plain-text
@@ -186,13 +197,21 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
         const what = `HTTP ${status}${slackError === undefined ? '' : ` ${slackError}`}`;
         if (status === 429) {
           const retryAfterMs = parseRetryAfter(retryAfter, Date.now());
-          throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', { status, retryAfterMs, ...(slackError === undefined ? {} : { slackError }) });
+          throw new SlackDeliveryError(`Slack rate limited the webhook (429), retry after ${retryAfterMs} ms`, 'rate_limited', {
+            status,
+            retryAfterMs,
+            ...(slackError === undefined ? {} : { slackError }),
+          });
         }
         const details = { status, ...(slackError === undefined ? {} : { slackError }) };
         if (status >= 500) throw new SlackDeliveryError(`Slack answered ${what}`, 'retryable', details);
-        if (status >= 300 && status < 400) throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
+        if (status >= 300 && status < 400)
+          throw new SlackDeliveryError(`the webhook answered with a redirect (${what}); it is not followed: check SLACK_WEBHOOK_URL`, 'channel', details);
         const kind = classifyStatus(status, slackError, plainText);
-        const why = plainText && kind === 'channel' ? `the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL` : `Slack answered ${what}`;
+        const why =
+          plainText && kind === 'channel'
+            ? `the webhook refused even a plain-text message (${what}), with no Slack code naming the message: check SLACK_WEBHOOK_URL`
+            : `Slack answered ${what}`;
         throw new SlackDeliveryError(why, kind, details);
       }
       if (error instanceof IncomingWebhookRequestError) {
@@ -245,7 +264,12 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
         case 'channel':
           return { ...report, status: 'retry', error: failure, details, channelDown: failure.message };
         case 'rejected':
-          return { ...report, status: 'rejected', reason: `Slack rejected the message (${failure.slackError || `HTTP ${failure.status}`}), also as plain text`, details };
+          return {
+            ...report,
+            status: 'rejected',
+            reason: `Slack rejected the message (${failure.slackError || `HTTP ${failure.status}`}), also as plain text`,
+            details,
+          };
         case 'retryable':
           return { ...report, status: 'retry', error: failure, details };
       }

@@ -70,8 +70,7 @@ export const UNREADABLE_VALUE = '(unreadable)';
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `value` read as an object of the spec's schema T when it is a JSON object (its fields still unchecked), else undefined. */
 const unchecked = <T>(value: unknown): Unchecked<T> | undefined => (isObject(value) ? value : undefined);
@@ -177,7 +176,15 @@ function display<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where:
  * so an unreadable status holds whatever alert is open instead of inventing a
  * change.
  */
-function status<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, known: readonly string[], id: string, warnings: Warnings, absent?: string): string {
+function status<T>(
+  obj: Unchecked<T> | undefined,
+  key: keyof T & string,
+  where: string,
+  known: readonly string[],
+  id: string,
+  warnings: Warnings,
+  absent?: string,
+): string {
   const value = obj?.[key];
   if ((value === undefined || value === null) && absent !== undefined) return absent;
   // A missing object (the connection) is noted once, by the caller.

@@ -134,9 +134,7 @@ const refNote = (ref: string | undefined): string => (ref === undefined ? '' : `
 function renderInstallations(n: InstallationNotification, ref: string | undefined): SlackMessage {
   const problems = n.items.filter((it) => it.severity === 'problem').length;
   const recoveries = n.items.length - problems;
-  const counts = [problems > 0 ? `FIRING:${problems}` : '', recoveries > 0 ? `RESOLVED:${recoveries}` : '']
-    .filter((s) => s !== '')
-    .join(', ');
+  const counts = [problems > 0 ? `FIRING:${problems}` : '', recoveries > 0 ? `RESOLVED:${recoveries}` : ''].filter((s) => s !== '').join(', ');
   const partNote = n.parts > 1 ? ` (part ${n.part}/${n.parts})` : '';
   const integration = v(n.integrationId);
   const groups = byInstallation(n.items);

@@ -54,7 +54,15 @@ const RECORD_KEYS: Readonly<Record<StoredField, keyof InstallationRecord>> = {
 };
 
 /** The fields v2 writes, in order; also the order of v1's 7-tuple. */
-const V1_FIELDS: readonly StoredField[] = ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'];
+const V1_FIELDS: readonly StoredField[] = [
+  'health_status',
+  'last_operation_status',
+  'settled_operation_status',
+  'connection_status',
+  'group_ref',
+  'group_name',
+  'provider',
+];
 const WRITTEN_FIELDS = V1_FIELDS;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

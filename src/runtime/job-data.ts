@@ -11,7 +11,8 @@ import { InvalidJobDataError } from './invalid-job-data-error.js';
 const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : value === '' ? 'an empty string' : typeof value);
 
 function objectOf(job: string, data: unknown): Readonly<Record<string, unknown>> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidJobDataError(`${job} job data must be an object, got ${describe(data)}`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new InvalidJobDataError(`${job} job data must be an object, got ${describe(data)}`);
   return data as Readonly<Record<string, unknown>>;
 }
 

@@ -24,7 +24,10 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
     const redisOk = redis.status === 'ready' && (await pingWithin(redis, 1000));
     const upstreamReport = redisOk ? await deps.upstream.report() : { state: 'unknown (Redis unreachable)' };
     const scheduleRegistered = deps.scheduleRegistered();
-    const reasons = [redisOk ? undefined : `Redis is not answering (connection ${redis.status})`, scheduleRegistered ? undefined : 'the poll schedule is not registered'];
+    const reasons = [
+      redisOk ? undefined : `Redis is not answering (connection ${redis.status})`,
+      scheduleRegistered ? undefined : 'the poll schedule is not registered',
+    ];
     const reason = reasons.filter((r) => r !== undefined).join('; ');
     return {
       ready: reason === '',
@@ -32,7 +35,8 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
       redis: redisOk ? 'ok' : 'unreachable',
       schedule: scheduleRegistered ? 'registered' : 'missing',
       upstream: upstreamReport,
-      slack: deps.notifierTarget === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(deps.outbox) : 'unknown (Redis unreachable)',
+      slack:
+        deps.notifierTarget === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(deps.outbox) : 'unknown (Redis unreachable)',
     };
   };
 }
@@ -53,5 +57,11 @@ async function slackReport(outbox: Pick<Outbox, 'channelStatus'>): Promise<Recor
 }
 
 async function pingWithin(redis: Pick<Redis, 'ping'>, ms: number): Promise<boolean> {
-  return Promise.race([redis.ping().then(() => true, () => false), delay(ms).then(() => false)]);
+  return Promise.race([
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    delay(ms).then(() => false),
+  ]);
 }

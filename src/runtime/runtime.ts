@@ -56,7 +56,13 @@ export interface StartedRuntime {
 export function openRuntime(deps: RuntimeDeps): Runtime {
   const { redis, prefix, logger } = deps;
   const queues = openQueues({ connection: redis, prefix, logger });
-  const schedule = createScheduleKeeper({ queue: queues.poll, initMarker: deps.initMarker, logger, pollIntervalMs: deps.settings.pollIntervalMs, now: deps.now });
+  const schedule = createScheduleKeeper({
+    queue: queues.poll,
+    initMarker: deps.initMarker,
+    logger,
+    pollIntervalMs: deps.settings.pollIntervalMs,
+    now: deps.now,
+  });
   return {
     delivery: createBullmqDeliveryQueue(queues.alerts),
     polls: createBullmqPollQueue(queues.poll),

@@ -36,10 +36,16 @@ export function createScheduleKeeper(deps: {
   const ensure = async (force: boolean): Promise<void> => {
     const initialised = await initMarker.isInitialised();
     if (!initialised && everInitialised) {
-      logger.warn('Redis holds no state of this deployment any more (restarted without persistence?): registering the schedule again; every integration starts a fresh baseline, without per-installation alerts');
+      logger.warn(
+        'Redis holds no state of this deployment any more (restarted without persistence?): registering the schedule again; every integration starts a fresh baseline, without per-installation alerts',
+      );
     }
     if (force || !initialised || !(await queue.getJobScheduler(id))) {
-      await queue.upsertJobScheduler(id, { every: deps.pollIntervalMs }, { name: BULLMQ_NAMES.jobs.cycle, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      await queue.upsertJobScheduler(
+        id,
+        { every: deps.pollIntervalMs },
+        { name: BULLMQ_NAMES.jobs.cycle, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
       for (const other of await queue.getJobSchedulers()) {
         if (other.key !== id && other.id !== id) {
           await queue.removeJobScheduler(other.key);

@@ -52,7 +52,13 @@ export function createShutdown(deps: ShutdownDeps): () => Promise<void> {
       await Promise.race([queues.close(), budgetLeft()]);
       await Promise.race([httpClosed, budgetLeft()]);
       // QUIT waits for a reply that never comes while Redis is down.
-      const quit = await Promise.race([redis.quit().then(() => true, () => false), budgetLeft().then(() => false)]);
+      const quit = await Promise.race([
+        redis.quit().then(
+          () => true,
+          () => false,
+        ),
+        budgetLeft().then(() => false),
+      ]);
       if (!quit) redis.disconnect();
     })();
     return closing;

@@ -126,7 +126,11 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     if (decodeURIComponent(match[1] ?? '') !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
 
     if (integrationId === undefined) {
-      return send(res, 200, [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider)));
+      return send(
+        res,
+        200,
+        [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider)),
+      );
     }
     const integration = integrations.get(integrationId);
     if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${integrationId} not found`));

@@ -17,8 +17,7 @@ export interface ReceivedMessage {
 }
 
 export type SlackFault =
-  | { readonly kind: 'status'; readonly status: number; readonly body?: string; readonly headers?: Record<string, string> }
-  | { readonly kind: 'hang' };
+  { readonly kind: 'status'; readonly status: number; readonly body?: string; readonly headers?: Record<string, string> } | { readonly kind: 'hang' };
 
 export interface FakeSlack {
   /** The full webhook URL, secret path included. */

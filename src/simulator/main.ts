@@ -51,7 +51,10 @@ async function demoRedisUrl(requested: string): Promise<string> {
     privateRedis = await starting;
     return privateRedis.url;
   } catch (error) {
-    const why = error instanceof RedisServerNotFoundError ? 'and no redis-server on the PATH to start a private one' : `and a private redis-server failed: ${toError(error).message}`;
+    const why =
+      error instanceof RedisServerNotFoundError
+        ? 'and no redis-server on the PATH to start a private one'
+        : `and a private redis-server failed: ${toError(error).message}`;
     throw new RedisUnreachableError(requested, `${failure}, ${why}`);
   }
 }

@@ -49,7 +49,9 @@ describe('createAmpersandClient', () => {
     it('sends X-Api-Key to the documented path and returns the body', async () => {
       const body = await client().listInstallations('int-1');
       expect(Array.isArray(body) && body.map((i: { id: string }) => i.id)).toEqual(['a', 'b']);
-      expect(fake.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/v1/projects/proj-1/integrations/int-1/installations', apiKey: API_KEY, query: '' })]);
+      expect(fake.requests).toEqual([
+        expect.objectContaining({ method: 'GET', path: '/v1/projects/proj-1/integrations/int-1/installations', apiKey: API_KEY, query: '' }),
+      ]);
     });
 
     it('sends groupRef as a query parameter', async () => {
@@ -99,7 +101,11 @@ describe('createAmpersandClient', () => {
     });
 
     it('believes a problem body that says retryable: false', async () => {
-      fake.inject('int-1', { kind: 'status', status: 503, problem: buildProblem(503, 'Maintenance', 'down for maintenance', { retryable: false, requestId: 'req-42' }) });
+      fake.inject('int-1', {
+        kind: 'status',
+        status: 503,
+        problem: buildProblem(503, 'Maintenance', 'down for maintenance', { retryable: false, requestId: 'req-42' }),
+      });
       const error = await failure(client().listInstallations('int-1'));
       expect(fake.requests).toHaveLength(1);
       expect(error.problem).toEqual({ title: 'Maintenance', detail: 'down for maintenance', requestId: 'req-42', retryable: false, retryAfter: undefined });
@@ -124,7 +130,9 @@ describe('createAmpersandClient', () => {
     it('names AMPERSAND_API_URL on a 404 when the URL lacks /v1', async () => {
       const error = await failure(client({ apiUrl: fake.url.replace(/\/v1$/, '') }).listInstallations('int-1'));
       expect(error.reason).toBe('not_found');
-      expect(error.message).toContain(`check AMPERSAND_API_URL (${fake.url.replace(/\/v1$/, '')} — it usually ends in /v1), AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS`);
+      expect(error.message).toContain(
+        `check AMPERSAND_API_URL (${fake.url.replace(/\/v1$/, '')} — it usually ends in /v1), AMPERSAND_PROJECT_ID and AMPERSAND_INTEGRATION_IDS`,
+      );
     });
 
     describe('when the API answers with a redirect', () => {
@@ -136,7 +144,12 @@ describe('createAmpersandClient', () => {
           res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
         });
         const redirector = await startLocalServer((_req, res) => {
-          res.writeHead(status, { location: `http://localhost:${target.port}/v1/projects/proj-1/integrations/int-1/installations`, 'content-type': 'application/json' }).end('[]');
+          res
+            .writeHead(status, {
+              location: `http://localhost:${target.port}/v1/projects/proj-1/integrations/int-1/installations`,
+              'content-type': 'application/json',
+            })
+            .end('[]');
         });
         try {
           const error = await failure(client({ apiUrl: `http://127.0.0.1:${redirector.port}/v1` }).listInstallations('int-1'));
@@ -227,7 +240,13 @@ describe('createAmpersandClient', () => {
     it('scrubs a problem detail before cutting it, so a key past the 500th character leaves no prefix behind', async () => {
       const error = await failingWith(liveKey, (_req, res) => {
         res.writeHead(401, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ title: `Unauthorized ${'t'.repeat(495)}${liveKey}`, detail: `${'y'.repeat(470)} key ${liveKey} is not valid`, requestId: `${'r'.repeat(496)}${liveKey}` }));
+        res.end(
+          JSON.stringify({
+            title: `Unauthorized ${'t'.repeat(495)}${liveKey}`,
+            detail: `${'y'.repeat(470)} key ${liveKey} is not valid`,
+            requestId: `${'r'.repeat(496)}${liveKey}`,
+          }),
+        );
       });
       expect(error.reason).toBe('unauthorized');
       expect(error.problem?.detail).toBe(`${'y'.repeat(470)} key [redacted] is not valid`);

@@ -5,7 +5,14 @@
 import { connect, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVICT_IDLE_ABOVE, MAX_CONNECTIONS, MAX_UNANSWERED_PER_CONNECTION, startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/adapters/http-server.js';
+import {
+  EVICT_IDLE_ABOVE,
+  MAX_CONNECTIONS,
+  MAX_UNANSWERED_PER_CONNECTION,
+  startHttpServer,
+  type HttpServer,
+  type HttpServerOptions,
+} from '../../src/adapters/http-server.js';
 import { captureLogs } from '../helpers/logger.js';
 import { halfSentRequest, rawExchange, statusesOf } from '../helpers/raw-http.js';
 import { sleep } from '../helpers/wait.js';
@@ -111,7 +118,10 @@ describe('startHttpServer', () => {
   it('answers 400 to a malformed request line and to pipelined garbage after a good request', async () => {
     const { port } = await start();
     expect((await rawExchange(port, 'GET\r\n\r\n')).statuses).toEqual([400]);
-    const pipelined = await rawExchange(port, `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u0001\u0002 garbage \r\n\r\n`);
+    const pipelined = await rawExchange(
+      port,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u0001\u0002 garbage \r\n\r\n`,
+    );
     expect(pipelined.statuses).toEqual([200, 200, 400]);
   });
 

@@ -31,7 +31,8 @@ afterEach(async () => {
  */
 async function failure(promise: Promise<SendResult>): Promise<SlackDeliveryError> {
   const result = await promise;
-  if (result.status !== 'retry' || !(result.error instanceof SlackDeliveryError)) throw new Error(`expected a retry with a SlackDeliveryError, got ${JSON.stringify(result)}`);
+  if (result.status !== 'retry' || !(result.error instanceof SlackDeliveryError))
+    throw new Error(`expected a retry with a SlackDeliveryError, got ${JSON.stringify(result)}`);
   expect(result.channelDown).toBe(result.error.kind === 'channel' ? result.error.message : undefined);
   return result.error;
 }
@@ -66,7 +67,12 @@ describe('createSlackWebhookNotifier', () => {
 
   it('classifies a 429 with Retry-After as rate limited', async () => {
     slack.inject({ kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } });
-    expect(await notifier().send(notification, REF)).toEqual({ status: 'rate_limited', retryAfterMs: 7000, details: { status: 429, slackError: 'rate_limited' }, text: message.text });
+    expect(await notifier().send(notification, REF)).toEqual({
+      status: 'rate_limited',
+      retryAfterMs: 7000,
+      details: { status: 429, slackError: 'rate_limited' },
+      text: message.text,
+    });
     expect(slack.attempts).toHaveLength(1);
   });
 
@@ -114,7 +120,9 @@ describe('createSlackWebhookNotifier', () => {
   });
 
   it('calls a host that does not resolve (ENOTFOUND) a broken webhook', async () => {
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: 'http://hooks.nonexistent.invalid/services/T1/B1/dnsSecretToken123', timeoutMs: 2000 }).send(notification, REF));
+    const error = await failure(
+      createSlackWebhookNotifier({ webhookUrl: 'http://hooks.nonexistent.invalid/services/T1/B1/dnsSecretToken123', timeoutMs: 2000 }).send(notification, REF),
+    );
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('ENOTFOUND');
     expect(error.message).not.toContain('dnsSecretToken123');
@@ -147,7 +155,12 @@ describe('createSlackWebhookNotifier', () => {
   it('rejects a message whose plain text is refused with a code naming the message, without a third attempt', async () => {
     slack.inject({ kind: 'status', status: 400, body: 'invalid_blocks' }, { kind: 'status', status: 400, body: 'invalid_payload' });
     const result = await notifier().send(notification, REF);
-    expect(result).toMatchObject({ status: 'rejected', reason: 'Slack rejected the message (invalid_payload), also as plain text', details: { status: 400, slackError: 'invalid_payload' }, text: message.text });
+    expect(result).toMatchObject({
+      status: 'rejected',
+      reason: 'Slack rejected the message (invalid_payload), also as plain text',
+      details: { status: 400, slackError: 'invalid_payload' },
+      text: message.text,
+    });
     expect(result.fallback?.message).toBe('Slack refused the message (invalid_blocks); sending it as plain text');
     expect(slack.attempts).toHaveLength(2);
   });
@@ -196,12 +209,35 @@ function makeCertificates(dir: string): Record<'selfKey' | 'selfCert' | 'caKey' 
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl('req', '-x509', ...ec, '-keyout', 'self.key', '-out', 'self.crt', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ahm test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ahm test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
   openssl('req', ...ec, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=elsewhere.test');
   writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:elsewhere.test\n');
   openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'leaf.ext', '-out', 'leaf.crt');
   const read = (name: string): Buffer => readFileSync(join(dir, name));
-  return { selfKey: read('self.key'), selfCert: read('self.crt'), caKey: read('ca.key'), caCert: read('ca.crt'), leafKey: read('leaf.key'), leafCert: read('leaf.crt') };
+  return {
+    selfKey: read('self.key'),
+    selfCert: read('self.crt'),
+    caKey: read('ca.key'),
+    caCert: read('ca.crt'),
+    leafKey: read('leaf.key'),
+    leafCert: read('leaf.crt'),
+  };
 }
 
 /**
@@ -254,23 +290,38 @@ describe('createSlackWebhookNotifier over HTTPS', () => {
 
   it('calls a trusted certificate for another host name a broken webhook', async () => {
     const url = await serve(certs.leafKey, certs.leafCert);
-    const error = await failure(createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.caCert) }).send(notification, REF));
+    const error = await failure(
+      createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.caCert) }).send(notification, REF),
+    );
     expect(error.kind).toBe('channel');
     expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('posts to a server whose certificate is trusted and names the host', async () => {
     const url = await serve(certs.selfKey, certs.selfCert);
-    expect((await createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.selfCert) }).send(notification, REF)).status).toBe('sent');
+    expect(
+      (await createSlackWebhookNotifier({ webhookUrl: url, timeoutMs: 2000, fetch: await fetchTrusting(certs.selfCert) }).send(notification, REF)).status,
+    ).toBe('sent');
   });
 });
 
 describe('isChannelNetworkError', () => {
-  it.each(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'INVALID_CA', 'HOSTNAME_MISMATCH', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'UNABLE_TO_GET_CRL', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ENOTFOUND'])('calls %s the channel\'s fault', (code) => {
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'INVALID_CA',
+    'HOSTNAME_MISMATCH',
+    'PATH_LENGTH_EXCEEDED',
+    'INVALID_PURPOSE',
+    'UNABLE_TO_GET_CRL',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+    'ENOTFOUND',
+  ])("calls %s the channel's fault", (code) => {
     expect(isChannelNetworkError({ code })).toBe(true);
   });
 
-  it('calls any error from OpenSSL\'s SSL routines the channel\'s fault', () => {
+  it("calls any error from OpenSSL's SSL routines the channel's fault", () => {
     expect(isChannelNetworkError({ code: 'SOMETHING_NEW', library: 'SSL routines' })).toBe(true);
   });
 

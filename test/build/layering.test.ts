@@ -50,7 +50,7 @@ describe('the lint layering', () => {
       expect(await layeringRulesFor('jobs/x.ts', code)).toEqual(['@typescript-eslint/no-restricted-imports', '@typescript-eslint/no-restricted-imports']);
     });
 
-    it("reports a job that takes a value, not the Logger type, from pino", { timeout: SLOW }, async () => {
+    it('reports a job that takes a value, not the Logger type, from pino', { timeout: SLOW }, async () => {
       const code = "import { pino } from 'pino';\nexport const make = pino;\n";
       expect(await layeringRulesFor('jobs/x.ts', code)).toEqual(['@typescript-eslint/no-restricted-imports']);
     });
@@ -85,7 +85,8 @@ describe('the lint layering', () => {
     });
 
     it('accepts the core importing the core and the types of @slack/types', { timeout: SLOW }, async () => {
-      const code = "import type { SectionBlock } from '@slack/types';\nimport type { Snapshot } from './snapshot.js';\nexport type Both = [SectionBlock, Snapshot];\n";
+      const code =
+        "import type { SectionBlock } from '@slack/types';\nimport type { Snapshot } from './snapshot.js';\nexport type Both = [SectionBlock, Snapshot];\n";
       expect(await lint('src/core/x.ts', code)).toEqual([]);
     });
   });
@@ -102,12 +103,14 @@ describe('the lint layering', () => {
     });
 
     it('reports an adapter that imports the runtime or a job', { timeout: SLOW }, async () => {
-      const code = "import { BULLMQ_NAMES } from '../runtime/job-names.js';\nimport type { DeliverOutcome } from '../../jobs/deliver-notification.js';\nexport const names = BULLMQ_NAMES;\nexport type Outcome = DeliverOutcome;\n";
+      const code =
+        "import { BULLMQ_NAMES } from '../runtime/job-names.js';\nimport type { DeliverOutcome } from '../../jobs/deliver-notification.js';\nexport const names = BULLMQ_NAMES;\nexport type Outcome = DeliverOutcome;\n";
       expect(await layeringRulesFor('src/adapters/x.ts', code)).toEqual(['import-x/no-restricted-paths', 'import-x/no-restricted-paths']);
     });
 
     it('accepts the files of the Redis adapter importing each other, and the ports', { timeout: SLOW }, async () => {
-      const code = "import { stateKeys } from './keys.js';\nimport type { Clock } from '../../ports.js';\nexport const keysOf = stateKeys;\nexport type StoreClock = Clock;\n";
+      const code =
+        "import { stateKeys } from './keys.js';\nimport type { Clock } from '../../ports.js';\nexport const keysOf = stateKeys;\nexport type StoreClock = Clock;\n";
       expect(await lint('src/adapters/redis/x.ts', code)).toEqual([]);
     });
   });

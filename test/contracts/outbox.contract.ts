@@ -5,10 +5,24 @@ import type { OutboxEntry } from '../../src/ports.js';
 import { state } from '../helpers/builders.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
 
-const entry = (id: string, destination = 'slack'): OutboxEntry => ({ id, destination, enqueuedAt: 1, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const entry = (id: string, destination = 'slack'): OutboxEntry => ({
+  id,
+  destination,
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
 
 const enqueue = (s: StoresSubject, entries: OutboxEntry[]) =>
-  s.snapshots.commit({ integrationId: `int-${entries[0]?.id}`, expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: diffSnapshots(undefined, [state('a')]).next, nowMs: 1, outbox: entries });
+  s.snapshots.commit({
+    integrationId: `int-${entries[0]?.id}`,
+    expectedVersion: undefined,
+    version: 1,
+    lineage: 'L',
+    projectId: 'p',
+    snapshot: diffSnapshots(undefined, [state('a')]).next,
+    nowMs: 1,
+    outbox: entries,
+  });
 
 export function outboxContract(create: StoresFactory): void {
   let s: StoresSubject;
@@ -24,7 +38,7 @@ export function outboxContract(create: StoresFactory): void {
       expect(await s.outbox.size()).toBe(0);
     });
 
-    it('is the oldest entry, with its destination, and the channel\'s last success and last fault', async () => {
+    it("is the oldest entry, with its destination, and the channel's last success and last fault", async () => {
       await enqueue(s, [entry('n1', 'pager'), entry('n2')]);
       expect(await s.outbox.head()).toEqual({ id: 'n1', entry: entry('n1', 'pager'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
       expect(await s.outbox.headId()).toBe('n1');
@@ -52,7 +66,10 @@ export function outboxContract(create: StoresFactory): void {
       const capped = await create({ deadLetterMax: 3 });
       try {
         const ids = ['d1', 'd2', 'd3', 'd4', 'd5'];
-        await enqueue(capped, ids.map((id) => entry(id)));
+        await enqueue(
+          capped,
+          ids.map((id) => entry(id)),
+        );
         for (const id of ids) await capped.outbox.pop(id, true);
         expect((await capped.outbox.deadLetters()).map((e) => e.id)).toEqual(['d3', 'd4', 'd5']);
         expect((await capped.outbox.channelStatus()).deadLetters).toBe(3);
@@ -67,7 +84,13 @@ export function outboxContract(create: StoresFactory): void {
       expect(await s.outbox.channelStatus()).toEqual({ up: undefined, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 0 });
       expect(await s.outbox.markChannelDown('HTTP 404 no_service', 1000)).toBe(true);
       expect(await s.outbox.markChannelDown('HTTP 410 channel_is_archived', 2000)).toBe(false);
-      expect(await s.outbox.channelStatus()).toEqual({ up: false, reason: 'HTTP 410 channel_is_archived', downSinceMs: 1000, lastSuccessMs: undefined, deadLetters: 0 });
+      expect(await s.outbox.channelStatus()).toEqual({
+        up: false,
+        reason: 'HTTP 410 channel_is_archived',
+        downSinceMs: 1000,
+        lastSuccessMs: undefined,
+        deadLetters: 0,
+      });
       await enqueue(s, [entry('n1'), entry('n2')]);
       expect(await s.outbox.pop('n1', false, 3000)).toEqual({ popped: true, head: 'n2', recovered: true });
       expect(await s.outbox.pop('n2', false, 4000)).toEqual({ popped: true, head: undefined, recovered: false });

@@ -8,9 +8,18 @@ import type { CommitRequest, OutboxEntry } from '../../src/ports.js';
 import { state } from '../helpers/builders.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
 
-const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+const snap = (...ids: string[]) =>
+  diffSnapshots(
+    undefined,
+    ids.map((id) => state(id)),
+  ).next;
 
-const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: 1, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
 
 const baseline = (integrationId: string, overrides: Partial<CommitRequest> = {}): CommitRequest => ({
   integrationId,
@@ -34,8 +43,19 @@ export function snapshotStoreContract(create: StoresFactory): void {
   describe('load and commit', () => {
     it('loads nothing for an integration never committed, and a baseline as committed', async () => {
       expect(await s.snapshots.load('int-1')).toBeUndefined();
-      expect(await s.snapshots.commit(baseline('int-1', { lineage: 'L1', snapshot: snap('a', 'b'), nowMs: 1000 }))).toEqual({ committed: true, version: 1, outboxHead: undefined });
-      expect(await s.snapshots.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L1', projectId: 'p', lastSuccessMs: 1000, snapshot: snap('a', 'b') });
+      expect(await s.snapshots.commit(baseline('int-1', { lineage: 'L1', snapshot: snap('a', 'b'), nowMs: 1000 }))).toEqual({
+        committed: true,
+        version: 1,
+        outboxHead: undefined,
+      });
+      expect(await s.snapshots.load('int-1')).toEqual({
+        integrationId: 'int-1',
+        version: 1,
+        lineage: 'L1',
+        projectId: 'p',
+        lastSuccessMs: 1000,
+        snapshot: snap('a', 'b'),
+      });
     });
 
     it('refuses a second baseline and a commit against a stale version, and keeps only committed notifications', async () => {
@@ -60,7 +80,11 @@ export function snapshotStoreContract(create: StoresFactory): void {
 
     it('appends the notifications of a commit to the outbox in order, and returns the head', async () => {
       await s.upstream.commit(0, (await s.upstream.load()).state, entry('earlier'));
-      expect(await s.snapshots.commit(baseline('int-1', { outbox: [entry('n1'), entry('n2')] }))).toEqual({ committed: true, version: 1, outboxHead: 'earlier' });
+      expect(await s.snapshots.commit(baseline('int-1', { outbox: [entry('n1'), entry('n2')] }))).toEqual({
+        committed: true,
+        version: 1,
+        outboxHead: 'earlier',
+      });
       expect((await s.outbox.head())?.entry).toEqual(entry('earlier'));
       await s.outbox.pop('earlier', false);
       expect((await s.outbox.head())?.entry).toEqual(entry('n1'));

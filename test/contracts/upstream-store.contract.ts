@@ -4,7 +4,12 @@ import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import type { OutboxEntry } from '../../src/ports.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
 
-const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: 1, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
 
 export function upstreamStoreContract(create: StoresFactory): void {
   let s: StoresSubject;
@@ -29,7 +34,11 @@ export function upstreamStoreContract(create: StoresFactory): void {
 
   it('keeps the per-integration entries, and commits without a notification', async () => {
     const integrations = { 'int-1': { failedCycles: 3, lastFailedCycle: 'c3', down: true, reason: 'invalid_body' } };
-    expect(await s.upstream.commit(0, { ...INITIAL_UPSTREAM_STATE, failedCycles: 1, integrations }, undefined)).toEqual({ committed: true, version: 1, outboxHead: undefined });
+    expect(await s.upstream.commit(0, { ...INITIAL_UPSTREAM_STATE, failedCycles: 1, integrations }, undefined)).toEqual({
+      committed: true,
+      version: 1,
+      outboxHead: undefined,
+    });
     expect(await s.upstream.commit(1, { ...INITIAL_UPSTREAM_STATE, failedCycles: 2, integrations }, undefined)).toMatchObject({ committed: true, version: 2 });
     expect(await s.upstream.load()).toEqual({ rev: 2, state: { ...INITIAL_UPSTREAM_STATE, failedCycles: 2, integrations } });
     expect(await s.outbox.size()).toBe(0);

@@ -31,11 +31,27 @@ describe('decideAlerts', () => {
     ['unknown → failure', [{ lastOperationStatus: 'unknown' }, { lastOperationStatus: 'failure' }], [['problem last_operation_status unknown->failure']]],
     ['failure → success', [{ lastOperationStatus: 'failure' }, {}], [['recovery last_operation_status failure->success']]],
     ['success → in_progress → success', [{}, { lastOperationStatus: 'in_progress' }, {}], [[], []]],
-    ['failure → in_progress → success', [{ lastOperationStatus: 'failure' }, { lastOperationStatus: 'in_progress' }, {}], [[], ['recovery last_operation_status failure->success']]],
-    ['success → in_progress → failure', [{}, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }], [[], ['problem last_operation_status success->failure']]],
-    ['failure → in_progress → failure', [{ lastOperationStatus: 'failure' }, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }], [[], []]],
+    [
+      'failure → in_progress → success',
+      [{ lastOperationStatus: 'failure' }, { lastOperationStatus: 'in_progress' }, {}],
+      [[], ['recovery last_operation_status failure->success']],
+    ],
+    [
+      'success → in_progress → failure',
+      [{}, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }],
+      [[], ['problem last_operation_status success->failure']],
+    ],
+    [
+      'failure → in_progress → failure',
+      [{ lastOperationStatus: 'failure' }, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }],
+      [[], []],
+    ],
     ['working → bad_credentials', [{}, { connectionStatus: 'bad_credentials' }], [['problem connection_status working->bad_credentials']]],
-    ['bad_credentials → created', [{ connectionStatus: 'bad_credentials' }, { connectionStatus: 'created' }], [['recovery connection_status bad_credentials->created']]],
+    [
+      'bad_credentials → created',
+      [{ connectionStatus: 'bad_credentials' }, { connectionStatus: 'created' }],
+      [['recovery connection_status bad_credentials->created']],
+    ],
     ['created → working', [{ connectionStatus: 'created' }, {}], [[]]],
     [
       'everything breaking at once',
@@ -59,7 +75,14 @@ describe('decideAlerts', () => {
         state('new-bad', { lastOperationStatus: 'failure' }),
       ]);
       expect(decideAlerts(diff)).toEqual([
-        expect.objectContaining({ severity: 'problem', change: 'added', installationId: 'new-bad', field: 'last_operation_status', from: 'none', to: 'failure' }),
+        expect.objectContaining({
+          severity: 'problem',
+          change: 'added',
+          installationId: 'new-bad',
+          field: 'last_operation_status',
+          from: 'none',
+          to: 'failure',
+        }),
       ]);
     });
 
@@ -76,7 +99,10 @@ describe('decideAlerts', () => {
 describe('summarizeBaseline', () => {
   it('lists what is already bad at the first poll', () => {
     const diff = diffSnapshots(undefined, [state('a'), state('b', { healthStatus: 'unhealthy' }), state('c', { lastOperationStatus: 'failure' })]);
-    expect(summarizeBaseline(diff).map((a) => `${a.installationId} ${a.field} ${a.to}`)).toEqual(['b health_status unhealthy', 'c last_operation_status failure']);
+    expect(summarizeBaseline(diff).map((a) => `${a.installationId} ${a.field} ${a.to}`)).toEqual([
+      'b health_status unhealthy',
+      'c last_operation_status failure',
+    ]);
   });
 
   it('is empty after the baseline', () => {

@@ -81,20 +81,54 @@ describe('diffSnapshots', () => {
     }
 
     it.each<[string, Partial<InstallationState>[], string[][]]>([
-      ['unhealthy → unreadable → healthy resolves once', [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'healthy' }], [['problem health_status healthy→unhealthy'], [], ['recovery health_status unhealthy→healthy']]],
-      ['unhealthy → unreadable → unhealthy fires once', [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'unhealthy' }], [['problem health_status healthy→unhealthy'], [], []]],
-      ['bad_credentials → unreadable → working resolves once', [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'working' }], [['problem connection_status working→bad_credentials'], [], ['recovery connection_status bad_credentials→working']]],
-      ['bad_credentials → unreadable → bad_credentials fires once', [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'bad_credentials' }], [['problem connection_status working→bad_credentials'], [], []]],
-      ['failure → unreadable → success resolves once', [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'success' }], [['problem last_operation_status success→failure'], [], ['recovery last_operation_status failure→success']]],
-      ['failure → unreadable → in_progress → failure fires once', [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }], [['problem last_operation_status success→failure'], [], [], []]],
-      ['healthy → unreadable → unhealthy fires once', [{}, { healthStatus: U }, { healthStatus: 'unhealthy' }], [[], ['problem health_status healthy→unhealthy']]],
-      ['unreadable for many polls keeps the open alert', [{ healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: U }, { healthStatus: U }, { healthStatus: 'healthy' }], [[], [], [], ['recovery health_status unhealthy→healthy']]],
+      [
+        'unhealthy → unreadable → healthy resolves once',
+        [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'healthy' }],
+        [['problem health_status healthy→unhealthy'], [], ['recovery health_status unhealthy→healthy']],
+      ],
+      [
+        'unhealthy → unreadable → unhealthy fires once',
+        [{}, { healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: 'unhealthy' }],
+        [['problem health_status healthy→unhealthy'], [], []],
+      ],
+      [
+        'bad_credentials → unreadable → working resolves once',
+        [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'working' }],
+        [['problem connection_status working→bad_credentials'], [], ['recovery connection_status bad_credentials→working']],
+      ],
+      [
+        'bad_credentials → unreadable → bad_credentials fires once',
+        [{}, { connectionStatus: 'bad_credentials' }, { connectionStatus: U }, { connectionStatus: 'bad_credentials' }],
+        [['problem connection_status working→bad_credentials'], [], []],
+      ],
+      [
+        'failure → unreadable → success resolves once',
+        [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'success' }],
+        [['problem last_operation_status success→failure'], [], ['recovery last_operation_status failure→success']],
+      ],
+      [
+        'failure → unreadable → in_progress → failure fires once',
+        [{}, { lastOperationStatus: 'failure' }, { lastOperationStatus: U }, { lastOperationStatus: 'in_progress' }, { lastOperationStatus: 'failure' }],
+        [['problem last_operation_status success→failure'], [], [], []],
+      ],
+      [
+        'healthy → unreadable → unhealthy fires once',
+        [{}, { healthStatus: U }, { healthStatus: 'unhealthy' }],
+        [[], ['problem health_status healthy→unhealthy']],
+      ],
+      [
+        'unreadable for many polls keeps the open alert',
+        [{ healthStatus: 'unhealthy' }, { healthStatus: U }, { healthStatus: U }, { healthStatus: U }, { healthStatus: 'healthy' }],
+        [[], [], [], ['recovery health_status unhealthy→healthy']],
+      ],
     ])('%s', (_name, sequence, expected) => {
       expect(alertsOf(sequence)).toEqual(expected);
     });
 
     it('keeps the stored value of that field, so it is neither stored nor diffed', () => {
-      const before = diffSnapshots(undefined, [state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'in_progress', connectionStatus: 'bad_credentials' })]).next;
+      const before = diffSnapshots(undefined, [
+        state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'in_progress', connectionStatus: 'bad_credentials' }),
+      ]).next;
       const diff = diffSnapshots(before, [state('a', { healthStatus: U, lastOperationStatus: U, connectionStatus: U, groupName: 'New name' })]);
       expect(diff.transitions).toEqual([]);
       expect(diff.next.get('a')).toEqual({ ...before.get('a'), groupName: 'New name' });

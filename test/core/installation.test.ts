@@ -52,7 +52,11 @@ describe('parseInstallationList', () => {
       ['lastOperationStatus', { lastOperationStatus: 'cancelled' }, 'lastOperationStatus "cancelled"'],
       ['connection.status', { connectionStatus: 'revoked' }, 'connection.status "revoked"'],
     ])('keeps the %s value and warns once', (_field, overrides, expected) => {
-      const body = [buildInstallation(installationSpec('a', overrides)), buildInstallation(installationSpec('b', overrides)), buildInstallation(installationSpec('c'))];
+      const body = [
+        buildInstallation(installationSpec('a', overrides)),
+        buildInstallation(installationSpec('b', overrides)),
+        buildInstallation(installationSpec('c')),
+      ];
       const result = parseInstallationList(body);
       if (!result.ok) throw new Error(result.error);
       expect(result.installations).toHaveLength(3);
@@ -60,7 +64,9 @@ describe('parseInstallationList', () => {
     });
 
     it('aggregates 10,000 odd items into one warning per kind with the first 5 ids', () => {
-      const body = Array.from({ length: 10_000 }, (_, i) => buildInstallation(installationSpec(`i${i}`, { healthStatus: 'degraded', connectionStatus: 'revoked' })));
+      const body = Array.from({ length: 10_000 }, (_, i) =>
+        buildInstallation(installationSpec(`i${i}`, { healthStatus: 'degraded', connectionStatus: 'revoked' })),
+      );
       const result = parseInstallationList(body);
       if (!result.ok) throw new Error(result.error);
       expect(result.warnings).toEqual([
@@ -97,19 +103,54 @@ describe('parseInstallationList', () => {
     };
     const long = 'g'.repeat(2000);
     it.each<[string, Record<string, unknown>, Partial<InstallationState>, string | undefined]>([
-      ['a 2,000-character group name', withGroup({ groupName: long }), { groupName: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'group.groupName is longer than 256 characters; cut'],
-      ['a 2,000-character group ref', withGroup({ groupRef: long }), { groupRef: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'group.groupRef is longer than 256 characters; cut'],
-      ['a 2,000-character provider', withConnection({ provider: long }), { provider: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` }, 'connection.provider is longer than 256 characters; cut'],
+      [
+        'a 2,000-character group name',
+        withGroup({ groupName: long }),
+        { groupName: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` },
+        'group.groupName is longer than 256 characters; cut',
+      ],
+      [
+        'a 2,000-character group ref',
+        withGroup({ groupRef: long }),
+        { groupRef: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` },
+        'group.groupRef is longer than 256 characters; cut',
+      ],
+      [
+        'a 2,000-character provider',
+        withConnection({ provider: long }),
+        { provider: `${'g'.repeat(MAX_DISPLAY_LENGTH - 1)}…` },
+        'connection.provider is longer than 256 characters; cut',
+      ],
       ['a missing groupName', withGroup({ groupName: undefined }), { groupName: '', groupRef: 'org-a' }, 'group.groupName is missing; shown empty'],
       ['a numeric groupName', withGroup({ groupName: 7 }), { groupName: '' }, 'group.groupName is number, not a string; shown empty'],
       ['a null group (optional: read as absent)', { ...good(), group: null }, { groupRef: 'org-a', groupName: 'Customer a' }, undefined],
       ['a null lastOperationStatus (optional: read as absent)', { ...good(), lastOperationStatus: null }, { lastOperationStatus: 'unknown' }, undefined],
-      ['a null healthStatus', { ...good(), healthStatus: null }, { healthStatus: UNREADABLE_VALUE }, 'installation.healthStatus is null, not a string; read as "(unreadable)"'],
-      ['a numeric healthStatus', { ...good(), healthStatus: 1 }, { healthStatus: UNREADABLE_VALUE }, 'installation.healthStatus is number, not a string; read as "(unreadable)"'],
-      ['a 5,000-character healthStatus', { ...good(), healthStatus: 'h'.repeat(5000) }, { healthStatus: `${'h'.repeat(MAX_STATUS_LENGTH - 1)}…` }, `value not in the spec: healthStatus "${'h'.repeat(MAX_STATUS_LENGTH - 1)}…"`],
+      [
+        'a null healthStatus',
+        { ...good(), healthStatus: null },
+        { healthStatus: UNREADABLE_VALUE },
+        'installation.healthStatus is null, not a string; read as "(unreadable)"',
+      ],
+      [
+        'a numeric healthStatus',
+        { ...good(), healthStatus: 1 },
+        { healthStatus: UNREADABLE_VALUE },
+        'installation.healthStatus is number, not a string; read as "(unreadable)"',
+      ],
+      [
+        'a 5,000-character healthStatus',
+        { ...good(), healthStatus: 'h'.repeat(5000) },
+        { healthStatus: `${'h'.repeat(MAX_STATUS_LENGTH - 1)}…` },
+        `value not in the spec: healthStatus "${'h'.repeat(MAX_STATUS_LENGTH - 1)}…"`,
+      ],
       ['a null connection', withConnection(null), { provider: '', connectionStatus: UNREADABLE_VALUE, groupRef: 'org-a' }, 'connection is null, not an object'],
       ['a string connection', withConnection('working'), { provider: '', connectionStatus: UNREADABLE_VALUE }, 'connection is string, not an object'],
-      ['a connection without status', withConnection({ status: undefined }), { connectionStatus: UNREADABLE_VALUE }, 'connection.status is missing, not a string; read as "(unreadable)"'],
+      [
+        'a connection without status',
+        withConnection({ status: undefined }),
+        { connectionStatus: UNREADABLE_VALUE },
+        'connection.status is missing, not a string; read as "(unreadable)"',
+      ],
       ['a missing projectId', { ...good(), projectId: undefined }, { projectId: '' }, 'installation.projectId is missing; shown empty'],
     ])('keeps the body usable with %s, and warns about it', (_name, item, expected, warning) => {
       const result = parseInstallationList([item, other()]);
@@ -160,8 +201,14 @@ describe('parseInstallationList', () => {
       const result = parseInstallationList(body);
       if (!result.ok) throw new Error(result.error);
       expect(result.installations.map((i) => i.id)).toEqual(['z', 'a']);
-      expect(result.installations[1]).toEqual(state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'failure', connectionStatus: 'bad_credentials', groupName: 'Acme' }));
-      expect(result.warnings).toContainEqual({ message: 'installation id appears more than once; the worst state of its copies is kept', count: 2, examples: ['a', 'a'] });
+      expect(result.installations[1]).toEqual(
+        state('a', { healthStatus: 'unhealthy', lastOperationStatus: 'failure', connectionStatus: 'bad_credentials', groupName: 'Acme' }),
+      );
+      expect(result.warnings).toContainEqual({
+        message: 'installation id appears more than once; the worst state of its copies is kept',
+        count: 2,
+        examples: ['a', 'a'],
+      });
     });
 
     it.each<[keyof InstallationState, string, string, string]>([

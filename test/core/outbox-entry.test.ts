@@ -27,7 +27,19 @@ const transitionsEntry: OutboxEntry = {
     projectId: 'p',
     integrationId: 'int-1',
     detectedAt: 't',
-    items: [{ severity: 'problem', change: 'changed', installationId: 'a', groupRef: 'g', groupName: 'G', provider: 'x', field: 'health_status', from: 'healthy', to: 'unhealthy' }],
+    items: [
+      {
+        severity: 'problem',
+        change: 'changed',
+        installationId: 'a',
+        groupRef: 'g',
+        groupName: 'G',
+        provider: 'x',
+        field: 'health_status',
+        from: 'healthy',
+        to: 'unhealthy',
+      },
+    ],
     part: 1,
     parts: 1,
   },
@@ -38,7 +50,10 @@ describe('encodeOutboxEntry', () => {
     expect(encodeOutboxEntry(upstreamEntry).startsWith('{"v":2,"destination":"slack","id":"upstream.1",')).toBe(true);
   });
 
-  it.each([['an upstream entry', upstreamEntry], ['a transitions entry for another destination', transitionsEntry]])('round-trips %s', (_name, entry) => {
+  it.each([
+    ['an upstream entry', upstreamEntry],
+    ['a transitions entry for another destination', transitionsEntry],
+  ])('round-trips %s', (_name, entry) => {
     expect(decodeOutboxEntry(encodeOutboxEntry(entry))).toEqual({ ok: true, entry });
   });
 });

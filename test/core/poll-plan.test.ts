@@ -34,8 +34,16 @@ describe('planPoll', () => {
   describe('when nothing readable is stored', () => {
     it.each<[string, StoredPollState | undefined, { reason: string } | undefined]>([
       ['no stored state', undefined, undefined],
-      ['unreadable data', { version: 7, lineage: 'old', projectId: 'proj-1', snapshot: undefined, unreadable: { reason: 'stored snapshot data cannot be decoded' } }, { reason: 'stored snapshot data cannot be decoded' }],
-      ['an unreadable version', { version: 0, lineage: 'old', projectId: 'proj-1', snapshot: undefined, unreadable: { reason: 'stored version "x" is not a number' } }, { reason: 'stored version "x" is not a number' }],
+      [
+        'unreadable data',
+        { version: 7, lineage: 'old', projectId: 'proj-1', snapshot: undefined, unreadable: { reason: 'stored snapshot data cannot be decoded' } },
+        { reason: 'stored snapshot data cannot be decoded' },
+      ],
+      [
+        'an unreadable version',
+        { version: 0, lineage: 'old', projectId: 'proj-1', snapshot: undefined, unreadable: { reason: 'stored version "x" is not a number' } },
+        { reason: 'stored version "x" is not a number' },
+      ],
     ])('with %s it plans a baseline summary with a new lineage and no transitions', (_, stored, unreadable) => {
       const made = ids();
       const plan = planPoll(stored, listing(['a'], ['b', { healthStatus: 'unhealthy' }]), NOW, made);
@@ -83,7 +91,15 @@ describe('planPoll', () => {
           id: 'int-1.old.5.1',
           destination: 'slack',
           enqueuedAt: NOW.getTime(),
-          notification: { kind: 'transitions', projectId: 'proj-1', integrationId: 'int-1', detectedAt: '2026-11-30T12:00:00.000Z', items: plan.alerts, part: 1, parts: 1 },
+          notification: {
+            kind: 'transitions',
+            projectId: 'proj-1',
+            integrationId: 'int-1',
+            detectedAt: '2026-11-30T12:00:00.000Z',
+            items: plan.alerts,
+            part: 1,
+            parts: 1,
+          },
         },
       ]);
       expect(plan.snapshot.get('a')?.healthStatus).toBe('unhealthy');
@@ -174,7 +190,8 @@ describe('planPoll', () => {
       const plan = planPoll(stored, listing(...names.map((n): [string, Partial<InstallationState>] => [n, { ...long('g'), ...bad }])), NOW, ids());
       expect(plan.notifications.length).toBeGreaterThan(1);
       expect(plan.notifications.flatMap((n) => n.notification.items)).toHaveLength(60);
-      for (const n of plan.notifications) expect(blockTextLength(renderSlackMessage(n.notification, n.id).blocks)).toBeLessThanOrEqual(MESSAGE_LIMITS.blockText);
+      for (const n of plan.notifications)
+        expect(blockTextLength(renderSlackMessage(n.notification, n.id).blocks)).toBeLessThanOrEqual(MESSAGE_LIMITS.blockText);
     });
   });
 });

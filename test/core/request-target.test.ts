@@ -13,9 +13,12 @@ describe('requestPath', () => {
       expect(requestPath(target)).toBe(path);
     });
 
-    it.each(['//', '//[', '/\\', '//:99999', '/a b', '/%zz', '/metrics#x', '/\u00e9', '/\u0000'])('returns undefined for %s, which new URL() rejects or misreads', (target) => {
-      expect(requestPath(target)).toBeUndefined();
-    });
+    it.each(['//', '//[', '/\\', '//:99999', '/a b', '/%zz', '/metrics#x', '/\u00e9', '/\u0000'])(
+      'returns undefined for %s, which new URL() rejects or misreads',
+      (target) => {
+        expect(requestPath(target)).toBeUndefined();
+      },
+    );
   });
 
   describe('for an absolute-form target', () => {

@@ -48,14 +48,20 @@ describe('renderSlackMessage', () => {
     ['a recovery', [alertItem({ severity: 'recovery', from: 'unhealthy', to: 'healthy' })], '[RESOLVED:1]'],
     ['a mix', [alertItem(), alertItem({ installationId: 'inst-2', severity: 'recovery' })], '[FIRING:1, RESOLVED:1]'],
     ['a new installation', [alertItem({ change: 'added', from: 'none' })], 'health_status none → unhealthy (new installation)'],
-    ['a removed installation', [alertItem({ severity: 'recovery', change: 'removed', from: 'unhealthy', to: 'none' })], 'unhealthy → none (installation removed)'],
+    [
+      'a removed installation',
+      [alertItem({ severity: 'recovery', change: 'removed', from: 'unhealthy', to: 'none' })],
+      'unhealthy → none (installation removed)',
+    ],
   ])('renders %s', (_name, items, expected) => {
     expect(renderSlackMessage(notification(items)).text).toContain(expected);
   });
 
   it('renders a baseline summary', () => {
     const msg = renderSlackMessage(notification([alertItem({ change: 'baseline', from: 'unhealthy' })], { kind: 'baseline' }));
-    expect(msg.text).toBe('[BASELINE] Ampersand integration int-1: monitoring started, already needing attention: inst-1 (group "Acme Corp" org_1, salesforce) health_status is unhealthy');
+    expect(msg.text).toBe(
+      '[BASELINE] Ampersand integration int-1: monitoring started, already needing attention: inst-1 (group "Acme Corp" org_1, salesforce) health_status is unhealthy',
+    );
   });
 
   it('renders the upstream messages', () => {
@@ -88,7 +94,10 @@ describe('renderSlackMessage', () => {
   describe('size limits', () => {
     const huge = 'x'.repeat(10_000);
     const msg = renderSlackMessage(
-      notification(Array.from({ length: 40 }, (_, i) => alertItem({ installationId: `inst-${i}-${huge}`, groupName: huge, groupRef: huge })), { integrationId: huge }),
+      notification(
+        Array.from({ length: 40 }, (_, i) => alertItem({ installationId: `inst-${i}-${huge}`, groupName: huge, groupRef: huge })),
+        { integrationId: huge },
+      ),
     );
 
     it('keeps the header, sections, text and block count inside Slack limits', () => {
@@ -175,7 +184,13 @@ describe('blockTextLength', () => {
     const blocks = [
       { type: 'header', text: { type: 'plain_text', text: 'abc' } },
       { type: 'section', text: { type: 'mrkdwn', text: 'de' }, fields: [{ type: 'mrkdwn', text: 'fgh' }] },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: 'ij' }, { type: 'mrkdwn', text: 'k' }] },
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: 'ij' },
+          { type: 'mrkdwn', text: 'k' },
+        ],
+      },
     ];
     expect(blockTextLength(blocks)).toBe(11);
   });

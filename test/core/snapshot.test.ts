@@ -59,9 +59,18 @@ describe('encodeSnapshot and decodeSnapshot', () => {
     });
 
     it('sees no transition and raises no alert when the same listing is polled after the upgrade', () => {
-      const list = [state('a', { healthStatus: 'unhealthy' }), state('b', { lastOperationStatus: 'in_progress' }), state('c', { connectionStatus: 'bad_credentials' })];
+      const list = [
+        state('a', { healthStatus: 'unhealthy' }),
+        state('b', { lastOperationStatus: 'in_progress' }),
+        state('c', { connectionStatus: 'bad_credentials' }),
+      ];
       const before = baseline(list);
-      const v1 = Object.fromEntries([...before].map(([id, r]) => [id, [r.healthStatus, r.lastOperationStatus, r.settledOperationStatus, r.connectionStatus, r.groupRef, r.groupName, r.provider]]));
+      const v1 = Object.fromEntries(
+        [...before].map(([id, r]) => [
+          id,
+          [r.healthStatus, r.lastOperationStatus, r.settledOperationStatus, r.connectionStatus, r.groupRef, r.groupName, r.provider],
+        ]),
+      );
       const diff = diffSnapshots(decodeSnapshot(JSON.stringify(v1)), list);
       expect(diff.baseline).toBe(false);
       expect(diff.transitions).toEqual([]);
@@ -77,7 +86,16 @@ describe('encodeSnapshot and decodeSnapshot', () => {
     it('ignores a field it does not know, wherever it sits', () => {
       const raw = JSON.stringify({
         v: 2,
-        fields: ['added_later', 'health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'],
+        fields: [
+          'added_later',
+          'health_status',
+          'last_operation_status',
+          'settled_operation_status',
+          'connection_status',
+          'group_ref',
+          'group_name',
+          'provider',
+        ],
         installations: { a: ['extra', 'unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'] },
       });
       expect(decodeSnapshot(raw)).toEqual(baseline([state('a', { healthStatus: 'unhealthy' })]));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_UPSTREAM_STATE, forgetUnlistedIntegrations, nextUpstreamState, type UpstreamEvent, type UpstreamState } from '../../src/core/upstream-policy.js';
+import {
+  INITIAL_UPSTREAM_STATE,
+  forgetUnlistedIntegrations,
+  nextUpstreamState,
+  type UpstreamEvent,
+  type UpstreamState,
+} from '../../src/core/upstream-policy.js';
 
 const fail = (cycleId: string, configurationError = false, integrationId = 'int-1'): UpstreamEvent => ({
   ok: false,
@@ -9,7 +15,13 @@ const fail = (cycleId: string, configurationError = false, integrationId = 'int-
   configurationError,
 });
 const ok = (cycleId: string, integrationId = 'int-1'): UpstreamEvent => ({ ok: true, cycleId, integrationId });
-const invalid = (cycleId: string, integrationId = 'int-1'): UpstreamEvent => ({ ok: false, cycleId, integrationId, reason: 'invalid_body: installations[0].id is empty', configurationError: false });
+const invalid = (cycleId: string, integrationId = 'int-1'): UpstreamEvent => ({
+  ok: false,
+  cycleId,
+  integrationId,
+  reason: 'invalid_body: installations[0].id is empty',
+  configurationError: false,
+});
 
 /** Cycles 1..n in which `failing` fails and `other` succeeds, in alternating order within the cycle. */
 function oneFailsOthersSucceed(n: number, failing = 'int-1', other = 'int-2', from = 1): UpstreamEvent[] {
@@ -28,7 +40,10 @@ function run(events: UpstreamEvent[], k = 3): { notes: string[]; state: Upstream
   for (const event of events) {
     const decision = nextUpstreamState(state, event, k);
     state = decision.state;
-    if (decision.notify) notes.push(`${decision.notify.state}${decision.notify.integrationId === undefined ? '' : `[${decision.notify.integrationId}]`}: ${decision.notify.reason}`);
+    if (decision.notify)
+      notes.push(
+        `${decision.notify.state}${decision.notify.integrationId === undefined ? '' : `[${decision.notify.integrationId}]`}: ${decision.notify.reason}`,
+      );
   }
   return { notes, state };
 }
@@ -119,7 +134,13 @@ describe('nextUpstreamState', () => {
     });
 
     describe('while another integration is refused with 401/403', () => {
-      const forbidden = (cycleId: string, integrationId = 'x'): UpstreamEvent => ({ ok: false, cycleId, integrationId, reason: 'forbidden (HTTP 403)', configurationError: true });
+      const forbidden = (cycleId: string, integrationId = 'x'): UpstreamEvent => ({
+        ok: false,
+        cycleId,
+        integrationId,
+        reason: 'forbidden (HTTP 403)',
+        configurationError: true,
+      });
       type Make = (cycleId: string) => UpstreamEvent;
       /** Cycles 1..n of the given events, their order inside a cycle rotating from cycle to cycle. */
       const cycles = (n: number, makers: readonly Make[]): UpstreamEvent[] => {
@@ -194,10 +215,46 @@ describe('forgetUnlistedIntegrations', () => {
   const resolved = 'up[int-1]: integration int-1 is no longer monitored (was: invalid_body: installations[0].id is empty (3 consecutive cycles))';
 
   it.each<[string, Step[], string[], string[]]>([
-    ['resolves an open alert once its integration has been missing for the forget time', [[['int-2'], 0], [['int-2'], FORGET - 1], [['int-2'], FORGET], [['int-2'], 2 * FORGET]], [resolved], []],
-    ['keeps it while the integration is missing for less than that', [[['int-2'], 0], [['int-2'], FORGET - 1]], [], ['int-1']],
-    ['keeps it, and restarts the clock, when a short or empty list is followed by one that lists it', [[[], 0], [['int-1', 'int-2'], FORGET - 1], [[], FORGET], [[], 2 * FORGET - 1]], [], ['int-1']],
-    ['keeps a listed integration however long', [[['int-1'], 0], [['int-1'], 100 * FORGET]], [], ['int-1']],
+    [
+      'resolves an open alert once its integration has been missing for the forget time',
+      [
+        [['int-2'], 0],
+        [['int-2'], FORGET - 1],
+        [['int-2'], FORGET],
+        [['int-2'], 2 * FORGET],
+      ],
+      [resolved],
+      [],
+    ],
+    [
+      'keeps it while the integration is missing for less than that',
+      [
+        [['int-2'], 0],
+        [['int-2'], FORGET - 1],
+      ],
+      [],
+      ['int-1'],
+    ],
+    [
+      'keeps it, and restarts the clock, when a short or empty list is followed by one that lists it',
+      [
+        [[], 0],
+        [['int-1', 'int-2'], FORGET - 1],
+        [[], FORGET],
+        [[], 2 * FORGET - 1],
+      ],
+      [],
+      ['int-1'],
+    ],
+    [
+      'keeps a listed integration however long',
+      [
+        [['int-1'], 0],
+        [['int-1'], 100 * FORGET],
+      ],
+      [],
+      ['int-1'],
+    ],
   ])('%s', (_name, steps, expectedNotes, kept) => {
     const { notes, state } = listings(open(), steps);
     expect(notes).toEqual(expectedNotes);
@@ -207,7 +264,10 @@ describe('forgetUnlistedIntegrations', () => {
   it('drops an entry without an open alert silently', () => {
     const counting = run(oneFailsOthersSucceed(1)).state;
     expect(counting.integrations['int-1']?.down).toBe(false);
-    const { notes, state } = listings(counting, [[['int-2'], 0], [['int-2'], FORGET]]);
+    const { notes, state } = listings(counting, [
+      [['int-2'], 0],
+      [['int-2'], FORGET],
+    ]);
     expect(notes).toEqual([]);
     expect(state.integrations).toEqual({});
   });
@@ -215,7 +275,10 @@ describe('forgetUnlistedIntegrations', () => {
   it('resolves each of several open alerts once, one message per call', () => {
     const both = run([...oneFailsOthersSucceed(3, 'int-1', 'int-2'), ...oneFailsOthersSucceed(3, 'int-3', 'int-2', 4)]).state;
     expect(Object.values(both.integrations).map((e) => e.down)).toEqual([true, true]);
-    const { notes, state } = listings(both, [[['int-2'], 0], [['int-2'], FORGET]]);
+    const { notes, state } = listings(both, [
+      [['int-2'], 0],
+      [['int-2'], FORGET],
+    ]);
     expect(notes.map((n) => n.slice(0, n.indexOf(':')))).toEqual(['up[int-1]', 'up[int-3]']);
     expect(state.integrations).toEqual({});
   });
@@ -228,9 +291,18 @@ describe('forgetUnlistedIntegrations', () => {
 
   it('reads a state stored without the field, or without per-integration entries, as listed until now', () => {
     const { integrations: _omitted, ...older } = INITIAL_UPSTREAM_STATE;
-    expect(listings(older as unknown as UpstreamState, [[[], 0], [[], FORGET]])).toEqual({ notes: [], state: INITIAL_UPSTREAM_STATE });
+    expect(
+      listings(older as unknown as UpstreamState, [
+        [[], 0],
+        [[], FORGET],
+      ]),
+    ).toEqual({ notes: [], state: INITIAL_UPSTREAM_STATE });
     // Entries written before missingSinceMs existed start their clock at the first list that misses them.
-    expect(listings(open(), [[['int-2'], 5 * FORGET], [['int-2'], 6 * FORGET - 1]]).notes).toEqual([]);
+    expect(
+      listings(open(), [
+        [['int-2'], 5 * FORGET],
+        [['int-2'], 6 * FORGET - 1],
+      ]).notes,
+    ).toEqual([]);
   });
 });
-

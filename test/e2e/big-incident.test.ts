@@ -18,9 +18,11 @@ afterEach(async () => {
 
 /** All block text, counted as Slack's cumulative limit counts it (independent of the renderer's own count). */
 const blockText = (x: unknown): number =>
-  Array.isArray(x) ? x.reduce((n: number, e: unknown) => n + blockText(e), 0)
-  : typeof x === 'object' && x !== null ? Object.entries(x).reduce((n, [k, v]) => n + (k === 'text' && typeof v === 'string' ? v.length : blockText(v)), 0)
-  : 0;
+  Array.isArray(x)
+    ? x.reduce((n: number, e: unknown) => n + blockText(e), 0)
+    : typeof x === 'object' && x !== null
+      ? Object.entries(x).reduce((n, [k, v]) => n + (k === 'text' && typeof v === 'string' ? v.length : blockText(v)), 0)
+      : 0;
 
 const uuid = (i: number): string => `${(0x1000_0000 + i * 7919).toString(16)}-8c1e-4d2b-9f3a-${String(i).padStart(12, '0')}`;
 const groupName = (i: number): string => `Customer ${i} Holdings International Limited`.padEnd(45, '.');

@@ -25,7 +25,12 @@ const T0 = Date.UTC(2026, 0, 1);
 const { broken, unavailable } = scripted;
 const OK = 'ok' as const;
 
-const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: T0, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: T0,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
 
 let connections: Redis[];
 let prefix: string;

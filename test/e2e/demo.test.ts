@@ -18,7 +18,14 @@ describe('npm run demo', () => {
     it('runs a private redis-server, serves metrics, and removes the server and its directory on SIGTERM', async () => {
       const closed = await freePort();
       const child = spawn('npm', ['run', 'demo', '--silent'], {
-        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${closed}`, METRICS_PORT: String(await freePort()), POLL_INTERVAL_SECONDS: '0.5', QUEUE_PREFIX: uniquePrefix() },
+        env: {
+          PATH: process.env['PATH'],
+          HOME: process.env['HOME'],
+          REDIS_URL: `redis://127.0.0.1:${closed}`,
+          METRICS_PORT: String(await freePort()),
+          POLL_INTERVAL_SECONDS: '0.5',
+          QUEUE_PREFIX: uniquePrefix(),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -59,7 +66,13 @@ describe('npm run demo', () => {
     };
     it.each(['SIGTERM', 'SIGHUP'] as const)('on %s stops the redis-server and removes its directory', async (signal) => {
       const child = spawn(process.execPath, ['dist/src/simulator/main.js'], {
-        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: `redis://127.0.0.1:${await freePort()}`, METRICS_PORT: String(await freePort()), QUEUE_PREFIX: uniquePrefix() },
+        env: {
+          PATH: process.env['PATH'],
+          HOME: process.env['HOME'],
+          REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+          METRICS_PORT: String(await freePort()),
+          QUEUE_PREFIX: uniquePrefix(),
+        },
         stdio: 'ignore',
       });
       let redisPid = 0;
@@ -70,7 +83,9 @@ describe('npm run demo', () => {
           () => {
             const found = (() => {
               try {
-                return execFileSync('pgrep', ['-P', String(child.pid), 'redis-server']).toString().trim();
+                return execFileSync('pgrep', ['-P', String(child.pid), 'redis-server'])
+                  .toString()
+                  .trim();
               } catch {
                 return '';
               }

@@ -52,7 +52,14 @@ const unhealthy = async (): Promise<unknown> => [buildInstallation(installationS
 /** A tracker on the real upstream state whose reads and commits fail as Redis refusing them would. */
 const failingTracker = () =>
   createUpstreamTracker({
-    store: { load: async () => { throw oom(); }, commit: async () => { throw oom(); } },
+    store: {
+      load: async () => {
+        throw oom();
+      },
+      commit: async () => {
+        throw oom();
+      },
+    },
     logger: captureLogs().logger,
     projectId: 'proj-1',
     degradedAfterCycles: 2,
@@ -83,16 +90,26 @@ describe('pollIntegration', () => {
   it('hands the committed head to delivery before the observer answers', async () => {
     const kicked: string[] = [];
     let observerCalled!: () => void;
-    const called = new Promise<void>((resolve) => { observerCalled = resolve; });
+    const called = new Promise<void>((resolve) => {
+      observerCalled = resolve;
+    });
     let fail!: (error: Error) => void;
     const observer: PollObserver = {
       pollSucceeded: () => {
         observerCalled();
-        return new Promise<void>((_resolve, reject) => { fail = reject; });
+        return new Promise<void>((_resolve, reject) => {
+          fail = reject;
+        });
       },
-      pollFailed: async () => { throw new Error('not a failed poll'); },
+      pollFailed: async () => {
+        throw new Error('not a failed poll');
+      },
     };
-    const job = poll(observer, { kick: async (headId) => { kicked.push(headId); } });
+    const job = poll(observer, {
+      kick: async (headId) => {
+        kicked.push(headId);
+      },
+    });
     await called;
     // The observer has not answered, and the head is already handed on.
     const head = await stores.outbox.headId();

@@ -33,7 +33,10 @@ function pipelineWithoutReading(port: number, count: number): Socket {
 }
 
 async function startService(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const { child, output } = spawnWithOutput('npm', ['start', '--silent'], { ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }), ...extra });
+  const { child, output } = spawnWithOutput('npm', ['start', '--silent'], {
+    ...h.env({ METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info' }),
+    ...extra,
+  });
   await waitFor('the baseline', () => output().includes('baseline taken'), 20_000);
   return { child, port: Number(/"port":(\d+)/.exec(output())?.[1]), output };
 }
@@ -160,4 +163,3 @@ describe('npm start, stopped while everything it waits for stalls', () => {
     expect(output()).toContain('releasing them');
   });
 });
-

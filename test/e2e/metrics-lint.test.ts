@@ -31,7 +31,10 @@ describe('/metrics', () => {
     h.ampersand.inject('int-1', { kind: 'status', status: 404 });
     await waitFor('a transition and an error', async () => {
       const text = await h.metrics();
-      return sample(text, 'ampersand_installation_transitions_total', { to: 'unhealthy' }) === 1 && (sample(text, 'ampersand_poll_errors_total', { reason: 'not_found' }) ?? 0) >= 1;
+      return (
+        sample(text, 'ampersand_installation_transitions_total', { to: 'unhealthy' }) === 1 &&
+        (sample(text, 'ampersand_poll_errors_total', { reason: 'not_found' }) ?? 0) >= 1
+      );
     });
     const text = await h.metrics();
     // An unknown enum value gets its own series rather than being hidden.

@@ -25,7 +25,9 @@ describe('the monitor, end to end', () => {
   it('takes a baseline with one summary, then alerts each transition once and recovers', async () => {
     await h.start();
     await waitFor('the baseline summary', () => h.texts().length === 1);
-    expect(h.texts()[0]).toBe('[BASELINE] Ampersand integration int-1: monitoring started, already needing attention: b (group "&lt;!channel&gt; Corp" org-b, salesforce) health_status is unhealthy');
+    expect(h.texts()[0]).toBe(
+      '[BASELINE] Ampersand integration int-1: monitoring started, already needing attention: b (group "&lt;!channel&gt; Corp" org-b, salesforce) health_status is unhealthy',
+    );
 
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
     await waitFor('the problem alert', () => h.texts().length === 2);

@@ -38,7 +38,9 @@ describe('a corrupt stored snapshot version', () => {
     expect(sample(await h.metrics(), 'ampersand_state_unreadable_total', { integration_id: 'int-1' })).toBeGreaterThanOrEqual(1);
     // Not frozen: the next change alerts.
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
-    await waitFor('the alert after the re-baseline', () => h.texts().some((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy')));
+    await waitFor('the alert after the re-baseline', () =>
+      h.texts().some((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy')),
+    );
   });
 });
 
@@ -50,7 +52,9 @@ describe('one integration that cannot be read while the others can', () => {
     const bad: Fault = { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ ...list[0], id: '' }, ...list.slice(1)]) };
     h.ampersand.inject('int-1', ...Array.from({ length: 8 }, () => bad));
     await waitFor('the integration alert', () => h.texts().length === 1, 20_000);
-    expect(h.texts()[0]).toBe('[FIRING] the monitor cannot read integration int-1: invalid_body: installations of int-1: installations[0].id is empty (3 consecutive cycles)');
+    expect(h.texts()[0]).toBe(
+      '[FIRING] the monitor cannot read integration int-1: invalid_body: installations of int-1: installations[0].id is empty (3 consecutive cycles)',
+    );
     const ready = JSON.parse((await h.get('/readyz')).body) as { upstream: { state: string; unreadableIntegrations: Record<string, string> } };
     expect(ready.upstream.state).toBe('degraded');
     expect(Object.keys(ready.upstream.unreadableIntegrations)).toEqual(['int-1']);
@@ -81,7 +85,12 @@ describe('one integration that cannot be read while the others can', () => {
     h.ampersand.removeIntegration('int-1');
     await waitFor('the resolution', () => h.texts().length === 2, 20_000);
     expect(h.texts()[1]).toMatch(/^\[RESOLVED\] integration int-1 is no longer monitored \(was: invalid_body/);
-    await waitFor('the entry is gone', async () => Object.keys((JSON.parse((await h.get('/readyz')).body) as { upstream: { unreadableIntegrations: object } }).upstream.unreadableIntegrations).length === 0);
+    await waitFor(
+      'the entry is gone',
+      async () =>
+        Object.keys((JSON.parse((await h.get('/readyz')).body) as { upstream: { unreadableIntegrations: object } }).upstream.unreadableIntegrations).length ===
+        0,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(h.texts()).toHaveLength(2);
   });
@@ -108,9 +117,27 @@ describe('a committed transition', () => {
     await waitFor('the alert', () => h.texts().length === 1);
     await waitFor('two more polls', async () => Number(await h.redis.hget(snapKey('int-1'), 'v')) >= 4);
     const transitions = logs.lines().filter((l) => l['installationId'] === 'a' && l['field'] !== undefined);
-    expect(transitions.map(({ integrationId, installationId, groupRef, field, from, to, level }) => ({ integrationId, installationId, groupRef, field, from, to, level }))).toEqual([
+    expect(
+      transitions.map(({ integrationId, installationId, groupRef, field, from, to, level }) => ({
+        integrationId,
+        installationId,
+        groupRef,
+        field,
+        from,
+        to,
+        level,
+      })),
+    ).toEqual([
       { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'health_status', from: 'healthy', to: 'unhealthy', level: expect.anything() },
-      { integrationId: 'int-1', installationId: 'a', groupRef: 'org-a', field: 'last_operation_status', from: 'success', to: 'in_progress', level: expect.anything() },
+      {
+        integrationId: 'int-1',
+        installationId: 'a',
+        groupRef: 'org-a',
+        field: 'last_operation_status',
+        from: 'success',
+        to: 'in_progress',
+        level: expect.anything(),
+      },
     ]);
     for (const line of transitions) expect(line['level']).toBe('info');
   });

@@ -62,7 +62,10 @@ describe('npm start', () => {
   });
 
   it('warns at start about a variable of ours it does not know, naming the closest one', async () => {
-    const env = { ...h.env({ METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }), SLACK_WEBHOK_URL: 'https://hooks.slack.com/services/T/B/typoSecret42' };
+    const env = {
+      ...h.env({ METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }),
+      SLACK_WEBHOK_URL: 'https://hooks.slack.com/services/T/B/typoSecret42',
+    };
     const { child, output } = npmStart(env);
     await waitFor('the start line', () => output().includes('ampersand-health-monitor started'), 20_000);
     child.kill('SIGTERM');

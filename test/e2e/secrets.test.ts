@@ -71,7 +71,10 @@ describe('secrets', () => {
       const { logs } = await h.start({ AMPERSAND_API_URL: `http://127.0.0.1:${front.port}/v1` });
       await waitFor('the baseline summary', () => h.slack.messages.length === 1);
       redirecting = true;
-      await waitFor('polls that fail with reason redirect', async () => (sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'redirect' }) ?? 0) >= 3);
+      await waitFor(
+        'polls that fail with reason redirect',
+        async () => (sample(await h.metrics(), 'ampersand_poll_errors_total', { integration_id: 'int-1', reason: 'redirect' }) ?? 0) >= 3,
+      );
       // The failing polls open the one upstream alert; its text must not carry the key or resolve anything.
       await waitFor('the upstream alert', () => h.texts().some((t) => t.startsWith('[FIRING]') && t.includes('cannot read')), 15_000);
 
@@ -90,61 +93,83 @@ describe('secrets', () => {
     it.each([
       ['an alphanumeric key', `sk_live_${'4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh'}`],
       ['a key with +, / and =', 'sk+live/4eC39HqLyjWDarjtT1zdp7dc=='],
-    ])('shows neither %s nor its first 8 characters anywhere', async (_name, key) => {
-      const padded = (text: string): string => `${'y'.repeat(470)} key ${text} is not valid`;
-      const encoded = encodeURIComponent(key);
-      const lowerHex = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
-      const replies: [number, string, string][] = [
-        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: padded(key), requestId: `${'r'.repeat(490)}${key}` })],
-        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key ${encoded} is not valid` })],
-        [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key=${lowerHex}&form=${new URLSearchParams({ k: key }).toString()}` })],
-        [200, 'text/html', `<p>${key}</p>`],
-        [503, 'application/problem+json', JSON.stringify({ title: padded(key), status: 503, detail: padded(encoded), retryable: false })],
-      ];
-      let served = 0;
-      const api = await startLocalServer((_req, res) => {
-        const [status, contentType, body] = replies[served % replies.length]!;
-        served += 1;
-        res.writeHead(status, { 'content-type': contentType }).end(body);
-      });
-      try {
-        const { logs } = await h.start({ AMPERSAND_API_KEY: key, AMPERSAND_API_URL: `http://127.0.0.1:${api.port}/v1`, UPSTREAM_DEGRADED_AFTER_CYCLES: '1' });
-        await waitFor('every hostile reply served', () => served >= replies.length, 20_000);
-        await waitFor('the upstream alert', () => h.texts().some((t) => t.includes('cannot read')), 15_000);
+    ])(
+      'shows neither %s nor its first 8 characters anywhere',
+      async (_name, key) => {
+        const padded = (text: string): string => `${'y'.repeat(470)} key ${text} is not valid`;
+        const encoded = encodeURIComponent(key);
+        const lowerHex = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+        const replies: [number, string, string][] = [
+          [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: padded(key), requestId: `${'r'.repeat(490)}${key}` })],
+          [401, 'application/problem+json', JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key ${encoded} is not valid` })],
+          [
+            401,
+            'application/problem+json',
+            JSON.stringify({ title: 'Unauthorized', status: 401, detail: `key=${lowerHex}&form=${new URLSearchParams({ k: key }).toString()}` }),
+          ],
+          [200, 'text/html', `<p>${key}</p>`],
+          [503, 'application/problem+json', JSON.stringify({ title: padded(key), status: 503, detail: padded(encoded), retryable: false })],
+        ];
+        let served = 0;
+        const api = await startLocalServer((_req, res) => {
+          const [status, contentType, body] = replies[served % replies.length]!;
+          served += 1;
+          res.writeHead(status, { 'content-type': contentType }).end(body);
+        });
+        try {
+          const { logs } = await h.start({ AMPERSAND_API_KEY: key, AMPERSAND_API_URL: `http://127.0.0.1:${api.port}/v1`, UPSTREAM_DEGRADED_AFTER_CYCLES: '1' });
+          await waitFor('every hostile reply served', () => served >= replies.length, 20_000);
+          await waitFor('the upstream alert', () => h.texts().some((t) => t.includes('cannot read')), 15_000);
 
-        expect(logs.text()).toContain('HTTP 401 unauthorized');
-        expect(logs.text()).toContain('response body is not JSON');
-        await expectNoSecret(h, logs.text(), [key, key.slice(0, 8), encoded.slice(0, 8), lowerHex.slice(0, 8)]);
-      } finally {
-        await api.close();
-      }
-    }, 60_000);
+          expect(logs.text()).toContain('HTTP 401 unauthorized');
+          expect(logs.text()).toContain('response body is not JSON');
+          await expectNoSecret(h, logs.text(), [key, key.slice(0, 8), encoded.slice(0, 8), lowerHex.slice(0, 8)]);
+        } finally {
+          await api.close();
+        }
+      },
+      60_000,
+    );
   });
 });
 
 describe('secrets in a configuration the service refuses', () => {
   const password = 'hunter2-pw-5e1f';
   it.each<[string, Record<string, string>, string, string]>([
-    ['a user and password in AMPERSAND_API_URL', { AMPERSAND_API_URL: `http://monitor:${password}@127.0.0.1:9/v1` }, 'AMPERSAND_API_URL must not carry a user name or password', password],
-    ['a user and password in SLACK_WEBHOOK_URL', { SLACK_WEBHOOK_URL: `https://monitor:${password}@hooks.slack.com/services/T0/B0/fakeWebhookSecret123` }, 'SLACK_WEBHOOK_URL must not carry a user name or password', password],
+    [
+      'a user and password in AMPERSAND_API_URL',
+      { AMPERSAND_API_URL: `http://monitor:${password}@127.0.0.1:9/v1` },
+      'AMPERSAND_API_URL must not carry a user name or password',
+      password,
+    ],
+    [
+      'a user and password in SLACK_WEBHOOK_URL',
+      { SLACK_WEBHOOK_URL: `https://monitor:${password}@hooks.slack.com/services/T0/B0/fakeWebhookSecret123` },
+      'SLACK_WEBHOOK_URL must not carry a user name or password',
+      password,
+    ],
     ['an API key of two lines', { AMPERSAND_API_KEY: `${API_KEY}\nsecond-line-${password}` }, 'AMPERSAND_API_KEY must be printable ASCII', API_KEY],
-  ])('exits 2 at `npm start` on %s, naming the variable and showing no secret', async (_name, env, expected, secret) => {
-    const child = spawn('npm', ['start', '--silent'], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()) }), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(timer);
-    expect(code).toBe(2);
-    expect(out).toContain(expected);
-    for (const leak of [secret, password, 'second-line', 'fakeWebhookSecret123']) expect(out).not.toContain(leak);
-    // It never got as far as Redis.
-    expect(await dumpPrefix(h.redis, h.prefix)).toEqual([]);
-  }, 20_000);
+  ])(
+    'exits 2 at `npm start` on %s, naming the variable and showing no secret',
+    async (_name, env, expected, secret) => {
+      const child = spawn('npm', ['start', '--silent'], {
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...h.env({ METRICS_PORT: String(await freePort()) }), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      clearTimeout(timer);
+      expect(code).toBe(2);
+      expect(out).toContain(expected);
+      for (const leak of [secret, password, 'second-line', 'fakeWebhookSecret123']) expect(out).not.toContain(leak);
+      // It never got as far as Redis.
+      expect(await dumpPrefix(h.redis, h.prefix)).toEqual([]);
+    },
+    20_000,
+  );
 });
 
 /** Neither secret (nor any of `more`) in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */

@@ -13,7 +13,11 @@ import { sleep, waitFor } from '../helpers/wait.js';
 let h: Harness;
 beforeEach(async () => {
   h = await createHarness();
-  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b', 'c'].map((id) => installationSpec(id)));
+  h.ampersand.setIntegration(
+    'int-1',
+    'salesforce',
+    ['a', 'b', 'c'].map((id) => installationSpec(id)),
+  );
 });
 afterEach(async () => {
   await h.stop();
@@ -28,7 +32,10 @@ const snapVersion = async (): Promise<number> => Number(await h.redis.hget(key('
  */
 const commit = async (id: string, healthStatus: 'healthy' | 'unhealthy'): Promise<void> => {
   h.ampersand.update('int-1', id, { healthStatus });
-  await waitFor(`${id} ${healthStatus} committed`, async () => decodeSnapshot((await h.redis.hget(key('snap:int-1'), 'd')) ?? '')?.get(id)?.healthStatus === healthStatus);
+  await waitFor(
+    `${id} ${healthStatus} committed`,
+    async () => decodeSnapshot((await h.redis.hget(key('snap:int-1'), 'd')) ?? '')?.get(id)?.healthStatus === healthStatus,
+  );
 };
 /** The same three alerts, committed while the webhook is broken: each must wait in the outbox. */
 const commitThreeAlerts = async (): Promise<void> => {
@@ -86,30 +93,38 @@ describe('a broken Slack webhook', () => {
   }, 60_000);
 
   it.each([
-    ['a deleted Mattermost webhook (400 with a JSON error)', '{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","status_code":400}', 'application/json'],
+    [
+      'a deleted Mattermost webhook (400 with a JSON error)',
+      '{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","status_code":400}',
+      'application/json',
+    ],
     ["a proxy's bare 400", '<html><body><h1>400 Bad Request</h1></body></html>', 'text/html'],
-  ])('treats %s the same: a refused plain text pauses, nothing is dead-lettered', async (_name, body, contentType) => {
-    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
-    await waitFor('the baseline', async () => (await snapVersion()) > 0);
-    h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
-    await commitThreeAlerts();
-    await waitFor('the head refused as blocks and as plain text, twice', () => h.slack.attempts.filter((a) => a.status === 400).length >= 4, 20_000);
+  ])(
+    'treats %s the same: a refused plain text pauses, nothing is dead-lettered',
+    async (_name, body, contentType) => {
+      const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+      await waitFor('the baseline', async () => (await snapVersion()) > 0);
+      h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
+      await commitThreeAlerts();
+      await waitFor('the head refused as blocks and as plain text, twice', () => h.slack.attempts.filter((a) => a.status === 400).length >= 4, 20_000);
 
-    expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
-    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
-    const down = await h.metrics();
-    expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
-    expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
-    expect(sample(down, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(0);
-    const slack = (JSON.parse((await h.get('/readyz')).body) as { slack: { state: string; reason: string } }).slack;
-    expect(slack.state).toBe('configuration_error');
-    expect(slack.reason).toContain('plain-text message (HTTP 400)');
-    expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
+      expect(await h.redis.llen(key('outbox:ids'))).toBe(3);
+      expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+      const down = await h.metrics();
+      expect(sample(down, 'ampersand_slack_up', { target: '127.0.0.1' })).toBe(0);
+      expect(sample(down, 'ampersand_slack_dead_letter_messages', {})).toBe(0);
+      expect(sample(down, 'ampersand_slack_notifications_total', { outcome: 'rejected' })).toBe(0);
+      const slack = (JSON.parse((await h.get('/readyz')).body) as { slack: { state: string; reason: string } }).slack;
+      expect(slack.state).toBe('configuration_error');
+      expect(slack.reason).toContain('plain-text message (HTTP 400)');
+      expect(count(logs.text(), 'the Slack webhook does not work')).toBe(1);
 
-    await expectThreeDeliveredInOrder();
-    expect(await h.redis.llen(key('dead:ids'))).toBe(0);
-    expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
-  }, 60_000);
+      await expectThreeDeliveredInOrder();
+      expect(await h.redis.llen(key('dead:ids'))).toBe(0);
+      expect((JSON.parse((await h.get('/readyz')).body) as { slack: { state: string } }).slack.state).toBe('ok');
+    },
+    60_000,
+  );
 
   it('treats a redirecting webhook the same: paused, nothing dead-lettered, not followed', async () => {
     await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });

@@ -59,7 +59,14 @@ describe('npm start', () => {
       const port = (taken.address() as AddressInfo).port;
       const prefix = uniquePrefix();
       try {
-        const { code, output } = await npmStart({ ...base, REDIS_URL, QUEUE_PREFIX: prefix, METRICS_HOST: '127.0.0.1', METRICS_PORT: String(port), POLL_INTERVAL_SECONDS: '0.2' });
+        const { code, output } = await npmStart({
+          ...base,
+          REDIS_URL,
+          QUEUE_PREFIX: prefix,
+          METRICS_HOST: '127.0.0.1',
+          METRICS_PORT: String(port),
+          POLL_INTERVAL_SECONDS: '0.2',
+        });
         expect(code).toBe(1);
         const lines = output.split('\n').filter((l) => l !== '');
         expect(lines).toHaveLength(1);

@@ -73,7 +73,10 @@ describe('state written by the release before the versioned snapshot format', ()
 
     // Two polls after the upgrade, and both pending notifications delivered.
     await waitFor('two polls to commit', async () => (await version()) >= Number(v1['v']) + 2);
-    await waitFor('the pending notifications to be delivered', async () => h.slack.messages.length >= 2 && (await h.redis.llen(`${h.prefix}:state:outbox:ids`)) === 0);
+    await waitFor(
+      'the pending notifications to be delivered',
+      async () => h.slack.messages.length >= 2 && (await h.redis.llen(`${h.prefix}:state:outbox:ids`)) === 0,
+    );
 
     expect(h.slack.messages.map((m) => refOf(m.body))).toEqual(pending);
     expect(h.texts()).toEqual([

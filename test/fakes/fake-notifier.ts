@@ -56,6 +56,11 @@ export const answers = {
     text: 'text',
   }),
   rateLimited: (retryAfterMs: number): SendResult => ({ status: 'rate_limited', retryAfterMs, details: { status: 429 }, text: 'text' }),
-  rejected: (): SendResult => ({ status: 'rejected', reason: 'Slack rejected the message (invalid_payload), also as plain text', details: { status: 400, slackError: 'invalid_payload' }, text: 'text' }),
+  rejected: (): SendResult => ({
+    status: 'rejected',
+    reason: 'Slack rejected the message (invalid_payload), also as plain text',
+    details: { status: 400, slackError: 'invalid_payload' },
+    text: 'text',
+  }),
   malformed: (): SendResult => ({ status: 'rejected', reason: 'the notification cannot be rendered: boom', details: {}, malformed: true, text: '' }),
 };

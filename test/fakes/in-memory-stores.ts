@@ -85,11 +85,19 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       return record && toStored(integrationId, record);
     },
     async commit(req) {
-      if (!Number.isSafeInteger(req.version) || req.version < 1) throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
+      if (!Number.isSafeInteger(req.version) || req.version < 1)
+        throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
       const current = snapshots.get(req.integrationId);
-      const matches = req.expectedVersion === undefined ? current === undefined : current !== undefined && String(current.version) === String(req.expectedVersion);
+      const matches =
+        req.expectedVersion === undefined ? current === undefined : current !== undefined && String(current.version) === String(req.expectedVersion);
       if (!matches) return { committed: false };
-      snapshots.set(req.integrationId, { version: req.version, lineage: req.lineage, projectId: req.projectId, lastSuccessMs: req.nowMs, data: encodeSnapshot(req.snapshot) });
+      snapshots.set(req.integrationId, {
+        version: req.version,
+        lineage: req.lineage,
+        projectId: req.projectId,
+        lastSuccessMs: req.nowMs,
+        data: encodeSnapshot(req.snapshot),
+      });
       append(req.outbox);
       return { committed: true, version: req.version, outboxHead: outboxIds[0] };
     },

@@ -96,7 +96,6 @@ export const CHAOS_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-
 export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions): Promise<ChaosFigures> {
   const random = rng(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -133,7 +132,11 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
   };
 
   for (const id of INTEGRATIONS) {
-    h.ampersand.setIntegration(id, id === 'int-1' ? 'salesforce' : 'hubspot', Array.from({ length: id === 'int-1' ? 6 : 4 }, () => newInstallation(id)));
+    h.ampersand.setIntegration(
+      id,
+      id === 'int-1' ? 'salesforce' : 'hubspot',
+      Array.from({ length: id === 'int-1' ? 6 : 4 }, () => newInstallation(id)),
+    );
   }
 
   // Worker processes; one that dies while the chaos runs is restarted in its slot.

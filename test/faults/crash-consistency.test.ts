@@ -19,7 +19,15 @@ afterEach(async () => {
 describe('crash consistency', () => {
   it('delivers every transition once across 200 cycles with random SIGKILLs', async () => {
     const seed = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
-    const figures = await runChaos(h, h.redis, { label: 'crash', processes: 1, steps: Number(process.env["CHAOS_STEPS"] ?? 200), killMeanMs: 2500, seed, env: CHAOS_ENV, killOnSlackAcceptEvery: 25 });
+    const figures = await runChaos(h, h.redis, {
+      label: 'crash',
+      processes: 1,
+      steps: Number(process.env['CHAOS_STEPS'] ?? 200),
+      killMeanMs: 2500,
+      seed,
+      env: CHAOS_ENV,
+      killOnSlackAcceptEvery: 25,
+    });
     expect(figures.kills).toBeGreaterThanOrEqual(5);
     // A re-send needs a kill between Slack's OK and the pop; each kill can cause at most one.
     expect(figures.windowDuplicates).toBeLessThanOrEqual(figures.kills);

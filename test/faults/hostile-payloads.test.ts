@@ -77,18 +77,77 @@ const CASES: Case[] = [
   // Nulls in fields the spec has as optional (it has no nullable fields): read as absent.
   { name: 'a null group', fault: mutateFirst((i) => (i['group'] = null)), logs: 'poll committed', usable: true },
   { name: 'a null lastOperationStatus', fault: mutateFirst((i) => (i['lastOperationStatus'] = null)), logs: 'poll committed', usable: true },
-  { name: 'a group without groupName', fault: mutateFirst((i) => (i['group'] = { ...(i['group'] as object), groupName: undefined })), logs: 'group.groupName is missing', usable: true },
-  { name: 'a duplicate id with a worse state, listed first', fault: json([{ ...installations()[1], healthStatus: 'healthy' }, ...installations()]), logs: 'appears more than once', usable: true },
-  { name: 'a 2 MB group name', fault: mutateFirst((i) => (i['group'] = { ...(i['group'] as object), groupName: 'g'.repeat(2_000_000) })), logs: 'longer than 256 characters; cut', usable: true },
-  { name: 'truncated JSON', fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify(installations()).slice(0, 100) }, logs: 'invalid_body', usable: false },
-  { name: 'invalid UTF-8', fault: { kind: 'raw', contentType: 'application/json', body: Buffer.concat([Buffer.from('[{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]')]) }, logs: 'invalid_body', usable: false },
-  { name: 'an HTML error page with status 200', fault: { kind: 'raw', contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }, logs: 'invalid_body', usable: false },
+  {
+    name: 'a group without groupName',
+    fault: mutateFirst((i) => (i['group'] = { ...(i['group'] as object), groupName: undefined })),
+    logs: 'group.groupName is missing',
+    usable: true,
+  },
+  {
+    name: 'a duplicate id with a worse state, listed first',
+    fault: json([{ ...installations()[1], healthStatus: 'healthy' }, ...installations()]),
+    logs: 'appears more than once',
+    usable: true,
+  },
+  {
+    name: 'a 2 MB group name',
+    fault: mutateFirst((i) => (i['group'] = { ...(i['group'] as object), groupName: 'g'.repeat(2_000_000) })),
+    logs: 'longer than 256 characters; cut',
+    usable: true,
+  },
+  {
+    name: 'truncated JSON',
+    fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify(installations()).slice(0, 100) },
+    logs: 'invalid_body',
+    usable: false,
+  },
+  {
+    name: 'invalid UTF-8',
+    fault: {
+      kind: 'raw',
+      contentType: 'application/json',
+      body: Buffer.concat([Buffer.from('[{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]')]),
+    },
+    logs: 'invalid_body',
+    usable: false,
+  },
+  {
+    name: 'an HTML error page with status 200',
+    fault: { kind: 'raw', contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' },
+    logs: 'invalid_body',
+    usable: false,
+  },
   { name: 'a 30 MB body over the 10 MB cap', fault: json([{ pad: 'p'.repeat(30 * 1024 * 1024) }]), logs: 'body_too_large', usable: false },
-  { name: 'a 30 MB chunked body (no Content-Length) over the cap', fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ pad: 'p'.repeat(30 * 1024 * 1024) }]), chunked: true }, logs: 'body_too_large', usable: false },
-  { name: '10,000 extra fields on every installation', fault: json(installations().map((i) => ({ ...i, ...Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`f${n}`, n])) }))), logs: 'poll committed', usable: true },
-  { name: 'JSON nested 100,000 deep in an extra field', fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify(installations()).replace('"id":', `"deep":${deep(100_000)},"id":`) }, logs: 'poll committed', usable: true },
-  { name: 'a 6 MB padded but valid body', fault: json(installations().map((i) => ({ ...i, padding: 'q'.repeat(2_000_000) }))), logs: 'poll committed', usable: true },
-  ...Array.from({ length: 12 }, (_, n): Case => ({ name: `random spec-conforming body #${n + 1}`, fault: json(randomConformingBody(1000 + n)), logs: 'poll committed', usable: true })),
+  {
+    name: 'a 30 MB chunked body (no Content-Length) over the cap',
+    fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ pad: 'p'.repeat(30 * 1024 * 1024) }]), chunked: true },
+    logs: 'body_too_large',
+    usable: false,
+  },
+  {
+    name: '10,000 extra fields on every installation',
+    fault: json(installations().map((i) => ({ ...i, ...Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`f${n}`, n])) }))),
+    logs: 'poll committed',
+    usable: true,
+  },
+  {
+    name: 'JSON nested 100,000 deep in an extra field',
+    fault: { kind: 'raw', contentType: 'application/json', body: JSON.stringify(installations()).replace('"id":', `"deep":${deep(100_000)},"id":`) },
+    logs: 'poll committed',
+    usable: true,
+  },
+  {
+    name: 'a 6 MB padded but valid body',
+    fault: json(installations().map((i) => ({ ...i, padding: 'q'.repeat(2_000_000) }))),
+    logs: 'poll committed',
+    usable: true,
+  },
+  ...Array.from({ length: 12 }, (_, n): Case => ({
+    name: `random spec-conforming body #${n + 1}`,
+    fault: json(randomConformingBody(1000 + n)),
+    logs: 'poll committed',
+    usable: true,
+  })),
 ];
 
 describe('hostile payloads', () => {
@@ -108,9 +167,20 @@ describe('hostile payloads', () => {
       const served = h.ampersand.requests.length;
       h.ampersand.setStickyFault(c.fault);
       await waitFor(`two polls of "${c.name}"`, () => h.ampersand.requests.length >= served + 2, 20_000);
-      await waitFor(`the log line of "${c.name}"`, () => logs.lines().slice(lines).some((l) => String(l['msg']).includes(c.logs) || l['reason'] === c.logs), 20_000);
+      await waitFor(
+        `the log line of "${c.name}"`,
+        () =>
+          logs
+            .lines()
+            .slice(lines)
+            .some((l) => String(l['msg']).includes(c.logs) || l['reason'] === c.logs),
+        20_000,
+      );
       h.ampersand.setStickyFault(undefined);
-      const line = logs.lines().slice(lines).find((l) => String(l['msg']).includes(c.logs) || l['reason'] === c.logs);
+      const line = logs
+        .lines()
+        .slice(lines)
+        .find((l) => String(l['msg']).includes(c.logs) || l['reason'] === c.logs);
       figures.push({ name: c.name, polls: h.ampersand.requests.length - served, logLine: String(line?.['msg']).slice(0, 160) });
       expect(h.texts(), c.name).toHaveLength(1);
       // A usable body may have changed the snapshot (a status read as "(unreadable)", a cut

@@ -16,7 +16,11 @@ let h: Harness;
 let redis: PrivateRedis;
 beforeEach(async () => {
   h = await createHarness();
-  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b', 'c', 'd'].map((id) => installationSpec(id)));
+  h.ampersand.setIntegration(
+    'int-1',
+    'salesforce',
+    ['a', 'b', 'c', 'd'].map((id) => installationSpec(id)),
+  );
   redis = await createPrivateRedis();
   await redis.start();
 });
@@ -25,13 +29,18 @@ afterEach(async () => {
   await redis.stop();
 });
 
-
 describe('Redis connection loss', () => {
   it('reconnects and resumes without losing or doubling an alert', async () => {
     // A killed connection can cost a job its lock (BullMQ then reports "Missing lock … moveToFinished");
     // the job is taken over once the lock lapses. The shortest lock the config allows keeps that
     // within the waits below; with the default 30 s a takeover can take up to a minute.
-    await h.start({ REDIS_URL: redis.url, POLL_INTERVAL_SECONDS: '0.2', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000', MONITOR_JOB_LOCK_SECONDS: '5' });
+    await h.start({
+      REDIS_URL: redis.url,
+      POLL_INTERVAL_SECONDS: '0.2',
+      SLACK_MESSAGES_PER_SECOND: '20',
+      UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
+      MONITOR_JOB_LOCK_SECONDS: '5',
+    });
     const admin = new Redis(redis.url);
     await waitFor('the baseline', async () => (await admin.hget(`${h.prefix}:state:snap:int-1`, 'v')) !== null);
 
@@ -55,7 +64,11 @@ describe('Redis connection loss', () => {
       h.ampersand.update('int-1', id, { healthStatus: status });
       // Wait for this change itself, not just a newer version: a poll that fetched before the
       // update commits an unchanged snapshot, and the change would then share the next message.
-      await waitFor(`step ${step} committed`, async () => decodeSnapshot((await admin.hget(`${h.prefix}:state:snap:int-1`, 'd')) ?? '')?.get(id)?.healthStatus === status, 30_000);
+      await waitFor(
+        `step ${step} committed`,
+        async () => decodeSnapshot((await admin.hget(`${h.prefix}:state:snap:int-1`, 'd')) ?? '')?.get(id)?.healthStatus === status,
+        30_000,
+      );
     }
     dropping = false;
     await dropper;

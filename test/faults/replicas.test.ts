@@ -21,7 +21,7 @@ describe('three replicas', () => {
     const figures = await runChaos(h, h.redis, {
       label: 'replicas',
       processes: 3,
-      steps: Number(process.env["CHAOS_STEPS"] ?? 100),
+      steps: Number(process.env['CHAOS_STEPS'] ?? 100),
       killMeanMs: 1500,
       seed,
       env: CHAOS_ENV,

@@ -12,7 +12,11 @@ import { sleep, waitFor } from '../helpers/wait.js';
 let h: Harness;
 beforeEach(async () => {
   h = await createHarness();
-  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b', 'c'].map((id) => installationSpec(id)));
+  h.ampersand.setIntegration(
+    'int-1',
+    'salesforce',
+    ['a', 'b', 'c'].map((id) => installationSpec(id)),
+  );
 });
 afterEach(async () => {
   await h.stop();
@@ -85,7 +89,9 @@ describe('a Slack outage', () => {
     expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'sent' })).toBe(changes.length);
     expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'rate_limited' })).toBe(3);
     expect(sample(metrics, 'ampersand_slack_notifications_total', { outcome: 'retried' })).toBe(failedAttempts);
-    console.log(`FAULT-FIGURES ${JSON.stringify({ label: 'slack-outage', messages: refs.length, failedAttempts, rateLimited: 3, retryAfterGapsMs: gaps, minSpacingMs: Math.min(...spacing) })}`);
+    console.log(
+      `FAULT-FIGURES ${JSON.stringify({ label: 'slack-outage', messages: refs.length, failedAttempts, rateLimited: 3, retryAfterGapsMs: gaps, minSpacingMs: Math.min(...spacing) })}`,
+    );
   }, 120_000);
 
   it('dead-letters a message Slack refuses for good, also as plain text, loudly, and goes on with the next', async () => {

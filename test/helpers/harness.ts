@@ -61,7 +61,11 @@ export async function createHarness(): Promise<Harness> {
       // unless a test names a port (a METRICS_PORT of '0' from older tests means the same).
       const { METRICS_PORT: metricsPort, ...rest } = env(extra);
       const port = metricsPort === undefined || metricsPort === '0' ? { httpPort: 0 } : {};
-      const monitor = await startMonitor(parseConfig({ ...rest, ...(port.httpPort === 0 ? {} : { METRICS_PORT: metricsPort }) }), { logger: logs.logger, ...port, ...overrides });
+      const monitor = await startMonitor(parseConfig({ ...rest, ...(port.httpPort === 0 ? {} : { METRICS_PORT: metricsPort }) }), {
+        logger: logs.logger,
+        ...port,
+        ...overrides,
+      });
       const entry = { monitor, logs };
       monitors.push(entry);
       return entry;

@@ -12,7 +12,11 @@ export interface Spawned {
 
 export function spawnWithOutput(command: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd?: string): Spawned {
   // Only PATH and HOME from the test's own environment: the service must not depend on more.
-  const child = spawn(command, args, { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
+  const child = spawn(command, args, {
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

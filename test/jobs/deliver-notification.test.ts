@@ -103,7 +103,16 @@ describe('deliverNotification', () => {
       expect(await stores.outbox.headId()).toBe('e2');
       expect(kicks).toEqual(['e2']);
       expect(outcomes).toEqual(['sent']);
-      expect(logs.lines()).toEqual([expect.objectContaining({ level: 'info', msg: 'notification delivered', text: 'the alert', jobId: 'job-1', notificationId: 'e1', integrationId: 'int-1' })]);
+      expect(logs.lines()).toEqual([
+        expect.objectContaining({
+          level: 'info',
+          msg: 'notification delivered',
+          text: 'the alert',
+          jobId: 'job-1',
+          notificationId: 'e1',
+          integrationId: 'int-1',
+        }),
+      ]);
       expect((await stores.outbox.channelStatus()).lastSuccessMs).toBe(T0);
     });
 
@@ -133,7 +142,13 @@ describe('deliverNotification', () => {
       slack.answer(answers.plainText());
       await deliver('e1');
       expect(logs.lines()).toEqual([
-        expect.objectContaining({ level: 'warn', msg: 'Slack refused the message (invalid_blocks); sending it as plain text', status: 400, slackError: 'invalid_blocks', notificationId: 'e1' }),
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'Slack refused the message (invalid_blocks); sending it as plain text',
+          status: 400,
+          slackError: 'invalid_blocks',
+          notificationId: 'e1',
+        }),
         expect.objectContaining({ level: 'info', msg: 'notification delivered', plainText: true }),
       ]);
     });
@@ -161,7 +176,13 @@ describe('deliverNotification', () => {
       expect(kicks).toEqual([]);
       expect(outcomes).toEqual(['retried']);
       expect(logs.lines()).toEqual([
-        expect.objectContaining({ level: 'warn', msg: 'Slack delivery failed; will retry with backoff: Slack answered HTTP 503', status: 503, ageMs: 5000, retryAgeMs: 5000 }),
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'Slack delivery failed; will retry with backoff: Slack answered HTTP 503',
+          status: 503,
+          ageMs: 5000,
+          retryAgeMs: 5000,
+        }),
       ]);
       expect((await stores.outbox.channelStatus()).up).toBeUndefined();
     });
@@ -197,7 +218,9 @@ describe('deliverNotification', () => {
       expect(await deliver('e1')).toEqual({ status: 'rate_limited', retryAfterMs: 7000 });
       expect(await stores.outbox.headId()).toBe('e1');
       expect(outcomes).toEqual(['rate_limited']);
-      expect(logs.lines()).toEqual([expect.objectContaining({ level: 'warn', msg: 'Slack rate limited the webhook; waiting for Retry-After', retryAfterMs: 7000, status: 429 })]);
+      expect(logs.lines()).toEqual([
+        expect.objectContaining({ level: 'warn', msg: 'Slack rate limited the webhook; waiting for Retry-After', retryAfterMs: 7000, status: 429 }),
+      ]);
     });
 
     it('does so also past the retry horizon', async () => {
@@ -214,7 +237,10 @@ describe('deliverNotification', () => {
       await enqueue(upstreamEntry('e1'), upstreamEntry('e2'));
       slack.answer(answers.rejected());
       const outcome = await deliver('e1');
-      expect(outcome).toEqual({ status: 'dead', reason: 'Slack rejected the message (invalid_payload), also as plain text; it is kept in the dead letters and not retried.' });
+      expect(outcome).toEqual({
+        status: 'dead',
+        reason: 'Slack rejected the message (invalid_payload), also as plain text; it is kept in the dead letters and not retried.',
+      });
       expect(ids(await stores.outbox.deadLetters())).toEqual(['e1']);
       expect(kicks).toEqual(['e2']);
       expect(outcomes).toEqual(['rejected']);
@@ -260,7 +286,10 @@ describe('deliverNotification', () => {
       // The store reports an entry it cannot read as `entry: undefined`.
       const unreadable: Outbox = { ...stores.outbox, head: async () => ({ ...(await stores.outbox.head())!, entry: undefined }) };
       const outcome = await deliverer({ outbox: unreadable })({ entryId: 'e1' }, 'job-1');
-      expect(outcome).toEqual({ status: 'dead', reason: 'outbox entry e1 is missing or unreadable; moved to the dead letters so the messages behind it go on' });
+      expect(outcome).toEqual({
+        status: 'dead',
+        reason: 'outbox entry e1 is missing or unreadable; moved to the dead letters so the messages behind it go on',
+      });
       expect(slack.sent).toEqual([]);
       expect(await stores.outbox.headId()).toBe('e2');
       expect(kicks).toEqual(['e2']);
@@ -271,7 +300,10 @@ describe('deliverNotification', () => {
     it('dead-letters an entry the notifier cannot render as an unreadable one', async () => {
       await enqueue(upstreamEntry('e1'));
       slack.answer(answers.malformed());
-      expect(await deliver('e1')).toEqual({ status: 'dead', reason: 'outbox entry e1 is missing or unreadable; moved to the dead letters so the messages behind it go on' });
+      expect(await deliver('e1')).toEqual({
+        status: 'dead',
+        reason: 'outbox entry e1 is missing or unreadable; moved to the dead letters so the messages behind it go on',
+      });
       expect(ids(await stores.outbox.deadLetters())).toEqual(['e1']);
       expect(outcomes).toEqual(['failed']);
     });
@@ -279,7 +311,10 @@ describe('deliverNotification', () => {
     it('dead-letters an entry for a destination with no notifier, and kicks the next head', async () => {
       await enqueue(upstreamEntry('e1', 'pagerduty'), upstreamEntry('e2'));
       const outcome = await deliver('e1');
-      expect(outcome).toEqual({ status: 'dead', reason: 'outbox entry e1 is for destination "pagerduty", which has no notifier here; moved to the dead letters so the messages behind it go on' });
+      expect(outcome).toEqual({
+        status: 'dead',
+        reason: 'outbox entry e1 is for destination "pagerduty", which has no notifier here; moved to the dead letters so the messages behind it go on',
+      });
       expect(slack.sent).toEqual([]);
       expect(ids(await stores.outbox.deadLetters())).toEqual(['e1']);
       expect(kicks).toEqual(['e2']);
@@ -293,7 +328,12 @@ describe('deliverNotification', () => {
       await enqueue(upstreamEntry('e1', 'ops'), upstreamEntry('e2'));
       other.answer(answers.logged());
       slack.answer(answers.sent());
-      const deliverBoth = deliverer({ notifiers: new Map<string, Notifier>([['slack', slack], ['ops', other]]) });
+      const deliverBoth = deliverer({
+        notifiers: new Map<string, Notifier>([
+          ['slack', slack],
+          ['ops', other],
+        ]),
+      });
       expect((await deliverBoth({ entryId: 'e1' }, 'j')).status).toBe('sent');
       expect((await deliverBoth({ entryId: 'e2' }, 'j')).status).toBe('sent');
       expect(other.sent.map((s) => s.ref)).toEqual(['e1']);

@@ -85,33 +85,120 @@ const errorCount = (integrationId: string): number => metrics.pollErrors().filte
 
 describe('an internal error', () => {
   it.each<[string, () => (cycleId: string) => Promise<unknown>, Error, string]>([
-    ['Redis refusing the load of a poll with OOM', () => { const p = poll({ snapshots: { load: async () => { throw oom(); } } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, oom(), 'int-1'],
-    ['a RangeError in the commit of a poll', () => { const p = poll({ snapshots: { commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }); return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job'); }, new RangeError('Maximum call stack size exceeded'), 'int-1'],
-    ['a RangeError in the retain of a cycle', () => { const run = cycle({ snapshots: { retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }); return (c) => run(c, 'job'); }, new RangeError('Maximum call stack size exceeded'), CYCLE_LABEL],
-    ['Redis refusing the outbox read of a cycle with OOM', () => { const run = cycle({ outbox: { headId: async () => { throw oom(); } } }); return (c) => run(c, 'job'); }, oom(), CYCLE_LABEL],
+    [
+      'Redis refusing the load of a poll with OOM',
+      () => {
+        const p = poll({
+          snapshots: {
+            load: async () => {
+              throw oom();
+            },
+          },
+        });
+        return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job');
+      },
+      oom(),
+      'int-1',
+    ],
+    [
+      'a RangeError in the commit of a poll',
+      () => {
+        const p = poll({
+          snapshots: {
+            commit: async () => {
+              throw new RangeError('Maximum call stack size exceeded');
+            },
+          },
+        });
+        return (c) => p({ integrationId: 'int-1', cycleId: c }, 'job');
+      },
+      new RangeError('Maximum call stack size exceeded'),
+      'int-1',
+    ],
+    [
+      'a RangeError in the retain of a cycle',
+      () => {
+        const run = cycle({
+          snapshots: {
+            retain: async () => {
+              throw new RangeError('Maximum call stack size exceeded');
+            },
+          },
+        });
+        return (c) => run(c, 'job');
+      },
+      new RangeError('Maximum call stack size exceeded'),
+      CYCLE_LABEL,
+    ],
+    [
+      'Redis refusing the outbox read of a cycle with OOM',
+      () => {
+        const run = cycle({
+          outbox: {
+            headId: async () => {
+              throw oom();
+            },
+          },
+        });
+        return (c) => run(c, 'job');
+      },
+      oom(),
+      CYCLE_LABEL,
+    ],
   ])('from %s fails the job and counts as a failed poll, so the upstream alert opens after K cycles', async (_name, build, expected, label) => {
     const run = build();
     for (let c = 1; c <= K; c += 1) await expect(run(`c${c}`)).rejects.toThrow(expected.message);
     expect(await tracker.apiUp()).toBe(false);
     const report = await tracker.report();
     expect(report.state).toBe('degraded');
-    expect(report.reason).toContain(`upstream degraded: ${K} consecutive poll cycles failed, last error: internal_error: internal error: ${expected.name}: ${expected.message}`);
+    expect(report.reason).toContain(
+      `upstream degraded: ${K} consecutive poll cycles failed, last error: internal_error: internal error: ${expected.name}: ${expected.message}`,
+    );
     expect(await stores.outbox.size()).toBe(1);
     expect(errorCount(label)).toBe(K);
   });
 
   it('is rethrown as it was when the tracker cannot record it either', async () => {
     const broken: PollObserver = {
-      pollSucceeded: async () => { throw oom(); },
-      pollFailed: async () => { throw new Error('Connection is closed.'); },
+      pollSucceeded: async () => {
+        throw oom();
+      },
+      pollFailed: async () => {
+        throw new Error('Connection is closed.');
+      },
     };
-    const p = poll({ snapshots: { commit: async () => { throw new RangeError('Invalid string length'); } } }, broken);
+    const p = poll(
+      {
+        snapshots: {
+          commit: async () => {
+            throw new RangeError('Invalid string length');
+          },
+        },
+      },
+      broken,
+    );
     await expect(p({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow(RangeError);
   });
 
   it('makes the tracker report degraded and the API not up while it cannot store outcomes', async () => {
-    const refusing = trackerOn({ load: () => stores.upstream.load(), commit: async () => { throw oom(); } });
-    await expect(poll({ snapshots: { load: async () => { throw oom(); } } }, refusing)({ integrationId: 'int-1', cycleId: 'c1' }, 'job')).rejects.toThrow('OOM');
+    const refusing = trackerOn({
+      load: () => stores.upstream.load(),
+      commit: async () => {
+        throw oom();
+      },
+    });
+    await expect(
+      poll(
+        {
+          snapshots: {
+            load: async () => {
+              throw oom();
+            },
+          },
+        },
+        refusing,
+      )({ integrationId: 'int-1', cycleId: 'c1' }, 'job'),
+    ).rejects.toThrow('OOM');
     expect(await refusing.apiUp()).toBe(false);
     expect(await refusing.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });
   });

@@ -64,7 +64,12 @@ describe('pollIntegration', () => {
       expect(stored).toMatchObject({ version: 1, lineage: 'L1', projectId: 'proj-1', lastSuccessMs: t.clock.now().getTime() });
       expect([...(stored?.snapshot?.keys() ?? [])]).toEqual(['a', 'b']);
       const head = await t.stores.outbox.head();
-      expect(head?.entry?.notification).toMatchObject({ kind: 'baseline', integrationId: INTEGRATION, projectId: 'proj-1', detectedAt: t.clock.now().toISOString() });
+      expect(head?.entry?.notification).toMatchObject({
+        kind: 'baseline',
+        integrationId: INTEGRATION,
+        projectId: 'proj-1',
+        detectedAt: t.clock.now().toISOString(),
+      });
       expect(t.events.events).toEqual([`kick ${head?.id}`, `ok ${INTEGRATION}`]);
       expect(t.metrics.callsOf('observePoll')).toHaveLength(1);
       expect(t.metrics.callsOf('recordTransitions')).toEqual([['proj-1', INTEGRATION, []]]);
@@ -130,7 +135,12 @@ describe('pollIntegration', () => {
       other.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
       const t = setup({ stores });
       // The other replica polls and commits while this one waits for its listing.
-      t.ampersand.scriptInstallations(INTEGRATION, { run: async () => { await other.poll(); return [buildInstallation(unhealthy)]; } });
+      t.ampersand.scriptInstallations(INTEGRATION, {
+        run: async () => {
+          await other.poll();
+          return [buildInstallation(unhealthy)];
+        },
+      });
       expect(await t.poll()).toEqual({ status: 'conflict' });
       const head = await stores.outbox.headId();
       expect(await stores.snapshots.load(INTEGRATION)).toMatchObject({ version: 1, lineage: 'L-other' });
@@ -252,8 +262,24 @@ describe('pollIntegration', () => {
     const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
 
     it.each<[string, Partial<SnapshotStore>, Error]>([
-      ['the load', { load: async () => { throw oom(); } }, oom()],
-      ['the commit', { commit: async () => { throw new RangeError('Maximum call stack size exceeded'); } }, new RangeError('Maximum call stack size exceeded')],
+      [
+        'the load',
+        {
+          load: async () => {
+            throw oom();
+          },
+        },
+        oom(),
+      ],
+      [
+        'the commit',
+        {
+          commit: async () => {
+            throw new RangeError('Maximum call stack size exceeded');
+          },
+        },
+        new RangeError('Maximum call stack size exceeded'),
+      ],
     ])('from %s fails the job with it, counts internal_error and tells the observer', async (_name, broken, expected) => {
       const t = setup({ snapshots: broken });
       t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
@@ -266,7 +292,13 @@ describe('pollIntegration', () => {
     });
 
     it('is rethrown as it was when the observer cannot record it either', async () => {
-      const t = setup({ snapshots: { commit: async () => { throw new RangeError('Invalid string length'); } } });
+      const t = setup({
+        snapshots: {
+          commit: async () => {
+            throw new RangeError('Invalid string length');
+          },
+        },
+      });
       t.observer.throwing.failed = closed();
       t.ampersand.scriptInstallations(INTEGRATION, listing(healthy));
       await expect(t.poll()).rejects.toThrow(RangeError);

@@ -98,7 +98,11 @@ describe('runCycle', () => {
       expect(await t.run()).toMatchObject({ status: 'queued', integrations: ['A', 'C', 'D'], notQueued: 0 });
       expect(t.polls.enqueued).toEqual(['A c1', 'C c1', 'D c1']);
       expect(t.observer.calls).toEqual(['listed A,C,D']);
-      expect(t.logs.lines().find((l) => String(l['msg']).includes('not well-formed'))).toMatchObject({ level: 'warn', skipped: 1, examples: ['integrations[1]'] });
+      expect(t.logs.lines().find((l) => String(l['msg']).includes('not well-formed'))).toMatchObject({
+        level: 'warn',
+        skipped: 1,
+        examples: ['integrations[1]'],
+      });
     });
 
     it.each<[string, () => Error | undefined, unknown, string]>([
@@ -163,7 +167,9 @@ describe('runCycle', () => {
       expect(t.polls.enqueued).toEqual(['A c1', 'C c1']);
       expect(t.observer.calls).toEqual(['failed B internal_error', 'listed A,B,C']);
       expect(t.metrics.pollErrors()).toEqual(['B internal_error']);
-      expect(t.logs.lines().find((l) => l['integrationId'] === 'B' && l['level'] === 'error')?.['msg']).toContain('enqueue failed with an internal error: internal error: URIError: URI malformed');
+      expect(t.logs.lines().find((l) => l['integrationId'] === 'B' && l['level'] === 'error')?.['msg']).toContain(
+        'enqueue failed with an internal error: internal error: URIError: URI malformed',
+      );
     });
   });
 
@@ -171,8 +177,28 @@ describe('runCycle', () => {
     const oom = (): Error => Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
 
     it.each<[string, { snapshots?: Partial<SnapshotStore>; outbox?: Partial<Outbox> }, Error]>([
-      ['the retain', { snapshots: { retain: async () => { throw new RangeError('Maximum call stack size exceeded'); } } }, new RangeError('Maximum call stack size exceeded')],
-      ['the outbox read', { outbox: { headId: async () => { throw oom(); } } }, oom()],
+      [
+        'the retain',
+        {
+          snapshots: {
+            retain: async () => {
+              throw new RangeError('Maximum call stack size exceeded');
+            },
+          },
+        },
+        new RangeError('Maximum call stack size exceeded'),
+      ],
+      [
+        'the outbox read',
+        {
+          outbox: {
+            headId: async () => {
+              throw oom();
+            },
+          },
+        },
+        oom(),
+      ],
     ])('from %s fails the job, queues nothing, and counts a failed poll of the cycle', async (_name, broken, expected) => {
       const t = setup({ integrationIds: ['A'], ...broken });
       await expect(t.run()).rejects.toThrow(expected.message);

@@ -78,7 +78,10 @@ describe('the upstream tracker', () => {
       await t.tracker.pollSucceeded('A', 'c4');
       await t.tracker.pollSucceeded('A', 'c5');
       const sent = await t.drain();
-      expect(sent.map((e) => e.notification)).toMatchObject([{ kind: 'upstream', state: 'down' }, { kind: 'upstream', state: 'up' }]);
+      expect(sent.map((e) => e.notification)).toMatchObject([
+        { kind: 'upstream', state: 'down' },
+        { kind: 'upstream', state: 'up' },
+      ]);
       expect(await t.tracker.report()).toMatchObject({ state: 'ok', failedCycles: 0 });
       expect(await t.tracker.apiUp()).toBe(true);
     });

@@ -28,6 +28,9 @@ describe('the BullMQ delivery queue', () => {
     await delivery.kick('e1');
     await delivery.kick('e2');
     const jobs = await alerts.getJobs(['waiting']);
-    expect(jobs.map((j) => `${j.id} ${j.name} ${JSON.stringify(j.data)}`).sort()).toEqual(['deliver.e1 deliver {"entryId":"e1"}', 'deliver.e2 deliver {"entryId":"e2"}']);
+    expect(jobs.map((j) => `${j.id} ${j.name} ${JSON.stringify(j.data)}`).sort()).toEqual([
+      'deliver.e1 deliver {"entryId":"e1"}',
+      'deliver.e2 deliver {"entryId":"e2"}',
+    ]);
   });
 });

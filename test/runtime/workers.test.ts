@@ -22,8 +22,12 @@ let logs: CapturedLogs;
 let calls: string[];
 
 const handlers: JobHandlers = {
-  runCycle: async (cycleId) => { calls.push(`cycle ${cycleId}`); },
-  pollIntegration: async (data) => { calls.push(`poll ${data.integrationId} ${data.cycleId}`); },
+  runCycle: async (cycleId) => {
+    calls.push(`cycle ${cycleId}`);
+  },
+  pollIntegration: async (data) => {
+    calls.push(`poll ${data.integrationId} ${data.cycleId}`);
+  },
   deliver: async (data) => {
     calls.push(`deliver ${data.entryId}`);
     return { status: 'sent' };
@@ -36,7 +40,14 @@ beforeEach(() => {
   logs = captureLogs();
   calls = [];
   queues = openQueues({ connection: redis, prefix, logger: logs.logger });
-  workers = createWorkers({ connection: redis, prefix, logger: logs.logger, handlers, alertsQueue: queues.alerts, settings: { pollConcurrency: 1, jobLockMs: 30_000, slackMessagesPerSecond: 10 } });
+  workers = createWorkers({
+    connection: redis,
+    prefix,
+    logger: logs.logger,
+    handlers,
+    alertsQueue: queues.alerts,
+    settings: { pollConcurrency: 1, jobLockMs: 30_000, slackMessagesPerSecond: 10 },
+  });
   workers.run();
 });
 afterEach(async () => {
@@ -59,7 +70,13 @@ function settled(worker: Workers['poll']): Promise<{ job: Job; failed: boolean }
 describe('the workers', () => {
   it.each<[string, 'poll' | 'alerts', string, unknown, string]>([
     ['a deliver job without entryId', 'alerts', BULLMQ_NAMES.jobs.deliver, { id: 'e1' }, 'deliver job data: entryId must be a non-empty string, got undefined'],
-    ['a poll job with a numeric integrationId', 'poll', BULLMQ_NAMES.jobs.poll, { integrationId: 7, cycleId: 'c1' }, 'poll job data: integrationId must be a non-empty string, got number'],
+    [
+      'a poll job with a numeric integrationId',
+      'poll',
+      BULLMQ_NAMES.jobs.poll,
+      { integrationId: 7, cycleId: 'c1' },
+      'poll job data: integrationId must be a non-empty string, got number',
+    ],
   ])('fail %s for good, naming the field, without running the job', async (_name, queue, name, data, reason) => {
     const done = settled(workers[queue]);
     await queues[queue].add(name, data, { attempts: 5 });

@@ -16,7 +16,9 @@ class RedisDatabaseRefusedError extends Error {
   override readonly name = 'RedisDatabaseRefusedError';
 
   constructor(url: string, reason: string) {
-    super(`Redis refused the database of REDIS_URL=${redactRedisUrl(url)} (${hidePassword(reason, url)}); name one it has (0 to its "databases" setting − 1) or none.`);
+    super(
+      `Redis refused the database of REDIS_URL=${redactRedisUrl(url)} (${hidePassword(reason, url)}); name one it has (0 to its "databases" setting − 1) or none.`,
+    );
   }
 }
 

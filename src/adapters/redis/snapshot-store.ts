@@ -33,7 +33,11 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
   const snapshot = versionOk ? decodeSnapshot(d) : undefined;
-  const reason = !versionOk ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number` : snapshot === undefined ? 'stored snapshot data cannot be decoded' : undefined;
+  const reason = !versionOk
+    ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number`
+    : snapshot === undefined
+      ? 'stored snapshot data cannot be decoded'
+      : undefined;
   return {
     integrationId,
     version: versionOk ? Number(v) : 0,
@@ -58,7 +62,8 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
 
     async commit(req) {
       // The version is the caller's decision; a bad one would be stored and then read as corrupt.
-      if (!Number.isSafeInteger(req.version) || req.version < 1) throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
+      if (!Number.isSafeInteger(req.version) || req.version < 1)
+        throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
       const result = await redis.ahmCommitSnapshot(
         keys.snapshot(req.integrationId),
         keys.integrations,
@@ -79,7 +84,9 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
 
     async loadAll() {
       const ids = await redis.smembers(keys.integrations);
-      const batches = await Promise.all(chunks(ids, KEYS_PER_SCRIPT_CALL).map(async (chunk) => ({ chunk, rows: await redis.ahmLoadSnapshots(chunk.length, ...chunk.map(keys.snapshot)) })));
+      const batches = await Promise.all(
+        chunks(ids, KEYS_PER_SCRIPT_CALL).map(async (chunk) => ({ chunk, rows: await redis.ahmLoadSnapshots(chunk.length, ...chunk.map(keys.snapshot)) })),
+      );
       const out: StoredSnapshot[] = [];
       for (const { chunk, rows } of batches) {
         chunk.forEach((id, i) => {

@@ -29,7 +29,8 @@ function hashTag(key: string): string {
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
 /** MONITOR escapes control characters in what it shows (a script's newlines); our scripts hold no other escapes. */
-const unescapeMonitor = (text: string): string => text.replace(/\\([nrt\\])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '\\'));
+const unescapeMonitor = (text: string): string =>
+  text.replace(/\\([nrt\\])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '\\'));
 
 interface Recorded {
   /** Keys declared by the script calls of one operation (EVAL/EVALSHA numkeys and keys). */
@@ -60,8 +61,17 @@ afterEach(async () => {
   redis.disconnect();
 });
 
-const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
-const entry = (id: string): OutboxEntry => ({ id, destination: 'slack', enqueuedAt: 1, notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' } });
+const snap = (...ids: string[]) =>
+  diffSnapshots(
+    undefined,
+    ids.map((id) => state(id)),
+  ).next;
+const entry = (id: string): OutboxEntry => ({
+  id,
+  destination: 'slack',
+  enqueuedAt: 1,
+  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
+});
 
 /** Runs each operation in turn under MONITOR and returns, per operation, the keys it declared and touched. */
 async function record(operations: Record<string, () => Promise<unknown>>): Promise<Map<string, Recorded>> {
@@ -105,7 +115,16 @@ async function record(operations: Record<string, () => Promise<unknown>>): Promi
 describe('the Redis stores under a hash-tagged prefix', () => {
   it('touch only keys declared in KEYS from their scripts, and only keys of one hash slot, in every operation', async () => {
     const { snapshots, outbox, upstream, initMarker } = stores;
-    const baseline = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [entry('n1'), entry('n2')] };
+    const baseline = {
+      integrationId: 'int-1',
+      expectedVersion: undefined,
+      version: 1,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot: snap('a'),
+      nowMs: 5,
+      outbox: [entry('n1'), entry('n2')],
+    };
     const recorded = await record({
       commit: () => snapshots.commit(baseline),
       conflict: () => snapshots.commit(baseline),
@@ -151,7 +170,16 @@ describe('the Redis stores under a hash-tagged prefix', () => {
   });
 
   it('keep every key under the prefix, so one hash tag covers them', async () => {
-    await stores.snapshots.commit({ integrationId: 'int-{x}', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 5, outbox: [entry('n1')] });
+    await stores.snapshots.commit({
+      integrationId: 'int-{x}',
+      expectedVersion: undefined,
+      version: 1,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot: snap('a'),
+      nowMs: 5,
+      outbox: [entry('n1')],
+    });
     await stores.outbox.markChannelDown('r', 1);
     await stores.upstream.commit(0, INITIAL_UPSTREAM_STATE, undefined);
     await stores.initMarker.markInitialised(1);

@@ -23,7 +23,11 @@ afterEach(async () => {
   redis.disconnect();
 });
 
-const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+const snap = (...ids: string[]) =>
+  diffSnapshots(
+    undefined,
+    ids.map((id) => state(id)),
+  ).next;
 
 const entry = (id: string): OutboxEntry => ({
   id,
@@ -34,7 +38,16 @@ const entry = (id: string): OutboxEntry => ({
 
 /** A baseline of int-1 that appends `entries` to the outbox. */
 const commitWith = (s: RedisStores, entries: OutboxEntry[]) =>
-  s.snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: entries });
+  s.snapshots.commit({
+    integrationId: 'int-1',
+    expectedVersion: undefined,
+    version: 1,
+    lineage: 'L',
+    projectId: 'p',
+    snapshot: snap('a'),
+    nowMs: 1,
+    outbox: entries,
+  });
 
 /** Entries exactly as the release before the format version wrote them (produced with its code). */
 const V1_ENTRIES = [
@@ -99,7 +112,7 @@ describe('createRedisOutbox', () => {
   });
 
   describe('the outbox head', () => {
-    it('comes with the channel\'s last success and last fault, which every fault moves on, in one round trip', async () => {
+    it("comes with the channel's last success and last fault, which every fault moves on, in one round trip", async () => {
       const { outbox } = stores;
       expect(await outbox.head()).toBeUndefined();
       await commitWith(stores, [entry('n1'), entry('n2')]);

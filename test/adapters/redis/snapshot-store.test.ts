@@ -21,7 +21,11 @@ afterEach(async () => {
   redis.disconnect();
 });
 
-const snap = (...ids: string[]) => diffSnapshots(undefined, ids.map((id) => state(id))).next;
+const snap = (...ids: string[]) =>
+  diffSnapshots(
+    undefined,
+    ids.map((id) => state(id)),
+  ).next;
 
 const entry = (id: string): OutboxEntry => ({
   id,
@@ -35,7 +39,16 @@ describe('createRedisSnapshotStore', () => {
     it('stores a baseline and loads it back', async () => {
       const { snapshots } = stores;
       expect(await snapshots.load('int-1')).toBeUndefined();
-      const result = await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L1', projectId: 'p', snapshot: snap('a', 'b'), nowMs: 1000, outbox: [] });
+      const result = await snapshots.commit({
+        integrationId: 'int-1',
+        expectedVersion: undefined,
+        version: 1,
+        lineage: 'L1',
+        projectId: 'p',
+        snapshot: snap('a', 'b'),
+        nowMs: 1000,
+        outbox: [],
+      });
       expect(result).toEqual({ committed: true, version: 1, outboxHead: undefined });
       const loaded = await snapshots.load('int-1');
       expect(loaded).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L1', projectId: 'p', lastSuccessMs: 1000, snapshot: snap('a', 'b') });
@@ -43,7 +56,16 @@ describe('createRedisSnapshotStore', () => {
 
     it('refuses a second baseline, and a commit against a stale version', async () => {
       const { snapshots, outbox } = stores;
-      const first = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L1', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('x')] };
+      const first = {
+        integrationId: 'int-1',
+        expectedVersion: undefined,
+        version: 1,
+        lineage: 'L1',
+        projectId: 'p',
+        snapshot: snap('a'),
+        nowMs: 1,
+        outbox: [entry('x')],
+      };
       expect((await snapshots.commit(first)).committed).toBe(true);
       expect((await snapshots.commit({ ...first, outbox: [entry('y')] })).committed).toBe(false);
       expect((await snapshots.commit({ ...first, expectedVersion: 1, version: 2, outbox: [] })).committed).toBe(true);
@@ -63,13 +85,33 @@ describe('createRedisSnapshotStore', () => {
     });
 
     it.each([0, -1, 1.5, Number.NaN])('refuses to write the version %s, which would read back as corrupt', async (version) => {
-      await expect(stores.snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] })).rejects.toThrow('version must be a positive integer');
+      await expect(
+        stores.snapshots.commit({
+          integrationId: 'int-1',
+          expectedVersion: undefined,
+          version,
+          lineage: 'L',
+          projectId: 'p',
+          snapshot: snap('a'),
+          nowMs: 1,
+          outbox: [],
+        }),
+      ).rejects.toThrow('version must be a positive integer');
       expect(await stores.snapshots.load('int-1')).toBeUndefined();
     });
 
     it('commits the snapshot and its notifications in one step, in order', async () => {
       const { snapshots, outbox } = stores;
-      const result = await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [entry('n1'), entry('n2')] });
+      const result = await snapshots.commit({
+        integrationId: 'int-1',
+        expectedVersion: undefined,
+        version: 1,
+        lineage: 'L',
+        projectId: 'p',
+        snapshot: snap('a'),
+        nowMs: 1,
+        outbox: [entry('n1'), entry('n2')],
+      });
       expect(result).toEqual({ committed: true, version: 1, outboxHead: 'n1' });
       expect(await outbox.pop('n2', false)).toEqual({ popped: false, head: 'n1', recovered: false });
       expect(await outbox.pop('n1', false)).toEqual({ popped: true, head: 'n2', recovered: false });
@@ -79,28 +121,51 @@ describe('createRedisSnapshotStore', () => {
 
     it('treats unreadable stored data as no snapshot but keeps its version', async () => {
       const { snapshots } = stores;
-      await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] });
+      await snapshots.commit({
+        integrationId: 'int-1',
+        expectedVersion: undefined,
+        version: 1,
+        lineage: 'L',
+        projectId: 'p',
+        snapshot: snap('a'),
+        nowMs: 1,
+        outbox: [],
+      });
       await redis.hset(`${prefix}:state:snap:int-1`, 'd', 'garbage');
       const loaded = await snapshots.load('int-1');
       expect(loaded?.snapshot).toBeUndefined();
       expect(loaded?.version).toBe(1);
     });
 
-    it.each(['NaN', 'abc', '', '-1', '1e3'])('reads a corrupt version %j as unreadable, and lets exactly one commit replace it with version 1', async (corrupt) => {
-      const { snapshots } = stores;
-      const req = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
-      await snapshots.commit(req);
-      await redis.hset(`${prefix}:state:snap:int-1`, 'v', corrupt);
-      const loaded = await snapshots.load('int-1');
-      expect(loaded?.snapshot).toBeUndefined();
-      expect(loaded?.unreadable).toEqual({ reason: expect.stringContaining('is not a number'), storedVersion: corrupt });
-      // Two replicas that both read the corrupt version: the first re-baselines, the second conflicts.
-      // The version they write is the caller's: the loaded one (0 when unreadable) + 1.
-      const version = (loaded?.version ?? 0) + 1;
-      expect(await snapshots.commit({ ...req, lineage: 'L2', expectedVersion: corrupt, version })).toEqual({ committed: true, version: 1, outboxHead: undefined });
-      expect(await snapshots.commit({ ...req, lineage: 'L3', expectedVersion: corrupt, version })).toEqual({ committed: false });
-      expect(await snapshots.load('int-1')).toEqual({ integrationId: 'int-1', version: 1, lineage: 'L2', projectId: 'p', lastSuccessMs: 1, snapshot: snap('a') });
-    });
+    it.each(['NaN', 'abc', '', '-1', '1e3'])(
+      'reads a corrupt version %j as unreadable, and lets exactly one commit replace it with version 1',
+      async (corrupt) => {
+        const { snapshots } = stores;
+        const req = { integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 1, outbox: [] };
+        await snapshots.commit(req);
+        await redis.hset(`${prefix}:state:snap:int-1`, 'v', corrupt);
+        const loaded = await snapshots.load('int-1');
+        expect(loaded?.snapshot).toBeUndefined();
+        expect(loaded?.unreadable).toEqual({ reason: expect.stringContaining('is not a number'), storedVersion: corrupt });
+        // Two replicas that both read the corrupt version: the first re-baselines, the second conflicts.
+        // The version they write is the caller's: the loaded one (0 when unreadable) + 1.
+        const version = (loaded?.version ?? 0) + 1;
+        expect(await snapshots.commit({ ...req, lineage: 'L2', expectedVersion: corrupt, version })).toEqual({
+          committed: true,
+          version: 1,
+          outboxHead: undefined,
+        });
+        expect(await snapshots.commit({ ...req, lineage: 'L3', expectedVersion: corrupt, version })).toEqual({ committed: false });
+        expect(await snapshots.load('int-1')).toEqual({
+          integrationId: 'int-1',
+          version: 1,
+          lineage: 'L2',
+          projectId: 'p',
+          lastSuccessMs: 1,
+          snapshot: snap('a'),
+        });
+      },
+    );
 
     it('uses one round trip per load and per commit, whatever the number of installations', async () => {
       const { snapshots } = stores;
@@ -112,7 +177,16 @@ describe('createRedisSnapshotStore', () => {
       m.on('monitor', (_time: string, args: string[], source: string) => {
         if (source !== 'lua' && args.some((a) => String(a).startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
       });
-      await snapshots.commit({ integrationId: 'int-1', expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: big, nowMs: 1, outbox: [] });
+      await snapshots.commit({
+        integrationId: 'int-1',
+        expectedVersion: undefined,
+        version: 1,
+        lineage: 'L',
+        projectId: 'p',
+        snapshot: big,
+        nowMs: 1,
+        outbox: [],
+      });
       await snapshots.load('int-1');
       await new Promise((r) => setTimeout(r, 100));
       monitor.disconnect();
@@ -126,7 +200,16 @@ describe('createRedisSnapshotStore', () => {
   describe('loadAll and retain', () => {
     const commitAll = async (ids: string[], nowMs: number): Promise<void> => {
       for (const id of ids) {
-        await stores.snapshots.commit({ integrationId: id, expectedVersion: undefined, version: 1, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs, outbox: [] });
+        await stores.snapshots.commit({
+          integrationId: id,
+          expectedVersion: undefined,
+          version: 1,
+          lineage: 'L',
+          projectId: 'p',
+          snapshot: snap('a'),
+          nowMs,
+          outbox: [],
+        });
       }
     };
 
@@ -157,11 +240,19 @@ describe('createRedisSnapshotStore', () => {
       // More than KEYS_PER_SCRIPT_CALL, so both operations span several chunks.
       const ids = Array.from({ length: 2_345 }, (_, i) => `int-${i}`);
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hset(`${prefix}:state:snap:${id}`, { v: '3', l: `L-${id}`, p: 'p', t: '5', d: '{}' }).sadd(`${prefix}:state:integrations`, id);
+      for (const id of ids)
+        pipeline.hset(`${prefix}:state:snap:${id}`, { v: '3', l: `L-${id}`, p: 'p', t: '5', d: '{}' }).sadd(`${prefix}:state:integrations`, id);
       await pipeline.exec();
       const all = await snapshots.loadAll();
       expect(all).toHaveLength(ids.length);
-      expect(all.find((s) => s.integrationId === 'int-2000')).toEqual({ integrationId: 'int-2000', version: 3, lineage: 'L-int-2000', projectId: 'p', lastSuccessMs: 5, snapshot: new Map() });
+      expect(all.find((s) => s.integrationId === 'int-2000')).toEqual({
+        integrationId: 'int-2000',
+        version: 3,
+        lineage: 'L-int-2000',
+        projectId: 'p',
+        lastSuccessMs: 5,
+        snapshot: new Map(),
+      });
       const keep = ids.filter((_, i) => i % 2 === 0);
       const dropped = await snapshots.retain(keep, 6);
       expect(dropped.sort()).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
@@ -181,7 +272,16 @@ describe('createRedisSnapshotStore', () => {
     it('keeps an integration polled after the cutoff even when it is not listed', async () => {
       const { snapshots } = stores;
       await commitAll(['int-1'], 5);
-      await snapshots.commit({ integrationId: 'int-1', expectedVersion: 1, version: 2, lineage: 'L', projectId: 'p', snapshot: snap('a'), nowMs: 10, outbox: [] });
+      await snapshots.commit({
+        integrationId: 'int-1',
+        expectedVersion: 1,
+        version: 2,
+        lineage: 'L',
+        projectId: 'p',
+        snapshot: snap('a'),
+        nowMs: 10,
+        outbox: [],
+      });
       expect(await snapshots.retain([], 6)).toEqual([]);
       expect((await snapshots.load('int-1'))?.version).toBe(2);
     });
