@@ -32,12 +32,15 @@ export type Snapshot = ReadonlyMap<string, InstallationRecord>;
  *
  * Named fields rather than a fixed tuple, so that a field can be added without
  * a new format version and without a re-baseline: a writer appends its name to
- * `fields`; a reader ignores names it does not know (a rollback reads a newer
- * snapshot) and gives a field it knows but does not find a default chosen
+ * `fields`; a reader ignores names it does not know, and their values (a rollback
+ * to a v2 reader reads a newer v2 snapshot) and gives a field it knows but does not find a default chosen
  * when the field is added. Values stay positional per installation because the
  * snapshot is written after every poll: the names are stored once, not per
  * installation. v1 (the release before) was `{ "<id>": [7 strings] }` with
- * the fields in V1_FIELDS order and no version; it is still read.
+ * the fields in V1_FIELDS order and no version; it is still read. The v1
+ * reader cannot read v2: a replica of the release before, still polling
+ * during a rolling upgrade, re-baselines what a new one wrote (README,
+ * "Upgrading").
  */
 export const SNAPSHOT_FORMAT_VERSION = 2;
 
@@ -78,8 +81,9 @@ export function encodeSnapshot(snapshot: Snapshot): string {
 
 /**
  * Reads installations stored as arrays of values in the order of `fields`.
- * Undefined when a value is not a string, an array is not as long as the
- * field list, or a field this code needs is missing (none has a default yet).
+ * Undefined when a known field's value is not a string, an array is not as
+ * long as the field list, or a field this code needs is missing (none has a
+ * default yet). Values of fields it does not know are ignored, whatever their type.
  */
 function decodeRows(fields: readonly string[], installations: Record<string, unknown>): Snapshot | undefined {
   const at = new Map<StoredField, number>();
@@ -89,8 +93,10 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
   if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
   const snapshot = new Map<string, InstallationRecord>();
   for (const [id, row] of Object.entries(installations)) {
-    if (!isStringList(row) || row.length !== fields.length) return undefined;
-    const value = (f: StoredField): string => row[at.get(f) ?? -1] ?? '';
+    // Only the fields this code knows are checked: a field added by a later release may hold any JSON value.
+    if (!Array.isArray(row) || row.length !== fields.length) return undefined;
+    if ([...at.values()].some((i) => typeof row[i] !== 'string')) return undefined;
+    const value = (f: StoredField): string => String(row[at.get(f) ?? -1] ?? '');
     snapshot.set(id, {
       healthStatus: value('health_status'),
       lastOperationStatus: value('last_operation_status'),

@@ -100,6 +100,36 @@ describe('encodeSnapshot and decodeSnapshot', () => {
       });
       expect(decodeSnapshot(raw)).toEqual(baseline([state('a', { healthStatus: 'unhealthy' })]));
     });
+
+    it.each([
+      ['a number', 1_796_040_000_000],
+      ['null', null],
+      ['an object', { since: 'x' }],
+      ['a list', ['a', 1]],
+    ])('ignores the value of a field it does not know when it is %s, so a new field never re-baselines a rollback', (_name, extra) => {
+      const fields = [
+        'health_status',
+        'last_operation_status',
+        'settled_operation_status',
+        'connection_status',
+        'group_ref',
+        'group_name',
+        'provider',
+        'added_later',
+      ];
+      const raw = JSON.stringify({
+        v: 2,
+        fields,
+        installations: { a: ['unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce', extra] },
+      });
+      expect(decodeSnapshot(raw)).toEqual(baseline([state('a', { healthStatus: 'unhealthy' })]));
+    });
+
+    it('still refuses a known field that is not a string', () => {
+      const fields = ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'];
+      const raw = JSON.stringify({ v: 2, fields, installations: { a: [1, 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'] } });
+      expect(decodeSnapshot(raw)).toBeUndefined();
+    });
   });
 
   describe('when it cannot be read', () => {
