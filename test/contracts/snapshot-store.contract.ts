@@ -73,6 +73,15 @@ export function snapshotStoreContract(create: StoresFactory): void {
       expect((await s.snapshots.load('int-1'))?.version).toBe(42);
     });
 
+    it.each([1, 2])('refuses a version (%s) that does not exceed the stored one, writing nothing: notification ids would repeat', async (version) => {
+      await s.snapshots.commit(baseline('int-1', { version: 2, lineage: 'L1' }));
+      await expect(s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version, lineage: 'L2', outbox: [entry('n')] }))).rejects.toThrow(
+        'does not exceed the stored version 2',
+      );
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 2, lineage: 'L1' });
+      expect(await s.outbox.size()).toBe(0);
+    });
+
     it.each([0, -1, 1.5])('refuses to write the version %s', async (version) => {
       await expect(s.snapshots.commit(baseline('int-1', { version }))).rejects.toThrow(RangeError);
       expect(await s.snapshots.load('int-1')).toBeUndefined();

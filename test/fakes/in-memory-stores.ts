@@ -91,6 +91,8 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       const matches =
         req.expectedVersion === undefined ? current === undefined : current !== undefined && String(current.version) === String(req.expectedVersion);
       if (!matches) return { committed: false };
+      if (current !== undefined && req.version <= current.version)
+        throw new RangeError(`version ${req.version} does not exceed the stored version ${current.version}`);
       snapshots.set(req.integrationId, {
         version: req.version,
         lineage: req.lineage,

@@ -25,7 +25,8 @@ import type { Redis } from 'ioredis';
  *   ARGV[3] lineage    ARGV[4] projectId   ARGV[5] last success, epoch ms   ARGV[6] encoded snapshot
  *   ARGV[7] integration id, added to KEYS[2]
  *   ARGV[8], ARGV[9], … pairs of outbox id and encoded entry, oldest first
- * Returns {1, version, outbox head} when committed, {0} on a version conflict.
+ * Returns {1, version, outbox head} when committed, {0} on a version conflict,
+ * and an error, writing nothing, when the version does not exceed a readable stored one.
  */
 export const COMMIT_SNAPSHOT = `
 local snapshot, members, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -35,6 +36,12 @@ if expected == '' then
   if current then return {0} end
 elseif current ~= string.sub(expected, 2) then
   return {0}
+end
+-- Notification ids are integration.lineage.version.part: a version that does not grow would
+-- reuse an id still in the outbox and overwrite its entry. A corrupt stored version (not 1 to 15
+-- digits, as stored-values.ts reads it) is replaced.
+if current and string.match(current, '^%d+$') and #current <= 15 and tonumber(version) <= tonumber(current) then
+  return redis.error_reply('version ' .. version .. ' does not exceed the stored version ' .. current)
 end
 redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', ARGV[6])
 redis.call('SADD', members, ARGV[7])
