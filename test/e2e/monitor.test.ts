@@ -76,6 +76,9 @@ describe('the monitor, end to end', () => {
     // The upstream alert has its own test; here only installation alerts are counted.
     await h.start({ UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapshotVersion()) !== null);
+    // Counted after its summary arrived: delivery runs apart from the commit, and a summary landing
+    // after the count would read as an alert sent while polls failed.
+    await waitFor('the baseline summary', () => h.texts().length === 1);
     const version = await snapshotVersion();
     const before = h.texts().length;
 
