@@ -3,23 +3,9 @@
  * notifications go to the outbox of the same store, so the subject has both.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffSnapshots } from '../../src/core/diff.js';
-import type { CommitRequest, OutboxEntry } from '../../src/ports.js';
-import { state } from '../helpers/builders.js';
+import type { CommitRequest } from '../../src/ports.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
-
-const snap = (...ids: string[]) =>
-  diffSnapshots(
-    undefined,
-    ids.map((id) => state(id)),
-  ).next;
-
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
-});
+import { entry, snap } from '../helpers/store-builders.js';
 
 const baseline = (integrationId: string, overrides: Partial<CommitRequest> = {}): CommitRequest => ({
   integrationId,

@@ -1,15 +1,8 @@
 /** What every UpstreamStore must do, whatever keeps the data. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
-import type { OutboxEntry } from '../../src/ports.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
-
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
-});
+import { entry } from '../helpers/store-builders.js';
 
 export function upstreamStoreContract(create: StoresFactory): void {
   let s: StoresSubject;

@@ -12,11 +12,9 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STATE_SCRIPTS } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
-import { diffSnapshots } from '../../../src/core/diff.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
-import type { OutboxEntry } from '../../../src/ports.js';
-import { state } from '../../helpers/builders.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { entry, snap } from '../../helpers/store-builders.js';
 
 /** The part of a key Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
 function hashTag(key: string): string {
@@ -59,18 +57,6 @@ afterEach(async () => {
   monitorConnection.disconnect();
   await deletePrefix(redis, prefix);
   redis.disconnect();
-});
-
-const snap = (...ids: string[]) =>
-  diffSnapshots(
-    undefined,
-    ids.map((id) => state(id)),
-  ).next;
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
 });
 
 /** Runs each operation in turn under MONITOR and returns, per operation, the keys it declared and touched. */

@@ -2,11 +2,10 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX } from '../../../src/adapters/redis/outbox.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
-import { diffSnapshots } from '../../../src/core/diff.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
 import type { OutboxEntry } from '../../../src/ports.js';
-import { state } from '../../helpers/builders.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { entry, snap } from '../../helpers/store-builders.js';
 
 let redis: Redis;
 let prefix: string;
@@ -21,19 +20,6 @@ beforeEach(() => {
 afterEach(async () => {
   await deletePrefix(redis, prefix);
   redis.disconnect();
-});
-
-const snap = (...ids: string[]) =>
-  diffSnapshots(
-    undefined,
-    ids.map((id) => state(id)),
-  ).next;
-
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
 });
 
 /** A baseline of int-1 that appends `entries` to the outbox. */

@@ -1,10 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
-import { diffSnapshots } from '../../../src/core/diff.js';
-import type { OutboxEntry } from '../../../src/ports.js';
-import { state } from '../../helpers/builders.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { entry, snap } from '../../helpers/store-builders.js';
 
 let redis: Redis;
 let prefix: string;
@@ -19,19 +17,6 @@ beforeEach(() => {
 afterEach(async () => {
   await deletePrefix(redis, prefix);
   redis.disconnect();
-});
-
-const snap = (...ids: string[]) =>
-  diffSnapshots(
-    undefined,
-    ids.map((id) => state(id)),
-  ).next;
-
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
 });
 
 describe('createRedisSnapshotStore', () => {

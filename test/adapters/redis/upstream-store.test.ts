@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
-import type { OutboxEntry } from '../../../src/ports.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { entry } from '../../helpers/store-builders.js';
 
 let redis: Redis;
 let prefix: string;
@@ -18,13 +18,6 @@ beforeEach(() => {
 afterEach(async () => {
   await deletePrefix(redis, prefix);
   redis.disconnect();
-});
-
-const entry = (id: string): OutboxEntry => ({
-  id,
-  destination: 'slack',
-  enqueuedAt: 1,
-  notification: { kind: 'upstream', projectId: 'p', state: 'down', reason: id, detectedAt: 't' },
 });
 
 describe('createRedisUpstreamStore', () => {
