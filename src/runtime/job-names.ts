@@ -14,5 +14,14 @@ export const BULLMQ_NAMES = {
 /** The delivery job of an outbox entry is named after it, so kicking the same head twice queues one job. */
 export const deliverJobId = (entryId: string): string => `deliver.${entryId}`;
 
+/**
+ * The entry id a delivery job's id names (the inverse of deliverJobId), or
+ * undefined for an id no kick builds: none, BullMQ's own numbers, `deliver.` alone.
+ */
+export function entryIdOfDeliverJobId(jobId: string | undefined): string | undefined {
+  const prefix = deliverJobId('');
+  return jobId !== undefined && jobId.startsWith(prefix) && jobId.length > prefix.length ? jobId.slice(prefix.length) : undefined;
+}
+
 /** One queued-or-running poll per integration. Throws URIError on an id that is not well-formed UTF-16. */
 export const pollDeduplicationId = (integrationId: string): string => `poll.${encodeURIComponent(integrationId)}`;

@@ -7,7 +7,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DeliverJobData, DeliverOutcome } from '../../jobs/deliver-notification.js';
 import type { PollJobData } from '../../jobs/poll-integration.js';
-import { parseDeliverJobData, parsePollJobData } from './job-data.js';
+import { parsePollJobData, resolveDeliverJob } from './job-data.js';
 import { BULLMQ_NAMES } from './job-names.js';
 
 /** The jobs the workers run, as the jobs/ modules build them: closures, so each can be handed on alone. */
@@ -28,14 +28,39 @@ export function routePollJob(handlers: Pick<JobHandlers, 'runCycle' | 'pollInteg
 }
 
 /**
- * The alerts queue's processor. `rateLimit` holds the whole queue back (every
- * replica) for Slack's Retry-After, and the job goes back to wait for it.
+ * The shortest and longest hold of a Slack 429. Retry-After `0` or a past HTTP
+ * date still comes with a refusal: retrying at once would only meet another
+ * 429, so the hold is at least the 1 s the notifier assumes for a missing
+ * Retry-After (Slack's documented pace); BullMQ also sets the limiter key with
+ * `PX`, which Redis refuses for 0 ("invalid expire time"), failing the job
+ * instead of holding it. A huge value (a bogus header) would be refused the
+ * same way, or hold every alert for days: at most the longest Slack backoff
+ * (5 min), after which a still-limited webhook just answers 429 again.
  */
-export function routeDeliverJob(deliver: JobHandlers['deliver'], rateLimit: (ms: number) => Promise<void>): (job: Job) => Promise<DeliverOutcome> {
+const RATE_LIMIT_HOLD_MS = { min: 1000, max: 5 * 60_000 } as const;
+
+/** The queue's hold for a 429's `retryAfterMs`: a whole number of ms within RATE_LIMIT_HOLD_MS. */
+export function rateLimitHoldMs(retryAfterMs: number): number {
+  if (!Number.isFinite(retryAfterMs)) return RATE_LIMIT_HOLD_MS.min;
+  return Math.min(RATE_LIMIT_HOLD_MS.max, Math.max(RATE_LIMIT_HOLD_MS.min, Math.ceil(retryAfterMs)));
+}
+
+/**
+ * The alerts queue's processor. `rateLimit` holds the whole queue back (every
+ * replica) for Slack's Retry-After, and the job goes back to wait for it. The
+ * entry to deliver comes from the job's id when it names one (see resolveDeliverJob).
+ */
+export function routeDeliverJob(
+  deliver: JobHandlers['deliver'],
+  rateLimit: (ms: number) => Promise<void>,
+  logger: Logger,
+): (job: Pick<Job, 'id' | 'data'>) => Promise<DeliverOutcome> {
   return async (job) => {
-    const outcome = await deliver(parseDeliverJobData(job.data), job.id);
+    const { data, overridden } = resolveDeliverJob(job.id, job.data);
+    if (overridden !== undefined) logger.warn({ jobId: job.id, entryId: data.entryId }, overridden);
+    const outcome = await deliver(data, job.id);
     if (outcome.status === 'rate_limited') {
-      await rateLimit(outcome.retryAfterMs);
+      await rateLimit(rateLimitHoldMs(outcome.retryAfterMs));
       throw Worker.RateLimitError();
     }
     // A broken webhook pauses delivery: the head job is retried with the capped backoff, never dead-lettered.

@@ -51,7 +51,7 @@ export function createWorkers(deps: {
   });
   const alerts: Worker = new Worker(
     BULLMQ_NAMES.queues.alerts,
-    routeDeliverJob(handlers.deliver, (ms) => alertsQueue.rateLimit(ms)),
+    routeDeliverJob(handlers.deliver, (ms) => alertsQueue.rateLimit(ms), logger),
     {
       connection,
       prefix,

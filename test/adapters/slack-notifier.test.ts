@@ -344,6 +344,9 @@ describe('parseRetryAfter', () => {
     [null, 1000],
     ['nonsense', 1000],
     [new Date(10_000).toUTCString(), 9000],
+    // Slack's answer as it is: the alerts worker holds the queue for at least 1 s (rateLimitHoldMs).
+    ['0', 0],
+    [new Date(0).toUTCString(), 0],
   ])('reads %j as %i ms', (value, ms) => {
     expect(parseRetryAfter(value, 1000)).toBe(ms);
   });

@@ -1,13 +1,18 @@
 /**
  * The workers check a job's data before any job runs: a bad payload fails the
  * job for good (no retry can mend it), with a message naming the field, and is
- * logged. Real Redis and BullMQ, a unique prefix per test; the jobs are
+ * logged; except that a delivery job's id names its entry, so the outbox head
+ * is delivered whatever its data. A Slack 429 holds the queue, never fails
+ * the job. Real Redis and BullMQ, a unique prefix per test; the jobs are
  * recording handlers.
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BULLMQ_NAMES } from '../../src/runtime/job-names.js';
+import type { DeliverOutcome } from '../../jobs/deliver-notification.js';
+import { SlackDeliveryError } from '../../src/core/errors/slack-delivery-error.js';
+import { createBullmqDeliveryQueue } from '../../src/runtime/delivery-queue.js';
+import { BULLMQ_NAMES, deliverJobId } from '../../src/runtime/job-names.js';
 import type { JobHandlers } from '../../src/runtime/job-router.js';
 import { openQueues, type Queues } from '../../src/runtime/queues.js';
 import { createWorkers, type Workers } from '../../src/runtime/workers.js';
@@ -20,6 +25,8 @@ let queues: Queues;
 let workers: Workers;
 let logs: CapturedLogs;
 let calls: string[];
+/** What the next deliveries answer, in order; `sent` once these are used up. */
+let outcomes: DeliverOutcome[];
 
 const handlers: JobHandlers = {
   runCycle: async (cycleId) => {
@@ -30,7 +37,7 @@ const handlers: JobHandlers = {
   },
   deliver: async (data) => {
     calls.push(`deliver ${data.entryId}`);
-    return { status: 'sent' };
+    return outcomes.shift() ?? { status: 'sent' };
   },
 };
 
@@ -39,6 +46,7 @@ beforeEach(() => {
   prefix = uniquePrefix();
   logs = captureLogs();
   calls = [];
+  outcomes = [];
   queues = openQueues({ connection: redis, prefix, logger: logs.logger });
   workers = createWorkers({
     connection: redis,
@@ -97,5 +105,52 @@ describe('the workers', () => {
     await queues.alerts.add(BULLMQ_NAMES.jobs.deliver, { entryId: 'e1' });
     expect((await delivered).failed).toBe(false);
     expect(calls).toEqual(['poll int-1 c1', 'deliver e1']);
+  });
+
+  it('deliver the outbox head whose job data was corrupted while it waited in backoff, for the entry its job id names', async () => {
+    outcomes = [{ status: 'retry', error: new SlackDeliveryError('Slack answered 503', 'retryable', { status: 503 }) }];
+    const firstTry = settled(workers.alerts);
+    await createBullmqDeliveryQueue(queues.alerts).kick('e1');
+    expect((await firstTry).failed).toBe(true);
+    expect(await queues.alerts.getJobState(deliverJobId('e1'))).toBe('delayed');
+    await redis.hset(`${prefix}:${BULLMQ_NAMES.queues.alerts}:${deliverJobId('e1')}`, 'data', '{"entryId":7}');
+    const retried = settled(workers.alerts);
+    const { job, failed } = await retried;
+    expect(failed).toBe(false);
+    expect(job.id).toBe('deliver.e1');
+    expect(await job.getState()).toBe('completed');
+    expect(calls).toEqual(['deliver e1', 'deliver e1']);
+    expect(logs.lines()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        jobId: 'deliver.e1',
+        entryId: 'e1',
+        msg: 'deliver job data: entryId must be a non-empty string, got number; delivering entry e1, named by the job id',
+      }),
+    );
+    expect(logs.lines().filter((l) => l['msg'] === 'job failed')).toEqual([]);
+  });
+
+  it('fail a deliver job whose data and id are both unusable for good, without holding up the head', async () => {
+    const bad = settled(workers.alerts);
+    await queues.alerts.add(BULLMQ_NAMES.jobs.deliver, { entryId: 7 }, { jobId: deliverJobId(''), attempts: 5 });
+    const { job, failed } = await bad;
+    expect(failed).toBe(true);
+    expect(job.failedReason).toBe('deliver job data: entryId must be a non-empty string, got number');
+    const delivered = settled(workers.alerts);
+    await createBullmqDeliveryQueue(queues.alerts).kick('e1');
+    expect(await delivered).toMatchObject({ failed: false, job: { id: 'deliver.e1' } });
+    expect(calls).toEqual(['deliver e1']);
+  });
+
+  it('hold a delivery rate limited with Retry-After 0 and deliver it afterwards, without failing the job', async () => {
+    outcomes = [{ status: 'rate_limited', retryAfterMs: 0 }];
+    const delivered = settled(workers.alerts);
+    await createBullmqDeliveryQueue(queues.alerts).kick('e1');
+    const { job, failed } = await delivered;
+    expect(failed).toBe(false);
+    expect(await job.getState()).toBe('completed');
+    expect(calls).toEqual(['deliver e1', 'deliver e1']);
+    expect(logs.lines().filter((l) => l['msg'] === 'job failed')).toEqual([]);
   });
 });
