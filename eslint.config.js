@@ -3,11 +3,13 @@
  * Lint gates, run by `npm test`. Beyond the usual typed checks, this file encodes
  * the layering of docs/ARCHITECTURE.md, so that a wrong import fails the build:
  *   - src/core/ is pure: it imports only src/core/, no node:* and no package
- *     (types from @slack/types excepted);
- *   - jobs/ import only src/core/ and src/ports.ts (and pino's Logger type);
+ *     (types from @slack/types excepted), and has no import();
+ *   - src/ports.ts holds types only and imports only src/core/ (and pino's Logger type);
+ *   - jobs/ import only src/core/, src/ports.ts and jobs/ (shared helpers), and have no import();
  *   - an adapter never imports jobs/, src/runtime/ or another adapter
  *     (the files of src/adapters/redis/ are one adapter and import each other);
  *   - only src/simulator/ itself and the tests import src/simulator/;
+ *   - no import path into node_modules/ (a package is imported by its name);
  *   - no import cycles.
  * test/build/layering.test.ts proves that each of these rules can fail.
  */
@@ -29,16 +31,20 @@ const subdirectories = (dir) =>
     .map((entry) => entry.name);
 
 const CORE_IS_PURE = 'src/core/ is pure: it imports only src/core/.';
-const JOBS_SEE_PORTS = 'jobs/ import only src/core/ and src/ports.ts.';
+const JOBS_SEE_PORTS = 'jobs/ import only src/core/, src/ports.ts and the helpers in jobs/.';
+const PORTS_ARE_TYPES = 'src/ports.ts holds types only: it imports only src/core/ (and the Logger type from pino).';
 
-/** @param {string[]} jobsMayAlsoImport paths under src/ that jobs may import besides the core and the ports */
-const layering = (jobsMayAlsoImport = []) => [
-  // The core imports only the core.
-  { target: './src/core', from: './src', except: ['./core'], message: CORE_IS_PURE },
-  ...['./jobs', './test', './scripts'].map((from) => ({ target: './src/core', from, message: CORE_IS_PURE })),
-  // Jobs see the core and the ports, never an adapter or the runtime, not even for types.
-  { target: './jobs', from: './src', except: ['./core', './ports.ts', ...jobsMayAlsoImport], message: JOBS_SEE_PORTS },
-  { target: './jobs', from: './test', message: JOBS_SEE_PORTS },
+// Deny by default: a zone `from: '.'` lists what its target may import in `except` (paths under
+// the root). A package import resolves to its file under ./node_modules/, so a package the layer
+// may use is excepted by its folder; a node:* module resolves to no file and is left to
+// no-restricted-imports below.
+const layering = () => [
+  // The core imports only the core (and the types of @slack/types).
+  { target: './src/core', from: '.', except: ['./src/core', './node_modules/@slack/types'], message: CORE_IS_PURE },
+  // The ports are types over the core; a re-export from here would let a job reach an adapter.
+  { target: './src/ports.ts', from: '.', except: ['./src/core', './node_modules/pino'], message: PORTS_ARE_TYPES },
+  // Jobs see the core, the ports and their shared helpers, never an adapter or the runtime, not even for types.
+  { target: './jobs', from: '.', except: ['./src/core', './src/ports.ts', './jobs'], message: JOBS_SEE_PORTS },
   // Adapters implement ports; they do not drive jobs or each other.
   { target: './src/adapters', from: './jobs', message: 'An adapter never imports a job.' },
   { target: './src/adapters', from: './src/runtime', message: 'An adapter never imports the runtime.' },
@@ -51,12 +57,12 @@ const layering = (jobsMayAlsoImport = []) => [
     message: 'An adapter never imports another adapter.',
   })),
   // The simulator (fakes, fixtures, the demo) is for itself and the tests only: it is not in the image.
+  // (The core, the ports and the jobs are denied it by their zones above.)
   ...[
     './src/*.ts',
     ...subdirectories('src')
-      .filter((name) => name !== 'simulator')
+      .filter((name) => !['simulator', 'core'].includes(name))
       .map((name) => `./src/${name}`),
-    './jobs',
     './scripts',
   ].map((target) => ({
     target,
@@ -64,6 +70,11 @@ const layering = (jobsMayAlsoImport = []) => [
     message: 'Only src/simulator/ and the tests import src/simulator/.',
   })),
 ];
+
+/** A package is imported by its name: a path into node_modules/ would get past the zones' except lists. */
+const NO_NODE_MODULES_PATH = { regex: '(^|/)node_modules(/|$)', message: 'Import a package by its name, never by a path into node_modules/.' };
+/** `import()` is not checked by the import rules, so the layers that must stay pure have none. */
+const NO_DYNAMIC_IMPORT = { selector: 'ImportExpression', message: 'No import() here: the layering rules check only static imports.' };
 
 export default tseslint.config(
   // Generated from the vendored spec by `npm run generate:api` (a test fails when it is stale):
@@ -87,6 +98,7 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { basePath: root, zones: layering() }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [NO_NODE_MODULES_PATH] }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       // The same leeway as tsc's noUnusedLocals: `_`-named bindings, and the rest sibling
       // `const { dropped: _, ...kept } = x`, which is how a field is left out of a copy.
@@ -103,10 +115,37 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            NO_NODE_MODULES_PATH,
             { regex: '^(?!\\.|@slack/types$)', message: 'src/core/ is pure: no node:* module and no package.' },
             { regex: '^@slack/types$', allowTypeImports: true, message: 'src/core/ takes only types from @slack/types.' },
           ],
         },
+      ],
+      'no-restricted-syntax': ['error', NO_DYNAMIC_IMPORT],
+    },
+  },
+  {
+    files: ['src/ports.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_NODE_MODULES_PATH,
+            { regex: '^(?!\\.|pino$)', message: 'src/ports.ts imports no node:* module and no package but pino.' },
+            { regex: '^pino$', allowTypeImports: true, message: 'src/ports.ts takes only the Logger type from pino.' },
+          ],
+        },
+      ],
+      // Types only: every statement is a type, an interface, or a type-only import or re-export.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'Program > :not(TSInterfaceDeclaration, TSTypeAliasDeclaration, ImportDeclaration[importKind="type"], ExportNamedDeclaration[exportKind="type"], ExportAllDeclaration[exportKind="type"])',
+          message: 'src/ports.ts holds types only: interfaces, type aliases and type-only imports and exports.',
+        },
+        NO_DYNAMIC_IMPORT,
       ],
     },
   },
@@ -117,11 +156,12 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^(?!\\.|pino$)', message: 'Jobs reach the outside world through src/ports.ts: no node:* module and no package.' },
-            { regex: '^pino$', allowTypeImports: true, message: 'Jobs take only the Logger type from pino.' },
+            NO_NODE_MODULES_PATH,
+            { regex: '^(?!\\.)', message: 'Jobs reach the outside world through src/ports.ts: no node:* module and no package.' },
           ],
         },
       ],
+      'no-restricted-syntax': ['error', NO_DYNAMIC_IMPORT],
     },
   },
   {

@@ -18,8 +18,7 @@
  * logged once per change. An entry for a destination with no notifier is
  * dead-lettered, since waiting cannot give it one.
  */
-import type { Logger } from 'pino';
-import type { ChannelTimes, DeliveryQueue, Metrics, Notifier, Outbox } from '../src/ports.js';
+import type { ChannelTimes, DeliveryQueue, Logger, Metrics, Notifier, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {
   readonly entryId: string;

@@ -4,12 +4,12 @@
  * together with the notifications it causes. A failed fetch or an unusable
  * body changes nothing and sends nothing.
  */
-import type { Logger } from 'pino';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import { planPoll } from '../src/core/poll-plan.js';
-import { AmpersandApiError, internalError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
-import { firstLine, toError } from '../src/core/errors/to-error.js';
-import type { AmpersandClient, DeliveryQueue, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
+import { firstLine } from '../src/core/errors/to-error.js';
+import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
@@ -34,31 +34,6 @@ export interface PollIntegrationDeps {
   readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newLineage: () => string;
-}
-
-/**
- * Counts an exception that is not the API's (Redis refused a command, a bug,
- * corrupt state) as `internal_error` and tells the observer, so it counts as a failed poll: otherwise
- * /readyz and ampersand_api_up would not notice. The caller rethrows the
- * original error; if the observer cannot record it either (Redis is down),
- * that is logged, not thrown, so the original error is not masked.
- */
-export async function reportInternalError(
-  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'recordPollError'>; readonly projectId: string },
-  log: Logger,
-  what: 'poll' | 'cycle' | 'enqueue',
-  integrationId: string,
-  cycleId: string,
-  error: unknown,
-): Promise<void> {
-  deps.metrics.recordPollError(deps.projectId, integrationId, 'internal_error');
-  const wrapped = internalError(error);
-  log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
-  try {
-    await deps.observer.pollFailed(integrationId, cycleId, wrapped);
-  } catch (observerError) {
-    log.error({ err: toError(observerError) }, 'could not record the internal error as a failed poll');
-  }
 }
 
 /** Runs every step, one after the other, even after one failed; then throws the first failure. */

@@ -4,12 +4,11 @@
  * gone, queue one poll job per integration, and make sure the outbox is
  * being delivered (a process may have died between a commit and its hand-off).
  */
-import type { Logger } from 'pino';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
-import type { AmpersandClient, CycleObserver, DeliveryQueue, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
-import { reportInternalError } from './poll-integration.js';
+import type { AmpersandClient, CycleObserver, DeliveryQueue, Logger, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
+import { reportInternalError } from './report-internal-error.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */
 export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;

@@ -9,12 +9,11 @@
  * a tracker that fails (Redis refuses its commit) or is slow never holds
  * them up.
  */
-import type { Logger } from 'pino';
 import { DEFAULT_DESTINATION } from '../src/core/outbox-entry.js';
 import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from '../src/core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
-import type { CycleObserver, DeliveryQueue, OutboxEntry, UpstreamStore } from '../src/ports.js';
+import type { CycleObserver, DeliveryQueue, Logger, OutboxEntry, UpstreamStore } from '../src/ports.js';
 
 export interface IntegrationStatus {
   readonly ok: boolean;

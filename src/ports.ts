@@ -13,6 +13,13 @@ import type { Transition } from './core/diff.js';
 
 export type { OutboxEntry } from './core/outbox-entry.js';
 
+/**
+ * The logger is the one adapter every layer gets, so its type is a port: the
+ * jobs take pino's Logger from here, which keeps them importing only the core
+ * and the ports (the runtime makes it in src/logger.ts).
+ */
+export type { Logger } from 'pino';
+
 // ---------------------------------------------------------------------------
 // State stores: snapshots, the outbox, the upstream state, the init marker.
 // One poll's snapshot and its notifications are committed together, so a crash
