@@ -7,6 +7,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DeliverJobData, DeliverOutcome } from '../../jobs/deliver-notification.js';
 import type { PollJobData } from '../../jobs/poll-integration.js';
+import { DeliveryRetryError } from './delivery-retry-error.js';
 import { parsePollJobData, resolveDeliverJob } from './job-data.js';
 import { BULLMQ_NAMES } from './job-names.js';
 
@@ -64,7 +65,7 @@ export function routeDeliverJob(
       throw Worker.RateLimitError();
     }
     // A broken webhook pauses delivery: the head job is retried with the capped backoff, never dead-lettered.
-    if (outcome.status === 'retry' || outcome.status === 'paused') throw outcome.error;
+    if (outcome.status === 'retry' || outcome.status === 'paused') throw new DeliveryRetryError(outcome.error);
     // Given up (rejected by Slack, or past the retry horizon): the message is in the dead
     // letters; failing the job keeps it in BullMQ's failed set for inspection as well.
     if (outcome.status === 'dead') throw new UnrecoverableError(outcome.reason);

@@ -7,7 +7,7 @@
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SlackDeliveryError } from '../core/errors/slack-delivery-error.js';
+import { DeliveryRetryError } from './delivery-retry-error.js';
 import { InvalidJobDataError } from './invalid-job-data-error.js';
 import { BULLMQ_NAMES } from './job-names.js';
 import { routeDeliverJob, routePollJob, type JobHandlers } from './job-router.js';
@@ -70,9 +70,9 @@ export function createWorkers(deps: {
   for (const worker of [poll, alerts]) {
     worker.on('error', (err) => logger.warn({ err }, 'worker error'));
     worker.on('failed', (job, err) => {
-      // Slack failures and dead letters are logged by the delivery job itself, with their reason;
+      // Failed sends (any channel) and dead letters are logged by the delivery job itself, with their reason;
       // anything else (Redis trouble, a bug, a bad payload) is logged here.
-      const loggedByTheJob = err instanceof SlackDeliveryError || (err instanceof UnrecoverableError && !(err instanceof InvalidJobDataError));
+      const loggedByTheJob = err instanceof DeliveryRetryError || (err instanceof UnrecoverableError && !(err instanceof InvalidJobDataError));
       if (job?.name === BULLMQ_NAMES.jobs.deliver && loggedByTheJob) return;
       logger.error({ jobId: job?.id, name: job?.name, err }, 'job failed');
     });

@@ -107,6 +107,20 @@ describe('the workers', () => {
     expect(calls).toEqual(['poll int-1 c1', 'deliver e1']);
   });
 
+  it.each([
+    ['Slack', new SlackDeliveryError('Slack answered 503', 'retryable', { status: 503 })],
+    ['any other channel', new Error('the pager answered 503')],
+  ])('back a failed send off without logging it again ("job failed"), whichever channel (%s) failed', async (_channel, error) => {
+    outcomes = [{ status: 'retry', error }];
+    const firstTry = settled(workers.alerts);
+    await createBullmqDeliveryQueue(queues.alerts).kick('e1');
+    const { job, failed } = await firstTry;
+    expect(failed).toBe(true);
+    expect(job.failedReason).toBe(error.message);
+    expect(await queues.alerts.getJobState(deliverJobId('e1'))).toBe('delayed');
+    expect(logs.lines().filter((l) => l['msg'] === 'job failed')).toEqual([]);
+  });
+
   it('deliver the outbox head whose job data was corrupted while it waited in backoff, for the entry its job id names', async () => {
     outcomes = [{ status: 'retry', error: new SlackDeliveryError('Slack answered 503', 'retryable', { status: 503 }) }];
     const firstTry = settled(workers.alerts);
