@@ -84,7 +84,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: root },
+      parserOptions: { project: ['./tsconfig.json'], tsconfigRootDir: root },
     },
     plugins: { 'import-x': importX },
     settings: {
@@ -173,6 +173,9 @@ export default tseslint.config(
       // vitest's asymmetric matchers (expect.anything(), expect.any(), expect.stringContaining())
       // are typed `any` so they can stand in for any field; that is all this rule finds in tests.
       '@typescript-eslint/no-unsafe-assignment': 'off',
+      // Same reason: a matcher returned from a helper or passed on is `any` by design. In tests this
+      // rule found nothing else, and it was the costliest one (a sixth of `npm run lint`).
+      '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
   {
