@@ -16,7 +16,7 @@ import type { Notifier, NotifierWording, SendFallback, SendResult } from '../por
 import { createScrubber } from '../scrub-secrets.js';
 
 /** How delivery names Slack in its log lines. */
-export const SLACK_WORDING: NotifierWording = { service: 'Slack', endpoint: 'webhook', fixHint: 'Check SLACK_WEBHOOK_URL and the channel.' };
+export const slackWording: NotifierWording = { service: 'Slack', endpoint: 'webhook', fixHint: 'Check SLACK_WEBHOOK_URL and the channel.' };
 
 /**
  * Renders a notification, or says why it cannot be: a notification that
@@ -239,7 +239,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
 
   return {
     target,
-    wording: SLACK_WORDING,
+    wording: slackWording,
     async send(notification, ref) {
       const rendered = render(notification, ref);
       if (!rendered.ok) return rendered.result;
@@ -281,7 +281,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
 export function createLogNotifier(logger: Logger): Notifier {
   return {
     target: 'log',
-    wording: SLACK_WORDING,
+    wording: slackWording,
     // The port is async; `async` keeps a throw (say, from the logger) a rejection, as the webhook's are.
     // eslint-disable-next-line @typescript-eslint/require-await
     async send(notification, ref) {

@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliverNotification } from '../../jobs/deliver-notification.js';
 import { createMetrics } from '../../src/adapters/metrics.js';
-import { SLACK_WORDING } from '../../src/adapters/slack-notifier.js';
+import { slackWording } from '../../src/adapters/slack-notifier.js';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import type { Notifier, OutboxEntry, SendResult } from '../../src/ports.js';
@@ -53,7 +53,7 @@ afterEach(async () => {
 /** Slack, shared by the replicas: it answers from `answers`. */
 const slack: Notifier = {
   target: 'https://hooks.slack.test/…',
-  wording: SLACK_WORDING,
+  wording: slackWording,
   async send() {
     const answer = answers.shift();
     if (answer === undefined) throw new Error('the test did not script this send');

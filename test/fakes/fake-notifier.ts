@@ -5,7 +5,7 @@
  * own tests against the strict fake servers in src/simulator/).
  */
 import type { Notification } from '../../src/core/notification.js';
-import { SLACK_WORDING } from '../../src/adapters/slack-notifier.js';
+import { slackWording } from '../../src/adapters/slack-notifier.js';
 import type { Notifier, NotifierWording, SendResult } from '../../src/ports.js';
 
 export interface FakeNotifier extends Notifier {
@@ -22,7 +22,7 @@ export function createFakeNotifier(options: { readonly target?: string; readonly
   const script: SendResult[] = [];
   return {
     target: options.target ?? 'https://hooks.slack.test/…',
-    wording: options.wording ?? SLACK_WORDING,
+    wording: options.wording ?? slackWording,
     sent,
     answer: (...results) => void script.push(...results),
     get pending() {
