@@ -3,7 +3,7 @@
  * installations. Pure: the caller does the I/O and passes the data in.
  */
 import { UNREADABLE_VALUE, type InstallationState } from './installation.js';
-import { nextSettledStatus, type InstallationRecord, type Snapshot } from './snapshot.js';
+import { nextSettledStatus, type InstallationRecord, type Snapshot, type StateSince } from './snapshot.js';
 
 export const FIELDS = ['health_status', 'last_operation_status', 'connection_status'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -46,10 +46,10 @@ export function fieldValue(record: InstallationRecord, field: Field): string {
  * unreadable → unhealthy is no second problem. Without a stored value it stays
  * UNREADABLE_VALUE, which alerts nothing.
  */
-function nextRecord(before: InstallationRecord | undefined, inst: InstallationState): InstallationRecord {
+function nextRecord(before: InstallationRecord | undefined, inst: InstallationState, sighting: Sighting): InstallationRecord {
   const keep = (value: string, stored: string | undefined): string => (value === UNREADABLE_VALUE && stored !== undefined ? stored : value);
   const operationUnreadable = inst.lastOperationStatus === UNREADABLE_VALUE && before !== undefined;
-  return {
+  const record = {
     healthStatus: keep(inst.healthStatus, before?.healthStatus),
     lastOperationStatus: operationUnreadable ? before.lastOperationStatus : inst.lastOperationStatus,
     settledOperationStatus: operationUnreadable ? before.settledOperationStatus : nextSettledStatus(before?.settledOperationStatus, inst.lastOperationStatus),
@@ -58,6 +58,32 @@ function nextRecord(before: InstallationRecord | undefined, inst: InstallationSt
     groupName: inst.groupName,
     provider: inst.provider,
   };
+  const since = nextSince(before, record, sighting);
+  return since === undefined ? record : { ...record, since };
+}
+
+/** When this poll saw the listing: its time, and whether a stored snapshot came before it. */
+interface Sighting {
+  readonly nowMs: number | undefined;
+  readonly baseline: boolean;
+}
+
+/**
+ * Since when the installation is in its state. `in_progress` is transparent
+ * (the settled status is compared), as for alerting. A change seen between two
+ * polls, or an installation that appeared since the last poll, starts an exact
+ * `since`; a baseline, or a record stored before `since` existed, starts an
+ * inexact one (first seen). Without a time the stored one is kept.
+ */
+function nextSince(before: InstallationRecord | undefined, record: Omit<InstallationRecord, 'since'>, sighting: Sighting): StateSince | undefined {
+  const unchanged =
+    before !== undefined &&
+    before.healthStatus === record.healthStatus &&
+    before.settledOperationStatus === record.settledOperationStatus &&
+    before.connectionStatus === record.connectionStatus;
+  if (unchanged && before.since !== undefined) return before.since;
+  if (sighting.nowMs === undefined) return before?.since;
+  return { ms: sighting.nowMs, exact: !sighting.baseline && !unchanged };
 }
 
 /**
@@ -65,14 +91,15 @@ function nextRecord(before: InstallationRecord | undefined, inst: InstallationSt
  * Without a previous snapshot the result is a baseline with no transitions.
  * New installations transition from `none`, removed ones to `none`, one
  * transition per field. An unreadable status keeps its stored value (see
- * nextRecord).
+ * nextRecord). `nowMs`, the poll's time, dates each record's `since`.
  */
-export function diffSnapshots(previous: Snapshot | undefined, current: readonly InstallationState[]): SnapshotDiff {
+export function diffSnapshots(previous: Snapshot | undefined, current: readonly InstallationState[], nowMs?: number): SnapshotDiff {
   const next = new Map<string, InstallationRecord>();
   const transitions: Transition[] = [];
+  const sighting: Sighting = { nowMs, baseline: previous === undefined };
   for (const inst of current) {
     const before = previous?.get(inst.id);
-    const record = nextRecord(before, inst);
+    const record = nextRecord(before, inst, sighting);
     next.set(inst.id, record);
     if (previous === undefined) continue;
     for (const field of FIELDS) {

@@ -80,7 +80,7 @@ export interface PollPlan {
 export function planPoll(stored: StoredPollState | undefined, listing: readonly InstallationState[], now: Date, ids: PollIds): PollPlan {
   const { integrationId } = ids;
   const projectId = listing[0]?.projectId || stored?.projectId || ids.projectId;
-  const diff = diffSnapshots(stored?.snapshot, listing);
+  const diff = diffSnapshots(stored?.snapshot, listing, now.getTime());
   const lineage = diff.baseline || !stored ? ids.newLineage() : stored.lineage;
   const version = (stored?.version ?? 0) + 1;
   // No alert is held back while other polls fail: a poll that succeeded saw real changes,

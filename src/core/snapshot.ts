@@ -20,6 +20,21 @@ export interface InstallationRecord {
   readonly groupRef: string;
   readonly groupName: string;
   readonly provider: string;
+  /**
+   * Since when the installation has been in its current state (health, settled
+   * operation status, connection status), for the "since when" of the CLI and the
+   * status page. `exact` is false when that is only when this monitor first saw it
+   * in that state (a baseline, or a snapshot written before this field existed):
+   * the state began then or earlier. Undefined when unknown.
+   */
+  readonly since?: StateSince;
+}
+
+export interface StateSince {
+  /** Epoch ms. */
+  readonly ms: number;
+  /** True when the change was seen (between two polls); false when it is the first sighting. */
+  readonly exact: boolean;
 }
 
 export type Snapshot = ReadonlyMap<string, InstallationRecord>;
@@ -46,7 +61,9 @@ export const SNAPSHOT_FORMAT_VERSION = 2;
 
 type StoredField = 'health_status' | 'last_operation_status' | 'settled_operation_status' | 'connection_status' | 'group_ref' | 'group_name' | 'provider';
 
-const RECORD_KEYS: Readonly<Record<StoredField, keyof InstallationRecord>> = {
+type StringKey = { [K in keyof InstallationRecord]-?: InstallationRecord[K] extends string ? K : never }[keyof InstallationRecord];
+
+const RECORD_KEYS: Readonly<Record<StoredField, StringKey>> = {
   health_status: 'healthStatus',
   last_operation_status: 'lastOperationStatus',
   settled_operation_status: 'settledOperationStatus',
@@ -55,6 +72,14 @@ const RECORD_KEYS: Readonly<Record<StoredField, keyof InstallationRecord>> = {
   group_name: 'groupName',
   provider: 'provider',
 };
+
+/**
+ * Fields added within v2, each with its default for a snapshot written before
+ * it existed: `state_since` (epoch ms as a decimal string, '' when unknown) and
+ * `state_since_exact` ('1' or '0').
+ */
+type OptionalField = 'state_since' | 'state_since_exact';
+const OPTIONAL_FIELDS: readonly OptionalField[] = ['state_since', 'state_since_exact'];
 
 /** The fields v2 writes, in order; also the order of v1's 7-tuple. */
 const V1_FIELDS: readonly StoredField[] = [
@@ -66,7 +91,17 @@ const V1_FIELDS: readonly StoredField[] = [
   'group_name',
   'provider',
 ];
-const WRITTEN_FIELDS = V1_FIELDS;
+const WRITTEN_FIELDS: readonly (StoredField | OptionalField)[] = [...V1_FIELDS, ...OPTIONAL_FIELDS];
+
+function encodeSince(since: StateSince | undefined): [string, string] {
+  return since === undefined ? ['', '0'] : [String(since.ms), since.exact ? '1' : '0'];
+}
+
+/** A stored `state_since` pair; undefined for '' or anything that is not a plausible epoch ms. */
+function decodeSince(ms: unknown, exact: unknown): StateSince | undefined {
+  if (typeof ms !== 'string' || !/^\d{1,15}$/.test(ms)) return undefined;
+  return { ms: Number(ms), exact: exact === '1' };
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
@@ -75,20 +110,24 @@ const isStringList = (value: unknown): value is string[] => Array.isArray(value)
 export function encodeSnapshot(snapshot: Snapshot): string {
   // No prototype: an installation id such as "__proto__" must be an ordinary key.
   const installations = Object.create(null) as Record<string, string[]>;
-  for (const [id, record] of snapshot) installations[id] = WRITTEN_FIELDS.map((f) => record[RECORD_KEYS[f]]);
+  for (const [id, record] of snapshot) installations[id] = [...V1_FIELDS.map((f) => record[RECORD_KEYS[f]]), ...encodeSince(record.since)];
   return JSON.stringify({ v: SNAPSHOT_FORMAT_VERSION, fields: WRITTEN_FIELDS, installations });
 }
 
 /**
  * Reads installations stored as arrays of values in the order of `fields`.
  * Undefined when a known field's value is not a string, an array is not as
- * long as the field list, or a field this code needs is missing (none has a
- * default yet). Values of fields it does not know are ignored, whatever their type.
+ * long as the field list, or one of the seven v1 fields is missing. The
+ * optional fields default to unknown when missing or unreadable (a bad
+ * `state_since` loses only the "since when", not the snapshot). Values of fields
+ * it does not know are ignored, whatever their type.
  */
 function decodeRows(fields: readonly string[], installations: Record<string, unknown>): Snapshot | undefined {
   const at = new Map<StoredField, number>();
+  const optionalAt = new Map<OptionalField, number>();
   fields.forEach((name, i) => {
     if (Object.hasOwn(RECORD_KEYS, name) && !at.has(name as StoredField)) at.set(name as StoredField, i);
+    if ((OPTIONAL_FIELDS as readonly string[]).includes(name) && !optionalAt.has(name as OptionalField)) optionalAt.set(name as OptionalField, i);
   });
   if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
   const snapshot = new Map<string, InstallationRecord>();
@@ -97,6 +136,8 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
     if (!Array.isArray(row) || row.length !== fields.length) return undefined;
     if ([...at.values()].some((i) => typeof row[i] !== 'string')) return undefined;
     const value = (f: StoredField): string => String(row[at.get(f) ?? -1] ?? '');
+    const optional = (f: OptionalField): unknown => (optionalAt.has(f) ? row[optionalAt.get(f) ?? -1] : undefined);
+    const since = decodeSince(optional('state_since'), optional('state_since_exact'));
     snapshot.set(id, {
       healthStatus: value('health_status'),
       lastOperationStatus: value('last_operation_status'),
@@ -105,6 +146,7 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
       groupRef: value('group_ref'),
       groupName: value('group_name'),
       provider: value('provider'),
+      ...(since === undefined ? {} : { since }),
     });
   }
   return snapshot;

@@ -140,4 +140,46 @@ describe('diffSnapshots', () => {
       expect(decideAlerts(diff)).toEqual([]);
     });
   });
+
+  describe('since when an installation is in its state', () => {
+    const T0 = 1_000_000;
+    const first = () => diffSnapshots(undefined, [state('a'), state('b', { healthStatus: 'unhealthy' })], T0).next;
+
+    it('is the first sighting (inexact) for a baseline', () => {
+      expect(first().get('b')?.since).toEqual({ ms: T0, exact: false });
+    });
+
+    it('is kept while nothing changes, and restarts (exact) on a change', () => {
+      const same = diffSnapshots(first(), [state('a'), state('b', { healthStatus: 'unhealthy' })], T0 + 60_000).next;
+      expect(same.get('b')?.since).toEqual({ ms: T0, exact: false });
+      const changed = diffSnapshots(same, [state('a', { connectionStatus: 'bad_credentials' }), state('b', { healthStatus: 'unhealthy' })], T0 + 120_000).next;
+      expect(changed.get('a')?.since).toEqual({ ms: T0 + 120_000, exact: true });
+      expect(changed.get('b')?.since).toEqual({ ms: T0, exact: false });
+    });
+
+    it('is exact for an installation that appeared since the last poll', () => {
+      const next = diffSnapshots(first(), [state('a'), state('b', { healthStatus: 'unhealthy' }), state('c')], T0 + 60_000).next;
+      expect(next.get('c')?.since).toEqual({ ms: T0 + 60_000, exact: true });
+    });
+
+    it('ignores in_progress, as alerting does', () => {
+      const failing = diffSnapshots(first(), [state('a', { lastOperationStatus: 'failure' }), state('b', { healthStatus: 'unhealthy' })], T0 + 60_000).next;
+      const running = diffSnapshots(
+        failing,
+        [state('a', { lastOperationStatus: 'in_progress' }), state('b', { healthStatus: 'unhealthy' })],
+        T0 + 120_000,
+      ).next;
+      expect(running.get('a')?.since).toEqual({ ms: T0 + 60_000, exact: true });
+    });
+
+    it('starts as a first sighting for a record stored before since existed', () => {
+      const stored = first().get('b');
+      if (stored === undefined) throw new Error('b is in the baseline');
+      const { healthStatus, lastOperationStatus, settledOperationStatus, connectionStatus, groupRef, groupName, provider } = stored;
+      const withoutSince = { healthStatus, lastOperationStatus, settledOperationStatus, connectionStatus, groupRef, groupName, provider };
+      const old: Snapshot = new Map([['b', withoutSince]]);
+      const next = diffSnapshots(old, [state('b', { healthStatus: 'unhealthy' })], T0 + 60_000).next;
+      expect(next.get('b')?.since).toEqual({ ms: T0 + 60_000, exact: false });
+    });
+  });
 });

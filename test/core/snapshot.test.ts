@@ -34,8 +34,18 @@ describe('encodeSnapshot and decodeSnapshot', () => {
       const encoded = JSON.parse(encodeSnapshot(baseline([state('a', { healthStatus: 'unhealthy' })]))) as unknown;
       expect(encoded).toEqual({
         v: 2,
-        fields: ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'],
-        installations: { a: ['unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce'] },
+        fields: [
+          'health_status',
+          'last_operation_status',
+          'settled_operation_status',
+          'connection_status',
+          'group_ref',
+          'group_name',
+          'provider',
+          'state_since',
+          'state_since_exact',
+        ],
+        installations: { a: ['unhealthy', 'success', 'success', 'working', 'org-a', 'Customer a', 'salesforce', '', '0'] },
       });
       expect(SNAPSHOT_FORMAT_VERSION).toBe(2);
     });
@@ -145,6 +155,37 @@ describe('encodeSnapshot and decodeSnapshot', () => {
       ['installations that are a list', { v: 2, fields, installations: [row] }],
     ])('returns undefined for %s', (_, stored) => {
       expect(decodeSnapshot(JSON.stringify(stored))).toBeUndefined();
+    });
+  });
+
+  describe('the state_since fields (added within v2)', () => {
+    const FIELDS7 = ['health_status', 'last_operation_status', 'settled_operation_status', 'connection_status', 'group_ref', 'group_name', 'provider'];
+    const ROW7 = ['unhealthy', 'failure', 'failure', 'working', 'org-a', 'A', 'salesforce'];
+
+    it('round-trip an exact and a first-seen since', () => {
+      const snap = diffSnapshots(undefined, [state('a'), state('b')], 1_000).next;
+      const later = diffSnapshots(snap, [state('a', { healthStatus: 'unhealthy' }), state('b')], 61_000).next;
+      const decoded = decodeSnapshot(encodeSnapshot(later));
+      expect(decoded?.get('a')?.since).toEqual({ ms: 61_000, exact: true });
+      expect(decoded?.get('b')?.since).toEqual({ ms: 1_000, exact: false });
+    });
+
+    it('default to unknown in a v2 snapshot written before they existed', () => {
+      const decoded = decodeSnapshot(JSON.stringify({ v: 2, fields: FIELDS7, installations: { a: ROW7 } }));
+      expect(decoded?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(decoded?.get('a')?.since).toBeUndefined();
+    });
+
+    it.each([
+      ['not a number', ['soon', '1']],
+      ['a number, not a string', [17, '1']],
+      ['negative', ['-5', '1']],
+      ['absurdly large', ['9'.repeat(40), '1']],
+    ])('lose only the since when it is unreadable (%s)', (_name, since) => {
+      const raw = JSON.stringify({ v: 2, fields: [...FIELDS7, 'state_since', 'state_since_exact'], installations: { a: [...ROW7, ...since] } });
+      const decoded = decodeSnapshot(raw);
+      expect(decoded?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(decoded?.get('a')?.since).toBeUndefined();
     });
   });
 });
