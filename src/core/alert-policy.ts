@@ -101,3 +101,8 @@ export function summarizeBaseline(diff: SnapshotDiff): AlertItem[] {
   }
   return items;
 }
+
+/** The fields alerting judges bad in a record now, in FIELDS order: what the CLI and the status page list as its problems. */
+export function badFields(record: InstallationRecord): Field[] {
+  return FIELDS.filter((field) => BAD[field](alertValue(record, field)));
+}
