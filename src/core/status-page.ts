@@ -346,6 +346,7 @@ export function renderStatusPage(view: StatusPageView, settings: StatusPageSetti
 <meta charset="utf-8">
 <meta http-equiv="refresh" content="${statusPageRefreshSeconds}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title} · Ampersand health monitor</title>
 <style>${new SafeHtml(STYLE)}</style>
 </head>
