@@ -134,7 +134,7 @@ function when(ms: number, now: Date): SafeHtml {
  */
 function formatSince(since: InstallationStatus['since'], now: Date): SafeHtml {
   if (since === undefined) return markup`<span class="muted">unknown</span>`;
-  const at = markup`${when(since.ms, now)} <span class="muted">(${utc(since.ms)})</span>`;
+  const at = markup`${when(since.ms, now)}<br><span class="muted small">${utc(since.ms)}</span>`;
   return since.exact ? at : markup`first seen ${at}`;
 }
 
@@ -225,7 +225,7 @@ function statusCell(value: string, field: Field, row: InstallationStatus): SafeH
 
 function installationRow(row: InstallationStatus, now: Date): SafeHtml {
   return markup`<tr>
-      <td>${row.integrationId}</td>
+      <td class="integration">${row.integrationId}</td>
       <td class="group">${row.groupName}</td>
       <td class="ref"><code>${row.groupRef}</code></td>
       <td>${row.provider}</td>
@@ -306,8 +306,10 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
 thead th { font-size: 12px; color: var(--muted); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.group { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 28em; }
-td.ref code, td.id code { overflow-wrap: anywhere; }
+td.group { white-space: pre-wrap; overflow-wrap: break-word; max-width: 28em; }
+td.ref code, td.id code { overflow-wrap: break-word; }
+td.integration, td.since, th[scope="row"] { white-space: nowrap; }
+.small { font-size: 12px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
 dt { font-weight: 600; } dd { margin: 0; }

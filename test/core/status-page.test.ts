@@ -219,7 +219,7 @@ describe('renderStatusPage', () => {
       [
         'an exact since as its age and time',
         { ms: NOW.getTime() - 125 * MIN, exact: true },
-        /<td class="since"><time datetime="2026-12-01T09:55:00\.000Z" title="2026-12-01 09:55:00 UTC">2 h 5 min ago<\/time> <span class="muted">\(2026-12-01 09:55:00 UTC\)<\/span><\/td>/,
+        /<td class="since"><time datetime="2026-12-01T09:55:00\.000Z" title="2026-12-01 09:55:00 UTC">2 h 5 min ago<\/time><br><span class="muted small">2026-12-01 09:55:00 UTC<\/span><\/td>/,
       ],
       ['a first sighting as "first seen"', { ms: NOW.getTime() - 3 * MIN, exact: false }, /<td class="since">first seen <time [^>]+>3 min ago<\/time>/],
       ['no since as "unknown"', undefined, /<td class="since"><span class="muted">unknown<\/span><\/td>/],
