@@ -54,6 +54,8 @@ export interface Config {
   /** Address the HTTP server binds: an IP literal or a hostname. */
   readonly metricsHost: string;
   readonly logLevel: LogLevel;
+  /** The Grafana dashboard the status page links to (http or https, no user:password@), if any. */
+  readonly dashboardUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -98,9 +100,15 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'METRICS_PORT',
   'METRICS_HOST',
   'LOG_LEVEL',
+  'DASHBOARD_URL',
 ];
 
-/** The prefixes of our variables; other names (PATH, NODE_OPTIONS …) are none of our business. */
+/**
+ * The prefixes of our variables; other names (PATH, NODE_OPTIONS …) are none of our business.
+ * DASHBOARD_URL is ours but DASHBOARD_ is no family: the prefix is generic (other tools' variables,
+ * and the links Kubernetes injects for a Service named "dashboard": DASHBOARD_SERVICE_HOST …) and
+ * would warn at every start, while a mistyped DASHBOARD_URL shows at once as a page without the link.
+ */
 const FAMILIES = ['AMPERSAND_', 'SLACK_', 'MONITOR_', 'METRICS_', 'POLL_', 'UPSTREAM_'] as const;
 
 /**
@@ -330,6 +338,8 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
+  const dashboardUrl = dashboardLink(read('DASHBOARD_URL'), problems);
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = (PINO_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
   if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${PINO_LEVELS.join(', ')}, got ${quote(rawLevel)}`);
@@ -364,6 +374,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     metricsPort,
     metricsHost,
     logLevel,
+    dashboardUrl,
   };
   return { config, warnings };
 }
@@ -383,6 +394,41 @@ function quote(value: string): string {
 /** 127.0.0.0/8, localhost and [::1]: where plain http cannot be read by anyone else. */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Longer is no dashboard link, and every page load would carry it. */
+const MAX_DASHBOARD_URL_LENGTH = 2048;
+
+/**
+ * DASHBOARD_URL, the link the status page shows to everyone who opens it: an
+ * http:// or https:// URL (any host: Grafana often lives inside the cluster),
+ * never javascript: or data:, and no user:password@, which the page would show
+ * (that value is not repeated). A query and a fragment are fine (Grafana puts
+ * its variables there). Returned as parsed, so what the page links is what was checked.
+ */
+function dashboardLink(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    problems.push(
+      `DASHBOARD_URL must be an http:// or https:// URL of the Grafana dashboard, such as https://grafana.example.com/d/ampersand-health, got ${quote(raw)}`,
+    );
+    return undefined;
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    problems.push('DASHBOARD_URL must not carry a user name or password (user:password@host): the status page shows the link to everyone (value hidden)');
+    return undefined;
+  }
+  if (parsed.href.length > MAX_DASHBOARD_URL_LENGTH) {
+    problems.push(`DASHBOARD_URL must be at most ${MAX_DASHBOARD_URL_LENGTH} characters, got ${parsed.href.length}`);
+    return undefined;
+  }
+  return parsed.href;
 }
 
 /**

@@ -26,6 +26,7 @@ import { createReadiness } from './runtime/readiness.js';
 import { connectRedis } from './runtime/redis-connection.js';
 import { openRuntime, type StartedRuntime } from './runtime/runtime.js';
 import { createScrapeRefresh } from './runtime/scrape-refresh.js';
+import { createStatusPage } from './runtime/status-page.js';
 import type { Notifier } from './ports.js';
 
 export interface MonitorOverrides {
@@ -70,9 +71,16 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const slackMetricTarget = slack.webhookUrl === undefined ? notifier.target : new URL(slack.webhookUrl).hostname;
   const beforeScrape = createScrapeRefresh({ ...shared, redis, upstream, slackMetricTarget });
   const readiness = createReadiness({ redis, outbox, upstream, scheduleRegistered, notifierTarget: notifier.target });
+  const statusPage = createStatusPage({
+    ...shared,
+    redis,
+    upstream,
+    slackTarget: slackMetricTarget,
+    settings: { projectId, pollIntervalMs, dashboardUrl: config.dashboardUrl },
+  });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
   const listen = () =>
-    startHttpServer({ port, host, registry, logger, beforeScrape, readiness }).catch((error: unknown) => {
+    startHttpServer({ port, host, registry, logger, beforeScrape, readiness, statusPage }).catch((error: unknown) => {
       throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
     });
   const { httpPort, close } = await runtime.start(jobs, listen);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ConfigError, KNOWN_VARIABLES, levenshtein, parseConfig, parseConfigWithWarnings, type Env } from '../src/config.js';
+import { ConfigError, KNOWN_VARIABLES, levenshtein, parseConfig, parseConfigWithWarnings, readConfig, type Env } from '../src/config.js';
 
 const minimal: Env = { AMPERSAND_API_KEY: 'k', AMPERSAND_PROJECT_ID: 'p' };
 
@@ -363,5 +363,54 @@ describe('parseConfig: a bad value with a line break or a control character', ()
     expect(problems({ ...minimal, LOG_LEVEL: 'x'.repeat(5000) })).toEqual([
       `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${'x'.repeat(100)}…"`,
     ]);
+  });
+});
+
+describe('parseConfig: DASHBOARD_URL', () => {
+  it('is unset by default: the status page shows no dashboard link', () => {
+    expect(parseConfig(minimal).dashboardUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['https://grafana.example.com/d/ampersand-health', 'https://grafana.example.com/d/ampersand-health'],
+    [
+      'http://grafana.monitoring.svc:3000/d/ahm?orgId=1&var-integration=All#panel-2',
+      'http://grafana.monitoring.svc:3000/d/ahm?orgId=1&var-integration=All#panel-2',
+    ],
+    [' HTTPS://Grafana.Example.com ', 'https://grafana.example.com/'],
+  ])('accepts %s, as parsed', (raw, parsed) => {
+    expect(parseConfig({ ...minimal, DASHBOARD_URL: raw }).dashboardUrl).toBe(parsed);
+  });
+
+  it.each([
+    'javascript:alert(document.cookie)',
+    'JavaScript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'ftp://grafana.example.com/',
+    'grafana.example.com/d/x',
+    '/d/x',
+  ])('refuses %s, naming the variable and what it accepts', (raw) => {
+    expect(problems({ ...minimal, DASHBOARD_URL: raw })).toEqual([
+      `DASHBOARD_URL must be an http:// or https:// URL of the Grafana dashboard, such as https://grafana.example.com/d/ampersand-health, got ${JSON.stringify(raw)}`,
+    ]);
+  });
+
+  it('refuses a user name and password without repeating them: the page would show them to everyone', () => {
+    const found = problems({ ...minimal, DASHBOARD_URL: 'https://admin:hunter2@grafana.example.com/d/x' });
+    expect(found).toEqual([
+      'DASHBOARD_URL must not carry a user name or password (user:password@host): the status page shows the link to everyone (value hidden)',
+    ]);
+  });
+
+  it('refuses one longer than 2048 characters', () => {
+    expect(problems({ ...minimal, DASHBOARD_URL: `https://grafana.example.com/${'a'.repeat(3000)}` })).toEqual([
+      'DASHBOARD_URL must be at most 2048 characters, got 3028',
+    ]);
+  });
+
+  it('makes start-up stop with that one line (the entry point exits 2 on a ConfigError)', () => {
+    const result = readConfig({ ...minimal, DASHBOARD_URL: 'javascript:alert(1)' });
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).problems).toEqual([expect.stringMatching(/^DASHBOARD_URL must be an http:\/\/ or https:\/\/ URL/)]);
   });
 });

@@ -1,5 +1,8 @@
 /**
  * The operator-facing HTTP endpoints:
+ * - GET /         the status page: server-rendered HTML, read-only, with no
+ *                 script and no external asset (a CSP of default-src 'none'
+ *                 says so to the browser), 503 when the state is unavailable;
  * - GET /metrics  Prometheus text format from our own Registry, refreshed from
  *                 the shared state first;
  * - GET /healthz  200 while the process lives (liveness);
@@ -13,7 +16,7 @@
  * 405, 408, 431), none can throw out of the handler, and slow or half-sent
  * requests are bounded by timeouts, a connection cap and a forced close at shutdown.
  * What a client can make the process hold is bounded too: concurrent scrapes
- * share one refresh and one rendering, a connection with more than a few
+ * share one refresh and one rendering (and concurrent page loads one load), a connection with more than a few
  * unanswered requests is dropped, one whose answers are not read is dropped
  * after a timeout, and idle keep-alive connections make way for new ones.
  */
@@ -30,6 +33,12 @@ export interface Readiness {
   readonly [detail: string]: unknown;
 }
 
+/** The status page as loaded: 200 with the state, 503 when it cannot be read (the page says so). */
+export interface StatusPageResult {
+  readonly status: 200 | 503;
+  readonly html: string;
+}
+
 export interface HttpServerOptions {
   readonly port: number;
   readonly host?: string;
@@ -38,6 +47,8 @@ export interface HttpServerOptions {
   /** Brings the state gauges up to date; a failure is logged and the last values are served. */
   readonly beforeScrape: () => Promise<void>;
   readonly readiness: () => Promise<Readiness>;
+  /** Loads the state and renders the status page; it answers within a few seconds, Redis or not. */
+  readonly statusPage: () => Promise<StatusPageResult>;
   /** Time a client has to send a whole request (and its headers); 10 s unless a test shortens it. */
   readonly requestTimeoutMs?: number;
   /** How often Node checks those timeouts; its default (30 s) would let a stalled request outlive them threefold. */
@@ -73,7 +84,19 @@ export const EVICT_IDLE_ABOVE = 192;
 /** Prometheus scrapes every 15–60 s and reconnects when needed; idle connections are cheap to drop. Below the 10 s headers timeout, as Node asks. */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
 const SOCKET_TIMEOUT_MS = 15_000;
-const ENDPOINTS = ['/metrics', '/healthz', '/readyz'];
+const ENDPOINTS = ['/', '/metrics', '/healthz', '/readyz'];
+/**
+ * The status page's headers: it loads nothing (no script, no image, no font, no
+ * frame, no form), is never framed, never cached, and never read as anything but HTML.
+ */
+const STATUS_PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+} as const;
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { registry, logger } = options;
@@ -91,6 +114,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     return registry.metrics();
   });
   const readiness = coalesce(options.readiness);
+  // Page loads that arrive while one is loaded get that one: one Redis read, one rendering.
+  const statusPage = coalesce(options.statusPage);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, contentType: string, body: string): void => {
@@ -108,6 +133,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return json(405, { error: 'method not allowed' });
     }
     switch (path) {
+      case '/':
+        statusPage()
+          .then(
+            ({ status, html }) => {
+              if (res.headersSent || res.destroyed) return;
+              res.writeHead(status, { ...STATUS_PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+              res.end(html);
+            },
+            (error: unknown) => {
+              logger.error({ err: error }, 'status page rendering failed');
+              send(500, 'text/plain; charset=utf-8', 'status page rendering failed\n');
+            },
+          )
+          .catch((error: unknown) => logger.error({ err: error }, 'status page response failed'));
+        return;
       case '/healthz':
         return json(200, { status: 'ok' });
       case '/readyz':

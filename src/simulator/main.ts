@@ -2,8 +2,8 @@
  * `npm run demo`: the service against a built-in Ampersand simulator, with no
  * credentials. The simulator serves spec-conformant data for a few
  * integrations whose installations change state now and then; Slack messages
- * go to a local fake webhook and are printed readably on the console;
- * /metrics is served on METRICS_PORT. Redis is the one at REDIS_URL; the demo
+ * go to a local fake webhook and are printed readably on the console; the
+ * status page and /metrics are served on METRICS_PORT. Redis is the one at REDIS_URL; the demo
  * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start. If nothing
  * answers there, it runs a private redis-server for its lifetime, so a first
  * try needs nothing set up.
@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     METRICS_PORT: env['METRICS_PORT'],
     METRICS_HOST: env['METRICS_HOST'],
     LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
+    DASHBOARD_URL: env['DASHBOARD_URL'],
   });
   // The simulator starts from scratch each run, so the demo's Redis state does too.
   const redis = new Redis(config.redisUrl);
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     [
       'ampersand-health-monitor demo',
       `  simulated Ampersand API: ${ampersand.url} (project ${PROJECT}, ${INTEGRATIONS.length} integrations)`,
+      `  status page: http://127.0.0.1:${monitor.httpPort}/`,
       `  metrics:   http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
       privateRedis === undefined
         ? `  Redis:     ${config.redisUrl} (prefix ${config.queuePrefix})`

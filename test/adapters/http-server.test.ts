@@ -33,6 +33,7 @@ async function start(overrides: Partial<HttpServerOptions> = {}): Promise<HttpSe
     logger: captureLogs().logger,
     beforeScrape: async () => undefined,
     readiness: async () => ({ ready: true }),
+    statusPage: async () => ({ status: 200, html: '<!doctype html><title>status</title>' }),
     ...overrides,
   });
   return server;
@@ -178,6 +179,79 @@ describe('startHttpServer', () => {
       release();
       expect((await answers).map((a) => a.statuses)).toEqual(Array.from({ length: 80 }, () => [200]));
       expect({ refreshes, checks }).toEqual({ refreshes: 1, checks: 1 });
+    });
+  });
+
+  describe('the status page at /', () => {
+    const page = '<!doctype html><html><head><title>ok</title></head><body><p>élan &amp; more</p></body></html>';
+
+    it('answers GET with the page and headers that let it load nothing, never be framed, cached or sniffed', async () => {
+      const { port } = await start({ statusPage: async () => ({ status: 200, html: page }) });
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(page);
+      expect(Object.fromEntries([...res.headers].filter(([name]) => name !== 'date' && name !== 'connection' && name !== 'keep-alive'))).toEqual({
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': String(Buffer.byteLength(page)),
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+      });
+    });
+
+    it('answers HEAD with the same status and headers and no body', async () => {
+      const { port } = await start({ statusPage: async () => ({ status: 200, html: page }) });
+      const head = await rawExchange(port, get('/', 'HEAD'));
+      expect(head.statuses).toEqual([200]);
+      const [headers, body] = head.response.split('\r\n\r\n');
+      expect(headers?.toLowerCase()).toContain(`content-length: ${Buffer.byteLength(page)}`);
+      expect(headers?.toLowerCase()).toContain("content-security-policy: default-src 'none'");
+      expect(body).toBe('');
+    });
+
+    it('answers 503 with the page that says the state is unavailable', async () => {
+      const { port } = await start({ statusPage: async () => ({ status: 503, html: '<p>unavailable</p>' }) });
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect({ status: res.status, body: await res.text(), csp: res.headers.get('content-security-policy') }).toMatchObject({
+        status: 503,
+        body: '<p>unavailable</p>',
+        csp: expect.stringContaining("default-src 'none'"),
+      });
+    });
+
+    it('answers 500 when the page cannot be made, and keeps serving', async () => {
+      const { port } = await start({ statusPage: () => Promise.reject(new Error('boom')) });
+      expect((await rawExchange(port, get('/'))).statuses).toEqual([500]);
+      expect((await rawExchange(port, get('/healthz'))).statuses).toEqual([200]);
+    });
+
+    it('loads the page once for every request that arrives while it is loaded', async () => {
+      let loads = 0;
+      let release = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { port } = await start({
+        statusPage: async () => {
+          loads++;
+          await gate;
+          return { status: 200, html: page };
+        },
+      });
+      const answers = Promise.all(Array.from({ length: 40 }, (_, i) => rawExchange(port, get('/', i % 2 === 0 ? 'GET' : 'HEAD'), 5000)));
+      await sleep(300);
+      release();
+      expect((await answers).map((a) => a.statuses)).toEqual(Array.from({ length: 40 }, () => [200]));
+      expect(loads).toBe(1);
+      // A later request loads it afresh.
+      expect((await rawExchange(port, get('/'))).statuses).toEqual([200]);
+      expect(loads).toBe(2);
+    });
+
+    it('is listed among the endpoints of a 404', async () => {
+      const { port } = await start();
+      const res = await fetch(`http://127.0.0.1:${port}/nope`);
+      expect(((await res.json()) as { endpoints: string[] }).endpoints).toEqual(['/', '/metrics', '/healthz', '/readyz']);
     });
   });
 

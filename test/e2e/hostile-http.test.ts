@@ -50,6 +50,8 @@ const CORPUS: [string, string, number[]][] = [
   ['"/\\"', request('GET', '/\\'), [400]],
   ['"//:99999"', request('GET', '//:99999'), [400]],
   ['absolute-form', request('GET', 'http://monitor:9464/healthz'), [200]],
+  ['the status page', request('GET', '/'), [200]],
+  ['the status page, HEAD', request('HEAD', '/'), [200]],
   ['unparsable absolute-form', request('GET', 'http://[/metrics'), [400]],
   ['authority-form CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', [405]],
   ['asterisk-form OPTIONS', request('OPTIONS', '*'), [400]],

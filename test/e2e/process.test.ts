@@ -26,11 +26,12 @@ const npmStart = (env: Record<string, string | undefined>) => spawnWithOutput('n
 
 describe('npm start', () => {
   it('refuses a bad configuration with one line per variable and exit code 2', async () => {
-    const { child, output } = npmStart({ AMPERSAND_PROJECT_ID: 'p', POLL_INTERVAL_SECONDS: 'often' });
+    const { child, output } = npmStart({ AMPERSAND_PROJECT_ID: 'p', POLL_INTERVAL_SECONDS: 'often', DASHBOARD_URL: 'javascript:alert(1)' });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(2);
     expect(output()).toContain('AMPERSAND_API_KEY is required');
     expect(output()).toContain('POLL_INTERVAL_SECONDS must be a number from 0.1 to 86400, got "often"');
+    expect(output()).toContain('DASHBOARD_URL must be an http:// or https:// URL of the Grafana dashboard');
   });
 
   it('reads a .env in its working directory, and the environment wins over it', async () => {

@@ -172,7 +172,7 @@ describe('secrets in a configuration the service refuses', () => {
   );
 });
 
-/** Neither secret (nor any of `more`) in the logs, /metrics, /readyz, /healthz, Redis under the prefix, or a Slack payload. */
+/** Neither secret (nor any of `more`) in the logs, /metrics, /readyz, /healthz, the status page, Redis under the prefix, or a Slack payload. */
 async function expectNoSecret(harness: Harness, logs: string, more: readonly string[] = []): Promise<void> {
   const redisDump = await dumpPrefix(harness.redis, harness.prefix);
   expect(redisDump.length).toBeGreaterThan(0);
@@ -181,6 +181,7 @@ async function expectNoSecret(harness: Harness, logs: string, more: readonly str
     await harness.metrics(),
     (await harness.get('/readyz')).body,
     (await harness.get('/healthz')).body,
+    (await harness.get('/')).body,
     ...redisDump,
     ...harness.slack.messages.map((m) => m.raw),
   ].join('\n');
