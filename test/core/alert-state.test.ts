@@ -15,7 +15,9 @@ import {
   type InstallationAlerts,
   type Observation,
 } from '../../src/core/alert-state.js';
+import type { AlertSubject } from '../../src/core/alert-subject.js';
 import { diffSnapshots } from '../../src/core/diff.js';
+import { compileWindows, findMute, mutesAt, type MaintenanceWindow, type Silence } from '../../src/core/silences.js';
 import type { InstallationRecord } from '../../src/core/snapshot.js';
 import { state as installation } from '../helpers/builders.js';
 
@@ -315,5 +317,83 @@ describe('nextInstallationAlerts', () => {
     expect(step.alerts).toEqual(ALL_OK);
     expect(step.events.map((e) => `${e.event.kind} ${e.condition}`)).toEqual(['resolve unhealthy', 'resolve bad_credentials']);
     expect(forgetInstallationAlerts(undefined, at(3)).events).toEqual([]);
+  });
+});
+
+describe('nextAlertState driven by silences and maintenance windows', () => {
+  const subject: AlertSubject = { installationId: 'inst-1', groupRef: 'org-1', integrationId: 'int-1', projectId: 'proj-1', provider: 'salesforce' };
+  const HALF_HOUR = 30 * MINUTE;
+
+  interface Rules {
+    readonly silences?: readonly Silence[];
+    readonly windows?: readonly MaintenanceWindow[];
+  }
+
+  /**
+   * Polls one condition every 30 minutes from `start`, muted as the rules in
+   * force at each poll say (`rules` may change from a given poll on); returns
+   * the time (UTC, HH:MM) and description of every event.
+   */
+  function scenario(start: string, polls: string, rules: (i: number) => Rules, p: AlertPolicy = policy(2, 2)): string[] {
+    let current: AlertState = OK;
+    const events: string[] = [];
+    polls.split(' ').forEach((token, i) => {
+      const now = new Date(Date.parse(start) + i * HALF_HOUR);
+      const { silences = [], windows = [] } = rules(i);
+      const muted = findMute(mutesAt(silences, compileWindows(windows), now), subject) !== undefined;
+      const reading = token === 'B' ? 'bad' : token === 'G' ? 'good' : 'none';
+      const { state, event } = nextAlertState(current, { reading, muted }, now, p);
+      current = state;
+      if (event.kind !== 'none') events.push(`${now.toISOString().slice(11, 16)}${describeEvent(event)}`);
+    });
+    return events;
+  }
+
+  const sunday2am: MaintenanceWindow = {
+    match: { provider: 'salesforce' },
+    cron: '0 2 * * SUN',
+    durationMinutes: 120,
+    timezone: 'Europe/Berlin',
+    reason: undefined,
+  };
+
+  it('records a firing during a silence and sends it when the silence expires while it still fires', () => {
+    const silence: Silence = { match: { groupRef: 'org-1' }, until: new Date('2026-12-01T10:00:00Z'), reason: 'migration' };
+    expect(scenario('2026-12-01T08:30:00Z', 'G B B B B B', () => ({ silences: [silence] }))).toEqual(['09:30 +fire(muted)', '10:00 +fire(deferred)']);
+  });
+
+  it('sends nothing for an episode that ends inside the silence', () => {
+    const silence: Silence = { match: { installationId: 'inst-1' }, until: new Date('2026-12-01T12:00:00Z'), reason: undefined };
+    expect(scenario('2026-12-01T08:30:00Z', 'B B G G B', () => ({ silences: [silence] }))).toEqual(['09:00 +fire(muted)', '10:00 +resolve(unsent)']);
+  });
+
+  it('holds the reminders of a sent firing while a silence added later is in force, and still sends its recovery', () => {
+    const silence: Silence = { match: {}, until: new Date('2026-12-01T12:00:00Z'), reason: undefined };
+    const hourly = policy(2, 2, 60);
+    expect(scenario('2026-12-01T08:00:00Z', 'B B B B B B G G', (i) => (i >= 2 ? { silences: [silence] } : {}), hourly)).toEqual([
+      '08:30 +fire',
+      '11:30 +resolve',
+    ]);
+    expect(scenario('2026-12-01T08:00:00Z', 'B B B B B B G G', () => ({}), hourly)).toEqual([
+      '08:30 +fire',
+      '09:30 +remind',
+      '10:30 +remind',
+      '11:30 +resolve',
+    ]);
+  });
+
+  it('sends nothing for a silence that does not match', () => {
+    const silence: Silence = { match: { groupRef: 'org-2' }, until: new Date('2026-12-01T12:00:00Z'), reason: undefined };
+    expect(scenario('2026-12-01T08:30:00Z', 'B B', () => ({ silences: [silence] }))).toEqual(['09:00 +fire']);
+  });
+
+  it('mutes a weekly window at 02:00 Berlin time the night the clocks go back (00:00-02:00 UTC), and sends at its end', () => {
+    // Bad from 00:00 UTC (02:00 CEST); a window read as CET would run to 03:00 UTC.
+    expect(scenario('2026-10-24T23:30:00Z', 'G B B B - B B', () => ({ windows: [sunday2am] }))).toEqual(['00:30 +fire(muted)', '02:00 +fire(deferred)']);
+  });
+
+  it('mutes a weekly window at 02:00 Berlin time the night the clocks go forward from 03:00 CEST (01:00-03:00 UTC)', () => {
+    // Bad from 00:30 UTC, before the window; a window read as CEST would start at 00:00 UTC and mute the crossing.
+    expect(scenario('2026-03-29T00:00:00Z', 'G B B B B B B B', () => ({ windows: [sunday2am] }))).toEqual(['01:00 +fire(muted)', '03:00 +fire(deferred)']);
   });
 });
