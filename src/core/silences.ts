@@ -76,6 +76,37 @@ export interface CompiledWindow {
  */
 export const CRON_OPTIONS = { mode: '5-part', fixedTimeRule: 'no-wildcard' } as const;
 
+/** A date from which croner finds the next start of any 5-field expression that ever matches (29 February included). */
+const REFERENCE = new Date(Date.UTC(2000, 0, 1));
+
+/**
+ * Why croner refuses a window's expression ("is refused: …"), or says it
+ * never starts (30 February), or undefined when it is fine. The problem text
+ * follows the expression in a message.
+ */
+export function cronProblem(cron: string): string | undefined {
+  let schedule: Cron;
+  try {
+    schedule = new Cron(cron, { ...CRON_OPTIONS, timezone: 'UTC' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return `is refused: ${message.replace(/^CronPattern: /, '')}`;
+  }
+  return schedule.nextRun(REFERENCE) === null ? 'never matches a date' : undefined;
+}
+
+/** Undefined when croner can read times in `timezone` (an IANA name, such as Europe/Berlin), else why not. */
+export function timezoneProblem(timezone: string): string | undefined {
+  if (timezone.trim() === '') return 'is empty';
+  try {
+    // croner checks the zone only when it works out a date in it.
+    new Cron('0 0 * * *', { ...CRON_OPTIONS, timezone }).nextRun(REFERENCE);
+    return undefined;
+  } catch {
+    return 'is not a time zone croner knows';
+  }
+}
+
 /** Compiles each window's expression; throws croner's error for one that monitor-config.ts would have refused. */
 export function compileWindows(windows: readonly MaintenanceWindow[]): CompiledWindow[] {
   return windows.map((window) => ({ window, schedule: new Cron(window.cron, { ...CRON_OPTIONS, timezone: window.timezone }) }));
