@@ -7,6 +7,7 @@
  */
 
 import { isIP } from 'node:net';
+import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -197,38 +198,15 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   };
 
   /**
-   * An HTTP endpoint we send a secret to (the API key in a header, the webhook
-   * token in the path): https, or plain http on loopback only (tests, the demo).
-   * No userinfo, query or fragment: those end up in logs, /readyz and Redis.
-   * The value itself is never echoed; at most its scheme, host and path.
+   * An HTTP endpoint we send a secret to (core/endpoint-url.ts): https, or plain
+   * http on loopback only; no userinfo, query or fragment. The value itself is
+   * never echoed; at most its scheme, host and path.
    */
   const endpoint = (name: string, raw: string, accepts: string, showPath: boolean): URL | undefined => {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-      problems.push(`${name} must be ${accepts} (value hidden)`);
-      return undefined;
-    }
-    const shown = showPath ? `, got ${parsed.protocol}//${parsed.host}${parsed.pathname}` : ' (value hidden)';
-    if (parsed.username !== '' || parsed.password !== '') {
-      problems.push(
-        `${name} must not carry a user name or password (user:password@host); it is sent in logs and messages${showPath ? `, got ${parsed.protocol}//…@${parsed.host}${parsed.pathname}` : ' (value hidden)'}`,
-      );
-      return undefined;
-    }
-    if (parsed.href.includes('?') || parsed.href.includes('#')) {
-      problems.push(`${name} must have no query (?…) or fragment (#…)${shown}`);
-      return undefined;
-    }
-    if (parsed.protocol !== 'https:' && !isLoopback(parsed.hostname)) {
-      problems.push(`${name} must use https:// (http:// only on 127.0.0.1, localhost or [::1])${shown}`);
-      return undefined;
-    }
-    return parsed;
+    const checked = checkEndpointUrl(raw, accepts, showPath);
+    if (checked.ok) return checked.url;
+    problems.push(`${name} ${checked.problem}`);
+    return undefined;
   };
 
   const apiKey = required('AMPERSAND_API_KEY', 'the Ampersand API key, sent as X-Api-Key');
@@ -309,16 +287,9 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   let webhookUrl: string | undefined;
   if (rawWebhookUrl !== undefined) {
     // The webhook URL is the secret (its path is the token): no message repeats any of it.
-    const parsed = endpoint('SLACK_WEBHOOK_URL', rawWebhookUrl, 'a Slack incoming webhook URL, https://hooks.slack.com/services/…', false);
-    if (parsed !== undefined) {
-      const slackHook = parsed.protocol === 'https:' && parsed.host === 'hooks.slack.com' && parsed.pathname.startsWith('/services/');
-      if (slackHook || isLoopback(parsed.hostname) || allowAnyHost === 'true') webhookUrl = rawWebhookUrl;
-      else {
-        problems.push(
-          'SLACK_WEBHOOK_URL must be https://hooks.slack.com/services/… (set SLACK_WEBHOOK_ALLOW_ANY_HOST=true for a Slack-compatible receiver or an egress proxy); value hidden',
-        );
-      }
-    }
+    const checked = checkSlackWebhookUrl(rawWebhookUrl, allowAnyHost === 'true');
+    if (checked.ok) webhookUrl = rawWebhookUrl;
+    else problems.push(`SLACK_WEBHOOK_URL ${checked.problem}`);
   }
   const slackTimeoutSeconds = integer('SLACK_TIMEOUT_SECONDS', 5, 1, MAX_SLACK_TIMEOUT_SECONDS);
   const slackRetryHorizonHours = decimal('SLACK_RETRY_HORIZON_HOURS', 24, 0.001, 24 * 14);
@@ -389,11 +360,6 @@ const MAX_SHOWN = 100;
 function quote(value: string): string {
   const cut = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
   return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** 127.0.0.0/8, localhost and [::1]: where plain http cannot be read by anyone else. */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /** Longer is no dashboard link, and every page load would carry it. */
