@@ -16,8 +16,9 @@ export function truncateCodePoints(value: string, max: number): string {
   return `${points.slice(0, max - 1).join('')}…`;
 }
 
-// Line and paragraph breaks of every kind, and tabs: a shown value is one line, so each run becomes one space.
-const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
+// Line and paragraph breaks of every kind, with the indentation around them, and tabs: a shown
+// value is one line, so each becomes one space ("Error\n    at read()" reads "Error at read()").
+const BREAKS = /\s*[\n\v\f\r\u0085\u2028\u2029]\s*|\t/g;
 // The other C0 and C1 controls and DEL, the bidirectional embeddings, overrides and isolates
 // (which can make a line read as something else in the reader's client: "Trojan Source"),
 // and the byte order mark. Zero-width joiners stay: emoji sequences need them.
