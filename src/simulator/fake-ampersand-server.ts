@@ -56,7 +56,8 @@ export interface FakeAmpersand {
   readonly requests: RecordedRequest[];
   /** The most requests for one integration's installations that were ever in flight at once. */
   maxConcurrentPerIntegration(): number;
-  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[]): void;
+  /** Sets (or replaces) an integration; `name` is what listIntegrations calls it (its id unless given). */
+  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[], name?: string): void;
   removeIntegration(integrationId: string): void;
   installations(integrationId: string): InstallationSpec[];
   update(integrationId: string, installationId: string, changes: Partial<InstallationSpec>): void;
@@ -150,7 +151,7 @@ const operationsFaultKey = (installationId: string): string => `\u0000operations
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
-  const integrations = new Map<string, { provider: string; installations: InstallationSpec[] }>();
+  const integrations = new Map<string, { provider: string; name: string; installations: InstallationSpec[] }>();
   /** Per installation id, newest first. */
   const operations = new Map<string, OperationSpec[]>();
   /** Per installation id, the number of the last operation recorded, for the next id. */
@@ -259,7 +260,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
         return send(
           res,
           200,
-          [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider)),
+          [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider, i.name)),
         );
       case 'installations': {
         const integration = integrations.get(route.integrationId);
@@ -311,7 +312,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     operations.set(installation.id, [buildReadOperation(installation, `op-${installation.id}-${n}`, status, now()), ...list]);
   };
 
-  const mustGet = (integrationId: string): { provider: string; installations: InstallationSpec[] } => {
+  const mustGet = (integrationId: string): { provider: string; name: string; installations: InstallationSpec[] } => {
     const integration = integrations.get(integrationId);
     if (!integration) throw new Error(`fake Ampersand has no integration ${integrationId}`);
     return integration;
@@ -321,8 +322,8 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     url: `http://${server.host}:${server.port}/v1`,
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
-    setIntegration(integrationId, provider, installations) {
-      integrations.set(integrationId, { provider, installations: [...installations] });
+    setIntegration(integrationId, provider, installations, name = integrationId) {
+      integrations.set(integrationId, { provider, name, installations: [...installations] });
       installations.forEach(startHistory);
     },
     removeIntegration(integrationId) {

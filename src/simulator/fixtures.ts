@@ -129,19 +129,19 @@ export function buildInstallation(spec: InstallationSpec): InstallationPayload {
   };
 }
 
-/** One Integration object as `listIntegrations` returns it. */
-export function buildIntegration(projectId: string, id: string, provider: string): ApiIntegration {
+/** One Integration object as `listIntegrations` returns it; its name is its id unless given. */
+export function buildIntegration(projectId: string, id: string, provider: string, name = id): ApiIntegration {
   return {
     id,
     projectId,
-    name: id,
+    name,
     provider,
     createTime: CREATED,
     latestRevision: {
       id: `rev-${id}`,
       specVersion: '1.0.0',
       createTime: CREATED,
-      content: { name: id, provider },
+      content: { name, provider },
     },
   };
 }

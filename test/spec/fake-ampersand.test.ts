@@ -5,6 +5,7 @@
  * application/problem+json ApiProblem (or InputValidationProblem) bodies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrationNames } from '../../src/core/integration-names.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
 import { buildReadOperation } from '../../src/simulator/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
@@ -44,6 +45,20 @@ describe('the fake Ampersand API', () => {
   it('serves integrations that conform to the spec', async () => {
     const res = await get('/projects/proj-1/integrations');
     expect(specErrors('Integration', res.body, true)).toBe('');
+  });
+
+  it('serves the name an integration was given, and its id as the name otherwise', async () => {
+    fake.setIntegration('9b2f0c1e-uuid', 'hubspot', [], 'HubSpot contacts');
+    const res = await get('/projects/proj-1/integrations');
+    expect(specErrors('Integration', res.body, true)).toBe('');
+    expect(integrationNames(res.body)).toMatchObject({
+      ok: true,
+      names: new Map([
+        ['int-1', 'int-1'],
+        ['9b2f0c1e-uuid', 'HubSpot contacts'],
+      ]),
+    });
+    fake.removeIntegration('9b2f0c1e-uuid');
   });
 
   it.each([
