@@ -23,7 +23,7 @@ import {
 import { summarizeWarnings, type ParseWarning } from '../src/core/parse-warnings.js';
 import type { AmpersandClient, Logger } from '../src/ports.js';
 
-export const FAILURE_DETAILS_DEFAULTS = {
+export const failureDetailsDefaults = {
   /** Look-ups per cycle (the FAILURE_DETAILS_PER_CYCLE). */
   perCycle: 20,
   /** One look-up, its pages and its logs together. */
@@ -98,10 +98,10 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
 }
 
 export function createFailureDetailsFetcher(deps: FailureDetailsFetcherDeps): FailureDetailsFetcher {
-  const perCycle = checkOption('perCycle', deps.perCycle ?? FAILURE_DETAILS_DEFAULTS.perCycle, 0);
-  const timeoutMs = checkOption('timeoutMs', deps.timeoutMs ?? FAILURE_DETAILS_DEFAULTS.timeoutMs, 1);
-  const pageSize = checkOption('pageSize', deps.pageSize ?? FAILURE_DETAILS_DEFAULTS.pageSize, 1, 1000);
-  const maxPages = checkOption('maxPages', deps.maxPages ?? FAILURE_DETAILS_DEFAULTS.maxPages, 1);
+  const perCycle = checkOption('perCycle', deps.perCycle ?? failureDetailsDefaults.perCycle, 0);
+  const timeoutMs = checkOption('timeoutMs', deps.timeoutMs ?? failureDetailsDefaults.timeoutMs, 1);
+  const pageSize = checkOption('pageSize', deps.pageSize ?? failureDetailsDefaults.pageSize, 1, 1000);
+  const maxPages = checkOption('maxPages', deps.maxPages ?? failureDetailsDefaults.maxPages, 1);
   const timeoutSignal = deps.timeoutSignal ?? ((ms: number) => AbortSignal.timeout(ms));
   /** Per cycle id: look-ups started, and whether running out was logged. Oldest cycle first. */
   const budgets = new Map<string, { used: number; toldSpent: boolean }>();
