@@ -13,6 +13,7 @@
  */
 import type { ApiLog, ApiLogMessage, ApiOperation, ApiOperationsPage, ApiPaginationInfo, Unchecked } from './ampersand-payloads.js';
 import { cleanText } from './display-text.js';
+import { UNREADABLE_VALUE } from './installation.js';
 import { WarningTally, type ParseWarning } from './parse-warnings.js';
 import { describeType, isWellFormedText, unchecked } from './unchecked-json.js';
 
@@ -37,7 +38,7 @@ const ERROR_SEVERITIES: ReadonlySet<string> = new Set(['ERROR', 'CRITICAL', 'ALE
 /** One operation of a page, as much of it as the failure details need. */
 export interface OperationSummary {
   readonly id: string;
-  /** As the API gave it, cut; UNREADABLE_STATUS when it was not a string. */
+  /** As the API gave it, cut; UNREADABLE_VALUE when it was not a string. */
   readonly status: string;
   /** `read`, `write` or `subscribe`, or undefined when absent or not a string. */
   readonly actionType: string | undefined;
@@ -45,8 +46,6 @@ export interface OperationSummary {
   /** `createTime` in epoch ms; undefined when absent or not an RFC 3339 date-time. */
   readonly createTimeMs: number | undefined;
 }
-
-export const UNREADABLE_STATUS = '(unreadable)';
 
 export type OperationsPageResult =
   | {
@@ -96,7 +95,7 @@ function showable(value: string, max: number): string {
 }
 
 /** An id that can go into a URL path segment: non-empty, well-formed, not a dot segment, not huge. */
-export function isUsableId(value: unknown): value is string {
+function isUsableId(value: unknown): value is string {
   return typeof value === 'string' && value !== '' && value !== '.' && value !== '..' && value.length <= MAX_ID_LENGTH && isWellFormedText(value);
 }
 
@@ -111,8 +110,8 @@ function readOperation(item: unknown, index: number, warnings: WarningTally): Op
     warnings.note('an operation has no usable id (a non-empty string that can go into a URL); skipped', `results[${index}]`);
     return undefined;
   }
-  const status = typeof op.status === 'string' ? showable(op.status, MAX_SHORT_LENGTH) : UNREADABLE_STATUS;
-  if (status === UNREADABLE_STATUS) warnings.note(`operation status is ${describeType(op.status)}, not a string; skipped as not failed`, id);
+  const status = typeof op.status === 'string' ? showable(op.status, MAX_SHORT_LENGTH) : UNREADABLE_VALUE;
+  if (status === UNREADABLE_VALUE) warnings.note(`operation status is ${describeType(op.status)}, not a string; skipped as not failed`, id);
   const createTimeMs = timeOf(op.createTime);
   if (createTimeMs === undefined && status === FAILED_STATUS) {
     warnings.note('a failed operation has no createTime that is an RFC 3339 date-time; taken as older than any dated one', id);
