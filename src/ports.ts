@@ -280,12 +280,34 @@ export interface CycleObserver extends PollObserver {
 
 // --- outside-world ports: Ampersand and metrics ---
 
+/** Which page of `listOperations` to read: the spec's query parameters. */
+export interface OperationsPageRequest {
+  /** Operations per page, an integer from 1 to 1000; the API's default is 200. */
+  readonly pageSize?: number;
+  /** The `pagination.nextPageToken` of the page before; none for the first page. */
+  readonly pageToken?: string;
+}
+
 /** The Ampersand Platform API as the jobs read it: raw JSON bodies, which the core parses. */
 export interface AmpersandClient {
   /** `GET /projects/{project}/integrations/{id}/installations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
   /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listIntegrations(signal?: AbortSignal): Promise<unknown>;
+  /**
+   * `GET /projects/{project}/integrations/{integrationId}/installations/{installationId}/operations`
+   * with `pageSize` and `pageToken`: one page, `{ results, pagination }`, unvalidated
+   * (parse it with `parseOperationsPage`). Fails with an AmpersandApiError (`not_found`
+   * for an installation the API does not know); an id that cannot be a URL path
+   * segment fails as `client_error` without a request.
+   */
+  listOperations(integrationId: string, installationId: string, page: OperationsPageRequest, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * `GET /projects/{project}/operations/{operationId}/logs`: the operation's log
+   * lines, unvalidated (parse them with `parseOperationLogs`). Fails with an
+   * AmpersandApiError (`not_found` for an operation the API does not know).
+   */
+  getOperationLogs(operationId: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** The `outcome` label of ampersand_slack_notifications_total. */

@@ -3,14 +3,15 @@
  * per-attempt timeout, retries 429, 5xx and network errors with capped
  * exponential backoff (honouring Retry-After), and never retries 401, 403 or
  * 404. Bodies are read with a size cap and returned as parsed JSON; turning
- * them into domain types is the core's job.
+ * them into domain types is the core's job. The operations and their logs,
+ * whose free text ends up in alerts, have the API key cut out of every string.
  */
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import type { Logger } from 'pino';
 import type { ApiProblem, Unchecked } from '../core/ampersand-payloads.js';
 import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '../core/errors/ampersand-api-error.js';
 import { toError } from '../core/errors/to-error.js';
-import type { AmpersandClient } from '../ports.js';
+import type { AmpersandClient, OperationsPageRequest } from '../ports.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 
 export interface AmpersandClientOptions {
@@ -142,6 +143,64 @@ async function readProblem(response: Response, max: number, scrub: Scrubber): Pr
   }
 }
 
+/**
+ * Replaces every string in a parsed JSON value (keys too) by its scrubbed form,
+ * in place, without recursion: a body nested ten thousand deep must not
+ * overflow the stack.
+ */
+function scrubStrings(value: unknown, scrub: Scrubber): unknown {
+  if (typeof value === 'string') return scrub(value);
+  const stack: unknown[] = [value];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (Array.isArray(node)) {
+      node.forEach((item: unknown, i) => {
+        if (typeof item === 'string') node[i] = scrub(item);
+        else if (typeof item === 'object' && item !== null) stack.push(item);
+      });
+    } else if (typeof node === 'object' && node !== null) {
+      const obj = node as Record<string, unknown>;
+      for (const [key, item] of Object.entries(obj)) {
+        const cleanKey = scrub(key);
+        if (cleanKey !== key) delete obj[key];
+        if (typeof item === 'string') obj[cleanKey] = scrub(item);
+        else {
+          obj[cleanKey] = item;
+          if (typeof item === 'object' && item !== null) stack.push(item);
+        }
+      }
+    }
+  }
+  return value;
+}
+
+/**
+ * An id as one URL path segment. An empty id, a dot segment ("." or "..", which
+ * URL parsing resolves, encoded or not, so the request would go to another
+ * path) or one that is not well-formed text (encodeURIComponent throws) cannot
+ * name a resource: it fails before any request.
+ */
+function pathSegment(value: string, what: string): string {
+  if (value === '' || value === '.' || value === '..') throw new AmpersandApiError(`${what} is empty or a dot segment; not requested`, 'client_error');
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    throw new AmpersandApiError(`${what} is not well-formed text (a lone surrogate); not requested`, 'client_error');
+  }
+}
+
+/** The query of one operations page; a page size outside the spec's 1–1000 is a caller's bug. */
+function pageParams(page: OperationsPageRequest): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (page.pageSize !== undefined) {
+    if (!Number.isInteger(page.pageSize) || page.pageSize < 1 || page.pageSize > 1000) {
+      throw new RangeError(`pageSize must be an integer from 1 to 1000, got ${page.pageSize}`);
+    }
+    params['pageSize'] = String(page.pageSize);
+  }
+  if (page.pageToken !== undefined) params['pageToken'] = page.pageToken;
+  return params;
+}
+
 export function createAmpersandClient(options: AmpersandClientOptions): AmpersandClient {
   const { apiKey, logger, maxBodyBytes } = options;
   const retryLimit = options.retryLimit ?? 3;
@@ -201,7 +260,8 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
-  async function getJson(path: string, searchParams: Record<string, string>, signal: AbortSignal | undefined): Promise<unknown> {
+  /** `notFound` replaces the configuration hint of a 404 where a 404 means the thing is gone, not a wrong setting. */
+  async function getJson(path: string, searchParams: Record<string, string>, signal: AbortSignal | undefined, notFound?: string): Promise<unknown> {
     const what = `GET /projects/${options.projectId}${path}`;
     let response: Response;
     try {
@@ -210,14 +270,14 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
-      throw await toApiError(error, what);
+      throw await toApiError(error, what, notFound);
     }
     let text: string;
     try {
       text = await readCapped(response, maxBodyBytes, what, options.timeoutMs);
     } catch (error) {
       if (error instanceof AmpersandApiError) throw error;
-      throw await toApiError(error, what);
+      throw await toApiError(error, what, notFound);
     }
     try {
       return JSON.parse(text) as unknown;
@@ -228,7 +288,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     }
   }
 
-  async function toApiError(error: unknown, what: string): Promise<AmpersandApiError> {
+  async function toApiError(error: unknown, what: string, notFound = notFoundHint): Promise<AmpersandApiError> {
     if (error instanceof HTTPError) {
       const { status } = error.response;
       const reason = reasonForStatus(status);
@@ -239,7 +299,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
           : reason === 'forbidden'
             ? 'the API key (AMPERSAND_API_KEY) may not read this project'
             : reason === 'not_found'
-              ? notFoundHint
+              ? notFound
               : reason === 'redirect'
                 ? `the API answered with a redirect${redirectTarget(error.response)}, which is not followed so that the API key goes nowhere else; check AMPERSAND_API_URL (${shownUrl})`
                 : undefined;
@@ -268,5 +328,14 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
   return {
     listInstallations: (integrationId, signal) => getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
     listIntegrations: (signal) => getJson('/integrations', {}, signal),
+    async listOperations(integrationId, installationId, page, signal) {
+      const path = `/integrations/${pathSegment(integrationId, 'integration id')}/installations/${pathSegment(installationId, 'installation id')}/operations`;
+      const body = await getJson(path, pageParams(page), signal, 'the installation may have been removed');
+      return scrubStrings(body, scrub);
+    },
+    async getOperationLogs(operationId, signal) {
+      const path = `/operations/${pathSegment(operationId, 'operation id')}/logs`;
+      return scrubStrings(await getJson(path, {}, signal, 'the operation is not known to this project'), scrub);
+    },
   };
 }

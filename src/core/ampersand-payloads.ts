@@ -5,7 +5,7 @@
  * describe what a conforming API sends; nothing from the network is trusted to
  * conform: parsers read it as `Unchecked<T>` and check every field.
  */
-import type { components } from './generated/ampersand-api.js';
+import type { components, operations } from './generated/ampersand-api.js';
 
 type Schemas = components['schemas'];
 
@@ -13,6 +13,24 @@ export type ApiInstallation = Schemas['Installation'];
 export type ApiConnection = Schemas['Connection'];
 export type ApiGroup = Schemas['Group'];
 export type ApiIntegration = Schemas['Integration'];
+export type ApiConsumer = Schemas['Consumer'];
+export type ApiConfig = Schemas['Config'];
+export type ApiConfigContent = Schemas['ConfigContent'];
+export type ApiReadConfig = Schemas['ReadConfig'];
+/**
+ * One object of a read config. The base schema, not `ReadConfigObject`: that one
+ * is generated as an intersection with `Record<string, never>`, whose index
+ * signature would let `Unchecked` read any name.
+ */
+export type ApiReadConfigObject = Schemas['BaseReadConfigObject'];
+export type ApiOperation = Schemas['Operation'];
+export type ApiLog = Schemas['Log'];
+export type ApiLogMessage = ApiLog['message'];
+export type ApiPaginationInfo = Schemas['PaginationInfo'];
+/** The body of `listOperations` (`GET …/installations/{id}/operations`): one page of operations. */
+export type ApiOperationsPage = operations['listOperations']['responses'][200]['content']['application/json'];
+/** The body of `listOperationLogs` (`GET /projects/{p}/operations/{operationId}/logs`). */
+export type ApiOperationLogs = operations['listOperationLogs']['responses'][200]['content']['application/json'];
 /** An RFC 9457 problem+json body, with Ampersand's extensions (requestId, retryable, retryAfter…). */
 export type ApiProblem = Schemas['ApiProblem'];
 

@@ -5,15 +5,27 @@
  * other installations); the parser reports them as warnings instead.
  */
 import type {
+  ApiConfig,
+  ApiConfigContent,
   ApiConnection,
+  ApiConsumer,
   ApiGroup,
   ApiInstallation,
   ApiIntegration,
+  ApiReadConfig,
+  ApiReadConfigObject,
   ConnectionStatus,
   HealthStatus,
   OperationStatus,
   Unchecked,
 } from './ampersand-payloads.js';
+import { cleanText, truncateCodePoints } from './display-text.js';
+import { WarningTally, type ParseWarning } from './parse-warnings.js';
+import { describeType, isObject, isWellFormedText, unchecked } from './unchecked-json.js';
+
+// Where they were first defined; the jobs and tests import them from here.
+export { truncateCodePoints } from './display-text.js';
+export { MAX_WARNING_EXAMPLES, summarizeWarnings, type ParseWarning } from './parse-warnings.js';
 
 /**
  * Enums of the official spec (api.bundled.json). The types reject a value the
@@ -37,26 +49,22 @@ export interface InstallationState {
   /** One of OPERATION_STATUSES, `unknown` when absent, or a value the spec does not know. */
   readonly lastOperationStatus: string;
   readonly connectionStatus: string;
+  /** `connection.consumer.consumerRef`: the consumer who connected the provider account; '' when absent. */
+  readonly consumerRef: string;
+  /** `connection.consumer.consumerName`; '' when absent. */
+  readonly consumerName: string;
+  /**
+   * The read objects of the installation's config (`config.content.read.objects`)
+   * that have `disabled: true`, whose scheduled reads are paused: each one's
+   * `objectName` (its key in the map when it has none), sorted, at most
+   * MAX_PAUSED_READS of them.
+   */
+  readonly pausedReads: readonly string[];
 }
 
 export type ParseResult =
   | { readonly ok: true; readonly installations: readonly InstallationState[]; readonly warnings: readonly ParseWarning[] }
   | { readonly ok: false; readonly error: string };
-
-/**
- * One kind of oddity in a usable body (a value the spec does not know, a
- * duplicate id, a truncated name…), counted over the whole body, with the
- * first few installation ids as examples: a body of 10,000 odd items gives one
- * warning of that kind, not 10,000.
- */
-export interface ParseWarning {
-  readonly message: string;
-  readonly count: number;
-  readonly examples: readonly string[];
-}
-
-/** Installation ids named per warning; the count says how many there are in all. */
-export const MAX_WARNING_EXAMPLES = 5;
 
 // An id longer than this is not something Ampersand sends; ids are the snapshot's keys
 // and a metric label, so an item with such an id makes the whole body unusable.
@@ -65,28 +73,10 @@ const MAX_ID_LENGTH = 1024;
 export const MAX_DISPLAY_LENGTH = 256;
 /** A status value outside the spec is kept, cut to this many code points. */
 export const MAX_STATUS_LENGTH = 64;
+/** Paused read objects kept per installation; a config with more is noted in a warning. */
+export const MAX_PAUSED_READS = 50;
 /** What a display-only field or a status reads when the item has none that is usable. */
 export const UNREADABLE_VALUE = '(unreadable)';
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** `value` read as an object of the spec's schema T when it is a JSON object (its fields still unchecked), else undefined. */
-const unchecked = <T>(value: unknown): Unchecked<T> | undefined => (isObject(value) ? value : undefined);
-
-const describeType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
-
-/**
- * Cuts `value` to at most `max` code points, the last one being `…`, never
- * inside a surrogate pair. Returns the value unchanged when it fits.
- */
-export function truncateCodePoints(value: string, max: number): string {
-  if (value.length <= max) return value;
-  const points = Array.from(value);
-  if (points.length <= max) return value;
-  return `${points.slice(0, max - 1).join('')}…`;
-}
 
 /**
  * Ranks of each status field for picking the worst of duplicate copies; a value
@@ -114,7 +104,11 @@ function worse(field: StatusField, a: string, b: string): string {
   return a <= b ? a : b;
 }
 
-const displayKey = (s: InstallationState): string => JSON.stringify([s.groupRef, s.groupName, s.provider, s.projectId, s.integrationId]);
+const displayKey = (s: InstallationState): string =>
+  JSON.stringify([s.groupRef, s.groupName, s.provider, s.projectId, s.integrationId, s.consumerRef, s.consumerName]);
+
+/** Sorted, without duplicates, the first MAX_PAUSED_READS: the same set whatever order the names came in. */
+const pausedSet = (names: Iterable<string>): string[] => [...new Set(names)].sort().slice(0, MAX_PAUSED_READS);
 
 /**
  * Merges two copies of one installation id: each status field takes the worse
@@ -129,29 +123,13 @@ export function mergeDuplicate(a: InstallationState, b: InstallationState): Inst
     healthStatus: worse('healthStatus', a.healthStatus, b.healthStatus),
     lastOperationStatus: worse('lastOperationStatus', a.lastOperationStatus, b.lastOperationStatus),
     connectionStatus: worse('connectionStatus', a.connectionStatus, b.connectionStatus),
+    // A read paused in either copy is named: like the statuses, the worse wins.
+    pausedReads: pausedSet([...a.pausedReads, ...b.pausedReads]),
   };
 }
 
-class Warnings {
-  private readonly byMessage = new Map<string, { count: number; examples: string[] }>();
-
-  note(message: string, id: string): void {
-    let entry = this.byMessage.get(message);
-    if (entry === undefined) {
-      entry = { count: 0, examples: [] };
-      this.byMessage.set(message, entry);
-    }
-    entry.count += 1;
-    if (entry.examples.length < MAX_WARNING_EXAMPLES) entry.examples.push(truncateCodePoints(id, MAX_STATUS_LENGTH));
-  }
-
-  list(): ParseWarning[] {
-    return [...this.byMessage].map(([message, { count, examples }]) => ({ message, count, examples }));
-  }
-}
-
 /** A display-only field: absent, null or not a string reads as '' (noted unless absent), a long one is cut (noted). */
-function display<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, id: string, warnings: Warnings): string {
+function display<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, id: string, warnings: WarningTally): string {
   const value = obj?.[key];
   if (value === undefined || value === null) {
     if (obj !== undefined) warnings.note(`${where}.${key} is missing; shown empty`, id);
@@ -170,6 +148,84 @@ function display<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where:
 }
 
 /**
+ * A display-only field of free text, as `display` reads it, also cleaned of
+ * control characters and line breaks (noted): the fields that are new in the
+ * messages of issue 8 are read this way.
+ */
+function displayText<T>(obj: Unchecked<T> | undefined, key: keyof T & string, where: string, id: string, warnings: WarningTally): string {
+  const value = obj?.[key];
+  if (value === undefined || value === null) {
+    if (obj !== undefined) warnings.note(`${where}.${key} is missing; shown empty`, id);
+    return '';
+  }
+  if (typeof value !== 'string') {
+    warnings.note(`${where}.${key} is ${describeType(value)}, not a string; shown empty`, id);
+    return '';
+  }
+  const { text, cleaned, cut } = cleanText(value, MAX_DISPLAY_LENGTH);
+  if (cleaned) warnings.note(`${where}.${key} has control characters or line breaks; removed`, id);
+  if (cut) warnings.note(`${where}.${key} is longer than ${MAX_DISPLAY_LENGTH} characters; cut`, id);
+  return text;
+}
+
+/** The consumer of the connection; a consumer that is not an object is noted once (a missing connection already was). */
+function consumerOf(connection: Unchecked<ApiConnection> | undefined, id: string, warnings: WarningTally): { consumerRef: string; consumerName: string } {
+  const raw = connection?.consumer;
+  const consumer = unchecked<ApiConsumer>(raw);
+  if (connection !== undefined && consumer === undefined) {
+    warnings.note(`connection.consumer is ${raw === undefined ? 'missing' : describeType(raw)}, not an object; shown empty`, id);
+  }
+  return {
+    consumerRef: displayText(consumer, 'consumerRef', 'connection.consumer', id, warnings),
+    consumerName: displayText(consumer, 'consumerName', 'connection.consumer', id, warnings),
+  };
+}
+
+/**
+ * The read objects with `disabled: true` in `config.content.read.objects`. An
+ * installation without a read config has none. Every step of the path that is
+ * there but not an object, and a `disabled` that is not a boolean, is noted and
+ * read as "not paused": a broken config never invents a pause.
+ */
+function pausedReadsOf(inst: Unchecked<ApiInstallation>, id: string, warnings: WarningTally): string[] {
+  const step = <T>(value: unknown, where: string, required: boolean): Unchecked<T> | undefined => {
+    if (isObject(value)) return value;
+    if (value !== undefined || required)
+      warnings.note(`${where} is ${value === undefined ? 'missing' : describeType(value)}, not an object; no paused reads read`, id);
+    return undefined;
+  };
+  const config = step<ApiConfig>(inst.config, 'config', true);
+  const content = config && step<ApiConfigContent>(config.content, 'config.content', true);
+  // `read` is optional: an installation that only writes or subscribes has none.
+  const read = content && (content.read === null ? undefined : step<ApiReadConfig>(content.read, 'config.content.read', false));
+  const objects = read && step<Record<string, unknown>>(read.objects, 'config.content.read.objects', true);
+  if (objects === undefined) return [];
+  const names: string[] = [];
+  for (const [key, value] of Object.entries(objects)) {
+    const object = unchecked<ApiReadConfigObject>(value);
+    if (object === undefined) {
+      warnings.note(`config.content.read.objects has a ${describeType(value)}, not an object; ignored`, id);
+      continue;
+    }
+    const disabled = object.disabled;
+    if (disabled === undefined || disabled === null || disabled === false) continue;
+    if (disabled !== true) {
+      warnings.note(`config.content.read.objects[…].disabled is ${describeType(disabled)}, not a boolean; read as not paused`, id);
+      continue;
+    }
+    const named = typeof object.objectName === 'string' && object.objectName.trim() !== '' ? object.objectName : key;
+    const { text, cleaned, cut } = cleanText(named, MAX_DISPLAY_LENGTH);
+    if (cleaned) warnings.note('a paused read object name has control characters or line breaks; removed', id);
+    if (cut) warnings.note(`a paused read object name is longer than ${MAX_DISPLAY_LENGTH} characters; cut`, id);
+    names.push(text === '' ? '(unnamed)' : text);
+  }
+  const kept = pausedSet(names);
+  if (new Set(names).size > kept.length)
+    warnings.note(`more than ${MAX_PAUSED_READS} read objects are paused; the first ${MAX_PAUSED_READS} by name are named`, id);
+  return kept;
+}
+
+/**
  * A status field. A value the spec does not know is kept (cut to
  * MAX_STATUS_LENGTH) and noted; one that is missing or not a string reads as
  * UNREADABLE_VALUE; diffSnapshots then keeps the stored value of that field,
@@ -182,7 +238,7 @@ function status<T>(
   where: string,
   known: readonly string[],
   id: string,
-  warnings: Warnings,
+  warnings: WarningTally,
   absent?: string,
 ): string {
   const value = obj?.[key];
@@ -198,17 +254,6 @@ function status<T>(
   warnings.note(`value not in the spec: ${where === 'installation' ? '' : `${where}.`}${key} "${kept}"`, id);
   return kept;
 }
-
-// With the u flag a surrogate pair is one code point, so this matches only a lone surrogate.
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
-/**
- * False for a string with a lone surrogate (not well-formed UTF-16), which
- * `encodeURIComponent` refuses with a URIError: such an id cannot go into a
- * URL, a job id or a notification id. (`String.prototype.isWellFormed` is not
- * in the ES2023 lib this project compiles against.)
- */
-const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
 
 /** An item that is an object, with an id that can key the snapshot: a non-empty, well-formed string of at most MAX_ID_LENGTH. */
 function usableItem(item: unknown, index: number): { id: string; installation: Unchecked<ApiInstallation> } | { error: string } {
@@ -242,7 +287,7 @@ export function parseInstallationList(body: unknown): ParseResult {
     return { ok: false, error: `expected a JSON array of installations, got ${describeType(body)}` };
   }
   const byId = new Map<string, InstallationState>();
-  const warnings = new Warnings();
+  const warnings = new WarningTally();
 
   for (const [index, item] of body.entries()) {
     const usable = usableItem(item, index);
@@ -267,6 +312,8 @@ export function parseInstallationList(body: unknown): ParseResult {
       healthStatus: status(inst, 'healthStatus', 'installation', HEALTH_STATUSES, id, warnings),
       lastOperationStatus: status(inst, 'lastOperationStatus', 'installation', OPERATION_STATUSES, id, warnings, UNKNOWN_OPERATION_STATUS),
       connectionStatus: status(connection, 'status', 'connection', CONNECTION_STATUSES, id, warnings),
+      ...consumerOf(connection, id, warnings),
+      pausedReads: pausedReadsOf(inst, id, warnings),
     };
     const earlier = byId.get(id);
     if (earlier === undefined) {
@@ -277,13 +324,6 @@ export function parseInstallationList(body: unknown): ParseResult {
     }
   }
   return { ok: true, installations: [...byId.values()], warnings: warnings.list() };
-}
-
-/** One log line's worth of warnings: each kind with its count and first examples. */
-export function summarizeWarnings(warnings: readonly ParseWarning[], maxKinds = MAX_WARNING_EXAMPLES): string {
-  const shown = warnings.slice(0, maxKinds).map((w) => `${w.message} on ${w.count} installation(s) (e.g. ${w.examples.join(', ')})`);
-  const more = warnings.length > maxKinds ? `; and ${warnings.length - maxKinds} more kind(s)` : '';
-  return shown.join('; ') + more;
 }
 
 /**

@@ -1,12 +1,28 @@
 /**
  * A local stand-in for the Ampersand Platform API: a real HTTP server (port 0
- * by default) that serves spec-conformant integrations and installations, and
+ * by default) that serves spec-conformant integrations, installations, and
+ * each installation's operations (paginated, newest first) and their logs, and
  * can be told to fail in the ways the real one may (problem+json errors,
  * Retry-After, hangs, broken bodies). The demo runs it as its simulator; the
  * tests run it as their fake upstream.
+ *
+ * Operations follow the installations: an installation starts with a short
+ * history of reads ending in its lastOperationStatus, and each change of that
+ * status records the run that caused it (a failure with its provider's error
+ * in the log), so whatever fails in the demo has a failed operation to show.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildInstallation, buildIntegration, buildProblem, type InstallationSpec } from './fixtures.js';
+import {
+  buildInstallation,
+  buildIntegration,
+  buildLog,
+  buildOperation,
+  buildOperationHistory,
+  buildProblem,
+  buildReadOperation,
+  type InstallationSpec,
+  type OperationSpec,
+} from './fixtures.js';
 import { startLocalServer } from './local-server.js';
 
 /** One injected answer in place of the normal one. */
@@ -30,6 +46,8 @@ export interface FakeAmpersandOptions {
   readonly projectId: string;
   readonly port?: number;
   readonly host?: string;
+  /** The time operations are recorded at; the wall clock unless a test fixes it. */
+  readonly now?: () => Date;
 }
 
 export interface FakeAmpersand {
@@ -38,17 +56,52 @@ export interface FakeAmpersand {
   readonly requests: RecordedRequest[];
   /** The most requests for one integration's installations that were ever in flight at once. */
   maxConcurrentPerIntegration(): number;
-  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[]): void;
+  /** Sets (or replaces) an integration; `name` is what listIntegrations calls it (its id unless given). */
+  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[], name?: string): void;
   removeIntegration(integrationId: string): void;
   installations(integrationId: string): InstallationSpec[];
   update(integrationId: string, installationId: string, changes: Partial<InstallationSpec>): void;
   remove(integrationId: string, installationId: string): void;
   add(integrationId: string, installation: InstallationSpec): void;
-  /** Queues faults that answer the next requests for `integrationId` ('*' for any request). */
+  /** The operations of an installation, newest first. */
+  operations(installationId: string): OperationSpec[];
+  /** Replaces the operations of an installation (served newest first by createTime, whatever the order given). */
+  setOperations(installationId: string, operations: readonly OperationSpec[]): void;
+  /** Queues faults that answer the next requests for `integrationId`'s installations ('*' for any request). */
   inject(integrationId: string, ...faults: Fault[]): void;
+  /** Queues faults that answer the next requests for `installationId`'s operations. */
+  injectOperations(installationId: string, ...faults: Fault[]): void;
+  /** Queues faults that answer the next requests for `operationId`'s logs. */
+  injectLogs(operationId: string, ...faults: Fault[]): void;
   /** Answers every request with this fault until cleared with undefined. */
   setStickyFault(fault: Fault | undefined): void;
   close(): Promise<void>;
+}
+
+/** The spec's bounds and default of listOperations' pageSize. */
+const PAGE_SIZE = { min: 1, max: 1000, default: 200 } as const;
+
+const newestFirst = (a: OperationSpec, b: OperationSpec): number => Date.parse(b.createTime) - Date.parse(a.createTime);
+
+/** An opaque page token, as the real API's are: the installation and the offset of the next page. */
+const pageToken = (installationId: string, offset: number): string => Buffer.from(JSON.stringify([installationId, offset])).toString('base64url');
+
+function readPageToken(token: string, installationId: string): number | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed[0] !== installationId || !Number.isInteger(parsed[1]) || (parsed[1] as number) < 0) return undefined;
+    return parsed[1] as number;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 400 InputValidationProblem naming the query parameter that is wrong, as the spec describes it. */
+function invalidQuery(name: string, value: string, detail: string): Record<string, unknown> {
+  return {
+    ...buildProblem(400, 'Bad Request', `invalid query parameter ${name}`, { retryable: false }),
+    issues: [{ type: 'about:blank', title: 'Invalid parameter', detail, in: 'query', name, value }],
+  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -61,8 +114,49 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+type Route =
+  | { readonly kind: 'integrations'; readonly projectId: string }
+  | { readonly kind: 'installations'; readonly projectId: string; readonly integrationId: string }
+  | { readonly kind: 'operations'; readonly projectId: string; readonly integrationId: string; readonly installationId: string }
+  | { readonly kind: 'logs'; readonly projectId: string; readonly operationId: string };
+
+const ROUTES: readonly [RegExp, (p: readonly string[]) => Route][] = [
+  [/^\/v1\/projects\/([^/]+)\/integrations$/, ([projectId = '']) => ({ kind: 'integrations', projectId })],
+  [
+    /^\/v1\/projects\/([^/]+)\/integrations\/([^/]+)\/installations$/,
+    ([projectId = '', integrationId = '']) => ({ kind: 'installations', projectId, integrationId }),
+  ],
+  [
+    /^\/v1\/projects\/([^/]+)\/integrations\/([^/]+)\/installations\/([^/]+)\/operations$/,
+    ([projectId = '', integrationId = '', installationId = '']) => ({ kind: 'operations', projectId, integrationId, installationId }),
+  ],
+  [/^\/v1\/projects\/([^/]+)\/operations\/([^/]+)\/logs$/, ([projectId = '', operationId = '']) => ({ kind: 'logs', projectId, operationId })],
+];
+
+/** The route of a path, its segments decoded; undefined for a path the fake does not serve (or cannot decode). */
+function matchRoute(pathname: string): Route | undefined {
+  for (const [pattern, route] of ROUTES) {
+    const match = pattern.exec(pathname);
+    if (!match) continue;
+    try {
+      return route(match.slice(1).map((segment) => decodeURIComponent(segment)));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const operationsFaultKey = (installationId: string): string => `\u0000operations ${installationId}`;
+const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
+
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
-  const integrations = new Map<string, { provider: string; installations: InstallationSpec[] }>();
+  const integrations = new Map<string, { provider: string; name: string; installations: InstallationSpec[] }>();
+  /** Per installation id, newest first. */
+  const operations = new Map<string, OperationSpec[]>();
+  /** Per installation id, the number of the last operation recorded, for the next id. */
+  const operationCount = new Map<string, number>();
+  const now = options.now ?? (() => new Date());
   const faults = new Map<string, Fault[]>();
   const requests: RecordedRequest[] = [];
   let sticky: Fault | undefined;
@@ -100,6 +194,40 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     }
   };
 
+  /** The installation `installationId` of `integrationId`, if the fake has it. */
+  const findInstallation = (integrationId: string, installationId: string): InstallationSpec | undefined =>
+    integrations.get(integrationId)?.installations.find((i) => i.id === installationId);
+
+  /** The installation an operation belongs to, and the operation. */
+  const findOperation = (operationId: string): { installation: InstallationSpec; operation: OperationSpec } | undefined => {
+    for (const { installations } of integrations.values()) {
+      for (const installation of installations) {
+        const operation = operations.get(installation.id)?.find((o) => o.id === operationId);
+        if (operation) return { installation, operation };
+      }
+    }
+    return undefined;
+  };
+
+  const servePage = (res: ServerResponse, url: URL, installation: InstallationSpec): void => {
+    const sizeParam = url.searchParams.get('pageSize');
+    const size = sizeParam === null ? PAGE_SIZE.default : Number(sizeParam);
+    if (!/^\d+$/.test(sizeParam ?? '0') || size < PAGE_SIZE.min || size > PAGE_SIZE.max) {
+      return send(res, 400, invalidQuery('pageSize', sizeParam ?? '', `pageSize must be an integer from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}`));
+    }
+    const tokenParam = url.searchParams.get('pageToken');
+    const all = operations.get(installation.id) ?? [];
+    const offset = tokenParam === null ? 0 : readPageToken(tokenParam, installation.id);
+    if (offset === undefined || offset > all.length)
+      return send(res, 400, invalidQuery('pageToken', tokenParam ?? '', 'pageToken is not one this API gave out'));
+    const end = offset + size;
+    const done = end >= all.length;
+    return send(res, 200, {
+      results: all.slice(offset, end).map((op) => buildOperation(installation, op)),
+      pagination: done ? { done } : { done, nextPageToken: pageToken(installation.id, end) },
+    });
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const apiKey = req.headers['x-api-key'];
@@ -110,38 +238,81 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       apiKey: typeof apiKey === 'string' ? apiKey : undefined,
       at: Date.now(),
     });
-    const match = /^\/v1\/projects\/([^/]+)\/integrations(?:\/([^/]+)\/installations)?$/.exec(url.pathname);
-    const integrationId = match?.[2] === undefined ? undefined : decodeURIComponent(match[2]);
+    const route = matchRoute(url.pathname);
+    const integrationId = route?.kind === 'installations' ? route.integrationId : undefined;
     if (integrationId !== undefined) {
       const n = (inFlight.get(integrationId) ?? 0) + 1;
       inFlight.set(integrationId, n);
       maxConcurrent = Math.max(maxConcurrent, n);
       res.on('close', () => inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1));
     }
-    const fault = takeFault(integrationId);
+    const faultKey =
+      route?.kind === 'operations' ? operationsFaultKey(route.installationId) : route?.kind === 'logs' ? logsFaultKey(route.operationId) : integrationId;
+    const fault = takeFault(faultKey);
     if (fault) return answerFault(res, fault);
 
-    if (req.method !== 'GET' || !match) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
+    if (req.method !== 'GET' || !route) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
     if (apiKey !== options.apiKey) return send(res, 401, buildProblem(401, 'Unauthorized', 'invalid API key', { retryable: false }));
-    if (decodeURIComponent(match[1] ?? '') !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
+    if (route.projectId !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
 
-    if (integrationId === undefined) {
-      return send(
-        res,
-        200,
-        [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider)),
-      );
+    switch (route.kind) {
+      case 'integrations':
+        return send(
+          res,
+          200,
+          [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider, i.name)),
+        );
+      case 'installations': {
+        const integration = integrations.get(route.integrationId);
+        if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${route.integrationId} not found`));
+        const groupRef = url.searchParams.get('groupRef');
+        const list = integration.installations.filter((i) => groupRef === null || i.groupRef === groupRef);
+        return send(res, 200, list.map(buildInstallation));
+      }
+      case 'operations': {
+        const installation = findInstallation(route.integrationId, route.installationId);
+        if (!installation) return send(res, 404, buildProblem(404, 'Not Found', `installation ${route.installationId} not found`, { retryable: false }));
+        return servePage(res, url, installation);
+      }
+      case 'logs': {
+        const found = findOperation(route.operationId);
+        if (!found) return send(res, 404, buildProblem(404, 'Not Found', 'Operation not found for the given operation ID.', { retryable: false }));
+        return send(
+          res,
+          200,
+          found.operation.logs.map((l) => buildLog(found.operation.id, l)),
+        );
+      }
     }
-    const integration = integrations.get(integrationId);
-    if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${integrationId} not found`));
-    const groupRef = url.searchParams.get('groupRef');
-    const list = integration.installations.filter((i) => groupRef === null || i.groupRef === groupRef);
-    return send(res, 200, list.map(buildInstallation));
   };
 
   const server = await startLocalServer(handle, options);
 
-  const mustGet = (integrationId: string): { provider: string; installations: InstallationSpec[] } => {
+  /** Gives an installation the reads it has run so far, unless it has operations already. */
+  const startHistory = (installation: InstallationSpec): void => {
+    if (operations.has(installation.id)) return;
+    const history = buildOperationHistory(installation, now());
+    operations.set(installation.id, history);
+    operationCount.set(installation.id, history.length);
+  };
+
+  /**
+   * Records the run behind a change of lastOperationStatus: a run in progress
+   * ends with the new status; otherwise a new run starts now.
+   */
+  const recordRun = (installation: InstallationSpec, status: string): void => {
+    const list = operations.get(installation.id) ?? [];
+    const [newest, ...older] = list;
+    if (newest?.status === 'in_progress' && status !== 'in_progress') {
+      operations.set(installation.id, [buildReadOperation(installation, newest.id, status, new Date(newest.createTime)), ...older]);
+      return;
+    }
+    const n = (operationCount.get(installation.id) ?? 0) + 1;
+    operationCount.set(installation.id, n);
+    operations.set(installation.id, [buildReadOperation(installation, `op-${installation.id}-${n}`, status, now()), ...list]);
+  };
+
+  const mustGet = (integrationId: string): { provider: string; name: string; installations: InstallationSpec[] } => {
     const integration = integrations.get(integrationId);
     if (!integration) throw new Error(`fake Ampersand has no integration ${integrationId}`);
     return integration;
@@ -151,8 +322,9 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     url: `http://${server.host}:${server.port}/v1`,
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
-    setIntegration(integrationId, provider, installations) {
-      integrations.set(integrationId, { provider, installations: [...installations] });
+    setIntegration(integrationId, provider, installations, name = integrationId) {
+      integrations.set(integrationId, { provider, name, installations: [...installations] });
+      installations.forEach(startHistory);
     },
     removeIntegration(integrationId) {
       integrations.delete(integrationId);
@@ -160,17 +332,37 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     installations: (integrationId) => [...mustGet(integrationId).installations],
     update(integrationId, installationId, changes) {
       const integration = mustGet(integrationId);
-      integration.installations = integration.installations.map((i) => (i.id === installationId ? { ...i, ...changes } : i));
+      integration.installations = integration.installations.map((i) => {
+        if (i.id !== installationId) return i;
+        const updated = { ...i, ...changes };
+        if (updated.lastOperationStatus !== undefined && updated.lastOperationStatus !== i.lastOperationStatus) recordRun(updated, updated.lastOperationStatus);
+        return updated;
+      });
     },
     remove(integrationId, installationId) {
       const integration = mustGet(integrationId);
       integration.installations = integration.installations.filter((i) => i.id !== installationId);
+      operations.delete(installationId);
     },
     add(integrationId, installation) {
       mustGet(integrationId).installations.push(installation);
+      startHistory(installation);
+    },
+    operations: (installationId) => [...(operations.get(installationId) ?? [])],
+    setOperations(installationId, list) {
+      operations.set(installationId, [...list].sort(newestFirst));
+      operationCount.set(installationId, Math.max(operationCount.get(installationId) ?? 0, list.length));
     },
     inject(integrationId, ...newFaults) {
       faults.set(integrationId, [...(faults.get(integrationId) ?? []), ...newFaults]);
+    },
+    injectOperations(installationId, ...newFaults) {
+      const key = operationsFaultKey(installationId);
+      faults.set(key, [...(faults.get(key) ?? []), ...newFaults]);
+    },
+    injectLogs(operationId, ...newFaults) {
+      const key = logsFaultKey(operationId);
+      faults.set(key, [...(faults.get(key) ?? []), ...newFaults]);
     },
     setStickyFault(fault) {
       sticky = fault;

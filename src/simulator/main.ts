@@ -18,16 +18,19 @@ import { startMonitor } from '../main.js';
 import { formatForConsole } from './console-format.js';
 import { startFakeAmpersand } from './fake-ampersand-server.js';
 import { startFakeSlack } from './fake-slack-server.js';
-import type { InstallationSpec } from './fixtures.js';
+import { readObjectOf, type InstallationSpec } from './fixtures.js';
 import { RedisServerNotFoundError, startPrivateRedisServer, type PrivateRedisServer } from './private-redis-server.js';
 
 const PROJECT = 'demo-project';
 const KEY = 'demo-key';
 const CUSTOMERS = ['Acme Corp', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark Industries', 'Wayne Enterprises', 'Tyrell'];
-const INTEGRATIONS: [string, string][] = [
-  ['salesforce-sync', 'salesforce'],
-  ['hubspot-contacts', 'hubspot'],
-  ['zendesk-tickets', 'zendesk'],
+/** Who connected each customer's account: the consumer that a bad-credentials alert asks to reconnect. */
+const CONSUMERS = ['Wile E. Coyote', 'Hank Scorpio', 'Bill Lumbergh', 'Albert Wesker', 'Gavin Belson', 'Pepper Potts', 'Lucius Fox', 'Rachael Tyrell'];
+/** Id, provider and name: production ids are UUIDs, and the alerts are to show the name. */
+const INTEGRATIONS: [string, string, string][] = [
+  ['salesforce-sync', 'salesforce', 'Salesforce account sync'],
+  ['hubspot-contacts', 'hubspot', 'HubSpot contacts'],
+  ['zendesk-tickets', 'zendesk', 'Zendesk tickets'],
 ];
 
 function pick<T>(list: readonly T[]): T {
@@ -86,22 +89,27 @@ async function main(): Promise<void> {
   const slack = await startFakeSlack({ onMessage: (m) => process.stdout.write(`\n${formatForConsole(m.body, new Date(m.at))}`) });
   closers.push(() => slack.close());
 
-  for (const [integrationId, provider] of INTEGRATIONS) {
+  for (const [integrationId, provider, integrationName] of INTEGRATIONS) {
     const installations: InstallationSpec[] = CUSTOMERS.slice(0, 5).map((name, i) => ({
       id: `${integrationId}-inst-${i + 1}`,
       projectId: PROJECT,
       integrationId,
       groupRef: `org_${name.toLowerCase().replace(/\s+/g, '_')}`,
       groupName: name,
+      consumerRef: `consumer_${name.toLowerCase().replace(/\s+/g, '_')}`,
+      consumerName: CONSUMERS[i] ?? 'Jane Smith',
+      // One customer paused a read of its own, as a reader of the alerts will see it named.
+      pausedReads: i === 2 ? [`${readObjectOf(provider)}_history`] : [],
       provider,
       healthStatus: i === 4 && provider === 'hubspot' ? 'unhealthy' : 'healthy',
       lastOperationStatus: i === 3 ? undefined : 'success',
       connectionStatus: 'working',
     }));
-    ampersand.setIntegration(integrationId, provider, installations);
+    ampersand.setIntegration(integrationId, provider, installations, integrationName);
   }
 
-  // Every few seconds one installation changes, as real ones do.
+  // Every few seconds one installation changes, as real ones do. The simulator records the
+  // operation behind each change of lastOperationStatus, so a failure has a log with its error.
   const changes: ((i: InstallationSpec) => Partial<InstallationSpec>)[] = [
     (i) => ({ healthStatus: i.healthStatus === 'healthy' ? 'unhealthy' : 'healthy' }),
     (i) => ({ lastOperationStatus: i.lastOperationStatus === 'failure' ? 'success' : 'failure' }),

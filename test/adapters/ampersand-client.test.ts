@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAmpersandClient, type AmpersandClientOptions } from '../../src/adapters/ampersand-client.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
-import { buildProblem } from '../../src/simulator/fixtures.js';
+import { parseOperationLogs, parseOperationsPage } from '../../src/core/operation.js';
+import { buildProblem, buildReadOperation } from '../../src/simulator/fixtures.js';
 import { startLocalServer } from '../../src/simulator/local-server.js';
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
 import { installationSpec } from '../helpers/builders.js';
@@ -294,5 +295,186 @@ describe('createAmpersandClient', () => {
     fake.setIntegration('int-2', 'hubspot', []);
     const body = await client().listIntegrations();
     expect(Array.isArray(body) && body.map((i: { id: string }) => i.id)).toEqual(['int-1', 'int-2']);
+  });
+
+  describe('listOperations and getOperationLogs', () => {
+    const OPERATIONS_PATH = '/v1/projects/proj-1/integrations/int-1/installations/a/operations';
+
+    /** Installation a with `count` reads, newest first, the newest failed. */
+    function withOperations(count: number): void {
+      const inst = fake.installations('int-1').find((i) => i.id === 'a')!;
+      const start = Date.parse('2026-03-01T12:00:00Z');
+      fake.setOperations(
+        'a',
+        Array.from({ length: count }, (_, i) => buildReadOperation(inst, `op-${i}`, i === 0 ? 'failure' : 'success', new Date(start - i * 60_000))),
+      );
+    }
+
+    it('sends X-Api-Key, pageSize and pageToken to the documented path, and pages until done', async () => {
+      withOperations(5);
+      const c = client();
+      const ids: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = parseOperationsPage(await c.listOperations('int-1', 'a', { pageSize: 2, ...(pageToken === undefined ? {} : { pageToken }) }));
+        if (!page.ok) throw new Error(page.error);
+        ids.push(...page.operations.map((o) => o.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== undefined);
+      expect(ids).toEqual(['op-0', 'op-1', 'op-2', 'op-3', 'op-4']);
+      expect(fake.requests).toHaveLength(3);
+      expect(fake.requests.every((r) => r.method === 'GET' && r.path === OPERATIONS_PATH && r.apiKey === API_KEY)).toBe(true);
+      expect(fake.requests[0]?.query).toBe('?pageSize=2');
+      expect(new URLSearchParams(fake.requests[1]?.query).get('pageSize')).toBe('2');
+      expect(new URLSearchParams(fake.requests[1]?.query).get('pageToken')).toEqual(expect.any(String));
+    });
+
+    it('asks for no page size unless told, leaving the API its default', async () => {
+      await client().listOperations('int-1', 'a', {});
+      expect(fake.requests[0]?.query).toBe('');
+    });
+
+    it("reads an operation's logs from the documented path", async () => {
+      withOperations(1);
+      const body = await client().getOperationLogs('op-0');
+      expect(fake.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/v1/projects/proj-1/operations/op-0/logs', apiKey: API_KEY })]);
+      expect(parseOperationLogs(body, 'op-0')).toMatchObject({
+        ok: true,
+        errorLines: [expect.stringContaining('INVALID_SESSION_ID'), 'Read of account failed: INVALID_SESSION_ID: Session expired or invalid'],
+      });
+    });
+
+    it.each([
+      ['an unknown operation', (c: ReturnType<typeof client>) => c.getOperationLogs('nope'), 'the operation is not known to this project'],
+      ['an unknown installation', (c: ReturnType<typeof client>) => c.listOperations('int-1', 'nope', {}), 'the installation may have been removed'],
+    ])('reports %s as not_found, without retrying and without blaming the settings', async (_name, call, hint) => {
+      const error = await failure(call(client()));
+      expect(error.reason).toBe('not_found');
+      expect(error.status).toBe(404);
+      expect(error.message).toContain(hint);
+      expect(error.message).not.toContain('AMPERSAND_INTEGRATION_IDS');
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('reports a problem+json answer with its title, detail and requestId', async () => {
+      fake.injectLogs('op-0', {
+        kind: 'status',
+        status: 503,
+        problem: buildProblem(503, 'Maintenance', 'logs are being moved', { retryable: false, requestId: 'req-77' }),
+      });
+      const error = await failure(client().getOperationLogs('op-0'));
+      expect(error.reason).toBe('server_error');
+      expect(error.problem).toMatchObject({ title: 'Maintenance', detail: 'logs are being moved', requestId: 'req-77', retryable: false });
+      expect(error.message).toContain('GET /projects/proj-1/operations/op-0/logs: HTTP 503 server_error — Maintenance — logs are being moved');
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it("reports the API's 400 for a page token it never gave out as client_error", async () => {
+      const error = await failure(client().listOperations('int-1', 'a', { pageToken: 'forged' }));
+      expect(error.reason).toBe('client_error');
+      expect(error.message).toContain('invalid query parameter pageToken');
+    });
+
+    it('retries the operations of an installation after a 503, like every call', async () => {
+      fake.injectOperations('a', { kind: 'status', status: 503 });
+      const body = await client().listOperations('int-1', 'a', {});
+      expect(parseOperationsPage(body).ok).toBe(true);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('stops reading logs over the size cap', async () => {
+      fake.injectLogs('op-0', {
+        kind: 'raw',
+        contentType: 'application/json',
+        body: `[${'{"severity":"ERROR","message":{"msg":"x"}},'.repeat(5000)}1]`,
+        chunked: true,
+      });
+      const error = await failure(client({ maxBodyBytes: 100_000 }).getOperationLogs('op-0'));
+      expect(error.reason).toBe('body_too_large');
+    });
+
+    it('fails as a timeout when the caller aborts', async () => {
+      fake.injectLogs('op-0', { kind: 'hang' });
+      const controller = new AbortController();
+      const pending = failure(client().getOperationLogs('op-0', controller.signal));
+      controller.abort();
+      const error = await pending;
+      expect(error.reason).toBe('timeout');
+      expect(error.message).toContain('aborted');
+    });
+
+    it.each([
+      ['an empty operation id', (c: ReturnType<typeof client>) => c.getOperationLogs('')],
+      ['a dot-dot operation id, which URL parsing would resolve', (c: ReturnType<typeof client>) => c.getOperationLogs('..')],
+      ['an installation id that is a dot segment', (c: ReturnType<typeof client>) => c.listOperations('int-1', '.', {})],
+      ['an operation id with a lone surrogate', (c: ReturnType<typeof client>) => c.getOperationLogs('op\ud800')],
+    ])('refuses %s without a request', async (_name, call) => {
+      const error = await failure(call(client()));
+      expect(error.reason).toBe('client_error');
+      expect(fake.requests).toEqual([]);
+    });
+
+    it.each([0, 1001, 2.5])('refuses a page size of %s without a request', async (pageSize) => {
+      await expect(client().listOperations('int-1', 'a', { pageSize })).rejects.toThrow(RangeError);
+      expect(fake.requests).toEqual([]);
+    });
+
+    describe('when the API key comes back', () => {
+      const liveKey = 'sk_live_4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh';
+
+      async function serving<T>(handler: Parameters<typeof startLocalServer>[0], call: (c: ReturnType<typeof client>) => Promise<T>): Promise<T> {
+        const server = await startLocalServer(handler);
+        try {
+          return await call(client({ apiUrl: `http://127.0.0.1:${server.port}/v1`, apiKey: liveKey, retryLimit: 0 }));
+        } finally {
+          await server.close();
+        }
+      }
+
+      it('cuts it out of every string of a log body, keys included', async () => {
+        const body = await serving(
+          (_req, res) => {
+            res.writeHead(200, { 'content-type': 'application/json' }).end(
+              JSON.stringify([
+                {
+                  timestamp: '2026-03-01T12:00:00Z',
+                  severity: 'ERROR',
+                  message: { msg: `request with X-Api-Key: ${liveKey}`, details: { [liveKey]: [liveKey] } },
+                },
+              ]),
+            );
+          },
+          (c) => c.getOperationLogs('op-0'),
+        );
+        expect(JSON.stringify(body)).not.toContain(liveKey.slice(0, 8));
+        expect(parseOperationLogs(body, 'op-0')).toMatchObject({ errorLines: ['request with X-Api-Key: [redacted]'] });
+      });
+
+      it('cuts it out of an operation result', async () => {
+        const body = await serving(
+          (_req, res) => {
+            res
+              .writeHead(200, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ results: [{ id: 'op-0', status: 'failure', result: `bad key ${liveKey}` }], pagination: { done: true } }));
+          },
+          (c) => c.listOperations('int-1', 'a', {}),
+        );
+        expect(JSON.stringify(body)).toContain('bad key [redacted]');
+        expect(JSON.stringify(body)).not.toContain(liveKey.slice(0, 8));
+      });
+
+      it('cuts it out of a problem detail', async () => {
+        const error = await serving(
+          (_req, res) => {
+            res
+              .writeHead(404, { 'content-type': 'application/problem+json' })
+              .end(JSON.stringify({ title: 'Not Found', detail: `no logs for key ${liveKey}` }));
+          },
+          (c) => failure(c.getOperationLogs('op-0')),
+        );
+        expect(error.message).toContain('no logs for key [redacted]');
+        expect([error.message, JSON.stringify(error)].join('\n')).not.toContain(liveKey.slice(0, 8));
+      });
+    });
   });
 });

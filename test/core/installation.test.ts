@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_DISPLAY_LENGTH,
+  MAX_PAUSED_READS,
   MAX_STATUS_LENGTH,
   UNREADABLE_VALUE,
   mergeDuplicate,
@@ -232,6 +233,128 @@ describe('parseInstallationList', () => {
       expect(mergeDuplicate(a, b)[field]).toBe(worst);
       expect(mergeDuplicate(b, a)[field]).toBe(worst);
     });
+  });
+});
+
+describe('parseInstallationList: the consumer and the paused reads', () => {
+  const REMOVE = Symbol('remove');
+  const READ_OBJECTS = 'config.content.read.objects';
+  /** Installation `a` as served, with the value at a dotted path set (or removed). */
+  const edited = (path: string, value: unknown): Record<string, unknown> => {
+    const inst = structuredClone(buildInstallation(installationSpec('a'))) as unknown as Record<string, unknown>;
+    const keys = path.split('.');
+    const last = keys.pop() ?? '';
+    const parent = keys.reduce<Record<string, unknown>>((obj, key) => obj[key] as Record<string, unknown>, inst);
+    if (value === REMOVE) delete parent[last];
+    else parent[last] = value;
+    return inst;
+  };
+  const parseOne = (inst: unknown) => {
+    const result = parseInstallationList([inst]);
+    if (!result.ok) throw new Error(result.error);
+    return { installation: result.installations[0], warnings: result.warnings.map((w) => w.message) };
+  };
+
+  it('reads the consumer and the paused read objects of a spec-conformant installation', () => {
+    const body = [buildInstallation(installationSpec('a', { consumerRef: 'cons-7', consumerName: 'Ada Admin', pausedReads: ['opportunity', 'lead'] }))];
+    expect(specErrors('Installation', body, true)).toBe('');
+    expect(parseOne(body[0])).toEqual({
+      installation: expect.objectContaining({ consumerRef: 'cons-7', consumerName: 'Ada Admin', pausedReads: ['lead', 'opportunity'] }),
+      warnings: [],
+    });
+  });
+
+  it.each([
+    ['every read object is enabled', edited('id', 'a')],
+    ['the config has no read part', edited('config.content.read', REMOVE)],
+    ['the read object has no disabled flag', edited(`${READ_OBJECTS}.account.disabled`, REMOVE)],
+  ])('names no paused read, and warns of nothing, when %s', (_name, inst) => {
+    expect(parseOne(inst)).toEqual({ installation: expect.objectContaining({ pausedReads: [] }), warnings: [] });
+  });
+
+  it('names a paused object by its key when it has no objectName', () => {
+    expect(parseOne(edited(`${READ_OBJECTS}.contact`, { disabled: true })).installation?.pausedReads).toEqual(['contact']);
+  });
+
+  it.each<[string, Record<string, unknown>, Partial<InstallationState>, string[]]>([
+    [
+      'a missing consumer',
+      edited('connection.consumer', REMOVE),
+      { consumerRef: '', consumerName: '' },
+      ['connection.consumer is missing, not an object; shown empty'],
+    ],
+    [
+      'a string consumer',
+      edited('connection.consumer', 'jane'),
+      { consumerRef: '', consumerName: '' },
+      ['connection.consumer is string, not an object; shown empty'],
+    ],
+    [
+      'a numeric consumerName',
+      edited('connection.consumer.consumerName', 7),
+      { consumerName: '' },
+      ['connection.consumer.consumerName is number, not a string; shown empty'],
+    ],
+    [
+      'a consumerName with control characters and line breaks',
+      edited('connection.consumer.consumerName', 'Jane\u0007 \u202eSmith\r\n<!here>'),
+      { consumerName: 'Jane Smith <!here>' },
+      ['connection.consumer.consumerName has control characters or line breaks; removed'],
+    ],
+    [
+      'a 5,000-character consumerRef',
+      edited('connection.consumer.consumerRef', 'r'.repeat(5000)),
+      { consumerRef: `${'r'.repeat(MAX_DISPLAY_LENGTH - 1)}…` },
+      ['connection.consumer.consumerRef is longer than 256 characters; cut'],
+    ],
+    ['a missing config', edited('config', REMOVE), { pausedReads: [] }, ['config is missing, not an object; no paused reads read']],
+    ['a config whose content is an array', edited('config.content', []), { pausedReads: [] }, ['config.content is array, not an object; no paused reads read']],
+    [
+      'read objects that are a list',
+      edited(READ_OBJECTS, ['account']),
+      { pausedReads: [] },
+      ['config.content.read.objects is array, not an object; no paused reads read'],
+    ],
+    [
+      'a read object that is a string',
+      edited(`${READ_OBJECTS}.lead`, 'off'),
+      { pausedReads: [] },
+      ['config.content.read.objects has a string, not an object; ignored'],
+    ],
+    [
+      'disabled given as the string "true"',
+      edited(`${READ_OBJECTS}.account.disabled`, 'true'),
+      { pausedReads: [] },
+      ['config.content.read.objects[…].disabled is string, not a boolean; read as not paused'],
+    ],
+    [
+      'a paused object name with a line break',
+      edited(`${READ_OBJECTS}.account`, { objectName: 'acc\nount', disabled: true }),
+      { pausedReads: ['acc ount'] },
+      ['a paused read object name has control characters or line breaks; removed'],
+    ],
+  ])('keeps the installation with %s, and warns about it', (_name, inst, expected, warnings) => {
+    const parsed = parseOne(inst);
+    expect(parsed.installation).toMatchObject({ id: 'a', healthStatus: 'healthy', ...expected });
+    expect(parsed.warnings).toEqual(warnings);
+  });
+
+  it('adds no consumer warning to an installation whose connection is missing', () => {
+    expect(parseOne(edited('connection', REMOVE)).warnings).toEqual(['connection is missing, not an object']);
+  });
+
+  it(`names at most ${MAX_PAUSED_READS} paused reads, the first by name, and warns about the rest`, () => {
+    const names = Array.from({ length: 70 }, (_, n) => `obj${String(n).padStart(2, '0')}`);
+    const parsed = parseOne(buildInstallation(installationSpec('a', { pausedReads: names.toReversed() })));
+    expect(parsed.installation?.pausedReads).toEqual(names.slice(0, MAX_PAUSED_READS));
+    expect(parsed.warnings).toEqual([`more than ${MAX_PAUSED_READS} read objects are paused; the first ${MAX_PAUSED_READS} by name are named`]);
+  });
+
+  it('merges duplicate copies to the union of their paused reads, whatever their order', () => {
+    const a = state('a', { pausedReads: ['lead', 'account'] });
+    const b = state('a', { pausedReads: ['contact', 'lead'] });
+    expect(mergeDuplicate(a, b).pausedReads).toEqual(['account', 'contact', 'lead']);
+    expect(mergeDuplicate(b, a).pausedReads).toEqual(['account', 'contact', 'lead']);
   });
 });
 

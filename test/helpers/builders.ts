@@ -11,6 +11,10 @@ const defaults = (id: string): InstallationState => ({
   healthStatus: 'healthy',
   lastOperationStatus: 'success',
   connectionStatus: 'working',
+  // As buildInstallation serves them by default.
+  consumerRef: `user-${id}`,
+  consumerName: 'Jane Smith',
+  pausedReads: [],
 });
 
 /** A normalised installation with sensible defaults, for core tests. */

@@ -65,3 +65,34 @@ export function specErrors(name: string, value: unknown, array = false): string 
   const fn = validatorFor(name, array);
   return fn(value) ? '' : ajv.errorsText(fn.errors);
 }
+
+const pointer = (...parts: string[]): string => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+
+/**
+ * A validator for the body of one response of the spec operation `operationId`
+ * (e.g. `listOperations`): the schema of `status` (or `default`) for
+ * `contentType`, with the spec's own $refs.
+ */
+export function responseValidatorFor(operationId: string, status: number, contentType: string): ValidateFunction {
+  const key = `${operationId} ${status} ${contentType}`;
+  let fn = cache.get(key);
+  if (fn) return fn;
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if ((op as { operationId?: string }).operationId !== operationId) continue;
+      const responses = (op as { responses: Record<string, { content?: Record<string, unknown> }> }).responses;
+      const code = String(status) in responses ? String(status) : 'default';
+      if (responses[code]?.content?.[contentType] === undefined) throw new Error(`${operationId} has no ${contentType} response for ${status}`);
+      fn = ajv.compile({ $ref: `ampersand#/${pointer('paths', path, method, 'responses', code, 'content', contentType, 'schema')}` });
+      cache.set(key, fn);
+      return fn;
+    }
+  }
+  throw new Error(`the spec has no operation ${operationId}`);
+}
+
+/** Returns the ajv errors of a response body as text, or '' when it conforms to the spec's response schema. */
+export function responseErrors(operationId: string, status: number, contentType: string, value: unknown): string {
+  const fn = responseValidatorFor(operationId, status, contentType);
+  return fn(value) ? '' : ajv.errorsText(fn.errors);
+}

@@ -1,18 +1,23 @@
 /**
  * The fake Ampersand serves only what the official spec allows: its success
- * bodies validate against the listInstallations / listIntegrations response
- * schemas, and its errors are application/problem+json ApiProblem bodies.
+ * bodies validate against the listInstallations / listIntegrations /
+ * listOperations / listOperationLogs response schemas, and its errors are
+ * application/problem+json ApiProblem (or InputValidationProblem) bodies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrationNames } from '../../src/core/integration-names.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
+import { buildReadOperation } from '../../src/simulator/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
-import { specErrors } from '../helpers/spec.js';
+import { responseErrors, specErrors } from '../helpers/spec.js';
 
 let fake: FakeAmpersand;
 const KEY = 'k';
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const OPERATIONS = '/projects/proj-1/integrations/int-1/installations';
 
 beforeAll(async () => {
-  fake = await startFakeAmpersand({ apiKey: KEY, projectId: 'proj-1' });
+  fake = await startFakeAmpersand({ apiKey: KEY, projectId: 'proj-1', now: () => NOW });
   fake.setIntegration('int-1', 'salesforce', [
     installationSpec('a'),
     installationSpec('b', { healthStatus: 'unhealthy', lastOperationStatus: 'failure', connectionStatus: 'bad_credentials' }),
@@ -42,6 +47,20 @@ describe('the fake Ampersand API', () => {
     expect(specErrors('Integration', res.body, true)).toBe('');
   });
 
+  it('serves the name an integration was given, and its id as the name otherwise', async () => {
+    fake.setIntegration('9b2f0c1e-uuid', 'hubspot', [], 'HubSpot contacts');
+    const res = await get('/projects/proj-1/integrations');
+    expect(specErrors('Integration', res.body, true)).toBe('');
+    expect(integrationNames(res.body)).toMatchObject({
+      ok: true,
+      names: new Map([
+        ['int-1', 'int-1'],
+        ['9b2f0c1e-uuid', 'HubSpot contacts'],
+      ]),
+    });
+    fake.removeIntegration('9b2f0c1e-uuid');
+  });
+
   it.each([
     ['a wrong key', '/projects/proj-1/integrations', 'wrong', 401],
     ['an unknown project', '/projects/nope/integrations', KEY, 404],
@@ -51,5 +70,108 @@ describe('the fake Ampersand API', () => {
     expect(res.status).toBe(status);
     expect(res.type).toBe('application/problem+json');
     expect(specErrors('ApiProblem', res.body)).toBe('');
+  });
+
+  describe('the operations of an installation', () => {
+    interface Page {
+      results: { id: string; status: string; createTime: string }[];
+      pagination: { done: boolean; nextPageToken?: string };
+    }
+
+    it('serves a page that conforms to the spec, newest first, ending in the last operation status', async () => {
+      const res = await get(`${OPERATIONS}/b/operations`);
+      expect(res.status).toBe(200);
+      expect(responseErrors('listOperations', 200, 'application/json', res.body)).toBe('');
+      const body = res.body as Page;
+      expect(body.results.map((o) => [o.id, o.status])).toEqual([
+        ['op-b-3', 'failure'],
+        ['op-b-2', 'success'],
+        ['op-b-1', 'success'],
+      ]);
+      expect(body.results.map((o) => o.createTime)).toEqual([...body.results.map((o) => o.createTime)].sort().reverse());
+      expect(body.pagination).toEqual({ done: true });
+    });
+
+    it('serves no operation for an installation that has run none', async () => {
+      const res = await get(`${OPERATIONS}/c/operations`);
+      expect(res.body).toEqual({ results: [], pagination: { done: true } });
+    });
+
+    it('pages with pageSize and pageToken until done, each page conforming', async () => {
+      const inst = installationSpec('p');
+      fake.add('int-1', inst);
+      fake.setOperations(
+        'p',
+        Array.from({ length: 5 }, (_, i) => buildReadOperation(inst, `op-p-${i}`, 'success', new Date(NOW.getTime() - i * 60_000))),
+      );
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const res = await get(`${OPERATIONS}/p/operations?pageSize=2${token === undefined ? '' : `&pageToken=${encodeURIComponent(token)}`}`);
+        expect(responseErrors('listOperations', 200, 'application/json', res.body)).toBe('');
+        const body = res.body as Page;
+        seen.push(...body.results.map((o) => o.id));
+        token = body.pagination.nextPageToken;
+        expect(body.pagination.done).toBe(token === undefined);
+        pages += 1;
+      } while (token !== undefined);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(['op-p-0', 'op-p-1', 'op-p-2', 'op-p-3', 'op-p-4']);
+      fake.remove('int-1', 'p');
+    });
+
+    it('serves the logs of a failed operation, with its error, conforming to the spec', async () => {
+      const res = await get('/projects/proj-1/operations/op-b-3/logs');
+      expect(res.status).toBe(200);
+      expect(responseErrors('listOperationLogs', 200, 'application/json', res.body)).toBe('');
+      expect(res.body).toContainEqual({
+        timestamp: expect.any(String),
+        severity: 'ERROR',
+        message: { msg: 'Read of account failed', error: 'INVALID_SESSION_ID: Session expired or invalid', operation_id: 'op-b-3' },
+      });
+    });
+
+    it('records the run behind a change of lastOperationStatus, and ends a run in progress with the next status', async () => {
+      const ids = (): string[][] => fake.operations('a').map((o) => [o.id, o.status]);
+      fake.update('int-1', 'a', { lastOperationStatus: 'failure' });
+      expect(ids().slice(0, 2)).toEqual([
+        ['op-a-4', 'failure'],
+        ['op-a-3', 'success'],
+      ]);
+      fake.update('int-1', 'a', { lastOperationStatus: 'in_progress' });
+      fake.update('int-1', 'a', { lastOperationStatus: 'success' });
+      expect(ids().slice(0, 2)).toEqual([
+        ['op-a-5', 'success'],
+        ['op-a-4', 'failure'],
+      ]);
+      fake.update('int-1', 'a', { healthStatus: 'unhealthy' });
+      expect(fake.operations('a')).toHaveLength(5);
+      fake.update('int-1', 'a', { healthStatus: 'healthy' });
+    });
+
+    it.each([
+      ['a pageSize of 0', '?pageSize=0', 'pageSize'],
+      ['a pageSize over 1000', '?pageSize=1001', 'pageSize'],
+      ['a pageSize that is not a number', '?pageSize=ten', 'pageSize'],
+      ['a pageToken it never gave out', '?pageToken=bm9wZQ', 'pageToken'],
+    ])('answers %s with a 400 InputValidationProblem naming the parameter', async (_name, query, name) => {
+      const res = await get(`${OPERATIONS}/b/operations${query}`);
+      expect(res.status).toBe(400);
+      expect(res.type).toBe('application/problem+json');
+      expect(responseErrors('listOperations', 400, 'application/problem+json', res.body)).toBe('');
+      expect(res.body).toMatchObject({ issues: [{ in: 'query', name }] });
+    });
+
+    it.each([
+      ['an unknown installation', `${OPERATIONS}/nope/operations`],
+      ['an unknown operation', '/projects/proj-1/operations/nope/logs'],
+      ['the logs of another project', '/projects/other/operations/op-b-3/logs'],
+    ])('answers %s with a 404 ApiProblem', async (_name, path) => {
+      const res = await get(path);
+      expect(res.status).toBe(404);
+      expect(res.type).toBe('application/problem+json');
+      expect(specErrors('ApiProblem', res.body)).toBe('');
+    });
   });
 });
