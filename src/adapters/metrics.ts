@@ -12,7 +12,7 @@
  *   sums them across replicas.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
+import { CONNECTION_STATUSES, HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
 import type { Metrics, SlackOutcome } from '../ports.js';
 
@@ -60,6 +60,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   const lastOperation = new Gauge({
     name: 'ampersand_installation_last_operation_status',
     help: 'Status of the latest operation of an installation; one-hot over status (success, failure, in_progress, unknown = none reported).',
+    labelNames: LABELS,
+    registers,
+  });
+  const connection = new Gauge({
+    name: 'ampersand_installation_connection_status',
+    help: "Status of an installation's connection to its provider; one-hot over status (created, working, bad_credentials = the customer must reconnect).",
     labelNames: LABELS,
     registers,
   });
@@ -148,6 +154,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     refreshFromState(snapshots) {
       health.reset();
       lastOperation.reset();
+      connection.reset();
       installations.reset();
       lastSuccess.reset();
       for (const stored of snapshots) {
@@ -158,6 +165,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
           const labels = { ...base, installation_id: id, group_ref: r.groupRef, provider: r.provider };
           for (const [status, value] of oneHot(HEALTH_STATUSES, r.healthStatus)) health.set({ ...labels, status }, value);
           for (const [status, value] of oneHot(OPERATION_STATES, r.lastOperationStatus)) lastOperation.set({ ...labels, status }, value);
+          for (const [status, value] of oneHot(CONNECTION_STATUSES, r.connectionStatus)) connection.set({ ...labels, status }, value);
           counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
         }
         for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);
