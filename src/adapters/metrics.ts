@@ -69,6 +69,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     labelNames: LABELS,
     registers,
   });
+  // The group's name is for people, not for selecting: an info series of its own (as kube_pod_info),
+  // joined on installation_id where a table shows it, keeps it off the status series and the alerts.
+  const info = new Gauge({
+    name: 'ampersand_installation_info',
+    help: 'Always 1: the group name of an installation as Ampersand reports it (cut to 256 characters), to join on installation_id for display.',
+    labelNames: ['project_id', 'integration_id', 'installation_id', 'group_ref', 'group_name', 'provider'],
+    registers,
+  });
   const installations = new Gauge({
     name: 'ampersand_installations',
     help: 'Number of installations of an integration by health status.',
@@ -155,6 +163,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       health.reset();
       lastOperation.reset();
       connection.reset();
+      info.reset();
       installations.reset();
       lastSuccess.reset();
       for (const stored of snapshots) {
@@ -166,6 +175,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
           for (const [status, value] of oneHot(HEALTH_STATUSES, r.healthStatus)) health.set({ ...labels, status }, value);
           for (const [status, value] of oneHot(OPERATION_STATES, r.lastOperationStatus)) lastOperation.set({ ...labels, status }, value);
           for (const [status, value] of oneHot(CONNECTION_STATUSES, r.connectionStatus)) connection.set({ ...labels, status }, value);
+          info.set({ ...labels, group_name: r.groupName }, 1);
           counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
         }
         for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);

@@ -91,4 +91,20 @@ describe('the installation state gauges', () => {
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b' })).toBeUndefined();
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'working' })).toBe(1);
   });
+
+  it('name the group of each installation in one info series, gone with the installation', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme "EU" <Corp>' }), state('b')])]);
+    let text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_info', { ...labels, installation_id: 'a', group_name: 'Acme \\"EU\\" <Corp>' })).toBe(1);
+    expect(sample(text, 'ampersand_installation_info', { installation_id: 'b', group_name: 'Customer b' })).toBe(1);
+    expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toHaveLength(2);
+    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme' })])]);
+    text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_info', { installation_id: 'b' })).toBeUndefined();
+    expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toEqual([
+      'ampersand_installation_info{project_id="proj-1",integration_id="int-1",installation_id="a",group_ref="org-a",provider="salesforce",group_name="Acme"} 1',
+    ]);
+  });
 });
