@@ -1,6 +1,9 @@
 /**
- * The stack simulator (src/simulator/stack-simulator.ts, the Dockerfile's demo
- * target) run as the image runs it.
+ * The compose stack's demo profile without Docker: the stack simulator
+ * (src/simulator/stack-simulator.ts, the Dockerfile's demo target) run as the
+ * image runs it, and the production service configured with the environment
+ * compose.yaml gives monitor-demo, against it. What the demo shows, the Slack
+ * messages arriving at the webhook catcher, is what this test waits for.
  */
 import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,6 +11,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { freePort } from '../helpers/harness.js';
+import { REDIS_URL, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 import { specErrors } from '../helpers/spec.js';
 import { spawnWithOutput, type Spawned } from '../helpers/spawn.js';
 import { waitFor } from '../helpers/wait.js';
@@ -101,6 +107,49 @@ describe('the stack simulator', () => {
       expect(sim.output().trim().split('\n')).toEqual([expect.stringMatching(/^stack simulator failed: .*EADDRINUSE/) as string]);
     } finally {
       taken.close();
+    }
+  });
+});
+
+describe('the demo profile, wired as compose.yaml wires it', () => {
+  it("runs the service with monitor-demo's environment against the simulator, and the Slack messages arrive at the webhook catcher", async () => {
+    const compose = parse(readFileSync('compose.yaml', 'utf8')) as { services: Record<string, { environment?: Record<string, string> }> };
+    const env = { ...compose.services['monitor-demo']?.environment };
+    const sim = await startSimulator();
+    // compose's URLs with the ports this simulator took; paths as compose has them, which must be the simulator's.
+    const withPort = (composeUrl: string | undefined, actual: string): string => {
+      const url = new URL(composeUrl ?? '');
+      expect(`${url.protocol}//${url.hostname}${url.pathname}`).toBe(`http://127.0.0.1${new URL(actual).pathname}`);
+      url.port = new URL(actual).port;
+      return url.toString().replace(/\/$/, '');
+    };
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const monitor = spawnWithOutput(process.execPath, ['dist/src/main.js'], {
+      ...env,
+      AMPERSAND_API_URL: withPort(env['AMPERSAND_API_URL'], sim.apiUrl),
+      SLACK_WEBHOOK_URL: withPort(env['SLACK_WEBHOOK_URL'], sim.webhookUrl),
+      // The test's Redis, a prefix of its own and a free port on loopback, instead of the stack's.
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      METRICS_PORT: String(await freePort()),
+      METRICS_HOST: '127.0.0.1',
+    });
+    running.push(monitor);
+    try {
+      // hubspot-contacts-inst-5 starts unhealthy: the baseline summary of its integration is the first alert.
+      await waitFor(
+        'the baseline message at the webhook catcher',
+        () =>
+          sim.output().includes('[BASELINE] Ampersand integration hubspot-contacts: monitoring started, already needing attention: hubspot-contacts-inst-5'),
+        20_000,
+      );
+      expect(monitor.output()).not.toMatch(/"level":"(error|fatal)"/);
+      expect(await stop(monitor)).toBe(0);
+      expect(await stop(sim)).toBe(0);
+    } finally {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
     }
   });
 });
