@@ -20,6 +20,21 @@ COPY package.json package-lock.json ./
 # msgpackr-extract's native build is optional (BullMQ falls back to JS); no toolchain needed.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
+# Demo only (compose.yaml, profile demo; built with --target demo): the stack simulator, a fake
+# Ampersand API and a webhook catcher (src/simulator/stack-simulator.ts). It stands before the
+# production stage so that the last stage, the default target, stays the simulator-free image.
+FROM build AS demo-build
+COPY tsconfig.simulator.json ./
+RUN npx tsc -p tsconfig.simulator.json
+
+FROM ${NODE_IMAGE} AS demo
+WORKDIR /app
+# The stack simulator imports node: modules and src/simulator/ only: no node_modules (test/deploy/compose.test.ts).
+COPY --from=demo-build --chown=root:root /app/dist/src/simulator ./dist/src/simulator
+COPY --chown=root:root package.json ./
+USER node
+CMD ["node", "dist/src/simulator/stack-simulator.js"]
+
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     METRICS_PORT=9464

@@ -12,7 +12,7 @@
  *   sums them across replicas.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import { HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
+import { CONNECTION_STATUSES, HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
 import type { Metrics, SlackOutcome } from '../ports.js';
 
@@ -61,6 +61,20 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     name: 'ampersand_installation_last_operation_status',
     help: 'Status of the latest operation of an installation; one-hot over status (success, failure, in_progress, unknown = none reported).',
     labelNames: LABELS,
+    registers,
+  });
+  const connection = new Gauge({
+    name: 'ampersand_installation_connection_status',
+    help: "Status of an installation's connection to its provider; one-hot over status (created, working, bad_credentials = the customer must reconnect).",
+    labelNames: LABELS,
+    registers,
+  });
+  // The group's name is for people, not for selecting: an info series of its own (as kube_pod_info),
+  // joined on installation_id where a table shows it, keeps it off the status series and the alerts.
+  const info = new Gauge({
+    name: 'ampersand_installation_info',
+    help: 'Always 1: the group name of an installation as Ampersand reports it (cut to 256 characters), to join on installation_id for display.',
+    labelNames: ['project_id', 'integration_id', 'installation_id', 'group_ref', 'group_name', 'provider'],
     registers,
   });
   const installations = new Gauge({
@@ -148,6 +162,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     refreshFromState(snapshots) {
       health.reset();
       lastOperation.reset();
+      connection.reset();
+      info.reset();
       installations.reset();
       lastSuccess.reset();
       for (const stored of snapshots) {
@@ -158,6 +174,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
           const labels = { ...base, installation_id: id, group_ref: r.groupRef, provider: r.provider };
           for (const [status, value] of oneHot(HEALTH_STATUSES, r.healthStatus)) health.set({ ...labels, status }, value);
           for (const [status, value] of oneHot(OPERATION_STATES, r.lastOperationStatus)) lastOperation.set({ ...labels, status }, value);
+          for (const [status, value] of oneHot(CONNECTION_STATUSES, r.connectionStatus)) connection.set({ ...labels, status }, value);
+          info.set({ ...labels, group_name: r.groupName }, 1);
           counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
         }
         for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);

@@ -18,7 +18,14 @@ export async function startLocalServer(handler: RequestListener, options: { port
   const host = options.host ?? '127.0.0.1';
   const held = new Set<ServerResponse>();
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  // A port that is taken (the stack simulator's fixed ports) rejects here rather than crashing the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     host,
     port: (server.address() as AddressInfo).port,

@@ -18,24 +18,8 @@ import { startMonitor } from '../main.js';
 import { formatForConsole } from './console-format.js';
 import { startFakeAmpersand } from './fake-ampersand-server.js';
 import { startFakeSlack } from './fake-slack-server.js';
-import { readObjectOf, type InstallationSpec } from './fixtures.js';
+import { demoApiKey, demoIntegrations, demoProjectId, seedDemoIntegrations, startDemoChurn } from './demo-scenario.js';
 import { RedisServerNotFoundError, startPrivateRedisServer, type PrivateRedisServer } from './private-redis-server.js';
-
-const PROJECT = 'demo-project';
-const KEY = 'demo-key';
-const CUSTOMERS = ['Acme Corp', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark Industries', 'Wayne Enterprises', 'Tyrell'];
-/** Who connected each customer's account: the consumer that a bad-credentials alert asks to reconnect. */
-const CONSUMERS = ['Wile E. Coyote', 'Hank Scorpio', 'Bill Lumbergh', 'Albert Wesker', 'Gavin Belson', 'Pepper Potts', 'Lucius Fox', 'Rachael Tyrell'];
-/** Id, provider and name: production ids are UUIDs, and the alerts are to show the name. */
-const INTEGRATIONS: [string, string, string][] = [
-  ['salesforce-sync', 'salesforce', 'Salesforce account sync'],
-  ['hubspot-contacts', 'hubspot', 'HubSpot contacts'],
-  ['zendesk-tickets', 'zendesk', 'Zendesk tickets'],
-];
-
-function pick<T>(list: readonly T[]): T {
-  return list[Math.floor(Math.random() * list.length)] as T;
-}
 
 let privateRedis: PrivateRedisServer | undefined;
 // Set once a signal asks the demo to stop; a private redis-server still starting then stops itself.
@@ -84,52 +68,22 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   const env = process.env;
   const redisUrl = await demoRedisUrl(env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
-  const ampersand = await startFakeAmpersand({ apiKey: KEY, projectId: PROJECT });
+  const ampersand = await startFakeAmpersand({ apiKey: demoApiKey, projectId: demoProjectId });
   closers.push(() => ampersand.close());
   const slack = await startFakeSlack({ onMessage: (m) => process.stdout.write(`\n${formatForConsole(m.body, new Date(m.at))}`) });
   closers.push(() => slack.close());
 
-  for (const [integrationId, provider, integrationName] of INTEGRATIONS) {
-    const installations: InstallationSpec[] = CUSTOMERS.slice(0, 5).map((name, i) => ({
-      id: `${integrationId}-inst-${i + 1}`,
-      projectId: PROJECT,
-      integrationId,
-      groupRef: `org_${name.toLowerCase().replace(/\s+/g, '_')}`,
-      groupName: name,
-      consumerRef: `consumer_${name.toLowerCase().replace(/\s+/g, '_')}`,
-      consumerName: CONSUMERS[i] ?? 'Jane Smith',
-      // One customer paused a read of its own, as a reader of the alerts will see it named.
-      pausedReads: i === 2 ? [`${readObjectOf(provider)}_history`] : [],
-      provider,
-      healthStatus: i === 4 && provider === 'hubspot' ? 'unhealthy' : 'healthy',
-      lastOperationStatus: i === 3 ? undefined : 'success',
-      connectionStatus: 'working',
-    }));
-    ampersand.setIntegration(integrationId, provider, installations, integrationName);
-  }
-
-  // Every few seconds one installation changes, as real ones do. The simulator records the
-  // operation behind each change of lastOperationStatus, so a failure has a log with its error.
-  const changes: ((i: InstallationSpec) => Partial<InstallationSpec>)[] = [
-    (i) => ({ healthStatus: i.healthStatus === 'healthy' ? 'unhealthy' : 'healthy' }),
-    (i) => ({ lastOperationStatus: i.lastOperationStatus === 'failure' ? 'success' : 'failure' }),
-    () => ({ lastOperationStatus: 'in_progress' }),
-    (i) => ({ connectionStatus: i.connectionStatus === 'bad_credentials' ? 'working' : 'bad_credentials' }),
-  ];
-  const churn = setInterval(() => {
-    const [integrationId] = pick(INTEGRATIONS);
-    const target = pick(ampersand.installations(integrationId));
-    ampersand.update(integrationId, target.id, pick(changes)(target));
-  }, 7000);
+  seedDemoIntegrations(ampersand);
+  const stopChurn = startDemoChurn(ampersand, 7000);
   closers.push(() => {
-    clearInterval(churn);
+    stopChurn();
     return Promise.resolve();
   });
 
   const config = parseConfig({
-    AMPERSAND_API_KEY: KEY,
+    AMPERSAND_API_KEY: demoApiKey,
     AMPERSAND_API_URL: ampersand.url,
-    AMPERSAND_PROJECT_ID: PROJECT,
+    AMPERSAND_PROJECT_ID: demoProjectId,
     AMPERSAND_INTEGRATION_IDS: '',
     POLL_INTERVAL_SECONDS: env['POLL_INTERVAL_SECONDS'] ?? '5',
     REDIS_URL: redisUrl,
@@ -157,7 +111,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       'ampersand-health-monitor demo',
-      `  simulated Ampersand API: ${ampersand.url} (project ${PROJECT}, ${INTEGRATIONS.length} integrations)`,
+      `  simulated Ampersand API: ${ampersand.url} (project ${demoProjectId}, ${demoIntegrations.length} integrations)`,
       `  status page: http://127.0.0.1:${monitor.httpPort}/`,
       `  metrics:   http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
       privateRedis === undefined

@@ -1,6 +1,10 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/adapters/metrics.js';
+import { diffSnapshots } from '../../src/core/diff.js';
+import { CONNECTION_STATUSES, UNREADABLE_VALUE, type InstallationState } from '../../src/core/installation.js';
+import type { StoredSnapshot } from '../../src/ports.js';
+import { state } from '../helpers/builders.js';
 import { sample } from '../helpers/harness.js';
 
 const status = (overrides: { up?: boolean; lastSuccessMs?: number; deadLetters?: number } = {}) => ({
@@ -34,5 +38,73 @@ describe('the Slack webhook gauges', () => {
     expect(sample(up, 'ampersand_slack_up', { target: 'hooks.slack.com' })).toBe(1);
     expect(sample(up, 'ampersand_slack_last_success_timestamp_seconds', { target: 'hooks.slack.com' })).toBe(1_700_000_000);
     expect(up.match(/^ampersand_slack_up[ {]/gm)).toHaveLength(1);
+  });
+});
+
+const stored = (integrationId: string, installations: InstallationState[]): StoredSnapshot => ({
+  integrationId,
+  version: 1,
+  lineage: 'l',
+  projectId: 'proj-1',
+  lastSuccessMs: 1_700_000_000_000,
+  snapshot: diffSnapshots(undefined, installations).next,
+});
+
+describe('the installation state gauges', () => {
+  const labels = { project_id: 'proj-1', integration_id: 'int-1', group_ref: 'org-a', provider: 'salesforce' };
+
+  it('export the connection status one-hot over the spec values, with the labels of the health status', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.refreshFromState([stored('int-1', [state('a', { connectionStatus: 'bad_credentials' }), state('b')])]);
+    const text = await registry.metrics();
+    const a = { ...labels, installation_id: 'a' };
+    expect(sample(text, 'ampersand_installation_connection_status', { ...a, status: 'bad_credentials' })).toBe(1);
+    expect(sample(text, 'ampersand_installation_connection_status', { ...a, status: 'working' })).toBe(0);
+    expect(sample(text, 'ampersand_installation_connection_status', { ...a, status: 'created' })).toBe(0);
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b', status: 'working' })).toBe(1);
+    // One series per spec value and installation, labelled as ampersand_installation_health_status is.
+    const series = text.split('\n').filter((l) => l.startsWith('ampersand_installation_connection_status{'));
+    expect(series).toHaveLength(2 * CONNECTION_STATUSES.length);
+    const labelNames = (line: string): string[] => [...line.matchAll(/([a-z_]+)="/g)].map((m) => m[1] ?? '');
+    const health = text.split('\n').find((l) => l.startsWith('ampersand_installation_health_status{')) ?? '';
+    expect(labelNames(series[0] ?? '')).toEqual(labelNames(health));
+  });
+
+  it('give a connection status the spec does not know a series of its own, and the unreadable one too', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.refreshFromState([stored('int-1', [state('a', { connectionStatus: 'suspended' }), state('b', { connectionStatus: UNREADABLE_VALUE })])]);
+    const text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'suspended' })).toBe(1);
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'working' })).toBe(0);
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b', status: UNREADABLE_VALUE })).toBe(1);
+  });
+
+  it('drop the connection series of an installation that is no longer stored', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.refreshFromState([stored('int-1', [state('a'), state('b', { connectionStatus: 'bad_credentials' })])]);
+    expect(sample(await registry.metrics(), 'ampersand_installation_connection_status', { installation_id: 'b', status: 'bad_credentials' })).toBe(1);
+    metrics.refreshFromState([stored('int-1', [state('a')])]);
+    const text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b' })).toBeUndefined();
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'working' })).toBe(1);
+  });
+
+  it('name the group of each installation in one info series, gone with the installation', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme "EU" <Corp>' }), state('b')])]);
+    let text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_info', { ...labels, installation_id: 'a', group_name: 'Acme \\"EU\\" <Corp>' })).toBe(1);
+    expect(sample(text, 'ampersand_installation_info', { installation_id: 'b', group_name: 'Customer b' })).toBe(1);
+    expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toHaveLength(2);
+    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme' })])]);
+    text = await registry.metrics();
+    expect(sample(text, 'ampersand_installation_info', { installation_id: 'b' })).toBeUndefined();
+    expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toEqual([
+      'ampersand_installation_info{project_id="proj-1",integration_id="int-1",installation_id="a",group_ref="org-a",provider="salesforce",group_name="Acme"} 1',
+    ]);
   });
 });

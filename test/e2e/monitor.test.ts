@@ -55,6 +55,8 @@ describe('the monitor, end to end', () => {
     expect(sample(text, 'ampersand_installation_health_status', { ...labels, status: 'healthy' })).toBe(0);
     expect(sample(text, 'ampersand_installation_last_operation_status', { installation_id: 'c', status: 'unknown' })).toBe(1);
     expect(sample(text, 'ampersand_installation_last_operation_status', { installation_id: 'c', status: 'success' })).toBe(0);
+    expect(sample(text, 'ampersand_installation_connection_status', { ...labels, status: 'working' })).toBe(1);
+    expect(sample(text, 'ampersand_installation_connection_status', { ...labels, status: 'bad_credentials' })).toBe(0);
     expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'healthy' })).toBe(2);
     expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'unhealthy' })).toBe(1);
     expect(sample(text, 'ampersand_last_successful_poll_timestamp_seconds', { integration_id: 'int-1' })).toBeGreaterThan(Date.now() / 1000 - 60);
@@ -68,6 +70,7 @@ describe('the monitor, end to end', () => {
     await waitFor('the removal', async () => sample(await h.metrics(), 'ampersand_installations', { health_status: 'unhealthy' }) === 0);
     text = await h.metrics();
     expect(sample(text, 'ampersand_installation_health_status', { installation_id: 'b' })).toBeUndefined();
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b' })).toBeUndefined();
     expect(sample(text, 'ampersand_installation_transitions_total', { field: 'health_status', from: 'unhealthy', to: 'none' })).toBe(1);
     await waitFor('the resolved message', () => h.texts().some((t) => t.includes('(installation removed)')));
   });
