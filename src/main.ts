@@ -26,6 +26,7 @@ import { createReadiness } from './runtime/readiness.js';
 import { connectRedis } from './runtime/redis-connection.js';
 import { openRuntime, type StartedRuntime } from './runtime/runtime.js';
 import { createScrapeRefresh } from './runtime/scrape-refresh.js';
+import { serviceBuild } from './service-version.js';
 import type { Notifier } from './ports.js';
 
 export interface MonitorOverrides {
@@ -45,6 +46,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? (() => new Date());
   const registry = overrides.registry ?? new Registry();
+  const build = { ...serviceBuild(), nodejs: process.version };
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
   const { projectId, integrationIds } = amp;
   const redis = await connectRedis(config.redisUrl, logger);
@@ -57,7 +59,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
   // What the jobs share; each factory takes the part its deps name.
-  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry), logger, projectId, delivery, polls, forgetAfterMs, now };
+  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry, { build }), logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
@@ -77,7 +79,12 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     });
   const { httpPort, close } = await runtime.start(jobs, listen);
   const integrations = integrationIds.length === 0 ? 'discover' : integrationIds;
-  logger.info({ port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix }, 'ampersand-health-monitor started');
+  // `version` is on every line already (the logger's base); the revision and Node.js only here, once.
+  const { revision, nodejs } = build;
+  logger.info(
+    { port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix, revision, nodejs },
+    'ampersand-health-monitor started',
+  );
   return { httpPort, registry, close };
 }
 
