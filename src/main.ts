@@ -88,6 +88,13 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   return { httpPort, registry, close };
 }
 
+/**
+ * How long after SIGTERM or SIGINT the process exits whatever is still running
+ * (with exit code 1 then): within 10 s, and below the Kubernetes Deployment's
+ * terminationGracePeriodSeconds, which test/deploy/kubernetes.test.ts compares with this.
+ */
+export const shutdownDeadlineMs = 9500;
+
 /** One scrubbed `fatal:` line on stderr and exit 1, for whatever nobody caught. */
 const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), exit: (code) => process.exit(code), env: process.env });
 
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
     // Whatever happens, exit within 10 s.
-    setTimeout(() => process.exit(1), 9500).unref();
+    setTimeout(() => process.exit(1), shutdownDeadlineMs).unref();
     const stopped = (error?: unknown): never => {
       if (error === undefined) logger.info('stopped');
       else logger.error({ err: error }, 'shutdown failed');
