@@ -17,9 +17,10 @@
 #   that two builds of one commit stay identical.
 # No licenses label: package.json declares no license and the repository has no LICENSE file.
 
-# Node 24 is the current LTS line, and the Node that .ci/run runs the test suite under a
-# second time (test/build/image.test.ts keeps the two majors equal); the code itself supports
-# Node >= 20.19. Tag and digest move together; the digest makes a rebuild use the same bytes.
+# Node 24 is an LTS line (supported until April 2028), and the Node that .ci/run runs the
+# test suite under a second time (test/build/image.test.ts keeps its version equal to this
+# tag's); the code itself supports Node >= 20.19. Tag and digest move together; the digest
+# makes a rebuild use the same bytes.
 # Where the digest comes from: this was written without access to Docker Hub, so it is the
 # multi-arch index digest that several public Dockerfiles pin for node:24.21.0-trixie-slim
 # (one of them checks `node --version` = v24.21.0 in its build, another notes that Docker Hub
