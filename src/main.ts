@@ -27,6 +27,7 @@ import { connectRedis } from './runtime/redis-connection.js';
 import { openRuntime, type StartedRuntime } from './runtime/runtime.js';
 import { createScrapeRefresh } from './runtime/scrape-refresh.js';
 import { createStatusPage } from './runtime/status-page.js';
+import { serviceBuild } from './service-version.js';
 import type { Notifier } from './ports.js';
 
 export interface MonitorOverrides {
@@ -46,6 +47,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? (() => new Date());
   const registry = overrides.registry ?? new Registry();
+  const build = { ...serviceBuild(), nodejs: process.version };
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
   const { projectId, integrationIds } = amp;
   const redis = await connectRedis(config.redisUrl, logger);
@@ -58,7 +60,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
   // What the jobs share; each factory takes the part its deps name.
-  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry), logger, projectId, delivery, polls, forgetAfterMs, now };
+  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry, { build }), logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
@@ -85,9 +87,21 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     });
   const { httpPort, close } = await runtime.start(jobs, listen);
   const integrations = integrationIds.length === 0 ? 'discover' : integrationIds;
-  logger.info({ port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix }, 'ampersand-health-monitor started');
+  // `version` is on every line already (the logger's base); the revision and Node.js only here, once.
+  const { revision, nodejs } = build;
+  logger.info(
+    { port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix, revision, nodejs },
+    'ampersand-health-monitor started',
+  );
   return { httpPort, registry, close };
 }
+
+/**
+ * How long after SIGTERM or SIGINT the process exits whatever is still running
+ * (with exit code 1 then): within 10 s, and below the Kubernetes Deployment's
+ * terminationGracePeriodSeconds, which test/deploy/kubernetes.test.ts compares with this.
+ */
+export const shutdownDeadlineMs = 9500;
 
 /** One scrubbed `fatal:` line on stderr and exit 1, for whatever nobody caught. */
 const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), exit: (code) => process.exit(code), env: process.env });
@@ -109,7 +123,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
     // Whatever happens, exit within 10 s.
-    setTimeout(() => process.exit(1), 9500).unref();
+    setTimeout(() => process.exit(1), shutdownDeadlineMs).unref();
     const stopped = (error?: unknown): never => {
       if (error === undefined) logger.info('stopped');
       else logger.error({ err: error }, 'shutdown failed');

@@ -40,7 +40,15 @@ function oneHot(known: readonly string[], value: string): [string, number][] {
   return out;
 }
 
-export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
+/** Which build runs, for `ampersand_health_monitor_build_info`. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  /** As Node.js reports it (`process.version`, "v24.1.0"), the form of prom-client's `nodejs_version_info`. */
+  readonly nodejs: string;
+}
+
+export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean; build?: BuildInfo } = {}): Metrics {
   if (options.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // These three are gauges named like counters, which `promtool check metrics` flags;
@@ -50,6 +58,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     }
   }
   const registers = [registry];
+  if (options.build !== undefined) registerBuildInfo(registry, options.build);
 
   const health = new Gauge({
     name: 'ampersand_installation_health_status',
@@ -215,4 +224,19 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       deadLetters.set(status.deadLetters);
     },
   };
+}
+
+/**
+ * `ampersand_health_monitor_build_info{version,revision,nodejs} 1`, the usual
+ * `_info` gauge: a constant 1 whose labels say which build each replica runs,
+ * to join onto other series or to spot a rollout that did not finish.
+ */
+function registerBuildInfo(registry: Registry, build: BuildInfo): void {
+  const info = new Gauge({
+    name: 'ampersand_health_monitor_build_info',
+    help: 'Always 1; the labels name the build: version (package.json), revision (source commit of the image, "unknown" outside one), nodejs (Node.js version).',
+    labelNames: ['version', 'revision', 'nodejs'],
+    registers: [registry],
+  });
+  info.set({ version: build.version, revision: build.revision, nodejs: build.nodejs }, 1);
 }

@@ -108,3 +108,21 @@ describe('the installation state gauges', () => {
     ]);
   });
 });
+
+describe('the build_info gauge', () => {
+  it('is one series of value 1 labelled with the version, the revision and the Node.js version', async () => {
+    const registry = new Registry();
+    createMetrics(registry, { defaultMetrics: false, build: { version: '1.2.3', revision: '0a1b2c3', nodejs: 'v24.21.0' } });
+    const text = await registry.metrics();
+    expect(text.match(/^ampersand_health_monitor_build_info[{ ].*$/gm)).toEqual([
+      'ampersand_health_monitor_build_info{version="1.2.3",revision="0a1b2c3",nodejs="v24.21.0"} 1',
+    ]);
+    expect(text).toContain('# TYPE ampersand_health_monitor_build_info gauge');
+  });
+
+  it('is absent when no build is given', async () => {
+    const registry = new Registry();
+    createMetrics(registry, { defaultMetrics: false });
+    expect(await registry.metrics()).not.toContain('ampersand_health_monitor_build_info');
+  });
+});
