@@ -8,6 +8,7 @@
  */
 import { AmpersandApiError } from '../core/errors/ampersand-api-error.js';
 import type { AlertItem } from '../core/alert-policy.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { parseInstallationList, parseIntegrationList } from '../core/installation.js';
 import { planPoll } from '../core/poll-plan.js';
 import { buildStatusReport, type InstallationStatus, type IntegrationStatus } from '../core/status-report.js';
@@ -85,15 +86,22 @@ type Checked =
   | {
       readonly ok: true;
       readonly integrationId: string;
+      /** The project the listing names (else the stored or configured one). */
+      readonly projectId: string;
+      /** The snapshot this poll would commit: the listing, with since when each installation is so. */
+      readonly snapshot: Snapshot;
       /** When the stored snapshot compared with was taken (its last successful poll); undefined for a first look. */
       readonly comparedWithMs: number | undefined;
       /** Why the stored state could not be used, when it was there but unreadable. */
       readonly storedUnreadable: string | undefined;
-      readonly status: IntegrationStatus;
-      readonly attention: readonly InstallationStatus[];
       readonly alerts: readonly AlertItem[];
     }
   | { readonly ok: false; readonly integrationId: string; readonly error: AmpersandApiError };
+
+type Read = Extract<Checked, { ok: true }>;
+type Failed = Extract<Checked, { ok: false }>;
+/** A row of the report: an integration read, with its counts, or one that could not be. */
+type Row = (Read & { readonly status: IntegrationStatus }) | Failed;
 
 /** Errors that no integration can escape: the key or the API URL is wrong. Anything else may be one integration's. */
 const projectWide = (error: AmpersandApiError): boolean => error.reason === 'unauthorized' || error.reason === 'forbidden' || error.reason === 'redirect';
@@ -143,11 +151,20 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
     results.push(checked, ...(await mapLimited(rest, deps.concurrency, checkOne)));
   }
 
+  // One report over every integration read: counts per integration, and those needing attention worst first across them.
+  const report = buildStatusReport(results.flatMap((r) => (r.ok ? [{ ...r, lastSuccessMs: now.getTime() }] : [])));
+  const counts = new Map(report.integrations.map((status) => [status.integrationId, status]));
+  const rows = results.map((r): Row => {
+    if (!r.ok) return r;
+    const status = counts.get(r.integrationId);
+    if (status === undefined) throw new Error(`status report has no row for ${r.integrationId}`);
+    return { ...r, status };
+  });
   const failed = results.filter((r) => !r.ok).length;
-  const attention = results.flatMap((r) => (r.ok ? r.attention : []));
+  const attention = report.installations;
   const code = failed > 0 ? exitCodes.unreadable : attention.length > 0 ? exitCodes.attention : exitCodes.ok;
-  if (options.json) io.out(jsonText(checkJson(results, attention, now, projectId, deps.baseline, code)));
-  else io.out(checkText(results, attention, now, projectId, deps, code));
+  if (options.json) io.out(jsonText(checkJson(rows, attention, now, projectId, deps.baseline, code)));
+  else io.out(checkText(rows, attention, now, projectId, deps, code));
   return code;
 }
 
@@ -164,16 +181,13 @@ async function check(integrationId: string, now: Date, deps: CheckDeps): Promise
   // Read-only: load, never commit. The lineage of a plan is only used by a commit.
   const stored = 'snapshots' in deps.baseline ? await deps.baseline.snapshots.load(integrationId) : undefined;
   const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: () => 'check' });
-  const report = buildStatusReport([{ integrationId, projectId: plan.projectId, lastSuccessMs: now.getTime(), snapshot: plan.snapshot }]);
-  const [status] = report.integrations;
-  if (status === undefined) throw new Error(`status report of ${integrationId} has no row for it`);
   return {
     ok: true,
     integrationId,
+    projectId: plan.projectId,
+    snapshot: plan.snapshot,
     comparedWithMs: plan.baseline ? undefined : stored?.lastSuccessMs,
     storedUnreadable: plan.unreadable?.reason,
-    status,
-    attention: report.installations,
     alerts: plan.alerts,
   };
 }
@@ -185,14 +199,7 @@ function alertKind(item: AlertItem): string {
   return `${item.severity}${change}`;
 }
 
-function checkText(
-  results: readonly Checked[],
-  attention: readonly InstallationStatus[],
-  now: Date,
-  projectId: string,
-  deps: CheckDeps,
-  code: ExitCode,
-): string {
+function checkText(results: readonly Row[], attention: readonly InstallationStatus[], now: Date, projectId: string, deps: CheckDeps, code: ExitCode): string {
   const nowMs = now.getTime();
   const { names } = deps;
   const compared =
@@ -202,7 +209,7 @@ function checkText(
   const lines = [`Checked ${results.length} integration(s) of project ${cell(projectId, 100)} at ${formatTime(nowMs)}, ${compared}.`, ''];
   if (results.length === 0) lines.push('The project has no integrations.');
   else {
-    const columns: Column<Checked>[] = [
+    const columns: Column<Row>[] = [
       { header: 'INTEGRATION', value: (r) => integrationLabel(names, r.integrationId), max: maxIdWidth },
       { header: 'INSTALLATIONS', value: (r) => (r.ok ? String(r.status.total) : '-'), max: 12 },
       { header: 'NEED ATTENTION', value: (r) => (r.ok ? String(r.status.needingAttention) : '-'), max: 12 },
@@ -250,7 +257,7 @@ function checkText(
 }
 
 function checkJson(
-  results: readonly Checked[],
+  results: readonly Row[],
   attention: readonly InstallationStatus[],
   now: Date,
   projectId: string,

@@ -135,6 +135,8 @@ const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), 
 
 async function main(): Promise<void> {
   installFatalHandlers(process, fatal);
+  // `status | head`: the reader went away; what is left to print has nowhere to go. Not an error of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit() : fatal(error)));
   // A .env in the working directory, as the service reads it: the environment wins.
   if (existsSync('.env')) process.loadEnvFile('.env');
   const io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
