@@ -155,14 +155,22 @@ export interface ReplayDeps extends DeadLettersDeps {
   readonly pollIntervalMs: number;
 }
 
-/** `dead-letters replay`: checks its arguments, then moves the dead letters back in one call to the outbox. */
-export async function runDeadLettersReplay(values: OptionValues, positionals: readonly string[], deps: ReplayDeps): Promise<ExitCode> {
-  const { io } = deps;
+/** What `dead-letters replay` was asked to replay: every readable dead letter, or these ids. */
+export type ReplayTarget = { readonly all: true } | { readonly ids: readonly string[] };
+
+/** Checks the arguments of `dead-letters replay` (before anything is opened): --all or IDs, not both, not neither. */
+export function readReplayTarget(values: OptionValues, positionals: readonly string[]): ReplayTarget {
   const all = values['all'] === true;
   const see = `see ${programName} dead-letters replay --help`;
   if (all && positionals.length > 0) throw new UsageError(`${programName} dead-letters replay: --all and IDs do not go together; ${see}`);
   if (!all && positionals.length === 0) throw new UsageError(`${programName} dead-letters replay: name the dead letters to replay (IDs) or --all; ${see}`);
-  const ids = all ? (await deps.outbox.deadLetters()).map((e) => e.id) : [...new Set(positionals)];
+  return all ? { all } : { ids: [...new Set(positionals)] };
+}
+
+/** `dead-letters replay`: moves the dead letters back in one call to the outbox, and says how soon they are sent. */
+export async function runDeadLettersReplay(target: ReplayTarget, deps: ReplayDeps): Promise<ExitCode> {
+  const { io } = deps;
+  const ids = 'all' in target ? (await deps.outbox.deadLetters()).map((e) => e.id) : target.ids;
   if (ids.length === 0) {
     io.out('No dead letters to replay.\n');
     return exitCodes.ok;

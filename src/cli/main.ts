@@ -18,7 +18,7 @@ import { serviceVersion } from '../service-version.js';
 import { readCheckOptions, runCheck, type CheckBaseline } from './check.js';
 import { programName, type CliIo } from './command-definition.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
-import { runDeadLettersList, runDeadLettersReplay } from './dead-letters.js';
+import { readReplayTarget, runDeadLettersList, runDeadLettersReplay } from './dead-letters.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
 import { openRedisSession, type RedisSession } from './redis-session.js';
@@ -84,9 +84,10 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
     }
     case 'dead-letters list':
       return withRedis(config, io, line.command, (session) => runDeadLettersList(line.values, { outbox: stores(session).outbox, now, io }));
-    case 'dead-letters replay':
+    case 'dead-letters replay': {
+      const target = readReplayTarget(line.values, line.positionals);
       return withRedis(config, io, line.command, (session) =>
-        runDeadLettersReplay(line.values, line.positionals, {
+        runDeadLettersReplay(target, {
           outbox: stores(session).outbox,
           now,
           io,
@@ -94,6 +95,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           pollIntervalMs: config.pollIntervalMs,
         }),
       );
+    }
   }
 }
 

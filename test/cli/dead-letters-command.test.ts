@@ -176,9 +176,10 @@ describe('ampersand-health-monitor dead-letters', () => {
     ]);
   });
 
-  it('refuses replay with both --all and IDs, or with neither, with exit 2', async () => {
-    const both = await runCli(['dead-letters', 'replay', '--all', 'x'], cliEnv);
-    const neither = await runCli(['dead-letters', 'replay'], cliEnv);
+  it('refuses replay with both --all and IDs, or with neither, with exit 2, before it opens Redis', async () => {
+    const noRedis = { ...cliEnv, REDIS_URL: 'redis://127.0.0.1:1' };
+    const both = await runCli(['dead-letters', 'replay', '--all', 'x'], noRedis);
+    const neither = await runCli(['dead-letters', 'replay'], noRedis);
     expect([both.code, neither.code]).toEqual([2, 2]);
     expect(linesOf(both.stderr)).toEqual([
       'ampersand-health-monitor dead-letters replay: --all and IDs do not go together; see ampersand-health-monitor dead-letters replay --help',
