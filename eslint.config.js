@@ -9,6 +9,7 @@
  *   - an adapter never imports jobs/, src/runtime/ or another adapter
  *     (the files of src/adapters/redis/ are one adapter and import each other);
  *   - only src/simulator/ itself and the tests import src/simulator/;
+ *   - nothing but the CLI itself and the tests imports src/cli/ (a composition root, like src/main.ts);
  *   - no import path into node_modules/ (a package is imported by its name);
  *   - no import cycles.
  * test/build/layering.test.ts proves that each of these rules can fail.
@@ -56,6 +57,13 @@ const layering = () => [
     except: [`./${name}`],
     message: 'An adapter never imports another adapter.',
   })),
+  // The CLI (src/cli/) is a second composition root: like src/main.ts it may import config, adapters, runtime and
+  // core, and nothing imports it. (The core, the ports and the jobs are denied it by their zones above.)
+  {
+    target: ['./src/adapters', './src/runtime', './src/simulator', './src/*.ts', './scripts'],
+    from: './src/cli',
+    message: 'Only src/cli/ itself and the tests import src/cli/: it is a composition root.',
+  },
   // The simulator (fakes, fixtures, the demo) is for itself and the tests only: it is not in the image.
   // (The core, the ports and the jobs are denied it by their zones above.)
   ...[

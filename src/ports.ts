@@ -115,6 +115,16 @@ export interface OutboxHead {
   readonly channel: ChannelTimes;
 }
 
+/** What `Outbox.replayDeadLetters` did. */
+export interface ReplayResult {
+  /** The dead letters moved back to the outbox, in the order asked, each with its new outbox id. */
+  readonly replayed: readonly { readonly id: string; readonly newId: string }[];
+  /** Ids asked for that are not dead letters (never were, or trimmed since). */
+  readonly missing: readonly string[];
+  /** Dead letters asked for whose entry cannot be read: delivery would only dead-letter them again. */
+  readonly unreadable: readonly string[];
+}
+
 export interface PopResult {
   /** False when `id` was no longer the head (another replica moved it). */
   readonly popped: boolean;
@@ -144,6 +154,18 @@ export interface Outbox {
   pop(id: string, dead: boolean, deliveredAtMs?: number): Promise<PopResult>;
   /** The readable dead letters, oldest first. */
   deadLetters(): Promise<OutboxEntry[]>;
+  /**
+   * Moves dead letters back to the tail of the outbox, in the order given, so
+   * they are delivered again after what is already waiting. Each gets a new id
+   * (`newId(id)`), written into its entry too: a delivery job is named after its
+   * entry's id, and BullMQ would not add a job whose id it still keeps. Its
+   * `enqueuedAt` becomes `nowMs`, so its retry horizon starts again. If any id
+   * is missing or unreadable, nothing is moved and they are reported. Each
+   * entry moves atomically (never lost, never in both places); a long list
+   * moves a bounded chunk at a time, in order, so one that is trimmed meanwhile
+   * stops the move there, with the ones before it replayed.
+   */
+  replayDeadLetters(ids: readonly string[], nowMs: number, newId: (id: string) => string): Promise<ReplayResult>;
   /**
    * Marks the channel down with a (secret-free) reason and records `nowMs` as
    * its last fault, on every call; true if it was not down before.

@@ -63,3 +63,19 @@ export function decodeOutboxEntry(raw: string): DecodedOutboxEntry {
   if (!NOTIFICATION_KINDS.has(kind)) return { ok: false, error: 'no notification of a known kind' };
   return { ok: true, entry: { id, destination, enqueuedAt, notification: notification as Notification } };
 }
+
+/** The suffix a replay adds to an entry id: `.replay-` and a token of letters and digits. */
+const REPLAY_SUFFIX = /\.replay-[0-9a-z]+$/;
+
+/**
+ * The outbox id of a dead letter put back for delivery: its id with a replay
+ * suffix, in place of an earlier one (a letter replayed twice does not grow
+ * twice). It must be new: the delivery job is named after the id
+ * (runtime/job-names.ts), and BullMQ keeps a finished job's id for days and
+ * would not add it again. `token` (letters and digits, e.g. random hex) makes
+ * it unique; the id keeps its origin readable in Slack's `ref` and the logs.
+ */
+export function replayedEntryId(id: string, token: string): string {
+  if (!/^[0-9a-z]+$/.test(token)) throw new RangeError(`replay token must be lower-case letters and digits, got ${JSON.stringify(token)}`);
+  return `${id.replace(REPLAY_SUFFIX, '')}.replay-${token}`;
+}

@@ -240,9 +240,47 @@ const REPORTED: Record<string, readonly Reported[]> = {
       rules: [PATHS],
     },
     {
+      name: 'the CLI',
+      file: 'src/cli/x.ts',
+      code: ["import * as fixtures from '../simulator/fixtures.js';", 'export const used = fixtures;'],
+      rules: [PATHS],
+    },
+    {
       name: 'a script',
       file: 'scripts/x.ts',
       code: ["import * as fixtures from '../src/simulator/fixtures.js';", 'export const used = fixtures;'],
+      rules: [PATHS],
+    },
+  ],
+  'src/cli/ (imported from elsewhere)': [
+    {
+      name: 'an adapter',
+      file: 'src/adapters/x.ts',
+      code: ["import { programName } from '../cli/command-definition.js';", 'export const used = programName;'],
+      rules: [PATHS],
+    },
+    {
+      name: 'the runtime',
+      file: 'src/runtime/x.ts',
+      code: ["import { exitCodes } from '../cli/exit-codes.js';", 'export const used = exitCodes;'],
+      rules: [PATHS],
+    },
+    {
+      name: 'a job',
+      file: 'jobs/x.ts',
+      code: ["import { exitCodes } from '../src/cli/exit-codes.js';", 'export const used = exitCodes;'],
+      rules: [PATHS],
+    },
+    {
+      name: 'the core',
+      file: 'src/core/x.ts',
+      code: ["import { exitCodes } from '../cli/exit-codes.js';", 'export const used = exitCodes;'],
+      rules: [PATHS],
+    },
+    {
+      name: 'the service entry point',
+      file: 'src/x.ts',
+      code: ["import { exitCodes } from './cli/exit-codes.js';", 'export const used = exitCodes;'],
       rules: [PATHS],
     },
   ],
@@ -316,6 +354,21 @@ describe('the lint layering', () => {
         'export type StoreClock = Clock;',
       ];
       expect(await lint('src/adapters/redis/x.ts', source(code))).toEqual([]);
+    });
+
+    it('the CLI, a composition root, importing config, an adapter, the runtime and the core', { timeout: SLOW }, async () => {
+      const code = [
+        "import { readConfig } from '../config.js';",
+        "import { createRedisStores } from '../adapters/redis/stores.js';",
+        "import { createAmpersandClient } from '../adapters/ampersand-client.js';",
+        "import { BULLMQ_NAMES } from '../runtime/job-names.js';",
+        "import { planPoll } from '../core/poll-plan.js';",
+        "import type { Outbox } from '../ports.js';",
+        "import { exitCodes } from './exit-codes.js';",
+        'export type CliOutbox = Outbox;',
+        'export const used = [readConfig, createRedisStores, createAmpersandClient, BULLMQ_NAMES, planPoll, exitCodes];',
+      ];
+      expect(await layeringRulesFor('src/cli/x.ts', source(code))).toEqual([]);
     });
 
     it('the tests and the simulator itself importing the simulator', { timeout: SLOW }, async () => {

@@ -13,6 +13,8 @@ describe('the production build', () => {
       .split('\n')
       .filter((f) => !f.includes('/node_modules/') && f.trim() !== '');
     expect(files.some((f) => f.includes('/src/main.ts'))).toBe(true);
+    // The on-call CLI ships too: the image runs it as `node dist/src/cli/main.js`.
+    expect(files.some((f) => f.includes('/src/cli/main.ts'))).toBe(true);
     expect(files.filter((f) => f.includes('/src/simulator/'))).toEqual([]);
   });
 

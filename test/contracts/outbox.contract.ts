@@ -79,6 +79,58 @@ export function outboxContract(create: StoresFactory): void {
     });
   });
 
+  describe('replayDeadLetters', () => {
+    /** Dead-letters every one of `ids`, in order, through the head. */
+    const deadLetter = async (ids: string[]): Promise<void> => {
+      await enqueue(
+        s,
+        ids.map((id) => entry(id)),
+      );
+      for (const id of ids) await s.outbox.pop(id, true);
+    };
+    const renamed = (id: string): string => `${id}.replay-x`;
+
+    it('moves the named dead letters to the tail of the outbox in the order asked, under new ids, with a new enqueuedAt', async () => {
+      await deadLetter(['d1', 'd2', 'd3']);
+      await enqueue(s, [entry('w1')]);
+      const result = await s.outbox.replayDeadLetters(['d3', 'd1'], 50, renamed);
+      expect(result).toEqual({
+        replayed: [
+          { id: 'd3', newId: 'd3.replay-x' },
+          { id: 'd1', newId: 'd1.replay-x' },
+        ],
+        missing: [],
+        unreadable: [],
+      });
+      expect((await s.outbox.deadLetters()).map((e) => e.id)).toEqual(['d2']);
+      expect((await s.outbox.channelStatus()).deadLetters).toBe(1);
+      expect(await s.outbox.size()).toBe(3);
+      const delivered: (string | undefined)[] = [];
+      for (let head = await s.outbox.head(); head !== undefined; head = await s.outbox.head()) {
+        delivered.push(head.entry?.id);
+        if (head.entry?.id !== 'w1') expect(head.entry).toEqual({ ...entry(head.id.replace('.replay-x', '')), id: head.id, enqueuedAt: 50 });
+        await s.outbox.pop(head.id, false, 60);
+      }
+      expect(delivered).toEqual(['w1', 'd3.replay-x', 'd1.replay-x']);
+    });
+
+    it('moves nothing when an id is not a dead letter, and names it', async () => {
+      await deadLetter(['d1']);
+      await enqueue(s, [entry('w1')]);
+      expect(await s.outbox.replayDeadLetters(['d1', 'nope', 'w1'], 50, renamed)).toEqual({ replayed: [], missing: ['nope', 'w1'], unreadable: [] });
+      expect((await s.outbox.deadLetters()).map((e) => e.id)).toEqual(['d1']);
+      expect(await s.outbox.size()).toBe(1);
+    });
+
+    it('replays an id named twice once, and nothing for no ids', async () => {
+      await deadLetter(['d1']);
+      expect(await s.outbox.replayDeadLetters([], 50, renamed)).toEqual({ replayed: [], missing: [], unreadable: [] });
+      expect((await s.outbox.replayDeadLetters(['d1', 'd1'], 50, renamed)).replayed).toEqual([{ id: 'd1', newId: 'd1.replay-x' }]);
+      expect(await s.outbox.size()).toBe(1);
+      expect(await s.outbox.deadLetters()).toEqual([]);
+    });
+  });
+
   describe('the channel', () => {
     it('is unknown at first, goes down once, and comes back up with the next delivery', async () => {
       expect(await s.outbox.channelStatus()).toEqual({ up: undefined, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 0 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../src/core/outbox-entry.js';
+import { decodeOutboxEntry, encodeOutboxEntry, replayedEntryId, type OutboxEntry } from '../../src/core/outbox-entry.js';
 
 /** Entries exactly as the release before the format version wrote them (produced with its code). */
 const V1 = {
@@ -92,5 +92,17 @@ describe('decodeOutboxEntry', () => {
     ])('reports %s', (_name, raw, error) => {
       expect(decodeOutboxEntry(raw)).toEqual({ ok: false, error });
     });
+  });
+});
+
+describe('replayedEntryId', () => {
+  it('adds a replay suffix, replacing an earlier one, so the id is new and keeps its origin', () => {
+    expect(replayedEntryId('int-1.ab12.3.1', '9f8e7d6c')).toBe('int-1.ab12.3.1.replay-9f8e7d6c');
+    expect(replayedEntryId('int-1.ab12.3.1.replay-9f8e7d6c', '0a1b2c3d')).toBe('int-1.ab12.3.1.replay-0a1b2c3d');
+  });
+
+  it('refuses a token that could make an id BullMQ or the suffix rule cannot take', () => {
+    expect(() => replayedEntryId('x', 'a:b')).toThrow(RangeError);
+    expect(() => replayedEntryId('x', '')).toThrow(RangeError);
   });
 });

@@ -2,7 +2,7 @@
  * In-memory implementations of the store ports, with the semantics of the
  * Redis adapters: version-guarded commits that append to the outbox in the
  * same step, a head-only pop, capped dead letters trimmed a bounded number per
- * pop, the channel's shared health. Values are kept in their stored form
+ * pop and replayed all or none, the channel's shared health. Values are kept in their stored form
  * (the core codecs), so a caller never shares an object with the store.
  * The contract suites in test/contracts/ run against both, so they cannot drift.
  */
@@ -145,6 +145,22 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     },
     async deadLetters() {
       return deadIds.map((id) => readEntry(deadEntries.get(id))).filter((e): e is OutboxEntry => e !== undefined);
+    },
+    async replayDeadLetters(ids, nowMs, newId) {
+      const asked = [...new Set(ids)];
+      const missing = asked.filter((id) => !deadEntries.has(id));
+      const unreadable = asked.filter((id) => deadEntries.has(id) && readEntry(deadEntries.get(id)) === undefined);
+      if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
+      const replayed = asked.map((id) => ({ id, newId: newId(id) }));
+      if (replayed.some((r) => outboxEntries.has(r.newId))) throw new Error('outbox id is already taken');
+      for (const { id, newId: renamed } of replayed) {
+        const entry = readEntry(deadEntries.get(id));
+        if (entry === undefined) continue;
+        deadIds = deadIds.filter((dead) => dead !== id);
+        deadEntries.delete(id);
+        append([{ ...entry, id: renamed, enqueuedAt: nowMs }]);
+      }
+      return { replayed, missing: [], unreadable: [] };
     },
     async markChannelDown(reason, nowMs) {
       const wasDown = channel.up === false;

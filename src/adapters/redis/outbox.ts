@@ -5,10 +5,11 @@
  * read here through the versioned codec (core/outbox-entry.ts).
  *
  * Round trips: one per call, except deadLetters (two: the ids, then their
- * entries); channelStatus sends its two reads together.
+ * entries), replayDeadLetters (one read of the entries, then one script call
+ * per REPLAY_PER_SCRIPT_CALL entries); channelStatus sends its two reads together.
  */
 import type { Redis } from 'ioredis';
-import { decodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
+import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
 import type { Outbox } from '../../ports.js';
 import { stateKeys } from './keys.js';
 import { withStateScripts } from './scripts.js';
@@ -23,6 +24,9 @@ export interface RedisOutboxOptions {
 
 /** Most dead letters one pop trims beyond the cap; bounds the time the script holds Redis. */
 export const DEAD_LETTER_TRIM_PER_POP = 1_000;
+
+/** Most dead letters one replay script call moves; bounds its arguments and the time it holds Redis. */
+export const REPLAY_PER_SCRIPT_CALL = 100;
 
 /** Default of SLACK_DEAD_LETTER_MAX. */
 export const DEFAULT_DEAD_LETTER_MAX = 10_000;
@@ -71,6 +75,39 @@ export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAU
       if (ids.length === 0) return [];
       const raws = await redis.hmget(keys.deadEntries, ...ids);
       return raws.map(readEntry).filter((e): e is OutboxEntry => e !== undefined);
+    },
+
+    async replayDeadLetters(ids, nowMs, newId) {
+      const asked = [...new Set(ids)];
+      const raws = asked.length === 0 ? [] : await redis.hmget(keys.deadEntries, ...asked);
+      const missing: string[] = [];
+      const unreadable: string[] = [];
+      const moves: { id: string; newId: string; encoded: string }[] = [];
+      asked.forEach((id, i) => {
+        const raw = raws[i];
+        const entry = readEntry(raw);
+        if (raw === null || raw === undefined) missing.push(id);
+        else if (entry === undefined) unreadable.push(id);
+        else {
+          const renamed = newId(id);
+          moves.push({ id, newId: renamed, encoded: encodeOutboxEntry({ ...entry, id: renamed, enqueuedAt: nowMs }) });
+        }
+      });
+      if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
+      const replayed: { id: string; newId: string }[] = [];
+      for (let i = 0; i < moves.length; i += REPLAY_PER_SCRIPT_CALL) {
+        const chunk = moves.slice(i, i + REPLAY_PER_SCRIPT_CALL);
+        const [moved, gone] = await redis.ahmReplayDeadLetters(
+          keys.deadIds,
+          keys.deadEntries,
+          keys.outboxIds,
+          keys.outboxEntries,
+          ...chunk.flatMap((m) => [m.id, m.newId, m.encoded]),
+        );
+        if (moved !== 1) return { replayed, missing: [gone ?? ''], unreadable: [] };
+        replayed.push(...chunk.map((m) => ({ id: m.id, newId: m.newId })));
+      }
+      return { replayed, missing: [], unreadable: [] };
     },
 
     markChannelDown: async (reason, nowMs) => (await redis.ahmMarkChannelDown(keys.slack, reason, String(nowMs))) === 1,

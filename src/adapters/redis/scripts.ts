@@ -142,6 +142,38 @@ return {popped, redis.call('LINDEX', ids, 0), recovered}
 `;
 
 /**
+ * replayDeadLetters: moves dead letters back to the tail of the outbox under
+ * new ids, all of them or none: every id is checked before anything moves.
+ * The caller read and re-encoded the entries (a new id, a new enqueuedAt);
+ * Lua does not re-encode JSON (cjson would round the epoch-ms numbers).
+ *   KEYS[1] deadIds      list dead:ids
+ *   KEYS[2] deadEntries  hash dead:entries
+ *   KEYS[3] ids          list outbox:ids
+ *   KEYS[4] entries      hash outbox:entries
+ *   ARGV[1], ARGV[2], ARGV[3], … triples of dead letter id, its new outbox id and its new encoded entry, in order
+ * Returns {1} when every one moved, {0, id} when id is no longer a dead letter
+ * (trimmed since the caller read it), and an error, moving nothing, when a new
+ * id is already in the outbox.
+ */
+export const REPLAY_DEAD_LETTERS = `
+local deadIds, deadEntries, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+for i = 1, #ARGV, 3 do
+  if redis.call('HEXISTS', deadEntries, ARGV[i]) == 0 then return {0, ARGV[i]} end
+  if redis.call('HEXISTS', entries, ARGV[i + 1]) == 1 then
+    return redis.error_reply('outbox id ' .. ARGV[i + 1] .. ' is already taken')
+  end
+end
+for i = 1, #ARGV, 3 do
+  -- Every occurrence: an id in the list without its entry would be read as an unreadable dead letter.
+  redis.call('LREM', deadIds, 0, ARGV[i])
+  redis.call('HDEL', deadEntries, ARGV[i])
+  redis.call('RPUSH', ids, ARGV[i + 1])
+  redis.call('HSET', entries, ARGV[i + 1], ARGV[i + 2])
+end
+return {1}
+`;
+
+/**
  * markChannelDown: records a channel fault. 'seen' is set on every fault: the
  * retry horizon of the head counts from it, not from when the fault began.
  *   KEYS[1] channel  hash slack
@@ -210,6 +242,7 @@ export const STATE_SCRIPTS = {
   ahmMarkChannelDown: { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN },
   ahmOutboxHead: { numberOfKeys: 3, lua: OUTBOX_HEAD },
   ahmCommitUpstream: { numberOfKeys: 3, lua: COMMIT_UPSTREAM },
+  ahmReplayDeadLetters: { numberOfKeys: 4, lua: REPLAY_DEAD_LETTERS },
 } as const satisfies Record<string, { readonly numberOfKeys?: number; readonly lua: string }>;
 
 type Args = (string | number)[];
@@ -223,6 +256,7 @@ export interface StateScripts {
   ahmMarkChannelDown(channel: string, reason: string, nowMs: string): Promise<number>;
   ahmOutboxHead(ids: string, entries: string, channel: string): Promise<[string, string | null, string | null, string | null] | null>;
   ahmCommitUpstream(...args: Args): Promise<[number, number?, (string | null)?]>;
+  ahmReplayDeadLetters(...args: Args): Promise<[number, string?]>;
 }
 
 /** Defines every script on the connection (idempotent per name) and returns it typed with them. */

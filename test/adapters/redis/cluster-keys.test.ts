@@ -145,11 +145,13 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       markInitialised: () => initMarker.markInitialised(9),
       isInitialised: () => initMarker.isInitialised(),
       retain: () => snapshots.retain(['int-2'], 10),
+      replayDeadLetters: () => outbox.replayDeadLetters(['n2'], 11, (id) => `${id}.replay-1`),
     });
 
     // The operations did what they say (else the keys below prove little).
     expect(await snapshots.loadAll()).toMatchObject([{ integrationId: 'int-2' }]);
-    expect((await outbox.deadLetters()).map((e) => e.id)).toEqual(['n2']);
+    expect(await outbox.deadLetters()).toEqual([]);
+    expect(await outbox.headId()).toBe('n2.replay-1');
     expect(await outbox.channelStatus()).toMatchObject({ up: true, lastSuccessMs: 8 });
 
     for (const [name, { declared, touched, direct }] of recorded) {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX } from '../../../src/adapters/redis/outbox.js';
+import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX, REPLAY_PER_SCRIPT_CALL } from '../../../src/adapters/redis/outbox.js';
+import { withStateScripts } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
 import type { OutboxEntry } from '../../../src/ports.js';
@@ -80,6 +81,46 @@ describe('createRedisOutbox', () => {
       expect(kept.at(-1)).toBe('n0');
       expect((await redis.hkeys(entries)).sort()).toEqual([...kept].sort());
       expect((await outbox.channelStatus()).deadLetters).toBe(DEFAULT_DEAD_LETTER_MAX);
+    });
+  });
+
+  describe('replaying dead letters', () => {
+    const renamed = (id: string): string => `${id}.replay-r`;
+
+    it('moves nothing when one of them is unreadable, and names it', async () => {
+      const { outbox } = stores;
+      await commitWith(stores, [entry('d1')]);
+      await outbox.pop('d1', true);
+      await redis.rpush(`${prefix}:state:dead:ids`, 'garbled', 'lost');
+      await redis.hset(`${prefix}:state:dead:entries`, { garbled: '{"not":"an entry"', lost: '' });
+      expect(await outbox.replayDeadLetters(['d1', 'garbled', 'lost'], 5, renamed)).toEqual({ replayed: [], missing: [], unreadable: ['garbled', 'lost'] });
+      expect(await redis.lrange(`${prefix}:state:dead:ids`, 0, -1)).toEqual(['d1', 'garbled', 'lost']);
+      expect(await outbox.size()).toBe(0);
+    });
+
+    it('moves a list longer than one script call takes, in order, a chunk per call', async () => {
+      const { outbox } = stores;
+      const ids = Array.from({ length: REPLAY_PER_SCRIPT_CALL * 2 + 5 }, (_, i) => `d${i}`);
+      await commitWith(stores, ids.map(entry));
+      for (const id of ids) await outbox.pop(id, true);
+      const result = await outbox.replayDeadLetters(ids, 5, renamed);
+      expect(result.replayed.map((r) => r.newId)).toEqual(ids.map(renamed));
+      expect(await redis.lrange(`${prefix}:state:outbox:ids`, 0, -1)).toEqual(ids.map(renamed));
+      expect(await redis.llen(`${prefix}:state:dead:ids`)).toBe(0);
+      expect(await redis.hlen(`${prefix}:state:dead:entries`)).toBe(0);
+    });
+
+    it('has a script that checks every id before it moves any, so a dead letter trimmed meanwhile stops it whole', async () => {
+      await commitWith(stores, [entry('d1')]);
+      await stores.outbox.pop('d1', true);
+      const keys = [`${prefix}:state:dead:ids`, `${prefix}:state:dead:entries`, `${prefix}:state:outbox:ids`, `${prefix}:state:outbox:entries`];
+      const scripted = withStateScripts(redis);
+      expect(await scripted.ahmReplayDeadLetters(...keys, 'd1', 'd1.r', 'x', 'trimmed', 't.r', 'y')).toEqual([0, 'trimmed']);
+      expect(await redis.lrange(keys[0] ?? '', 0, -1)).toEqual(['d1']);
+      expect(await redis.llen(keys[2] ?? '')).toBe(0);
+      await redis.hset(keys[3] ?? '', 'taken', 'z');
+      await expect(scripted.ahmReplayDeadLetters(...keys, 'd1', 'taken', 'x')).rejects.toThrow('outbox id taken is already taken');
+      expect(await redis.lrange(keys[0] ?? '', 0, -1)).toEqual(['d1']);
     });
   });
 

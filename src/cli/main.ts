@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * The on-call CLI's composition root (the `bin` entry `ampersand-health-monitor`):
+ * command line → configuration (the service's, exit 2 when bad) → the adapters
+ * a command needs → the command, which returns the exit code. Like src/main.ts
+ * it only wires: the commands take ports, and decide nothing about I/O.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { createAmpersandClient } from '../adapters/ampersand-client.js';
+import { createRedisStores } from '../adapters/redis/stores.js';
+import { ConfigError, readConfig, type Config, type Env } from '../config.js';
+import { createFatalHandler, installFatalHandlers } from '../fatal-handler.js';
+import { createLogger } from '../logger.js';
+import { serviceVersion } from '../service-version.js';
+import { readCheckOptions, runCheck, type CheckBaseline } from './check.js';
+import { programName, type CliIo } from './command-definition.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { readReplayTarget, runDeadLettersList, runDeadLettersReplay } from './dead-letters.js';
+import { exitCodes, type ExitCode } from './exit-codes.js';
+import { lookUpIntegrationNames } from './integration-names.js';
+import { openRedisSession, type RedisSession } from './redis-session.js';
+import { readStatusOptions, runStatus } from './status.js';
+import { UsageError } from './usage-error.js';
+
+/** API retries for a person waiting: fewer and shorter than the service's (3, up to 60 s each). */
+const cliApiRetries = { retryLimit: 1, maxRetryDelayMs: 5000 } as const;
+
+type Command = Extract<CommandLine, { kind: 'run' }>;
+
+/** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached. */
+async function withRedis(config: Config, io: CliIo, command: string, use: (session: RedisSession) => Promise<ExitCode>): Promise<ExitCode> {
+  const session = await openRedisSession(config.redisUrl);
+  if ('unreachable' in session) {
+    io.err(`${programName} ${command}: ${session.unreachable}. Is the service's Redis up, and REDIS_URL the same as the service's?\n`);
+    return exitCodes.unreadable;
+  }
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function runCommand(line: Command, config: Config, io: CliIo): Promise<ExitCode> {
+  const now = () => new Date();
+  const prefix = config.queuePrefix;
+  const stores = (session: RedisSession) => createRedisStores({ redis: session.redis, prefix, deadLetterMax: config.slack.deadLetterMax });
+  switch (line.command) {
+    case 'status':
+      return withRedis(config, io, line.command, async (session) =>
+        runStatus(readStatusOptions(line.values), {
+          snapshots: stores(session).snapshots,
+          names: await lookUpIntegrationNames(),
+          queuePrefix: prefix,
+          now,
+          io,
+        }),
+      );
+    case 'check': {
+      const options = readCheckOptions(line.values);
+      // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
+      const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
+      const ampersand = createAmpersandClient({ ...config.ampersand, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+      const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession(config.redisUrl);
+      const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
+      try {
+        const { projectId, integrationIds } = config.ampersand;
+        return await runCheck(options, {
+          ampersand,
+          baseline,
+          projectId,
+          integrationIds,
+          concurrency: config.pollConcurrency,
+          names: await lookUpIntegrationNames(),
+          now,
+          io,
+        });
+      } finally {
+        if (!('unreachable' in session)) await session.close();
+      }
+    }
+    case 'dead-letters list':
+      return withRedis(config, io, line.command, (session) => runDeadLettersList(line.values, { outbox: stores(session).outbox, now, io }));
+    case 'dead-letters replay': {
+      const target = readReplayTarget(line.values, line.positionals);
+      return withRedis(config, io, line.command, (session) =>
+        runDeadLettersReplay(target, {
+          outbox: stores(session).outbox,
+          now,
+          io,
+          newToken: () => randomBytes(4).toString('hex'),
+          pollIntervalMs: config.pollIntervalMs,
+        }),
+      );
+    }
+  }
+}
+
+/** The whole CLI: what `argv` asks for, under `env`, printed on `io`; resolves to the exit code. */
+export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<ExitCode> {
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`${error.message}\n`);
+    return exitCodes.usage;
+  }
+  if (line.kind === 'help') {
+    io.out(line.text);
+    return exitCodes.ok;
+  }
+  if (line.kind === 'version') {
+    io.out(`${programName} ${serviceVersion()}\n`);
+    return exitCodes.ok;
+  }
+  const parsed = readConfig(env);
+  if (parsed instanceof ConfigError) {
+    io.err(`${parsed.message}\n`);
+    return exitCodes.usage;
+  }
+  for (const warning of parsed.warnings) io.err(`${programName}: warning: ${warning}\n`);
+  try {
+    return await runCommand(line, parsed.config, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`${error.message}\n`);
+    return exitCodes.usage;
+  }
+}
+
+/** One scrubbed `fatal:` line on stderr for whatever nobody caught; exit 4, so that cron tells a broken check from an unhealthy installation (1). */
+const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), exit: () => process.exit(exitCodes.internal), env: process.env });
+
+async function main(): Promise<void> {
+  installFatalHandlers(process, fatal);
+  // `status | head`: the reader went away; what is left to print has nowhere to go. Not an error of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit() : fatal(error)));
+  // A .env in the working directory, as the service reads it: the environment wins.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+  // The exit code is set, not forced: stdout is flushed and the connections are closed by then.
+  process.exitCode = await runCli(process.argv.slice(2), process.env, io);
+}
+
+// Run as a program, also through the bin link (argv[1] is then the link; this module's URL is its target).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  main().catch((error: unknown) => fatal(error));
+}

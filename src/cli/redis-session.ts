@@ -1,0 +1,52 @@
+/**
+ * A Redis connection for one CLI command. Unlike the service's (which waits
+ * out outages forever, as BullMQ needs), it gives up quickly: a person or a
+ * cron job at the other end wants an answer, not a hung terminal. It is
+ * probed first, so a missing Redis is one clear line (REDIS_URL with the
+ * password hidden), never ioredis's "Connection is closed.".
+ */
+import { Redis } from 'ioredis';
+import { probeRedis } from '../adapters/redis/reachability.js';
+import { redactRedisUrl } from '../core/errors/redis-unreachable-error.js';
+import { toError } from '../core/errors/to-error.js';
+
+export interface RedisSession {
+  readonly redis: Redis;
+  /** Closes the connection (QUIT, or a disconnect if that fails). */
+  close(): Promise<void>;
+}
+
+/** How long the CLI waits for Redis to answer, to connect and then per command. */
+export const redisTimeouts = { probeMs: 3000, commandMs: 30_000 } as const;
+
+/** A connected session, or why Redis cannot be used: one secret-free sentence. */
+export async function openRedisSession(url: string): Promise<RedisSession | { readonly unreachable: string }> {
+  let reason: string | undefined;
+  try {
+    reason = await probeRedis(url, redisTimeouts.probeMs);
+  } catch (error) {
+    // A refused database: its message is already the whole sentence, password hidden.
+    return { unreachable: toError(error).message };
+  }
+  if (reason !== undefined) return { unreachable: `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)} (${reason})` };
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: redisTimeouts.probeMs,
+    commandTimeout: redisTimeouts.commandMs,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => (attempt > 3 ? null : 200 * attempt),
+  });
+  // A failed command rejects with its own error; the event would otherwise be an unhandled one.
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return {
+    redis,
+    async close() {
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}

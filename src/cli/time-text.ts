@@ -1,0 +1,47 @@
+/**
+ * Times as the CLI prints them: an absolute UTC time to the second, and how
+ * long ago, for the "since when" of an installation and the age of a poll.
+ * Pure: `nowMs` is passed in.
+ */
+import type { StateSince } from '../core/snapshot.js';
+
+/** `2026-05-01T10:00:00Z`: ISO 8601 in UTC, to the second. */
+export function formatTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? 'an unreadable time' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** How long ago `ms` was, in at most two units: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`; `0 s` for a time ahead of `nowMs` (clock skew). */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}
+
+/** `2026-05-01T10:00:00Z (3 h 5 min ago)`. */
+export function formatAgo(ms: number, nowMs: number): string {
+  return `${formatTime(ms)} (${formatDuration(nowMs - ms)} ago)`;
+}
+
+/**
+ * Since when an installation is in its state: the time the change was seen;
+ * `≥ … (first seen …)` when that is only when this monitor first saw it so (a
+ * baseline: it began then or earlier); `unknown` when nobody knows.
+ */
+export function formatSince(since: StateSince | undefined, nowMs: number): string {
+  if (since === undefined) return 'unknown';
+  if (since.exact) return formatAgo(since.ms, nowMs);
+  return `≥ ${formatTime(since.ms)} (first seen ${formatDuration(nowMs - since.ms)} ago)`;
+}
+
+/** An epoch-ms time for `--json`: ISO 8601, or null when unknown (0 or not a time). */
+export function jsonTime(ms: number | undefined): string | null {
+  if (ms === undefined || ms <= 0) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
