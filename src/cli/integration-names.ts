@@ -1,20 +1,31 @@
 /**
  * The display names of integrations: the one place the CLI looks them up.
  * Every table shows `integrationLabel(names, id)`, so a name appears wherever
- * an integration does once this returns some.
+ * an integration does.
  *
- * Today it returns none, and the tables show integration ids. The names are in
- * the body of `GET /projects/{project}/integrations` (AmpersandClient's
- * listIntegrations), which a pure `integrationNames(listIntegrationsBody)` in
- * src/core/ will read (another change, not landed yet; it is not duplicated
- * here). Then: call listIntegrations once (or reuse the body `check` already
- * discovered with), return integrationNames(body), and keep the ids when the
- * call fails: `status` must work from Redis alone.
+ * The names are in the body of `GET /projects/{project}/integrations`
+ * (listIntegrations), read by the core's `integrationNames`. The look-up is
+ * soft and short: `status` must work from Redis alone, so a failed, slow or
+ * unreadable answer leaves the ids, with one line on stderr saying why.
  */
+import { integrationNames } from '../core/integration-names.js';
+import { firstLine } from '../core/errors/to-error.js';
+import type { AmpersandClient } from '../ports.js';
+
 export type IntegrationNames = ReadonlyMap<string, string>;
 
-export function lookUpIntegrationNames(): Promise<IntegrationNames> {
-  return Promise.resolve(new Map());
+/** How long a person waits for the names before the ids are shown instead. */
+const nameLookupTimeoutMs = 3000;
+
+export async function lookUpIntegrationNames(ampersand: Pick<AmpersandClient, 'listIntegrations'>, warn: (line: string) => void): Promise<IntegrationNames> {
+  try {
+    const parsed = integrationNames(await ampersand.listIntegrations(AbortSignal.timeout(nameLookupTimeoutMs)));
+    if (parsed.ok) return parsed.names;
+    warn(`integration names not shown (the API's list of integrations is unreadable: ${parsed.error}); ids only`);
+  } catch (error) {
+    warn(`integration names not shown (${firstLine(error)}); ids only`);
+  }
+  return new Map();
 }
 
 /** The name of an integration with its id, or the id alone when the name is unknown. */

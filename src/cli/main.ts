@@ -48,12 +48,18 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
   const now = () => new Date();
   const prefix = config.queuePrefix;
   const stores = (session: RedisSession) => createRedisStores({ redis: session.redis, prefix, deadLetterMax: config.slack.deadLetterMax });
+  // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
+  const apiClient = () => {
+    const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
+    return createAmpersandClient({ ...config.ampersand, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+  };
+  const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
   switch (line.command) {
     case 'status':
       return withRedis(config, io, line.command, async (session) =>
         runStatus(readStatusOptions(line.values), {
           snapshots: stores(session).snapshots,
-          names: await lookUpIntegrationNames(),
+          names: await lookUpIntegrationNames(apiClient(), warn),
           queuePrefix: prefix,
           now,
           io,
@@ -61,9 +67,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       );
     case 'check': {
       const options = readCheckOptions(line.values);
-      // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
-      const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
-      const ampersand = createAmpersandClient({ ...config.ampersand, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+      const ampersand = apiClient();
       const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession(config.redisUrl);
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
@@ -74,7 +78,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           projectId,
           integrationIds,
           concurrency: config.pollConcurrency,
-          names: await lookUpIntegrationNames(),
+          // check reports an API it cannot read itself, in one line: the names stay quiet about it.
+          names: await lookUpIntegrationNames(ampersand, () => undefined),
           now,
           io,
         });

@@ -18,8 +18,8 @@ export const statusDefinition: CommandDefinition<'status'> = {
   summary: 'the current state in Redis, installations needing attention first',
   help: `Usage: ${programName} status [--unhealthy] [--integration ID] [--json]
 
-Prints the state the service keeps in Redis (REDIS_URL, QUEUE_PREFIX), read-only and without
-calling the Ampersand API: one row per integration (installations, how many need attention,
+Prints the state the service keeps in Redis (REDIS_URL, QUEUE_PREFIX), read-only; the Ampersand
+API is asked only for the integrations' names (3 s at most, ids otherwise): one row per integration (installations, how many need attention,
 health counts, last successful poll), then one row per installation, worst first (most
 problems, then the longest standing), with its group, health, last operation, connection and
 since when it is so ("≥ … (first seen …)" when that is only when the monitor first saw it so).

@@ -76,6 +76,17 @@ describe('ampersand-health-monitor status', () => {
     expect(rows[2]).toEqual(['int-1', 'a', 'Customer a (org-a)', 'unhealthy', 'success', 'working', expect.stringMatching(/^\S+Z \(\d+ s ago\)$/)]);
   });
 
+  it('names the integrations the API names, and shows the ids from Redis alone when the API cannot be read', async () => {
+    h.ampersand.setIntegration('int-2', 'hubspot', h.ampersand.installations('int-2'), 'HubSpot contacts');
+    const named = await runCli(['status', '--integration', 'int-2'], cliEnv);
+    expect({ code: named.code, stderr: named.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(linesOf(named.stdout)[3]).toMatch(/^HubSpot contacts \(int-2\)\s+1\s+1\s+/);
+    const offline = await runCli(['status', '--integration', 'int-2'], { ...cliEnv, AMPERSAND_API_URL: 'http://127.0.0.1:9/v1' });
+    expect(offline.code).toBe(0);
+    expect(offline.stderr).toMatch(/^ampersand-health-monitor status: integration names not shown \(.+\); ids only\n$/);
+    expect(linesOf(offline.stdout)[3]).toMatch(/^int-2\s+1\s+1\s+/);
+  });
+
   it('keeps a hostile group name on its row, cut short and without a control character; --json keeps it whole', async () => {
     const { stdout } = await runCli(['status', '--unhealthy'], cliEnv);
     // eslint-disable-next-line no-control-regex -- control characters are what must not be there
