@@ -11,7 +11,7 @@ import { installationSpec } from '../helpers/builders.js';
 import { createHarness, freePort, type Harness } from '../helpers/harness.js';
 import { createPrivateRedis } from '../helpers/private-redis.js';
 import { halfSentRequest, rawExchange } from '../helpers/raw-http.js';
-import { spawnWithOutput } from '../helpers/spawn.js';
+import { killGroup, spawnWithOutput } from '../helpers/spawn.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let h: Harness;
@@ -94,7 +94,7 @@ describe('npm start, attacked on its metrics port', () => {
       halfSent.destroy();
       expect({ code, withinTenSeconds: Date.now() - started < 10_000 }).toEqual({ code: 0, withinTenSeconds: true });
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killGroup(child);
     }
     expect(output()).not.toContain('fatal');
   });
@@ -122,7 +122,7 @@ describe('npm start, flooded with pipelined scrapes that are never read', () => 
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     } finally {
       for (const s of attackers) s.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killGroup(child);
     }
     expect(output()).not.toMatch(/fatal|heap out of memory/i);
   });
@@ -159,7 +159,7 @@ describe('npm start, stopped while everything it waits for stalls', () => {
       backlog.destroy();
       expect({ code, withinTenSeconds: Date.now() - started < 10_000 }).toEqual({ code: 0, withinTenSeconds: true });
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killGroup(child);
       await redis.stop();
     }
     expect(output()).toContain('releasing them');

@@ -15,10 +15,26 @@ export function spawnWithOutput(command: string, args: readonly string[], env: R
   const child = spawn(command, args, {
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that killGroup reaches what `npm start` runs too.
+    detached: true,
     ...(cwd === undefined ? {} : { cwd }),
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return { child, output: () => out };
+}
+
+/**
+ * SIGKILL (or `signal`) to the child's whole process group: `npm start` cannot
+ * forward a SIGKILL to the node it runs, which would be left polling, orphaned,
+ * after the test. A group that is already gone is fine.
+ */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
