@@ -77,6 +77,8 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 # The build stage's package.json: it carries the revision (gitHead).
 COPY --from=build --chown=root:root /app/package.json ./
+# The on-call CLI on the PATH, as npm's bin link would put it: `kubectl exec … -- ampersand-health-monitor status`.
+RUN chmod 755 dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local/bin/ampersand-health-monitor
 # The image's built-in unprivileged user (uid 1000); the app needs no write access to /app.
 USER node
 EXPOSE 9464

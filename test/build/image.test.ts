@@ -110,4 +110,18 @@ describe('the Dockerfile', () => {
   it('runs as the non-root user of the base image', () => {
     expect(production?.filter((i) => i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
   });
+
+  it('puts the on-call CLI on the PATH as ampersand-health-monitor, the bin name package.json gives it', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
+    const target = pkg.bin['ampersand-health-monitor']?.replace(/^\.\//, '');
+    expect(target).toBe('dist/src/cli/main.js');
+    const steps = production ?? [];
+    const link = steps.findIndex((i) => i.keyword === 'RUN' && i.args.includes(`ln -s /app/${target} /usr/local/bin/ampersand-health-monitor`));
+    expect(link).toBeGreaterThan(-1);
+    expect(steps[link]?.args).toContain(`chmod 755 ${target}`);
+    // As root, before the image drops to the unprivileged user.
+    expect(link).toBeLessThan(steps.findIndex((i) => i.keyword === 'USER'));
+    // The file is in the production build (tsconfig.build.json compiles src/cli/).
+    expect(readFileSync(target ?? '', 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+  });
 });
