@@ -3,24 +3,15 @@
  * long ago, for the "since when" of an installation and the age of a poll.
  * Pure: `nowMs` is passed in.
  */
+import { formatDuration } from '../core/duration.js';
 import type { StateSince } from '../core/snapshot.js';
+
+export { formatDuration };
 
 /** `2026-05-01T10:00:00Z`: ISO 8601 in UTC, to the second. */
 export function formatTime(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? 'an unreadable time' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** How long ago `ms` was, in at most two units: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`; `0 s` for a time ahead of `nowMs` (clock skew). */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
 }
 
 /** `2026-05-01T10:00:00Z (3 h 5 min ago)`. */

@@ -12,6 +12,7 @@
  * installations are rendered, so a page of 20,000 unhealthy ones costs no
  * more than one of 500.
  */
+import { formatDuration } from './duration.js';
 import type { Field } from './diff.js';
 import type { InstallationStatus, IntegrationStatus, StatusReport } from './status-report.js';
 
@@ -109,23 +110,11 @@ function utc(ms: number): string {
   return Number.isNaN(date.getTime()) ? 'an unreadable time' : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: two units at most, as a person reads an age. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.floor(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
-}
-
 /** A point in time with its age: `<time>` holds the exact instant, the text says how long ago. */
 function when(ms: number, now: Date): SafeHtml {
   const date = new Date(ms);
   const iso = Number.isNaN(date.getTime()) ? '' : date.toISOString();
-  return markup`<time datetime="${iso}" title="${utc(ms)}">${formatAge(now.getTime() - ms)} ago</time>`;
+  return markup`<time datetime="${iso}" title="${utc(ms)}">${formatDuration(now.getTime() - ms)} ago</time>`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstallationRecord } from '../../src/core/snapshot.js';
-import { escapeHtml, formatAge, renderStatusPage, type MonitorState, type StatusPageSettings, type StatusPageView } from '../../src/core/status-page.js';
+import { escapeHtml, renderStatusPage, type MonitorState, type StatusPageSettings, type StatusPageView } from '../../src/core/status-page.js';
 import { buildStatusReport, type IntegrationState } from '../../src/core/status-report.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -62,22 +62,6 @@ describe('escapeHtml', () => {
     ['plain text', 'plain text'],
   ])('makes %j safe as %j', (text, escaped) => {
     expect(escapeHtml(text)).toBe(escaped);
-  });
-});
-
-describe('formatAge', () => {
-  it.each([
-    [-5000, '0 s'],
-    [0, '0 s'],
-    [59_999, '59 s'],
-    [60_000, '1 min'],
-    [59 * MIN, '59 min'],
-    [60 * MIN, '1 h'],
-    [125 * MIN, '2 h 5 min'],
-    [24 * 60 * MIN, '1 d'],
-    [(2 * 24 + 4) * 60 * MIN + 59_000, '2 d 4 h'],
-  ])('reads %i ms as %s', (ms, text) => {
-    expect(formatAge(ms)).toBe(text);
   });
 });
 
