@@ -6,7 +6,7 @@
  * tests run it as their fake upstream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildInstallation, buildIntegration, buildProblem, type InstallationSpec } from './fixtures.js';
+import { buildInstallation, buildIntegration, buildProblem, type InstallationPayload, type InstallationSpec } from './fixtures.js';
 import { startLocalServer } from './local-server.js';
 
 /** One injected answer in place of the normal one. */
@@ -30,6 +30,8 @@ export interface FakeAmpersandOptions {
   readonly projectId: string;
   readonly port?: number;
   readonly host?: string;
+  /** Renders each installation; buildInstallation (about 1 KB) unless given, e.g. buildDetailedInstallation (about 2 KB) for the bench. */
+  readonly buildInstallation?: (spec: InstallationSpec) => InstallationPayload;
 }
 
 export interface FakeAmpersand {
@@ -52,17 +54,46 @@ export interface FakeAmpersand {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJson(res, status, JSON.stringify(body), headers);
+}
+
+function sendJson(res: ServerResponse, status: number, json: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-length': Buffer.byteLength(json),
     ...headers,
   });
-  res.end(text);
+  res.end(json);
+}
+
+/**
+ * A list as JSON.stringify writes it, byte for byte, built one item at a time:
+ * a list of 100,000 installations (about 200 MB) never exists as one string.
+ */
+function serializeList<T>(items: readonly T[], render: (item: T) => unknown): Buffer {
+  const parts = items.map((item, i) => Buffer.from(`${i === 0 ? '' : ','}${JSON.stringify(render(item))}`));
+  return Buffer.concat([Buffer.from('['), ...parts, Buffer.from(']')]);
+}
+
+interface FakeIntegration {
+  readonly provider: string;
+  readonly installations: InstallationSpec[];
+  /**
+   * The serialized listing per groupRef filter ('' for none): the whole list
+   * when the integration is set or changed, a filtered one on first request.
+   * A large list is then served as fast as the socket takes it, so the time a
+   * client measures (the bench's) is its own, not the fake's, and a change is
+   * served from the next request on.
+   */
+  readonly bodies: Map<string, Buffer>;
 }
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
-  const integrations = new Map<string, { provider: string; installations: InstallationSpec[] }>();
+  const integrations = new Map<string, FakeIntegration>();
+  const render = options.buildInstallation ?? buildInstallation;
+  const put = (integrationId: string, provider: string, installations: InstallationSpec[]): void => {
+    integrations.set(integrationId, { provider, installations, bodies: new Map([['', serializeList(installations, render)]]) });
+  };
   const faults = new Map<string, Fault[]>();
   const requests: RecordedRequest[] = [];
   let sticky: Fault | undefined;
@@ -135,13 +166,21 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     const integration = integrations.get(integrationId);
     if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${integrationId} not found`));
     const groupRef = url.searchParams.get('groupRef');
-    const list = integration.installations.filter((i) => groupRef === null || i.groupRef === groupRef);
-    return send(res, 200, list.map(buildInstallation));
+    const key = groupRef === null ? '' : `=${groupRef}`;
+    let body = integration.bodies.get(key);
+    if (body === undefined) {
+      body = serializeList(
+        integration.installations.filter((i) => i.groupRef === groupRef),
+        render,
+      );
+      integration.bodies.set(key, body);
+    }
+    return sendJson(res, 200, body);
   };
 
   const server = await startLocalServer(handle, options);
 
-  const mustGet = (integrationId: string): { provider: string; installations: InstallationSpec[] } => {
+  const mustGet = (integrationId: string): FakeIntegration => {
     const integration = integrations.get(integrationId);
     if (!integration) throw new Error(`fake Ampersand has no integration ${integrationId}`);
     return integration;
@@ -152,22 +191,31 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
     setIntegration(integrationId, provider, installations) {
-      integrations.set(integrationId, { provider, installations: [...installations] });
+      put(integrationId, provider, [...installations]);
     },
     removeIntegration(integrationId) {
       integrations.delete(integrationId);
     },
     installations: (integrationId) => [...mustGet(integrationId).installations],
     update(integrationId, installationId, changes) {
-      const integration = mustGet(integrationId);
-      integration.installations = integration.installations.map((i) => (i.id === installationId ? { ...i, ...changes } : i));
+      const { provider, installations } = mustGet(integrationId);
+      put(
+        integrationId,
+        provider,
+        installations.map((i) => (i.id === installationId ? { ...i, ...changes } : i)),
+      );
     },
     remove(integrationId, installationId) {
-      const integration = mustGet(integrationId);
-      integration.installations = integration.installations.filter((i) => i.id !== installationId);
+      const { provider, installations } = mustGet(integrationId);
+      put(
+        integrationId,
+        provider,
+        installations.filter((i) => i.id !== installationId),
+      );
     },
     add(integrationId, installation) {
-      mustGet(integrationId).installations.push(installation);
+      const { provider, installations } = mustGet(integrationId);
+      put(integrationId, provider, [...installations, installation]);
     },
     inject(integrationId, ...newFaults) {
       faults.set(integrationId, [...(faults.get(integrationId) ?? []), ...newFaults]);
