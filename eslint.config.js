@@ -8,7 +8,7 @@
  *   - jobs/ import only src/core/, src/ports.ts and jobs/ (shared helpers), and have no import();
  *   - an adapter never imports jobs/, src/runtime/ or another adapter
  *     (the files of src/adapters/redis/ are one adapter and import each other);
- *   - only src/simulator/ itself and the tests import src/simulator/;
+ *   - only src/simulator/ itself, the tests and the bench (scripts/bench/) import src/simulator/;
  *   - no import path into node_modules/ (a package is imported by its name);
  *   - no import cycles.
  * test/build/layering.test.ts proves that each of these rules can fail.
@@ -56,18 +56,19 @@ const layering = () => [
     except: [`./${name}`],
     message: 'An adapter never imports another adapter.',
   })),
-  // The simulator (fakes, fixtures, the demo) is for itself and the tests only: it is not in the image.
-  // (The core, the ports and the jobs are denied it by their zones above.)
+  // The simulator (fakes, fixtures, the demo) is for itself, the tests and the bench only: it is not
+  // in the image. (The core, the ports and the jobs are denied it by their zones above.) The bench,
+  // scripts/bench/, serves its load from the fake Ampersand; the other scripts may not use it.
   ...[
     './src/*.ts',
     ...subdirectories('src')
       .filter((name) => !['simulator', 'core'].includes(name))
       .map((name) => `./src/${name}`),
-    './scripts',
+    './scripts/*.ts',
   ].map((target) => ({
     target,
     from: './src/simulator',
-    message: 'Only src/simulator/ and the tests import src/simulator/.',
+    message: 'Only src/simulator/, the tests and the bench import src/simulator/.',
   })),
 ];
 
