@@ -29,13 +29,18 @@ const OUTPUT_TAIL = 4000;
 
 /**
  * Forks `name` (e.g. 'poll-child') next to this module, with the same
- * extension, and waits for its `ready` message. `init` is its first message.
+ * extension, and waits until it answered `init`, its first message.
+ * `nodeOptions` are added to node's own (e.g. --cpu-prof).
  */
-export async function forkChild<Request extends { readonly cmd: string }>(name: string, init: unknown): Promise<BenchChild<Request>> {
+export async function forkChild<Request extends { readonly cmd: string }>(
+  name: string,
+  init: unknown,
+  nodeOptions: readonly string[] = [],
+): Promise<BenchChild<Request>> {
   const fromSource = import.meta.url.endsWith('.ts');
   const file = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, import.meta.url);
   const child: ChildProcess = fork(file, [], {
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    execArgv: [...(fromSource ? ['--import', 'tsx'] : []), ...nodeOptions],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });

@@ -8,7 +8,8 @@ import { renderTable, writeTable } from './report.js';
 import { DEFAULT_BENCH_OPTIONS, runBench, type BenchOptions } from './run-bench.js';
 
 const USAGE = `usage: npm run bench -- [--sizes 1000,10000,100000] [--reps 5] [--reps-large 3] [--alert-at 10000] [--alert-samples 5]
-                         [--max-body-mb N] [--raised-max-body-mb 256] [--cycle-integrations 200] [--out BENCHMARKS.md | --no-write]`;
+                         [--max-body-mb N] [--raised-max-body-mb 256] [--cycle-integrations 200] [--cpu-prof DIR]
+                         [--out BENCHMARKS.md | --no-write]`;
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -29,6 +30,7 @@ function parseBenchArgs(argv: readonly string[]): { options: BenchOptions; out: 
       'max-body-mb': { type: 'string' },
       'raised-max-body-mb': { type: 'string' },
       'cycle-integrations': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean' },
     },
@@ -48,6 +50,7 @@ function parseBenchArgs(argv: readonly string[]): { options: BenchOptions; out: 
     maxBodyMb: values['max-body-mb'] === undefined ? undefined : positive('max-body-mb', values['max-body-mb'], 0),
     raisedMaxBodyMb: positive('raised-max-body-mb', values['raised-max-body-mb'], DEFAULT_BENCH_OPTIONS.raisedMaxBodyMb),
     cycleIntegrations: positive('cycle-integrations', values['cycle-integrations'], DEFAULT_BENCH_OPTIONS.cycleIntegrations),
+    cpuProfileDir: values['cpu-prof'],
   };
   return { options, out: values['no-write'] === true ? undefined : (values.out ?? 'BENCHMARKS.md') };
 }

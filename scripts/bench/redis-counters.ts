@@ -1,17 +1,25 @@
 /**
  * What the private redis-server counts, read before and after one job:
  * commands per name (INFO commandstats: a script's own commands count too),
- * bytes received (INFO stats total_net_input_bytes) and the AOF's size
- * (INFO persistence aof_current_size, appendonly on). The bench's own INFO
- * commands are left out: `info` by name, and their bytes by a calibration
- * (two reads with nothing in between).
+ * bytes received and sent (INFO stats total_net_input_bytes and
+ * total_net_output_bytes) and the AOF's size (INFO persistence
+ * aof_current_size, appendonly on). The bench's own INFO commands are left
+ * out: `info` by name, and their bytes by a calibration (two reads with
+ * nothing in between; an INFO reply varies by a few bytes).
  */
 import type { Redis } from 'ioredis';
 
 export interface RedisCounters {
   readonly commands: ReadonlyMap<string, number>;
   readonly netInputBytes: number;
+  readonly netOutputBytes: number;
   readonly aofBytes: number;
+}
+
+/** The bytes one INFO read adds to the counts. */
+export interface InfoCost {
+  readonly input: number;
+  readonly output: number;
 }
 
 export interface RedisDelta {
@@ -20,6 +28,8 @@ export interface RedisDelta {
   readonly totalCommands: number;
   /** Bytes the job sent to Redis. */
   readonly netInputBytes: number;
+  /** Bytes the job read from Redis. */
+  readonly netOutputBytes: number;
   /** Bytes the job added to the append-only file. */
   readonly aofBytes: number;
 }
@@ -34,17 +44,22 @@ export async function readCounters(redis: Redis): Promise<RedisCounters> {
   const info = String(await redis.call('INFO', 'commandstats', 'stats', 'persistence'));
   const commands = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) commands.set(String(match[1]), Number(match[2]));
-  return { commands, netInputBytes: field(info, 'total_net_input_bytes'), aofBytes: field(info, 'aof_current_size') };
+  return {
+    commands,
+    netInputBytes: field(info, 'total_net_input_bytes'),
+    netOutputBytes: field(info, 'total_net_output_bytes'),
+    aofBytes: field(info, 'aof_current_size'),
+  };
 }
 
-/** The bytes one INFO read adds to the input count, measured on this connection. */
-export async function calibrate(redis: Redis): Promise<number> {
+/** What one INFO read adds to the byte counts, measured on this connection. */
+export async function calibrate(redis: Redis): Promise<InfoCost> {
   const a = await readCounters(redis);
   const b = await readCounters(redis);
-  return b.netInputBytes - a.netInputBytes;
+  return { input: b.netInputBytes - a.netInputBytes, output: b.netOutputBytes - a.netOutputBytes };
 }
 
-export function delta(before: RedisCounters, after: RedisCounters, infoBytes: number): RedisDelta {
+export function delta(before: RedisCounters, after: RedisCounters, info: InfoCost): RedisDelta {
   const commands = new Map<string, number>();
   for (const [name, calls] of after.commands) {
     const n = calls - (before.commands.get(name) ?? 0);
@@ -53,7 +68,8 @@ export function delta(before: RedisCounters, after: RedisCounters, infoBytes: nu
   return {
     commands,
     totalCommands: [...commands.values()].reduce((a, b) => a + b, 0),
-    netInputBytes: after.netInputBytes - before.netInputBytes - infoBytes,
+    netInputBytes: after.netInputBytes - before.netInputBytes - info.input,
+    netOutputBytes: after.netOutputBytes - before.netOutputBytes - info.output,
     aofBytes: after.aofBytes - before.aofBytes,
   };
 }

@@ -41,6 +41,8 @@ export interface BenchOptions {
   /** Concurrent scrapes, compared with one, at the sizes up to this N. */
   readonly concurrentScrapes: number;
   readonly concurrentScrapesUpTo: number;
+  /** When set, the poll and monitor children write V8 CPU profiles (node --cpu-prof) there, one file per process. */
+  readonly cpuProfileDir: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -55,6 +57,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   cycleIntegrations: 200,
   concurrentScrapes: 10,
   concurrentScrapesUpTo: 10_000,
+  cpuProfileDir: undefined,
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
@@ -113,7 +116,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   let slack: FakeSlack | undefined;
   try {
     const redisVersion = /^redis_version:(.+)$/m.exec(String(await counters.call('INFO', 'server')))?.[1]?.trim() ?? 'unknown';
-    const infoBytes = await calibrate(counters);
+    const infoCost = await calibrate(counters);
     ampersand = await startFakeAmpersand({ apiKey: BENCH_API_KEY, projectId: BENCH_PROJECT, buildInstallation: buildDetailedInstallation });
     slack = await startFakeSlack();
     const fake = ampersand;
@@ -131,8 +134,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ...(options.maxBodyMb === undefined ? {} : { AMPERSAND_MAX_BODY_MB: String(options.maxBodyMb) }),
       ...extra,
     });
+    const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
     const fork = async <R extends { readonly cmd: string }>(name: string, init: unknown): Promise<BenchChild<R>> => {
-      const child = await forkChild<R>(name, init);
+      const child = await forkChild<R>(name, init, name === 'floor-child' ? [] : profile);
       live.add(child);
       return child;
     };
@@ -145,7 +149,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const before = await readCounters(counters);
       const result = await poller.request<PollResult>({ cmd: 'poll', integrationId });
       const after = await readCounters(counters);
-      return { ...result, redis: delta(before, after, infoBytes) };
+      return { ...result, redis: delta(before, after, infoCost) };
     };
 
     /** The poll child at one size: a first poll, `reps` unchanged ones (each after a floor fetch), one with a change. */
@@ -451,7 +455,7 @@ function pollRows(n: number, runs: readonly PollRun[], floorMs: number, floorExi
       rows.push({
         figure: `bytes written to Redis by a poll that changed nothing${suffix}`,
         n,
-        measured: `${formatBytes(last.redis.netInputBytes)} sent to Redis, ${formatBytes(last.redis.aofBytes)} to its AOF`,
+        measured: `${formatBytes(last.redis.netInputBytes)} sent to Redis, ${formatBytes(last.redis.aofBytes)} to its AOF (and ${formatBytes(last.redis.netOutputBytes)} read: the load of the stored snapshot)`,
         ratio: '',
         target: 'O(1), not O(N) (see the row across sizes)',
         verdict: '–',
