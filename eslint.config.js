@@ -8,7 +8,7 @@
  *   - jobs/ import only src/core/, src/ports.ts and jobs/ (shared helpers), and have no import();
  *   - an adapter never imports jobs/, src/runtime/ or another adapter
  *     (the files of src/adapters/redis/ are one adapter and import each other);
- *   - only src/simulator/ itself and the tests import src/simulator/;
+ *   - only src/simulator/ itself, the tests and the bench (scripts/bench/) import src/simulator/;
  *   - nothing but the CLI itself and the tests imports src/cli/ (a composition root, like src/main.ts);
  *   - no import path into node_modules/ (a package is imported by its name);
  *   - no import cycles.
@@ -64,18 +64,19 @@ const layering = () => [
     from: './src/cli',
     message: 'Only src/cli/ itself and the tests import src/cli/: it is a composition root.',
   },
-  // The simulator (fakes, fixtures, the demo) is for itself and the tests only: it is not in the image.
-  // (The core, the ports and the jobs are denied it by their zones above.)
+  // The simulator (fakes, fixtures, the demo) is for itself, the tests and the bench only: it is not
+  // in the image. (The core, the ports and the jobs are denied it by their zones above.) The bench,
+  // scripts/bench/, serves its load from the fake Ampersand; the other scripts may not use it.
   ...[
     './src/*.ts',
     ...subdirectories('src')
       .filter((name) => !['simulator', 'core'].includes(name))
       .map((name) => `./src/${name}`),
-    './scripts',
+    './scripts/*.ts',
   ].map((target) => ({
     target,
     from: './src/simulator',
-    message: 'Only src/simulator/ and the tests import src/simulator/.',
+    message: 'Only src/simulator/, the tests and the bench import src/simulator/.',
   })),
 ];
 
@@ -87,7 +88,7 @@ const NO_DYNAMIC_IMPORT = { selector: 'ImportExpression', message: 'No import() 
 export default tseslint.config(
   // Generated from the vendored spec by `npm run generate:api` (a test fails when it is stale):
   // lint would only report the generator's style.
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'spec/**', 'src/core/generated/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'spec/**', 'src/core/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

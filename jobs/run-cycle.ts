@@ -25,7 +25,7 @@ export interface RunCycleDeps {
   readonly projectId: string;
   /** Empty: discover every integration of the project each cycle. */
   readonly integrationIds: readonly string[];
-  /** Queues a poll of one integration; a poll still queued or running for it is not doubled. */
+  /** Queues the polls of the cycle; a poll still queued or running for an integration is not doubled. */
   readonly polls: PollQueue;
   readonly delivery: DeliveryQueue;
   /** An integration missing from the list and not polled for this long is forgotten. */
@@ -78,20 +78,15 @@ export function createRunCycle(deps: RunCycleDeps) {
     }
     const dropped = await deps.snapshots.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
     if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
-    let notQueued = 0;
-    for (const id of ids) {
-      // One integration's enqueue error must not leave the ones after it unpolled:
-      // it counts as a failed poll of that integration, and the loop goes on.
-      try {
-        await deps.polls.enqueue(id, cycleId);
-      } catch (error) {
-        notQueued += 1;
-        await reportInternalError(deps, log.child({ integrationId: id }), 'enqueue', id, cycleId, error);
-      }
+    // One round trip for the whole cycle. A poll that could not be queued counts as a failed
+    // poll of its integration; the others are queued all the same.
+    const notQueued = await deps.polls.enqueueAll(ids, cycleId);
+    for (const { integrationId, error } of notQueued) {
+      await reportInternalError(deps, log.child({ integrationId }), 'enqueue', integrationId, cycleId, error);
     }
     // Only with a list we could read: a failed discovery returned above.
     await deps.observer.integrationsListed(ids);
-    log.debug({ integrations: ids.length, notQueued }, 'cycle queued its polls');
-    return { status: 'queued', integrations: ids, notQueued };
+    log.debug({ integrations: ids.length, notQueued: notQueued.length }, 'cycle queued its polls');
+    return { status: 'queued', integrations: ids, notQueued: notQueued.length };
   }
 }

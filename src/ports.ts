@@ -279,9 +279,21 @@ export interface DeliveryQueue {
   kick(headId: string): Promise<void>;
 }
 
+/** An integration whose poll could not be queued, and why (a refused command, an id the queue cannot take). */
+export interface PollNotQueued {
+  readonly integrationId: string;
+  readonly error: unknown;
+}
+
 /** Queues polls for the workers; a poll still queued or running for an integration is not doubled. */
 export interface PollQueue {
-  enqueue(integrationId: string, cycleId: string): Promise<void>;
+  /**
+   * Queues one poll per integration, all in one round trip, and resolves to
+   * those that could not be queued, in the order given; the others are queued
+   * (or were already queued or running). It does not reject for one
+   * integration's failure, so one bad id never leaves the others unpolled.
+   */
+  enqueueAll(integrationIds: readonly string[], cycleId: string): Promise<readonly PollNotQueued[]>;
 }
 
 /** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */

@@ -20,6 +20,7 @@ import {
   buildOperationHistory,
   buildProblem,
   buildReadOperation,
+  type InstallationPayload,
   type InstallationSpec,
   type OperationSpec,
 } from './fixtures.js';
@@ -48,6 +49,8 @@ export interface FakeAmpersandOptions {
   readonly host?: string;
   /** The time operations are recorded at; the wall clock unless a test fixes it. */
   readonly now?: () => Date;
+  /** Renders each installation; buildInstallation (about 1 KB) unless given, e.g. buildDetailedInstallation (about 2 KB) for the bench. */
+  readonly buildInstallation?: (spec: InstallationSpec) => InstallationPayload;
 }
 
 export interface FakeAmpersand {
@@ -105,13 +108,39 @@ function invalidQuery(name: string, value: string, detail: string): Record<strin
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJson(res, status, JSON.stringify(body), headers);
+}
+
+function sendJson(res: ServerResponse, status: number, json: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-length': Buffer.byteLength(json),
     ...headers,
   });
-  res.end(text);
+  res.end(json);
+}
+
+/**
+ * A list as JSON.stringify writes it, byte for byte, built one item at a time:
+ * a list of 100,000 installations (about 200 MB) never exists as one string.
+ */
+function serializeList<T>(items: readonly T[], render: (item: T) => unknown): Buffer {
+  const parts = items.map((item, i) => Buffer.from(`${i === 0 ? '' : ','}${JSON.stringify(render(item))}`));
+  return Buffer.concat([Buffer.from('['), ...parts, Buffer.from(']')]);
+}
+
+interface FakeIntegration {
+  readonly provider: string;
+  readonly name: string;
+  readonly installations: InstallationSpec[];
+  /**
+   * The serialized listing per groupRef filter ('' for none): the whole list
+   * when the integration is set or changed, a filtered one on first request.
+   * A large list is then served as fast as the socket takes it, so the time a
+   * client measures (the bench's) is its own, not the fake's, and a change is
+   * served from the next request on.
+   */
+  readonly bodies: Map<string, Buffer>;
 }
 
 type Route =
@@ -151,7 +180,11 @@ const operationsFaultKey = (installationId: string): string => `\u0000operations
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
-  const integrations = new Map<string, { provider: string; name: string; installations: InstallationSpec[] }>();
+  const integrations = new Map<string, FakeIntegration>();
+  const render = options.buildInstallation ?? buildInstallation;
+  const put = (integrationId: string, provider: string, name: string, installations: InstallationSpec[]): void => {
+    integrations.set(integrationId, { provider, name, installations, bodies: new Map([['', serializeList(installations, render)]]) });
+  };
   /** Per installation id, newest first. */
   const operations = new Map<string, OperationSpec[]>();
   /** Per installation id, the number of the last operation recorded, for the next id. */
@@ -266,8 +299,16 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
         const integration = integrations.get(route.integrationId);
         if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${route.integrationId} not found`));
         const groupRef = url.searchParams.get('groupRef');
-        const list = integration.installations.filter((i) => groupRef === null || i.groupRef === groupRef);
-        return send(res, 200, list.map(buildInstallation));
+        const key = groupRef === null ? '' : `=${groupRef}`;
+        let body = integration.bodies.get(key);
+        if (body === undefined) {
+          body = serializeList(
+            integration.installations.filter((i) => i.groupRef === groupRef),
+            render,
+          );
+          integration.bodies.set(key, body);
+        }
+        return sendJson(res, 200, body);
       }
       case 'operations': {
         const installation = findInstallation(route.integrationId, route.installationId);
@@ -312,7 +353,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     operations.set(installation.id, [buildReadOperation(installation, `op-${installation.id}-${n}`, status, now()), ...list]);
   };
 
-  const mustGet = (integrationId: string): { provider: string; name: string; installations: InstallationSpec[] } => {
+  const mustGet = (integrationId: string): FakeIntegration => {
     const integration = integrations.get(integrationId);
     if (!integration) throw new Error(`fake Ampersand has no integration ${integrationId}`);
     return integration;
@@ -323,7 +364,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
     setIntegration(integrationId, provider, installations, name = integrationId) {
-      integrations.set(integrationId, { provider, name, installations: [...installations] });
+      put(integrationId, provider, name, [...installations]);
       installations.forEach(startHistory);
     },
     removeIntegration(integrationId) {
@@ -331,21 +372,28 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     },
     installations: (integrationId) => [...mustGet(integrationId).installations],
     update(integrationId, installationId, changes) {
-      const integration = mustGet(integrationId);
-      integration.installations = integration.installations.map((i) => {
+      const { provider, name, installations } = mustGet(integrationId);
+      const next = installations.map((i) => {
         if (i.id !== installationId) return i;
         const updated = { ...i, ...changes };
         if (updated.lastOperationStatus !== undefined && updated.lastOperationStatus !== i.lastOperationStatus) recordRun(updated, updated.lastOperationStatus);
         return updated;
       });
+      put(integrationId, provider, name, next);
     },
     remove(integrationId, installationId) {
-      const integration = mustGet(integrationId);
-      integration.installations = integration.installations.filter((i) => i.id !== installationId);
+      const { provider, name, installations } = mustGet(integrationId);
+      put(
+        integrationId,
+        provider,
+        name,
+        installations.filter((i) => i.id !== installationId),
+      );
       operations.delete(installationId);
     },
     add(integrationId, installation) {
-      mustGet(integrationId).installations.push(installation);
+      const { provider, name, installations } = mustGet(integrationId);
+      put(integrationId, provider, name, [...installations, installation]);
       startHistory(installation);
     },
     operations: (installationId) => [...(operations.get(installationId) ?? [])],

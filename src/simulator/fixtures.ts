@@ -16,6 +16,7 @@ import type {
   ApiProblem,
   ApiReadConfigObject,
 } from '../core/ampersand-payloads.js';
+import type { components } from '../core/generated/ampersand-api.js';
 import type { InstallationState } from '../core/installation.js';
 
 /**
@@ -55,6 +56,10 @@ type ConfigPayload = Omit<ApiConfig, 'content'> & {
 };
 
 const CREATED = '2024-01-15T10:30:00.000000Z';
+
+type BaseReadConfigObject = components['schemas']['BaseReadConfigObject'];
+type BaseWriteConfigObject = components['schemas']['BaseWriteConfigObject'];
+type WriteConfigObject = components['schemas']['WriteConfigObject'];
 
 export function buildGroup(projectId: string, groupRef: string, groupName: string): ApiGroup {
   return { groupRef, groupName, projectId, createTime: CREATED };
@@ -126,6 +131,62 @@ export function buildInstallation(spec: InstallationSpec): InstallationPayload {
     },
     // The API omits it before any operation ran.
     ...(spec.lastOperationStatus === undefined ? {} : { lastOperationStatus: spec.lastOperationStatus }),
+  };
+}
+
+const UPDATED = '2025-03-02T08:12:45.118204Z';
+
+/**
+ * One Installation object of the size the real API returns (about 2 KB of
+ * JSON with UUID ids; `buildInstallation` gives about 1 KB): the optional
+ * fields a listing carries (update times, the provider app, workspace and
+ * consumer refs, provider metadata, a read and a write configuration) filled
+ * with plausible values. No secret: a Connection's token and API key fields
+ * are left out. The statuses are those of `spec`, as in buildInstallation.
+ * The bench serves these.
+ */
+export function buildDetailedInstallation(spec: InstallationSpec): InstallationPayload {
+  const base = buildInstallation(spec);
+  const workspace = `${spec.groupRef.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.my.${spec.provider}.example.com`;
+  // The generator renders the spec's allOf (base object + a list of required fields) as
+  // `& Record<string, never>`, which no literal satisfies: these are typed by their base
+  // schema, and the spec test validates the whole installation against the schema instead.
+  const account: BaseReadConfigObject = {
+    objectName: 'account',
+    schedule: '*/15 * * * *',
+    disabled: false,
+    selectedFields: { name: true, industry: true, billingcountry: true },
+    selectedFieldMappings: { externalId: 'id', updatedAt: 'systemmodstamp' },
+  };
+  const write: BaseWriteConfigObject = { objectName: 'account' };
+  return {
+    ...base,
+    updateTime: UPDATED,
+    connection: {
+      ...base.connection,
+      updateTime: UPDATED,
+      providerApp: {
+        id: '7f0c8f0e-2a51-4b1c-9d0e-6f4c1e9b2a10',
+        projectId: spec.projectId,
+        provider: spec.provider,
+        clientId: '3MVG9Kip4IKAZQEXmM2E7uBq0Zn1rS7xxMgVZ0W2',
+        scopes: ['api', 'refresh_token'],
+        createTime: CREATED,
+      },
+      providerWorkspaceRef: workspace,
+      providerConsumerRef: '0054x000000orJ4AA',
+      providerMetadata: { instanceUrl: { value: `https://${workspace}`, source: 'token', displayName: 'Instance URL' } },
+    },
+    config: {
+      ...base.config,
+      content: {
+        ...base.config.content,
+        provider: spec.provider,
+        // The spec's own read objects (a paused one among them) stay; the account read is added.
+        read: { objects: { ...base.config.content?.read?.objects, account } },
+        write: { objects: { account: write as WriteConfigObject } },
+      },
+    },
   };
 }
 

@@ -1,8 +1,10 @@
 /**
- * A throwaway redis-server for `npm run demo` when REDIS_URL does not answer:
- * loopback only, a free port, a temporary directory, no persistence. It is
- * stopped and its directory removed when the demo ends, however it ends
- * (short of SIGKILL, which no process can intercept).
+ * A throwaway redis-server for `npm run demo` when REDIS_URL does not answer,
+ * and for the bench: loopback only, a free port, a temporary directory, no
+ * persistence unless asked (the bench turns the append-only file on to count
+ * the bytes a poll writes). It is stopped and its directory removed when the
+ * demo or the bench ends, however it ends (short of SIGKILL, which no process
+ * can intercept).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,18 +28,27 @@ export class RedisServerNotFoundError extends Error {
 
 const START_TIMEOUT_MS = 5000;
 
+export interface PrivateRedisOptions {
+  /** Writes an append-only file (appendfsync everysec, never rewritten) in the temporary directory; off by default. */
+  readonly appendOnly?: boolean;
+}
+
 /**
  * Starts the server and waits until it answers. `signal` aborts the start (the
  * demo was told to stop meanwhile): the server is stopped and its directory
  * removed before the returned promise rejects. stop() may be called any number of times.
  */
-export async function startPrivateRedisServer(signal?: AbortSignal): Promise<PrivateRedisServer> {
+export async function startPrivateRedisServer(signal?: AbortSignal, options: PrivateRedisOptions = {}): Promise<PrivateRedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ahm-demo-redis-'));
+  // No automatic rewrite: the file only grows, so its size counts what was written.
+  const persistence = options.appendOnly === true ? ['--appendonly', 'yes', '--auto-aof-rewrite-percentage', '0'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'],
+    {
+      stdio: 'ignore',
+    },
   );
   child.on('error', () => undefined);
   // A synchronous last resort: if the demo exits by any path that skips stop(), the server still goes.

@@ -371,8 +371,9 @@ describe('the lint layering', () => {
       expect(await layeringRulesFor('src/cli/x.ts', source(code))).toEqual([]);
     });
 
-    it('the tests and the simulator itself importing the simulator', { timeout: SLOW }, async () => {
+    it('the tests, the bench and the simulator itself importing the simulator', { timeout: SLOW }, async () => {
       expect(await lint('test/x.ts', "import * as fixtures from '../src/simulator/fixtures.js';\nexport const used = fixtures;\n")).toEqual([]);
+      expect(await lint('scripts/bench/x.ts', "import * as fixtures from '../../src/simulator/fixtures.js';\nexport const used = fixtures;\n")).toEqual([]);
       expect(await lint('src/simulator/x.ts', "import * as fixtures from './fixtures.js';\nexport const used = fixtures;\n")).toEqual([]);
     });
   });

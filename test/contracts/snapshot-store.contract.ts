@@ -94,6 +94,46 @@ export function snapshotStoreContract(create: StoresFactory): void {
     });
   });
 
+  describe('a commit after a load', () => {
+    // A poll loads, then commits against what it loaded; when nothing changed, a store may
+    // keep the stored data (the Redis one does), but what is read back must be the same.
+    it('of the same snapshot moves the version, lineage, project and last success on, and reads the same', async () => {
+      await s.snapshots.commit(baseline('int-1', { snapshot: snap('a', 'b') }));
+      const loaded = await s.snapshots.load('int-1');
+      const next = baseline('int-1', { expectedVersion: loaded?.version, version: 2, lineage: 'L2', projectId: 'p2', snapshot: snap('a', 'b'), nowMs: 9 });
+      expect(await s.snapshots.commit({ ...next, outbox: [entry('n')] })).toEqual({ committed: true, version: 2, outboxHead: 'n' });
+      expect(await s.snapshots.load('int-1')).toEqual({
+        integrationId: 'int-1',
+        version: 2,
+        lineage: 'L2',
+        projectId: 'p2',
+        lastSuccessMs: 9,
+        snapshot: snap('a', 'b'),
+      });
+    });
+
+    it('of a changed snapshot writes it, and of the first one again writes that', async () => {
+      await s.snapshots.commit(baseline('int-1', { snapshot: snap('a') }));
+      await s.snapshots.load('int-1');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, snapshot: snap('a', 'b') }));
+      expect((await s.snapshots.load('int-1'))?.snapshot).toEqual(snap('a', 'b'));
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3, snapshot: snap('a') }));
+      expect((await s.snapshots.load('int-1'))?.snapshot).toEqual(snap('a'));
+    });
+
+    it('of the same snapshot conflicts when another commit came in between, and the next load sees the other one', async () => {
+      await s.snapshots.commit(baseline('int-1', { snapshot: snap('a') }));
+      await s.snapshots.load('int-1');
+      // Another replica, which loaded the same version, commits a change first.
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, snapshot: snap('a', 'c') }));
+      expect(await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, snapshot: snap('a'), outbox: [entry('x')] }))).toEqual({
+        committed: false,
+      });
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 2, snapshot: snap('a', 'c') });
+      expect(await s.outbox.size()).toBe(0);
+    });
+  });
+
   describe('loadAll and retain', () => {
     it('returns every integration, and drops only the ones neither listed nor polled since the cutoff', async () => {
       for (const id of ['int-1', 'int-2', 'int-3']) await s.snapshots.commit(baseline(id));

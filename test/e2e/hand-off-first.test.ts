@@ -144,7 +144,7 @@ describe('runCycle', () => {
       logger: captureLogs().logger,
       projectId: 'proj-1',
       integrationIds: ['int-1'],
-      polls: { enqueue: async () => undefined },
+      polls: { enqueueAll: async () => [] },
       delivery,
       forgetAfterMs: 1000,
       now: () => new Date(0),

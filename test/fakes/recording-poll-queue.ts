@@ -1,15 +1,16 @@
 /**
- * A PollQueue that records each enqueued poll (as `enqueue <id>` in the event
- * log), and throws for the integrations a test names, as an id BullMQ cannot
- * take or a refused command would.
+ * A PollQueue that records each call (as `enqueue <id>,<id>…` in the event
+ * log: one call, one round trip) and each poll queued, and reports the
+ * integrations a test names as not queued, as an id BullMQ cannot take or a
+ * refused command would.
  */
 import type { PollQueue } from '../../src/ports.js';
 import { createEventLog, type EventLog } from './event-log.js';
 
 export interface RecordingPollQueue extends PollQueue {
-  /** The polls queued, as `<integrationId> <cycleId>`, in order; failed ones are not listed. */
+  /** The polls queued, as `<integrationId> <cycleId>`, in order; the ones not queued are not listed. */
   readonly enqueued: readonly string[];
-  /** Integration ids whose enqueue throws this error. */
+  /** Integration ids whose poll is not queued, with this error. */
   readonly failing: Map<string, Error>;
 }
 
@@ -19,11 +20,15 @@ export function createRecordingPollQueue(log: EventLog = createEventLog()): Reco
   return {
     enqueued,
     failing,
-    async enqueue(integrationId, cycleId) {
-      log.add(`enqueue ${integrationId}`);
-      const error = failing.get(integrationId);
-      if (error) throw error;
-      enqueued.push(`${integrationId} ${cycleId}`);
+    async enqueueAll(integrationIds, cycleId) {
+      log.add(`enqueue ${integrationIds.join(',')}`);
+      const notQueued = [];
+      for (const integrationId of integrationIds) {
+        const error = failing.get(integrationId);
+        if (error) notQueued.push({ integrationId, error });
+        else enqueued.push(`${integrationId} ${cycleId}`);
+      }
+      return notQueued;
     },
   };
 }

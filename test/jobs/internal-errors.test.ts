@@ -74,7 +74,7 @@ function cycle(broken: Broken) {
     logger: captureLogs().logger,
     projectId: 'proj-1',
     integrationIds: ['int-1'],
-    polls: { enqueue: async () => undefined },
+    polls: { enqueueAll: async () => [] },
     delivery: { kick: async () => undefined },
     forgetAfterMs: 1000,
     now: () => new Date(0),

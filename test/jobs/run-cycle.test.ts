@@ -76,7 +76,7 @@ describe('runCycle', () => {
       expect(await t.run('c7')).toEqual({ status: 'queued', integrations: ['A', 'B'], notQueued: 0 });
       expect(t.polls.enqueued).toEqual(['A c7', 'B c7']);
       expect(t.ampersand.calls).toEqual([]);
-      expect(t.events.events).toEqual(['enqueue A', 'enqueue B', 'listed A,B']);
+      expect(t.events.events).toEqual(['enqueue A,B', 'listed A,B']);
       expect(t.delivery.kicked).toEqual([]);
       expect(t.metrics.calls).toEqual([]);
     });
@@ -159,13 +159,13 @@ describe('runCycle', () => {
     });
   });
 
-  describe('when one enqueue throws', () => {
-    it('goes on past it, and counts it as a failed poll of that integration', async () => {
+  describe('when one poll cannot be queued', () => {
+    it('queues the others in the same call, and counts it as a failed poll of that integration', async () => {
       const t = setup({ integrationIds: ['A', 'B', 'C'] });
       t.polls.failing.set('B', new URIError('URI malformed'));
       expect(await t.run()).toMatchObject({ status: 'queued', notQueued: 1 });
       expect(t.polls.enqueued).toEqual(['A c1', 'C c1']);
-      expect(t.observer.calls).toEqual(['failed B internal_error', 'listed A,B,C']);
+      expect(t.events.events).toEqual(['enqueue A,B,C', 'failed B internal_error', 'listed A,B,C']);
       expect(t.metrics.pollErrors()).toEqual(['B internal_error']);
       expect(t.logs.lines().find((l) => l['integrationId'] === 'B' && l['level'] === 'error')?.['msg']).toContain(
         'enqueue failed with an internal error: internal error: URIError: URI malformed',

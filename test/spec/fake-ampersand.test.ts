@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationNames } from '../../src/core/integration-names.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
-import { buildReadOperation } from '../../src/simulator/fixtures.js';
+import { buildDetailedInstallation, buildReadOperation } from '../../src/simulator/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
 import { responseErrors, specErrors } from '../helpers/spec.js';
 
@@ -173,5 +173,34 @@ describe('the fake Ampersand API', () => {
       expect(res.type).toBe('application/problem+json');
       expect(specErrors('ApiProblem', res.body)).toBe('');
     });
+  });
+
+  it('serves a change from the next request on', async () => {
+    fake.update('int-1', 'a', { healthStatus: 'unhealthy' });
+    fake.add('int-1', installationSpec('e'));
+    fake.remove('int-1', 'b');
+    const res = await get('/projects/proj-1/integrations/int-1/installations');
+    expect((res.body as { id: string; healthStatus: string }[]).map((i) => `${i.id} ${i.healthStatus}`)).toEqual(['a unhealthy', 'c healthy', 'd healthy', 'e healthy']);
+    fake.update('int-1', 'a', { healthStatus: 'healthy' });
+    expect((await get('/projects/proj-1/integrations/int-1/installations')).body).toMatchObject([{ id: 'a', healthStatus: 'healthy' }, {}, {}, {}]);
+  });
+
+  it('serves installations of realistic size (about 2 KB with UUID ids) that conform to the spec, when told to', async () => {
+    const detailed = await startFakeAmpersand({ apiKey: KEY, projectId: 'proj-1', buildInstallation: buildDetailedInstallation });
+    try {
+      const id = (n: number): string => `0f8fad5b-d9cb-469f-a165-7086772895${String(n).padStart(2, '0')}`;
+      detailed.setIntegration('int-1', 'salesforce', [
+        installationSpec(id(1), { groupRef: 'org-0000001', groupName: 'Customer 0000001' }),
+        installationSpec(id(2), { lastOperationStatus: undefined, connectionStatus: 'bad_credentials', groupRef: 'org-0000002', groupName: 'Customer 0000002' }),
+      ]);
+      const res = await fetch(`${detailed.url}/projects/proj-1/integrations/int-1/installations`, { headers: { 'X-Api-Key': KEY } });
+      const text = await res.text();
+      const body = JSON.parse(text) as unknown[];
+      expect(specErrors('Installation', body, true)).toBe('');
+      expect(text.length / body.length).toBeGreaterThan(1800);
+      expect(text.length / body.length).toBeLessThan(2300);
+    } finally {
+      await detailed.close();
+    }
   });
 });

@@ -5,7 +5,8 @@
  * are given in KEYS, run there unchanged.
  *
  * Keys, under `{prefix}:state:`:
- *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot)
+ *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot),
+ *                               h (version:digest of d, so that a snapshot that did not change is not written again)
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)

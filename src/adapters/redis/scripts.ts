@@ -14,7 +14,13 @@ import type { Redis } from 'ioredis';
 
 /**
  * commitSnapshot: writes one integration's snapshot and appends its
- * notifications to the outbox, if the stored version is the expected one.
+ * notifications to the outbox, if the stored version is the expected one. A
+ * snapshot the same as the stored one is not written again: the caller sends
+ * no data, only its digest, and the script moves the version and the times on
+ * if the stored digest (field h, written with each snapshot as version:digest)
+ * is that of the expected version. So a poll that changed nothing writes a few
+ * bytes, not the whole snapshot. A digest of another version (an older release
+ * wrote the snapshot without one) answers {2}: the caller sends the data.
  *   KEYS[1] snapshot   hash of the integration (snap:{id})
  *   KEYS[2] members    set integrations
  *   KEYS[3] ids        list outbox:ids
@@ -22,16 +28,21 @@ import type { Redis } from 'ioredis';
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
- *   ARGV[3] lineage    ARGV[4] projectId   ARGV[5] last success, epoch ms   ARGV[6] encoded snapshot
+ *   ARGV[3] lineage    ARGV[4] projectId   ARGV[5] last success, epoch ms
+ *   ARGV[6] encoded snapshot, or '' to keep the stored one (the caller loaded it with this digest)
  *   ARGV[7] integration id, added to KEYS[2]
- *   ARGV[8], ARGV[9], … pairs of outbox id and encoded entry, oldest first
+ *   ARGV[8] digest of the encoded snapshot
+ *   ARGV[9], ARGV[10], … pairs of outbox id and encoded entry, oldest first
  * Returns {1, version, outbox head} when committed, {0} on a version conflict,
- * and an error, writing nothing, when the version does not exceed a readable stored one.
+ * {2}, writing nothing, when ARGV[6] is '' and the stored digest is not the
+ * expected version's ARGV[8], and an error, writing nothing, when the version
+ * does not exceed a readable stored one.
  */
 export const COMMIT_SNAPSHOT = `
 local snapshot, members, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local expected, version = ARGV[1], ARGV[2]
-local current = redis.call('HGET', snapshot, 'v')
+local expected, version, data, digest = ARGV[1], ARGV[2], ARGV[6], ARGV[8]
+local stored = redis.call('HMGET', snapshot, 'v', 'h')
+local current = stored[1]
 if expected == '' then
   if current then return {0} end
 elseif current ~= string.sub(expected, 2) then
@@ -43,9 +54,14 @@ end
 if current and string.match(current, '^%d+$') and #current <= 15 and tonumber(version) <= tonumber(current) then
   return redis.error_reply('version ' .. version .. ' does not exceed the stored version ' .. current)
 end
-redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', ARGV[6])
+if data == '' then
+  if not current or stored[2] ~= current .. ':' .. digest then return {2} end
+  redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'h', version .. ':' .. digest)
+else
+  redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', data, 'h', version .. ':' .. digest)
+end
 redis.call('SADD', members, ARGV[7])
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   redis.call('RPUSH', ids, ARGV[i])
   redis.call('HSET', entries, ARGV[i], ARGV[i + 1])
 end

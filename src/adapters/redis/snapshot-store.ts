@@ -5,11 +5,21 @@
  * without the other, and two replicas that polled the same integration cannot
  * both commit (the second gets a conflict and sends nothing).
  *
+ * A commit of the snapshot this process loaded, unchanged, sends and writes
+ * only the version and the times: with every snapshot the script stores a
+ * digest of its encoding (field h, as version:digest), `load` remembers the
+ * one it read, and `commit` sends the data only when its digest differs. The
+ * script checks the stored digest again, so a snapshot written meanwhile (the
+ * version guard already refuses that) or by an older release, which writes no
+ * digest, is never kept by mistake: the data is then sent after all.
+ *
  * Round trips: load and commit take one each, whatever the number of
- * installations. loadAll and retain take two: the integrations set, then one
- * batch of script calls (sent back to back) over its members, in chunks of
+ * installations (a commit takes two only when its digest was stale, see
+ * above). loadAll and retain take two: the integrations set, then one batch
+ * of script calls (sent back to back) over its members, in chunks of
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeOutboxEntry } from '../../core/outbox-entry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
@@ -49,13 +59,20 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
   };
 }
 
+/** What the commit script keeps in field h beside a snapshot: its version and a digest of its encoding. */
+const digestOf = (encoded: string): string => createHash('sha256').update(encoded).digest('base64');
+
 export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
+  /** Per integration, the h field (version:digest) of the snapshot this process last loaded. */
+  const loadedDigests = new Map<string, string>();
 
   return {
     async load(integrationId) {
-      const [v, l, p, t, d] = await redis.hmget(keys.snapshot(integrationId), 'v', 'l', 'p', 't', 'd');
+      const [v, l, p, t, d, h] = await redis.hmget(keys.snapshot(integrationId), 'v', 'l', 'p', 't', 'd', 'h');
+      if (h) loadedDigests.set(integrationId, h);
+      else loadedDigests.delete(integrationId);
       if (v === null || v === undefined) return undefined;
       return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '');
     },
@@ -64,20 +81,29 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       // The version is the caller's decision; a bad one would be stored and then read as corrupt.
       if (!Number.isSafeInteger(req.version) || req.version < 1)
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
-      const result = await redis.ahmCommitSnapshot(
-        keys.snapshot(req.integrationId),
-        keys.integrations,
-        keys.outboxIds,
-        keys.outboxEntries,
-        req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
-        String(req.version),
-        req.lineage,
-        req.projectId,
-        String(req.nowMs),
-        encodeSnapshot(req.snapshot),
-        req.integrationId,
-        ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
-      );
+      const encoded = encodeSnapshot(req.snapshot);
+      const digest = digestOf(encoded);
+      const send = (data: string) =>
+        redis.ahmCommitSnapshot(
+          keys.snapshot(req.integrationId),
+          keys.integrations,
+          keys.outboxIds,
+          keys.outboxEntries,
+          req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
+          String(req.version),
+          req.lineage,
+          req.projectId,
+          String(req.nowMs),
+          data,
+          req.integrationId,
+          digest,
+          ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
+        );
+      // The same snapshot as the one loaded at the expected version: the stored data stays.
+      const unchanged = req.expectedVersion !== undefined && loadedDigests.get(req.integrationId) === `${req.expectedVersion}:${digest}`;
+      let result = await send(unchanged ? '' : encoded);
+      // The stored digest was not the one loaded after all: send the data.
+      if (result[0] === 2) result = await send(encoded);
       if (result[0] !== 1) return { committed: false };
       return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
     },
@@ -102,12 +128,15 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       // The listed ids stay here: only the stored ones not listed go to Redis, with their keys.
       const listed = new Set(integrationIds);
       const candidates = (await redis.smembers(keys.integrations)).filter((id) => !listed.has(id));
-      const dropped = await Promise.all(
-        chunks(candidates, KEYS_PER_SCRIPT_CALL - 1).map((chunk) =>
-          redis.ahmDropStale(chunk.length + 1, keys.integrations, ...chunk.map(keys.snapshot), String(cutoffMs), ...chunk),
-        ),
-      );
-      return dropped.flat();
+      const dropped = (
+        await Promise.all(
+          chunks(candidates, KEYS_PER_SCRIPT_CALL - 1).map((chunk) =>
+            redis.ahmDropStale(chunk.length + 1, keys.integrations, ...chunk.map(keys.snapshot), String(cutoffMs), ...chunk),
+          ),
+        )
+      ).flat();
+      for (const id of dropped) loadedDigests.delete(id);
+      return dropped;
     },
   };
 }

@@ -1,6 +1,8 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
+import { encodeSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
+import { createPrivateRedis } from '../../helpers/private-redis.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
 import { entry, snap } from '../../helpers/store-builders.js';
 
@@ -179,6 +181,93 @@ describe('createRedisSnapshotStore', () => {
       expect(commands).toHaveLength(2);
       expect(commands[0]).toMatch(/^eval(sha)?$/);
       expect(commands[1]).toBe('hmget');
+    });
+  });
+
+  describe('a commit of the snapshot it loaded, unchanged', () => {
+    const key = (): string => `${prefix}:state:snap:int-1`;
+    const request = (version: number, snapshot: Snapshot) => ({
+      integrationId: 'int-1',
+      expectedVersion: version === 1 ? undefined : version - 1,
+      version,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot,
+      nowMs: version * 1000,
+      outbox: [],
+    });
+    /** The stored data re-encoded with other bytes that decode to the same snapshot: rewritten data loses them. */
+    const marked = async (): Promise<string> => {
+      const text = JSON.stringify(JSON.parse((await redis.hget(key(), 'd')) ?? ''), null, 1);
+      await redis.hset(key(), 'd', text);
+      return text;
+    };
+
+    it('does not rewrite the stored data, moves the version and last success on, and a changed one is written', async () => {
+      const { snapshots } = stores;
+      await snapshots.commit(request(1, snap('a', 'b')));
+      const data = await marked();
+      expect((await snapshots.load('int-1'))?.snapshot).toEqual(snap('a', 'b'));
+      expect(await snapshots.commit(request(2, snap('a', 'b')))).toEqual({ committed: true, version: 2, outboxHead: undefined });
+      expect(await redis.hmget(key(), 'v', 't', 'd')).toEqual(['2', '2000', data]);
+      await snapshots.load('int-1');
+      await snapshots.commit(request(3, snap('a', 'c')));
+      expect(await redis.hget(key(), 'd')).toBe(encodeSnapshot(snap('a', 'c')));
+    });
+
+    it('writes the data when the snapshot was not loaded first, or was written without a digest (by the release before)', async () => {
+      const { snapshots } = stores;
+      await snapshots.commit(request(1, snap('a')));
+      await marked();
+      await snapshots.commit(request(2, snap('a')));
+      expect(await redis.hget(key(), 'd')).toBe(encodeSnapshot(snap('a')));
+      // The release before writes v and d, and leaves the h of version 2 as it was.
+      await redis.hset(key(), 'v', '3');
+      await marked();
+      await snapshots.load('int-1');
+      await snapshots.commit(request(4, snap('a')));
+      expect(await redis.hmget(key(), 'v', 'd')).toEqual(['4', encodeSnapshot(snap('a'))]);
+      expect(await redis.hget(key(), 'h')).toMatch(/^4:/);
+    });
+
+    it('sends the data after all when the stored digest is no longer the one it loaded', async () => {
+      const { snapshots } = stores;
+      await snapshots.commit(request(1, snap('a')));
+      await marked();
+      await snapshots.load('int-1');
+      await redis.hset(key(), 'h', '1:another');
+      expect(await snapshots.commit(request(2, snap('a')))).toEqual({ committed: true, version: 2, outboxHead: undefined });
+      expect(await redis.hget(key(), 'd')).toBe(encodeSnapshot(snap('a')));
+    });
+
+    it('sends Redis a few hundred bytes for 5,000 unchanged installations, and the whole snapshot when one changed', async () => {
+      // A Redis of its own: the byte count of the shared one includes every other test's traffic.
+      const server = await createPrivateRedis();
+      await server.start();
+      const own = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      const counter = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      try {
+        const { snapshots } = createRedisStores({ redis: own, prefix: 'bytes' });
+        const sent = async (step: () => Promise<unknown>): Promise<number> => {
+          const read = async (): Promise<number> => Number(/total_net_input_bytes:(\d+)/.exec(await counter.info('stats'))?.[1]);
+          const before = await read();
+          await step();
+          return (await read()) - before;
+        };
+        const infoOnly = await sent(() => Promise.resolve());
+        const ids = Array.from({ length: 5000 }, (_, i) => `installation-${i}`);
+        await snapshots.commit(request(1, snap(...ids)));
+        await snapshots.load('int-1');
+        const unchanged = (await sent(() => snapshots.commit(request(2, snap(...ids))))) - infoOnly;
+        await snapshots.load('int-1');
+        const changed = (await sent(() => snapshots.commit(request(3, snap(...ids.slice(1)))))) - infoOnly;
+        expect(unchanged).toBeLessThan(1000);
+        expect(changed).toBeGreaterThan(encodeSnapshot(snap(...ids.slice(1))).length);
+      } finally {
+        own.disconnect();
+        counter.disconnect();
+        await server.stop();
+      }
     });
   });
 

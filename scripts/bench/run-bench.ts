@@ -1,0 +1,539 @@
+/**
+ * The bench harness (issue 9): serves N spec-shaped installations of about
+ * 2 KB from the fake Ampersand over loopback, and measures, for each N, the
+ * floor (GET + JSON.parse in a process that does nothing else), the service's
+ * full poll through the real jobs and adapters, their peak RSS, the Redis
+ * commands, round trips and bytes of a poll (on a private redis-server with an
+ * append-only file, so nobody else's traffic is counted), the /metrics scrape
+ * of the running service, the alert latency from a served change to the Slack
+ * POST, and the round trips of a cycle. What today's code cannot do is
+ * recorded as the result (e.g. `fails: body_too_large`), never hidden.
+ */
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { Redis } from 'ioredis';
+import { stateKeys } from '../../src/adapters/redis/keys.js';
+import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
+import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
+import { buildDetailedInstallation, type InstallationSpec } from '../../src/simulator/fixtures.js';
+import { startPrivateRedisServer } from '../../src/simulator/private-redis-server.js';
+import { forkChild, type BenchChild, type ExitReport } from './child-process.js';
+import { BENCH_API_KEY, BENCH_PROJECT, benchInstallations, benchIntegrationId, changeableInstallation } from './load.js';
+import type { BenchEnv, CycleResult, FloorRequest, FloorResult, MonitorRequest, PollRequest, PollResult } from './protocol.js';
+import { calibrate, delta, describeCommands, readCounters, type RedisDelta } from './redis-counters.js';
+import { formatBytes, formatMb, formatMs, formatRatio, median, type MachineInfo, type Row, type Verdict } from './report.js';
+
+export interface BenchOptions {
+  /** The numbers of installations, in order. */
+  readonly sizes: readonly number[];
+  /** Repetitions of each timed figure (medians are reported). */
+  readonly reps: number;
+  /** Repetitions at 100,000 installations and more, where one poll takes seconds. */
+  readonly repsLarge: number;
+  /** The N at which the alert latency is measured; none when undefined. */
+  readonly alertAt: number | undefined;
+  readonly alertSamples: number;
+  /** AMPERSAND_MAX_BODY_MB of the "default settings" runs; undefined keeps the service's default (50). */
+  readonly maxBodyMb: number | undefined;
+  /** AMPERSAND_MAX_BODY_MB of the extra run when a poll fails with body_too_large, to show what it would cost. */
+  readonly raisedMaxBodyMb: number;
+  /** The integrations of the large cycle (its round trips are compared with a cycle of one). */
+  readonly cycleIntegrations: number;
+  /** Concurrent scrapes, compared with one, at the sizes up to this N. */
+  readonly concurrentScrapes: number;
+  readonly concurrentScrapesUpTo: number;
+  /** When set, the poll and monitor children write V8 CPU profiles (node --cpu-prof) there, one file per process. */
+  readonly cpuProfileDir: string | undefined;
+  readonly log: (line: string) => void;
+}
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  sizes: [1_000, 10_000, 100_000],
+  reps: 5,
+  repsLarge: 3,
+  alertAt: 10_000,
+  alertSamples: 5,
+  maxBodyMb: undefined,
+  raisedMaxBodyMb: 256,
+  cycleIntegrations: 200,
+  concurrentScrapes: 10,
+  concurrentScrapesUpTo: 10_000,
+  cpuProfileDir: undefined,
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+export interface BenchResult {
+  readonly machine: MachineInfo;
+  readonly rows: readonly Row[];
+}
+
+/** The figures of one size that the rows across sizes (constant in N, O(1)) compare. */
+interface SizeFigures {
+  readonly n: number;
+  /** The label of the run they come from when it is not the default settings'. */
+  readonly run: string | undefined;
+  readonly unchangedWrites: number | undefined;
+  readonly unchangedCommands: number | undefined;
+  readonly unchangedNetBytes: number | undefined;
+  readonly unchangedAofBytes: number | undefined;
+}
+
+interface MeasuredPoll extends PollResult {
+  readonly redis: RedisDelta;
+}
+
+/** The poll child's runs at one size: the first poll, the unchanged ones, one with a change. */
+interface PollRun {
+  readonly label: string;
+  readonly baseline: MeasuredPoll;
+  readonly unchanged: readonly MeasuredPoll[];
+  readonly changed: MeasuredPoll | undefined;
+  readonly exit: ExitReport;
+}
+
+const LARGE = 100_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const { log } = options;
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  log(`bench: Node ${process.version}, ${availableParallelism()} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const redisServer = await startPrivateRedisServer(undefined, { appendOnly: true });
+  const counters = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  const live = new Set<BenchChild<{ cmd: string }>>();
+  let ampersand: FakeAmpersand | undefined;
+  let slack: FakeSlack | undefined;
+  try {
+    const redisVersion = /^redis_version:(.+)$/m.exec(String(await counters.call('INFO', 'server')))?.[1]?.trim() ?? 'unknown';
+    const infoCost = await calibrate(counters);
+    ampersand = await startFakeAmpersand({ apiKey: BENCH_API_KEY, projectId: BENCH_PROJECT, buildInstallation: buildDetailedInstallation });
+    slack = await startFakeSlack();
+    const fake = ampersand;
+    const slackUrl = slack.webhookUrl;
+
+    const env = (prefix: string, integrationIds: readonly string[], extra: BenchEnv = {}): BenchEnv => ({
+      AMPERSAND_API_KEY: BENCH_API_KEY,
+      AMPERSAND_API_URL: fake.url,
+      AMPERSAND_PROJECT_ID: BENCH_PROJECT,
+      AMPERSAND_INTEGRATION_IDS: integrationIds.join(','),
+      REDIS_URL: redisServer.url,
+      QUEUE_PREFIX: prefix,
+      SLACK_WEBHOOK_URL: slackUrl,
+      LOG_LEVEL: 'error',
+      ...(options.maxBodyMb === undefined ? {} : { AMPERSAND_MAX_BODY_MB: String(options.maxBodyMb) }),
+      ...extra,
+    });
+    const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
+    const fork = async <R extends { readonly cmd: string }>(name: string, init: unknown): Promise<BenchChild<R>> => {
+      const child = await forkChild<R>(name, init, name === 'floor-child' ? [] : profile);
+      live.add(child);
+      return child;
+    };
+    const exit = async (child: BenchChild<{ cmd: string }>): Promise<ExitReport> => {
+      const report = await child.exit();
+      live.delete(child);
+      return report;
+    };
+    const measuredPoll = async (poller: BenchChild<PollRequest>, integrationId: string): Promise<MeasuredPoll> => {
+      const before = await readCounters(counters);
+      const result = await poller.request<PollResult>({ cmd: 'poll', integrationId });
+      const after = await readCounters(counters);
+      return { ...result, redis: delta(before, after, infoCost) };
+    };
+
+    /** The poll child at one size: a first poll, `reps` unchanged ones (each after a floor fetch), one with a change. */
+    const pollRun = async (
+      label: string,
+      n: number,
+      specs: InstallationSpec[],
+      envOf: BenchEnv,
+      floor: BenchChild<FloorRequest>,
+      floors: number[],
+      reps: number,
+    ): Promise<PollRun> => {
+      const integrationId = benchIntegrationId(n);
+      const poller = await fork<PollRequest>('poll-child', { env: envOf });
+      const baseline = await measuredPoll(poller, integrationId);
+      log(`  ${label}: first poll ${baseline.outcome} in ${formatMs(baseline.ms)}`);
+      const unchanged: MeasuredPoll[] = [];
+      for (let i = 0; i < reps; i++) {
+        // Alternated, so both see the same load on a shared machine.
+        floors.push((await floor.request<FloorResult>({ cmd: 'fetch' })).ms);
+        unchanged.push(await measuredPoll(poller, integrationId));
+      }
+      let changed: MeasuredPoll | undefined;
+      if (baseline.outcome === 'committed') {
+        const target = changeableInstallation(specs, 0);
+        fake.update(integrationId, target.id, { healthStatus: 'unhealthy' });
+        changed = await measuredPoll(poller, integrationId);
+        fake.update(integrationId, target.id, { healthStatus: 'healthy' });
+      }
+      const report = await exit(poller);
+      log(`  ${label}: unchanged poll ${formatMs(median(unchanged.map((p) => p.ms)))}, peak RSS ${formatMb(report.maxRssBytes)}`);
+      return { label, baseline, unchanged, changed, exit: report };
+    };
+
+    const rows: Row[] = [];
+    const figures: SizeFigures[] = [];
+    let largeOutcome: { n: number; outcome: string } | undefined;
+
+    for (const n of options.sizes) {
+      const reps = n >= LARGE ? options.repsLarge : options.reps;
+      const integrationId = benchIntegrationId(n);
+      const specs = benchInstallations(n);
+      fake.setIntegration(integrationId, 'salesforce', specs);
+      const url = `${fake.url}/projects/${BENCH_PROJECT}/integrations/${integrationId}/installations`;
+      const prefix = `bench-${n}`;
+      log(`N = ${n.toLocaleString('en-US')}`);
+
+      const floor = await fork<FloorRequest>('floor-child', { url, apiKey: BENCH_API_KEY });
+      const warm = await floor.request<FloorResult>({ cmd: 'fetch' });
+      const floors: number[] = [];
+      const runs = [await pollRun('default settings', n, specs, env(prefix, [integrationId]), floor, floors, reps)];
+      const defaultRun = runs[0] as PollRun;
+      // What the alert latency runs with: the default settings if they can poll this size at all.
+      let raised: BenchEnv = {};
+      if (defaultRun.baseline.outcome === 'fails: body_too_large') {
+        raised = { AMPERSAND_MAX_BODY_MB: String(options.raisedMaxBodyMb), AMPERSAND_TIMEOUT_SECONDS: '120' };
+        runs.push(await pollRun(`AMPERSAND_MAX_BODY_MB=${options.raisedMaxBodyMb}`, n, specs, env(prefix, [integrationId], raised), floor, floors, reps));
+      }
+      const floorExit = await exit(floor);
+      const floorMs = median(floors);
+      log(`  floor: ${formatMs(floorMs)} for ${formatMb(warm.bytes)}, peak RSS ${formatMb(floorExit.maxRssBytes)}`);
+      if (n >= LARGE) largeOutcome = { n, outcome: defaultRun.baseline.outcome };
+
+      rows.push({
+        figure: 'floor: GET + JSON.parse of the listing, in a process that does nothing else',
+        n,
+        measured: `${formatMs(floorMs)} (body ${formatMb(warm.bytes)}, ${Math.round(warm.bytes / warm.items).toLocaleString('en-US')} B per installation; peak RSS ${formatMb(floorExit.maxRssBytes)})`,
+        ratio: '1.00',
+        target: '–',
+        verdict: '–',
+      });
+      rows.push(...pollRows(n, runs, floorMs, floorExit));
+      const measured = runs.find((r) => r.baseline.outcome === 'committed');
+      const unchanged = measured?.unchanged.at(-1);
+      figures.push({
+        n,
+        run: measured === undefined || measured === defaultRun ? undefined : measured.label,
+        unchangedWrites: unchanged?.redisWrites,
+        unchangedCommands: unchanged?.redis.totalCommands,
+        unchangedNetBytes: unchanged?.redis.netInputBytes,
+        unchangedAofBytes: unchanged?.redis.aofBytes,
+      });
+
+      rows.push(...(await scrapeRows(n, env(prefix, [integrationId], { POLL_INTERVAL_SECONDS: '3600' }), integrationId)));
+      if (n === options.alertAt) rows.push(await alertLatencyRow(n, specs, env(`${prefix}-alert`, [integrationId], { ...raised, POLL_INTERVAL_SECONDS: '1' })));
+      fake.removeIntegration(integrationId);
+    }
+
+    rows.push(...acrossSizes(figures));
+    rows.push(await cycleRow(env('bench-cycle', [])));
+    rows.push({
+      figure: 'an integration of 100,000 installations (about 191 MB) polled successfully with the default settings',
+      n: largeOutcome?.n,
+      measured: largeOutcome === undefined ? 'not run (no size of 100,000 or more)' : largeOutcome.outcome,
+      ratio: '',
+      target: 'polled successfully',
+      verdict: largeOutcome === undefined ? 'not measured' : largeOutcome.outcome === 'committed' ? 'pass' : 'fail',
+    });
+    rows.push(
+      {
+        figure: '/metrics scrape with per-installation series off',
+        n: undefined,
+        measured: 'no such mode yet (METRICS_INSTALLATION_SERIES is a later part of issue 9)',
+        ratio: '',
+        target: '≤ 20 ms',
+        verdict: 'not measured',
+      },
+      {
+        figure: 'scrape cost with 3 replicas',
+        n: undefined,
+        measured: 'not measured by this bench: every replica runs the same loadAll script on every scrape today',
+        ratio: '',
+        target: 'the same as with 1',
+        verdict: 'not measured',
+      },
+    );
+
+    const machine: MachineInfo = {
+      startedAt: startedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+      node: process.version,
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      memoryGb: Math.round(totalmem() / 1e9),
+      redis: `redis-server ${redisVersion}`,
+      loadAtStart,
+      loadAtEnd: loadavg(),
+      durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      reps: `${options.reps} repetitions (${options.repsLarge} at 100,000 and more)`,
+    };
+    return { machine, rows };
+
+    async function scrapeRows(n: number, monitorEnv: BenchEnv, integrationId: string): Promise<Row[]> {
+      const monitor = await fork<MonitorRequest>('monitor-child', { env: monitorEnv });
+      const port = await monitor.request<number>({ cmd: 'port' });
+      // Its first cycle polls at start; the scrapes are timed once that poll is over.
+      await waitFor('the monitor child to poll once', () => readyzSaw(port, integrationId), 300_000, 100);
+      const samples: { ms: number; bytes: number; series: number; loopMs: number }[] = [];
+      for (let i = 0; i < options.reps; i++) {
+        await monitor.request({ cmd: 'loop-reset' });
+        const s = await scrape(port);
+        samples.push({ ...s, loopMs: await monitor.request<number>({ cmd: 'loop-max' }) });
+      }
+      const ms = median(samples.map((s) => s.ms));
+      const loopMs = Math.max(...samples.map((s) => s.loopMs));
+      const last = samples.at(-1);
+      const out: Row[] = [
+        {
+          figure: '/metrics scrape (the one mode today: every installation, 6 series each)',
+          n,
+          measured: `${formatMs(ms)}, ${formatMb(last?.bytes ?? 0)}, ${(last?.series ?? 0).toLocaleString('en-US')} series; event loop blocked up to ${formatMs(loopMs)}`,
+          ratio: '',
+          target: n >= LARGE ? '≤ 1 s, event loop never blocked > 50 ms' : '–',
+          verdict: n >= LARGE ? (ms <= 1000 && loopMs <= 50 ? 'pass' : 'fail') : '–',
+        },
+      ];
+      if (n <= options.concurrentScrapesUpTo) {
+        const k = options.concurrentScrapes;
+        const started = performance.now();
+        await Promise.all(Array.from({ length: k }, () => scrape(port)));
+        const together = performance.now() - started;
+        const ratio = together / ms;
+        out.push({
+          figure: `${k} concurrent scrapes, wall time ÷ one scrape's`,
+          n,
+          measured: `${formatRatio(ratio)} (${formatMs(together)} for ${k}, ${formatMs(ms)} for one)`,
+          ratio: '',
+          target: 'about 1: the cost of one refresh, not ten',
+          verdict: ratio <= 2 ? 'pass' : 'fail',
+        });
+      }
+      await exit(monitor);
+      log(`  scrape: ${formatMs(ms)}, ${formatMb(last?.bytes ?? 0)}, loop blocked up to ${formatMs(loopMs)}`);
+      return out;
+    }
+
+    async function alertLatencyRow(n: number, specs: InstallationSpec[], monitorEnv: BenchEnv): Promise<Row> {
+      const integrationId = benchIntegrationId(n);
+      const monitor = await fork<MonitorRequest>('monitor-child', { env: monitorEnv });
+      const port = await monitor.request<number>({ cmd: 'port' });
+      await waitFor('the baseline of the alert monitor', () => readyzSaw(port, integrationId, true), 300_000, 100);
+      // The baseline summary first: an alert must not queue behind it (delivery is paced at about one message a second).
+      const outboxKey = stateKeys(monitorEnv['QUEUE_PREFIX'] ?? '').outboxIds;
+      await waitFor('the baseline summary to be delivered', async () => ((await counters.llen(outboxKey)) === 0 ? true : undefined), 120_000, 50);
+      const latencies: number[] = [];
+      const path = `/v1/projects/${BENCH_PROJECT}/integrations/${integrationId}/installations`;
+      for (let k = 0; k < options.alertSamples; k++) {
+        const target = changeableInstallation(specs, 100 + k);
+        const seen = fake.requests.length;
+        fake.update(integrationId, target.id, { healthStatus: 'unhealthy' });
+        // Every request recorded from here on was served the change (the body is made in update()).
+        const message = await waitFor(
+          `the Slack message about ${target.id}`,
+          () => Promise.resolve(slack?.messages.find((m) => m.raw.includes(target.id))),
+          120_000,
+          5,
+        );
+        const served = fake.requests.slice(seen).find((r) => r.path === path);
+        if (!served) throw new Error('the change was alerted without being served');
+        latencies.push(message.at - served.at);
+        await waitFor('the outbox to empty', async () => ((await counters.llen(outboxKey)) === 0 ? true : undefined), 60_000, 20);
+        // Clear of the delivery pace before the next change.
+        await sleep(1000);
+      }
+      await exit(monitor);
+      const ms = median(latencies);
+      log(`  alert latency: ${formatMs(ms)}`);
+      return {
+        figure: 'alert latency: a change served by the API → its Slack POST (POLL_INTERVAL_SECONDS=1; the wait for the next poll comes on top)',
+        n,
+        measured: `${formatMs(ms)} (${latencies.length} changes, ${formatMs(Math.min(...latencies))} to ${formatMs(Math.max(...latencies))})`,
+        ratio: '',
+        target: '– (no target in the issue)',
+        verdict: '–',
+      };
+    }
+
+    async function cycleRow(cycleEnv: BenchEnv): Promise<Row> {
+      const poller = await fork<PollRequest>('poll-child', { env: cycleEnv });
+      const ids = Array.from({ length: options.cycleIntegrations }, (_, i) => `bench-cycle-${i}`);
+      const runTwice = async (integrationIds: readonly string[]): Promise<CycleResult> => {
+        // The first queues the polls (and loads BullMQ's scripts); the second is the steady state.
+        await poller.request<CycleResult>({ cmd: 'cycle', integrationIds });
+        return poller.request<CycleResult>({ cmd: 'cycle', integrationIds });
+      };
+      const one = await runTwice(ids.slice(0, 1));
+      const many = await runTwice(ids);
+      await exit(poller);
+      log(`  cycle: ${one.redisWrites} round trips for 1 integration, ${many.redisWrites} for ${ids.length}`);
+      return {
+        figure: `Redis round trips of a cycle (queues one poll per integration): 1 vs ${ids.length} integrations`,
+        n: undefined,
+        measured: `${one.redisWrites} vs ${many.redisWrites} (${formatMs(one.ms)} vs ${formatMs(many.ms)}; ${many.outcome})`,
+        ratio: '',
+        target: 'the polls of a cycle queued in one round trip (addBulk)',
+        verdict: many.redisWrites === one.redisWrites ? 'pass' : 'fail',
+      };
+    }
+  } finally {
+    for (const child of live) child.kill();
+    await ampersand?.close();
+    await slack?.close();
+    counters.disconnect();
+    await redisServer.stop();
+  }
+}
+
+/** The rows of one size's poll runs: the default settings, and the raised cap when the default failed. */
+function pollRows(n: number, runs: readonly PollRun[], floorMs: number, floorExit: ExitReport): Row[] {
+  const rows: Row[] = [];
+  for (const run of runs) {
+    const suffix = run.label === 'default settings' ? '' : ` (${run.label})`;
+    const ok = run.baseline.outcome === 'committed';
+    const unchangedMs = median(run.unchanged.map((p) => p.ms));
+    const ratio = unchangedMs / floorMs;
+    const timed = n >= 10_000;
+    rows.push({
+      figure: `full poll, nothing changed (fetch, parse and validate, diff, Redis commit, hand-off, metrics)${suffix}`,
+      n,
+      measured: ok ? formatMs(unchangedMs) : `${run.baseline.outcome} (after ${formatMs(run.baseline.ms)})`,
+      ratio: ok ? formatRatio(ratio) : '',
+      target: timed ? '≤ 1.3 × floor' : '–',
+      verdict: !timed ? '–' : ok && ratio <= 1.3 ? 'pass' : 'fail',
+    });
+    if (!ok) continue;
+    rows.push({
+      figure: `first poll (baseline: the whole snapshot written)${suffix}`,
+      n,
+      measured: formatMs(run.baseline.ms),
+      ratio: formatRatio(run.baseline.ms / floorMs),
+      target: '–',
+      verdict: '–',
+    });
+    if (run.changed) {
+      rows.push({
+        figure: `poll with one installation changed (one alert committed and handed off)${suffix}`,
+        n,
+        measured: `${formatMs(run.changed.ms)}; ${run.changed.redisWrites} round trips; ${formatBytes(run.changed.redis.netInputBytes)} sent to Redis, ${formatBytes(run.changed.redis.aofBytes)} to its AOF`,
+        ratio: formatRatio(run.changed.ms / floorMs),
+        target: '–',
+        verdict: '–',
+      });
+    }
+    const rssRatio = run.exit.maxRssBytes / floorExit.maxRssBytes;
+    const large = n >= LARGE;
+    rows.push({
+      figure: `peak RSS of the polling process vs the floor's${suffix}`,
+      n,
+      measured: `${formatMb(run.exit.maxRssBytes)} vs ${formatMb(floorExit.maxRssBytes)}`,
+      ratio: formatRatio(rssRatio),
+      target: large ? '≤ 1.5 × floor' : '–',
+      verdict: large ? (rssRatio <= 1.5 ? 'pass' : 'fail') : '–',
+    });
+    const last = run.unchanged.at(-1);
+    if (last) {
+      rows.push({
+        figure: `Redis per poll, nothing changed: round trips (socket writes) and commands (INFO commandstats, scripts' own included)${suffix}`,
+        n,
+        measured: `${last.redisWrites} round trips; ${last.redis.totalCommands} commands: ${describeCommands(last.redis.commands)}`,
+        ratio: '',
+        target: 'constant in N (see the row across sizes)',
+        verdict: '–',
+      });
+      rows.push({
+        figure: `bytes written to Redis by a poll that changed nothing${suffix}`,
+        n,
+        measured: `${formatBytes(last.redis.netInputBytes)} sent to Redis, ${formatBytes(last.redis.aofBytes)} to its AOF (and ${formatBytes(last.redis.netOutputBytes)} read: the load of the stored snapshot)`,
+        ratio: '',
+        target: 'O(1), not O(N) (see the row across sizes)',
+        verdict: '–',
+      });
+    }
+  }
+  return rows;
+}
+
+/** Whether a figure stays put across sizes: within 10 % and 512 bytes of the smallest size's. */
+const flat = (values: readonly number[], slack: number): Verdict => {
+  if (values.length < 2) return '–';
+  const first = values[0] ?? 0;
+  return values.every((v) => v <= first * 1.1 + slack) ? 'pass' : 'fail';
+};
+
+function acrossSizes(figures: readonly SizeFigures[]): Row[] {
+  const known = figures.filter((f) => f.unchangedWrites !== undefined);
+  const values = (pick: (f: SizeFigures) => number | undefined): number[] => known.map((f) => pick(f) ?? 0);
+  const at = (f: SizeFigures): string => `at ${f.n.toLocaleString('en-US')}${f.run === undefined ? '' : ` (${f.run})`}`;
+  const list = (pick: (f: SizeFigures) => number | undefined, format: (v: number) => string): string =>
+    known.map((f) => `${format(pick(f) ?? 0)} ${at(f)}`).join(', ');
+  const sent = flat(
+    values((f) => f.unchangedNetBytes),
+    512,
+  );
+  const stored = flat(
+    values((f) => f.unchangedAofBytes),
+    512,
+  );
+  return [
+    {
+      figure: 'Redis round trips per poll, across sizes (nothing changed)',
+      n: undefined,
+      measured: `${list((f) => f.unchangedWrites, String)} (commands: ${list((f) => f.unchangedCommands, String)})`,
+      ratio: '',
+      target: 'constant in N (state the number)',
+      verdict: flat(
+        values((f) => f.unchangedWrites),
+        0,
+      ),
+    },
+    {
+      figure: 'bytes written to Redis by a poll that changed nothing, across sizes (sent / to the AOF)',
+      n: undefined,
+      measured: known.map((f) => `${formatBytes(f.unchangedNetBytes ?? 0)} / ${formatBytes(f.unchangedAofBytes ?? 0)} ${at(f)}`).join(', '),
+      ratio: '',
+      target: 'O(1), not O(N)',
+      verdict: sent === 'fail' || stored === 'fail' ? 'fail' : stored,
+    },
+  ];
+}
+
+/** What /readyz says this process saw at its last poll of the integration: defined once it polled (and succeeded, when `ok`). */
+async function readyzSaw(port: number, integrationId: string, ok = false): Promise<true | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+    const body = (await res.json()) as { upstream?: { integrations?: Record<string, { ok?: boolean }> } };
+    const seen = body.upstream?.integrations?.[integrationId];
+    return seen !== undefined && (!ok || seen.ok === true) ? true : undefined;
+  } catch {
+    // Not listening yet, or a body that is not JSON: ask again.
+    return undefined;
+  }
+}
+
+async function scrape(port: number): Promise<{ ms: number; bytes: number; series: number }> {
+  const started = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const body = Buffer.from(await res.arrayBuffer());
+  const ms = performance.now() - started;
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  let series = 0;
+  let lineStart = 0;
+  // Counted on the bytes: a 100 MB body is not split into a million strings.
+  for (let i = body.indexOf(10, 0); i >= 0; i = body.indexOf(10, lineStart)) {
+    if (i > lineStart && body[lineStart] !== 35) series += 1;
+    lineStart = i + 1;
+  }
+  return { ms, bytes: body.length, series };
+}
