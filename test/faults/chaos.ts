@@ -15,11 +15,11 @@ import type { Redis } from 'ioredis';
 import { parseInstallationList } from '../../src/core/installation.js';
 import { planPoll, type StoredPollState } from '../../src/core/poll-plan.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
-import { encodeSnapshot } from '../../src/core/snapshot.js';
 import { buildInstallation, type InstallationSpec } from '../../src/simulator/fixtures.js';
 import { freePort, type Harness } from '../helpers/harness.js';
 import { refOf } from '../helpers/slack.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { contentOf, storedContent } from '../helpers/snapshot-content.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
 
@@ -128,7 +128,8 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     const plan = planPoll(stored.get(integrationId), parsed.installations, new Date(0), { integrationId, projectId: 'proj-1', newLineage: () => 'model' });
     stored.set(integrationId, { version: plan.version, lineage: plan.lineage, projectId: plan.projectId, snapshot: plan.snapshot });
     for (const { notification } of plan.notifications) expectedTexts.get(integrationId)?.push(renderSlackMessage(notification).text);
-    return encodeSnapshot(plan.snapshot);
+    // Compared without `since`: the model plans at time 0, the service at the poll's time.
+    return contentOf(plan.snapshot) ?? '';
   };
 
   for (const id of INTEGRATIONS) {
@@ -192,7 +193,7 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     await waitFor(
       `step ${step}: the monitor to commit the new state (logs in ${logDir})`,
       async () => {
-        const stored = await Promise.all(INTEGRATIONS.map((id) => redis.hget(snapKey(id), 'd')));
+        const stored = await Promise.all(INTEGRATIONS.map(async (id) => storedContent(await redis.hget(snapKey(id), 'd'))));
         return stored.every((d, i) => d === wanted[i]);
       },
       60_000,

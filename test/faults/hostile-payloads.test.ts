@@ -15,6 +15,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { specErrors } from '../helpers/spec.js';
 import { waitFor } from '../helpers/wait.js';
 import { rng } from './chaos.js';
+import { storedContent } from '../helpers/snapshot-content.js';
 
 let h: Harness;
 const base: InstallationSpec[] = ['a', 'b', 'c'].map((id) => installationSpec(id, id === 'b' ? { healthStatus: 'unhealthy' } : {}));
@@ -159,7 +160,7 @@ describe('hostile payloads', () => {
     const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.2', AMPERSAND_MAX_BODY_MB: '10', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     const snapKey = `${h.prefix}:state:snap:int-1`;
     await waitFor('the baseline summary', () => h.texts().length === 1);
-    const baseline = await h.redis.hget(snapKey, 'd');
+    const baseline = storedContent(await h.redis.hget(snapKey, 'd'));
     const figures: { name: string; polls: number; logLine: string }[] = [];
 
     for (const c of CASES) {
@@ -185,15 +186,15 @@ describe('hostile payloads', () => {
       expect(h.texts(), c.name).toHaveLength(1);
       // A usable body may have changed the snapshot (a status read as "(unreadable)", a cut
       // name); the next clean poll must bring it back, without an alert either way.
-      if (c.usable) await waitFor(`the way back from "${c.name}"`, async () => (await h.redis.hget(snapKey, 'd')) === baseline, 20_000);
-      expect(await h.redis.hget(snapKey, 'd'), c.name).toBe(baseline);
+      if (c.usable) await waitFor(`the way back from "${c.name}"`, async () => storedContent(await h.redis.hget(snapKey, 'd')) === baseline, 20_000);
+      expect(storedContent(await h.redis.hget(snapKey, 'd')), c.name).toBe(baseline);
       expect((await h.get('/healthz')).status, c.name).toBe(200);
     }
     // An enum value the spec does not know: kept, warned about, and no alert either way.
     h.ampersand.update('int-1', 'a', { healthStatus: 'degraded' });
     await waitFor('the warning', () => logs.text().includes('value not in the spec: healthStatus \\"degraded\\"'));
     h.ampersand.update('int-1', 'a', { healthStatus: 'healthy' });
-    await waitFor('the way back', async () => (await h.redis.hget(snapKey, 'd')) === baseline);
+    await waitFor('the way back', async () => storedContent(await h.redis.hget(snapKey, 'd')) === baseline);
     expect(h.texts()).toHaveLength(1);
     console.log(`FAULT-FIGURES ${JSON.stringify({ label: 'hostile-payloads', cases: figures.length, falseAlerts: h.texts().length - 1 })}`);
     for (const f of figures) console.log(`  ${f.name}: ${f.polls} polls; log: ${f.logLine}`);
