@@ -7,6 +7,7 @@
  */
 
 import { isIP } from 'node:net';
+import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -51,6 +52,8 @@ export interface Config {
   };
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
+  /** When one poll's flips are one "mass event" message (MASS_EVENT_MIN_COUNT, MASS_EVENT_FRACTION). */
+  readonly massEvent: MassEventPolicy;
   readonly metricsPort: number;
   /** Address the HTTP server binds: an IP literal or a hostname. */
   readonly metricsHost: string;
@@ -95,6 +98,8 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'SLACK_MESSAGES_PER_SECOND',
   'SLACK_DEAD_LETTER_MAX',
   'UPSTREAM_DEGRADED_AFTER_CYCLES',
+  'MASS_EVENT_MIN_COUNT',
+  'MASS_EVENT_FRACTION',
   'MONITOR_JOB_LOCK_SECONDS',
   'MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS',
   'MONITOR_FORGET_AFTER_SECONDS',
@@ -296,6 +301,10 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const slackMessagesPerSecond = messageRate(read('SLACK_MESSAGES_PER_SECOND'), problems);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
   const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
+  const massEvent: MassEventPolicy = {
+    minCount: integer('MASS_EVENT_MIN_COUNT', DEFAULT_MASS_EVENT_POLICY.minCount, 1, 1_000_000),
+    fraction: decimal('MASS_EVENT_FRACTION', DEFAULT_MASS_EVENT_POLICY.fraction, 0, 1),
+  };
   const metricsPort = integer('METRICS_PORT', 9464, 1, 65_535);
   // 0.0.0.0 by default: in a container the port is published from outside the loopback.
   const metricsHost = read('METRICS_HOST') ?? '0.0.0.0';
@@ -342,6 +351,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       deadLetterMax: slackDeadLetterMax,
     },
     upstreamDegradedAfterCycles,
+    massEvent,
     metricsPort,
     metricsHost,
     logLevel,
