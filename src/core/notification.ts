@@ -4,6 +4,7 @@
  * when it is sent) so that each message has its own deterministic job id and
  * a retried job never re-sends an earlier part.
  */
+import type { AlertNotification } from './alert-notification.js';
 import type { AlertItem } from './alert-policy.js';
 import { MESSAGE_LIMITS, installationBlockText, messageOverheadBlockText } from './slack-message.js';
 
@@ -32,7 +33,10 @@ export interface UpstreamNotification {
   readonly noLongerMonitored?: true;
 }
 
-export type Notification = InstallationNotification | UpstreamNotification;
+/** One message per integration and poll of the per-condition alert states (alert-notification.ts). */
+export type { AlertNotification } from './alert-notification.js';
+
+export type Notification = InstallationNotification | UpstreamNotification | AlertNotification;
 
 /** Installations per message: keeps a message well under Slack's 50-block limit. */
 export const MAX_INSTALLATIONS_PER_MESSAGE = 40;

@@ -32,6 +32,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from './slack-blocks.js';
+import { renderMassEvent } from './slack-mass-event-message.js';
 
 // The building blocks live in slack-blocks.ts; these are re-exported for the modules that take them from here.
 export { MESSAGE_LIMITS, blockTextLength, escapeMrkdwn, truncate, type SlackBlock, type SlackMessage } from './slack-blocks.js';
@@ -167,6 +168,8 @@ function renderUpstream(n: UpstreamNotification, ref: string | undefined): Slack
 
 /** Renders one notification as one Slack message within Slack's limits; `ref` is its outbox id. */
 export function renderSlackMessage(n: Notification, ref?: string): SlackMessage {
+  // A digest of the alert states; its mass events are rendered by slack-mass-event-message.ts.
+  if (n.kind === 'alerts') return renderMassEvent(n, ref);
   return n.kind === 'upstream' ? renderUpstream(n, ref) : renderInstallations(n, ref);
 }
 
