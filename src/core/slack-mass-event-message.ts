@@ -12,6 +12,7 @@
  */
 import type { AlertEventItem, AlertNotification, MassEvent } from './alert-notification.js';
 import type { Condition } from './alert-state.js';
+import { CONDITION_WORDS, conditionCounts, formatCount as count } from './condition-words.js';
 import {
   MESSAGE_LIMITS,
   context,
@@ -26,18 +27,6 @@ import {
   type SlackMessage,
 } from './slack-blocks.js';
 import { formatDuration, formatUtc, slackDateToken } from './slack-time.js';
-
-/** What a condition is, in words. */
-export const CONDITION_WORDS: Readonly<Record<Condition, string>> = {
-  unhealthy: 'unhealthy',
-  operation_failing: 'last operation failing',
-  bad_credentials: 'credentials rejected',
-};
-
-const CONDITION_ORDER: readonly Condition[] = ['bad_credentials', 'unhealthy', 'operation_failing'];
-
-/** A count with thousands separators: 2,000. */
-export const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** An ISO time as a date token, or as the text it is when it is not a time. */
 const tokenOf = (iso: string): string => {
@@ -55,12 +44,6 @@ const integrationLabel = (n: AlertNotification): string =>
 
 const plainIntegration = (n: AlertNotification): string =>
   n.integrationName === undefined || n.integrationName === '' ? n.integrationId : `${truncate(n.integrationName, 60)} (${truncate(n.integrationId, 60)})`;
-
-function conditionCounts(mass: MassEvent): string {
-  return CONDITION_ORDER.filter((c) => (mass.conditions[c] ?? 0) > 0)
-    .map((c) => `${CONDITION_WORDS[c]} ${count(mass.conditions[c] ?? 0)}`)
-    .join(' · ');
-}
 
 function providerCounts(mass: MassEvent, show: (s: string) => string): string {
   const listed = mass.providers.map((p) => `${show(p.provider)} ${count(p.installations)}`);
@@ -95,7 +78,7 @@ function massSection(n: AlertNotification, mass: MassEvent): string {
   const more = mass.installations - mass.sample.length;
   const lines = [
     lead,
-    `*By condition:* ${conditionCounts(mass)}`,
+    `*By condition:* ${conditionCounts(mass.conditions)}`,
     `*By provider:* ${providerCounts(mass, v)}`,
     `*Sample:* ${shownSample}${more > 0 ? ` and ${count(more)} more` : ''}`,
   ];
@@ -108,9 +91,7 @@ function massSection(n: AlertNotification, mass: MassEvent): string {
 }
 
 function massText(n: AlertNotification, mass: MassEvent): string {
-  const counts = CONDITION_ORDER.filter((c) => (mass.conditions[c] ?? 0) > 0)
-    .map((c) => `${CONDITION_WORDS[c]} ${count(mass.conditions[c] ?? 0)}`)
-    .join(', ');
+  const counts = conditionCounts(mass.conditions, ', ');
   const share = `${count(mass.installations)} of ${count(n.installations)} installations`;
   return mass.event === 'fire'
     ? `${share} started failing in one poll (${counts}); the provider or Ampersand itself may be down`

@@ -16,8 +16,10 @@
  */
 import type { SectionBlock } from '@slack/types';
 import type { AlertItem } from './alert-policy.js';
-import { NONE } from './diff.js';
-import type { InstallationNotification, Notification, UpstreamNotification } from './notification.js';
+import type { Condition } from './alert-state.js';
+import { FIELD_CONDITIONS, conditionCounts, formatCount } from './condition-words.js';
+import { FIELDS, NONE } from './diff.js';
+import type { BaselineSummary, InstallationNotification, Notification, UpstreamNotification } from './notification.js';
 import {
   MESSAGE_LIMITS,
   blockTextLength,
@@ -73,10 +75,12 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
       ? `[BASELINE] Ampersand integration ${integration}${partNote}: monitoring started, already needing attention:`
       : `[${counts}] Ampersand integration ${integration}${partNote}:`;
   const textParts = n.items.map((it) => `${describeInstallation(it)} ${describeChange(it)}`);
+  const summary = n.summary;
+  if (summary !== undefined && summary.omitted > 0) textParts.push(`+${formatCount(summary.omitted)} more installation(s)`);
 
   const title =
     n.kind === 'baseline'
-      ? `Monitoring started: ${groups.length} installation(s) already need attention`
+      ? `Monitoring started: ${formatCount(summary?.installations ?? groups.length)} installation(s) already need attention`
       : problems > 0 && recoveries > 0
         ? `${problems} problem(s), ${recoveries} recovery(ies)`
         : problems > 0
@@ -84,9 +88,13 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
           : `${recoveries} recovery(ies)`;
 
   const blocks: SlackBlock[] = [header(`${title} · ${escapeMrkdwn(truncate(n.integrationId, 60))}${partNote}`)];
+  if (summary !== undefined) blocks.push(section(baselineCounts(summary)));
   for (const group of groups) {
     const block = installationSection(group);
     if (block !== undefined) blocks.push(block);
+  }
+  if (summary !== undefined && summary.omitted > 0) {
+    blocks.push(context(`+${formatCount(summary.omitted)} more installation(s) need attention; the status page lists them all, worst first.`));
   }
   blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`));
   return {
@@ -94,6 +102,22 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
     blocks: blocks.slice(0, MESSAGE_LIMITS.blocks),
     plainText: fitText(textParts, prefix, MESSAGE_LIMITS.plainText - refNote(ref).length) + refNote(ref),
   };
+}
+
+/** A baseline summary's counts: every installation needing attention, by condition, worst first. */
+function baselineCounts(summary: BaselineSummary): string {
+  const byCondition: Partial<Record<Condition, number>> = {};
+  for (const field of FIELDS) {
+    const count = summary.fields[field];
+    if (count !== undefined) byCondition[FIELD_CONDITIONS[field]] = count;
+  }
+  const shown = summary.installations - summary.omitted;
+  return [
+    `*${formatCount(summary.installations)} installation(s) already need attention:* ${conditionCounts(byCondition)}`,
+    summary.omitted > 0 ? `The worst ${formatCount(shown)} are listed below.` : '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** The section of one installation: its items, which all share the installation id. */
