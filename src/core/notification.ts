@@ -7,6 +7,7 @@
 import type { AlertNotification } from './alert-notification.js';
 import type { AlertItem } from './alert-policy.js';
 import type { Field } from './diff.js';
+import type { PollErrorReason } from './errors/ampersand-api-error.js';
 import { MESSAGE_LIMITS, installationBlockText, messageOverheadBlockText } from './slack-message.js';
 
 export interface InstallationNotification {
@@ -49,6 +50,14 @@ export interface UpstreamNotification {
   readonly integrationId?: string;
   /** On `up` of an integration: its alert closes because it left the list, not because it can be read. */
   readonly noLongerMonitored?: true;
+  /**
+   * Epoch ms when the failing began (on `up`: the outage that ends). Absent in
+   * entries queued by a release before it, and when unknown: messages then say
+   * the detection time.
+   */
+  readonly sinceMs?: number;
+  /** The kind of the failure, which picks the message's remedy; absent as `sinceMs` is (the renderer then reads it from `reason`). */
+  readonly cause?: PollErrorReason;
 }
 
 /** One message per integration and poll of the per-condition alert states (alert-notification.ts). */

@@ -19,7 +19,7 @@ import type { AlertItem } from './alert-policy.js';
 import type { Condition } from './alert-state.js';
 import { FIELD_CONDITIONS, conditionCounts, formatCount } from './condition-words.js';
 import { FIELDS, NONE } from './diff.js';
-import type { BaselineSummary, InstallationNotification, Notification, UpstreamNotification } from './notification.js';
+import type { BaselineSummary, InstallationNotification, Notification } from './notification.js';
 import {
   MESSAGE_LIMITS,
   blockTextLength,
@@ -35,6 +35,7 @@ import {
   type SlackMessage,
 } from './slack-blocks.js';
 import { renderMassEvent } from './slack-mass-event-message.js';
+import { renderUpstreamMessage } from './slack-upstream-message.js';
 
 // The building blocks live in slack-blocks.ts; these are re-exported for the modules that take them from here.
 export { MESSAGE_LIMITS, blockTextLength, escapeMrkdwn, truncate, type SlackBlock, type SlackMessage } from './slack-blocks.js';
@@ -148,53 +149,11 @@ export function messageOverheadBlockText(n: Omit<InstallationNotification, 'item
   return MESSAGE_LIMITS.headerText + blockTextLength(empty.blocks.slice(1));
 }
 
-function renderUpstream(n: UpstreamNotification, ref: string | undefined): SlackMessage {
-  const reason = v(n.reason);
-  if (n.integrationId !== undefined) {
-    // One integration cannot be read while the others can: its alerts are silent meanwhile.
-    const integration = v(n.integrationId);
-    const text =
-      n.state === 'down'
-        ? `[FIRING] the monitor cannot read integration ${integration}: ${reason}`
-        : n.noLongerMonitored
-          ? `[RESOLVED] ${reason}`
-          : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
-    return {
-      text,
-      plainText: text + refNote(ref),
-      blocks: [
-        header(
-          n.state === 'down'
-            ? `The monitor cannot read integration ${truncate(n.integrationId, 60)}`
-            : n.noLongerMonitored
-              ? `Integration ${truncate(n.integrationId, 60)} is no longer monitored`
-              : `The monitor can read integration ${truncate(n.integrationId, 60)} again`,
-        ),
-        section(text),
-        context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
-      ],
-    };
-  }
-  const text =
-    n.state === 'down'
-      ? `[FIRING] the monitor cannot read Ampersand project ${v(n.projectId)}: ${reason}`
-      : `[RESOLVED] the monitor can read Ampersand project ${v(n.projectId)} again (${reason})`;
-  return {
-    text,
-    plainText: text + refNote(ref),
-    blocks: [
-      header(n.state === 'down' ? 'The monitor cannot read Ampersand' : 'The monitor can read Ampersand again'),
-      section(text),
-      context(`Project \`${v(n.projectId)}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
-    ],
-  };
-}
-
 /** Renders one notification as one Slack message within Slack's limits; `ref` is its outbox id. */
 export function renderSlackMessage(n: Notification, ref?: string): SlackMessage {
   // A digest of the alert states; its mass events are rendered by slack-mass-event-message.ts.
   if (n.kind === 'alerts') return renderMassEvent(n, ref);
-  return n.kind === 'upstream' ? renderUpstream(n, ref) : renderInstallations(n, ref);
+  return n.kind === 'upstream' ? renderUpstreamMessage(n, ref) : renderInstallations(n, ref);
 }
 
 /** The plain-text form of a rendered message: `text` only, no blocks. */
