@@ -297,3 +297,77 @@ export function buildAlertDigests(context: DigestContext, items: readonly AlertE
     },
   ];
 }
+
+const itemKey = (it: AlertEventItem): string => `${it.installationId}\u0000${it.condition}\u0000${it.event}`;
+
+/** Two mass events of the same kind as one: counts added, providers and samples merged, the widest time span. */
+function mergeMassEvents(a: MassEvent, b: MassEvent): MassEvent {
+  const conditions: Partial<Record<Condition, number>> = { ...a.conditions };
+  for (const [c, n] of Object.entries(b.conditions) as [Condition, number][]) conditions[c] = (conditions[c] ?? 0) + n;
+  const byProvider = new Map<string, number>();
+  for (const p of [...a.providers, ...b.providers]) byProvider.set(p.provider, (byProvider.get(p.provider) ?? 0) + p.installations);
+  const providers = [...byProvider]
+    .map(([provider, installations]) => ({ provider, installations }))
+    .sort((x, y) => y.installations - x.installations || (x.provider < y.provider ? -1 : x.provider > y.provider ? 1 : 0));
+  const sample: AlertEventItem[] = [];
+  for (const it of [...a.sample, ...b.sample].sort(compareAlertItems)) {
+    if (sample.length < MASS_EVENT_SHOWN.sample && !sample.some((s) => s.installationId === it.installationId)) sample.push(it);
+  }
+  const since = a.since === null ? b.since : b.since === null ? a.since : Math.min(a.since, b.since);
+  const endedAt = a.endedAt === undefined ? b.endedAt : b.endedAt === undefined ? a.endedAt : Math.max(a.endedAt, b.endedAt);
+  return {
+    event: a.event,
+    // Installations counted once per poll: one that flipped in both polls is counted twice.
+    installations: a.installations + b.installations,
+    conditions,
+    providers: providers.slice(0, MASS_EVENT_SHOWN.providers),
+    otherProviders: a.otherProviders + b.otherProviders + providers.slice(MASS_EVENT_SHOWN.providers).reduce((n, p) => n + p.installations, 0),
+    sample,
+    since,
+    ...(endedAt === undefined ? {} : { endedAt }),
+  };
+}
+
+/**
+ * One digest for two of the same integration and project: `older`, still
+ * queued and not sent, and `newer`, of a later poll. It reads as one message
+ * covering both polls: the newer poll's counts (installations, firing,
+ * detectedAt, name), the events of both, worst first within the size budget
+ * (the rest counted in `omitted`, with what either had omitted), and the mass
+ * events of both, one per kind. For one installation and condition, a newer
+ * event of a kind replaces the older one of that kind, and a reminder is left
+ * out when the message has the firing itself. `coalesced` counts the polls
+ * merged since the oldest. Undefined when they are not of one integration and
+ * project: those are never merged.
+ */
+export function mergeAlertNotifications(older: AlertNotification, newer: AlertNotification): AlertNotification | undefined {
+  if (older.projectId !== newer.projectId || older.integrationId !== newer.integrationId) return undefined;
+  const byKey = new Map<string, AlertEventItem>();
+  for (const it of [...older.items, ...newer.items]) byKey.set(itemKey(it), it);
+  const firing = new Set([...byKey.values()].filter((it) => it.event === 'fire').map((it) => `${it.installationId}\u0000${it.condition}`));
+  const items = [...byKey.values()].filter((it) => it.event !== 'remind' || !firing.has(`${it.installationId}\u0000${it.condition}`)).sort(compareAlertItems);
+  const mass: MassEvent[] = [];
+  for (const event of ['fire', 'resolve'] as const) {
+    const [a, b] = [older.mass?.find((m) => m.event === event), newer.mass?.find((m) => m.event === event)];
+    const merged = a !== undefined && b !== undefined ? mergeMassEvents(a, b) : (a ?? b);
+    if (merged !== undefined) mass.push(merged);
+  }
+  const shown = fitItems(items, itemTextBudget(mass));
+  const integrationName = newer.integrationName ?? older.integrationName;
+  return {
+    kind: 'alerts',
+    projectId: newer.projectId,
+    integrationId: newer.integrationId,
+    ...(integrationName === undefined ? {} : { integrationName }),
+    detectedAt: newer.detectedAt,
+    installations: newer.installations,
+    firing: newer.firing,
+    items: shown.items,
+    omitted: older.omitted + newer.omitted + shown.omitted,
+    ...(mass.length === 0 ? {} : { mass }),
+    coalesced: {
+      digests: (older.coalesced?.digests ?? 1) + (newer.coalesced?.digests ?? 1),
+      firstDetectedAt: older.coalesced?.firstDetectedAt ?? older.detectedAt,
+    },
+  };
+}

@@ -5,6 +5,7 @@ import {
   MASS_EVENT_SHOWN,
   alertItemCost,
   buildAlertDigests,
+  mergeAlertNotifications,
   type AlertEventItem,
   type DigestContext,
 } from '../../src/core/alert-notification.js';
@@ -159,5 +160,86 @@ describe('buildAlertDigests when many installations flip at once', () => {
     const [mass] = buildAlertDigests(sized(24), events)[0]?.mass ?? [];
     expect(mass?.providers).toHaveLength(MASS_EVENT_SHOWN.providers);
     expect(mass?.otherProviders).toBe(4);
+  });
+});
+
+describe('mergeAlertNotifications', () => {
+  const digest = (events: AlertEventItem[], overrides: Partial<DigestContext> = {}) => {
+    const [n] = buildAlertDigests({ ...context, ...overrides }, events);
+    if (n === undefined) throw new Error('no digest');
+    return n;
+  };
+
+  it('reads as one message for both polls: the newer counts, the events of both, worst first', () => {
+    const older = digest([item('a', 'fire', 'unhealthy')], { detectedAt: '2026-12-01T00:00:00.000Z' });
+    const newer = digest([item('b', 'fire', 'bad_credentials'), item('c', 'resolve', 'unhealthy')], {
+      detectedAt: '2026-12-01T00:01:00.000Z',
+      installations: 121,
+      firing: { unhealthy: 1, operation_failing: 0, bad_credentials: 1 },
+    });
+    const merged = mergeAlertNotifications(older, newer);
+    expect(merged).toMatchObject({
+      kind: 'alerts',
+      detectedAt: '2026-12-01T00:01:00.000Z',
+      installations: 121,
+      firing: { unhealthy: 1, operation_failing: 0, bad_credentials: 1 },
+      omitted: 0,
+      coalesced: { digests: 2, firstDetectedAt: '2026-12-01T00:00:00.000Z' },
+    });
+    expect(merged?.items.map((i) => `${i.event}:${i.condition}:${i.installationId}`)).toEqual([
+      'fire:bad_credentials:b',
+      'fire:unhealthy:a',
+      'resolve:unhealthy:c',
+    ]);
+  });
+
+  it('keeps a firing and its recovery, replaces an older event of the same kind, and leaves out a reminder of a firing it shows', () => {
+    const older = digest([item('a', 'fire', 'unhealthy'), item('b', 'remind', 'unhealthy'), { ...item('d', 'remind', 'unhealthy'), since: 1 }]);
+    const newer = digest([
+      item('a', 'resolve', 'unhealthy'),
+      item('a', 'remind', 'unhealthy'),
+      item('b', 'fire', 'unhealthy'),
+      { ...item('d', 'remind', 'unhealthy'), since: 2 },
+    ]);
+    const merged = mergeAlertNotifications(older, newer);
+    expect(merged?.items.map((i) => `${i.event}:${i.installationId}:${i.since}`)).toEqual(['fire:a:0', 'fire:b:0', 'remind:d:2', 'resolve:a:0']);
+  });
+
+  it('counts the polls of a digest merged before, and what either omitted', () => {
+    const first = digest(many(30, 'fire'), { installations: 10_000 });
+    const twice = mergeAlertNotifications(first, digest([item('z', 'remind', 'unhealthy')]));
+    const thrice = twice && mergeAlertNotifications(twice, digest([item('y', 'remind', 'unhealthy')]));
+    expect(thrice?.coalesced).toEqual({ digests: 3, firstDetectedAt: context.detectedAt });
+    expect((thrice?.items.length ?? 0) + (thrice?.omitted ?? 0)).toBe(32);
+  });
+
+  it('adds up the mass events of each kind, and keeps the widest span', () => {
+    const older = digest(many(12, 'fire'), { installations: 40 });
+    const newer = digest(
+      many(15, 'fire', 'operation_failing', 'hubspot').map((it) => ({ ...it, installationId: `n-${it.installationId}`, since: 5 })),
+      { installations: 40 },
+    );
+    const merged = mergeAlertNotifications(older, newer);
+    expect(merged?.mass).toEqual([
+      expect.objectContaining({
+        event: 'fire',
+        installations: 27,
+        conditions: { unhealthy: 12, operation_failing: 15 },
+        providers: [
+          { provider: 'hubspot', installations: 15 },
+          { provider: 'salesforce', installations: 12 },
+        ],
+        since: 5,
+      }),
+    ]);
+    expect(merged?.mass?.[0]?.sample).toHaveLength(MASS_EVENT_SHOWN.sample);
+    const recovered = mergeAlertNotifications(older, digest(many(12, 'resolve'), { installations: 40 }));
+    expect(recovered?.mass?.map((m) => m.event)).toEqual(['fire', 'resolve']);
+  });
+
+  it('never merges digests of two integrations or projects', () => {
+    const a = digest([item('a', 'fire', 'unhealthy')]);
+    expect(mergeAlertNotifications(a, digest([item('b', 'fire', 'unhealthy')], { integrationId: 'int-2' }))).toBeUndefined();
+    expect(mergeAlertNotifications(a, digest([item('b', 'fire', 'unhealthy')], { projectId: 'p2' }))).toBeUndefined();
   });
 });
