@@ -63,7 +63,24 @@ export interface UpstreamNotification {
 /** One message per integration and poll of the per-condition alert states (alert-notification.ts). */
 export type { AlertNotification } from './alert-notification.js';
 
-export type Notification = InstallationNotification | UpstreamNotification | AlertNotification;
+/**
+ * Stands in the outbox for alert messages dropped because it was full
+ * (SLACK_OUTBOX_MAX): written by the store's commit script, one per
+ * destination, and counted up while it waits.
+ */
+export interface DroppedNotification {
+  readonly kind: 'dropped';
+  /** Messages dropped since `sinceMs`. */
+  readonly count: number;
+  /** Epoch ms of the first drop this notice counts. */
+  readonly sinceMs: number;
+  /** The outbox cap in force when the last of them was dropped. */
+  readonly cap: number;
+  /** ISO time of the last drop. */
+  readonly detectedAt: string;
+}
+
+export type Notification = InstallationNotification | UpstreamNotification | AlertNotification | DroppedNotification;
 
 /** Installations per message: keeps a message well under Slack's 50-block limit. */
 export const MAX_INSTALLATIONS_PER_MESSAGE = 40;

@@ -34,6 +34,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from './slack-blocks.js';
+import { renderDroppedMessage } from './slack-dropped-message.js';
 import { renderMassEvent } from './slack-mass-event-message.js';
 import { renderUpstreamMessage } from './slack-upstream-message.js';
 
@@ -153,6 +154,7 @@ export function messageOverheadBlockText(n: Omit<InstallationNotification, 'item
 export function renderSlackMessage(n: Notification, ref?: string): SlackMessage {
   // A digest of the alert states; its mass events are rendered by slack-mass-event-message.ts.
   if (n.kind === 'alerts') return renderMassEvent(n, ref);
+  if (n.kind === 'dropped') return renderDroppedMessage(n, ref);
   return n.kind === 'upstream' ? renderUpstreamMessage(n, ref) : renderInstallations(n, ref);
 }
 

@@ -6,21 +6,24 @@
  * both commit (the second gets a conflict and sends nothing).
  *
  * Round trips: load and commit take one each, whatever the number of
- * installations. loadAll and retain take two: the integrations set, then one
+ * installations (a commit with an entry that may be merged into a waiting one
+ * takes two: outbox-append.ts reads that one first). loadAll and retain take two: the integrations set, then one
  * batch of script calls (sent back to back) over its members, in chunks of
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
 import type { Redis } from 'ioredis';
-import { encodeOutboxEntry } from '../../core/outbox-entry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
 import { stateKeys } from './keys.js';
+import { outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
 export interface RedisSnapshotStoreOptions {
   readonly redis: Redis;
   readonly prefix: string;
+  /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
+  readonly outboxMax?: number;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -49,7 +52,7 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
   };
 }
 
-export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
+export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
 
@@ -64,11 +67,16 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       // The version is the caller's decision; a bad one would be stored and then read as corrupt.
       if (!Number.isSafeInteger(req.version) || req.version < 1)
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
+      // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
+      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax);
       const result = await redis.ahmCommitSnapshot(
         keys.snapshot(req.integrationId),
         keys.integrations,
         keys.outboxIds,
         keys.outboxEntries,
+        keys.outboxMeta,
+        keys.outboxLast,
+        keys.outboxDrops,
         req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
         String(req.version),
         req.lineage,
@@ -76,7 +84,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
         String(req.nowMs),
         encodeSnapshot(req.snapshot),
         req.integrationId,
-        ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
+        ...outbox,
       );
       if (result[0] !== 1) return { committed: false };
       return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
