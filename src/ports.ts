@@ -331,6 +331,8 @@ export interface Metrics {
   recordSlackNotification(outcome: SlackOutcome): void;
   setApiUp(projectId: string, up: boolean): void;
   setOutboxSize(size: number): void;
+  /** Sets the shared total of messages dropped because the outbox was full (Outbox.droppedTotal). Call before each scrape. */
+  setOutboxDropped(total: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   recordStateUnreadable(projectId: string, integrationId: string): void;
   /**

@@ -28,6 +28,11 @@ describe('parseConfig', () => {
     });
     expect(config.slack.deadLetterMax).toBe(10_000);
     expect(config.massEvent).toEqual({ minCount: 10, fraction: 0.25 });
+    expect(config.slack.outboxMax).toBe(1000);
+  });
+
+  it('reads the outbox cap', () => {
+    expect(parseConfig({ ...minimal, SLACK_OUTBOX_MAX: '50000' }).slack.outboxMax).toBe(50_000);
   });
 
   it('reads the mass event thresholds', () => {
@@ -234,6 +239,11 @@ describe('parseConfig', () => {
         `SLACK_DEAD_LETTER_MAX=${v}`,
         { SLACK_DEAD_LETTER_MAX: v },
         'SLACK_DEAD_LETTER_MAX must be a whole number from 1 to 10000000',
+      ]),
+      ...['0', '9', '1.5', 'abc', '1000001'].map((v): [string, Env, string] => [
+        `SLACK_OUTBOX_MAX=${v}`,
+        { SLACK_OUTBOX_MAX: v },
+        `SLACK_OUTBOX_MAX must be a whole number from 10 to 1000000, got "${v}"`,
       ]),
       ...['0', '-1', '2.5', 'ten', '1000001'].map((v): [string, Env, string] => [
         `MASS_EVENT_MIN_COUNT=${v}`,
