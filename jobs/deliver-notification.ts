@@ -94,7 +94,11 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
       );
     }
     const n = entry.notification;
-    const log = deps.logger.child({ jobId, notificationId: entry.id, ...(n.kind === 'upstream' ? {} : { integrationId: n.integrationId }) });
+    const log = deps.logger.child({
+      jobId,
+      notificationId: entry.id,
+      ...(n.kind === 'upstream' || n.kind === 'dropped' ? {} : { integrationId: n.integrationId }),
+    });
     const result = await notifier.send(n, entry.id);
     if (result.status === 'rejected' && result.malformed) return deadLetterHead(head.id, jobId, unreadable);
     if (result.fallback !== undefined) log.warn(result.fallback.details, result.fallback.message);

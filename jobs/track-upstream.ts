@@ -78,6 +78,8 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
           detectedAt: now.toISOString(),
           ...(decision.notify.integrationId === undefined ? {} : { integrationId: decision.notify.integrationId }),
           ...(decision.notify.noLongerMonitored ? { noLongerMonitored: true as const } : {}),
+          ...(decision.notify.sinceMs === undefined ? {} : { sinceMs: decision.notify.sinceMs }),
+          ...(decision.notify.cause === undefined ? {} : { cause: decision.notify.cause }),
         },
       };
       const result = await deps.store.commit(rev, decision.state, entry);
@@ -118,7 +120,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
   return {
     async pollSucceeded(integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      await record({ ok: true, cycleId, integrationId });
+      await record({ ok: true, cycleId, integrationId, atMs: deps.now().getTime() });
     },
     async pollFailed(integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
@@ -128,6 +130,8 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         integrationId,
         reason: describe(error),
         configurationError: error.reason === 'unauthorized' || error.reason === 'forbidden',
+        atMs: deps.now().getTime(),
+        cause: error.reason,
       });
     },
     async integrationsListed(integrationIds) {

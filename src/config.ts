@@ -7,6 +7,7 @@
  */
 
 import { isIP } from 'node:net';
+import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -48,9 +49,13 @@ export interface Config {
     readonly messagesPerSecond: number;
     /** Most dead letters kept in Redis; the oldest are trimmed first. */
     readonly deadLetterMax: number;
+    /** Most messages waiting in the outbox before the oldest low-priority ones are dropped, with a notice. */
+    readonly outboxMax: number;
   };
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
+  /** When one poll's flips are one "mass event" message (MASS_EVENT_MIN_COUNT, MASS_EVENT_FRACTION). */
+  readonly massEvent: MassEventPolicy;
   readonly metricsPort: number;
   /** Address the HTTP server binds: an IP literal or a hostname. */
   readonly metricsHost: string;
@@ -94,7 +99,10 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'SLACK_RETRY_HORIZON_HOURS',
   'SLACK_MESSAGES_PER_SECOND',
   'SLACK_DEAD_LETTER_MAX',
+  'SLACK_OUTBOX_MAX',
   'UPSTREAM_DEGRADED_AFTER_CYCLES',
+  'MASS_EVENT_MIN_COUNT',
+  'MASS_EVENT_FRACTION',
   'MONITOR_JOB_LOCK_SECONDS',
   'MONITOR_UNSAFE_SHORT_JOB_LOCK_FOR_TESTS',
   'MONITOR_FORGET_AFTER_SECONDS',
@@ -118,6 +126,9 @@ const FAMILIES = ['AMPERSAND_', 'SLACK_', 'MONITOR_', 'METRICS_', 'POLL_', 'UPST
  * process still exits within 10 s.
  */
 const MAX_SLACK_TIMEOUT_SECONDS = 7;
+
+/** Default of SLACK_OUTBOX_MAX: about 17 minutes of Slack at one message a second. */
+const DEFAULT_SLACK_OUTBOX_MAX = 1000;
 
 /** Below this a job lock can lapse while its job still runs (a long GC or body parse), and the job runs twice. */
 const MIN_JOB_LOCK_SECONDS = 5;
@@ -296,6 +307,12 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const slackMessagesPerSecond = messageRate(read('SLACK_MESSAGES_PER_SECOND'), problems);
   const upstreamDegradedAfterCycles = integer('UPSTREAM_DEGRADED_AFTER_CYCLES', 3, 1, 1000);
   const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
+  // Below 10 a burst of ordinary alerts would drop some; the notice itself takes one place.
+  const slackOutboxMax = integer('SLACK_OUTBOX_MAX', DEFAULT_SLACK_OUTBOX_MAX, 10, 1_000_000);
+  const massEvent: MassEventPolicy = {
+    minCount: integer('MASS_EVENT_MIN_COUNT', DEFAULT_MASS_EVENT_POLICY.minCount, 1, 1_000_000),
+    fraction: decimal('MASS_EVENT_FRACTION', DEFAULT_MASS_EVENT_POLICY.fraction, 0, 1),
+  };
   const metricsPort = integer('METRICS_PORT', 9464, 1, 65_535);
   // 0.0.0.0 by default: in a container the port is published from outside the loopback.
   const metricsHost = read('METRICS_HOST') ?? '0.0.0.0';
@@ -340,8 +357,10 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       retryHorizonMs: Math.round(slackRetryHorizonHours * 3_600_000),
       messagesPerSecond: slackMessagesPerSecond,
       deadLetterMax: slackDeadLetterMax,
+      outboxMax: slackOutboxMax,
     },
     upstreamDegradedAfterCycles,
+    massEvent,
     metricsPort,
     metricsHost,
     logLevel,

@@ -51,7 +51,17 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
   const { projectId, integrationIds } = amp;
   const redis = await connectRedis(config.redisUrl, logger);
-  const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
+  const {
+    snapshots,
+    outbox,
+    upstream: upstreamStore,
+    initMarker,
+  } = createRedisStores({
+    redis,
+    prefix,
+    deadLetterMax: slack.deadLetterMax,
+    outboxMax: slack.outboxMax,
+  });
   const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
   const slackLogger = logger.child({ component: 'slack' });
   const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs });

@@ -135,9 +135,15 @@ export interface PopResult {
 }
 
 /**
- * The notifications waiting for delivery, oldest first, delivered one at a
- * time from the head; the dead letters (refused, or given up on); and the
- * delivery channel's shared health, which decides when the head is retried.
+ * The notifications waiting for delivery, delivered one at a time from the
+ * head; the dead letters (refused, or given up on); and the delivery channel's
+ * shared health, which decides when the head is retried. The commits that
+ * append to it keep core/outbox-order.ts: high-priority entries go behind the
+ * head and the high ones already waiting (but never before a waiting entry of
+ * their own integration), the others at the tail; a waiting alert digest is
+ * merged with the next one of its integration; past the cap, the oldest
+ * low-priority entries are folded into a "dropped" notice. The head itself
+ * never moves until it is popped.
  */
 export interface Outbox {
   /** The head: its id, its entry, and the channel's last success and last fault for the retry horizon. */
@@ -145,6 +151,8 @@ export interface Outbox {
   /** Only the id of the head: what a caller needs to hand the head to delivery. */
   headId(): Promise<string | undefined>;
   size(): Promise<number>;
+  /** Messages dropped ever because the outbox was full (SLACK_OUTBOX_MAX), shared by the replicas. */
+  droppedTotal(): Promise<number>;
   /**
    * Removes `id` if it is still the head, moving it to the dead letters when
    * `dead` is set. A delivered one (`deliveredAtMs`) also marks the channel up
@@ -271,8 +279,8 @@ export interface Clock {
 /**
  * The outbox hand-off: makes sure the outbox head has a delivery job. Callers
  * pass an id they read as the head (from a commit, a pop or LINDEX): the
- * outbox only appends at the tail and pops the head, so such an entry stays
- * head until it is delivered, and its job, named after it, can never be
+ * outbox only inserts behind the head and pops the head, so such an entry
+ * stays head until it is delivered, and its job, named after it, can never be
  * completed before that. Kicking the same head twice queues one job.
  */
 export interface DeliveryQueue {
@@ -357,6 +365,8 @@ export interface Metrics {
   recordSlackNotification(outcome: SlackOutcome): void;
   setApiUp(projectId: string, up: boolean): void;
   setOutboxSize(size: number): void;
+  /** Sets the shared total of messages dropped because the outbox was full (Outbox.droppedTotal). Call before each scrape. */
+  setOutboxDropped(total: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   recordStateUnreadable(projectId: string, integrationId: string): void;
   /**

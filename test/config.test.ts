@@ -27,6 +27,18 @@ describe('parseConfig', () => {
       logLevel: 'info',
     });
     expect(config.slack.deadLetterMax).toBe(10_000);
+    expect(config.massEvent).toEqual({ minCount: 10, fraction: 0.25 });
+    expect(config.slack.outboxMax).toBe(1000);
+  });
+
+  it('reads the outbox cap', () => {
+    expect(parseConfig({ ...minimal, SLACK_OUTBOX_MAX: '50000' }).slack.outboxMax).toBe(50_000);
+  });
+
+  it('reads the mass event thresholds', () => {
+    expect(parseConfig({ ...minimal, MASS_EVENT_MIN_COUNT: '50', MASS_EVENT_FRACTION: '0.1' }).massEvent).toEqual({ minCount: 50, fraction: 0.1 });
+    expect(parseConfig({ ...minimal, MASS_EVENT_FRACTION: '0' }).massEvent.fraction).toBe(0);
+    expect(parseConfig({ ...minimal, MASS_EVENT_FRACTION: '1' }).massEvent.fraction).toBe(1);
   });
 
   it('accepts a hash-tagged QUEUE_PREFIX, which keeps every key of the deployment in one Redis Cluster slot', () => {
@@ -228,6 +240,21 @@ describe('parseConfig', () => {
         { SLACK_DEAD_LETTER_MAX: v },
         'SLACK_DEAD_LETTER_MAX must be a whole number from 1 to 10000000',
       ]),
+      ...['0', '9', '1.5', 'abc', '1000001'].map((v): [string, Env, string] => [
+        `SLACK_OUTBOX_MAX=${v}`,
+        { SLACK_OUTBOX_MAX: v },
+        `SLACK_OUTBOX_MAX must be a whole number from 10 to 1000000, got "${v}"`,
+      ]),
+      ...['0', '-1', '2.5', 'ten', '1000001'].map((v): [string, Env, string] => [
+        `MASS_EVENT_MIN_COUNT=${v}`,
+        { MASS_EVENT_MIN_COUNT: v },
+        `MASS_EVENT_MIN_COUNT must be a whole number from 1 to 1000000, got "${v}"`,
+      ]),
+      ...['1.5', '-0.1', '25%', '.25', 'a quarter'].map((v): [string, Env, string] => [
+        `MASS_EVENT_FRACTION=${v}`,
+        { MASS_EVENT_FRACTION: v },
+        `MASS_EVENT_FRACTION must be a number from 0 to 1, got "${v}"`,
+      ]),
       ...['yes', '1', 'TRUE'].map((v): [string, Env, string] => [
         `SLACK_WEBHOOK_ALLOW_ANY_HOST=${v}`,
         { SLACK_WEBHOOK_ALLOW_ANY_HOST: v },
@@ -412,5 +439,16 @@ describe('parseConfig: DASHBOARD_URL', () => {
     const result = readConfig({ ...minimal, DASHBOARD_URL: 'javascript:alert(1)' });
     expect(result).toBeInstanceOf(ConfigError);
     expect((result as ConfigError).problems).toEqual([expect.stringMatching(/^DASHBOARD_URL must be an http:\/\/ or https:\/\/ URL/)]);
+  });
+});
+
+describe('parseConfig: the mass event thresholds', () => {
+  it('make start-up stop with one line each (the entry point exits 2 on a ConfigError)', () => {
+    const result = readConfig({ ...minimal, MASS_EVENT_MIN_COUNT: '0', MASS_EVENT_FRACTION: '25%' });
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).problems).toEqual([
+      'MASS_EVENT_MIN_COUNT must be a whole number from 1 to 1000000, got "0"',
+      'MASS_EVENT_FRACTION must be a number from 0 to 1, got "25%"',
+    ]);
   });
 });

@@ -131,7 +131,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   });
   const outbox = new Gauge({
     name: 'ampersand_slack_outbox_messages',
-    help: 'Slack messages waiting in the shared outbox.',
+    help: 'Slack messages waiting in the shared outbox; route is "default" until routes exist.',
+    labelNames: ['route'],
+    registers,
+  });
+  // Shared state, like the gauges: every replica exports the same total (take max, not sum).
+  const outboxDropped = new Counter({
+    name: 'ampersand_slack_outbox_dropped_total',
+    help: 'Alert messages dropped because the outbox was full (SLACK_OUTBOX_MAX), folded into one "N alerts dropped" notice; a total shared by the replicas (take max across them, not sum).',
     registers,
   });
   const unreadable = new Counter({
@@ -208,7 +215,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       apiUpGauge.set({ project_id: projectId }, up ? 1 : 0);
     },
     setOutboxSize(size) {
-      outbox.set(size);
+      outbox.set({ route: 'default' }, size);
+    },
+    setOutboxDropped(total) {
+      // A counter set from the shared total: reset, then counted up to it (prom-client has no set for counters).
+      outboxDropped.reset();
+      outboxDropped.inc(total);
     },
     recordStateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });

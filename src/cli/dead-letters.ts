@@ -4,6 +4,7 @@
  * putting them back in the outbox, where the running service delivers them
  * again, in order, after what is already waiting.
  */
+import type { AlertEventItem, MassEvent } from '../core/alert-notification.js';
 import type { AlertItem } from '../core/alert-policy.js';
 import type { Notification } from '../core/notification.js';
 import { replayedEntryId } from '../core/outbox-entry.js';
@@ -83,7 +84,18 @@ export function notificationSummary(n: Notification): string {
     if (n.state === 'down') return `${scope} cannot be read: ${n.reason}`;
     return n.noLongerMonitored === true ? `${scope}: no longer monitored` : `${scope} can be read again`;
   }
+  if (n.kind === 'dropped') return `outbox: ${n.count} message(s) dropped past its cap of ${n.cap}`;
   // Stored data: the codec checked the kind, not every item; an odd one reads as blank rather than throws.
+  if (n.kind === 'alerts') {
+    const events = (Array.isArray(n.items) ? n.items : []) as readonly AlertEventItem[];
+    const mass = (Array.isArray(n.mass) ? n.mass : []) as readonly MassEvent[];
+    const described = [
+      ...mass.map((m) => `mass event: ${m.installations} installation(s) ${m.event === 'fire' ? 'failing' : 'recovered'}`),
+      ...events.map((i) => `${i.installationId} ${i.condition} ${i.event}`),
+    ];
+    const more = typeof n.omitted === 'number' && n.omitted > 0 ? `; +${n.omitted} more` : '';
+    return `${n.integrationId}: ${described.join('; ')}${more}`;
+  }
   const items = (Array.isArray(n.items) ? n.items : []) as readonly AlertItem[];
   const part = n.parts > 1 ? ` (part ${n.part}/${n.parts})` : '';
   const described = items.map((i) => (n.kind === 'baseline' ? `${i.installationId} ${i.field} ${i.to}` : `${i.installationId} ${i.field} ${i.from} → ${i.to}`));

@@ -14,72 +14,32 @@
  * `splitNotifications` keeps each message under `MESSAGE_LIMITS.blockText`
  * with the costs measured here.
  */
-import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import type { SectionBlock } from '@slack/types';
 import type { AlertItem } from './alert-policy.js';
-import { NONE } from './diff.js';
-import type { InstallationNotification, Notification, UpstreamNotification } from './notification.js';
+import type { Condition } from './alert-state.js';
+import { FIELD_CONDITIONS, conditionCounts, formatCount } from './condition-words.js';
+import { FIELDS, NONE } from './diff.js';
+import type { BaselineSummary, InstallationNotification, Notification } from './notification.js';
+import {
+  MESSAGE_LIMITS,
+  blockTextLength,
+  context,
+  escapeMrkdwn,
+  fitText,
+  header,
+  mrkdwnValue as v,
+  refNote,
+  section,
+  truncate,
+  type SlackBlock,
+  type SlackMessage,
+} from './slack-blocks.js';
+import { renderDroppedMessage } from './slack-dropped-message.js';
+import { renderMassEvent } from './slack-mass-event-message.js';
+import { renderUpstreamMessage } from './slack-upstream-message.js';
 
-/** The Block Kit blocks this module renders, typed by Slack's own package (types only: core stays pure). */
-export type SlackBlock = HeaderBlock | SectionBlock | ContextBlock;
-
-export interface SlackMessage {
-  readonly text: string;
-  readonly blocks: readonly SlackBlock[];
-  /**
-   * The same alert as plain text (no blocks), within 4,000 characters, ending
-   * with the outbox ref as the blocks' footer does: sent when Slack refuses the
-   * message itself, so the alert still arrives. Every rendered kind sets it.
-   */
-  readonly plainText?: string;
-}
-
-export const MESSAGE_LIMITS = {
-  blocks: 50,
-  sectionText: 3000,
-  headerText: 150,
-  /**
-   * All block text of one message. Slack's cumulative limit is undocumented and
-   * was seen between 11,341 and 13,200 (slackapi/bolt-js#2867, #2509); this leaves margin.
-   */
-  blockText: 10_000,
-  /** Slack truncates beyond 40,000; a notification line this long helps nobody. */
-  text: 3000,
-  /** The plain-text fallback sent when Slack refuses a message's blocks. */
-  plainText: 4000,
-  value: 200,
-} as const;
-
-/** Total length of the text in `blocks`, counted the way Slack's cumulative limit counts it. */
-export function blockTextLength(blocks: unknown): number {
-  if (Array.isArray(blocks)) return blocks.reduce((sum: number, b: unknown) => sum + blockTextLength(b), 0);
-  if (typeof blocks !== 'object' || blocks === null) return 0;
-  let sum = 0;
-  for (const [key, value] of Object.entries(blocks)) sum += key === 'text' && typeof value === 'string' ? value.length : blockTextLength(value);
-  return sum;
-}
-
-/** Escapes the three characters Slack's mrkdwn gives meaning to. */
-export function escapeMrkdwn(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * Cuts a string to `max` UTF-16 code units (never more characters than Slack
- * counts), marking the cut. It cuts between code points, never inside a
- * surrogate pair, and on escaped text it never leaves half an entity (`&am…`).
- */
-export function truncate(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let cut = value.slice(0, max - 1);
-  // A lone high surrogate is not text: JSON carries it as \ud83d, and Slack shows garbage or refuses it.
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  const amp = cut.lastIndexOf('&');
-  if (amp !== -1 && !cut.includes(';', amp)) cut = cut.slice(0, amp);
-  return `${cut}…`;
-}
-
-const v = (value: string): string => escapeMrkdwn(truncate(value, MESSAGE_LIMITS.value));
+// The building blocks live in slack-blocks.ts; these are re-exported for the modules that take them from here.
+export { MESSAGE_LIMITS, blockTextLength, escapeMrkdwn, truncate, type SlackBlock, type SlackMessage } from './slack-blocks.js';
 
 function describeInstallation(it: AlertItem): string {
   const group = it.groupName === '' && it.groupRef === '' ? 'no group' : `group "${v(it.groupName)}" ${v(it.groupRef)}`;
@@ -104,33 +64,6 @@ function byInstallation(items: readonly AlertItem[]): AlertItem[][] {
   return [...groups.values()];
 }
 
-function fitText(parts: readonly string[], prefix: string, limit: number = MESSAGE_LIMITS.text): string {
-  let out = prefix;
-  for (const [i, part] of parts.entries()) {
-    const sep = i === 0 ? ' ' : '; ';
-    const more = ` (+${parts.length - i} more)`;
-    if (out.length + sep.length + part.length + more.length > limit) return out + more;
-    out += sep + part;
-  }
-  return out;
-}
-
-// Header text is plain_text; it is escaped all the same (Slack decodes the three entities everywhere).
-function header(textValue: string): HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: truncate(textValue, MESSAGE_LIMITS.headerText), emoji: true } };
-}
-
-function section(markdown: string): SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) } };
-}
-
-function context(markdown: string): ContextBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(markdown, MESSAGE_LIMITS.sectionText) }] };
-}
-
-/** The notification id in the footer ties a message to the service's logs (and shows a duplicate as one). */
-const refNote = (ref: string | undefined): string => (ref === undefined ? '' : ` · ref \`${v(ref)}\``);
-
 function renderInstallations(n: InstallationNotification, ref: string | undefined): SlackMessage {
   const problems = n.items.filter((it) => it.severity === 'problem').length;
   const recoveries = n.items.length - problems;
@@ -144,10 +77,12 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
       ? `[BASELINE] Ampersand integration ${integration}${partNote}: monitoring started, already needing attention:`
       : `[${counts}] Ampersand integration ${integration}${partNote}:`;
   const textParts = n.items.map((it) => `${describeInstallation(it)} ${describeChange(it)}`);
+  const summary = n.summary;
+  if (summary !== undefined && summary.omitted > 0) textParts.push(`+${formatCount(summary.omitted)} more installation(s)`);
 
   const title =
     n.kind === 'baseline'
-      ? `Monitoring started: ${groups.length} installation(s) already need attention`
+      ? `Monitoring started: ${formatCount(summary?.installations ?? groups.length)} installation(s) already need attention`
       : problems > 0 && recoveries > 0
         ? `${problems} problem(s), ${recoveries} recovery(ies)`
         : problems > 0
@@ -155,9 +90,13 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
           : `${recoveries} recovery(ies)`;
 
   const blocks: SlackBlock[] = [header(`${title} · ${escapeMrkdwn(truncate(n.integrationId, 60))}${partNote}`)];
+  if (summary !== undefined) blocks.push(section(baselineCounts(summary)));
   for (const group of groups) {
     const block = installationSection(group);
     if (block !== undefined) blocks.push(block);
+  }
+  if (summary !== undefined && summary.omitted > 0) {
+    blocks.push(context(`+${formatCount(summary.omitted)} more installation(s) need attention; the status page lists them all, worst first.`));
   }
   blocks.push(context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`));
   return {
@@ -165,6 +104,22 @@ function renderInstallations(n: InstallationNotification, ref: string | undefine
     blocks: blocks.slice(0, MESSAGE_LIMITS.blocks),
     plainText: fitText(textParts, prefix, MESSAGE_LIMITS.plainText - refNote(ref).length) + refNote(ref),
   };
+}
+
+/** A baseline summary's counts: every installation needing attention, by condition, worst first. */
+function baselineCounts(summary: BaselineSummary): string {
+  const byCondition: Partial<Record<Condition, number>> = {};
+  for (const field of FIELDS) {
+    const count = summary.fields[field];
+    if (count !== undefined) byCondition[FIELD_CONDITIONS[field]] = count;
+  }
+  const shown = summary.installations - summary.omitted;
+  return [
+    `*${formatCount(summary.installations)} installation(s) already need attention:* ${conditionCounts(byCondition)}`,
+    summary.omitted > 0 ? `The worst ${formatCount(shown)} are listed below.` : '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** The section of one installation: its items, which all share the installation id. */
@@ -195,51 +150,12 @@ export function messageOverheadBlockText(n: Omit<InstallationNotification, 'item
   return MESSAGE_LIMITS.headerText + blockTextLength(empty.blocks.slice(1));
 }
 
-function renderUpstream(n: UpstreamNotification, ref: string | undefined): SlackMessage {
-  const reason = v(n.reason);
-  if (n.integrationId !== undefined) {
-    // One integration cannot be read while the others can: its alerts are silent meanwhile.
-    const integration = v(n.integrationId);
-    const text =
-      n.state === 'down'
-        ? `[FIRING] the monitor cannot read integration ${integration}: ${reason}`
-        : n.noLongerMonitored
-          ? `[RESOLVED] ${reason}`
-          : `[RESOLVED] the monitor can read integration ${integration} again (${reason})`;
-    return {
-      text,
-      plainText: text + refNote(ref),
-      blocks: [
-        header(
-          n.state === 'down'
-            ? `The monitor cannot read integration ${truncate(n.integrationId, 60)}`
-            : n.noLongerMonitored
-              ? `Integration ${truncate(n.integrationId, 60)} is no longer monitored`
-              : `The monitor can read integration ${truncate(n.integrationId, 60)} again`,
-        ),
-        section(text),
-        context(`Project \`${v(n.projectId)}\` · integration \`${integration}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
-      ],
-    };
-  }
-  const text =
-    n.state === 'down'
-      ? `[FIRING] the monitor cannot read Ampersand project ${v(n.projectId)}: ${reason}`
-      : `[RESOLVED] the monitor can read Ampersand project ${v(n.projectId)} again (${reason})`;
-  return {
-    text,
-    plainText: text + refNote(ref),
-    blocks: [
-      header(n.state === 'down' ? 'The monitor cannot read Ampersand' : 'The monitor can read Ampersand again'),
-      section(text),
-      context(`Project \`${v(n.projectId)}\` · detected ${v(n.detectedAt)}${refNote(ref)}`),
-    ],
-  };
-}
-
 /** Renders one notification as one Slack message within Slack's limits; `ref` is its outbox id. */
 export function renderSlackMessage(n: Notification, ref?: string): SlackMessage {
-  return n.kind === 'upstream' ? renderUpstream(n, ref) : renderInstallations(n, ref);
+  // A digest of the alert states; its mass events are rendered by slack-mass-event-message.ts.
+  if (n.kind === 'alerts') return renderMassEvent(n, ref);
+  if (n.kind === 'dropped') return renderDroppedMessage(n, ref);
+  return n.kind === 'upstream' ? renderUpstreamMessage(n, ref) : renderInstallations(n, ref);
 }
 
 /** The plain-text form of a rendered message: `text` only, no blocks. */

@@ -18,9 +18,13 @@
  *   project-wide alert covers every integration: while it is open, or when an
  *   event opens or closes it, no per-integration message is sent for that event.
  *
+ * Each message says since when: the state keeps when the failing streak began
+ * (the event's `atMs`), and a recovery carries it too, for "down for 2 h 13 m".
+ *
  * Pure: the state is passed in and returned; the caller stores it atomically
  * with the notification.
  */
+import type { PollErrorReason } from './errors/ampersand-api-error.js';
 
 /**
  * Labels the cycle uses for failures that concern no single integration (the
@@ -46,6 +50,14 @@ export interface UpstreamState {
    * release without it reads as `{}`.
    */
   readonly integrations: Readonly<Record<string, IntegrationFailures>>;
+  /**
+   * Epoch ms of the first failure of the current streak of cycles without a
+   * success, kept while the alert it opened is open; absent when polls succeed,
+   * and in state stored before it existed (messages then say the detection time).
+   */
+  readonly failingSinceMs?: number;
+  /** The kind of the last failure that opened or took over the alert, for the message's remedy. */
+  readonly cause?: PollErrorReason;
 }
 
 export interface IntegrationFailures {
@@ -60,6 +72,10 @@ export interface IntegrationFailures {
    * existed, which then reads as "listed until the next cycle says otherwise".
    */
   readonly missingSinceMs?: number;
+  /** Epoch ms of this integration's first failed poll of the streak; absent in state stored before it existed. */
+  readonly failingSinceMs?: number;
+  /** The kind of its last failure. */
+  readonly cause?: PollErrorReason;
 }
 
 export const INITIAL_UPSTREAM_STATE: UpstreamState = {
@@ -74,8 +90,31 @@ export const INITIAL_UPSTREAM_STATE: UpstreamState = {
 };
 
 export type UpstreamEvent =
-  | { readonly ok: true; readonly cycleId: string; readonly integrationId: string }
-  | { readonly ok: false; readonly cycleId: string; readonly integrationId: string; readonly reason: string; readonly configurationError: boolean };
+  | { readonly ok: true; readonly cycleId: string; readonly integrationId: string; readonly atMs?: number }
+  | {
+      readonly ok: false;
+      readonly cycleId: string;
+      readonly integrationId: string;
+      readonly reason: string;
+      readonly configurationError: boolean;
+      /** When the poll failed, epoch ms: the streak's start when it is the first failure. */
+      readonly atMs?: number;
+      /** What kind of failure: the message's remedy is chosen by it. */
+      readonly cause?: PollErrorReason;
+    };
+
+/** The message an event causes: which alert opens or closes, why, since when. */
+export interface UpstreamNotice {
+  readonly state: 'down' | 'up';
+  readonly reason: string;
+  readonly integrationId?: string;
+  /** Set when the integration's alert closes because it is no longer monitored, not because it can be read. */
+  readonly noLongerMonitored?: true;
+  /** Epoch ms the failing began (for `up`: the outage that ends); absent when unknown. */
+  readonly sinceMs?: number;
+  /** The kind of failure (for `down`), for the remedy. */
+  readonly cause?: PollErrorReason;
+}
 
 export interface UpstreamDecision {
   readonly state: UpstreamState;
@@ -83,16 +122,13 @@ export interface UpstreamDecision {
    * The message to send, if this event opened or closed the upstream alert;
    * with `integrationId` when it is the alert of that one integration.
    */
-  readonly notify:
-    | {
-        readonly state: 'down' | 'up';
-        readonly reason: string;
-        readonly integrationId?: string;
-        /** Set when the integration's alert closes because it is no longer monitored, not because it can be read. */
-        readonly noLongerMonitored?: true;
-      }
-    | undefined;
+  readonly notify: UpstreamNotice | undefined;
 }
+
+/** `{ sinceMs }` when known, else nothing (exactOptionalPropertyTypes). */
+const sinceOf = (ms: number | undefined): { sinceMs?: number } => (ms === undefined ? {} : { sinceMs: ms });
+const failingSince = (ms: number | undefined): { failingSinceMs?: number } => (ms === undefined ? {} : { failingSinceMs: ms });
+const causeOf = (cause: PollErrorReason | undefined): { cause?: PollErrorReason } => (cause === undefined ? {} : { cause });
 
 const isProjectWide = (integrationId: string): boolean => integrationId === PROJECT_WIDE_LABELS.discovery || integrationId === PROJECT_WIDE_LABELS.cycle;
 
@@ -122,7 +158,10 @@ export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, de
     if (project.notify !== undefined && entry.down) return project;
     const state2: UpstreamState = { ...next, integrations: without(next.integrations, id) };
     if (!entry.down) return { state: state2, notify: project.notify };
-    return { state: state2, notify: { state: 'up', integrationId: id, reason: `polls of integration ${id} succeed again (was: ${entry.reason})` } };
+    return {
+      state: state2,
+      notify: { state: 'up', integrationId: id, reason: `polls of integration ${id} succeed again (was: ${entry.reason})`, ...sinceOf(entry.failingSinceMs) },
+    };
   }
 
   const failedCycles = entry === undefined ? 1 : event.cycleId === entry.lastFailedCycle ? entry.failedCycles : entry.failedCycles + 1;
@@ -133,13 +172,15 @@ export function nextUpstreamState(state: UpstreamState, event: UpstreamEvent, de
     reason: entry?.reason ?? '',
     // A poll queued before the integration left the list does not restart its clock.
     ...(entry?.missingSinceMs === undefined ? {} : { missingSinceMs: entry.missingSinceMs }),
+    ...failingSince(entry === undefined ? event.atMs : entry.failingSinceMs),
+    ...causeOf(event.cause),
   };
   const opens = !counted.down && failedCycles >= degradedAfterCycles && project.notify === undefined && (!next.down || othersReadable(next, id, failedCycles));
   if (!opens) return { state: { ...next, integrations: { ...next.integrations, [id]: counted } }, notify: project.notify };
   const reason = `${event.reason} (${failedCycles} consecutive cycles)`;
   return {
     state: { ...next, integrations: { ...next.integrations, [id]: { ...counted, down: true, reason } } },
-    notify: { state: 'down', integrationId: id, reason },
+    notify: { state: 'down', integrationId: id, reason, ...sinceOf(counted.failingSinceMs), ...causeOf(event.cause) },
   };
 }
 
@@ -162,30 +203,42 @@ function nextProjectState(state: UpstreamState, event: UpstreamEvent, degradedAf
       return { state: { ...state, failedCycles: 0, lastSuccessCycle: event.cycleId }, notify: undefined };
     }
     const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId, integrations: state.integrations };
-    return { state: next, notify: state.down ? { state: 'up', reason: `polls succeed again (was: ${state.reason})` } : undefined };
+    return {
+      state: next,
+      notify: state.down ? { state: 'up', reason: `polls succeed again (was: ${state.reason})`, ...sinceOf(state.failingSinceMs) } : undefined,
+    };
   }
   // A failure in a cycle that already had a success does not make that cycle a failed one.
   if (event.cycleId === state.lastSuccessCycle && !event.configurationError) return { state, notify: undefined };
   // Nor does a configuration fault: it opens the alert, but the cycle had a success.
   const hadSuccess = event.cycleId === state.lastSuccessCycle;
   const failedCycles = hadSuccess || event.cycleId === state.lastFailedCycle ? state.failedCycles : state.failedCycles + 1;
-  const counted: UpstreamState = hadSuccess ? state : { ...state, failedCycles, lastFailedCycle: event.cycleId };
+  // The streak began with its first failure; a configuration fault in a cycle that had a success opens it now.
+  const failingSinceMs = state.failingSinceMs ?? event.atMs;
+  const counted: UpstreamState = hadSuccess ? state : { ...state, failedCycles, lastFailedCycle: event.cycleId, ...failingSince(failingSinceMs) };
   const asConfigurationError: UpstreamState = {
     ...counted,
     down: true,
     reason: event.reason,
     configurationError: true,
     configurationErrorIntegration: event.integrationId,
+    ...failingSince(failingSinceMs),
+    ...causeOf(event.cause),
   };
   if (state.down) {
     // Already open: one message covers it, whatever fails next. A configuration fault
     // takes the open alert over, so /readyz names what to fix.
     return { state: event.configurationError && !state.configurationError ? asConfigurationError : counted, notify: undefined };
   }
-  if (event.configurationError) return { state: asConfigurationError, notify: { state: 'down', reason: event.reason } };
+  if (event.configurationError) {
+    return { state: asConfigurationError, notify: { state: 'down', reason: event.reason, ...sinceOf(failingSinceMs), ...causeOf(event.cause) } };
+  }
   if (failedCycles >= degradedAfterCycles) {
     const reason = `upstream degraded: ${failedCycles} consecutive poll cycles failed, last error: ${event.reason}`;
-    return { state: { ...counted, down: true, reason, configurationError: false, configurationErrorIntegration: '' }, notify: { state: 'down', reason } };
+    return {
+      state: { ...counted, down: true, reason, configurationError: false, configurationErrorIntegration: '', ...causeOf(event.cause) },
+      notify: { state: 'down', reason, ...sinceOf(failingSinceMs), ...causeOf(event.cause) },
+    };
   }
   return { state: counted, notify: undefined };
 }
@@ -220,7 +273,13 @@ export function forgetUnlistedIntegrations(state: UpstreamState, listed: Readonl
       delete integrations[id];
     } else if (expired && notify === undefined) {
       delete integrations[id];
-      notify = { state: 'up', integrationId: id, noLongerMonitored: true, reason: `integration ${id} is no longer monitored (was: ${entry.reason})` };
+      notify = {
+        state: 'up',
+        integrationId: id,
+        noLongerMonitored: true,
+        reason: `integration ${id} is no longer monitored (was: ${entry.reason})`,
+        ...sinceOf(entry.failingSinceMs),
+      };
     } else if (entry.missingSinceMs === undefined) {
       integrations[id] = { ...entry, missingSinceMs };
     }

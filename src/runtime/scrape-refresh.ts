@@ -14,9 +14,9 @@ const SCRAPE_REFRESH_TIMEOUT_MS = 2000;
 export interface ScrapeRefreshDeps {
   readonly redis: Pick<Redis, 'status'>;
   readonly snapshots: Pick<SnapshotStore, 'loadAll'>;
-  readonly outbox: Pick<Outbox, 'size' | 'channelStatus'>;
+  readonly outbox: Pick<Outbox, 'size' | 'channelStatus' | 'droppedTotal'>;
   readonly upstream: Pick<UpstreamTracker, 'apiUp'>;
-  readonly metrics: Pick<Metrics, 'refreshFromState' | 'setOutboxSize' | 'setSlackStatus' | 'setApiUp'>;
+  readonly metrics: Pick<Metrics, 'refreshFromState' | 'setOutboxSize' | 'setOutboxDropped' | 'setSlackStatus' | 'setApiUp'>;
   /** The `target` label of the webhook gauges: the host only, never the secret path. */
   readonly slackMetricTarget: string;
   /** The configured project, until a poll returned the API's projectId. */
@@ -29,12 +29,13 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
   return async () => {
     // Commands wait for a reconnect; a scrape must not.
     if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-    const refresh = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.upstream.apiUp(), deps.outbox.channelStatus()]);
+    const refresh = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.upstream.apiUp(), deps.outbox.channelStatus(), deps.outbox.droppedTotal()]);
     const result = await Promise.race([refresh, delay(SCRAPE_REFRESH_TIMEOUT_MS).then(() => undefined)]);
     if (result === undefined) throw new Error('Redis did not answer within 2 s');
-    const [stored, outboxSize, apiUp, channelStatus] = result;
+    const [stored, outboxSize, apiUp, channelStatus, dropped] = result;
     metrics.refreshFromState(stored);
     metrics.setOutboxSize(outboxSize);
+    metrics.setOutboxDropped(dropped);
     metrics.setSlackStatus(channelStatus, deps.slackMetricTarget);
     // The label is the projectId the API returns once one poll succeeded, as on the other series.
     if (apiUp !== undefined) metrics.setApiUp(stored[0]?.projectId || deps.projectId, apiUp);

@@ -126,3 +126,19 @@ describe('the build_info gauge', () => {
     expect(await registry.metrics()).not.toContain('ampersand_health_monitor_build_info');
   });
 });
+
+describe('the outbox series', () => {
+  it('label the waiting messages with their route, and set the dropped total from the shared count', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.setOutboxSize(12);
+    metrics.setOutboxDropped(0);
+    const before = await registry.metrics();
+    expect(before).toMatch(/^ampersand_slack_outbox_messages\{route="default"\} 12$/m);
+    expect(before).toMatch(/^# TYPE ampersand_slack_outbox_dropped_total counter$/m);
+    expect(sample(before, 'ampersand_slack_outbox_dropped_total', {})).toBe(0);
+    metrics.setOutboxDropped(37);
+    metrics.setOutboxDropped(40);
+    expect(sample(await registry.metrics(), 'ampersand_slack_outbox_dropped_total', {})).toBe(40);
+  });
+});

@@ -46,6 +46,27 @@ describe('notificationSummary', () => {
   });
 });
 
+describe('notificationSummary of the alert digests and the dropped notice', () => {
+  it('names each event, the mass events and what was left out, and the dropped count', () => {
+    const event = { groupRef: 'g', groupName: 'G', provider: 'hubspot', since: 0, firedAt: 0 } as const;
+    const digest = {
+      kind: 'alerts',
+      projectId: 'p',
+      integrationId: 'int-7',
+      detectedAt: '2026-12-01T00:00:00.000Z',
+      installations: 600,
+      firing: { unhealthy: 501, operation_failing: 1, bad_credentials: 0 },
+      items: [{ ...event, installationId: 'x', condition: 'operation_failing', event: 'fire' }],
+      mass: [{ event: 'fire', installations: 500, conditions: { unhealthy: 500 }, providers: [], otherProviders: 0, sample: [], since: null }],
+      omitted: 3,
+    } as const;
+    expect(notificationSummary(digest)).toBe('int-7: mass event: 500 installation(s) failing; x operation_failing fire; +3 more');
+    expect(notificationSummary({ kind: 'dropped', count: 42, sinceMs: 0, cap: 1000, detectedAt: '2026-12-01T00:00:00.000Z' })).toBe(
+      'outbox: 42 message(s) dropped past its cap of 1000',
+    );
+  });
+});
+
 describe('groupText', () => {
   it('shows the name and the ref, whichever is there', () => {
     expect([groupText('Acme', 'org-1'), groupText('', 'org-1'), groupText('Acme', ''), groupText('', '')]).toEqual(['Acme (org-1)', 'org-1', 'Acme', '-']);

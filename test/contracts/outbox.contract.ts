@@ -1,10 +1,13 @@
 /** What every Outbox must do, whatever keeps the data; entries arrive through the commits of the same store. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffSnapshots } from '../../src/core/diff.js';
+import { INITIAL_UPSTREAM_STATE } from '../../src/core/upstream-policy.js';
 import type { OutboxEntry } from '../../src/ports.js';
 import { state } from '../helpers/builders.js';
+import { alertsEntry } from '../helpers/store-builders.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
 
+/** An upstream message: high priority (core/outbox-order.ts), in the order committed among its kind. */
 const entry = (id: string, destination = 'slack'): OutboxEntry => ({
   id,
   destination,
@@ -156,4 +159,195 @@ export function outboxContract(create: StoresFactory): void {
       expect(await s.outbox.channelStatus()).toMatchObject({ up: false, deadLetters: 1 });
     });
   });
+}
+
+/** Commits of one integration after another, each appending `entries`: version 1, 2, … per integration. */
+function committer(s: () => StoresSubject) {
+  const versions = new Map<string, number>();
+  return async (integrationId: string, entries: OutboxEntry[]): Promise<void> => {
+    const version = (versions.get(integrationId) ?? 0) + 1;
+    const result = await s().snapshots.commit({
+      integrationId,
+      expectedVersion: version === 1 ? undefined : version - 1,
+      version,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot: diffSnapshots(undefined, [state('a')]).next,
+      nowMs: 1000 * version,
+      outbox: entries,
+    });
+    expect(result.committed).toBe(true);
+    versions.set(integrationId, version);
+  };
+}
+
+/** The ids waiting, head first, as delivery would take them (popping each). */
+async function drainIds(s: StoresSubject): Promise<string[]> {
+  const out: string[] = [];
+  for (let head = await s.outbox.head(); head !== undefined; head = await s.outbox.head()) {
+    out.push(head.id);
+    await s.outbox.pop(head.id, false, 1);
+  }
+  return out;
+}
+
+export function outboxOrderContract(create: StoresFactory): void {
+  let s: StoresSubject;
+  let commit: ReturnType<typeof committer>;
+  beforeEach(async () => {
+    s = await create();
+    commit = committer(() => s);
+  });
+  afterEach(() => s.close());
+
+  describe('priority', () => {
+    it("puts the monitor's own message behind the head, before a backlog of other integrations' alerts", async () => {
+      for (let i = 1; i <= 4; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
+      const head = await s.outbox.head();
+      await s.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      await s.upstream.commit(1, INITIAL_UPSTREAM_STATE, entry('up2'));
+      expect((await s.outbox.head())?.id).toBe(head?.id);
+      expect(await drainIds(s)).toEqual(['low1', 'up1', 'up2', 'low2', 'low3', 'low4']);
+    });
+
+    it('puts recoveries and reminders in the same lane, in the order they came', async () => {
+      for (let i = 1; i <= 3; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
+      await commit('int-8', [alertsEntry('resolved', 'int-8', ['x'], 'resolve')]);
+      await commit('int-9', [alertsEntry('reminder', 'int-9', ['x'], 'remind')]);
+      expect(await drainIds(s)).toEqual(['low1', 'resolved', 'reminder', 'low2', 'low3']);
+    });
+
+    it('never puts a recovery before a waiting message of its own integration: right behind the newest one instead', async () => {
+      const baseline = (id: string, integrationId: string): OutboxEntry => ({
+        id,
+        destination: 'slack',
+        enqueuedAt: 1,
+        notification: { kind: 'baseline', projectId: 'p', integrationId, detectedAt: 't', items: [], part: 1, parts: 1 },
+      });
+      await commit('int-0', [alertsEntry('first', 'int-0', ['x'])]);
+      await commit('int-9', [alertsEntry('resolved9', 'int-9', ['x'], 'resolve')]);
+      await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
+      await commit('int-1', [baseline('base1', 'int-1')]);
+      await commit('int-3', [alertsEntry('c1', 'int-3', ['x'])]);
+      await commit('int-1', [alertsEntry('resolved1', 'int-1', ['x'], 'resolve')]);
+      await commit('int-1', [alertsEntry('reminder1', 'int-1', ['y'], 'remind')]);
+      await commit('int-4', [alertsEntry('resolved4', 'int-4', ['x'], 'resolve')]);
+      expect(await drainIds(s)).toEqual(['first', 'resolved9', 'resolved4', 'b1', 'base1', 'resolved1', 'c1']);
+    });
+
+    it('puts a recovery of the integration whose message is the head right behind it', async () => {
+      await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
+      await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
+      await commit('int-1', [alertsEntry('a2', 'int-1', ['x'], 'resolve')]);
+      expect(await drainIds(s)).toEqual(['a1', 'a2', 'b1']);
+    });
+
+    it('makes a high entry the head of an empty outbox, and appends behind a lone head', async () => {
+      await s.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      expect(await s.outbox.headId()).toBe('up1');
+      await s.upstream.commit(1, INITIAL_UPSTREAM_STATE, entry('up2'));
+      expect(await drainIds(s)).toEqual(['up1', 'up2']);
+    });
+  });
+
+  describe('coalescing', () => {
+    it("merges a waiting digest with the next one of its integration: one entry, in the waiting one's place, with both polls' events", async () => {
+      await commit('int-0', [alertsEntry('first', 'int-0', ['x'])]);
+      await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
+      await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
+      await commit('int-1', [alertsEntry('a2', 'int-1', ['y'])]);
+      await commit('int-1', [alertsEntry('a3', 'int-1', ['z'])]);
+      expect(await s.outbox.size()).toBe(3);
+      await s.outbox.pop('first', false, 1);
+      const head = await s.outbox.head();
+      expect(head?.id).toBe('a1');
+      const merged = head?.entry?.notification;
+      expect(merged?.kind === 'alerts' && merged.items.map((it) => it.installationId)).toEqual(['x', 'y', 'z']);
+      expect(merged?.kind === 'alerts' && merged.coalesced?.digests).toBe(3);
+      expect(await drainIds(s)).toEqual(['a1', 'b1']);
+    });
+
+    it('never merges into the head, which may be being sent, nor after it is gone', async () => {
+      await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
+      await commit('int-1', [alertsEntry('a2', 'int-1', ['y'])]);
+      expect(await s.outbox.size()).toBe(2);
+      await s.outbox.pop('a1', false, 1);
+      await s.outbox.pop('a2', false, 1);
+      await commit('int-1', [alertsEntry('a3', 'int-1', ['z'])]);
+      await commit('int-1', [alertsEntry('a4', 'int-1', ['w'])]);
+      expect(await drainIds(s)).toEqual(['a3', 'a4']);
+    });
+
+    it('merges a recovery into the waiting digest in its place: the integration keeps its order', async () => {
+      await commit('int-0', [alertsEntry('first', 'int-0', ['x'])]);
+      await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
+      await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
+      await commit('int-1', [alertsEntry('a2', 'int-1', ['x'], 'resolve')]);
+      expect(await drainIds(s)).toEqual(['first', 'a1', 'b1']);
+    });
+
+    it('keeps digests of other integrations and kinds apart', async () => {
+      await commit('int-0', [entry('first')]);
+      await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
+      await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
+      await commit('int-1', [{ ...alertsEntry('a2', 'int-1', ['y']), destination: 'pager' }]);
+      expect(await drainIds(s)).toEqual(['first', 'a1', 'b1', 'a2']);
+    });
+  });
+
+  describe('the cap', () => {
+    let capped: StoresSubject;
+    beforeEach(async () => {
+      capped = await create({ outboxMax: 10 });
+      commit = committer(() => capped);
+    });
+    afterEach(() => capped.close());
+
+    it('folds the oldest low-priority entries after the head into one notice, and counts them, keeping the outbox within its cap', async () => {
+      await commit('int-0', [alertsEntry('head', 'int-0', ['x'])]);
+      await commit('int-r', [alertsEntry('resolved', 'int-r', ['x'], 'resolve')]);
+      for (let i = 1; i <= 12; i += 1) {
+        await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
+        expect(await capped.outbox.size()).toBeLessThanOrEqual(10);
+      }
+      // low9 passes the cap: low1 goes, and the notice takes a place, so low2 goes too; then one for each.
+      expect(await capped.outbox.droppedTotal()).toBe(5);
+      const ids = await drainIdsAndNotices(capped);
+      expect(ids).toEqual(['head', 'resolved', 'dropped:5', 'low6', 'low7', 'low8', 'low9', 'low10', 'low11', 'low12']);
+    });
+
+    it('counts later drops in the notice while it waits, and starts a new one once it is sent', async () => {
+      await commit('int-0', [alertsEntry('head', 'int-0', ['x'])]);
+      for (let i = 1; i <= 12; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
+      expect(await capped.outbox.droppedTotal()).toBe(4);
+      expect(await capped.outbox.size()).toBe(10);
+      await capped.outbox.pop('head', false, 1);
+      const notice = await capped.outbox.head();
+      expect(notice?.entry).toMatchObject({ destination: 'slack', enqueuedAt: 1000, notification: { kind: 'dropped', count: 4, cap: 10, sinceMs: 1000 } });
+      await capped.outbox.pop(notice?.id ?? '', false, 1);
+      for (let i = 13; i <= 15; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
+      expect(await capped.outbox.droppedTotal()).toBe(6);
+      expect(await drainIdsAndNotices(capped)).toEqual(['low5', 'dropped:2', 'low8', 'low9', 'low10', 'low11', 'low12', 'low13', 'low14', 'low15']);
+    });
+
+    it('never drops the head, the monitor’s own messages, recoveries or reminders', async () => {
+      await commit('int-0', [alertsEntry('head', 'int-0', ['x'])]);
+      for (let i = 1; i <= 12; i += 1) await capped.upstream.commit(i - 1, INITIAL_UPSTREAM_STATE, entry(`up${i}`));
+      await commit('int-1', [alertsEntry('low1', 'int-1', ['x'])]);
+      expect(await capped.outbox.droppedTotal()).toBe(1);
+      const ids = await drainIdsAndNotices(capped);
+      expect(ids).toEqual(['head', ...Array.from({ length: 12 }, (_, i) => `up${i + 1}`), 'dropped:1']);
+    });
+  });
+}
+
+/** As drainIds, naming a dropped notice by its count. */
+async function drainIdsAndNotices(s: StoresSubject): Promise<string[]> {
+  const out: string[] = [];
+  for (let head = await s.outbox.head(); head !== undefined; head = await s.outbox.head()) {
+    const n = head.entry?.notification;
+    out.push(n?.kind === 'dropped' ? `dropped:${n.count}` : head.id);
+    await s.outbox.pop(head.id, false, 1);
+  }
+  return out;
 }

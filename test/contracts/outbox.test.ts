@@ -1,7 +1,8 @@
 import { describe } from 'vitest';
-import { outboxContract } from './outbox.contract.js';
+import { outboxContract, outboxOrderContract } from './outbox.contract.js';
 import { STORE_IMPLEMENTATIONS } from './subjects.js';
 
 describe.each(STORE_IMPLEMENTATIONS)('Outbox (%s)', (_name, create) => {
   outboxContract(create);
+  describe('order, coalescing and cap', () => outboxOrderContract(create));
 });

@@ -20,6 +20,7 @@ export interface StoresSubject {
 
 export interface StoresOptions {
   readonly deadLetterMax?: number;
+  readonly outboxMax?: number;
 }
 
 export type StoresFactory = (options?: StoresOptions) => Promise<StoresSubject>;

@@ -45,6 +45,33 @@ const transitionsEntry: OutboxEntry = {
   },
 };
 
+const alertsEntry: OutboxEntry = {
+  id: 'int-1.L.3.1',
+  destination: 'slack',
+  enqueuedAt: 9,
+  notification: {
+    kind: 'alerts',
+    projectId: 'p',
+    integrationId: 'int-1',
+    detectedAt: 't',
+    installations: 40,
+    firing: { unhealthy: 12, operation_failing: 0, bad_credentials: 0 },
+    items: [],
+    omitted: 0,
+    mass: [
+      {
+        event: 'fire',
+        installations: 12,
+        conditions: { unhealthy: 12 },
+        providers: [{ provider: 'salesforce', installations: 12 }],
+        otherProviders: 0,
+        sample: [],
+        since: 3,
+      },
+    ],
+  },
+};
+
 describe('encodeOutboxEntry', () => {
   it('writes the format version and the destination first', () => {
     expect(encodeOutboxEntry(upstreamEntry).startsWith('{"v":2,"destination":"slack","id":"upstream.1",')).toBe(true);
@@ -53,6 +80,7 @@ describe('encodeOutboxEntry', () => {
   it.each([
     ['an upstream entry', upstreamEntry],
     ['a transitions entry for another destination', transitionsEntry],
+    ['an alert digest with a mass event', alertsEntry],
   ])('round-trips %s', (_name, entry) => {
     expect(decodeOutboxEntry(encodeOutboxEntry(entry))).toEqual({ ok: true, entry });
   });

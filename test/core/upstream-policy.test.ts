@@ -306,3 +306,53 @@ describe('forgetUnlistedIntegrations', () => {
     ).toEqual([]);
   });
 });
+
+describe('since when', () => {
+  const at = (event: UpstreamEvent, atMs: number): UpstreamEvent =>
+    event.ok ? { ...event, atMs } : { ...event, atMs, cause: event.configurationError ? 'unauthorized' : 'server_error' };
+  const feed = (events: UpstreamEvent[], k = 3) => {
+    let state = INITIAL_UPSTREAM_STATE;
+    const notices = [];
+    for (const event of events) {
+      const decision = nextUpstreamState(state, event, k);
+      state = decision.state;
+      if (decision.notify) notices.push(decision.notify);
+    }
+    return { notices, state };
+  };
+
+  it('dates the degraded alert from the first failed cycle of the streak, and its recovery too', () => {
+    const { notices } = feed([at(ok('c0'), 0), at(fail('c1'), 1000), at(fail('c2'), 2000), at(fail('c3'), 3000), at(fail('c4'), 4000), at(ok('c5'), 5000)]);
+    expect(notices).toEqual([
+      expect.objectContaining({ state: 'down', sinceMs: 1000, cause: 'server_error' }),
+      expect.objectContaining({ state: 'up', sinceMs: 1000 }),
+    ]);
+    expect(notices[1]).not.toHaveProperty('cause');
+  });
+
+  it('starts a new streak after a success', () => {
+    const { notices } = feed([at(fail('c1'), 1000), at(ok('c2'), 2000), at(fail('c3'), 3000), at(fail('c4'), 4000), at(fail('c5'), 5000)]);
+    expect(notices).toEqual([expect.objectContaining({ state: 'down', sinceMs: 3000 })]);
+  });
+
+  it('dates a configuration fault from the event that opens it, with its cause', () => {
+    const { notices, state } = feed([at(ok('c1'), 500), at(fail('c1', true), 1000)]);
+    expect(notices).toEqual([expect.objectContaining({ state: 'down', sinceMs: 1000, cause: 'unauthorized' })]);
+    expect(state).toMatchObject({ failingSinceMs: 1000, cause: 'unauthorized' });
+  });
+
+  it("dates one integration's alert from its first failed poll, and its recovery too", () => {
+    const events = oneFailsOthersSucceed(4).map((e, i) => at(e, 1000 * (i + 1)));
+    const { notices } = feed([...events, at(ok('c5', 'int-1'), 99_000)]);
+    expect(notices).toEqual([
+      expect.objectContaining({ state: 'down', integrationId: 'int-1', sinceMs: 1000, cause: 'server_error' }),
+      expect.objectContaining({ state: 'up', integrationId: 'int-1', sinceMs: 1000 }),
+    ]);
+  });
+
+  it('says nothing of since when for events without a time, as the release before sent them', () => {
+    const { notices } = feed([fail('c1'), fail('c2'), fail('c3')]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).not.toHaveProperty('sinceMs');
+  });
+});

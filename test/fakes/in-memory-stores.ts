@@ -1,12 +1,17 @@
 /**
  * In-memory implementations of the store ports, with the semantics of the
  * Redis adapters: version-guarded commits that append to the outbox in the
- * same step, a head-only pop, capped dead letters trimmed a bounded number per
+ * same step, in its order (high priority behind the head and the high ones
+ * waiting but never before a waiting entry of its own integration, a waiting
+ * digest merged with the next of its integration, the oldest low entries
+ * folded into a notice past the cap: the outbox library of scripts.ts), a head-only pop, capped dead letters trimmed a bounded number per
  * pop and replayed all or none, the channel's shared health. Values are kept in their stored form
  * (the core codecs), so a caller never shares an object with the store.
  * The contract suites in test/contracts/ run against both, so they cannot drift.
  */
+import { mergeAlertNotifications } from '../../src/core/alert-notification.js';
 import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../src/core/outbox-entry.js';
+import { encodeOutboxMeta, outboxOrderKey } from '../../src/core/outbox-order.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../src/core/upstream-policy.js';
 import type { ChannelStatus, InitMarker, Outbox, SnapshotStore, StoredSnapshot, UpstreamStore } from '../../src/ports.js';
@@ -16,6 +21,8 @@ export interface InMemoryStoresOptions {
   readonly deadLetterMax?: number;
   /** Most dead letters one pop trims beyond the cap (the Redis adapter: 1,000). */
   readonly deadLetterTrimPerPop?: number;
+  /** Most outbox entries before the oldest low-priority ones are dropped (the Redis stores' default: 1,000). */
+  readonly outboxMax?: number;
 }
 
 export interface InMemoryStores {
@@ -49,21 +56,106 @@ const readEntry = (raw: string | undefined): OutboxEntry | undefined => {
   return decoded.ok ? decoded.entry : undefined;
 };
 
-export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPerPop = 1_000 }: InMemoryStoresOptions = {}): InMemoryStores {
+export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPerPop = 1_000, outboxMax = 1_000 }: InMemoryStoresOptions = {}): InMemoryStores {
   let snapshots = new Map<string, SnapshotRecord>();
   let outboxIds: string[] = [];
   let outboxEntries = new Map<string, string>();
+  let outboxMeta = new Map<string, string>();
+  let last = new Map<string, string>();
+  let drops: { total: number; seq: number; notices: Map<string, { id: string; count: number; sinceMs: number }> } = { total: 0, seq: 0, notices: new Map() };
   let deadIds: string[] = [];
   let deadEntries = new Map<string, string>();
   let channel: Channel = {};
   let upstream: { rev: number; state: string; integrations: string } | undefined;
   let initialised = false;
 
-  const append = (entries: readonly OutboxEntry[]): void => {
-    for (const entry of entries) {
-      outboxIds.push(entry.id);
-      outboxEntries.set(entry.id, encodeOutboxEntry(entry));
+  /** An entry's priority, order key and destination, as the Redis store's meta says them; low, of no key, for "slack" without one. */
+  const metaOf = (id: string): { high: boolean; key: string; destination: string } => {
+    const match = /^([a-z])\t([^\t]*)\t(.*)$/s.exec(outboxMeta.get(id) ?? '');
+    return match ? { high: match[1] === 'h', key: match[2] ?? '', destination: match[3] ?? 'slack' } : { high: false, key: '', destination: 'slack' };
+  };
+
+  /** The newest waiting entry of an order key after the head, if any. */
+  const waitingLast = (key: string): string | undefined => {
+    const id = key === '' ? undefined : last.get(key);
+    return id !== undefined && outboxEntries.has(id) && outboxIds[0] !== id ? id : undefined;
+  };
+
+  /** Behind the head and the high entries waiting, but behind the newest waiting entry of its own order key if that is further back. */
+  const insertHigh = (id: string, key: string): void => {
+    let low = 1;
+    while (low < outboxIds.length && metaOf(outboxIds[low] ?? '').high) low += 1;
+    const mine = waitingLast(key);
+    const minePos = mine === undefined ? -1 : outboxIds.indexOf(mine);
+    if (minePos >= low) outboxIds.splice(minePos + 1, 0, id);
+    else if (low >= outboxIds.length) outboxIds.push(id);
+    else outboxIds.splice(low, 0, id);
+  };
+
+  /** Merges `entry` into the newest waiting entry of its integration when both are digests (and that one is not the head); true if it did. */
+  const merge = (entry: OutboxEntry, key: string): boolean => {
+    const target = waitingLast(key);
+    if (target === undefined) return false;
+    const waiting = readEntry(outboxEntries.get(target));
+    if (waiting === undefined || waiting.destination !== entry.destination) return false;
+    if (waiting.notification.kind !== 'alerts' || entry.notification.kind !== 'alerts') return false;
+    const notification = mergeAlertNotifications(waiting.notification, entry.notification);
+    if (notification === undefined) return false;
+    const merged: OutboxEntry = { ...waiting, notification };
+    // Merged in place: its integration's order stays as it was.
+    outboxEntries.set(target, encodeOutboxEntry(merged));
+    outboxMeta.set(target, encodeOutboxMeta(merged));
+    return true;
+  };
+
+  const noticeDropped = (destination: string, nowMs: number): void => {
+    const waiting = drops.notices.get(destination);
+    let notice: { id: string; count: number; sinceMs: number };
+    if (waiting !== undefined && outboxEntries.has(waiting.id) && outboxIds[0] !== waiting.id) {
+      notice = { ...waiting, count: waiting.count + 1 };
+    } else {
+      drops.seq += 1;
+      notice = { id: `dropped.${nowMs}.${drops.seq}`, count: 1, sinceMs: nowMs };
+      outboxMeta.set(notice.id, `h\t\t${destination}`);
+      insertHigh(notice.id, '');
     }
+    drops.notices.set(destination, notice);
+    const entry: OutboxEntry = {
+      id: notice.id,
+      destination,
+      enqueuedAt: notice.sinceMs,
+      notification: { kind: 'dropped', count: notice.count, sinceMs: notice.sinceMs, cap: outboxMax, detectedAt: new Date(nowMs).toISOString() },
+    };
+    outboxEntries.set(notice.id, encodeOutboxEntry(entry));
+  };
+
+  /** Past the cap, the oldest low entries after the head go, one at a time, each counted in its destination's notice (which takes a place too). */
+  const foldOverCap = (nowMs: number): void => {
+    while (outboxIds.length > outboxMax) {
+      const id = outboxIds.slice(1).find((other) => !metaOf(other).high);
+      if (id === undefined) break;
+      const { key, destination } = metaOf(id);
+      outboxIds.splice(outboxIds.indexOf(id), 1);
+      outboxEntries.delete(id);
+      outboxMeta.delete(id);
+      if (key !== '' && last.get(key) === id) last.delete(key);
+      noticeDropped(destination, nowMs);
+      drops.total += 1;
+    }
+  };
+
+  const append = (entries: readonly OutboxEntry[], nowMs: number): void => {
+    for (const entry of entries) {
+      const key = outboxOrderKey(entry) ?? '';
+      if (entry.notification.kind === 'alerts' && merge(entry, key)) continue;
+      const meta = encodeOutboxMeta(entry);
+      outboxEntries.set(entry.id, encodeOutboxEntry(entry));
+      if (meta.startsWith('h')) insertHigh(entry.id, key);
+      else outboxIds.push(entry.id);
+      outboxMeta.set(entry.id, meta);
+      if (key !== '') last.set(key, entry.id);
+    }
+    if (entries.length > 0) foldOverCap(nowMs);
   };
 
   const toStored = (integrationId: string, r: SnapshotRecord): StoredSnapshot => {
@@ -100,7 +192,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
         lastSuccessMs: req.nowMs,
         data: encodeSnapshot(req.snapshot),
       });
-      append(req.outbox);
+      append(req.outbox, req.nowMs);
       return { committed: true, version: req.version, outboxHead: outboxIds[0] };
     },
     async loadAll() {
@@ -122,12 +214,16 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     },
     headId: async () => outboxIds[0],
     size: async () => outboxIds.length,
+    droppedTotal: async () => drops.total,
     async pop(id, dead, deliveredAtMs) {
       let popped = false;
       if (outboxIds[0] === id) {
         outboxIds.shift();
         const entry = outboxEntries.get(id);
         outboxEntries.delete(id);
+        const { key } = metaOf(id);
+        outboxMeta.delete(id);
+        if (key !== '' && last.get(key) === id) last.delete(key);
         if (dead) {
           deadIds.push(id);
           deadEntries.set(id, entry ?? '');
@@ -158,7 +254,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
         if (entry === undefined) continue;
         deadIds = deadIds.filter((dead) => dead !== id);
         deadEntries.delete(id);
-        append([{ ...entry, id: renamed, enqueuedAt: nowMs }]);
+        append([{ ...entry, id: renamed, enqueuedAt: nowMs }], nowMs);
       }
       return { replayed, missing: [], unreadable: [] };
     },
@@ -183,7 +279,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       if (rev !== expectedRev) return { committed: false };
       const { integrations, ...projectWide } = state;
       upstream = { rev: rev + 1, state: JSON.stringify(projectWide), integrations: JSON.stringify(integrations) };
-      if (entry !== undefined) append([entry]);
+      if (entry !== undefined) append([entry], entry.enqueuedAt);
       return { committed: true, version: rev + 1, outboxHead: outboxIds[0] };
     },
   };
@@ -202,6 +298,9 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       snapshots = new Map();
       outboxIds = [];
       outboxEntries = new Map();
+      outboxMeta = new Map();
+      last = new Map();
+      drops = { total: 0, seq: 0, notices: new Map() };
       deadIds = [];
       deadEntries = new Map();
       channel = {};

@@ -33,6 +33,7 @@ export function createRecordingMetrics(): RecordingMetrics {
     recordSlackNotification: (...args) => record('recordSlackNotification', args),
     setApiUp: (...args) => record('setApiUp', args),
     setOutboxSize: (...args) => record('setOutboxSize', args),
+    setOutboxDropped: (...args) => record('setOutboxDropped', args),
     recordStateUnreadable: (...args) => record('recordStateUnreadable', args),
     setSlackStatus: (...args) => record('setSlackStatus', args),
   };

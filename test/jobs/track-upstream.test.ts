@@ -85,6 +85,19 @@ describe('the upstream tracker', () => {
       expect(await t.tracker.report()).toMatchObject({ state: 'ok', failedCycles: 0 });
       expect(await t.tracker.apiUp()).toBe(true);
     });
+
+    it('says since when and why in both messages: the first failed poll, and the kind of failure', async () => {
+      const t = setup();
+      const first = t.clock.now().getTime();
+      for (const cycle of ['c1', 'c2', 'c3']) {
+        await t.tracker.pollFailed('A', cycle, serverError());
+        t.clock.advance(60_000);
+      }
+      await t.tracker.pollSucceeded('A', 'c4');
+      const [down, up] = (await t.drain()).map((e) => e.notification);
+      expect(down).toMatchObject({ state: 'down', sinceMs: first, cause: 'server_error' });
+      expect(up).toMatchObject({ state: 'up', sinceMs: first });
+    });
   });
 
   it('opens a configuration fault at once on a 401', async () => {

@@ -10,6 +10,10 @@
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
+ *   outbox:meta           hash  id -> priority, order key and destination of a waiting entry (core/outbox-order.ts)
+ *   outbox:last           hash  order key (destination, project, integration) -> id of its newest waiting entry
+ *   outbox:drops          hash  total (messages dropped past SLACK_OUTBOX_MAX), and the waiting "dropped" notice
+ *                               of each destination (scripts.ts, the outbox library)
  *   dead:ids, dead:entries      notifications that the channel refused or that outlived the retry horizon;
  *                               capped (oldest trimmed first) so a long fault cannot fill Redis
  *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
@@ -27,6 +31,9 @@ export interface StateKeys {
   readonly integrations: string;
   readonly outboxIds: string;
   readonly outboxEntries: string;
+  readonly outboxMeta: string;
+  readonly outboxLast: string;
+  readonly outboxDrops: string;
   readonly deadIds: string;
   readonly deadEntries: string;
   readonly slack: string;
@@ -42,6 +49,9 @@ export function stateKeys(prefix: string): StateKeys {
     integrations: `${base}integrations`,
     outboxIds: `${base}outbox:ids`,
     outboxEntries: `${base}outbox:entries`,
+    outboxMeta: `${base}outbox:meta`,
+    outboxLast: `${base}outbox:last`,
+    outboxDrops: `${base}outbox:drops`,
     deadIds: `${base}dead:ids`,
     deadEntries: `${base}dead:entries`,
     slack: `${base}slack`,

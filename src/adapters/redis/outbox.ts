@@ -54,6 +54,8 @@ export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAU
 
     size: () => redis.llen(keys.outboxIds),
 
+    droppedTotal: async () => Number(await redis.hget(keys.outboxDrops, 'total')) || 0,
+
     async pop(id, dead, deliveredAtMs) {
       const [popped, head, recovered] = await redis.ahmPopOutbox(
         keys.outboxIds,
@@ -61,6 +63,8 @@ export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAU
         keys.deadIds,
         keys.deadEntries,
         keys.slack,
+        keys.outboxMeta,
+        keys.outboxLast,
         id,
         dead ? '1' : '0',
         deliveredAtMs === undefined ? '' : String(deliveredAtMs),

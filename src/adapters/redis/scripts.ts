@@ -13,6 +13,144 @@
 import type { Redis } from 'ioredis';
 
 /**
+ * The outbox library: Lua functions that the scripts which append to the
+ * outbox (commitSnapshot, commitUpstream) share, and their protocol. It keeps
+ * the order of core/outbox-order.ts: the head never moves (it may be being
+ * sent, and its delivery job is named after it); a high-priority entry goes
+ * behind the head and the high ones already waiting, but never before a
+ * waiting entry of its own integration (order key): right behind the newest
+ * one then; a low one at the tail. An 'alerts' entry whose integration's
+ * newest waiting entry is an 'alerts' entry too (not the head) is merged into
+ * it. Past the cap, the oldest low entries (never the head) are folded into
+ * one "dropped" notice per destination.
+ *
+ * Its keys, in the including script's KEYS, passed as a table `o`:
+ *   ids       list outbox:ids
+ *   entries   hash outbox:entries
+ *   meta      hash outbox:meta   id -> "<h|l>\t<order key>\t<destination>" (encodeOutboxMeta); an id without
+ *                                one (written by the release before, or replayed) is low, of no order key, for "slack"
+ *   last      hash outbox:last   order key -> id of the newest waiting entry of that key
+ *   drops     hash outbox:drops  total (messages dropped ever), seq (notice ids), and per destination d:
+ *                                n:d (the waiting notice's id), c:d (its count), s:d (its first drop, ms)
+ * Its arguments, the tail of the including script's ARGV from `from`:
+ *   [from]      cap: most entries before low ones are folded, or '' for none
+ *   [from + 1]  now, epoch ms     [from + 2] now, ISO 8601 (the notice's detectedAt)
+ *   then, per entry, 7 values:
+ *     id, meta, encoded entry,
+ *     target: '' or the newest waiting entry of its order key, to merge into, as the caller read it,
+ *     expected: that entry as the caller read it (the merge happens only if it is still the newest
+ *               waiting entry of the key, unchanged, and not the head),
+ *     merged meta, merged encoded entry (under the target's id)
+ * appendToOutbox returns the number of entries dropped.
+ */
+export const OUTBOX_LIBRARY = `
+local function outboxMeta(o, id)
+  local m = redis.call('HGET', o.meta, id)
+  if not m then return 'l', '', nil end
+  local p, key, dest = string.match(m, '^(%a)\\t([^\\t]*)\\t(.*)$')
+  if not p then return 'l', '', nil end
+  return p, key, dest
+end
+
+-- The first low entry after the head, and its position; nil and the length when there is none.
+local function firstLow(o)
+  local len = redis.call('LLEN', o.ids)
+  local pos = 1
+  while pos < len do
+    for i, id in ipairs(redis.call('LRANGE', o.ids, pos, pos + 99)) do
+      if outboxMeta(o, id) ~= 'h' then return id, pos + i - 1 end
+    end
+    pos = pos + 100
+  end
+  return nil, len
+end
+
+-- The newest waiting entry of an order key after the head, if any.
+local function waitingLast(o, key)
+  if key == '' then return nil end
+  local last = redis.call('HGET', o.last, key)
+  if last and redis.call('HEXISTS', o.entries, last) == 1 and redis.call('LINDEX', o.ids, 0) ~= last then return last end
+  return nil
+end
+
+-- Behind the head and the high entries waiting, in their order, but behind the newest waiting entry of its
+-- own order key if that is further back; at the tail if there are no others.
+local function insertHigh(o, id, key)
+  local low, lowPos = firstLow(o)
+  local last = waitingLast(o, key)
+  if last then
+    local lastPos = redis.call('LPOS', o.ids, last)
+    if lastPos and lastPos >= lowPos then
+      redis.call('LINSERT', o.ids, 'AFTER', last, id)
+      return
+    end
+  end
+  if low then redis.call('LINSERT', o.ids, 'BEFORE', low, id) else redis.call('RPUSH', o.ids, id) end
+end
+
+-- The notice of a destination, counted up while it waits (not the head), else a new one among the high entries.
+-- Lua writes its JSON by hand: cjson would print the epoch-ms numbers in its own format.
+local function noticeDropped(o, dest, cap, nowMs, nowIso)
+  local id = redis.call('HGET', o.drops, 'n:' .. dest)
+  local count, since = 1, nowMs
+  if id and redis.call('HEXISTS', o.entries, id) == 1 and redis.call('LINDEX', o.ids, 0) ~= id then
+    count = (tonumber(redis.call('HGET', o.drops, 'c:' .. dest)) or 0) + 1
+    since = redis.call('HGET', o.drops, 's:' .. dest) or nowMs
+  else
+    id = 'dropped.' .. nowMs .. '.' .. redis.call('HINCRBY', o.drops, 'seq', 1)
+    redis.call('HSET', o.meta, id, 'h\\t\\t' .. dest)
+    insertHigh(o, id, '')
+    redis.call('HSET', o.drops, 'n:' .. dest, id, 's:' .. dest, since)
+  end
+  redis.call('HSET', o.drops, 'c:' .. dest, count)
+  redis.call('HSET', o.entries, id, '{"v":2,"destination":' .. cjson.encode(dest) .. ',"id":' .. cjson.encode(id) ..
+    ',"enqueuedAt":' .. since .. ',"notification":{"kind":"dropped","count":' .. string.format('%d', count) ..
+    ',"sinceMs":' .. since .. ',"cap":' .. cap .. ',"detectedAt":' .. cjson.encode(nowIso) .. '}}')
+end
+
+-- Past the cap, the oldest low entries after the head go, one at a time, each counted in its destination's
+-- notice; a new notice takes a place too, so the outbox ends within the cap unless only high entries are left.
+local function foldOverCap(o, cap, nowMs, nowIso)
+  if cap == '' then return 0 end
+  local limit = tonumber(cap)
+  local dropped = 0
+  while redis.call('LLEN', o.ids) > limit do
+    local id = firstLow(o)
+    if not id then break end
+    local _, key, dest = outboxMeta(o, id)
+    redis.call('LREM', o.ids, 1, id)
+    redis.call('HDEL', o.entries, id)
+    redis.call('HDEL', o.meta, id)
+    if key ~= '' and redis.call('HGET', o.last, key) == id then redis.call('HDEL', o.last, key) end
+    noticeDropped(o, dest or 'slack', cap, nowMs, nowIso)
+    dropped = dropped + 1
+  end
+  if dropped > 0 then redis.call('HINCRBY', o.drops, 'total', dropped) end
+  return dropped
+end
+
+local function appendToOutbox(o, args, from)
+  -- Nothing appended, nothing to fold: a cap lowered since is applied by the next append.
+  if #args < from + 3 then return 0 end
+  for i = from + 3, #args, 7 do
+    local id, m, encoded, target, expected, mergedMeta, merged = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6]
+    local key = string.match(m, '^%a\\t([^\\t]*)\\t') or ''
+    if target ~= '' and waitingLast(o, key) == target and redis.call('HGET', o.entries, target) == expected then
+      -- Merged in place: its integration's order stays as it was.
+      redis.call('HSET', o.entries, target, merged)
+      redis.call('HSET', o.meta, target, mergedMeta)
+    else
+      redis.call('HSET', o.entries, id, encoded)
+      if string.sub(m, 1, 1) == 'h' then insertHigh(o, id, key) else redis.call('RPUSH', o.ids, id) end
+      redis.call('HSET', o.meta, id, m)
+      if key ~= '' then redis.call('HSET', o.last, key, id) end
+    end
+  end
+  return foldOverCap(o, args[from], args[from + 1], args[from + 2])
+end
+`;
+
+/**
  * commitSnapshot: writes one integration's snapshot and appends its
  * notifications to the outbox, if the stored version is the expected one. A
  * snapshot the same as the stored one is not written again: the caller sends
@@ -25,6 +163,7 @@ import type { Redis } from 'ioredis';
  *   KEYS[2] members    set integrations
  *   KEYS[3] ids        list outbox:ids
  *   KEYS[4] entries    hash outbox:entries
+ *   KEYS[5] meta, KEYS[6] last, KEYS[7] drops: the outbox library's
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
@@ -32,13 +171,13 @@ import type { Redis } from 'ioredis';
  *   ARGV[6] encoded snapshot, or '' to keep the stored one (the caller loaded it with this digest)
  *   ARGV[7] integration id, added to KEYS[2]
  *   ARGV[8] digest of the encoded snapshot
- *   ARGV[9], ARGV[10], … pairs of outbox id and encoded entry, oldest first
+ *   ARGV[9], … the outbox entries, oldest first, in the outbox library's protocol (from 9)
  * Returns {1, version, outbox head} when committed, {0} on a version conflict,
  * {2}, writing nothing, when ARGV[6] is '' and the stored digest is not the
  * expected version's ARGV[8], and an error, writing nothing, when the version
  * does not exceed a readable stored one.
  */
-export const COMMIT_SNAPSHOT = `
+export const COMMIT_SNAPSHOT = `${OUTBOX_LIBRARY}
 local snapshot, members, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local expected, version, data, digest = ARGV[1], ARGV[2], ARGV[6], ARGV[8]
 local stored = redis.call('HMGET', snapshot, 'v', 'h')
@@ -61,10 +200,7 @@ else
   redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', data, 'h', version .. ':' .. digest)
 end
 redis.call('SADD', members, ARGV[7])
-for i = 9, #ARGV, 2 do
-  redis.call('RPUSH', ids, ARGV[i])
-  redis.call('HSET', entries, ARGV[i], ARGV[i + 1])
-end
+appendToOutbox({ ids = ids, entries = entries, meta = KEYS[5], last = KEYS[6], drops = KEYS[7] }, ARGV, 9)
 return {1, tonumber(version), redis.call('LINDEX', ids, 0)}
 `;
 
@@ -121,6 +257,7 @@ return dropped
  *   KEYS[3] deadIds      list dead:ids
  *   KEYS[4] deadEntries  hash dead:entries
  *   KEYS[5] channel      hash slack
+ *   KEYS[6] meta         hash outbox:meta       KEYS[7] last  hash outbox:last (the outbox library's)
  *   ARGV[1] id           the head id the caller read
  *   ARGV[2] dead         '1' to move it to the dead letters, '0' when delivered or dropped
  *   ARGV[3] delivered    epoch ms of the delivery, or '' when not delivered: marks the channel up
@@ -130,12 +267,17 @@ return dropped
  */
 export const POP_OUTBOX = `
 local ids, entries, deadIds, deadEntries, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local meta, last = KEYS[6], KEYS[7]
 local id, dead, delivered, cap, trim = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local popped = 0
 if redis.call('LINDEX', ids, 0) == id then
   redis.call('LPOP', ids)
   local entry = redis.call('HGET', entries, id)
   redis.call('HDEL', entries, id)
+  -- Its place in its integration's order goes with it.
+  local key = string.match(redis.call('HGET', meta, id) or '', '^%a\\t([^\\t]*)\\t')
+  redis.call('HDEL', meta, id)
+  if key and key ~= '' and redis.call('HGET', last, key) == id then redis.call('HDEL', last, key) end
   if dead == '1' then
     redis.call('RPUSH', deadIds, id)
     redis.call('HSET', deadEntries, id, entry or '')
@@ -230,34 +372,54 @@ return {id, redis.call('HGET', entries, id), times[1], times[2]}
  *   KEYS[1] upstream  hash upstream
  *   KEYS[2] ids       list outbox:ids
  *   KEYS[3] entries   hash outbox:entries
+ *   KEYS[4] meta, KEYS[5] last, KEYS[6] drops: the outbox library's
  *   ARGV[1] expected revision
  *   ARGV[2] the state without its per-integration entries (JSON)   ARGV[3] those entries (JSON)
- *   ARGV[4] outbox id, or '' for no notification   ARGV[5] its encoded entry, or ''
+ *   ARGV[4], … the notification, if any, in the outbox library's protocol (from 4)
  * Returns {1, new revision, outbox head} when committed, {0} on a stale revision.
  */
-export const COMMIT_UPSTREAM = `
+export const COMMIT_UPSTREAM = `${OUTBOX_LIBRARY}
 local upstream, ids, entries = KEYS[1], KEYS[2], KEYS[3]
 local stored = redis.call('HGET', upstream, 'rev') or '0'
 local rev = 0
 if string.match(stored, '^%d+$') then rev = tonumber(stored) end
 if rev ~= tonumber(ARGV[1]) then return {0} end
 redis.call('HSET', upstream, 'rev', rev + 1, 's', ARGV[2], 'i', ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('RPUSH', ids, ARGV[4])
-  redis.call('HSET', entries, ARGV[4], ARGV[5])
-end
+appendToOutbox({ ids = ids, entries = entries, meta = KEYS[4], last = KEYS[5], drops = KEYS[6] }, ARGV, 4)
 return {1, rev + 1, redis.call('LINDEX', ids, 0)}
+`;
+
+/**
+ * readLastEntries: for each order key, the newest waiting entry an append may
+ * merge into (outbox library): its id and stored entry, unless it is the head.
+ *   KEYS[1] last     hash outbox:last
+ *   KEYS[2] entries  hash outbox:entries
+ *   KEYS[3] ids      list outbox:ids
+ *   ARGV    the order keys
+ * Returns, per key in order, {id, entry}, or {} when there is none.
+ */
+export const READ_LAST_ENTRIES = `
+local last, entries, ids = KEYS[1], KEYS[2], KEYS[3]
+local head = redis.call('LINDEX', ids, 0)
+local out = {}
+for i, key in ipairs(ARGV) do
+  local id = redis.call('HGET', last, key)
+  local entry = id and id ~= head and redis.call('HGET', entries, id)
+  if entry then out[i] = {id, entry} else out[i] = {} end
+end
+return out
 `;
 
 /** Every script, by the command name it is defined under; `numberOfKeys` is absent when the caller passes it. */
 export const STATE_SCRIPTS = {
-  ahmCommitSnapshot: { numberOfKeys: 4, lua: COMMIT_SNAPSHOT },
+  ahmCommitSnapshot: { numberOfKeys: 7, lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmDropStale: { lua: DROP_STALE },
-  ahmPopOutbox: { numberOfKeys: 5, lua: POP_OUTBOX },
+  ahmPopOutbox: { numberOfKeys: 7, lua: POP_OUTBOX },
   ahmMarkChannelDown: { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN },
   ahmOutboxHead: { numberOfKeys: 3, lua: OUTBOX_HEAD },
-  ahmCommitUpstream: { numberOfKeys: 3, lua: COMMIT_UPSTREAM },
+  ahmCommitUpstream: { numberOfKeys: 6, lua: COMMIT_UPSTREAM },
+  ahmReadLastEntries: { numberOfKeys: 3, lua: READ_LAST_ENTRIES },
   ahmReplayDeadLetters: { numberOfKeys: 4, lua: REPLAY_DEAD_LETTERS },
 } as const satisfies Record<string, { readonly numberOfKeys?: number; readonly lua: string }>;
 
@@ -273,6 +435,7 @@ export interface StateScripts {
   ahmOutboxHead(ids: string, entries: string, channel: string): Promise<[string, string | null, string | null, string | null] | null>;
   ahmCommitUpstream(...args: Args): Promise<[number, number?, (string | null)?]>;
   ahmReplayDeadLetters(...args: Args): Promise<[number, string?]>;
+  ahmReadLastEntries(last: string, entries: string, ids: string, ...keys: string[]): Promise<([string, string] | [])[]>;
 }
 
 /** Defines every script on the connection (idempotent per name) and returns it typed with them. */

@@ -14,23 +14,26 @@
  * digest, is never kept by mistake: the data is then sent after all.
  *
  * Round trips: load and commit take one each, whatever the number of
- * installations (a commit takes two only when its digest was stale, see
- * above). loadAll and retain take two: the integrations set, then one batch
- * of script calls (sent back to back) over its members, in chunks of
+ * installations (a commit takes two when its digest was stale, see above, and
+ * one more when an entry may be merged into a waiting one: outbox-append.ts
+ * reads that one first). loadAll and retain take two: the integrations set, then one
+ * batch of script calls (sent back to back) over its members, in chunks of
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { encodeOutboxEntry } from '../../core/outbox-entry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
 import { stateKeys } from './keys.js';
+import { outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
 export interface RedisSnapshotStoreOptions {
   readonly redis: Redis;
   readonly prefix: string;
+  /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
+  readonly outboxMax?: number;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -62,7 +65,7 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
 /** What the commit script keeps in field h beside a snapshot: its version and a digest of its encoding. */
 const digestOf = (encoded: string): string => createHash('sha256').update(encoded).digest('base64');
 
-export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
+export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
   /** Per integration, the h field (version:digest) of the snapshot this process last loaded. */
@@ -83,12 +86,17 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
       const encoded = encodeSnapshot(req.snapshot);
       const digest = digestOf(encoded);
+      // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
+      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax);
       const send = (data: string) =>
         redis.ahmCommitSnapshot(
           keys.snapshot(req.integrationId),
           keys.integrations,
           keys.outboxIds,
           keys.outboxEntries,
+          keys.outboxMeta,
+          keys.outboxLast,
+          keys.outboxDrops,
           req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
           String(req.version),
           req.lineage,
@@ -97,7 +105,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
           data,
           req.integrationId,
           digest,
-          ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
+          ...outbox,
         );
       // The same snapshot as the one loaded at the expected version: the stored data stays.
       const unchanged = req.expectedVersion !== undefined && loadedDigests.get(req.integrationId) === `${req.expectedVersion}:${digest}`;

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { InitMarker, Outbox, SnapshotStore, UpstreamStore } from '../../ports.js';
 import { createRedisInitMarker } from './init-marker.js';
 import { createRedisOutbox } from './outbox.js';
+import { DEFAULT_OUTBOX_MAX } from './outbox-append.js';
 import { createRedisSnapshotStore } from './snapshot-store.js';
 import { createRedisUpstreamStore } from './upstream-store.js';
 
@@ -16,6 +17,8 @@ export interface RedisStoresOptions {
   readonly prefix: string;
   /** Most dead letters kept (SLACK_DEAD_LETTER_MAX). */
   readonly deadLetterMax?: number;
+  /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); DEFAULT_OUTBOX_MAX when absent. */
+  readonly outboxMax?: number;
 }
 
 export interface RedisStores {
@@ -25,11 +28,11 @@ export interface RedisStores {
   readonly initMarker: InitMarker;
 }
 
-export function createRedisStores({ redis, prefix, deadLetterMax }: RedisStoresOptions): RedisStores {
+export function createRedisStores({ redis, prefix, deadLetterMax, outboxMax = DEFAULT_OUTBOX_MAX }: RedisStoresOptions): RedisStores {
   return {
-    snapshots: createRedisSnapshotStore({ redis, prefix }),
+    snapshots: createRedisSnapshotStore({ redis, prefix, outboxMax }),
     outbox: createRedisOutbox({ redis, prefix, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
-    upstream: createRedisUpstreamStore({ redis, prefix }),
+    upstream: createRedisUpstreamStore({ redis, prefix, outboxMax }),
     initMarker: createRedisInitMarker({ redis, prefix }),
   };
 }

@@ -5,19 +5,21 @@
  * in the same script. One round trip per call.
  */
 import type { Redis } from 'ioredis';
-import { encodeOutboxEntry } from '../../core/outbox-entry.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../core/upstream-policy.js';
 import type { UpstreamStore } from '../../ports.js';
 import { stateKeys } from './keys.js';
+import { outboxAppendArgs } from './outbox-append.js';
 import { withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
 export interface RedisUpstreamStoreOptions {
   readonly redis: Redis;
   readonly prefix: string;
+  /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
+  readonly outboxMax?: number;
 }
 
-export function createRedisUpstreamStore({ redis: client, prefix }: RedisUpstreamStoreOptions): UpstreamStore {
+export function createRedisUpstreamStore({ redis: client, prefix, outboxMax }: RedisUpstreamStoreOptions): UpstreamStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
 
@@ -49,15 +51,18 @@ export function createRedisUpstreamStore({ redis: client, prefix }: RedisUpstrea
 
     async commit(expectedRev, state, entry) {
       const { integrations, ...projectWide } = state;
+      const outbox = await outboxAppendArgs(redis, keys, entry === undefined ? [] : [entry], entry?.enqueuedAt ?? 0, outboxMax);
       const result = await redis.ahmCommitUpstream(
         keys.upstream,
         keys.outboxIds,
         keys.outboxEntries,
+        keys.outboxMeta,
+        keys.outboxLast,
+        keys.outboxDrops,
         String(expectedRev),
         JSON.stringify(projectWide),
         JSON.stringify(integrations),
-        entry?.id ?? '',
-        entry ? encodeOutboxEntry(entry) : '',
+        ...outbox,
       );
       if (result[0] !== 1) return { committed: false };
       return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };

@@ -14,7 +14,7 @@ import { STATE_SCRIPTS } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
-import { entry, snap } from '../../helpers/store-builders.js';
+import { alertsEntry, entry, snap } from '../../helpers/store-builders.js';
 
 /** The part of a key Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
 function hashTag(key: string): string {
@@ -128,6 +128,10 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       commit: () => snapshots.commit(baseline),
       conflict: () => snapshots.commit(baseline),
       commitOther: () => snapshots.commit({ ...baseline, integrationId: 'int-2', outbox: [] }),
+      // Merged into the waiting digest of int-3 (behind the head n1): reads the coalesce target first.
+      commitAlerts: () => snapshots.commit({ ...baseline, integrationId: 'int-3', outbox: [alertsEntry('a1', 'int-3', ['x'])] }),
+      commitMerged: () =>
+        snapshots.commit({ ...baseline, integrationId: 'int-3', expectedVersion: 1, version: 2, outbox: [alertsEntry('a2', 'int-3', ['y'])] }),
       load: () => snapshots.load('int-1'),
       loadAll: () => snapshots.loadAll(),
       head: () => outbox.head(),
@@ -137,6 +141,7 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       markChannelDownAgain: () => outbox.markChannelDown('HTTP 404', 7),
       popDead: () => outbox.pop('n1', true),
       popDeadAndTrim: () => outbox.pop('n2', true),
+      popMerged: () => outbox.pop('a1', false, 7),
       commitUpstream: () => upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('u1')),
       loadUpstream: () => upstream.load(),
       popDelivered: () => outbox.pop('u1', false, 8),

@@ -1,12 +1,16 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX, REPLAY_PER_SCRIPT_CALL } from '../../../src/adapters/redis/outbox.js';
+import { stateKeys } from '../../../src/adapters/redis/keys.js';
+import { outboxAppendArgs } from '../../../src/adapters/redis/outbox-append.js';
 import { withStateScripts } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
+import { encodeOutboxEntry } from '../../../src/core/outbox-entry.js';
+import { encodeSnapshot } from '../../../src/core/snapshot.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
 import type { OutboxEntry } from '../../../src/ports.js';
 import { connect, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
-import { entry, snap } from '../../helpers/store-builders.js';
+import { alertsEntry, entry, snap } from '../../helpers/store-builders.js';
 
 let redis: Redis;
 let prefix: string;
@@ -191,6 +195,96 @@ describe('createRedisOutbox', () => {
       await outbox.pop('int-1.b3f1.2.1', true);
       expect(await outbox.deadLetters()).toEqual([{ ...(JSON.parse(transitions) as object), destination: 'slack' }]);
       expect((await outbox.head())?.entry).toEqual({ ...(JSON.parse(upstream) as object), destination: 'slack' });
+    });
+  });
+
+  describe('the order of entries the release before wrote (no meta)', () => {
+    it('reads them as low priority for Slack: a high entry goes before the ones behind the head, and the cap may drop them', async () => {
+      const capped = createRedisStores({ redis, prefix, outboxMax: 10 });
+      const ids = Array.from({ length: 10 }, (_, i) => `old${i}`);
+      await redis.rpush(`${prefix}:state:outbox:ids`, ...ids);
+      await redis.hset(`${prefix}:state:outbox:entries`, Object.fromEntries(ids.map((id) => [id, encodeOutboxEntry(entry(id))])));
+      await capped.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      expect(await redis.lrange(`${prefix}:state:outbox:ids`, 0, 3)).toEqual(['old0', 'up1', expect.stringMatching(/^dropped\./), 'old3']);
+      expect(await capped.outbox.droppedTotal()).toBe(2);
+      expect((await capped.outbox.deadLetters()).length).toBe(0);
+    });
+  });
+
+  describe('a merge read before the commit', () => {
+    const digest = (id: string, installations: string[]) => alertsEntry(id, 'int-1', installations);
+    const commitOf = (version: number, outbox: OutboxEntry[]) => ({
+      integrationId: 'int-1',
+      expectedVersion: version === 1 ? undefined : version - 1,
+      version,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot: snap('a'),
+      nowMs: version,
+      outbox,
+    });
+
+    it('appends the entry as it is when the waiting one became the head in between', async () => {
+      await stores.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
+      await stores.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
+      const scripts = withStateScripts(redis);
+      const keys = stateKeys(prefix);
+      const args = await outboxAppendArgs(scripts, keys, [digest('a2', ['y'])], 2, undefined);
+      expect(args[6]).toBe('a1');
+      // Delivery takes the head meanwhile: a1 is the head now, and may be being sent.
+      await stores.outbox.pop('first', false, 3);
+      const result = await scripts.ahmCommitSnapshot(
+        keys.snapshot('int-1'),
+        keys.integrations,
+        keys.outboxIds,
+        keys.outboxEntries,
+        keys.outboxMeta,
+        keys.outboxLast,
+        keys.outboxDrops,
+        '=1',
+        '2',
+        'L',
+        'p',
+        '2',
+        encodeSnapshot(snap('a')),
+        'int-1',
+        // The snapshot's digest (any: the data is sent).
+        'd',
+        ...args,
+      );
+      expect(result[0]).toBe(1);
+      const head = await stores.outbox.head();
+      expect(head?.entry).toEqual(digest('a1', ['x']));
+      await stores.outbox.pop('a1', false, 4);
+      expect((await stores.outbox.head())?.entry).toEqual(digest('a2', ['y']));
+    });
+
+    it('appends the entry as it is when the waiting one changed in between', async () => {
+      await stores.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
+      await stores.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
+      const keys = stateKeys(prefix);
+      const args = await outboxAppendArgs(withStateScripts(redis), keys, [digest('a2', ['y'])], 2, undefined);
+      await redis.hset(keys.outboxEntries, 'a1', encodeOutboxEntry(digest('a1', ['x', 'w'])));
+      await withStateScripts(redis).ahmCommitSnapshot(
+        keys.snapshot('int-1'),
+        keys.integrations,
+        keys.outboxIds,
+        keys.outboxEntries,
+        keys.outboxMeta,
+        keys.outboxLast,
+        keys.outboxDrops,
+        '=1',
+        '2',
+        'L',
+        'p',
+        '2',
+        encodeSnapshot(snap('a')),
+        'int-1',
+        // The snapshot's digest (any: the data is sent).
+        'd',
+        ...args,
+      );
+      expect(await redis.lrange(keys.outboxIds, 0, -1)).toEqual(['first', 'a1', 'a2']);
     });
   });
 });
