@@ -11,9 +11,7 @@
  * upstream messages, the mass events, and the alert digests.
  */
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { formatDuration } from './duration.js';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -35,20 +33,8 @@ export function slackDateToken(epochMs: number): string {
   return `<!date^${Math.floor(epochMs / 1000)}^{date_short_pretty} {time}|${formatUtc(epochMs)}>`;
 }
 
-/**
- * A duration in its two largest units, rounded down: `45 s`, `13 m`,
- * `2 h 13 m`, `2 h`, `3 d 4 h`. A negative duration (clocks of two replicas
- * apart) reads as `0 s`.
- */
-export function formatDuration(ms: number): string {
-  const t = Number.isFinite(ms) && ms > 0 ? ms : 0;
-  if (t < MINUTE) return `${Math.floor(t / 1000)} s`;
-  if (t < HOUR) return `${Math.floor(t / MINUTE)} m`;
-  const [big, unit, rest, restUnit] = t < DAY ? [HOUR, 'h', MINUTE, 'm'] : [DAY, 'd', HOUR, 'h'];
-  const whole = Math.floor(t / big);
-  const part = Math.floor((t - whole * big) / rest);
-  return part === 0 ? `${whole} ${unit}` : `${whole} ${unit} ${part} ${restUnit}`;
-}
+/** Durations are formatted by core/duration.ts, shared with the CLI and the status page. */
+export { formatDuration };
 
 /**
  * "since <token>", with the duration so far when `nowMs` is given and later:

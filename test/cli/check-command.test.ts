@@ -73,7 +73,7 @@ describe('ampersand-health-monitor check', () => {
     const { code, stdout } = await runCli(['check', '--integration', 'int-1'], cliEnv);
     expect(await stateUnderPrefix()).toEqual(before);
     expect(code).toBe(1);
-    expect(tableAfter(stdout, '')[0]).toEqual(['int-1', '3', '2', 'healthy 3', expect.stringMatching(/^snapshot of \S+Z \(1 min ago\)$/)]);
+    expect(tableAfter(stdout, '')[0]).toEqual(['int-1', '3', '2', 'healthy 3', expect.stringMatching(/^snapshot of \S+Z \(1 m ago\)$/)]);
     expect(tableAfter(stdout, 'Needing attention:').map((r) => r.slice(1, 3))).toEqual([
       ['a', 'Customer a (org-a)'],
       ['n', 'New Co (org-n)'],

@@ -203,9 +203,9 @@ describe('renderStatusPage', () => {
       [
         'an exact since as its age and time',
         { ms: NOW.getTime() - 125 * MIN, exact: true },
-        /<td class="since"><time datetime="2026-12-01T09:55:00\.000Z" title="2026-12-01 09:55:00 UTC">2 h 5 min ago<\/time><br><span class="muted small">2026-12-01 09:55:00 UTC<\/span><\/td>/,
+        /<td class="since"><time datetime="2026-12-01T09:55:00\.000Z" title="2026-12-01 09:55:00 UTC">2 h 5 m ago<\/time><br><span class="muted small">2026-12-01 09:55:00 UTC<\/span><\/td>/,
       ],
-      ['a first sighting as "first seen"', { ms: NOW.getTime() - 3 * MIN, exact: false }, /<td class="since">first seen <time [^>]+>3 min ago<\/time>/],
+      ['a first sighting as "first seen"', { ms: NOW.getTime() - 3 * MIN, exact: false }, /<td class="since">first seen <time [^>]+>3 m ago<\/time>/],
       ['no since as "unknown"', undefined, /<td class="since"><span class="muted">unknown<\/span><\/td>/],
     ])('shows %s', (_name, since, expected) => {
       const { since: _dropped, ...rest } = record({ healthStatus: 'unhealthy' });
@@ -253,11 +253,11 @@ describe('renderStatusPage', () => {
     });
 
     it.each<[string, Partial<MonitorState['slack']>, RegExp]>([
-      ['delivering', {}, /<dd class="ok">yes, to hooks\.slack\.com; last message accepted <time [^>]+>5 min ago<\/time><\/dd>/],
+      ['delivering', {}, /<dd class="ok">yes, to hooks\.slack\.com; last message accepted <time [^>]+>5 m ago<\/time><\/dd>/],
       [
         'paused',
         { up: false, reason: 'channel_is_archived', downSinceMs: NOW.getTime() - 2 * MIN },
-        /<dd class="bad">no: paused since <time [^>]+>2 min ago<\/time> \(channel_is_archived\); alerts are kept in order until it works/,
+        /<dd class="bad">no: paused since <time [^>]+>2 m ago<\/time> \(channel_is_archived\); alerts are kept in order until it works/,
       ],
       ['unknown', { up: undefined, lastSuccessMs: undefined }, /<dd class="muted">unknown: nothing delivered to hooks\.slack\.com yet<\/dd>/],
       ['only logging', { target: 'log' }, /no channel: SLACK_WEBHOOK_URL is unset, alerts are only logged/],
@@ -273,10 +273,10 @@ describe('renderStatusPage', () => {
 
     it('shows the last cycle as the oldest last successful poll, and stale past 3 poll intervals', () => {
       const fresh = monitorSection({}, [integration('int-a', {}, NOW.getTime() - 10_000), integration('int-b', {}, NOW.getTime() - 100_000)]);
-      expect(fresh).toMatch(/<dd class="ok">last successful poll <time [^>]+>1 min ago<\/time> \(the oldest, int-b; each is in the table below\)<\/dd>/);
+      expect(fresh).toMatch(/<dd class="ok">last successful poll <time [^>]+>1 m ago<\/time> \(the oldest, int-b; each is in the table below\)<\/dd>/);
       const stale = page([integration('int-a', {}, NOW.getTime() - 181_000)]);
       expect(section(stale, 'monitor')).toContain('<strong>stale</strong>, older than 3 poll intervals');
-      expect(section(stale, 'integrations')).toMatch(/<td class="bad"><time [^>]+>3 min ago<\/time> <strong>stale<\/strong><\/td>/);
+      expect(section(stale, 'integrations')).toMatch(/<td class="bad"><time [^>]+>3 m ago<\/time> <strong>stale<\/strong><\/td>/);
       expect(section(page([integration('int-a', {}, NOW.getTime() - 179_000)]), 'monitor')).not.toContain('stale');
     });
 
