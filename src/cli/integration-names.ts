@@ -11,19 +11,23 @@
 import { integrationNames } from '../core/integration-names.js';
 import { firstLine } from '../core/errors/to-error.js';
 import type { AmpersandClient } from '../ports.js';
+import { cell } from './terminal-text.js';
 
 export type IntegrationNames = ReadonlyMap<string, string>;
 
 /** How long a person waits for the names before the ids are shown instead. */
 const nameLookupTimeoutMs = 3000;
+/** Widest reason in the warning line. */
+const maxReasonWidth = 300;
 
 export async function lookUpIntegrationNames(ampersand: Pick<AmpersandClient, 'listIntegrations'>, warn: (line: string) => void): Promise<IntegrationNames> {
   try {
     const parsed = integrationNames(await ampersand.listIntegrations(AbortSignal.timeout(nameLookupTimeoutMs)));
     if (parsed.ok) return parsed.names;
-    warn(`integration names not shown (the API's list of integrations is unreadable: ${parsed.error}); ids only`);
+    warn(`integration names not shown (the API's list of integrations is unreadable: ${cell(parsed.error, maxReasonWidth)}); ids only`);
   } catch (error) {
-    warn(`integration names not shown (${firstLine(error)}); ids only`);
+    // The API's problem title and detail are in the message: made terminal-safe like every other text from outside.
+    warn(`integration names not shown (${cell(firstLine(error), maxReasonWidth)}); ids only`);
   }
   return new Map();
 }
