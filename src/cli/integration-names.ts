@@ -11,7 +11,7 @@
 import { integrationNames } from '../core/integration-names.js';
 import { firstLine } from '../core/errors/to-error.js';
 import type { AmpersandClient } from '../ports.js';
-import { cell } from './terminal-text.js';
+import { cell, displayWidth, terminalSafe, truncateToWidth } from './terminal-text.js';
 
 export type IntegrationNames = ReadonlyMap<string, string>;
 
@@ -32,8 +32,20 @@ export async function lookUpIntegrationNames(ampersand: Pick<AmpersandClient, 'l
   return new Map();
 }
 
-/** The name of an integration with its id, or the id alone when the name is unknown. */
-export function integrationLabel(names: IntegrationNames, integrationId: string): string {
+/** The fewest columns of a name worth showing beside its id; with less room the id is shown alone. */
+const minNameWidth = 4;
+
+/**
+ * The name of an integration with its id, or the id alone when the name is
+ * unknown, in at most `max` terminal columns. The name is cut, never the id:
+ * the id is what `--integration` takes, and two integrations may share the
+ * start of a name (ids are UUIDs, 36 columns, so a label cut at its end would
+ * lose the id).
+ */
+export function integrationLabel(names: IntegrationNames, integrationId: string, max = Number.POSITIVE_INFINITY): string {
   const name = names.get(integrationId);
-  return name === undefined || name === integrationId ? integrationId : `${name} (${integrationId})`;
+  if (name === undefined || name === integrationId) return integrationId;
+  const id = terminalSafe(integrationId);
+  const room = max - displayWidth(id) - ' ()'.length;
+  return room < minNameWidth ? integrationId : `${truncateToWidth(terminalSafe(name), room)} (${id})`;
 }

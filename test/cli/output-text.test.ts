@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { notificationSummary } from '../../src/cli/dead-letters.js';
-import { groupText, jsonText } from '../../src/cli/state-view.js';
+import { groupText, installationTable, integrationTable, jsonText } from '../../src/cli/state-view.js';
 import type { AlertItem } from '../../src/core/alert-policy.js';
+import type { InstallationStatus, IntegrationStatus } from '../../src/core/status-report.js';
 
 const item = (installationId: string, overrides: Partial<AlertItem> = {}): AlertItem => ({
   severity: 'problem',
@@ -62,5 +63,57 @@ describe('jsonText', () => {
     expect(text).toContain('\\udb40\\udc41');
     expect(JSON.parse(text)).toEqual(value);
     expect(text.endsWith('}\n')).toBe(true);
+  });
+});
+
+describe('the integration column of the tables', () => {
+  const NOW = Date.parse('2026-12-01T12:00:00Z');
+  // Ampersand's integration ids are UUIDs; status --integration and check --integration take the id.
+  const id = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
+  const sibling = '3fa85f64-5717-4562-b3fc-2c963f66afa7';
+  const integration = (integrationId: string): IntegrationStatus => ({
+    integrationId,
+    projectId: 'p',
+    lastSuccessMs: NOW,
+    readable: true,
+    total: 1,
+    needingAttention: 1,
+    byHealth: { unhealthy: 1 },
+    byLastOperation: { success: 1 },
+    byConnection: { working: 1 },
+  });
+  const installation = (integrationId: string): InstallationStatus => ({
+    integrationId,
+    projectId: 'p',
+    installationId: 'inst-1',
+    groupRef: 'org-1',
+    groupName: 'Acme',
+    provider: 'salesforce',
+    healthStatus: 'unhealthy',
+    lastOperationStatus: 'success',
+    connectionStatus: 'working',
+    problems: ['health_status'],
+    since: undefined,
+  });
+  const firstCell = (line: string | undefined): string | undefined => line?.split(/ {2,}/)[0];
+
+  it('keeps the whole id of a named integration, cutting its name instead', () => {
+    const names = new Map([
+      [id, 'Salesforce-accounts-and-contacts-nightly'],
+      [sibling, 'Salesforce-accounts-and-contacts-hourly'],
+    ]);
+    const integrations = integrationTable([integration(id), integration(sibling)], names, NOW);
+    expect(integrations.slice(1).map(firstCell)).toEqual([`Salesforce-accounts-… (${id})`, `Salesforce-accounts-… (${sibling})`]);
+    const installations = installationTable([installation(id)], names, NOW);
+    expect(firstCell(installations[1])).toBe(`Salesforce-accounts-… (${id})`);
+  });
+
+  it('shows a short name and its id whole, and the id alone when there is no name', () => {
+    const names = new Map([[id, 'HubSpot contacts']]);
+    expect(
+      integrationTable([integration(id), integration(sibling)], names, NOW)
+        .slice(1)
+        .map(firstCell),
+    ).toEqual([`HubSpot contacts (${id})`, sibling]);
   });
 });
