@@ -80,11 +80,18 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
 /**
  * `text` made safe for HTML text and for a quoted attribute value: the five
  * characters that can end either are entities, and control characters (which
- * HTML does not allow, and NUL among them) become U+FFFD.
+ * HTML does not allow, and NUL among them) become U+FFFD. So do the
+ * bidirectional embeddings, overrides and isolates: one left open in a value
+ * runs on past its element to the end of the line, and would draw the count
+ * after a status value backwards (123 as 321). Right-to-left text itself stays.
  */
 export function escapeHtml(text: string): string {
-  // eslint-disable-next-line no-control-regex -- the control characters are what it replaces
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd');
+  return (
+    text
+      .replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
+      // eslint-disable-next-line no-control-regex -- the control characters are what it replaces
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '\ufffd')
+  );
 }
 
 function interpolate(value: Interpolation): string {

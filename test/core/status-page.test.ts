@@ -67,6 +67,8 @@ describe('escapeHtml', () => {
     ['&amp;', '&amp;amp;'],
     ['two\nlines\r\n', 'two\nlines\r\n'],
     ['nul\u0000 esc\u001b del\u007f', 'nul\ufffd esc\ufffd del\ufffd'],
+    ['rlo\u202e lre\u202a pdf\u202c rli\u2067 pdi\u2069', 'rlo\ufffd lre\ufffd pdf\ufffd rli\ufffd pdi\ufffd'],
+    ['عربي and עברית text', 'عربي and עברית text'],
     ['plain text', 'plain text'],
   ])('makes %j safe as %j', (text, escaped) => {
     expect(escapeHtml(text)).toBe(escaped);
@@ -140,6 +142,13 @@ describe('renderStatusPage', () => {
       // The dashboard link is the URL as parsed: its quotes are percent-encoded, and the rest escaped.
       expect(html).toMatch(/<a href="https:\/\/grafana\.example\.com\/d\/x\?title=[^"<>]*&amp;a=%22b%22" rel="noopener noreferrer">/);
     });
+  });
+
+  it('lets no value reverse what follows it: a count after a status value with a right-to-left override reads as it is', () => {
+    // Unescaped, "degraded\u202e 123" is drawn as "degraded 321": the override runs on past the value's element.
+    const html = page([integration('int-1', { a: record({ healthStatus: 'degraded\u202e' }), b: record({ healthStatus: 'degraded\u202e' }) })]);
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(html).toContain('<li class="other"><span class="k">degraded\ufffd</span> <span class="v">2</span></li>');
   });
 
   it('keeps a line break in a group name inside its cell', () => {
