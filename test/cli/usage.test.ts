@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,19 @@ describe('the ampersand-health-monitor command line', () => {
       expect(stderr).toContain('POLL_INTERVAL_SECONDS must be a number');
       expect(stderr).not.toContain('AMPERSAND_PROJECT_ID');
       expect(stderr).not.toContain('QUEUE_PREFIX');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a .env it cannot read with one line and exit 2, as a bad configuration, not as a bug', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-cli-env-'));
+    try {
+      // Unreadable in a way that holds for root too (the tests may run as root): a directory named .env.
+      mkdirSync(join(dir, '.env'));
+      const { code, stdout, stderr } = await runCli(['status'], goodEnv, dir);
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(linesOf(stderr)).toEqual([expect.stringMatching(/^ampersand-health-monitor: cannot read \.env in .+ \(.+\); fix it or remove it$/)]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
