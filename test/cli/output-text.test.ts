@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { notificationSummary } from '../../src/cli/dead-letters.js';
+import { notificationSummary, runDeadLettersReplay } from '../../src/cli/dead-letters.js';
 import { groupText, installationTable, integrationTable, jsonText } from '../../src/cli/state-view.js';
 import type { AlertItem } from '../../src/core/alert-policy.js';
 import type { InstallationStatus, IntegrationStatus } from '../../src/core/status-report.js';
+import type { ReplayResult } from '../../src/ports.js';
 
 const item = (installationId: string, overrides: Partial<AlertItem> = {}): AlertItem => ({
   severity: 'problem',
@@ -115,5 +116,36 @@ describe('the integration column of the tables', () => {
         .slice(1)
         .map(firstCell),
     ).toEqual([`HubSpot contacts (${id})`, sibling]);
+  });
+});
+
+describe('runDeadLettersReplay', () => {
+  describe('when a dead letter is trimmed while a long replay moves them a chunk at a time', () => {
+    it('says which were replayed, and not that every one before the missing one was', async () => {
+      // c was trimmed meanwhile; b, in c's chunk, did not move: the chunk moves whole or not at all.
+      const result: ReplayResult = { replayed: [{ id: 'a', newId: 'a.replay-1' }], missing: ['c'], unreadable: [] };
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runDeadLettersReplay(
+        { ids: ['a', 'b', 'c'] },
+        {
+          outbox: {
+            deadLetters: () => Promise.resolve([]),
+            replayDeadLetters: () => Promise.resolve(result),
+            size: () => Promise.resolve(1),
+            channelStatus: () => Promise.resolve({ up: true, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 1 }),
+          },
+          now: () => new Date('2026-12-01T12:00:00Z'),
+          io: { out: (text) => out.push(text), err: (text) => err.push(text) },
+          newToken: () => '1',
+          pollIntervalMs: 60_000,
+        },
+      );
+      expect(code).toBe(1);
+      expect(out.join('')).toContain('  a → a.replay-1\n');
+      expect(err).toEqual([
+        'ampersand-health-monitor dead-letters replay: not a dead letter: "c"; the 1 listed above were replayed, the others not (see ampersand-health-monitor dead-letters list)\n',
+      ]);
+    });
   });
 });
