@@ -22,7 +22,7 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { readReplayTarget, runDeadLettersList, runDeadLettersReplay } from './dead-letters.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
-import { openRedisSession, type RedisSession } from './redis-session.js';
+import { openRedisSession, redisFailure, type RedisSession } from './redis-session.js';
 import { readStatusOptions, runStatus } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
@@ -32,7 +32,7 @@ const cliApiRetries = { retryLimit: 1, maxRetryDelayMs: 5000 } as const;
 
 type Command = Extract<CommandLine, { kind: 'run' }>;
 
-/** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached. */
+/** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached, or refuses or drops a command. */
 async function withRedis(config: Config, io: CliIo, command: string, use: (session: RedisSession) => Promise<ExitCode>): Promise<ExitCode> {
   const session = await openRedisSession(config.redisUrl);
   if ('unreachable' in session) {
@@ -41,9 +41,19 @@ async function withRedis(config: Config, io: CliIo, command: string, use: (sessi
   }
   try {
     return await use(session);
+  } catch (error) {
+    return redisFailed(error, config, io, command);
   } finally {
     await session.close();
   }
+}
+
+/** Exit 3 with one line for a command Redis refused or dropped (not a bug: exit 4 is for those); rethrows anything else. */
+function redisFailed(error: unknown, config: Config, io: CliIo, command: string): ExitCode {
+  const failure = redisFailure(error);
+  if (failure === undefined) throw error;
+  io.err(`${programName} ${command}: ${failure}. Is REDIS_URL the service's Redis, and QUEUE_PREFIX=${config.queuePrefix} its prefix?\n`);
+  return exitCodes.unreadable;
 }
 
 async function runCommand(line: Command, config: Config, io: CliIo): Promise<ExitCode> {
@@ -85,6 +95,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           now,
           io,
         });
+      } catch (error) {
+        return redisFailed(error, config, io, line.command);
       } finally {
         if (!('unreachable' in session)) await session.close();
       }
