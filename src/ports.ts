@@ -170,8 +170,9 @@ export interface Outbox {
    * `enqueuedAt` becomes `nowMs`, so its retry horizon starts again. If any id
    * is missing or unreadable, nothing is moved and they are reported. Each
    * entry moves atomically (never lost, never in both places); a long list
-   * moves a bounded chunk at a time, in order, so one that is trimmed meanwhile
-   * stops the move there, with the ones before it replayed.
+   * moves a bounded chunk at a time, in order, each chunk whole or not at all,
+   * so one that is trimmed meanwhile stops the move at its chunk, with the
+   * chunks before it replayed (`replayed` lists exactly those).
    */
   replayDeadLetters(ids: readonly string[], nowMs: number, newId: (id: string) => string): Promise<ReplayResult>;
   /**

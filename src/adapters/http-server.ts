@@ -18,7 +18,9 @@
  * What a client can make the process hold is bounded too: concurrent scrapes
  * share one refresh and one rendering (and concurrent page loads one load), a connection with more than a few
  * unanswered requests is dropped, one whose answers are not read is dropped
- * after a timeout, and idle keep-alive connections make way for new ones.
+ * after a timeout, at most a few large answers (/ and /metrics) wait in memory
+ * for clients that read slowly or not at all (a further one cuts the oldest),
+ * and idle keep-alive connections make way for new ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -57,6 +59,8 @@ export interface HttpServerOptions {
   readonly closeGraceMs?: number;
   /** How long a connection may go without any traffic (its answers unread, say) while a request is open; 15 s unless a test shortens it. */
   readonly socketTimeoutMs?: number;
+  /** MAX_UNREAD_BODIES unless a test lowers it. */
+  readonly maxUnreadBodies?: number;
 }
 
 export interface HttpServer {
@@ -83,6 +87,14 @@ export const MAX_UNANSWERED_PER_CONNECTION = 4;
 export const EVICT_IDLE_ABOVE = 192;
 /** Prometheus scrapes every 15–60 s and reconnects when needed; idle connections are cheap to drop. Below the 10 s headers timeout, as Node asks. */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
+/**
+ * Answers of / and /metrics whose body still waits in this process for its client,
+ * at most; one more cuts the connection of the oldest. /metrics of 20,000
+ * installations is about 40 MB: kept for each client that never reads, a few
+ * dozen connections would hold gigabytes until their socket timeout. Prometheus
+ * (two of them for HA) and a person's browser read theirs at once.
+ */
+export const MAX_UNREAD_BODIES = 8;
 const SOCKET_TIMEOUT_MS = 15_000;
 const ENDPOINTS = ['/', '/metrics', '/healthz', '/readyz'];
 /**
@@ -109,13 +121,36 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const idle = new Set<Socket>();
   const open = new Set<Socket>();
   // Every scrape that arrives while one is being produced gets that one: a flood costs one refresh.
-  const scrape = coalesce(async (): Promise<string> => {
+  // As bytes, made once: a socket writes a Buffer from where it is, and copies a string it cannot send at once.
+  const scrape = coalesce(async (): Promise<Buffer> => {
     await options.beforeScrape().catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'));
-    return registry.metrics();
+    return Buffer.from(await registry.metrics());
   });
   const readiness = coalesce(options.readiness);
   // Page loads that arrive while one is loaded get that one: one Redis read, one rendering.
-  const statusPage = coalesce(options.statusPage);
+  const statusPage = coalesce(async () => {
+    const { status, html } = await options.statusPage();
+    return { status, body: Buffer.from(html) };
+  });
+  // Large answers whose body is still (partly) in this process, oldest first, with their connection.
+  const unread = new Map<ServerResponse, Duplex>();
+  const maxUnreadBodies = options.maxUnreadBodies ?? MAX_UNREAD_BODIES;
+  /** Sends a large body; past maxUnreadBodies answers still waiting for their clients, the oldest one's connection is cut. */
+  const sendBody = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer): void => {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, { ...headers, 'content-length': body.length });
+    res.end(body);
+    // Taken by the kernel already (a small body, or a client that reads): nothing is held.
+    if (res.writableLength === 0) return;
+    unread.set(res, req.socket);
+    res.once('close', () => unread.delete(res));
+    for (const [oldest, socket] of unread) {
+      if (unread.size <= maxUnreadBodies) break;
+      unread.delete(oldest);
+      logger.debug({ unread: maxUnreadBodies }, 'HTTP client does not read its large answers; the oldest such connection is cut');
+      socket.destroy();
+    }
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, contentType: string, body: string): void => {
@@ -136,11 +171,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       case '/':
         statusPage()
           .then(
-            ({ status, html }) => {
-              if (res.headersSent || res.destroyed) return;
-              res.writeHead(status, { ...STATUS_PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
-              res.end(html);
-            },
+            ({ status, body }) => sendBody(req, res, status, STATUS_PAGE_HEADERS, body),
             (error: unknown) => {
               logger.error({ err: error }, 'status page rendering failed');
               send(500, 'text/plain; charset=utf-8', 'status page rendering failed\n');
@@ -161,7 +192,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       case '/metrics':
         scrape()
           .then(
-            (text) => send(200, registry.contentType, text),
+            (body) => sendBody(req, res, 200, { 'content-type': registry.contentType }, body),
             (error: unknown) => {
               logger.error({ err: error }, 'metrics rendering failed');
               json(500, { error: 'metrics rendering failed' });

@@ -18,7 +18,7 @@ import { exitCodes, type ExitCode } from './exit-codes.js';
 import { integrationLabel, type IntegrationNames } from './integration-names.js';
 import { renderTable, type Column } from './table.js';
 import { cell } from './terminal-text.js';
-import { countsText, groupText, installationJson, installationTable, jsonText, maxIdWidth } from './state-view.js';
+import { countsText, groupText, installationJson, installationTable, jsonText, maxIdWidth, maxIntegrationWidth } from './state-view.js';
 import { formatAgo, formatTime, jsonTime } from './time-text.js';
 
 export const checkDefinition: CommandDefinition<'check'> = {
@@ -210,7 +210,7 @@ function checkText(results: readonly Row[], attention: readonly InstallationStat
   if (results.length === 0) lines.push('The project has no integrations.');
   else {
     const columns: Column<Row>[] = [
-      { header: 'INTEGRATION', value: (r) => integrationLabel(names, r.integrationId), max: maxIdWidth },
+      { header: 'INTEGRATION', value: (r) => integrationLabel(names, r.integrationId, maxIntegrationWidth), max: maxIntegrationWidth },
       { header: 'INSTALLATIONS', value: (r) => (r.ok ? String(r.status.total) : '-'), max: 12 },
       { header: 'NEED ATTENTION', value: (r) => (r.ok ? String(r.status.needingAttention) : '-'), max: 12 },
       { header: 'HEALTH', value: (r) => (r.ok ? countsText(r.status.byHealth) : `cannot be read: ${r.error.message}`), max: 160 },
@@ -234,7 +234,7 @@ function checkText(results: readonly Row[], attention: readonly InstallationStat
     const alerts = results.flatMap((r) => (r.ok ? r.alerts.map((item) => ({ integrationId: r.integrationId, item })) : []));
     if (alerts.length > 0) {
       const alertColumns: Column<(typeof alerts)[number]>[] = [
-        { header: 'INTEGRATION', value: (a) => integrationLabel(names, a.integrationId), max: maxIdWidth },
+        { header: 'INTEGRATION', value: (a) => integrationLabel(names, a.integrationId, maxIntegrationWidth), max: maxIntegrationWidth },
         { header: 'INSTALLATION', value: (a) => a.item.installationId, max: maxIdWidth },
         { header: 'GROUP', value: (a) => groupText(a.item.groupName, a.item.groupRef), max: 48 },
         { header: 'ALERT', value: (a) => alertKind(a.item), max: 30 },

@@ -212,7 +212,9 @@ export async function runDeadLettersReplay(target: ReplayTarget, deps: ReplayDep
       ...(result.missing.length > 0 ? [`not a dead letter: ${quoted(result.missing)}`] : []),
       ...(result.unreadable.length > 0 ? [`cannot be read: ${quoted(result.unreadable)}`] : []),
     ];
-    const moved = result.replayed.length > 0 ? 'the ones before it were replayed, the rest not' : 'nothing was replayed';
+    // A long replay moves a chunk at a time, each whole or not at all: the ones before a missing id
+    // in its chunk did not move either. Only the list printed above says which did.
+    const moved = result.replayed.length > 0 ? `the ${result.replayed.length} listed above were replayed, the others not` : 'nothing was replayed';
     io.err(`${programName} dead-letters replay: ${problems.join('; ')}; ${moved} (see ${programName} dead-letters list)\n`);
     return exitCodes.attention;
   }

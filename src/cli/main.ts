@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { createAmpersandClient } from '../adapters/ampersand-client.js';
 import { createRedisStores } from '../adapters/redis/stores.js';
 import { ConfigError, readConfig, type Config, type Env } from '../config.js';
+import { toError } from '../core/errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from '../fatal-handler.js';
 import { createLogger } from '../logger.js';
 import { serviceVersion } from '../service-version.js';
@@ -21,8 +22,9 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { readReplayTarget, runDeadLettersList, runDeadLettersReplay } from './dead-letters.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
-import { openRedisSession, type RedisSession } from './redis-session.js';
+import { openRedisSession, redisFailure, type RedisSession } from './redis-session.js';
 import { readStatusOptions, runStatus } from './status.js';
+import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 /** API retries for a person waiting: fewer and shorter than the service's (3, up to 60 s each). */
@@ -30,7 +32,7 @@ const cliApiRetries = { retryLimit: 1, maxRetryDelayMs: 5000 } as const;
 
 type Command = Extract<CommandLine, { kind: 'run' }>;
 
-/** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached. */
+/** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached, or refuses or drops a command. */
 async function withRedis(config: Config, io: CliIo, command: string, use: (session: RedisSession) => Promise<ExitCode>): Promise<ExitCode> {
   const session = await openRedisSession(config.redisUrl);
   if ('unreachable' in session) {
@@ -39,9 +41,19 @@ async function withRedis(config: Config, io: CliIo, command: string, use: (sessi
   }
   try {
     return await use(session);
+  } catch (error) {
+    return redisFailed(error, config, io, command);
   } finally {
     await session.close();
   }
+}
+
+/** Exit 3 with one line for a command Redis refused or dropped (not a bug: exit 4 is for those); rethrows anything else. */
+function redisFailed(error: unknown, config: Config, io: CliIo, command: string): ExitCode {
+  const failure = redisFailure(error);
+  if (failure === undefined) throw error;
+  io.err(`${programName} ${command}: ${failure}. Is REDIS_URL the service's Redis, and QUEUE_PREFIX=${config.queuePrefix} its prefix?\n`);
+  return exitCodes.unreadable;
 }
 
 async function runCommand(line: Command, config: Config, io: CliIo): Promise<ExitCode> {
@@ -83,6 +95,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           now,
           io,
         });
+      } catch (error) {
+        return redisFailed(error, config, io, line.command);
       } finally {
         if (!('unreachable' in session)) await session.close();
       }
@@ -140,13 +154,35 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
 /** One scrubbed `fatal:` line on stderr for whatever nobody caught; exit 4, so that cron tells a broken check from an unhealthy installation (1). */
 const fatal = createFatalHandler({ write: (line) => process.stderr.write(line), exit: () => process.exit(exitCodes.internal), env: process.env });
 
+/**
+ * Loads ./.env into process.env if there is one; returns the line to print when it cannot be read.
+ * A file there that cannot be read (its permissions, a directory) is a configuration fault for
+ * exit 2, not a bug for exit 4; the error is named by its code only (Node 20 says ENOENT even for
+ * a file it may not read), and its message, which could one day quote the file, is not repeated.
+ */
+function readEnvFile(): string | undefined {
+  if (!existsSync('.env')) return undefined;
+  try {
+    process.loadEnvFile('.env');
+    return undefined;
+  } catch (error) {
+    const { code, name } = toError(error) as NodeJS.ErrnoException;
+    return `${programName}: cannot read .env in ${cell(process.cwd(), 200)} (${code ?? name}); fix it or remove it`;
+  }
+}
+
 async function main(): Promise<void> {
   installFatalHandlers(process, fatal);
   // `status | head`: the reader went away; what is left to print has nowhere to go. Not an error of ours.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit() : fatal(error)));
-  // A .env in the working directory, as the service reads it: the environment wins.
-  if (existsSync('.env')) process.loadEnvFile('.env');
   const io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+  // A .env in the working directory, as the service reads it: the environment wins.
+  const envFile = readEnvFile();
+  if (envFile !== undefined) {
+    io.err(`${envFile}\n`);
+    process.exitCode = exitCodes.usage;
+    return;
+  }
   // The exit code is set, not forced: stdout is flushed and the connections are closed by then.
   process.exitCode = await runCli(process.argv.slice(2), process.env, io);
 }

@@ -8,7 +8,8 @@
 import { Redis } from 'ioredis';
 import { probeRedis } from '../adapters/redis/reachability.js';
 import { redactRedisUrl } from '../core/errors/redis-unreachable-error.js';
-import { toError } from '../core/errors/to-error.js';
+import { firstLine, toError } from '../core/errors/to-error.js';
+import { cell } from './terminal-text.js';
 
 export interface RedisSession {
   readonly redis: Redis;
@@ -49,4 +50,19 @@ export async function openRedisSession(url: string): Promise<RedisSession | { re
       }
     },
   };
+}
+
+/**
+ * Why a command on an open session failed, when Redis refused it (a key of another
+ * type under the prefix, an ACL, a busy or loading Redis) or stopped answering; one
+ * terminal-safe clause. Undefined for any other error, which is a bug of ours.
+ */
+export function redisFailure(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  // ioredis rejects with redis-errors' ReplyError for every error reply, scripts' included.
+  if (error.name === 'ReplyError') return `Redis refused a command (${cell(firstLine(error), 300)})`;
+  if (error.name === 'MaxRetriesPerRequestError' || error.message === 'Connection is closed.' || error.message === 'Command timed out') {
+    return `Redis stopped answering (${cell(error.message, 300)})`;
+  }
+  return undefined;
 }

@@ -17,6 +17,8 @@ import { formatAgo, formatSince, jsonTime } from './time-text.js';
 
 /** Widest cell of a column of ids or names, in terminal columns. */
 export const maxIdWidth = 40;
+/** Widest integration cell: a name, cut to fit, and the whole id (a UUID, 36 columns) that --integration takes. */
+export const maxIntegrationWidth = 60;
 /** Widest cell of a status column: the API's enums are short; an unknown value is cut. */
 const maxStatusWidth = 20;
 /** Widest group cell: a name and its ref. */
@@ -37,7 +39,7 @@ export function countsText(counts: Readonly<Record<string, number>>): string {
 /** One row per installation: integration, installation, group, health, last operation, connection, since when. */
 export function installationTable(installations: readonly InstallationStatus[], names: IntegrationNames, nowMs: number): string[] {
   const columns: Column<InstallationStatus>[] = [
-    { header: 'INTEGRATION', value: (i) => integrationLabel(names, i.integrationId), max: maxIdWidth },
+    { header: 'INTEGRATION', value: (i) => integrationLabel(names, i.integrationId, maxIntegrationWidth), max: maxIntegrationWidth },
     { header: 'INSTALLATION', value: (i) => i.installationId, max: maxIdWidth },
     { header: 'GROUP', value: (i) => groupText(i.groupName, i.groupRef), max: maxGroupWidth },
     { header: 'HEALTH', value: (i) => i.healthStatus, max: maxStatusWidth },
@@ -51,7 +53,7 @@ export function installationTable(installations: readonly InstallationStatus[], 
 /** One row per integration: installations, how many need attention, health counts, and the last successful poll. */
 export function integrationTable(integrations: readonly IntegrationStatus[], names: IntegrationNames, nowMs: number, pollHeader = 'LAST POLL'): string[] {
   const columns: Column<IntegrationStatus>[] = [
-    { header: 'INTEGRATION', value: (i) => integrationLabel(names, i.integrationId), max: maxIdWidth },
+    { header: 'INTEGRATION', value: (i) => integrationLabel(names, i.integrationId, maxIntegrationWidth), max: maxIntegrationWidth },
     { header: 'INSTALLATIONS', value: (i) => (i.readable ? String(i.total) : '-'), max: 12 },
     { header: 'NEED ATTENTION', value: (i) => (i.readable ? String(i.needingAttention) : '-'), max: 12 },
     { header: 'HEALTH', value: (i) => (i.readable ? countsText(i.byHealth) : 'stored state unreadable: the next poll takes a new baseline'), max: 60 },

@@ -9,8 +9,9 @@
  * values, reasons) is untrusted text: the `markup` template below escapes every
  * interpolation for text and for double-quoted attributes alike, so no
  * value can open an element or leave an attribute. Only the worst `maxRows`
- * installations are rendered, so a page of 20,000 unhealthy ones costs no
- * more than one of 500.
+ * installations are rendered, and at most `statusPageMaxValues` status values
+ * per count list and bar, so a page of 20,000 unhealthy ones costs no more than
+ * one of 500, even when each has a status value of its own.
  */
 import { formatDuration } from './duration.js';
 import type { Field } from './diff.js';
@@ -20,6 +21,12 @@ import type { InstallationStatus, IntegrationStatus, StatusReport } from './stat
 export const statusPageRefreshSeconds = 30;
 /** Installations rendered at most; the rest are counted in one "+N more" line. */
 export const statusPageMaxRows = 500;
+/**
+ * Entries of one count list or bar at most: the largest counts, then one "N other
+ * values" entry with the rest. The spec has 2 or 3 values per field, but a value
+ * outside it is kept as it came, so a hostile or broken API can send one per installation.
+ */
+export const statusPageMaxValues = 8;
 
 /** The Slack channel's shared state, as the outbox reports it (a ChannelStatus fits), with its size. */
 export interface SlackState {
@@ -74,11 +81,18 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
 /**
  * `text` made safe for HTML text and for a quoted attribute value: the five
  * characters that can end either are entities, and control characters (which
- * HTML does not allow, and NUL among them) become U+FFFD.
+ * HTML does not allow, and NUL among them) become U+FFFD. So do the
+ * bidirectional embeddings, overrides and isolates: one left open in a value
+ * runs on past its element to the end of the line, and would draw the count
+ * after a status value backwards (123 as 321). Right-to-left text itself stays.
  */
 export function escapeHtml(text: string): string {
-  // eslint-disable-next-line no-control-regex -- the control characters are what it replaces
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd');
+  return (
+    text
+      .replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
+      // eslint-disable-next-line no-control-regex -- the control characters are what it replaces
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '\ufffd')
+  );
 }
 
 function interpolate(value: Interpolation): string {
@@ -149,23 +163,47 @@ const BAD_VALUES = new Set(['unhealthy', 'failure', 'bad_credentials']);
 const tone = (value: string): Tone => (GOOD_VALUES.has(value) ? 'ok' : BAD_VALUES.has(value) ? 'bad' : 'other');
 const TONE_ORDER: readonly Tone[] = ['ok', 'other', 'bad'];
 
+/** What one count list or bar shows: at most statusPageMaxValues - 1 values, good first, and the rest summed. */
+interface ShownCounts {
+  readonly entries: readonly (readonly [value: string, n: number])[];
+  /** The values not shown, and their installations; undefined when every value is shown. */
+  readonly rest: { readonly values: number; readonly n: number } | undefined;
+}
+
+function shownCounts(byValue: Readonly<Record<string, number>>): ShownCounts {
+  const all = Object.entries(byValue);
+  // The largest counts; ties by value, so two renders of one state agree.
+  const kept =
+    all.length <= statusPageMaxValues ? all : [...all].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0)).slice(0, statusPageMaxValues - 1);
+  const entries = kept.sort(([a], [b]) => TONE_ORDER.indexOf(tone(a)) - TONE_ORDER.indexOf(tone(b)));
+  if (kept.length === all.length) return { entries, rest: undefined };
+  const shownTotal = kept.reduce((sum, [, n]) => sum + n, 0);
+  const total = all.reduce((sum, [, n]) => sum + n, 0);
+  return { entries, rest: { values: all.length - kept.length, n: total - shownTotal } };
+}
+
 /** Counts as `healthy 118 · unhealthy 2`, good values first. */
 function counts(byValue: Readonly<Record<string, number>>): SafeHtml {
-  const entries = Object.entries(byValue).sort(([a], [b]) => TONE_ORDER.indexOf(tone(a)) - TONE_ORDER.indexOf(tone(b)));
+  const { entries, rest } = shownCounts(byValue);
   if (entries.length === 0) return markup`<span class="muted">none</span>`;
   return markup`<ul class="counts">
     ${entries.map(([value, n]) => markup`<li class="${tone(value)}"><span class="k">${value}</span> <span class="v">${count(n)}</span></li>`)}
+    ${rest === undefined ? undefined : markup`<li class="other"><span class="k">${count(rest.values)} other values</span> <span class="v">${count(rest.n)}</span></li>`}
   </ul>`;
 }
 
 /** A bar of the installations by health: one segment per value, its width its share. */
 function healthBar(byHealth: Readonly<Record<string, number>>, total: number): SafeHtml {
-  const entries = Object.entries(byHealth).sort(([a], [b]) => TONE_ORDER.indexOf(tone(a)) - TONE_ORDER.indexOf(tone(b)));
-  const label = entries.map(([value, n]) => `${value} ${n}`).join(', ');
+  const { entries, rest } = shownCounts(byHealth);
+  const segments: (readonly [label: string, n: number, tone: Tone])[] = [
+    ...entries.map(([value, n]) => [value, n, tone(value)] as const),
+    ...(rest === undefined ? [] : [[`${rest.values} other values`, rest.n, 'other'] as const]),
+  ];
+  const label = segments.map(([value, n]) => `${value} ${n}`).join(', ');
   return markup`<div class="bar" role="img" aria-label="${label === '' ? 'no installations' : label}">${
     total === 0
       ? undefined
-      : entries.map(([value, n]) => markup`<span class="seg ${tone(value)}" style="width:${((100 * n) / total).toFixed(3)}%" title="${value}: ${n}"></span>`)
+      : segments.map(([value, n, t]) => markup`<span class="seg ${t}" style="width:${((100 * n) / total).toFixed(3)}%" title="${value}: ${n}"></span>`)
   }</div>`;
 }
 

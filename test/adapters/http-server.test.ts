@@ -275,6 +275,30 @@ describe('startHttpServer', () => {
       expect((await rawExchange(port, get('/metrics'))).statuses).toEqual([200]);
     });
 
+    it('keeps the large answers of at most maxUnreadBodies such clients in memory, cutting the oldest, and keeps serving', async () => {
+      // Answers larger than the loopback buffers (about 16 MB each), as /metrics of thousands of installations:
+      // kept for every client that never reads, a few dozen of them would hold gigabytes.
+      class HugeRegistry extends Registry {
+        override async metrics(): Promise<string> {
+          return '# padding\n'.repeat(1_600_000);
+        }
+      }
+      const page = `<!doctype html>${'<p>padding</p>'.repeat(1_200_000)}`;
+      const { port } = await start({ registry: new HugeRegistry(), statusPage: async () => ({ status: 200, html: page }), maxUnreadBodies: 2 });
+      const stalled = [];
+      for (const target of ['/metrics', '/', '/metrics', '/', '/metrics']) {
+        stalled.push(await nonReading(port, `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`));
+        // One at a time, so that which is oldest is clear.
+        await sleep(150);
+      }
+      const outcomes = await Promise.all(stalled.map((s) => s.readAll(1500)));
+      // The three oldest were cut; the two newest get their whole answers and stay open.
+      expect(outcomes.map((o) => o.closed)).toEqual([true, true, true, false, false]);
+      expect(outcomes.slice(3).map((o) => o.answers)).toEqual([1, 1]);
+      const fresh = await fetch(`http://127.0.0.1:${port}/`);
+      expect({ status: fresh.status, length: (await fresh.text()).length }).toEqual({ status: 200, length: page.length });
+    });
+
     it('drops the connection once its unread answers have made no progress for the socket timeout', async () => {
       // Answers larger than the loopback buffers: the server's writes stall until the client reads.
       class HugeRegistry extends Registry {

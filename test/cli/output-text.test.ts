@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { notificationSummary } from '../../src/cli/dead-letters.js';
-import { groupText, jsonText } from '../../src/cli/state-view.js';
+import { notificationSummary, runDeadLettersReplay } from '../../src/cli/dead-letters.js';
+import { groupText, installationTable, integrationTable, jsonText } from '../../src/cli/state-view.js';
 import type { AlertItem } from '../../src/core/alert-policy.js';
+import type { InstallationStatus, IntegrationStatus } from '../../src/core/status-report.js';
+import type { ReplayResult } from '../../src/ports.js';
 
 const item = (installationId: string, overrides: Partial<AlertItem> = {}): AlertItem => ({
   severity: 'problem',
@@ -83,5 +85,88 @@ describe('jsonText', () => {
     expect(text).toContain('\\udb40\\udc41');
     expect(JSON.parse(text)).toEqual(value);
     expect(text.endsWith('}\n')).toBe(true);
+  });
+});
+
+describe('the integration column of the tables', () => {
+  const NOW = Date.parse('2026-12-01T12:00:00Z');
+  // Ampersand's integration ids are UUIDs; status --integration and check --integration take the id.
+  const id = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
+  const sibling = '3fa85f64-5717-4562-b3fc-2c963f66afa7';
+  const integration = (integrationId: string): IntegrationStatus => ({
+    integrationId,
+    projectId: 'p',
+    lastSuccessMs: NOW,
+    readable: true,
+    total: 1,
+    needingAttention: 1,
+    byHealth: { unhealthy: 1 },
+    byLastOperation: { success: 1 },
+    byConnection: { working: 1 },
+  });
+  const installation = (integrationId: string): InstallationStatus => ({
+    integrationId,
+    projectId: 'p',
+    installationId: 'inst-1',
+    groupRef: 'org-1',
+    groupName: 'Acme',
+    provider: 'salesforce',
+    healthStatus: 'unhealthy',
+    lastOperationStatus: 'success',
+    connectionStatus: 'working',
+    problems: ['health_status'],
+    since: undefined,
+  });
+  const firstCell = (line: string | undefined): string | undefined => line?.split(/ {2,}/)[0];
+
+  it('keeps the whole id of a named integration, cutting its name instead', () => {
+    const names = new Map([
+      [id, 'Salesforce-accounts-and-contacts-nightly'],
+      [sibling, 'Salesforce-accounts-and-contacts-hourly'],
+    ]);
+    const integrations = integrationTable([integration(id), integration(sibling)], names, NOW);
+    expect(integrations.slice(1).map(firstCell)).toEqual([`Salesforce-accounts-… (${id})`, `Salesforce-accounts-… (${sibling})`]);
+    const installations = installationTable([installation(id)], names, NOW);
+    expect(firstCell(installations[1])).toBe(`Salesforce-accounts-… (${id})`);
+  });
+
+  it('shows a short name and its id whole, and the id alone when there is no name', () => {
+    const names = new Map([[id, 'HubSpot contacts']]);
+    expect(
+      integrationTable([integration(id), integration(sibling)], names, NOW)
+        .slice(1)
+        .map(firstCell),
+    ).toEqual([`HubSpot contacts (${id})`, sibling]);
+  });
+});
+
+describe('runDeadLettersReplay', () => {
+  describe('when a dead letter is trimmed while a long replay moves them a chunk at a time', () => {
+    it('says which were replayed, and not that every one before the missing one was', async () => {
+      // c was trimmed meanwhile; b, in c's chunk, did not move: the chunk moves whole or not at all.
+      const result: ReplayResult = { replayed: [{ id: 'a', newId: 'a.replay-1' }], missing: ['c'], unreadable: [] };
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runDeadLettersReplay(
+        { ids: ['a', 'b', 'c'] },
+        {
+          outbox: {
+            deadLetters: () => Promise.resolve([]),
+            replayDeadLetters: () => Promise.resolve(result),
+            size: () => Promise.resolve(1),
+            channelStatus: () => Promise.resolve({ up: true, reason: undefined, downSinceMs: undefined, lastSuccessMs: undefined, deadLetters: 1 }),
+          },
+          now: () => new Date('2026-12-01T12:00:00Z'),
+          io: { out: (text) => out.push(text), err: (text) => err.push(text) },
+          newToken: () => '1',
+          pollIntervalMs: 60_000,
+        },
+      );
+      expect(code).toBe(1);
+      expect(out.join('')).toContain('  a → a.replay-1\n');
+      expect(err).toEqual([
+        'ampersand-health-monitor dead-letters replay: not a dead letter: "c"; the 1 listed above were replayed, the others not (see ampersand-health-monitor dead-letters list)\n',
+      ]);
+    });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores } from '../../src/adapters/redis/stores.js';
+import { buildProblem } from '../../src/simulator/fixtures.js';
 import { installationSpec } from '../helpers/builders.js';
 import { linesOf, runCli } from '../helpers/cli.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -85,6 +86,19 @@ describe('ampersand-health-monitor status', () => {
     expect(offline.code).toBe(0);
     expect(offline.stderr).toMatch(/^ampersand-health-monitor status: integration names not shown \(.+\); ids only\n$/);
     expect(linesOf(offline.stdout)[3]).toMatch(/^int-2\s+1\s+1\s+/);
+  });
+
+  it('says why the names are not shown in one line without the escape sequences of a hostile API error', async () => {
+    // A 401 is not retried, so the look-up fails at once with the API's problem text in its message.
+    const problem = buildProblem(401, 'Unauthorized\u001b]0;pwned\u0007', 'key\u001b[2J\u001b[31m revoked\u009b1m\u202e');
+    h.ampersand.setStickyFault({ kind: 'status', status: 401, problem });
+    const { code, stderr } = await runCli(['status', '--integration', 'int-2'], cliEnv);
+    expect(code).toBe(0);
+    expect(linesOf(stderr)).toEqual([
+      expect.stringMatching(/^ampersand-health-monitor status: integration names not shown \(.*Unauthorized.*revoked.*\); ids only$/),
+    ]);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not be there
+    expect(stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 
   it('keeps a hostile group name on its row, cut short and without a control character; --json keeps it whole', async () => {

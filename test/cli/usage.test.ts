@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../src/config.js';
 import { CLI_PATH, linesOf, runCli } from '../helpers/cli.js';
-import { REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { REDIS_URL, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 import { spawnWithOutput } from '../helpers/spawn.js';
 
 const goodEnv = { AMPERSAND_API_KEY: 'amp-usage-key-1234', AMPERSAND_PROJECT_ID: 'proj-1', REDIS_URL, QUEUE_PREFIX: uniquePrefix() };
@@ -76,6 +76,46 @@ describe('the ampersand-health-monitor command line', () => {
       expect(stderr).not.toContain('QUEUE_PREFIX');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a .env it cannot read with one line and exit 2, as a bad configuration, not as a bug', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-cli-env-'));
+    try {
+      // Unreadable in a way that holds for root too (the tests may run as root): a directory named .env.
+      mkdirSync(join(dir, '.env'));
+      const { code, stdout, stderr } = await runCli(['status'], goodEnv, dir);
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(linesOf(stderr)).toEqual([expect.stringMatching(/^ampersand-health-monitor: cannot read \.env in .+ \(.+\); fix it or remove it$/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says in one line, exit 3, when Redis refuses a command, as when it cannot be reached: no fatal line, no exit 4', async () => {
+    // Another program's keys under the same QUEUE_PREFIX: a read of the wrong type is refused.
+    const prefix = uniquePrefix();
+    const redis = connect();
+    try {
+      await redis.set(`${prefix}:state:integrations`, 'not a set');
+      await redis.set(`${prefix}:state:dead:ids`, 'not a list');
+      const runs = await Promise.all(
+        [['status'], ['dead-letters', 'list'], ['dead-letters', 'replay', '--all']].map((args) => runCli(args, { ...goodEnv, QUEUE_PREFIX: prefix })),
+      );
+      for (const [i, command] of ['status', 'dead-letters list', 'dead-letters replay'].entries()) {
+        const run = runs[i];
+        expect({ code: run?.code, stdout: run?.stdout }).toEqual({ code: 3, stdout: '' });
+        expect(linesOf(run?.stderr ?? '').filter((line) => !line.includes('integration names not shown'))).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^ampersand-health-monitor ${command}: Redis refused a command \\(WRONGTYPE .+\\)\\. Is REDIS_URL the service's Redis, and QUEUE_PREFIX=${prefix} its prefix\\?$`,
+            ),
+          ),
+        ]);
+      }
+    } finally {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
     }
   });
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { InstallationRecord } from '../../src/core/snapshot.js';
-import { escapeHtml, renderStatusPage, type MonitorState, type StatusPageSettings, type StatusPageView } from '../../src/core/status-page.js';
+import {
+  escapeHtml,
+  renderStatusPage,
+  statusPageMaxValues,
+  type MonitorState,
+  type StatusPageSettings,
+  type StatusPageView,
+} from '../../src/core/status-page.js';
 import { buildStatusReport, type IntegrationState } from '../../src/core/status-report.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -59,6 +66,8 @@ describe('escapeHtml', () => {
     ['&amp;', '&amp;amp;'],
     ['two\nlines\r\n', 'two\nlines\r\n'],
     ['nul\u0000 esc\u001b del\u007f', 'nul\ufffd esc\ufffd del\ufffd'],
+    ['rlo\u202e lre\u202a pdf\u202c rli\u2067 pdi\u2069', 'rlo\ufffd lre\ufffd pdf\ufffd rli\ufffd pdi\ufffd'],
+    ['عربي and עברית text', 'عربي and עברית text'],
     ['plain text', 'plain text'],
   ])('makes %j safe as %j', (text, escaped) => {
     expect(escapeHtml(text)).toBe(escaped);
@@ -118,6 +127,13 @@ describe('renderStatusPage', () => {
     });
   });
 
+  it('lets no value reverse what follows it: a count after a status value with a right-to-left override reads as it is', () => {
+    // Unescaped, "degraded\u202e 123" is drawn as "degraded 321": the override runs on past the value's element.
+    const html = page([integration('int-1', { a: record({ healthStatus: 'degraded\u202e' }), b: record({ healthStatus: 'degraded\u202e' }) })]);
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(html).toContain('<li class="other"><span class="k">degraded\ufffd</span> <span class="v">2</span></li>');
+  });
+
   it('keeps a line break in a group name inside its cell', () => {
     const html = page([integration('int-1', { a: record({ healthStatus: 'unhealthy', groupName: 'Two\nLines & <More>' }) })]);
     expect(html).toContain('<td class="group">Two\nLines &amp; &lt;More&gt;</td>');
@@ -161,6 +177,36 @@ describe('renderStatusPage', () => {
       expect(integrations).toContain(
         '<div class="bar" role="img" aria-label="healthy 4, unhealthy 1"><span class="seg ok" style="width:80.000%" title="healthy: 4"></span><span class="seg bad" style="width:20.000%" title="unhealthy: 1"></span></div>',
       );
+    });
+
+    describe('when the API sends thousands of distinct status values', () => {
+      // Each value is kept as it came (cut to 64 characters): a hostile or broken API can send one per installation.
+      const odd = (field: string, i: number): string => `${field}-${'x'.repeat(50)}-${i}`;
+      const records = Object.fromEntries(
+        Array.from({ length: 3000 }, (_, i) => [
+          `inst-${i}`,
+          i < 10
+            ? record({ healthStatus: 'unhealthy' })
+            : record({ healthStatus: odd('h', i), lastOperationStatus: odd('o', i), connectionStatus: odd('c', i) }),
+        ]),
+      );
+      const hostile = section(page([integration('int-odd', records)]), 'integrations');
+      const plain = section(page([integration('int-odd', { a: record(), b: record({ healthStatus: 'unhealthy' }) })]), 'integrations');
+
+      it(`shows the ${statusPageMaxValues - 1} largest counts and sums the rest in one "other values" entry`, () => {
+        const health = /<td class="health">([\s\S]*?)<\/td>/.exec(hostile)?.[1] ?? '';
+        expect(health.match(/<li /g)).toHaveLength(statusPageMaxValues);
+        expect(health).toContain('<li class="bad"><span class="k">unhealthy</span> <span class="v">10</span></li>');
+        const shownOdd = statusPageMaxValues - 2;
+        expect(health).toContain(
+          `<li class="other"><span class="k">${(2990 - shownOdd).toLocaleString('en-US')} other values</span> <span class="v">${(2990 - shownOdd).toLocaleString('en-US')}</span></li>`,
+        );
+        expect(health.match(/<span class="seg /g)).toHaveLength(statusPageMaxValues);
+      });
+
+      it('costs about what a page of two values costs', () => {
+        expect(hostile.length).toBeLessThan(plain.length + 8 * 1024);
+      });
     });
 
     it('says when the stored state cannot be read', () => {
