@@ -38,6 +38,11 @@ export interface StoredSnapshot {
   /** Undefined when the stored data could not be read; the next poll is then a baseline. */
   readonly snapshot: Snapshot | undefined;
   /**
+   * The alert states of the integration's installations, as stored (core/alert-states.ts reads them);
+   * absent when none are stored: the release before kept none, and loadAlertStates upgrades from the snapshot.
+   */
+  readonly alertStates?: string;
+  /**
    * Set when the stored version or data could not be read. `storedVersion` is
    * the raw `v` to commit against: an unreadable version is overwritten by a
    * new baseline (version 1), still guarded so that only one replica does it.
@@ -61,6 +66,11 @@ export interface CommitRequest {
   readonly nowMs: number;
   /** Appended to the outbox, in this order, in the same atomic step as the snapshot. */
   readonly outbox: readonly OutboxEntry[];
+  /**
+   * The encoded alert states, written in the same atomic step; undefined leaves the stored ones as they
+   * are (the caller passes undefined when they did not change, so an unchanged poll does not rewrite them).
+   */
+  readonly alertStates?: string;
 }
 
 /** `version` is the one written (the upstream state's new revision); `outboxHead` the outbox head after the commit. */
@@ -74,7 +84,7 @@ export interface SnapshotStore {
   /** Every stored snapshot, for /metrics: every replica exports the shared state. */
   loadAll(): Promise<StoredSnapshot[]>;
   /**
-   * Drops the snapshots of integrations that are not in `integrationIds` and
+   * Drops the snapshots (and alert states) of integrations that are not in `integrationIds` and
    * were not polled successfully since `cutoffMs`, and returns their ids: a
    * transiently empty discovery, or replicas with different lists during a
    * rolling deploy, forget nothing.

@@ -94,6 +94,43 @@ export function snapshotStoreContract(create: StoresFactory): void {
     });
   });
 
+  describe('the alert states', () => {
+    it('are stored with the snapshot and loaded with it; a commit without them leaves them as they are', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      expect(await s.snapshots.load('int-1')).not.toHaveProperty('alertStates');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, alertStates: 'states-2' }));
+      expect((await s.snapshots.load('int-1'))?.alertStates).toBe('states-2');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3 }));
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 3, alertStates: 'states-2' });
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 3, version: 4, alertStates: 'states-4' }));
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 4, alertStates: 'states-4' });
+    });
+
+    it('are not written by a commit that conflicts', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'first' }));
+      expect(await s.snapshots.commit(baseline('int-1', { alertStates: 'second' }))).toEqual({ committed: false });
+      expect(await s.snapshots.commit(baseline('int-1', { expectedVersion: 7, version: 8, alertStates: 'third' }))).toEqual({ committed: false });
+      expect((await s.snapshots.load('int-1'))?.alertStates).toBe('first');
+    });
+
+    it('are returned by loadAll with each integration, and only with its own', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'one' }));
+      await s.snapshots.commit(baseline('int-2'));
+      const all = await s.snapshots.loadAll();
+      expect(all.find((x) => x.integrationId === 'int-1')?.alertStates).toBe('one');
+      expect(all.find((x) => x.integrationId === 'int-2')).not.toHaveProperty('alertStates');
+    });
+
+    it('are forgotten with the integration by retain, so that it starts again without them', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'old' }));
+      await s.snapshots.commit(baseline('int-2', { alertStates: 'kept' }));
+      expect(await s.snapshots.retain(['int-2'], 6)).toEqual(['int-1']);
+      await s.snapshots.commit(baseline('int-1', { lineage: 'L2' }));
+      expect(await s.snapshots.load('int-1')).not.toHaveProperty('alertStates');
+      expect((await s.snapshots.load('int-2'))?.alertStates).toBe('kept');
+    });
+  });
+
   describe('loadAll and retain', () => {
     it('returns every integration, and drops only the ones neither listed nor polled since the cutoff', async () => {
       for (const id of ['int-1', 'int-2', 'int-3']) await s.snapshots.commit(baseline(id));

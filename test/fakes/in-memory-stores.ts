@@ -33,6 +33,7 @@ interface SnapshotRecord {
   readonly projectId: string;
   readonly lastSuccessMs: number;
   readonly data: string;
+  readonly alertStates: string | undefined;
 }
 
 interface Channel {
@@ -75,6 +76,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       projectId: r.projectId,
       lastSuccessMs: r.lastSuccessMs,
       snapshot,
+      ...(r.alertStates === undefined ? {} : { alertStates: r.alertStates }),
       ...(snapshot === undefined ? { unreadable: { reason: 'stored snapshot data cannot be decoded', storedVersion: String(r.version) } } : {}),
     };
   };
@@ -99,6 +101,8 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
         projectId: req.projectId,
         lastSuccessMs: req.nowMs,
         data: encodeSnapshot(req.snapshot),
+        // As the Redis script: undefined (or '') leaves the stored ones.
+        alertStates: req.alertStates === undefined || req.alertStates === '' ? current?.alertStates : req.alertStates,
       });
       append(req.outbox);
       return { committed: true, version: req.version, outboxHead: outboxIds[0] };

@@ -6,6 +6,9 @@
  *
  * Keys, under `{prefix}:state:`:
  *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot)
+ *   alerts:{integrationId} string the alert states of the integration's installations (core/alert-states.ts),
+ *                               written in the same commit as its snapshot; absent until this release's first
+ *                               commit (the release before kept none: loadAlertStates upgrades from the snapshot)
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
@@ -33,6 +36,8 @@ export interface StateKeys {
   readonly meta: string;
   /** The snapshot hash of one integration. A closure, so it can be passed to `map`. */
   snapshot(this: void, integrationId: string): string;
+  /** The alert states of one integration, a string beside its snapshot. */
+  alerts(this: void, integrationId: string): string;
 }
 
 export function stateKeys(prefix: string): StateKeys {
@@ -47,5 +52,6 @@ export function stateKeys(prefix: string): StateKeys {
     upstream: `${base}upstream`,
     meta: `${base}meta`,
     snapshot: (integrationId) => `${base}snap:${integrationId}`,
+    alerts: (integrationId) => `${base}alerts:${integrationId}`,
   };
 }

@@ -7,7 +7,7 @@
  *
  * ioredis sends each by EVALSHA (EVAL the first time on a connection). A
  * script with a fixed number of keys declares it; the others (loadSnapshots,
- * dropStale: one key per integration) take the key count as their first
+ * dropStale: keys per integration) take the key count as their first
  * argument.
  */
 import type { Redis } from 'ioredis';
@@ -19,17 +19,19 @@ import type { Redis } from 'ioredis';
  *   KEYS[2] members    set integrations
  *   KEYS[3] ids        list outbox:ids
  *   KEYS[4] entries    hash outbox:entries
+ *   KEYS[5] alerts     string alerts:{id}
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
  *   ARGV[3] lineage    ARGV[4] projectId   ARGV[5] last success, epoch ms   ARGV[6] encoded snapshot
  *   ARGV[7] integration id, added to KEYS[2]
- *   ARGV[8], ARGV[9], … pairs of outbox id and encoded entry, oldest first
+ *   ARGV[8] encoded alert states for KEYS[5], or '' to leave them as they are (unchanged)
+ *   ARGV[9], ARGV[10], … pairs of outbox id and encoded entry, oldest first
  * Returns {1, version, outbox head} when committed, {0} on a version conflict,
  * and an error, writing nothing, when the version does not exceed a readable stored one.
  */
 export const COMMIT_SNAPSHOT = `
-local snapshot, members, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local snapshot, members, ids, entries, alerts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local expected, version = ARGV[1], ARGV[2]
 local current = redis.call('HGET', snapshot, 'v')
 if expected == '' then
@@ -45,7 +47,8 @@ if current and string.match(current, '^%d+$') and #current <= 15 and tonumber(ve
 end
 redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', ARGV[6])
 redis.call('SADD', members, ARGV[7])
-for i = 8, #ARGV, 2 do
+if ARGV[8] ~= '' then redis.call('SET', alerts, ARGV[8]) end
+for i = 9, #ARGV, 2 do
   redis.call('RPUSH', ids, ARGV[i])
   redis.call('HSET', entries, ARGV[i], ARGV[i + 1])
 end
@@ -54,15 +57,17 @@ return {1, tonumber(version), redis.call('LINDEX', ids, 0)}
 
 /**
  * loadSnapshots: the fields of several snapshots at once (a chunk of the
- * integrations set, read by the caller first).
- *   KEYS[1..n] snapshot hashes (snap:{id})
+ * integrations set, read by the caller first), with their alert states.
+ *   KEYS[2i-1] snapshot hash (snap:{id}), KEYS[2i] its alert states (alerts:{id}), i = 1..n
  *   no ARGV
- * Returns, per key in order, {v, l, p, t, d}; every field is nil when the key is gone.
+ * Returns, per integration in order, {v, l, p, t, d, alert states}; every field is nil when the key is gone.
  */
 export const LOAD_SNAPSHOTS = `
 local out = {}
-for i, snapshot in ipairs(KEYS) do
-  out[i] = redis.call('HMGET', snapshot, 'v', 'l', 'p', 't', 'd')
+for i = 1, #KEYS, 2 do
+  local row = redis.call('HMGET', KEYS[i], 'v', 'l', 'p', 't', 'd')
+  row[6] = redis.call('GET', KEYS[i + 1])
+  out[(i + 1) / 2] = row
 end
 return out
 `;
@@ -70,23 +75,26 @@ return out
 /**
  * dropStale: forgets the integrations among the given candidates (the caller
  * read the integrations set and left out the listed ones) that were not polled
- * successfully since the cutoff. The cutoff is checked here, atomically, so a
- * poll that committed since the caller's read keeps its snapshot; a candidate
- * another replica already dropped is skipped.
+ * successfully since the cutoff: their snapshot and every other key of theirs.
+ * The cutoff is checked here, atomically, so a poll that committed since the
+ * caller's read keeps its snapshot; a candidate another replica already
+ * dropped is skipped.
  *   KEYS[1]    members   set integrations
- *   KEYS[2..n] snapshot hashes of the candidates (snap:{id})
+ *   KEYS[2..]  per candidate, ARGV[2] keys: its snapshot hash (snap:{id}) first, then its other keys
  *   ARGV[1]    cutoff, epoch ms
- *   ARGV[2..n] the integration id of KEYS[i], same index
+ *   ARGV[2]    keys per candidate
+ *   ARGV[3..]  the integration id of each candidate, in the order of their keys
  * Returns the ids dropped.
  */
 export const DROP_STALE = `
 local members = KEYS[1]
-local cutoff = tonumber(ARGV[1])
+local cutoff, per = tonumber(ARGV[1]), tonumber(ARGV[2])
 local dropped = {}
-for i = 2, #KEYS do
-  local id = ARGV[i]
-  if redis.call('SISMEMBER', members, id) == 1 and (tonumber(redis.call('HGET', KEYS[i], 't') or '0') or 0) < cutoff then
-    redis.call('DEL', KEYS[i])
+for c = 3, #ARGV do
+  local id = ARGV[c]
+  local first = 2 + (c - 3) * per
+  if redis.call('SISMEMBER', members, id) == 1 and (tonumber(redis.call('HGET', KEYS[first], 't') or '0') or 0) < cutoff then
+    redis.call('DEL', unpack(KEYS, first, first + per - 1))
     redis.call('SREM', members, id)
     table.insert(dropped, id)
   end
@@ -203,7 +211,7 @@ return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 
 /** Every script, by the command name it is defined under; `numberOfKeys` is absent when the caller passes it. */
 export const STATE_SCRIPTS = {
-  ahmCommitSnapshot: { numberOfKeys: 4, lua: COMMIT_SNAPSHOT },
+  ahmCommitSnapshot: { numberOfKeys: 5, lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 5, lua: POP_OUTBOX },

@@ -1,6 +1,7 @@
 /**
- * The snapshots in Redis, one hash per integration (keys.ts). A commit writes
- * the snapshot and appends its notifications to the outbox in one script,
+ * The snapshots in Redis, one hash per integration (keys.ts), each with the
+ * alert states of its installations beside it. A commit writes the snapshot
+ * (and its alert states) and appends its notifications to the outbox in one script,
  * guarded by the version the caller loaded, so a crash can never keep one
  * without the other, and two replicas that polled the same integration cannot
  * both commit (the second gets a conflict and sends nothing).
@@ -14,7 +15,7 @@ import type { Redis } from 'ioredis';
 import { encodeOutboxEntry } from '../../core/outbox-entry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
-import { stateKeys } from './keys.js';
+import { stateKeys, type StateKeys } from './keys.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
@@ -29,7 +30,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot {
+function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string, a: string | null | undefined): StoredSnapshot {
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
   const snapshot = versionOk ? decodeSnapshot(d) : undefined;
@@ -45,9 +46,13 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
     projectId: p,
     lastSuccessMs: Number(t) || 0,
     snapshot,
+    ...(a === null || a === undefined ? {} : { alertStates: a }),
     ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
   };
 }
+
+/** The keys of one integration that go with its snapshot, and go when it is forgotten; the snapshot hash first. */
+const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [keys.snapshot(integrationId), keys.alerts(integrationId)];
 
 export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
@@ -55,9 +60,11 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
 
   return {
     async load(integrationId) {
-      const [v, l, p, t, d] = await redis.hmget(keys.snapshot(integrationId), 'v', 'l', 'p', 't', 'd');
+      // One script call, so that the snapshot and its alert states are read as one commit wrote them.
+      const [row] = await redis.ahmLoadSnapshots(2, ...integrationKeys(keys, integrationId));
+      const [v, l, p, t, d, a] = row ?? [];
       if (v === null || v === undefined) return undefined;
-      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '');
+      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '', a);
     },
 
     async commit(req) {
@@ -69,6 +76,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
         keys.integrations,
         keys.outboxIds,
         keys.outboxEntries,
+        keys.alerts(req.integrationId),
         req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
         String(req.version),
         req.lineage,
@@ -76,6 +84,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
         String(req.nowMs),
         encodeSnapshot(req.snapshot),
         req.integrationId,
+        req.alertStates ?? '',
         ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
       );
       if (result[0] !== 1) return { committed: false };
@@ -85,14 +94,17 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
     async loadAll() {
       const ids = await redis.smembers(keys.integrations);
       const batches = await Promise.all(
-        chunks(ids, KEYS_PER_SCRIPT_CALL).map(async (chunk) => ({ chunk, rows: await redis.ahmLoadSnapshots(chunk.length, ...chunk.map(keys.snapshot)) })),
+        chunks(ids, KEYS_PER_SCRIPT_CALL / 2).map(async (chunk) => ({
+          chunk,
+          rows: await redis.ahmLoadSnapshots(chunk.length * 2, ...chunk.flatMap((id) => integrationKeys(keys, id))),
+        })),
       );
       const out: StoredSnapshot[] = [];
       for (const { chunk, rows } of batches) {
         chunk.forEach((id, i) => {
-          const [v, l, p, t, d] = rows[i] ?? [];
+          const [v, l, p, t, d, a] = rows[i] ?? [];
           // Dropped between the two round trips: it is gone, as if read a moment later.
-          if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? ''));
+          if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a));
         });
       }
       return out;
@@ -102,9 +114,17 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       // The listed ids stay here: only the stored ones not listed go to Redis, with their keys.
       const listed = new Set(integrationIds);
       const candidates = (await redis.smembers(keys.integrations)).filter((id) => !listed.has(id));
+      const per = integrationKeys(keys, '').length;
       const dropped = await Promise.all(
-        chunks(candidates, KEYS_PER_SCRIPT_CALL - 1).map((chunk) =>
-          redis.ahmDropStale(chunk.length + 1, keys.integrations, ...chunk.map(keys.snapshot), String(cutoffMs), ...chunk),
+        chunks(candidates, Math.floor((KEYS_PER_SCRIPT_CALL - 1) / per)).map((chunk) =>
+          redis.ahmDropStale(
+            chunk.length * per + 1,
+            keys.integrations,
+            ...chunk.flatMap((id) => integrationKeys(keys, id)),
+            String(cutoffMs),
+            String(per),
+            ...chunk,
+          ),
         ),
       );
       return dropped.flat();

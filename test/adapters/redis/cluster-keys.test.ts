@@ -123,6 +123,7 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       snapshot: snap('a'),
       nowMs: 5,
       outbox: [entry('n1'), entry('n2')],
+      alertStates: 'states',
     };
     const recorded = await record({
       commit: () => snapshots.commit(baseline),
