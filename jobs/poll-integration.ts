@@ -4,8 +4,9 @@
  * together with the notifications it causes. A failed fetch or an unusable
  * body changes nothing and sends nothing.
  */
+import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
-import { planPoll } from '../src/core/poll-plan.js';
+import { planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
@@ -34,6 +35,8 @@ export interface PollIntegrationDeps {
   readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newLineage: () => string;
+  /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS. */
+  readonly policy: AlertPolicy;
 }
 
 /** Runs every step, one after the other, even after one failed; then throws the first failure. */
@@ -53,6 +56,19 @@ async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void
 interface DecidedPoll {
   readonly outcome: PollOutcome;
   readonly report: () => Promise<void>;
+}
+
+const groupRefOf = (plan: PollPlan, installationId: string): string | undefined =>
+  plan.alertItems.find((i) => i.installationId === installationId)?.groupRef ?? plan.snapshot.get(installationId)?.groupRef;
+
+/** Says when the alert states were not read as stored: upgraded from the release before, or unreadable. */
+function logAlertStatesOrigin(plan: PollPlan, log: Logger): void {
+  const { source, reason, unreadableSlots } = plan.alertStatesOrigin;
+  if (source === 'upgraded') log.info('no alert states stored (the release before kept none): taken from the snapshot, as already announced');
+  else if (source === 'unreadable')
+    log.error({ reason }, `stored alert states are unreadable (${reason ?? 'unknown'}); taken from the snapshot, as already announced`);
+  else if (unreadableSlots > 0)
+    log.warn({ unreadableSlots }, `${unreadableSlots} stored alert state(s) unreadable; taken from the snapshot, as already announced`);
 }
 
 export function createPollIntegration(deps: PollIntegrationDeps) {
@@ -126,7 +142,14 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       deps.metrics.recordStateUnreadable(projectId, integrationId);
     }
     const now = deps.now();
-    const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: deps.newLineage });
+    const plan = planPoll(
+      stored,
+      parsed.installations,
+      now,
+      { integrationId, projectId: deps.projectId, newLineage: deps.newLineage },
+      { policy: deps.policy },
+    );
+    logAlertStatesOrigin(plan, log);
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
@@ -136,6 +159,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       snapshot: plan.snapshot,
       nowMs: now.getTime(),
       outbox: plan.notifications,
+      ...(plan.alertStates === undefined ? {} : { alertStates: plan.alertStates }),
     });
     if (!result.committed) {
       log.info('another poll of this integration committed first; this result is discarded');
@@ -153,6 +177,14 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
         `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`,
       );
     }
+    // And once per alert event, sent or not: "why did (or didn't) this page?" is answered by grep.
+    for (const e of plan.alertEvents) {
+      const { kind, notify } = e.event;
+      log.info(
+        { installationId: e.installationId, groupRef: groupRefOf(plan, e.installationId), condition: e.condition, event: kind, notify },
+        `alert: ${e.installationId} ${e.condition} ${kind}${notify ? '' : ' (not sent)'}`,
+      );
+    }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
     deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);
 
@@ -163,7 +195,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       );
     } else {
       log.info(
-        { installations: plan.snapshot.size, transitions: plan.transitions.length, alerts: plan.alerts.length, version: result.version },
+        { installations: plan.snapshot.size, transitions: plan.transitions.length, alertEvents: plan.alertEvents.length, version: result.version },
         'poll committed',
       );
     }

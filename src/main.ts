@@ -52,8 +52,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
   const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
   const slackLogger = logger.child({ component: 'slack' });
-  const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs });
-  const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger);
+  const { policy, ampersandDashboardUrl, runbookUrl } = config.alerts;
+  const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };
+  const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs, links });
+  const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger, links);
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
@@ -63,7 +65,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
   const jobs = {
-    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8) }),
+    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8), policy }),
     runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
   };

@@ -4,6 +4,7 @@
  * when it is sent) so that each message has its own deterministic job id and
  * a retried job never re-sends an earlier part.
  */
+import type { AlertNotification } from './alert-notification.js';
 import type { AlertItem } from './alert-policy.js';
 import { MESSAGE_LIMITS, installationBlockText, messageOverheadBlockText } from './slack-message.js';
 
@@ -32,7 +33,13 @@ export interface UpstreamNotification {
   readonly noLongerMonitored?: true;
 }
 
-export type Notification = InstallationNotification | UpstreamNotification;
+/**
+ * Every kind of notification the outbox holds: `alerts`, the digest of a poll's
+ * alert events (alert-notification.ts); `baseline`, the summary of a first poll;
+ * `upstream`, about the monitor's own access. `transitions` is no longer made:
+ * entries queued by the release before are still read and rendered.
+ */
+export type Notification = AlertNotification | InstallationNotification | UpstreamNotification;
 
 /** Installations per message: keeps a message well under Slack's 50-block limit. */
 export const MAX_INSTALLATIONS_PER_MESSAGE = 40;

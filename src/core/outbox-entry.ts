@@ -29,7 +29,7 @@ export const DEFAULT_DESTINATION = V1_DESTINATION;
 
 export type DecodedOutboxEntry = { readonly ok: true; readonly entry: OutboxEntry } | { readonly ok: false; readonly error: string };
 
-const NOTIFICATION_KINDS: ReadonlySet<unknown> = new Set(['transitions', 'baseline', 'upstream']);
+const NOTIFICATION_KINDS: ReadonlySet<unknown> = new Set(['alerts', 'transitions', 'baseline', 'upstream']);
 
 /** The stored form of an entry, with the format version first. */
 export function encodeOutboxEntry(entry: OutboxEntry): string {

@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createPollIntegration, type PollOutcome } from '../../jobs/poll-integration.js';
+import { DEFAULT_ALERT_POLICY, type AlertPolicy } from '../../src/core/alert-state.js';
+import { loadAlertStates } from '../../src/core/alert-states.js';
 import { AmpersandApiError, ERROR_REASONS, type PollErrorReason } from '../../src/core/errors/ampersand-api-error.js';
 import type { InstallationSpec } from '../../src/simulator/fixtures.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
@@ -28,7 +30,7 @@ const unhealthy = installationSpec('a', { healthStatus: 'unhealthy' });
 const closed = (): Error => new Error('Connection is closed.');
 
 /** One poll job on shared fakes; `snapshots` replaces store methods, as a broken Redis or a racing replica would. */
-function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[] } = {}) {
+function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[]; policy?: AlertPolicy } = {}) {
   const stores = options.stores ?? createInMemoryStores();
   const events = createEventLog();
   const ampersand = createFakeAmpersandClient();
@@ -49,6 +51,7 @@ function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotS
     delivery,
     now: clock.now,
     newLineage: () => lineages.shift() ?? 'L-extra',
+    policy: options.policy ?? DEFAULT_ALERT_POLICY,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
   return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll };
@@ -86,22 +89,44 @@ describe('pollIntegration', () => {
     });
   });
 
-  describe('when an installation changes', () => {
-    it('commits the transition with its notification and kicks the outbox head', async () => {
+  describe('when an installation turns bad', () => {
+    it('commits its pending state and sends nothing on the first bad poll, then alerts on the second: one digest, kicked', async () => {
       const t = setup();
       t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
       await t.poll('c1');
-      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 1, notifications: 1 });
-      const stored = await t.stores.snapshots.load(INTEGRATION);
-      expect(stored).toMatchObject({ version: 2, lineage: 'L1' });
-      expect(stored?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 1, notifications: 0 });
+      const pending = await t.stores.snapshots.load(INTEGRATION);
+      expect(pending).toMatchObject({ version: 2, lineage: 'L1' });
+      expect(pending?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(loadAlertStates(pending?.alertStates, new Map(), t.clock.now()).states.get('a')?.unhealthy).toMatchObject({ status: 'pending', badPolls: 1 });
+      expect(await t.stores.outbox.size()).toBe(0);
+
+      t.clock.advance(60_000);
+      expect(await t.poll('c3')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 0, notifications: 1 });
       const head = await t.stores.outbox.head();
-      expect(head?.entry?.notification).toMatchObject({ kind: 'transitions', integrationId: INTEGRATION });
+      expect(head?.id).toBe(`${INTEGRATION}.L1.3.1`);
+      expect(head?.entry?.notification).toMatchObject({
+        kind: 'alerts',
+        integrationId: INTEGRATION,
+        installations: 1,
+        firing: { unhealthy: 1, operation_failing: 0, bad_credentials: 0 },
+        items: [{ installationId: 'a', condition: 'unhealthy', event: 'fire', consumerName: 'Jane Smith', consumerRef: 'user-a' }],
+      });
       expect(t.delivery.kicked).toEqual([head?.id]);
-      expect(t.events.events).toEqual([`ok ${INTEGRATION}`, `kick ${head?.id}`, `ok ${INTEGRATION}`]);
+      expect(t.events.events).toEqual([`ok ${INTEGRATION}`, `ok ${INTEGRATION}`, `kick ${head?.id}`, `ok ${INTEGRATION}`]);
       const transitions = t.metrics.callsOf('recordTransitions');
       expect(transitions[1]?.[2]).toMatchObject([{ installationId: 'a', field: 'health_status', from: 'healthy', to: 'unhealthy' }]);
-      expect(t.logs.lines().some((l) => l['msg'] === 'transition: a health_status healthy → unhealthy')).toBe(true);
+      const messages = t.logs.lines().map((l) => l['msg']);
+      expect(messages).toContain('transition: a health_status healthy → unhealthy');
+      expect(messages).toContain('alert: a unhealthy fire');
+    });
+
+    it('alerts on the first bad poll with ALERT_AFTER_POLLS=1', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, alertAfterPolls: 1 } });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
+      await t.poll('c1');
+      expect(await t.poll('c2')).toMatchObject({ status: 'committed', notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'alerts', items: [{ event: 'fire', condition: 'unhealthy' }] });
     });
 
     it('kicks the head of the outbox, the oldest pending entry, not the new one', async () => {
@@ -110,8 +135,58 @@ describe('pollIntegration', () => {
       await t.poll('c1');
       const first = await t.stores.outbox.headId();
       await t.poll('c2');
+      await t.poll('c3');
       expect(await t.stores.outbox.size()).toBe(2);
+      expect((await t.stores.outbox.head())?.entry?.notification.kind).toBe('baseline');
       expect(t.delivery.kicked).toEqual([first, first]);
+    });
+  });
+
+  describe('the alert states', () => {
+    it('are committed with the snapshot, and not rewritten by a poll that leaves them as they were', async () => {
+      const stores = createInMemoryStores();
+      const commits: (string | undefined)[] = [];
+      const t = setup({
+        stores,
+        snapshots: {
+          commit: (request) => {
+            commits.push(request.alertStates);
+            return stores.snapshots.commit(request);
+          },
+        },
+      });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      // The baseline writes its states (a, as announced); the polls after it change nothing.
+      expect(commits).toHaveLength(3);
+      expect(commits[0]).toContain('"a":[["firing"');
+      expect(commits.slice(1)).toEqual([undefined, undefined]);
+      expect((await stores.snapshots.load(INTEGRATION))?.alertStates).toBe(commits[0]);
+    });
+
+    it('are upgraded from the snapshot when none are stored (the release before): nothing announced is sent again, and it says so', async () => {
+      const stores = createInMemoryStores();
+      const t = setup({ stores });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await t.poll('c1');
+      // What the release before left: the same snapshot and version, without alert states.
+      const stored = await stores.snapshots.load(INTEGRATION);
+      const legacy: Partial<SnapshotStore> = {
+        load: async (id) => {
+          const s = await stores.snapshots.load(id);
+          if (s === undefined) return s;
+          const { alertStates: _dropped, ...rest } = s;
+          return rest;
+        },
+      };
+      const after = setup({ stores, snapshots: legacy });
+      after.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      expect(await after.poll('c2')).toMatchObject({ status: 'committed', baseline: false, notifications: 0 });
+      expect(after.logs.lines().some((l) => String(l['msg']).startsWith('no alert states stored'))).toBe(true);
+      expect((await stores.snapshots.load(INTEGRATION))?.version).toBe((stored?.version ?? 0) + 1);
+      expect(await stores.outbox.size()).toBe(1);
     });
   });
 

@@ -5,6 +5,7 @@
  * and how discovery and internal failures are counted.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALERT_POLICY } from '../../src/core/alert-state.js';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, DISCOVERY_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
@@ -65,6 +66,7 @@ async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: st
     delivery: createRecordingDeliveryQueue(),
     now: clock.now,
     newLineage: () => `L-${integrationId}`,
+    policy: DEFAULT_ALERT_POLICY,
   });
   expect(await poll({ integrationId, cycleId: 'seed' }, 'seed')).toMatchObject({ status: 'committed' });
 }
