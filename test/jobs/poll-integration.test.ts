@@ -142,6 +142,35 @@ describe('pollIntegration', () => {
     });
   });
 
+  describe('a condition that still fires', () => {
+    it('is reminded every REMIND_INTERVAL_SECONDS, in one digest for every installation of the integration', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, remindIntervalMs: 3_600_000 } });
+      const both = listing(unhealthy, installationSpec('b', { connectionStatus: 'bad_credentials' }));
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy, installationSpec('b')), both);
+      await t.poll('c1');
+      await t.poll('c2');
+      t.clock.advance(60_000);
+      expect(await t.poll('c3')).toMatchObject({ notifications: 1 });
+      t.clock.advance(60 * 60_000 - 1);
+      expect(await t.poll('c4')).toMatchObject({ notifications: 0 });
+      t.clock.advance(1);
+      expect(await t.poll('c5')).toMatchObject({ notifications: 1 });
+      const entries = [];
+      for (let head = await t.stores.outbox.head(); head !== undefined; head = await t.stores.outbox.head()) {
+        entries.push(head.entry?.notification);
+        await t.stores.outbox.pop(head.id, false);
+      }
+      expect(entries).toHaveLength(2);
+      expect(entries[1]).toMatchObject({
+        kind: 'alerts',
+        items: [
+          { installationId: 'b', condition: 'bad_credentials', event: 'remind' },
+          { installationId: 'a', condition: 'unhealthy', event: 'remind' },
+        ],
+      });
+    });
+  });
+
   describe('the alert states', () => {
     it('are committed with the snapshot, and not rewritten by a poll that leaves them as they were', async () => {
       const stores = createInMemoryStores();
