@@ -6,10 +6,12 @@
  */
 import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
-import { planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import type { FailureDetails } from '../src/core/operation.js';
+import { completePollPlan, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import { failureDetailsDefaults, type FailureDetailsFetcher } from './fetch-failure-details.js';
 import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
@@ -37,7 +39,17 @@ export interface PollIntegrationDeps {
   readonly newLineage: () => string;
   /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS. */
   readonly policy: AlertPolicy;
+  /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
+  readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
+  /**
+   * Ends every look-up of one poll at once, so that the commit waits for them at most this long:
+   * an alert without details beats a late one. AbortSignal.timeout of one look-up's timeout by default.
+   */
+  readonly detailsDeadline?: () => AbortSignal;
 }
+
+/** Look-ups of one poll that run at once: the API is not flooded, and a few slow ones do not hold the rest. */
+const detailsConcurrency = 8;
 
 /** Runs every step, one after the other, even after one failed; then throws the first failure. */
 async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void> {
@@ -99,6 +111,22 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     return decided.outcome;
   };
 
+  /** The failure details of these installations that could be found in time; the fetcher logs those that could not. */
+  async function lookUpFailureDetails(installationIds: readonly string[], data: PollJobData): Promise<Map<string, FailureDetails>> {
+    const found = new Map<string, FailureDetails>();
+    if (installationIds.length === 0) return found;
+    const deadline = (deps.detailsDeadline ?? (() => AbortSignal.timeout(failureDetailsDefaults.timeoutMs)))();
+    const queue = [...installationIds];
+    const worker = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const details = await deps.failureDetails.fetch({ cycleId: data.cycleId, integrationId: data.integrationId, installationId: id }, deadline);
+        if (details !== undefined) found.set(id, details);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(detailsConcurrency, queue.length) }, worker));
+    return found;
+  }
+
   async function poll(data: PollJobData, log: Logger): Promise<DecidedPoll> {
     const { integrationId, cycleId } = data;
     const started = performance.now();
@@ -142,14 +170,17 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       deps.metrics.recordStateUnreadable(projectId, integrationId);
     }
     const now = deps.now();
-    const plan = planPoll(
+    const planned = planPoll(
       stored,
       parsed.installations,
       now,
       { integrationId, projectId: deps.projectId, newLineage: deps.newLineage },
       { policy: deps.policy },
     );
-    logAlertStatesOrigin(plan, log);
+    logAlertStatesOrigin(planned, log);
+    // Before the commit, so that the alert carries them; softly, so that it is never held for long.
+    const details = await lookUpFailureDetails(failureDetailsWanted(planned), data);
+    const plan = completePollPlan(planned, { details });
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createDeliverNotification } from '../jobs/deliver-notification.js';
+import { createFailureDetailsFetcher } from '../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../jobs/poll-integration.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
@@ -64,8 +65,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
+  const perCycle = config.alerts.failureDetailsPerCycle;
+  const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
   const jobs = {
-    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8), policy }),
+    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8), policy, failureDetails }),
     runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
   };

@@ -30,6 +30,7 @@ import { buildAlertDigests, compareAlertItems, type AlertEventItem, type AlertNo
 import { diffSnapshots, type Transition } from './diff.js';
 import type { InstallationState } from './installation.js';
 import { notificationId, splitNotifications, type InstallationNotification } from './notification.js';
+import type { FailureDetails } from './operation.js';
 import { DEFAULT_DESTINATION } from './outbox-entry.js';
 import type { InstallationRecord, Snapshot } from './snapshot.js';
 
@@ -286,4 +287,41 @@ export function planPoll(
     digest,
     notifications,
   };
+}
+
+/** Whether an item is one whose alert should say why: a failing operation that fires. */
+export const wantsFailureDetails = (item: AlertEventItem): boolean => item.event === 'fire' && item.condition === 'operation_failing';
+
+/**
+ * The installations whose failure details the poll job looks up before it
+ * commits: those with a failing operation that fires in this plan, once each.
+ */
+export function failureDetailsWanted(plan: Pick<PollPlan, 'alertItems'>): string[] {
+  return [...new Set(plan.alertItems.filter(wantsFailureDetails).map((i) => i.installationId))];
+}
+
+/** Attaches to each firing failing operation the details found for its installation; the others are returned as they are. */
+export function attachFailureDetails(items: readonly AlertEventItem[], details: ReadonlyMap<string, FailureDetails>): AlertEventItem[] {
+  return items.map((item) => {
+    const found = wantsFailureDetails(item) ? details.get(item.installationId) : undefined;
+    return found === undefined ? item : { ...item, details: found };
+  });
+}
+
+/** What the poll job looked up for a plan's events before committing it. */
+export interface AlertExtras {
+  /** Failure details by installation id (failureDetailsWanted); a look-up that failed is simply absent. */
+  readonly details?: ReadonlyMap<string, FailureDetails>;
+}
+
+/**
+ * The plan with what the poll job looked up attached to its items, and its
+ * notifications made again from them (same ids). A plan with nothing to
+ * attach is returned as it is.
+ */
+export function completePollPlan(plan: PollPlan, extras: AlertExtras): PollPlan {
+  if (plan.baseline || plan.alertItems.length === 0) return plan;
+  const items = attachFailureDetails(plan.alertItems, extras.details ?? new Map());
+  const enqueuedAt = plan.notifications[0]?.enqueuedAt ?? Date.parse(plan.digest.detectedAt);
+  return { ...plan, alertItems: items, notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt }) };
 }

@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ALL_OK, DEFAULT_ALERT_POLICY } from '../../src/core/alert-state.js';
 import { encodeAlertStates, loadAlertStates, type AlertStates } from '../../src/core/alert-states.js';
 import { MAX_INSTALLATIONS_PER_MESSAGE, type Notification } from '../../src/core/notification.js';
-import { planPoll, type PollIds, type PollPlan, type PollPlanOptions, type StoredPollState } from '../../src/core/poll-plan.js';
+import {
+  completePollPlan,
+  failureDetailsWanted,
+  planPoll,
+  type PollIds,
+  type PollPlan,
+  type PollPlanOptions,
+  type StoredPollState,
+} from '../../src/core/poll-plan.js';
 import { UNREADABLE_VALUE, type InstallationState } from '../../src/core/installation.js';
+import type { FailureDetails } from '../../src/core/operation.js';
 import { MESSAGE_LIMITS, blockTextLength, renderSlackMessage } from '../../src/core/slack-message.js';
 import { state } from '../helpers/builders.js';
 
@@ -338,6 +347,46 @@ describe('planPoll', () => {
       const plan = planPoll({ ...legacy(), alertStates: 'not json' }, listing(['a'], ['b', { healthStatus: 'unhealthy' }]), LATER, ids());
       expect(plan.alertStatesOrigin).toEqual({ source: 'unreadable', reason: 'not JSON', unreadableSlots: 0 });
       expect(plan.notifications).toEqual([]);
+    });
+  });
+
+  describe('failure details', () => {
+    const details: FailureDetails = {
+      operationId: 'op-1',
+      actionType: 'read',
+      result: '[account] Read failed',
+      errorLines: ['INVALID_SESSION_ID'],
+      omittedErrorLines: 0,
+      time: NOW.toISOString(),
+    };
+    const firingAll = (): PollPlan =>
+      planPoll(
+        storedAfter(listing(['a'], ['b'])),
+        listing(['a', { lastOperationStatus: 'failure', healthStatus: 'unhealthy' }], ['b', { lastOperationStatus: 'failure' }]),
+        NOW,
+        ids(),
+        { policy: FIRST_POLL },
+      );
+
+    it('are wanted for each installation whose failing operation fires, once each', () => {
+      expect(failureDetailsWanted(firingAll())).toEqual(['a', 'b']);
+    });
+
+    it('are attached only to the firing of a failing operation, and the digest is made again with them, under the same id', () => {
+      const plan = firingAll();
+      const done = completePollPlan(plan, { details: new Map([['a', details]]) });
+      expect(done.notifications.map((n) => n.id)).toEqual(plan.notifications.map((n) => n.id));
+      expect(done.alertItems.map((i) => [i.installationId, i.condition, i.details?.operationId])).toEqual([
+        ['a', 'unhealthy', undefined],
+        ['a', 'operation_failing', 'op-1'],
+        ['b', 'operation_failing', undefined],
+      ]);
+      expect(done.notifications[0]?.notification.items).toEqual(done.alertItems);
+    });
+
+    it('leave a plan without them as it is', () => {
+      const plan = firingAll();
+      expect(completePollPlan(plan, {})).toEqual(plan);
     });
   });
 

@@ -83,6 +83,7 @@ function poll(observer: PollObserver, handOff: DeliveryQueue) {
     now: () => new Date(0),
     newLineage: () => 'L',
     policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   })({ integrationId: 'int-1', cycleId: 'c1' }, 'job');
 }
 

@@ -38,7 +38,7 @@ describe('the monitor, end to end', () => {
     await waitFor('the next alert', () => h.texts().length === 3);
     // The recovery of a and the failure of c both take two polls (ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS): one digest.
     expect(h.texts()[2]).toBe(
-      '[FIRING:1, RESOLVED:1] integration int-1: Salesforce operations failing — Customer c (org-c); Salesforce recovered: unhealthy — Customer a (org-a)',
+      '[FIRING:1, RESOLVED:1] integration int-1: Salesforce reads failing — Customer c (org-c); Salesforce recovered: unhealthy — Customer a (org-a)',
     );
 
     // Several quiet cycles later, nothing more was sent.

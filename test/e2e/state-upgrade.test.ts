@@ -102,7 +102,7 @@ describe('state written by the release before the versioned snapshot format', ()
     // A change after the upgrade is diffed against the upgraded snapshot and alerted once.
     h.ampersand.update('int-1', 'c', { lastOperationStatus: 'failure' });
     await waitFor('the alert for the change', () => h.slack.messages.length === 3);
-    expect(h.texts()[2]).toBe('[FIRING:1] integration int-1: Salesforce operations failing — Customer c (org-c)');
+    expect(h.texts()[2]).toBe('[FIRING:1] integration int-1: Salesforce reads failing — Customer c (org-c)');
     expect(refOf(h.slack.messages[2]?.body ?? {})).toMatch(new RegExp(`^int-1\\.${v1['l']}\\.\\d+\\.1$`));
     const after = await version();
     await waitFor('two more polls', async () => (await version()) >= after + 2);

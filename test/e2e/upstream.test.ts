@@ -63,6 +63,6 @@ describe('the upstream alert', () => {
     h.ampersand.setStickyFault(undefined);
     await waitFor('the recovery and the real alert', () => h.texts().length === 3);
     expect(h.texts().filter((t) => t.includes('[RESOLVED] the monitor can read Ampersand'))).toHaveLength(1);
-    expect(h.texts().filter((t) => t === '[FIRING:1] integration int-2: Salesforce operations failing — Customer x (org-x)')).toHaveLength(1);
+    expect(h.texts().filter((t) => t === '[FIRING:1] integration int-2: Salesforce reads failing — Customer x (org-x)')).toHaveLength(1);
   });
 });

@@ -72,7 +72,7 @@ describe('a Slack outage', () => {
     expect(h.slack.messages.map((m) => String(m.body.text).replace(/^\[(\w+):1\] integration int-1: (.*) — Customer (\w) .*$/, '$1 $3 $2'))).toEqual([
       'FIRING a Salesforce installation unhealthy',
       'RESOLVED a Salesforce recovered: unhealthy',
-      'FIRING b Salesforce operations failing',
+      'FIRING b Salesforce reads failing',
       'FIRING a Salesforce installation unhealthy',
       'FIRING c Salesforce credentials rejected',
       'RESOLVED b Salesforce recovered: operations failing',

@@ -63,6 +63,7 @@ function poll(broken: Broken, observer: PollObserver = tracker) {
     now: () => new Date(0),
     newLineage: () => 'L',
     policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   });
 }
 

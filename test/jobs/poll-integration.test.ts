@@ -6,12 +6,14 @@
  * and what was counted.
  */
 import { describe, expect, it } from 'vitest';
+import { createFailureDetailsFetcher } from '../../jobs/fetch-failure-details.js';
 import { createPollIntegration, type PollOutcome } from '../../jobs/poll-integration.js';
 import { DEFAULT_ALERT_POLICY, type AlertPolicy } from '../../src/core/alert-state.js';
 import { loadAlertStates } from '../../src/core/alert-states.js';
 import { AmpersandApiError, ERROR_REASONS, type PollErrorReason } from '../../src/core/errors/ampersand-api-error.js';
 import type { InstallationSpec } from '../../src/simulator/fixtures.js';
-import { buildInstallation } from '../../src/simulator/fixtures.js';
+import { buildInstallation, buildLog, buildOperation, buildReadOperation } from '../../src/simulator/fixtures.js';
+import type { AlertNotification } from '../../src/core/alert-notification.js';
 import type { SnapshotStore } from '../../src/ports.js';
 import { createEventLog } from '../fakes/event-log.js';
 import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
@@ -30,7 +32,9 @@ const unhealthy = installationSpec('a', { healthStatus: 'unhealthy' });
 const closed = (): Error => new Error('Connection is closed.');
 
 /** One poll job on shared fakes; `snapshots` replaces store methods, as a broken Redis or a racing replica would. */
-function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[]; policy?: AlertPolicy } = {}) {
+function setup(
+  options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[]; policy?: AlertPolicy; detailsPerCycle?: number } = {},
+) {
   const stores = options.stores ?? createInMemoryStores();
   const events = createEventLog();
   const ampersand = createFakeAmpersandClient();
@@ -40,6 +44,8 @@ function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotS
   const clock = createFixedClock();
   const logs = captureLogs();
   const lineages = options.lineages ?? ['L1', 'L2', 'L3'];
+  // The look-ups' shared deadline, which a test ends by hand (no waits).
+  const deadline = new AbortController();
   const pollIntegration = createPollIntegration({
     ampersand,
     snapshots: { ...stores.snapshots, ...options.snapshots },
@@ -52,9 +58,11 @@ function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotS
     now: clock.now,
     newLineage: () => lineages.shift() ?? 'L-extra',
     policy: options.policy ?? DEFAULT_ALERT_POLICY,
+    failureDetails: createFailureDetailsFetcher({ ampersand, logger: logs.logger, now: clock.now, perCycle: options.detailsPerCycle ?? 20 }),
+    detailsDeadline: () => deadline.signal,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
-  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll };
+  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll, deadline };
 }
 
 describe('pollIntegration', () => {
@@ -168,6 +176,90 @@ describe('pollIntegration', () => {
           { installationId: 'a', condition: 'unhealthy', event: 'remind' },
         ],
       });
+    });
+  });
+
+  describe('a failing operation that fires', () => {
+    const failing = installationSpec('a', { lastOperationStatus: 'failure' });
+    const failed = buildReadOperation(failing, 'op-7', 'failure', new Date('2025-12-31T23:59:00Z'));
+    const operationsPage = { body: { results: [buildOperation(failing, failed)], pagination: { done: true } } };
+    const operationLog = { body: failed.logs.map((l) => buildLog(failed.id, l)) };
+
+    /** Polls a healthy baseline, then the failure twice: the second fires it. */
+    async function fire(t: ReturnType<typeof setup>, cycleId = 'c3'): Promise<PollOutcome> {
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(failing));
+      await t.poll('c1');
+      await t.poll('c2');
+      return t.poll(cycleId);
+    }
+
+    it('carries the operation, its result and its first error lines, looked up before the commit', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', operationsPage);
+      t.ampersand.scriptLogs('op-7', operationLog);
+      expect(await fire(t)).toMatchObject({ status: 'committed', notifications: 1 });
+      expect(t.ampersand.calls.slice(-2)).toEqual(['operations int-1/a pageSize=50 pageToken=-', 'logs op-7']);
+      const item = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items[0];
+      expect(item).toMatchObject({
+        condition: 'operation_failing',
+        event: 'fire',
+        details: {
+          operationId: 'op-7',
+          actionType: 'read',
+          result: '[account] Read failed',
+          errorLines: [
+            'Provider error, retrying (attempt 1 of 2): INVALID_SESSION_ID: Session expired or invalid',
+            'Read of account failed: INVALID_SESSION_ID: Session expired or invalid',
+          ],
+          time: '2025-12-31T23:59:00.000Z',
+        },
+      });
+    });
+
+    it('goes without them when the look-up fails, and still commits and alerts', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', { error: new AmpersandApiError('the API said no', 'server_error', 503) });
+      expect(await fire(t)).toMatchObject({ status: 'committed', notifications: 1 });
+      const item = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items[0];
+      expect(item).toMatchObject({ condition: 'operation_failing', event: 'fire' });
+      expect(item).not.toHaveProperty('details');
+    });
+
+    it('goes without them when the look-ups outlast their deadline: an alert without details beats a late one', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', { hang: true });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(failing));
+      await t.poll('c1');
+      await t.poll('c2');
+      const outcome = t.poll('c3');
+      t.deadline.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      expect(await outcome).toMatchObject({ status: 'committed', notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ items: [expect.not.objectContaining({ details: expect.anything() })] });
+    });
+
+    it('looks up at most FAILURE_DETAILS_PER_CYCLE installations per cycle', async () => {
+      const t = setup({ detailsPerCycle: 1 });
+      const both = listing(failing, installationSpec('b', { lastOperationStatus: 'failure' }));
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy, installationSpec('b')), both);
+      t.ampersand.scriptOperations('a', operationsPage);
+      t.ampersand.scriptLogs('op-7', operationLog);
+      t.ampersand.scriptOperations('b', { body: { results: [], pagination: { done: true } } });
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      expect(t.ampersand.calls.filter((c) => c.startsWith('operations'))).toHaveLength(1);
+      const items = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items ?? [];
+      expect(items.filter((i) => i.details !== undefined)).toHaveLength(1);
+      expect(items).toHaveLength(2);
+    });
+
+    it('looks up nothing for a poll that fires no failing operation', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(installationSpec('a', { lastOperationStatus: 'failure' })), listing(healthy));
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      expect(t.ampersand.calls.filter((c) => !c.startsWith('installations'))).toEqual([]);
     });
   });
 

@@ -67,6 +67,7 @@ async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: st
     now: clock.now,
     newLineage: () => `L-${integrationId}`,
     policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   });
   expect(await poll({ integrationId, cycleId: 'seed' }, 'seed')).toMatchObject({ status: 'committed' });
 }
