@@ -18,6 +18,8 @@ export interface PollJobData {
   readonly integrationId: string;
   /** Id of the cycle that asked for this poll; consecutive failing cycles are counted by it. */
   readonly cycleId: string;
+  /** The integration's name, when the cycle knew it (listIntegrations): the messages show it. A job of the release before has none. */
+  readonly integrationName?: string;
 }
 
 export type PollOutcome =
@@ -175,7 +177,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       parsed.installations,
       now,
       { integrationId, projectId: deps.projectId, newLineage: deps.newLineage },
-      { policy: deps.policy },
+      { policy: deps.policy, ...(data.integrationName === undefined ? {} : { integrationName: data.integrationName }) },
     );
     logAlertStatesOrigin(planned, log);
     // Before the commit, so that the alert carries them; softly, so that it is never held for long.

@@ -269,7 +269,8 @@ export interface DeliveryQueue {
 
 /** Queues polls for the workers; a poll still queued or running for an integration is not doubled. */
 export interface PollQueue {
-  enqueue(integrationId: string, cycleId: string): Promise<void>;
+  /** `integrationName`, when the cycle knew it, goes with the poll into its messages. */
+  enqueue(integrationId: string, cycleId: string, integrationName?: string): Promise<void>;
 }
 
 /** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */

@@ -6,8 +6,8 @@ import { BULLMQ_NAMES, pollDeduplicationId } from './job-names.js';
 
 export function createBullmqPollQueue(poll: Queue): PollQueue {
   return {
-    async enqueue(integrationId, cycleId) {
-      const data: PollJobData = { integrationId, cycleId };
+    async enqueue(integrationId, cycleId, integrationName) {
+      const data: PollJobData = { integrationId, cycleId, ...(integrationName === undefined ? {} : { integrationName }) };
       await poll.add(BULLMQ_NAMES.jobs.poll, data, {
         // One queued-or-running poll per integration: a slow or hanging API never piles up jobs.
         deduplication: { id: pollDeduplicationId(integrationId) },

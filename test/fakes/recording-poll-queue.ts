@@ -7,7 +7,7 @@ import type { PollQueue } from '../../src/ports.js';
 import { createEventLog, type EventLog } from './event-log.js';
 
 export interface RecordingPollQueue extends PollQueue {
-  /** The polls queued, as `<integrationId> <cycleId>`, in order; failed ones are not listed. */
+  /** The polls queued, as `<integrationId> <cycleId>` (then `"<name>"` when one was given), in order; failed ones are not listed. */
   readonly enqueued: readonly string[];
   /** Integration ids whose enqueue throws this error. */
   readonly failing: Map<string, Error>;
@@ -19,11 +19,11 @@ export function createRecordingPollQueue(log: EventLog = createEventLog()): Reco
   return {
     enqueued,
     failing,
-    async enqueue(integrationId, cycleId) {
+    async enqueue(integrationId, cycleId, integrationName) {
       log.add(`enqueue ${integrationId}`);
       const error = failing.get(integrationId);
       if (error) throw error;
-      enqueued.push(`${integrationId} ${cycleId}`);
+      enqueued.push(`${integrationId} ${cycleId}${integrationName === undefined ? '' : ` "${integrationName}"`}`);
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFailureDetailsFetcher } from '../../jobs/fetch-failure-details.js';
-import { createPollIntegration, type PollOutcome } from '../../jobs/poll-integration.js';
+import { createPollIntegration, type PollJobData, type PollOutcome } from '../../jobs/poll-integration.js';
 import { DEFAULT_ALERT_POLICY, type AlertPolicy } from '../../src/core/alert-state.js';
 import { loadAlertStates } from '../../src/core/alert-states.js';
 import { AmpersandApiError, ERROR_REASONS, type PollErrorReason } from '../../src/core/errors/ampersand-api-error.js';
@@ -62,7 +62,8 @@ function setup(
     detailsDeadline: () => deadline.signal,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
-  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll, deadline };
+  const pollWith = (data: PollJobData): Promise<PollOutcome> => pollIntegration(data, 'job-1');
+  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll, pollWith, deadline };
 }
 
 describe('pollIntegration', () => {
@@ -147,6 +148,16 @@ describe('pollIntegration', () => {
       expect(await t.stores.outbox.size()).toBe(2);
       expect((await t.stores.outbox.head())?.entry?.notification.kind).toBe('baseline');
       expect(t.delivery.kicked).toEqual([first, first]);
+    });
+  });
+
+  describe('the integration name', () => {
+    it('goes from the job data into the digest, and a job without one (the release before) still polls', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, alertAfterPolls: 1 } });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
+      await t.poll('c1');
+      expect(await t.pollWith({ integrationId: INTEGRATION, cycleId: 'c2', integrationName: 'Salesforce sync' })).toMatchObject({ notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'alerts', integrationName: 'Salesforce sync' });
     });
   });
 
