@@ -7,7 +7,8 @@
 import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import type { FailureDetails } from '../src/core/operation.js';
-import { completePollPlan, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import type { Episode } from '../src/core/episodes.js';
+import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
@@ -29,7 +30,7 @@ export type PollOutcome =
 
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
-  readonly snapshots: Pick<SnapshotStore, 'load' | 'commit'>;
+  readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
   readonly logger: Logger;
@@ -182,7 +183,10 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     logAlertStatesOrigin(planned, log);
     // Before the commit, so that the alert carries them; softly, so that it is never held for long.
     const details = await lookUpFailureDetails(failureDetailsWanted(planned), data);
-    const plan = completePollPlan(planned, { details });
+    // The episode logs of the installations with an event only: most polls read none.
+    const changing = episodeInstallations(planned);
+    const episodes = changing.length === 0 ? new Map<string, Episode[]>() : await deps.snapshots.loadEpisodes(integrationId, changing);
+    const plan = completePollPlan(planned, { details, episodes }, now);
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
@@ -193,6 +197,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       nowMs: now.getTime(),
       outbox: plan.notifications,
       ...(plan.alertStates === undefined ? {} : { alertStates: plan.alertStates }),
+      ...(plan.episodeLogs.size === 0 ? {} : { episodes: plan.episodeLogs }),
     });
     if (!result.committed) {
       log.info('another poll of this integration committed first; this result is discarded');

@@ -4,6 +4,7 @@
  * types, never an adapter module. Each port is small so that a job states
  * exactly what it uses, and an in-memory fake can implement it for tests.
  */
+import type { Episode } from './core/episodes.js';
 import type { Notification } from './core/notification.js';
 import type { OutboxEntry } from './core/outbox-entry.js';
 import type { Snapshot } from './core/snapshot.js';
@@ -71,6 +72,12 @@ export interface CommitRequest {
    * are (the caller passes undefined when they did not change, so an unchanged poll does not rewrite them).
    */
   readonly alertStates?: string;
+  /**
+   * Episode logs to write in the same atomic step, by installation id: each replaces that
+   * installation's log, and an empty one deletes it. The store also drops, a bounded number per
+   * commit, the logs whose every episode ended more than 30 days ago (core/episodes.ts).
+   */
+  readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
 }
 
 /** `version` is the one written (the upstream state's new revision); `outboxHead` the outbox head after the commit. */
@@ -84,7 +91,13 @@ export interface SnapshotStore {
   /** Every stored snapshot, for /metrics: every replica exports the shared state. */
   loadAll(): Promise<StoredSnapshot[]>;
   /**
-   * Drops the snapshots (and alert states) of integrations that are not in `integrationIds` and
+   * The episode logs of some installations of an integration (core/episodes.ts), oldest first,
+   * with an entry for each id asked ([] when it has none); what cannot be read is left out. As
+   * stored: a reader that shows them drops what is past the retention with pruneEpisodes(now).
+   */
+  loadEpisodes(integrationId: string, installationIds: readonly string[]): Promise<Map<string, Episode[]>>;
+  /**
+   * Drops the snapshots (and alert states and episode logs) of integrations that are not in `integrationIds` and
    * were not polled successfully since `cutoffMs`, and returns their ids: a
    * transiently empty discovery, or replicas with different lists during a
    * rolling deploy, forget nothing.

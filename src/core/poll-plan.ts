@@ -31,6 +31,7 @@ import { diffSnapshots, type Transition } from './diff.js';
 import type { InstallationState } from './installation.js';
 import { notificationId, splitNotifications, type InstallationNotification } from './notification.js';
 import type { FailureDetails } from './operation.js';
+import { episodeKey, recordEpisodes, type Episode } from './episodes.js';
 import { DEFAULT_DESTINATION } from './outbox-entry.js';
 import type { InstallationRecord, Snapshot } from './snapshot.js';
 
@@ -124,6 +125,11 @@ export interface PollPlan {
   readonly digest: DigestContext;
   /** The outbox entries to commit with the snapshot, in order. */
   readonly notifications: readonly PlannedNotification[];
+  /**
+   * The episode logs to write with the snapshot, per installation (an empty one is deleted): none
+   * until completePollPlan records the events in the logs the poll job loaded.
+   */
+  readonly episodeLogs: ReadonlyMap<string, readonly Episode[]>;
 }
 
 /** The installation fields an alert item shows: from the listing, else (a removed installation) from the stored record. */
@@ -252,6 +258,7 @@ export function planPoll(
       alertStatesOrigin: { source: 'baseline', unreadableSlots: 0 },
       alertEvents: [],
       alertItems: [],
+      episodeLogs: new Map(),
       digest: digestOf(states),
       notifications: split.map((n) => ({
         id: notificationId(integrationId, lineage, version, n.part),
@@ -284,6 +291,7 @@ export function planPoll(
     alertStatesOrigin: { source: loaded.source, ...(loaded.reason === undefined ? {} : { reason: loaded.reason }), unreadableSlots: loaded.unreadableSlots },
     alertEvents,
     alertItems: [...items].sort(compareAlertItems),
+    episodeLogs: new Map(),
     digest,
     notifications,
   };
@@ -308,20 +316,37 @@ export function attachFailureDetails(items: readonly AlertEventItem[], details: 
   });
 }
 
+/** The installations whose episode logs a plan's events change (a fire or a resolve), once each: the poll job loads those. */
+export function episodeInstallations(plan: Pick<PollPlan, 'alertEvents'>): string[] {
+  return [...new Set(plan.alertEvents.filter((e) => e.event.kind !== 'remind').map((e) => e.installationId))];
+}
+
 /** What the poll job looked up for a plan's events before committing it. */
 export interface AlertExtras {
   /** Failure details by installation id (failureDetailsWanted); a look-up that failed is simply absent. */
   readonly details?: ReadonlyMap<string, FailureDetails>;
+  /** The stored episode logs of episodeInstallations, by installation id; absent when they were not read (nothing is recorded then). */
+  readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
 }
 
 /**
- * The plan with what the poll job looked up attached to its items, and its
- * notifications made again from them (same ids). A plan with nothing to
- * attach is returned as it is.
+ * The plan with what the poll job looked up: the failure details attached to
+ * its items, its events recorded in the episode logs (episodeLogs, written
+ * with the commit), each firing's "nth time this week", and its notifications
+ * made again from them (same ids). `now` is the poll's time.
  */
-export function completePollPlan(plan: PollPlan, extras: AlertExtras): PollPlan {
-  if (plan.baseline || plan.alertItems.length === 0) return plan;
-  const items = attachFailureDetails(plan.alertItems, extras.details ?? new Map());
-  const enqueuedAt = plan.notifications[0]?.enqueuedAt ?? Date.parse(plan.digest.detectedAt);
-  return { ...plan, alertItems: items, notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt }) };
+export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date): PollPlan {
+  if (plan.baseline) return plan;
+  const details = extras.details ?? new Map<string, FailureDetails>();
+  const recorded = extras.episodes === undefined ? undefined : recordEpisodes(extras.episodes, plan.alertEvents, details, now.getTime());
+  const items = attachFailureDetails(plan.alertItems, details).map((item) => {
+    const count = item.event === 'fire' ? recorded?.thisWeek.get(episodeKey(item.installationId, item.condition)) : undefined;
+    return count === undefined ? item : { ...item, episodesThisWeek: count };
+  });
+  return {
+    ...plan,
+    alertItems: items,
+    episodeLogs: recorded?.logs ?? plan.episodeLogs,
+    notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt: now.getTime() }),
+  };
 }

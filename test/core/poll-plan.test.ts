@@ -4,6 +4,7 @@ import { encodeAlertStates, loadAlertStates, type AlertStates } from '../../src/
 import { MAX_INSTALLATIONS_PER_MESSAGE, type Notification } from '../../src/core/notification.js';
 import {
   completePollPlan,
+  episodeInstallations,
   failureDetailsWanted,
   planPoll,
   type PollIds,
@@ -12,6 +13,7 @@ import {
   type StoredPollState,
 } from '../../src/core/poll-plan.js';
 import { UNREADABLE_VALUE, type InstallationState } from '../../src/core/installation.js';
+import type { Episode } from '../../src/core/episodes.js';
 import type { FailureDetails } from '../../src/core/operation.js';
 import { MESSAGE_LIMITS, blockTextLength, renderSlackMessage } from '../../src/core/slack-message.js';
 import { state } from '../helpers/builders.js';
@@ -374,7 +376,7 @@ describe('planPoll', () => {
 
     it('are attached only to the firing of a failing operation, and the digest is made again with them, under the same id', () => {
       const plan = firingAll();
-      const done = completePollPlan(plan, { details: new Map([['a', details]]) });
+      const done = completePollPlan(plan, { details: new Map([['a', details]]) }, NOW);
       expect(done.notifications.map((n) => n.id)).toEqual(plan.notifications.map((n) => n.id));
       expect(done.alertItems.map((i) => [i.installationId, i.condition, i.details?.operationId])).toEqual([
         ['a', 'unhealthy', undefined],
@@ -386,7 +388,39 @@ describe('planPoll', () => {
 
     it('leave a plan without them as it is', () => {
       const plan = firingAll();
-      expect(completePollPlan(plan, {})).toEqual(plan);
+      expect(completePollPlan(plan, {}, NOW)).toEqual(plan);
+    });
+  });
+
+  describe('the episode log', () => {
+    it('lists the installations whose log a plan changes: a fire or a resolve, not a reminder', () => {
+      const r = run(storedAfter(listing(['a'], ['b'], ['c', { healthStatus: 'unhealthy' }])));
+      const plan = r.poll(listing(['a', { healthStatus: 'unhealthy' }], ['b'], ['c']), NOW, {
+        policy: { alertAfterPolls: 1, resolveAfterPolls: 1, remindIntervalMs: 0 },
+      });
+      expect(episodeInstallations(plan)).toEqual(['a', 'c']);
+    });
+
+    it('records the events in the logs it is given, and counts this week on each firing', () => {
+      const plan = planPoll(storedAfter(listing(['a'])), listing(['a', { healthStatus: 'unhealthy' }]), NOW, ids(), { policy: FIRST_POLL });
+      const earlier: Episode = {
+        condition: 'unhealthy',
+        since: at(-120).getTime(),
+        firedAt: at(-119).getTime(),
+        endedAt: at(-60).getTime(),
+        reason: 'recovered',
+      };
+      const done = completePollPlan(plan, { episodes: new Map([['a', [earlier]]]) }, NOW);
+      expect(done.episodeLogs).toEqual(new Map([['a', [earlier, { condition: 'unhealthy', since: NOW.getTime(), firedAt: NOW.getTime() }]]]));
+      expect(done.alertItems).toEqual([expect.objectContaining({ installationId: 'a', event: 'fire', episodesThisWeek: 2 })]);
+      expect(done.notifications[0]?.notification.items).toEqual(done.alertItems);
+    });
+
+    it('writes no log and counts nothing when the logs were not read', () => {
+      const plan = planPoll(storedAfter(listing(['a'])), listing(['a', { healthStatus: 'unhealthy' }]), NOW, ids(), { policy: FIRST_POLL });
+      const done = completePollPlan(plan, {}, NOW);
+      expect(done.episodeLogs.size).toBe(0);
+      expect(done.alertItems[0]).not.toHaveProperty('episodesThisWeek');
     });
   });
 

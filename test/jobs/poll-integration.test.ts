@@ -151,6 +151,57 @@ describe('pollIntegration', () => {
     });
   });
 
+  describe('the episode log', () => {
+    it('records each firing episode in the commit, and the third firing this week says so', async () => {
+      const t = setup({ policy: { alertAfterPolls: 1, resolveAfterPolls: 1, remindIntervalMs: 0 } });
+      t.ampersand.scriptInstallations(
+        INTEGRATION,
+        listing(healthy),
+        listing(unhealthy),
+        listing(healthy),
+        listing(unhealthy),
+        listing(healthy),
+        listing(unhealthy),
+      );
+      for (let i = 1; i <= 6; i += 1) {
+        await t.poll(`c${i}`);
+        t.clock.advance(3_600_000);
+      }
+      const episodes = (await t.stores.snapshots.loadEpisodes(INTEGRATION, ['a'])).get('a');
+      expect(episodes?.map((e) => [e.condition, e.endedAt === undefined ? 'open' : e.reason])).toEqual([
+        ['unhealthy', 'recovered'],
+        ['unhealthy', 'recovered'],
+        ['unhealthy', 'open'],
+      ]);
+      const firings = [];
+      for (let head = await t.stores.outbox.head(); head !== undefined; head = await t.stores.outbox.head()) {
+        const n = head.entry?.notification;
+        if (n?.kind === 'alerts') firings.push(...n.items.filter((i) => i.event === 'fire').map((i) => i.episodesThisWeek));
+        await t.stores.outbox.pop(head.id, false);
+      }
+      expect(firings).toEqual([1, 2, 3]);
+    });
+
+    it('reads no log for a poll without a firing or a resolve', async () => {
+      const t = setup();
+      let reads = 0;
+      const counting = setup({
+        stores: t.stores,
+        snapshots: {
+          loadEpisodes: (integrationId, ids) => {
+            reads += 1;
+            return t.stores.snapshots.loadEpisodes(integrationId, ids);
+          },
+        },
+      });
+      counting.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await counting.poll('c1');
+      await counting.poll('c2');
+      await counting.poll('c3');
+      expect(reads).toBe(0);
+    });
+  });
+
   describe('the integration name', () => {
     it('goes from the job data into the digest, and a job without one (the release before) still polls', async () => {
       const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, alertAfterPolls: 1 } });

@@ -9,6 +9,9 @@
  *   alerts:{integrationId} string the alert states of the integration's installations (core/alert-states.ts),
  *                               written in the same commit as its snapshot; absent until this release's first
  *                               commit (the release before kept none: loadAlertStates upgrades from the snapshot)
+ *   episodes:{integrationId} hash installation id -> its episode log (core/episodes.ts), written by the commit
+ *   episode-expiry:{integrationId} zset installation id scored by when its log may go (30 days after its last
+ *                               episode ended; +inf while one is open): each commit drops a bounded number past it
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
@@ -38,6 +41,10 @@ export interface StateKeys {
   snapshot(this: void, integrationId: string): string;
   /** The alert states of one integration, a string beside its snapshot. */
   alerts(this: void, integrationId: string): string;
+  /** The episode logs of one integration's installations. */
+  episodes(this: void, integrationId: string): string;
+  /** When each of those logs may be dropped. */
+  episodeExpiry(this: void, integrationId: string): string;
 }
 
 export function stateKeys(prefix: string): StateKeys {
@@ -53,5 +60,7 @@ export function stateKeys(prefix: string): StateKeys {
     meta: `${base}meta`,
     snapshot: (integrationId) => `${base}snap:${integrationId}`,
     alerts: (integrationId) => `${base}alerts:${integrationId}`,
+    episodes: (integrationId) => `${base}episodes:${integrationId}`,
+    episodeExpiry: (integrationId) => `${base}episode-expiry:${integrationId}`,
   };
 }

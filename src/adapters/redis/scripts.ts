@@ -20,18 +20,22 @@ import type { Redis } from 'ioredis';
  *   KEYS[3] ids        list outbox:ids
  *   KEYS[4] entries    hash outbox:entries
  *   KEYS[5] alerts     string alerts:{id}
+ *   KEYS[6] episodes   hash episodes:{id}   KEYS[7] expiry   zset episode-expiry:{id}
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
  *   ARGV[3] lineage    ARGV[4] projectId   ARGV[5] last success, epoch ms   ARGV[6] encoded snapshot
  *   ARGV[7] integration id, added to KEYS[2]
  *   ARGV[8] encoded alert states for KEYS[5], or '' to leave them as they are (unchanged)
- *   ARGV[9], ARGV[10], … pairs of outbox id and encoded entry, oldest first
+ *   ARGV[9] n, the number of episode logs to write; then n triples: installation id, its encoded
+ *           log ('' deletes it), and when it may be dropped (epoch ms, or '+inf')
+ *   then pairs of outbox id and encoded entry, oldest first
+ * Every commit also drops at most 100 episode logs whose time to be dropped is before ARGV[5].
  * Returns {1, version, outbox head} when committed, {0} on a version conflict,
  * and an error, writing nothing, when the version does not exceed a readable stored one.
  */
 export const COMMIT_SNAPSHOT = `
-local snapshot, members, ids, entries, alerts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local snapshot, members, ids, entries, alerts, episodes, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local expected, version = ARGV[1], ARGV[2]
 local current = redis.call('HGET', snapshot, 'v')
 if expected == '' then
@@ -48,7 +52,22 @@ end
 redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', ARGV[6])
 redis.call('SADD', members, ARGV[7])
 if ARGV[8] ~= '' then redis.call('SET', alerts, ARGV[8]) end
-for i = 9, #ARGV, 2 do
+local logs = tonumber(ARGV[9])
+for i = 10, 9 + logs * 3, 3 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', episodes, ARGV[i])
+    redis.call('ZREM', expiry, ARGV[i])
+  else
+    redis.call('HSET', episodes, ARGV[i], ARGV[i + 1])
+    redis.call('ZADD', expiry, ARGV[i + 2], ARGV[i])
+  end
+end
+local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', '(' .. ARGV[5], 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('HDEL', episodes, unpack(expired))
+  redis.call('ZREM', expiry, unpack(expired))
+end
+for i = 10 + logs * 3, #ARGV, 2 do
   redis.call('RPUSH', ids, ARGV[i])
   redis.call('HSET', entries, ARGV[i], ARGV[i + 1])
 end
@@ -211,7 +230,7 @@ return {1, rev + 1, redis.call('LINDEX', ids, 0)}
 
 /** Every script, by the command name it is defined under; `numberOfKeys` is absent when the caller passes it. */
 export const STATE_SCRIPTS = {
-  ahmCommitSnapshot: { numberOfKeys: 5, lua: COMMIT_SNAPSHOT },
+  ahmCommitSnapshot: { numberOfKeys: 7, lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 5, lua: POP_OUTBOX },

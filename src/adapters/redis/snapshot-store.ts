@@ -13,6 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import { encodeOutboxEntry } from '../../core/outbox-entry.js';
+import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
@@ -52,7 +53,12 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
 }
 
 /** The keys of one integration that go with its snapshot, and go when it is forgotten; the snapshot hash first. */
-const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [keys.snapshot(integrationId), keys.alerts(integrationId)];
+const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [
+  keys.snapshot(integrationId),
+  keys.alerts(integrationId),
+  keys.episodes(integrationId),
+  keys.episodeExpiry(integrationId),
+];
 
 export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
@@ -61,7 +67,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
   return {
     async load(integrationId) {
       // One script call, so that the snapshot and its alert states are read as one commit wrote them.
-      const [row] = await redis.ahmLoadSnapshots(2, ...integrationKeys(keys, integrationId));
+      const [row] = await redis.ahmLoadSnapshots(2, keys.snapshot(integrationId), keys.alerts(integrationId));
       const [v, l, p, t, d, a] = row ?? [];
       if (v === null || v === undefined) return undefined;
       return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '', a);
@@ -71,12 +77,15 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       // The version is the caller's decision; a bad one would be stored and then read as corrupt.
       if (!Number.isSafeInteger(req.version) || req.version < 1)
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
+      const episodes = [...(req.episodes ?? [])];
       const result = await redis.ahmCommitSnapshot(
         keys.snapshot(req.integrationId),
         keys.integrations,
         keys.outboxIds,
         keys.outboxEntries,
         keys.alerts(req.integrationId),
+        keys.episodes(req.integrationId),
+        keys.episodeExpiry(req.integrationId),
         req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
         String(req.version),
         req.lineage,
@@ -85,6 +94,11 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
         encodeSnapshot(req.snapshot),
         req.integrationId,
         req.alertStates ?? '',
+        String(episodes.length),
+        ...episodes.flatMap(([id, log]) => {
+          const expiry = episodeLogExpiry(log);
+          return [id, log.length === 0 ? '' : encodeEpisodeLog(log), Number.isFinite(expiry) ? String(expiry) : '+inf'];
+        }),
         ...req.outbox.flatMap((e) => [e.id, encodeOutboxEntry(e)]),
       );
       if (result[0] !== 1) return { committed: false };
@@ -96,7 +110,7 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
       const batches = await Promise.all(
         chunks(ids, KEYS_PER_SCRIPT_CALL / 2).map(async (chunk) => ({
           chunk,
-          rows: await redis.ahmLoadSnapshots(chunk.length * 2, ...chunk.flatMap((id) => integrationKeys(keys, id))),
+          rows: await redis.ahmLoadSnapshots(chunk.length * 2, ...chunk.flatMap((id) => [keys.snapshot(id), keys.alerts(id)])),
         })),
       );
       const out: StoredSnapshot[] = [];
@@ -107,6 +121,14 @@ export function createRedisSnapshotStore({ redis: client, prefix }: RedisSnapsho
           if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a));
         });
       }
+      return out;
+    },
+
+    async loadEpisodes(integrationId, installationIds) {
+      const out = new Map(installationIds.map((id) => [id, [] as ReturnType<typeof decodeEpisodeLog>]));
+      if (installationIds.length === 0) return out;
+      const raw = await redis.hmget(keys.episodes(integrationId), ...installationIds);
+      installationIds.forEach((id, i) => out.set(id, decodeEpisodeLog(raw[i])));
       return out;
     },
 

@@ -124,12 +124,17 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       nowMs: 5,
       outbox: [entry('n1'), entry('n2')],
       alertStates: 'states',
+      episodes: new Map([
+        ['a', [{ condition: 'unhealthy' as const, since: 1, firedAt: 2 }]],
+        ['b', []],
+      ]),
     };
     const recorded = await record({
       commit: () => snapshots.commit(baseline),
       conflict: () => snapshots.commit(baseline),
       commitOther: () => snapshots.commit({ ...baseline, integrationId: 'int-2', outbox: [] }),
       load: () => snapshots.load('int-1'),
+      loadEpisodes: () => snapshots.loadEpisodes('int-1', ['a', 'b']),
       loadAll: () => snapshots.loadAll(),
       head: () => outbox.head(),
       headId: () => outbox.headId(),
