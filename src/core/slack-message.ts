@@ -261,8 +261,12 @@ export const defaultAmpersandDashboardUrl = 'https://dashboard.withampersand.com
 
 const defaultLinks: MessageLinks = { ampersandDashboardUrl: defaultAmpersandDashboardUrl };
 
-/** One line of outside text, cleaned of line breaks and controls, cut and escaped. */
-const line = (value: string, max: number = MESSAGE_LIMITS.value): string => escapeMrkdwn(cleanText(value, max).text);
+/**
+ * One line of outside text, cleaned of line breaks and controls, cut and
+ * escaped; a backtick becomes U+02CB, which looks the same and cannot end the
+ * code span the value may be shown in (as operation.ts does for error lines).
+ */
+const line = (value: string, max: number = MESSAGE_LIMITS.value): string => escapeMrkdwn(cleanText(value, max).text.replace(/`/g, '\u02cb'));
 
 /**
  * A mrkdwn link. The URL comes from the configuration, checked there; the
@@ -274,10 +278,10 @@ export function slackLink(url: string, label: string): string {
   return `<${safe}|${escapeMrkdwn(label)}>`;
 }
 
-/** The provider as the messages name it: its id with a capital first letter ("salesforce" → "Salesforce"). */
+/** The provider as the messages name it: its id with a capital first letter ("salesforce" → "Salesforce"); '' when it has none. */
 export function providerLabel(provider: string): string {
   const name = cleanText(provider, 60).text;
-  return name === '' ? 'Installation' : name.charAt(0).toUpperCase() + name.slice(1);
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 /** What fails, for an operation: by its action type when the failure details say it. */
@@ -308,9 +312,13 @@ function conditionWords(item: AlertEventItem): string {
 
 /** What broke, in words: "Salesforce reads failing", "HubSpot credentials rejected", "Zendesk installation unhealthy". */
 export function alertHeadline(item: AlertEventItem): string {
+  const what = item.condition === 'unhealthy' ? 'installation unhealthy' : conditionWords(item);
   const who = providerLabel(item.provider);
-  return item.condition === 'unhealthy' ? `${who} installation unhealthy` : `${who} ${conditionWords(item)}`;
+  return who === '' ? what.charAt(0).toUpperCase() + what.slice(1) : `${who} ${what}`;
 }
+
+/** The provider, or "Installation" when there is none, as the subject of "… recovered". */
+const subjectOf = (item: AlertEventItem): string => providerLabel(item.provider) || 'Installation';
 
 /** The condition in the counts line: "*3 of 120* unhealthy". */
 const COUNT_WORDS: Readonly<Record<Condition, string>> = {
@@ -324,7 +332,7 @@ function remedy(item: AlertEventItem): string {
   switch (item.condition) {
     case 'bad_credentials': {
       const who = item.consumerName ?? item.consumerRef;
-      return `The customer must reconnect: ask ${who === undefined ? 'the user who connected it' : line(who)} to reconnect their ${line(providerLabel(item.provider))} account in your app. Ampersand cannot read or write for this installation until then.`;
+      return `The customer must reconnect: ask ${who === undefined ? 'the user who connected it' : line(who)} to reconnect their ${line(providerLabel(item.provider) || 'provider')} account in your app. Ampersand cannot read or write for this installation until then.`;
     }
     case 'operation_failing':
       return 'Read the error above and the full log of the operation in the Ampersand dashboard, then fix its cause (the provider account’s permissions or limits, its data, or the integration’s config).';
@@ -352,13 +360,11 @@ function eventLine(item: AlertEventItem, detectedMs: number, at: (ms: number) =>
     case 'fire':
       return `${headline}, ${sinceText(item, at)}${item.deferred ? ' (held back by a silence or maintenance window until now)' : ''}`;
     case 'remind':
-      return `Still ${headline.charAt(0).toLowerCase()}${headline.slice(1)}: for ${lastedText(item, detectedMs)}, ${sinceText(item, at)}`;
+      return `Still firing: ${headline}, for ${lastedText(item, detectedMs)}, ${sinceText(item, at)}`;
     case 'resolve': {
       const end = item.endedAt ?? detectedMs;
       const what = `${conditionWords(item)} for ${lastedText(item, end)}, ${sinceText(item, at)}`;
-      return item.reason === 'removed'
-        ? `${line(providerLabel(item.provider))} installation removed while ${what}`
-        : `${line(providerLabel(item.provider))} recovered: ${what}`;
+      return item.reason === 'removed' ? `${line(subjectOf(item))} installation removed while ${what}` : `${line(subjectOf(item))} recovered: ${what}`;
     }
   }
 }
@@ -387,6 +393,14 @@ function whyLines(item: AlertEventItem): string[] {
   return [head, ...errors, ...more];
 }
 
+/** Paused reads shown per item; the rest are counted. */
+const maxPausedShown = 10;
+
+function pausedText(paused: readonly string[]): string {
+  const shown = paused.slice(0, maxPausedShown).map((r) => line(r, 100));
+  return `${shown.join(', ')}${paused.length > shown.length ? ` and ${paused.length - shown.length} more` : ''}`;
+}
+
 /** The section of one item. */
 function alertItemSection(item: AlertEventItem, detectedMs: number): SectionBlock {
   const facts = [
@@ -402,9 +416,7 @@ function alertItemSection(item: AlertEventItem, detectedMs: number): SectionBloc
     `${EVENT_EMOJI[item.event]} *${eventLine(item, detectedMs, slackDateToken)}*`,
     `For ${groupText(item)} · ${facts.join(' · ')}`,
     ...(open ? whyLines(item) : []),
-    ...(open && item.pausedReads !== undefined && item.pausedReads.length > 0
-      ? [`*Paused reads* ${item.pausedReads.map((r) => line(r, 100)).join(', ')}`]
-      : []),
+    ...(open && item.pausedReads !== undefined && item.pausedReads.length > 0 ? [`*Paused reads* ${pausedText(item.pausedReads)}`] : []),
     ...(open ? [`*What to do* ${remedy(item)}`] : []),
   ];
   return section(lines.join('\n'));
@@ -414,7 +426,7 @@ function alertItemSection(item: AlertEventItem, detectedMs: number): SectionBloc
 function itemPhrase(item: AlertEventItem): string {
   const what =
     item.event === 'resolve'
-      ? `${line(providerLabel(item.provider))} ${item.reason === 'removed' ? 'installation removed while' : 'recovered:'} ${conditionWords(item)}`
+      ? `${line(subjectOf(item))} ${item.reason === 'removed' ? 'installation removed while' : 'recovered:'} ${conditionWords(item)}`
       : `${item.event === 'remind' ? 'still: ' : ''}${line(alertHeadline(item))}`;
   const group = item.groupName === '' && item.groupRef === '' ? 'no group' : `${line(item.groupName)} (${line(item.groupRef)})`;
   return `${what} — ${group}`;
@@ -486,16 +498,32 @@ function alertsTitle(n: AlertNotification): string {
   return `${emoji} ${line(name, 60)}: ${words}${n.omitted > 0 ? `, +${n.omitted} more` : ''}`;
 }
 
+/**
+ * One digest as one message: a header saying what happened (the event itself
+ * when there is one), the integration and how many of its installations have
+ * each condition now, one section per event, worst first, as many as Slack's
+ * block count and text budget allow (then "+N more"), and a footer with the
+ * links, when it was detected and the outbox ref. The top-level `text` (the
+ * phone notification) names what broke and for whom, without times; the
+ * plain-text fallback adds since when, in UTC, and the first error line.
+ */
 function renderAlerts(n: AlertNotification, ref: string | undefined, links: MessageLinks): SlackMessage {
   const detectedMs = Date.parse(n.detectedAt);
   const label = integrationLabel(n);
   const firing = n.items.some((i) => i.event !== 'resolve');
-  const linkText = [
+  const linkTexts = [
     slackLink(links.ampersandDashboardUrl, 'Ampersand dashboard'),
     ...(firing && links.runbookUrl !== undefined ? [slackLink(links.runbookUrl, 'Runbook')] : []),
-  ].join(' · ');
+  ];
   const top = section(`*${label}* · project \`${line(n.projectId)}\`\n${countsLine(n)}`);
-  const footer = context(`${linkText} · detected ${slackDateToken(detectedMs)}${refNote(ref)}`);
+  // One element per link: a long URL (up to 2,048 characters each) can never cut another's markup.
+  const footer: ContextBlock = {
+    type: 'context',
+    elements: [...linkTexts, `detected ${slackDateToken(detectedMs)}${refNote(ref)}`].map((text) => ({
+      type: 'mrkdwn',
+      text: truncate(text, MESSAGE_LIMITS.sectionText),
+    })),
+  };
   const head = header(alertsTitle(n));
 
   // Items in order, while the message stays within Slack's block count and text budget.
