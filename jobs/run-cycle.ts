@@ -67,8 +67,9 @@ export function createRunCycle(deps: RunCycleDeps) {
     try {
       return namesOf(await deps.ampersand.listIntegrations(), log);
     } catch (error) {
+      // Not `reason`: that field names the outcome of a poll or a discovery, which this is not.
       log.info(
-        { reason: error instanceof AmpersandApiError ? error.reason : 'internal_error' },
+        { namesReason: error instanceof AmpersandApiError ? error.reason : 'internal_error' },
         `integration names not read; messages show ids: ${firstLine(error)}`,
       );
       return new Map();

@@ -111,7 +111,7 @@ const CHAOS_POLICY: AlertPolicy = { alertAfterPolls: 1, resolveAfterPolls: 1, re
  * A stored snapshot as the model compares it: without the "since when" of each
  * record, which the monitor dates with its own clock and the model cannot.
  */
-function comparable(encoded: string | null): string {
+export function comparable(encoded: string | null): string {
   const snapshot = decodeSnapshot(encoded ?? '');
   return JSON.stringify(snapshot === undefined ? null : [...snapshot].map(([id, { since: _since, ...record }]) => [id, record]));
 }

@@ -109,7 +109,7 @@ describe('a Slack outage', () => {
     await waitFor('the rejection', () => h.slack.attempts.filter((a) => a.status === 400).length === 2);
     h.ampersand.update('int-1', 'b', { healthStatus: 'unhealthy' });
     await waitFor('the next message', () => h.slack.messages.length === 1);
-    expect(String(h.slack.messages[0]?.body.text)).toContain('b (group');
+    expect(String(h.slack.messages[0]?.body.text)).toBe('[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer b (org-b)');
     expect(logs.text()).toContain('Slack rejected the message (invalid_payload), also as plain text');
     expect(await h.redis.llen(`${h.prefix}:state:dead:ids`)).toBe(1);
     const metrics = await h.metrics();
