@@ -4,17 +4,24 @@
  * together with the notifications it causes. A failed fetch or an unusable
  * body changes nothing and sends nothing.
  */
+import type { MassEventPolicy } from '../src/core/alert-notification.js';
+import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
-import { planPoll } from '../src/core/poll-plan.js';
+import type { FailureDetails } from '../src/core/operation.js';
+import type { Episode } from '../src/core/episodes.js';
+import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import { failureDetailsDefaults, type FailureDetailsFetcher } from './fetch-failure-details.js';
 import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
   /** Id of the cycle that asked for this poll; consecutive failing cycles are counted by it. */
   readonly cycleId: string;
+  /** The integration's name, when the cycle knew it (listIntegrations): the messages show it. A job of the release before has none. */
+  readonly integrationName?: string;
 }
 
 export type PollOutcome =
@@ -24,7 +31,7 @@ export type PollOutcome =
 
 export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
-  readonly snapshots: Pick<SnapshotStore, 'load' | 'commit'>;
+  readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
   readonly logger: Logger;
@@ -34,7 +41,21 @@ export interface PollIntegrationDeps {
   readonly delivery: DeliveryQueue;
   readonly now: () => Date;
   readonly newLineage: () => string;
+  /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS. */
+  readonly policy: AlertPolicy;
+  /** MASS_EVENT_MIN_COUNT and MASS_EVENT_FRACTION; the core's defaults when absent. */
+  readonly massEvent?: MassEventPolicy;
+  /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
+  readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
+  /**
+   * Ends every look-up of one poll at once, so that the commit waits for them at most this long:
+   * an alert without details beats a late one. AbortSignal.timeout of one look-up's timeout by default.
+   */
+  readonly detailsDeadline?: () => AbortSignal;
 }
+
+/** Look-ups of one poll that run at once: the API is not flooded, and a few slow ones do not hold the rest. */
+const detailsConcurrency = 8;
 
 /** Runs every step, one after the other, even after one failed; then throws the first failure. */
 async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void> {
@@ -53,6 +74,19 @@ async function inOrder(...steps: readonly (() => Promise<void>)[]): Promise<void
 interface DecidedPoll {
   readonly outcome: PollOutcome;
   readonly report: () => Promise<void>;
+}
+
+const groupRefOf = (plan: PollPlan, installationId: string): string | undefined =>
+  plan.alertItems.find((i) => i.installationId === installationId)?.groupRef ?? plan.snapshot.get(installationId)?.groupRef;
+
+/** Says when the alert states were not read as stored: upgraded from the release before, or unreadable. */
+function logAlertStatesOrigin(plan: PollPlan, log: Logger): void {
+  const { source, reason, unreadableSlots } = plan.alertStatesOrigin;
+  if (source === 'upgraded') log.info('no alert states stored (the release before kept none): taken from the snapshot, as already announced');
+  else if (source === 'unreadable')
+    log.error({ reason }, `stored alert states are unreadable (${reason ?? 'unknown'}); taken from the snapshot, as already announced`);
+  else if (unreadableSlots > 0)
+    log.warn({ unreadableSlots }, `${unreadableSlots} stored alert state(s) unreadable; taken from the snapshot, as already announced`);
 }
 
 export function createPollIntegration(deps: PollIntegrationDeps) {
@@ -82,6 +116,22 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     }
     return decided.outcome;
   };
+
+  /** The failure details of these installations that could be found in time; the fetcher logs those that could not. */
+  async function lookUpFailureDetails(installationIds: readonly string[], data: PollJobData): Promise<Map<string, FailureDetails>> {
+    const found = new Map<string, FailureDetails>();
+    if (installationIds.length === 0) return found;
+    const deadline = (deps.detailsDeadline ?? (() => AbortSignal.timeout(failureDetailsDefaults.timeoutMs)))();
+    const queue = [...installationIds];
+    const worker = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const details = await deps.failureDetails.fetch({ cycleId: data.cycleId, integrationId: data.integrationId, installationId: id }, deadline);
+        if (details !== undefined) found.set(id, details);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(detailsConcurrency, queue.length) }, worker));
+    return found;
+  }
 
   async function poll(data: PollJobData, log: Logger): Promise<DecidedPoll> {
     const { integrationId, cycleId } = data;
@@ -126,7 +176,24 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       deps.metrics.recordStateUnreadable(projectId, integrationId);
     }
     const now = deps.now();
-    const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: deps.newLineage });
+    const planned = planPoll(
+      stored,
+      parsed.installations,
+      now,
+      { integrationId, projectId: deps.projectId, newLineage: deps.newLineage },
+      {
+        policy: deps.policy,
+        ...(deps.massEvent === undefined ? {} : { massEvent: deps.massEvent }),
+        ...(data.integrationName === undefined ? {} : { integrationName: data.integrationName }),
+      },
+    );
+    logAlertStatesOrigin(planned, log);
+    // Before the commit, so that the alert carries them; softly, so that it is never held for long.
+    const details = await lookUpFailureDetails(failureDetailsWanted(planned), data);
+    // The episode logs of the installations with an event only: most polls read none.
+    const changing = episodeInstallations(planned);
+    const episodes = changing.length === 0 ? new Map<string, Episode[]>() : await deps.snapshots.loadEpisodes(integrationId, changing);
+    const plan = completePollPlan(planned, { details, episodes }, now);
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
@@ -136,6 +203,8 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       snapshot: plan.snapshot,
       nowMs: now.getTime(),
       outbox: plan.notifications,
+      ...(plan.alertStates === undefined ? {} : { alertStates: plan.alertStates }),
+      ...(plan.episodeLogs.size === 0 ? {} : { episodes: plan.episodeLogs }),
     });
     if (!result.committed) {
       log.info('another poll of this integration committed first; this result is discarded');
@@ -153,6 +222,14 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
         `transition: ${t.installationId} ${t.field} ${t.from} → ${t.to}`,
       );
     }
+    // And once per alert event, sent or not: "why did (or didn't) this page?" is answered by grep.
+    for (const e of plan.alertEvents) {
+      const { kind, notify } = e.event;
+      log.info(
+        { installationId: e.installationId, groupRef: groupRefOf(plan, e.installationId), condition: e.condition, event: kind, notify },
+        `alert: ${e.installationId} ${e.condition} ${kind}${notify ? '' : ' (not sent)'}`,
+      );
+    }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
     deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);
 
@@ -163,7 +240,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       );
     } else {
       log.info(
-        { installations: plan.snapshot.size, transitions: plan.transitions.length, alerts: plan.alerts.length, version: result.version },
+        { installations: plan.snapshot.size, transitions: plan.transitions.length, alertEvents: plan.alertEvents.length, version: result.version },
         'poll committed',
       );
     }

@@ -1,11 +1,15 @@
 /**
  * One poll cycle, started by the job scheduler: decide which integrations to
  * poll (configured, or discovered from the API), forget the ones that are
- * gone, queue one poll job per integration, and make sure the outbox is
- * being delivered (a process may have died between a commit and its hand-off).
+ * gone, queue one poll job per integration with its name (from the same list,
+ * asked for the names alone when the ids are configured), and make sure the
+ * outbox is being delivered (a process may have died between a commit and its
+ * hand-off).
  */
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
+import { integrationNames } from '../src/core/integration-names.js';
 import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
+import { firstLine } from '../src/core/errors/to-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
 import type { AmpersandClient, CycleObserver, DeliveryQueue, Logger, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
 import { reportInternalError } from './report-internal-error.js';
@@ -50,17 +54,42 @@ export function createRunCycle(deps: RunCycleDeps) {
     }
   };
 
+  /** The integrations' names in a list body; a name that cannot be read only costs that integration its name. */
+  function namesOf(body: unknown, log: Logger): ReadonlyMap<string, string> {
+    const result = integrationNames(body);
+    if (!result.ok) return new Map();
+    if (result.warnings.length > 0) log.debug({ warnings: result.warnings.slice(0, MAX_WARNING_EXAMPLES) }, 'integration names: some cannot be shown');
+    return result.names;
+  }
+
+  /** The names, for configured ids: one listIntegrations per cycle, whose failure (logged) leaves the messages with ids. */
+  async function namesSoftly(log: Logger): Promise<ReadonlyMap<string, string>> {
+    try {
+      return namesOf(await deps.ampersand.listIntegrations(), log);
+    } catch (error) {
+      // Not `reason`: that field names the outcome of a poll or a discovery, which this is not.
+      log.info(
+        { namesReason: error instanceof AmpersandApiError ? error.reason : 'internal_error' },
+        `integration names not read; messages show ids: ${firstLine(error)}`,
+      );
+      return new Map();
+    }
+  }
+
   async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
     // Delivery first, before anything that talks to Ampersand or the upstream tracker.
     const head = await deps.outbox.headId();
     if (head !== undefined) await deps.delivery.kick(head);
 
     let ids = deps.integrationIds;
+    let names: ReadonlyMap<string, string>;
     if (ids.length === 0) {
       try {
-        const parsed = parseIntegrationList(await deps.ampersand.listIntegrations());
+        const body = await deps.ampersand.listIntegrations();
+        const parsed = parseIntegrationList(body);
         if (!parsed.ok) throw new AmpersandApiError(`integration list: ${parsed.error}`, 'invalid_body');
         ids = parsed.ids;
+        names = namesOf(body, log);
         if (parsed.skipped.length > 0) {
           const examples = parsed.skipped.slice(0, MAX_WARNING_EXAMPLES).map((i) => `integrations[${i}]`);
           log.warn(
@@ -75,12 +104,15 @@ export function createRunCycle(deps: RunCycleDeps) {
         await deps.observer.pollFailed(DISCOVERY_LABEL, cycleId, error);
         return { status: 'discovery_failed', reason: error.reason };
       }
+    } else {
+      // Configured ids: the list is asked for the names only, and a failure only costs the names.
+      names = await namesSoftly(log);
     }
     const dropped = await deps.snapshots.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
     if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
     // One round trip for the whole cycle. A poll that could not be queued counts as a failed
     // poll of its integration; the others are queued all the same.
-    const notQueued = await deps.polls.enqueueAll(ids, cycleId);
+    const notQueued = await deps.polls.enqueueAll(ids, cycleId, names);
     for (const { integrationId, error } of notQueued) {
       await reportInternalError(deps, log.child({ integrationId }), 'enqueue', integrationId, cycleId, error);
     }

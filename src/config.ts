@@ -8,6 +8,7 @@
 
 import { isIP } from 'node:net';
 import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
+import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -62,6 +63,16 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** The Grafana dashboard the status page links to (http or https, no user:password@), if any. */
   readonly dashboardUrl: string | undefined;
+  readonly alerts: {
+    /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS (0 = no reminders). */
+    readonly policy: AlertPolicy;
+    /** Look-ups of a failing operation's error per poll cycle (FAILURE_DETAILS_PER_CYCLE); 0 turns them off. */
+    readonly failureDetailsPerCycle: number;
+    /** Base of the Ampersand links in messages (AMPERSAND_DASHBOARD_URL). */
+    readonly ampersandDashboardUrl: string;
+    /** Linked from firing messages (RUNBOOK_URL), if set. */
+    readonly runbookUrl: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -110,6 +121,12 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'METRICS_HOST',
   'LOG_LEVEL',
   'DASHBOARD_URL',
+  'ALERT_AFTER_POLLS',
+  'RESOLVE_AFTER_POLLS',
+  'REMIND_INTERVAL_SECONDS',
+  'FAILURE_DETAILS_PER_CYCLE',
+  'AMPERSAND_DASHBOARD_URL',
+  'RUNBOOK_URL',
 ];
 
 /**
@@ -326,7 +343,14 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
-  const dashboardUrl = dashboardLink(read('DASHBOARD_URL'), problems);
+  const dashboardUrl = publicLink('DASHBOARD_URL', read('DASHBOARD_URL'), grafanaLink, problems);
+
+  const alertAfterPolls = integer('ALERT_AFTER_POLLS', 2, 1, 100);
+  const resolveAfterPolls = integer('RESOLVE_AFTER_POLLS', 2, 1, 100);
+  const remindIntervalSeconds = integer('REMIND_INTERVAL_SECONDS', 14_400, 0, 30 * 86_400);
+  const failureDetailsPerCycle = integer('FAILURE_DETAILS_PER_CYCLE', 20, 0, 1000);
+  const ampersandDashboardUrl = publicLink('AMPERSAND_DASHBOARD_URL', read('AMPERSAND_DASHBOARD_URL'), ampersandLink, problems) ?? defaultAmpersandDashboardUrl;
+  const runbookUrl = publicLink('RUNBOOK_URL', read('RUNBOOK_URL'), runbookLink, problems);
 
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = (PINO_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
@@ -365,6 +389,12 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     metricsHost,
     logLevel,
     dashboardUrl,
+    alerts: {
+      policy: { alertAfterPolls, resolveAfterPolls, remindIntervalMs: remindIntervalSeconds * 1000 },
+      failureDetailsPerCycle,
+      ampersandDashboardUrl,
+      runbookUrl,
+    },
   };
   return { config, warnings };
 }
@@ -381,17 +411,43 @@ function quote(value: string): string {
   return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Longer is no dashboard link, and every page load would carry it. */
-const MAX_DASHBOARD_URL_LENGTH = 2048;
+/** Longer is no dashboard link, and every page load or message would carry it. */
+const MAX_LINK_URL_LENGTH = 2048;
+
+/** AMPERSAND_DASHBOARD_URL's default (the same as the renderer's, src/core/slack-message.ts). */
+const defaultAmpersandDashboardUrl = 'https://dashboard.withampersand.com';
+
+/** What a link variable is, for its problem lines: what it links to, an example, and who sees the link. */
+interface LinkWords {
+  readonly what: string;
+  readonly example: string;
+  readonly shownTo: string;
+}
+const grafanaLink: LinkWords = {
+  what: 'the Grafana dashboard',
+  example: 'https://grafana.example.com/d/ampersand-health',
+  shownTo: 'the status page shows the link to everyone',
+};
+const ampersandLink: LinkWords = {
+  what: 'the Ampersand dashboard',
+  example: defaultAmpersandDashboardUrl,
+  shownTo: 'Slack messages show the link to the channel',
+};
+const runbookLink: LinkWords = {
+  what: 'the runbook',
+  example: 'https://wiki.example.com/runbooks/ampersand',
+  shownTo: 'Slack messages show the link to the channel',
+};
 
 /**
- * DASHBOARD_URL, the link the status page shows to everyone who opens it: an
- * http:// or https:// URL (any host: Grafana often lives inside the cluster),
- * never javascript: or data:, and no user:password@, which the page would show
- * (that value is not repeated). A query and a fragment are fine (Grafana puts
- * its variables there). Returned as parsed, so what the page links is what was checked.
+ * A link shown to people: DASHBOARD_URL on the status page, AMPERSAND_DASHBOARD_URL
+ * and RUNBOOK_URL in the Slack messages. An http:// or https:// URL (any host:
+ * Grafana or a wiki often lives inside the network), never javascript: or
+ * data:, and no user:password@, which would be shown (that value is not
+ * repeated). A query and a fragment are fine (Grafana puts its variables
+ * there). Returned as parsed, so what is linked is what was checked.
  */
-function dashboardLink(raw: string | undefined, problems: string[]): string | undefined {
+function publicLink(name: string, raw: string | undefined, words: LinkWords, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
   let parsed: URL | undefined;
   try {
@@ -400,17 +456,15 @@ function dashboardLink(raw: string | undefined, problems: string[]): string | un
     parsed = undefined;
   }
   if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    problems.push(
-      `DASHBOARD_URL must be an http:// or https:// URL of the Grafana dashboard, such as https://grafana.example.com/d/ampersand-health, got ${quote(raw)}`,
-    );
+    problems.push(`${name} must be an http:// or https:// URL of ${words.what}, such as ${words.example}, got ${quote(raw)}`);
     return undefined;
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    problems.push('DASHBOARD_URL must not carry a user name or password (user:password@host): the status page shows the link to everyone (value hidden)');
+    problems.push(`${name} must not carry a user name or password (user:password@host): ${words.shownTo} (value hidden)`);
     return undefined;
   }
-  if (parsed.href.length > MAX_DASHBOARD_URL_LENGTH) {
-    problems.push(`DASHBOARD_URL must be at most ${MAX_DASHBOARD_URL_LENGTH} characters, got ${parsed.href.length}`);
+  if (parsed.href.length > MAX_LINK_URL_LENGTH) {
+    problems.push(`${name} must be at most ${MAX_LINK_URL_LENGTH} characters, got ${parsed.href.length}`);
     return undefined;
   }
   return parsed.href;

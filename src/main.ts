@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createDeliverNotification } from '../jobs/deliver-notification.js';
+import { createFailureDetailsFetcher } from '../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../jobs/poll-integration.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
@@ -64,8 +65,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   });
   const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
   const slackLogger = logger.child({ component: 'slack' });
-  const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs });
-  const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger);
+  const { policy, ampersandDashboardUrl, runbookUrl } = config.alerts;
+  const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };
+  const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs, links });
+  const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger, links);
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
@@ -74,8 +77,17 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
+  const perCycle = config.alerts.failureDetailsPerCycle;
+  const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
   const jobs = {
-    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8) }),
+    pollIntegration: createPollIntegration({
+      ...shared,
+      observer: upstream,
+      newLineage: () => randomUUID().slice(0, 8),
+      policy,
+      failureDetails,
+      massEvent: config.massEvent,
+    }),
     runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
   };

@@ -4,6 +4,7 @@
  * types, never an adapter module. Each port is small so that a job states
  * exactly what it uses, and an in-memory fake can implement it for tests.
  */
+import type { Episode } from './core/episodes.js';
 import type { Notification } from './core/notification.js';
 import type { OutboxEntry } from './core/outbox-entry.js';
 import type { Snapshot } from './core/snapshot.js';
@@ -38,6 +39,11 @@ export interface StoredSnapshot {
   /** Undefined when the stored data could not be read; the next poll is then a baseline. */
   readonly snapshot: Snapshot | undefined;
   /**
+   * The alert states of the integration's installations, as stored (core/alert-states.ts reads them);
+   * absent when none are stored: the release before kept none, and loadAlertStates upgrades from the snapshot.
+   */
+  readonly alertStates?: string;
+  /**
    * Set when the stored version or data could not be read. `storedVersion` is
    * the raw `v` to commit against: an unreadable version is overwritten by a
    * new baseline (version 1), still guarded so that only one replica does it.
@@ -61,6 +67,17 @@ export interface CommitRequest {
   readonly nowMs: number;
   /** Appended to the outbox, in this order, in the same atomic step as the snapshot. */
   readonly outbox: readonly OutboxEntry[];
+  /**
+   * The encoded alert states, written in the same atomic step; undefined leaves the stored ones as they
+   * are (the caller passes undefined when they did not change, so an unchanged poll does not rewrite them).
+   */
+  readonly alertStates?: string;
+  /**
+   * Episode logs to write in the same atomic step, by installation id: each replaces that
+   * installation's log, and an empty one deletes it. The store also drops, a bounded number per
+   * commit, the logs whose every episode ended more than 30 days ago (core/episodes.ts).
+   */
+  readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
 }
 
 /** `version` is the one written (the upstream state's new revision); `outboxHead` the outbox head after the commit. */
@@ -74,7 +91,13 @@ export interface SnapshotStore {
   /** Every stored snapshot, for /metrics: every replica exports the shared state. */
   loadAll(): Promise<StoredSnapshot[]>;
   /**
-   * Drops the snapshots of integrations that are not in `integrationIds` and
+   * The episode logs of some installations of an integration (core/episodes.ts), oldest first,
+   * with an entry for each id asked ([] when it has none); what cannot be read is left out. As
+   * stored: a reader that shows them drops what is past the retention with pruneEpisodes(now).
+   */
+  loadEpisodes(integrationId: string, installationIds: readonly string[]): Promise<Map<string, Episode[]>>;
+  /**
+   * Drops the snapshots (and alert states and episode logs) of integrations that are not in `integrationIds` and
    * were not polled successfully since `cutoffMs`, and returns their ids: a
    * transiently empty discovery, or replicas with different lists during a
    * rolling deploy, forget nothing.
@@ -301,8 +324,9 @@ export interface PollQueue {
    * those that could not be queued, in the order given; the others are queued
    * (or were already queued or running). It does not reject for one
    * integration's failure, so one bad id never leaves the others unpolled.
+   * `names`, the integration names the cycle knew, go with each poll into its messages.
    */
-  enqueueAll(integrationIds: readonly string[], cycleId: string): Promise<readonly PollNotQueued[]>;
+  enqueueAll(integrationIds: readonly string[], cycleId: string, names?: ReadonlyMap<string, string>): Promise<readonly PollNotQueued[]>;
 }
 
 /** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */

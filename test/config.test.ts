@@ -393,6 +393,68 @@ describe('parseConfig: a bad value with a line break or a control character', ()
   });
 });
 
+describe('parseConfig: the alert variables', () => {
+  it('default to alerting after 2 bad polls, resolving after 2 good ones, reminding every 4 h, 20 look-ups, the Ampersand dashboard and no runbook', () => {
+    expect(parseConfig(minimal).alerts).toEqual({
+      policy: { alertAfterPolls: 2, resolveAfterPolls: 2, remindIntervalMs: 14_400_000 },
+      failureDetailsPerCycle: 20,
+      ampersandDashboardUrl: 'https://dashboard.withampersand.com',
+      runbookUrl: undefined,
+    });
+  });
+
+  it('read each one, and 0 turns reminders and look-ups off', () => {
+    const env = {
+      ...minimal,
+      ALERT_AFTER_POLLS: '1',
+      RESOLVE_AFTER_POLLS: '3',
+      REMIND_INTERVAL_SECONDS: '0',
+      FAILURE_DETAILS_PER_CYCLE: '0',
+      AMPERSAND_DASHBOARD_URL: 'https://dashboard.eu.example.com/',
+      RUNBOOK_URL: 'https://wiki.example.com/runbooks/ampersand#alerts',
+    };
+    expect(parseConfig(env).alerts).toEqual({
+      policy: { alertAfterPolls: 1, resolveAfterPolls: 3, remindIntervalMs: 0 },
+      failureDetailsPerCycle: 0,
+      ampersandDashboardUrl: 'https://dashboard.eu.example.com/',
+      runbookUrl: 'https://wiki.example.com/runbooks/ampersand#alerts',
+    });
+    expect(parseConfigWithWarnings(env).warnings).toEqual([]);
+  });
+
+  it.each<[string, string, string]>([
+    ['ALERT_AFTER_POLLS', '0', 'ALERT_AFTER_POLLS must be a whole number from 1 to 100, got "0"'],
+    ['ALERT_AFTER_POLLS', '2.5', 'ALERT_AFTER_POLLS must be a whole number from 1 to 100, got "2.5"'],
+    ['RESOLVE_AFTER_POLLS', '101', 'RESOLVE_AFTER_POLLS must be a whole number from 1 to 100, got "101"'],
+    ['REMIND_INTERVAL_SECONDS', '-1', 'REMIND_INTERVAL_SECONDS must be a whole number from 0 to 2592000, got "-1"'],
+    ['REMIND_INTERVAL_SECONDS', '4h', 'REMIND_INTERVAL_SECONDS must be a whole number from 0 to 2592000, got "4h"'],
+    ['FAILURE_DETAILS_PER_CYCLE', '1001', 'FAILURE_DETAILS_PER_CYCLE must be a whole number from 0 to 1000, got "1001"'],
+    [
+      'AMPERSAND_DASHBOARD_URL',
+      'dashboard.withampersand.com',
+      'AMPERSAND_DASHBOARD_URL must be an http:// or https:// URL of the Ampersand dashboard, such as https://dashboard.withampersand.com, got "dashboard.withampersand.com"',
+    ],
+    [
+      'RUNBOOK_URL',
+      'javascript:alert(1)',
+      'RUNBOOK_URL must be an http:// or https:// URL of the runbook, such as https://wiki.example.com/runbooks/ampersand, got "javascript:alert(1)"',
+    ],
+  ])('name %s in one line when it is %s, and start-up stops (exit 2)', (name, value, expected) => {
+    expect(problems({ ...minimal, [name]: value })).toEqual([expected]);
+    expect(readConfig({ ...minimal, [name]: value })).toBeInstanceOf(ConfigError);
+  });
+
+  it.each(['AMPERSAND_DASHBOARD_URL', 'RUNBOOK_URL'])(
+    'refuse a %s with a user name and password, without repeating them: the channel sees the link',
+    (name) => {
+      const found = problems({ ...minimal, [name]: 'https://admin:hunter2@wiki.example.com/x' });
+      expect(found).toEqual([
+        `${name} must not carry a user name or password (user:password@host): Slack messages show the link to the channel (value hidden)`,
+      ]);
+    },
+  );
+});
+
 describe('parseConfig: DASHBOARD_URL', () => {
   it('is unset by default: the status page shows no dashboard link', () => {
     expect(parseConfig(minimal).dashboardUrl).toBeUndefined();

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { createFailureDetailsFetcher } from '../../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { createRunCycle } from '../../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../../jobs/track-upstream.js';
@@ -75,7 +76,15 @@ async function wire({ env }: PollInit): Promise<Wired> {
   });
   return {
     redis,
-    pollIntegration: createPollIntegration({ ...shared, observer: upstream, newLineage: () => randomUUID().slice(0, 8) }),
+    // As src/main.ts wires it: the alert policy and the failure details of the configuration.
+    pollIntegration: createPollIntegration({
+      ...shared,
+      observer: upstream,
+      newLineage: () => randomUUID().slice(0, 8),
+      policy: config.alerts.policy,
+      massEvent: config.massEvent,
+      failureDetails: createFailureDetailsFetcher({ ampersand, logger, now, perCycle: config.alerts.failureDetailsPerCycle }),
+    }),
     runCycle: (integrationIds, cycleId) => createRunCycle({ ...shared, observer: upstream, integrationIds })(cycleId, 'bench'),
     async close() {
       await redis.quit();

@@ -12,6 +12,8 @@
  *   sums them across replicas.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { CONDITIONS } from '../core/alert-state.js';
+import { firingCounts, loadAlertStates } from '../core/alert-states.js';
 import { CONNECTION_STATUSES, HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
 import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
 import type { Metrics, SlackOutcome } from '../ports.js';
@@ -164,6 +166,13 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     help: 'Slack messages in the dead letters (refused for good or past the retry horizon), up to SLACK_DEAD_LETTER_MAX.',
     registers,
   });
+  // Rebuilt with the state gauges from the stored alert states: an alert is open from its firing until it resolves.
+  const alertsFiring = new Gauge({
+    name: 'ampersand_alerts_firing',
+    help: 'Installations of an integration with an open alert, by condition (unhealthy, operation_failing, bad_credentials): fired after ALERT_AFTER_POLLS bad polls, not yet resolved.',
+    labelNames: ['project_id', 'integration_id', 'condition'],
+    registers,
+  });
   for (const outcome of DELIVERY_OUTCOMES) slack.inc({ outcome }, 0);
 
   const seenIntegrations = new Set<string>();
@@ -182,6 +191,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       info.reset();
       installations.reset();
       lastSuccess.reset();
+      alertsFiring.reset();
       for (const stored of snapshots) {
         const base = { project_id: stored.projectId, integration_id: stored.integrationId };
         lastSuccess.set(base, stored.lastSuccessMs / 1000);
@@ -195,6 +205,10 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
           counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
         }
         for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);
+        // Stored states not there yet (the release before) are read as the upgrade reads them: what is bad fires.
+        const { states } = loadAlertStates(stored.alertStates, stored.snapshot ?? new Map(), new Date(stored.lastSuccessMs));
+        const firing = firingCounts(states);
+        for (const condition of CONDITIONS) alertsFiring.set({ ...base, condition }, firing[condition]);
       }
     },
     observePoll(projectId, integrationId, seconds) {

@@ -9,7 +9,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from '@slack/webhook';
 import type { Logger } from 'pino';
 import type { Notification } from '../core/notification.js';
-import { plainTextMessage, renderSlackMessage, type SlackMessage } from '../core/slack-message.js';
+import { plainTextMessage, renderSlackMessage, type MessageLinks, type SlackMessage } from '../core/slack-message.js';
 import { SlackDeliveryError, slackErrorCode } from '../core/errors/slack-delivery-error.js';
 import { toError } from '../core/errors/to-error.js';
 import type { Notifier, NotifierWording, SendFallback, SendResult } from '../ports.js';
@@ -22,9 +22,13 @@ export const slackWording: NotifierWording = { service: 'Slack', endpoint: 'webh
  * Renders a notification, or says why it cannot be: a notification that
  * cannot be made into a message is refused as malformed, never retried.
  */
-function render(notification: Notification, ref: string): { ok: true; message: SlackMessage } | { ok: false; result: SendResult } {
+function render(
+  notification: Notification,
+  ref: string,
+  links: MessageLinks | undefined,
+): { ok: true; message: SlackMessage } | { ok: false; result: SendResult } {
   try {
-    return { ok: true, message: renderSlackMessage(notification, ref) };
+    return { ok: true, message: renderSlackMessage(notification, ref, links) };
   } catch (error) {
     return {
       ok: false,
@@ -37,6 +41,8 @@ export interface SlackWebhookNotifierOptions {
   readonly webhookUrl: string;
   readonly timeoutMs: number;
   readonly fetch?: typeof globalThis.fetch;
+  /** Where the messages link (AMPERSAND_DASHBOARD_URL, RUNBOOK_URL); the renderer's defaults when absent. */
+  readonly links?: MessageLinks;
 }
 
 /** Codes that name the message: another rendering of it (plain text) may pass. */
@@ -241,7 +247,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
     target,
     wording: slackWording,
     async send(notification, ref) {
-      const rendered = render(notification, ref);
+      const rendered = render(notification, ref, options.links);
       if (!rendered.ok) return rendered.result;
       const { message } = rendered;
       let failure = await attempt(message);
@@ -278,14 +284,14 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
 }
 
 /** Without SLACK_WEBHOOK_URL, alerts are rendered as for Slack and logged at warn level instead of posted. */
-export function createLogNotifier(logger: Logger): Notifier {
+export function createLogNotifier(logger: Logger, links?: MessageLinks): Notifier {
   return {
     target: 'log',
     wording: slackWording,
     // The port is async; `async` keeps a throw (say, from the logger) a rejection, as the webhook's are.
     // eslint-disable-next-line @typescript-eslint/require-await
     async send(notification, ref) {
-      const rendered = render(notification, ref);
+      const rendered = render(notification, ref, links);
       if (!rendered.ok) return rendered.result;
       const { message } = rendered;
       logger.warn({ slackText: message.text, blocks: message.blocks }, `alert (SLACK_WEBHOOK_URL unset): ${message.text}`);

@@ -7,7 +7,9 @@
  * installation that needs attention is reported, as a baseline summary would.
  */
 import { AmpersandApiError } from '../core/errors/ampersand-api-error.js';
+import type { AlertEventItem } from '../core/alert-notification.js';
 import type { AlertItem } from '../core/alert-policy.js';
+import type { AlertPolicy } from '../core/alert-state.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { parseInstallationList, parseIntegrationList } from '../core/installation.js';
 import { planPoll } from '../core/poll-plan.js';
@@ -78,6 +80,8 @@ export interface CheckDeps {
   /** Integrations polled at once (POLL_CONCURRENCY). */
   readonly concurrency: number;
   readonly names: IntegrationNames;
+  /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS: what this poll would send is judged as the service judges it. */
+  readonly policy?: AlertPolicy;
   readonly now: () => Date;
   readonly io: CliIo;
 }
@@ -94,7 +98,8 @@ type Checked =
       readonly comparedWithMs: number | undefined;
       /** Why the stored state could not be used, when it was there but unreadable. */
       readonly storedUnreadable: string | undefined;
-      readonly alerts: readonly AlertItem[];
+      /** A first look's summary items, or the events the service would send for this poll (with its stored alert states). */
+      readonly alerts: readonly (AlertItem | AlertEventItem)[];
     }
   | { readonly ok: false; readonly integrationId: string; readonly error: AmpersandApiError };
 
@@ -180,7 +185,13 @@ async function check(integrationId: string, now: Date, deps: CheckDeps): Promise
   if (!parsed.ok) return { ok: false, integrationId, error: new AmpersandApiError(`installations of ${integrationId}: ${parsed.error}`, 'invalid_body') };
   // Read-only: load, never commit. The lineage of a plan is only used by a commit.
   const stored = 'snapshots' in deps.baseline ? await deps.baseline.snapshots.load(integrationId) : undefined;
-  const plan = planPoll(stored, parsed.installations, now, { integrationId, projectId: deps.projectId, newLineage: () => 'check' });
+  const plan = planPoll(
+    stored,
+    parsed.installations,
+    now,
+    { integrationId, projectId: deps.projectId, newLineage: () => 'check' },
+    deps.policy === undefined ? {} : { policy: deps.policy },
+  );
   return {
     ok: true,
     integrationId,
@@ -188,12 +199,15 @@ async function check(integrationId: string, now: Date, deps: CheckDeps): Promise
     snapshot: plan.snapshot,
     comparedWithMs: plan.baseline ? undefined : stored?.lastSuccessMs,
     storedUnreadable: plan.unreadable?.reason,
-    alerts: plan.alerts,
+    alerts: plan.baseline ? plan.alerts : plan.alertItems,
   };
 }
 
+const eventWords: Readonly<Record<AlertEventItem['event'], string>> = { fire: 'problem', remind: 'reminder', resolve: 'recovery' };
+
 /** What an alert item would say, in a word or three. */
-function alertKind(item: AlertItem): string {
+function alertKind(item: AlertItem | AlertEventItem): string {
+  if ('condition' in item) return `${eventWords[item.event]}${item.reason === 'removed' ? ', installation gone' : ''}`;
   if (item.change === 'baseline') return 'first look';
   const change = item.change === 'added' ? ', new installation' : item.change === 'removed' ? ', installation gone' : '';
   return `${item.severity}${change}`;
@@ -238,9 +252,9 @@ function checkText(results: readonly Row[], attention: readonly InstallationStat
         { header: 'INSTALLATION', value: (a) => a.item.installationId, max: maxIdWidth },
         { header: 'GROUP', value: (a) => groupText(a.item.groupName, a.item.groupRef), max: 48 },
         { header: 'ALERT', value: (a) => alertKind(a.item), max: 30 },
-        { header: 'FIELD', value: (a) => a.item.field, max: 24 },
-        { header: 'FROM', value: (a) => (a.item.change === 'baseline' ? '-' : a.item.from), max: 20 },
-        { header: 'TO', value: (a) => a.item.to, max: 20 },
+        { header: 'FIELD', value: (a) => ('condition' in a.item ? a.item.condition : a.item.field), max: 24 },
+        { header: 'FROM', value: (a) => ('condition' in a.item || a.item.change === 'baseline' ? '-' : a.item.from), max: 20 },
+        { header: 'TO', value: (a) => ('condition' in a.item ? '-' : a.item.to), max: 20 },
       ];
       lines.push('Would alert:', ...renderTable(alertColumns, alerts));
     } else lines.push('Nothing would alert.');

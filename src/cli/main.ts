@@ -90,6 +90,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           projectId,
           integrationIds,
           concurrency: config.pollConcurrency,
+          policy: config.alerts.policy,
           // check reports an API it cannot read itself, in one line: the names stay quiet about it.
           names: await lookUpIntegrationNames(ampersand, () => undefined),
           now,

@@ -185,3 +185,17 @@ export function loadAlertStates(raw: string | undefined, snapshot: Snapshot, now
   }
   return { states, source: 'stored', unreadableSlots };
 }
+
+/**
+ * How many installations have an open alert per condition: firing, or
+ * resolving (a recovery not yet confirmed by RESOLVE_AFTER_POLLS good polls is
+ * still open in the channel). The "3 of 120 installations" of the messages and
+ * the ampersand_alerts_firing gauge.
+ */
+export function firingCounts(states: AlertStates): Record<Condition, number> {
+  const counts: Record<Condition, number> = { unhealthy: 0, operation_failing: 0, bad_credentials: 0 };
+  for (const alerts of states.values()) {
+    for (const c of CONDITIONS) if (alerts[c].status === 'firing' || alerts[c].status === 'resolving') counts[c] += 1;
+  }
+  return counts;
+}

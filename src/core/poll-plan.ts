@@ -2,14 +2,45 @@
  * What one successful poll commits, worked out from what was stored and what
  * the API listed. Pure: the poll job loads, calls planPoll, then commits the
  * plan and reports it; the fault tests call it to know which alerts to expect.
- * This is the one place where a listing becomes a snapshot and notifications.
+ * This is the one place where a listing becomes a snapshot, alert states and
+ * notifications.
+ *
+ * A poll that is not a baseline moves each condition of each installation on
+ * with the alert state machine (alert-state.ts): a condition alerts after
+ * ALERT_AFTER_POLLS bad polls, resolves after RESOLVE_AFTER_POLLS good ones and
+ * reminds every REMIND_INTERVAL_SECONDS, and the sent events of the poll make
+ * one digest (alert-notification.ts). A baseline sends its one summary of what
+ * already needs attention, and its alert states start from that snapshot
+ * (initialAlertStates), as announced.
  */
-import { decideAlerts, summarizeBaseline, type AlertItem } from './alert-policy.js';
+import { summarizeBaseline, type AlertItem } from './alert-policy.js';
+import {
+  DEFAULT_ALERT_POLICY,
+  forgetInstallationAlerts,
+  isAllOk,
+  nextInstallationAlerts,
+  readConditions,
+  type AlertPolicy,
+  type ConditionEvent,
+  type InstallationAlerts,
+  type InstallationStep,
+} from './alert-state.js';
+import { encodeAlertStates, firingCounts, initialAlertStates, loadAlertStates, type AlertStates } from './alert-states.js';
+import {
+  buildAlertDigests,
+  compareAlertItems,
+  type AlertEventItem,
+  type AlertNotification,
+  type DigestContext,
+  type MassEventPolicy,
+} from './alert-notification.js';
 import { diffSnapshots, type Transition } from './diff.js';
 import type { InstallationState } from './installation.js';
 import { notificationId, splitNotifications, type InstallationNotification } from './notification.js';
+import type { FailureDetails } from './operation.js';
+import { episodeKey, recordEpisodes, type Episode } from './episodes.js';
 import { DEFAULT_DESTINATION } from './outbox-entry.js';
-import type { Snapshot } from './snapshot.js';
+import type { InstallationRecord, Snapshot } from './snapshot.js';
 
 /** What planPoll needs of the stored state of the integration. */
 export interface StoredPollState {
@@ -22,6 +53,8 @@ export interface StoredPollState {
   readonly snapshot: Snapshot | undefined;
   /** Set when the stored version or data could not be read: the poll starts a new baseline. */
   readonly unreadable?: { readonly reason: string };
+  /** The stored alert states, as stored; undefined when none are (the release before kept none: they are upgraded from the snapshot). */
+  readonly alertStates?: string;
 }
 
 /** The identities a plan is made of, passed in so that planPoll stays deterministic. */
@@ -33,6 +66,16 @@ export interface PollIds {
   readonly newLineage: () => string;
 }
 
+/** How planPoll alerts, besides the data: the configuration and what the cycle knew. */
+export interface PollPlanOptions {
+  /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS; DEFAULT_ALERT_POLICY when absent. */
+  readonly policy?: AlertPolicy;
+  /** The integration's name (listIntegrations), when the cycle knew it: the messages show it. */
+  readonly integrationName?: string;
+  /** MASS_EVENT_MIN_COUNT and MASS_EVENT_FRACTION; the digest's defaults when absent. */
+  readonly massEvent?: MassEventPolicy;
+}
+
 /** A notification as the outbox keeps it: with its id and the time it was committed. */
 export interface PlannedNotification {
   readonly id: string;
@@ -40,12 +83,26 @@ export interface PlannedNotification {
   readonly destination: string;
   /** Epoch ms of the poll; the retry horizon counts from here. */
   readonly enqueuedAt: number;
-  readonly notification: InstallationNotification;
+  readonly notification: InstallationNotification | AlertNotification;
 }
 
 /** A transition with the group of its installation, for the per-transition log line. */
 export interface PlannedTransition extends Transition {
   readonly groupRef: string;
+}
+
+/** One event of the poll's alert steps, sent or not, with the installation it is about. */
+export interface PlannedAlertEvent extends ConditionEvent {
+  readonly installationId: string;
+}
+
+/** Where the alert states the poll started from came from (alert-states.ts `LoadedAlertStates`), or a baseline. */
+export interface AlertStatesOrigin {
+  readonly source: 'stored' | 'upgraded' | 'unreadable' | 'baseline';
+  /** Why the stored states could not be read, with `unreadable`. */
+  readonly reason?: string;
+  /** Slots that could not be read and were taken from the snapshot. */
+  readonly unreadableSlots: number;
 }
 
 export interface PollPlan {
@@ -63,45 +120,243 @@ export interface PollPlan {
   readonly snapshot: Snapshot;
   /** Raw field changes since the stored snapshot, in installation then field order. */
   readonly transitions: readonly PlannedTransition[];
-  /** What alerts: the changes the policy pages for, or, for a baseline, what already needs attention. */
+  /** For a baseline, what already needs attention (its summary); empty otherwise: a poll's alerts are `alertItems`. */
   readonly alerts: readonly AlertItem[];
-  /** The outbox entries to commit with the snapshot, split within the message budget, in order. */
+  /** The alert states after this poll, encoded; undefined when they are exactly as stored, so nothing is rewritten. */
+  readonly alertStates: string | undefined;
+  /** Where the alert states before this poll came from. */
+  readonly alertStatesOrigin: AlertStatesOrigin;
+  /** Every event of the alert steps, sent or not, in installation then condition order. */
+  readonly alertEvents: readonly PlannedAlertEvent[];
+  /** The sent events, as the items of the digest, worst first. */
+  readonly alertItems: readonly AlertEventItem[];
+  /** The counts and names the digest is made with. */
+  readonly digest: DigestContext;
+  /** The outbox entries to commit with the snapshot, in order. */
   readonly notifications: readonly PlannedNotification[];
+  /**
+   * The episode logs to write with the snapshot, per installation (an empty one is deleted): none
+   * until completePollPlan records the events in the logs the poll job loaded.
+   */
+  readonly episodeLogs: ReadonlyMap<string, readonly Episode[]>;
+}
+
+/** The installation fields an alert item shows: from the listing, else (a removed installation) from the stored record. */
+type ItemSource = Pick<InstallationRecord, 'groupRef' | 'groupName' | 'provider'> &
+  Partial<Pick<InstallationState, 'consumerRef' | 'consumerName' | 'pausedReads'>>;
+
+/** The digest item of one sent event. */
+function alertItem(installationId: string, { condition, event }: ConditionEvent, source: ItemSource | undefined): AlertEventItem {
+  const { consumerName = '', consumerRef = '', pausedReads = [] } = source ?? {};
+  return {
+    installationId,
+    groupRef: source?.groupRef ?? '',
+    groupName: source?.groupName ?? '',
+    provider: source?.provider ?? '',
+    condition,
+    event: event.kind,
+    ...(event.kind === 'resolve' ? { reason: event.reason } : {}),
+    since: event.since,
+    firedAt: event.firedAt,
+    ...(event.kind === 'resolve' ? { endedAt: event.endedAt } : {}),
+    ...(event.kind === 'fire' && event.deferred ? { deferred: true as const } : {}),
+    ...(consumerName === '' ? {} : { consumerName }),
+    ...(consumerRef === '' ? {} : { consumerRef }),
+    ...(pausedReads.length === 0 ? {} : { pausedReads }),
+  };
+}
+
+/** The digests of a poll's items, with their outbox ids (integration, lineage, version, part). */
+export function alertNotifications(
+  digest: DigestContext,
+  items: readonly AlertEventItem[],
+  commit: { readonly lineage: string; readonly version: number; readonly enqueuedAt: number },
+): PlannedNotification[] {
+  return buildAlertDigests(digest, items).map((notification, i) => ({
+    id: notificationId(digest.integrationId, commit.lineage, commit.version, i + 1),
+    destination: DEFAULT_DESTINATION,
+    enqueuedAt: commit.enqueuedAt,
+    notification,
+  }));
+}
+
+const byId = <T>(entries: Iterable<readonly [string, T]>): Map<string, T> => new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** The alert steps of a poll that is not a baseline: each listed installation moved on, each one gone forgotten. */
+function stepAlerts(
+  before: AlertStates,
+  listing: readonly InstallationState[],
+  next: Snapshot,
+  now: Date,
+  policy: AlertPolicy,
+): { states: AlertStates; steps: [string, InstallationStep][] } {
+  const steps: [string, InstallationStep][] = [];
+  for (const listed of listing) {
+    const record = next.get(listed.id);
+    if (record === undefined) continue;
+    // Silences and maintenance windows are not wired yet (MONITOR_CONFIG): nothing is muted.
+    steps.push([listed.id, nextInstallationAlerts(before.get(listed.id), readConditions(record, listed), now, policy, false)]);
+  }
+  for (const [id, alerts] of before) if (!next.has(id)) steps.push([id, forgetInstallationAlerts(alerts, now)]);
+  const states = byId(steps.filter(([, step]) => !isAllOk(step.alerts)).map(([id, step]): [string, InstallationAlerts] => [id, step.alerts]));
+  return { states, steps };
 }
 
 /**
  * Plans the commit of one successful poll: diff the listing against the stored
- * snapshot, decide the alerts (or the baseline summary), split them into
- * messages and give each its id (integration, lineage, version, part), which
- * is the same every time the same commit is planned. An unreadable stored
- * state is planned like no stored state (a new baseline, a new lineage), so a
- * corrupt snapshot is replaced rather than frozen. `now` is the poll's time.
+ * snapshot, move the alert states on, and make the notifications, each with
+ * its id (integration, lineage, version, part), which is the same every time
+ * the same commit is planned. A baseline (nothing readable stored) sends its
+ * summary split within the message budget, and starts the alert states from
+ * the snapshot; any other poll sends one digest of the events it causes. An
+ * unreadable stored state is planned like no stored state (a new baseline, a
+ * new lineage), so a corrupt snapshot is replaced rather than frozen. Stored
+ * alert states that are absent (the release before) or unreadable are taken
+ * from the stored snapshot (loadAlertStates): nothing announced is announced
+ * again, and its recovery still is. `now` is the poll's time.
+ *
+ * The items carry no failure details and no episode counts: the poll job
+ * fetches those for the events this plan lists, then completes it.
  */
-export function planPoll(stored: StoredPollState | undefined, listing: readonly InstallationState[], now: Date, ids: PollIds): PollPlan {
+export function planPoll(
+  stored: StoredPollState | undefined,
+  listing: readonly InstallationState[],
+  now: Date,
+  ids: PollIds,
+  options: PollPlanOptions = {},
+): PollPlan {
   const { integrationId } = ids;
+  const policy = options.policy ?? DEFAULT_ALERT_POLICY;
   const projectId = listing[0]?.projectId || stored?.projectId || ids.projectId;
   const diff = diffSnapshots(stored?.snapshot, listing, now.getTime());
   const lineage = diff.baseline || !stored ? ids.newLineage() : stored.lineage;
   const version = (stored?.version ?? 0) + 1;
-  // No alert is held back while other polls fail: a poll that succeeded saw real changes,
-  // and dropping them would lose alerts. A failing upstream produces no diffs at all.
-  const alerts = diff.baseline ? summarizeBaseline(diff) : decideAlerts(diff);
-  const split = splitNotifications({ kind: diff.baseline ? 'baseline' : 'transitions', projectId, integrationId, detectedAt: now.toISOString() }, alerts);
+  const detectedAt = now.toISOString();
   const groupRef = (id: string): string => (diff.next.get(id) ?? diff.previous.get(id))?.groupRef ?? '';
-  return {
-    baseline: diff.baseline,
+  const common = {
     unreadable: stored?.unreadable === undefined ? undefined : { reason: stored.unreadable.reason },
     projectId,
     lineage,
     version,
     snapshot: diff.next,
     transitions: diff.transitions.map((t) => ({ ...t, groupRef: groupRef(t.installationId) })),
-    alerts,
-    notifications: split.map((n) => ({
-      id: notificationId(integrationId, lineage, version, n.part),
-      destination: DEFAULT_DESTINATION,
-      enqueuedAt: now.getTime(),
-      notification: n,
-    })),
+  };
+  const changed = (states: AlertStates): string | undefined => {
+    const encoded = encodeAlertStates(states);
+    return encoded === stored?.alertStates ? undefined : encoded;
+  };
+  const digestOf = (states: AlertStates): DigestContext => ({
+    projectId,
+    integrationId,
+    ...(options.integrationName === undefined ? {} : { integrationName: options.integrationName }),
+    detectedAt,
+    installations: diff.next.size,
+    firing: firingCounts(states),
+    ...(options.massEvent === undefined ? {} : { massEvent: options.massEvent }),
+  });
+
+  if (diff.baseline || stored?.snapshot === undefined) {
+    // A baseline announces what is bad in its summary: those conditions start as firing.
+    const states = byId(initialAlertStates(diff.next, now));
+    const alerts = summarizeBaseline(diff);
+    const split = splitNotifications({ kind: 'baseline', projectId, integrationId, detectedAt }, alerts);
+    return {
+      ...common,
+      baseline: true,
+      alerts,
+      alertStates: changed(states),
+      alertStatesOrigin: { source: 'baseline', unreadableSlots: 0 },
+      alertEvents: [],
+      alertItems: [],
+      episodeLogs: new Map(),
+      digest: digestOf(states),
+      notifications: split.map((n) => ({
+        id: notificationId(integrationId, lineage, version, n.part),
+        destination: DEFAULT_DESTINATION,
+        enqueuedAt: now.getTime(),
+        notification: n,
+      })),
+    };
+  }
+
+  const loaded = loadAlertStates(stored.alertStates, stored.snapshot, now);
+  const { states, steps } = stepAlerts(loaded.states, listing, diff.next, now, policy);
+  const listed = new Map(listing.map((inst) => [inst.id, inst]));
+  const alertEvents: PlannedAlertEvent[] = [];
+  const items: AlertEventItem[] = [];
+  for (const [installationId, step] of steps) {
+    const source: ItemSource | undefined = listed.get(installationId) ?? diff.previous.get(installationId);
+    for (const event of step.events) {
+      alertEvents.push({ installationId, ...event });
+      if (event.event.notify) items.push(alertItem(installationId, event, source));
+    }
+  }
+  const digest = digestOf(states);
+  const notifications = alertNotifications(digest, items, { lineage, version, enqueuedAt: now.getTime() });
+  return {
+    ...common,
+    baseline: false,
+    alerts: [],
+    alertStates: changed(states),
+    alertStatesOrigin: { source: loaded.source, ...(loaded.reason === undefined ? {} : { reason: loaded.reason }), unreadableSlots: loaded.unreadableSlots },
+    alertEvents,
+    alertItems: [...items].sort(compareAlertItems),
+    episodeLogs: new Map(),
+    digest,
+    notifications,
+  };
+}
+
+/** Whether an item is one whose alert should say why: a failing operation that fires. */
+export const wantsFailureDetails = (item: AlertEventItem): boolean => item.event === 'fire' && item.condition === 'operation_failing';
+
+/**
+ * The installations whose failure details the poll job looks up before it
+ * commits: those with a failing operation that fires in this plan, once each.
+ */
+export function failureDetailsWanted(plan: Pick<PollPlan, 'alertItems'>): string[] {
+  return [...new Set(plan.alertItems.filter(wantsFailureDetails).map((i) => i.installationId))];
+}
+
+/** Attaches to each firing failing operation the details found for its installation; the others are returned as they are. */
+export function attachFailureDetails(items: readonly AlertEventItem[], details: ReadonlyMap<string, FailureDetails>): AlertEventItem[] {
+  return items.map((item) => {
+    const found = wantsFailureDetails(item) ? details.get(item.installationId) : undefined;
+    return found === undefined ? item : { ...item, details: found };
+  });
+}
+
+/** The installations whose episode logs a plan's events change (a fire or a resolve), once each: the poll job loads those. */
+export function episodeInstallations(plan: Pick<PollPlan, 'alertEvents'>): string[] {
+  return [...new Set(plan.alertEvents.filter((e) => e.event.kind !== 'remind').map((e) => e.installationId))];
+}
+
+/** What the poll job looked up for a plan's events before committing it. */
+export interface AlertExtras {
+  /** Failure details by installation id (failureDetailsWanted); a look-up that failed is simply absent. */
+  readonly details?: ReadonlyMap<string, FailureDetails>;
+  /** The stored episode logs of episodeInstallations, by installation id; absent when they were not read (nothing is recorded then). */
+  readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
+}
+
+/**
+ * The plan with what the poll job looked up: the failure details attached to
+ * its items, its events recorded in the episode logs (episodeLogs, written
+ * with the commit), each firing's "nth time this week", and its notifications
+ * made again from them (same ids). `now` is the poll's time.
+ */
+export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date): PollPlan {
+  if (plan.baseline) return plan;
+  const details = extras.details ?? new Map<string, FailureDetails>();
+  const recorded = extras.episodes === undefined ? undefined : recordEpisodes(extras.episodes, plan.alertEvents, details, now.getTime());
+  const items = attachFailureDetails(plan.alertItems, details).map((item) => {
+    const count = item.event === 'fire' ? recorded?.thisWeek.get(episodeKey(item.installationId, item.condition)) : undefined;
+    return count === undefined ? item : { ...item, episodesThisWeek: count };
+  });
+  return {
+    ...plan,
+    alertItems: items,
+    episodeLogs: recorded?.logs ?? plan.episodeLogs,
+    notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt: now.getTime() }),
   };
 }

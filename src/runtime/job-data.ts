@@ -24,10 +24,19 @@ function nonEmptyString(job: string, data: Readonly<Record<string, unknown>>, fi
   return value;
 }
 
-/** The data of a `poll` job, or an InvalidJobDataError naming the bad field. Other fields are ignored. */
+/**
+ * The data of a `poll` job, or an InvalidJobDataError naming the bad field. Other fields are ignored.
+ * `integrationName` is optional (a job of the release before has none) and only shown in messages:
+ * one that is not a non-empty string is dropped rather than failing the poll.
+ */
 export function parsePollJobData(data: unknown): PollJobData {
   const fields = objectOf('poll', data);
-  return { integrationId: nonEmptyString('poll', fields, 'integrationId'), cycleId: nonEmptyString('poll', fields, 'cycleId') };
+  const name = fields['integrationName'];
+  return {
+    integrationId: nonEmptyString('poll', fields, 'integrationId'),
+    cycleId: nonEmptyString('poll', fields, 'cycleId'),
+    ...(typeof name === 'string' && name !== '' ? { integrationName: name } : {}),
+  };
 }
 
 /** The data of a `deliver` job, or an InvalidJobDataError naming the bad field. Other fields are ignored. */

@@ -8,6 +8,13 @@ import type { PollJobData } from '../../jobs/poll-integration.js';
 import type { PollNotQueued, PollQueue } from '../ports.js';
 import { BULLMQ_NAMES, pollDeduplicationId } from './job-names.js';
 
+/** A poll's job data: the name rides along only when the cycle knew it (a job of the release before has none). */
+const pollJobData = (integrationId: string, cycleId: string, integrationName: string | undefined): PollJobData => ({
+  integrationId,
+  cycleId,
+  ...(integrationName === undefined ? {} : { integrationName }),
+});
+
 interface PollJob {
   readonly name: string;
   readonly data: PollJobData;
@@ -16,14 +23,14 @@ interface PollJob {
 
 export function createBullmqPollQueue(poll: Queue): PollQueue {
   return {
-    async enqueueAll(integrationIds, cycleId) {
+    async enqueueAll(integrationIds, cycleId, names) {
       const notQueued: PollNotQueued[] = [];
       const jobs: PollJob[] = [];
       for (const integrationId of integrationIds) {
         try {
           jobs.push({
             name: BULLMQ_NAMES.jobs.poll,
-            data: { integrationId, cycleId },
+            data: pollJobData(integrationId, cycleId, names?.get(integrationId)),
             opts: {
               // One queued-or-running poll per integration: a slow or hanging API never piles up jobs.
               // BullMQ applies it to each job of an addBulk as to a single add.

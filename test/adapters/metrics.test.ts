@@ -1,8 +1,11 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/adapters/metrics.js';
+import { ALL_OK, type AlertState } from '../../src/core/alert-state.js';
+import { encodeAlertStates } from '../../src/core/alert-states.js';
 import { diffSnapshots } from '../../src/core/diff.js';
 import { CONNECTION_STATUSES, UNREADABLE_VALUE, type InstallationState } from '../../src/core/installation.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 import type { StoredSnapshot } from '../../src/ports.js';
 import { state } from '../helpers/builders.js';
 import { sample } from '../helpers/harness.js';
@@ -140,5 +143,43 @@ describe('the outbox series', () => {
     metrics.setOutboxDropped(37);
     metrics.setOutboxDropped(40);
     expect(sample(await registry.metrics(), 'ampersand_slack_outbox_dropped_total', {})).toBe(40);
+  });
+});
+
+describe('ampersand_alerts_firing', () => {
+  const firing = (since: number | null): AlertState => ({ status: 'firing', since, firedAt: 1, notifiedAt: 1 });
+  const resolving: AlertState = { status: 'resolving', since: 1, firedAt: 2, notifiedAt: 2, goodSince: 3, goodPolls: 1 };
+  const pending: AlertState = { status: 'pending', since: 1, badPolls: 1 };
+  const snapshotOf = (...list: InstallationState[]): Snapshot => diffSnapshots(undefined, list).next;
+  const stored = (integrationId: string, snapshot: Snapshot, alertStates?: string): StoredSnapshot => ({
+    integrationId,
+    version: 1,
+    lineage: 'L',
+    projectId: 'proj-1',
+    lastSuccessMs: 1_000,
+    snapshot,
+    ...(alertStates === undefined ? {} : { alertStates }),
+  });
+
+  it('counts the open alerts per condition from the stored states (firing or resolving, not pending), with every condition of every integration', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    const states = encodeAlertStates(
+      new Map([
+        ['a', { ...ALL_OK, unhealthy: firing(1), bad_credentials: pending }],
+        ['b', { ...ALL_OK, unhealthy: resolving, operation_failing: firing(null) }],
+      ]),
+    );
+    metrics.refreshFromState([stored('int-1', snapshotOf(state('a'), state('b')), states), stored('int-2', snapshotOf(state('x')))]);
+    const text = await registry.metrics();
+    const value = (integration_id: string, condition: string): number | undefined => sample(text, 'ampersand_alerts_firing', { integration_id, condition });
+    expect([value('int-1', 'unhealthy'), value('int-1', 'operation_failing'), value('int-1', 'bad_credentials')]).toEqual([2, 1, 0]);
+    expect([value('int-2', 'unhealthy'), value('int-2', 'operation_failing'), value('int-2', 'bad_credentials')]).toEqual([0, 0, 0]);
+
+    // An integration that is gone loses its series; one without stored states (the release before) counts what is bad.
+    metrics.refreshFromState([stored('int-2', snapshotOf(state('x', { connectionStatus: 'bad_credentials' })))]);
+    const after = await registry.metrics();
+    expect(sample(after, 'ampersand_alerts_firing', { integration_id: 'int-1', condition: 'unhealthy' })).toBeUndefined();
+    expect(sample(after, 'ampersand_alerts_firing', { integration_id: 'int-2', condition: 'bad_credentials' })).toBe(1);
   });
 });

@@ -16,6 +16,16 @@ import { captureLogs } from '../helpers/logger.js';
 const notification: Notification = { kind: 'upstream', projectId: 'p', state: 'down', reason: 'unauthorized', detectedAt: 't' };
 const REF = 'ref-1';
 const message = renderSlackMessage(notification, REF);
+const alerts: Notification = {
+  kind: 'alerts',
+  projectId: 'p',
+  integrationId: 'int-1',
+  detectedAt: '2026-12-01T14:03:00.000Z',
+  installations: 1,
+  firing: { unhealthy: 1, operation_failing: 0, bad_credentials: 0 },
+  items: [{ installationId: 'a', groupRef: 'org-a', groupName: 'A', provider: 'salesforce', condition: 'unhealthy', event: 'fire', since: 0, firedAt: 0 }],
+  omitted: 0,
+};
 
 let slack: FakeSlack;
 beforeEach(async () => {
@@ -196,6 +206,15 @@ describe('createSlackWebhookNotifier', () => {
     expect(slack.attempts).toHaveLength(0);
   });
 
+  it('renders the alerts with the links it is given, not read from the environment', async () => {
+    const links = { ampersandDashboardUrl: 'https://dashboard.eu.example.com/', runbookUrl: 'https://wiki.example.com/runbook' };
+    await createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: 500, links }).send(alerts, REF);
+    const blocks = JSON.stringify(slack.messages[0]?.body.blocks);
+    expect(blocks).toContain('<https://dashboard.eu.example.com/|Ampersand dashboard>');
+    expect(blocks).toContain('<https://wiki.example.com/runbook|Runbook>');
+    expect(blocks).toBe(JSON.stringify(renderSlackMessage(alerts, REF, links).blocks));
+  });
+
   it('names only the host as its target', () => {
     expect(notifier().target).not.toContain('fakeWebhookSecret123');
   });
@@ -357,5 +376,11 @@ describe('createLogNotifier', () => {
     const logs = captureLogs();
     expect(await createLogNotifier(logs.logger).send(notification, REF)).toEqual({ status: 'sent', form: 'logged', text: message.text });
     expect(logs.lines()).toEqual([expect.objectContaining({ level: 'warn', slackText: message.text })]);
+  });
+
+  it('renders the alerts with the links it is given', async () => {
+    const logs = captureLogs();
+    await createLogNotifier(logs.logger, { ampersandDashboardUrl: 'https://dashboard.eu.example.com/' }).send(alerts, REF);
+    expect(JSON.stringify(logs.lines()[0]?.['blocks'])).toContain('<https://dashboard.eu.example.com/|Ampersand dashboard>');
   });
 });

@@ -70,7 +70,8 @@ describe('ampersand-health-monitor check', () => {
     h.ampersand.update('int-1', 'a', { lastOperationStatus: 'failure' });
     h.ampersand.add('int-1', installationSpec('n', { connectionStatus: 'bad_credentials', groupName: 'New\nCo' }));
     const before = await stateUnderPrefix();
-    const { code, stdout } = await runCli(['check', '--integration', 'int-1'], cliEnv);
+    // With the service's thresholds, as configured: one bad poll fires here (the default, 2, would make it pending).
+    const { code, stdout } = await runCli(['check', '--integration', 'int-1'], { ...cliEnv, ALERT_AFTER_POLLS: '1' });
     expect(await stateUnderPrefix()).toEqual(before);
     expect(code).toBe(1);
     expect(tableAfter(stdout, '')[0]).toEqual(['int-1', '3', '2', 'healthy 3', expect.stringMatching(/^snapshot of \S+Z \(1 m ago\)$/)]);
@@ -79,8 +80,8 @@ describe('ampersand-health-monitor check', () => {
       ['n', 'New Co (org-n)'],
     ]);
     expect(tableAfter(stdout, 'Would alert:')).toEqual([
-      ['int-1', 'a', 'Customer a (org-a)', 'problem', 'last_operation_status', 'success', 'failure'],
-      ['int-1', 'n', 'New Co (org-n)', 'problem, new installation', 'connection_status', 'none', 'bad_credentials'],
+      ['int-1', 'n', 'New Co (org-n)', 'problem', 'bad_credentials', '-', '-'],
+      ['int-1', 'a', 'Customer a (org-a)', 'problem', 'operation_failing', '-', '-'],
     ]);
     expect(linesOf(stdout).at(-1)).toBe('Exit 1: 2 installation(s) need attention.');
   });
@@ -127,7 +128,7 @@ describe('ampersand-health-monitor check', () => {
   it('prints stable JSON fields with --json, with the exit code it exits with', async () => {
     await storeBaseline();
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
-    const { code, stdout } = await runCli(['check', '--json'], { ...cliEnv, AMPERSAND_INTEGRATION_IDS: 'int-1,int-gone' });
+    const { code, stdout } = await runCli(['check', '--json'], { ...cliEnv, AMPERSAND_INTEGRATION_IDS: 'int-1,int-gone', ALERT_AFTER_POLLS: '1' });
     expect(code).toBe(3);
     const isoTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.parse(stdout)).toEqual({
@@ -147,17 +148,14 @@ describe('ampersand-health-monitor check', () => {
           byLastOperation: { success: 2 },
           byConnection: { working: 2 },
           wouldAlert: [
-            {
-              severity: 'problem',
-              change: 'changed',
+            expect.objectContaining({
               installationId: 'a',
               groupRef: 'org-a',
               groupName: 'Customer a',
               provider: 'salesforce',
-              field: 'health_status',
-              from: 'healthy',
-              to: 'unhealthy',
-            },
+              condition: 'unhealthy',
+              event: 'fire',
+            }),
           ],
         },
         { integrationId: 'int-gone', ok: false, error: { reason: 'not_found', status: 404, message: expect.stringContaining('HTTP 404 not_found') } },

@@ -3,6 +3,7 @@
  * notifications go to the outbox of the same store, so the subject has both.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Episode } from '../../src/core/episodes.js';
 import type { CommitRequest } from '../../src/ports.js';
 import type { StoresFactory, StoresSubject } from './subjects.js';
 import { entry, snap } from '../helpers/store-builders.js';
@@ -131,6 +132,150 @@ export function snapshotStoreContract(create: StoresFactory): void {
       });
       expect(await s.snapshots.load('int-1')).toMatchObject({ version: 2, snapshot: snap('a', 'c') });
       expect(await s.outbox.size()).toBe(0);
+    });
+  });
+
+  describe('the alert states', () => {
+    it('are stored with the snapshot and loaded with it; a commit without them leaves them as they are', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      expect(await s.snapshots.load('int-1')).not.toHaveProperty('alertStates');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, alertStates: 'states-2' }));
+      expect((await s.snapshots.load('int-1'))?.alertStates).toBe('states-2');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3 }));
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 3, alertStates: 'states-2' });
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 3, version: 4, alertStates: 'states-4' }));
+      expect(await s.snapshots.load('int-1')).toMatchObject({ version: 4, alertStates: 'states-4' });
+    });
+
+    it('are not written by a commit that conflicts', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'first' }));
+      expect(await s.snapshots.commit(baseline('int-1', { alertStates: 'second' }))).toEqual({ committed: false });
+      expect(await s.snapshots.commit(baseline('int-1', { expectedVersion: 7, version: 8, alertStates: 'third' }))).toEqual({ committed: false });
+      expect((await s.snapshots.load('int-1'))?.alertStates).toBe('first');
+    });
+
+    it('are returned by loadAll with each integration, and only with its own', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'one' }));
+      await s.snapshots.commit(baseline('int-2'));
+      const all = await s.snapshots.loadAll();
+      expect(all.find((x) => x.integrationId === 'int-1')?.alertStates).toBe('one');
+      expect(all.find((x) => x.integrationId === 'int-2')).not.toHaveProperty('alertStates');
+    });
+
+    it('are forgotten with the integration by retain, so that it starts again without them', async () => {
+      await s.snapshots.commit(baseline('int-1', { alertStates: 'old' }));
+      await s.snapshots.commit(baseline('int-2', { alertStates: 'kept' }));
+      expect(await s.snapshots.retain(['int-2'], 6)).toEqual(['int-1']);
+      await s.snapshots.commit(baseline('int-1', { lineage: 'L2' }));
+      expect(await s.snapshots.load('int-1')).not.toHaveProperty('alertStates');
+      expect((await s.snapshots.load('int-2'))?.alertStates).toBe('kept');
+    });
+  });
+
+  describe('the episode logs', () => {
+    const DAY = 24 * 3_600_000;
+    const firing: Episode = { condition: 'unhealthy', since: 1, firedAt: 2 };
+    const ended = (endedAt: number): Episode => ({
+      condition: 'operation_failing',
+      since: 1,
+      firedAt: 2,
+      endedAt,
+      reason: 'recovered',
+      operationId: 'op',
+      error: 'e',
+    });
+
+    it('are written with the commit and read per installation, with [] for one that has none', async () => {
+      await s.snapshots.commit(
+        baseline('int-1', {
+          episodes: new Map([
+            ['a', [firing]],
+            ['b', [ended(3), firing]],
+          ]),
+        }),
+      );
+      expect(await s.snapshots.loadEpisodes('int-1', ['a', 'b', 'c'])).toEqual(
+        new Map([
+          ['a', [firing]],
+          ['b', [ended(3), firing]],
+          ['c', []],
+        ]),
+      );
+      expect(await s.snapshots.loadEpisodes('int-2', ['a'])).toEqual(new Map([['a', []]]));
+      expect(await s.snapshots.loadEpisodes('int-1', [])).toEqual(new Map());
+    });
+
+    it('are replaced one installation at a time, and deleted when empty', async () => {
+      await s.snapshots.commit(
+        baseline('int-1', {
+          episodes: new Map([
+            ['a', [firing]],
+            ['b', [firing]],
+          ]),
+        }),
+      );
+      await s.snapshots.commit(
+        baseline('int-1', {
+          expectedVersion: 1,
+          version: 2,
+          episodes: new Map([
+            ['a', [ended(3)]],
+            ['b', []],
+          ]),
+        }),
+      );
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3 }));
+      expect(await s.snapshots.loadEpisodes('int-1', ['a', 'b'])).toEqual(
+        new Map([
+          ['a', [ended(3)]],
+          ['b', []],
+        ]),
+      );
+    });
+
+    it('are not written by a commit that conflicts', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      expect(await s.snapshots.commit(baseline('int-1', { episodes: new Map([['a', [firing]]]) }))).toEqual({ committed: false });
+      expect((await s.snapshots.loadEpisodes('int-1', ['a'])).get('a')).toEqual([]);
+    });
+
+    it('are dropped by a later commit once every episode of theirs ended 30 days ago; an open one is kept', async () => {
+      const t0 = 100 * DAY;
+      await s.snapshots.commit(
+        baseline('int-1', {
+          nowMs: t0,
+          episodes: new Map([
+            ['old', [ended(t0)]],
+            ['open', [firing]],
+          ]),
+        }),
+      );
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, nowMs: t0 + 30 * DAY }));
+      expect((await s.snapshots.loadEpisodes('int-1', ['old'])).get('old')).toEqual([ended(t0)]);
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3, nowMs: t0 + 30 * DAY + 1 }));
+      expect(await s.snapshots.loadEpisodes('int-1', ['old', 'open'])).toEqual(
+        new Map([
+          ['old', []],
+          ['open', [firing]],
+        ]),
+      );
+    });
+
+    it('drop at most 100 expired logs per commit, so that one commit stays short, and the rest with the next ones', async () => {
+      const many = new Map(Array.from({ length: 150 }, (_, i): [string, Episode[]] => [`i${i}`, [ended(i)]]));
+      await s.snapshots.commit(baseline('int-1', { nowMs: 0, episodes: many }));
+      const left = async (): Promise<number> => [...(await s.snapshots.loadEpisodes('int-1', [...many.keys()])).values()].filter((l) => l.length > 0).length;
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, nowMs: 31 * DAY }));
+      expect(await left()).toBe(50);
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3, nowMs: 31 * DAY }));
+      expect(await left()).toBe(0);
+    });
+
+    it('are forgotten with the integration by retain', async () => {
+      await s.snapshots.commit(baseline('int-1', { episodes: new Map([['a', [firing]]]) }));
+      expect(await s.snapshots.retain([], 6)).toEqual(['int-1']);
+      await s.snapshots.commit(baseline('int-1', { lineage: 'L2' }));
+      expect((await s.snapshots.loadEpisodes('int-1', ['a'])).get('a')).toEqual([]);
     });
   });
 

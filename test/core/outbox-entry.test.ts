@@ -72,6 +72,36 @@ const alertsEntry: OutboxEntry = {
   },
 };
 
+const detailedAlertsEntry: OutboxEntry = {
+  id: 'int-1.b3f1.7.1',
+  destination: 'slack',
+  enqueuedAt: 7,
+  notification: {
+    kind: 'alerts',
+    projectId: 'proj-1',
+    integrationId: 'int-1',
+    integrationName: 'Salesforce sync',
+    detectedAt: '2026-12-01T14:03:00.000Z',
+    installations: 120,
+    firing: { unhealthy: 0, operation_failing: 1, bad_credentials: 0 },
+    items: [
+      {
+        installationId: 'a',
+        groupRef: 'org-a',
+        groupName: 'Customer a',
+        provider: 'salesforce',
+        condition: 'operation_failing',
+        event: 'fire',
+        since: null,
+        firedAt: 1,
+        details: { operationId: 'op-1', actionType: 'read', result: undefined, errorLines: ['boom'], omittedErrorLines: 0, time: undefined },
+        episodesThisWeek: 2,
+      },
+    ],
+    omitted: 0,
+  },
+};
+
 describe('encodeOutboxEntry', () => {
   it('writes the format version and the destination first', () => {
     expect(encodeOutboxEntry(upstreamEntry).startsWith('{"v":2,"destination":"slack","id":"upstream.1",')).toBe(true);
@@ -81,6 +111,7 @@ describe('encodeOutboxEntry', () => {
     ['an upstream entry', upstreamEntry],
     ['a transitions entry for another destination', transitionsEntry],
     ['an alert digest with a mass event', alertsEntry],
+    ['an alerts digest with failure details', detailedAlertsEntry],
   ])('round-trips %s', (_name, entry) => {
     expect(decodeOutboxEntry(encodeOutboxEntry(entry))).toEqual({ ok: true, entry });
   });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAlertDigests, type AlertEventItem, type AlertNotification, type DigestContext } from '../../src/core/alert-notification.js';
 import { MESSAGE_LIMITS, blockTextLength } from '../../src/core/slack-blocks.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
+import { renderMassEvent } from '../../src/core/slack-mass-event-message.js';
 
 const uuid = (i: number): string => `${(0x1000_0000 + i * 7919).toString(16)}-8c1e-4d2b-9f3a-${String(i).padStart(12, '0')}`;
 const poll = Date.parse('2026-12-01T14:06:00.000Z');
@@ -114,6 +115,8 @@ describe('renderSlackMessage of a mass event', () => {
     expect(all).toContain('&lt;!here&gt; &amp; co');
   });
 
+  // renderSlackMessage sends such a digest to the full renderer (slack-message.ts); this is the compact
+  // form the mass event message gives the other events of its poll.
   it('renders a digest without a mass event as one line per event, within the budget', () => {
     const long = '&<>'.repeat(100);
     const events = Array.from({ length: 60 }, (_, i) => ({
@@ -124,7 +127,7 @@ describe('renderSlackMessage of a mass event', () => {
     const [n] = buildAlertDigests({ ...context, installations: 1_000_000 }, events);
     expect(n?.mass).toBeUndefined();
     within(n as AlertNotification);
-    const message = renderSlackMessage(n as AlertNotification, 'int.lineage.42.1');
+    const message = renderMassEvent(n as AlertNotification, 'int.lineage.42.1');
     expect(message.text.startsWith('[REMINDER:')).toBe(true);
     expect(JSON.stringify(message.blocks)).toContain(`+${n?.omitted} more event(s) of this poll not shown`);
   });

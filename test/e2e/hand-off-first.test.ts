@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ALERT_POLICY } from '../../src/core/alert-state.js';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../../jobs/track-upstream.js';
@@ -81,6 +82,8 @@ function poll(observer: PollObserver, handOff: DeliveryQueue) {
     delivery: handOff,
     now: () => new Date(0),
     newLineage: () => 'L',
+    policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   })({ integrationId: 'int-1', cycleId: 'c1' }, 'job');
 }
 

@@ -81,7 +81,7 @@ describe('npm start, attacked on its metrics port', () => {
       expect(concurrent.filter((c) => c.statuses[0] === 200)).toHaveLength(200);
       for (const s of stalled) s.destroy();
 
-      await waitFor('the alert', () => h.texts().some((t) => t.startsWith('[FIRING:1]') && t.includes('healthy → unhealthy')), 15_000);
+      await waitFor('the alert', () => h.texts().some((t) => t.startsWith('[FIRING:1]') && t.includes('Salesforce installation unhealthy')), 15_000);
       expect(child.exitCode).toBeNull();
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
@@ -115,7 +115,7 @@ describe('npm start, flooded with pipelined scrapes that are never read', () => 
         for (let i = 0; i < 8; i++) attackers.push(pipelineWithoutReading(port, 500));
       }
       expect(probes).toEqual([200, 200, 200, 200, 200]);
-      await waitFor('the alert', () => h.texts().some((t) => t.startsWith('[FIRING:1]') && t.includes('healthy → unhealthy')), 15_000);
+      await waitFor('the alert', () => h.texts().some((t) => t.startsWith('[FIRING:1]') && t.includes('Salesforce installation unhealthy')), 15_000);
       for (const s of attackers) s.destroy();
       expect(child.exitCode).toBeNull();
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);

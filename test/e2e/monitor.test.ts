@@ -22,7 +22,7 @@ const snapshotVersion = async (): Promise<string | null> => h.redis.hget(`${h.pr
 const polls = (): number => h.ampersand.requests.filter((r) => r.path.endsWith('/installations')).length;
 
 describe('the monitor, end to end', () => {
-  it('takes a baseline with one summary, then alerts each transition once and recovers', async () => {
+  it('takes a baseline with one summary, then alerts each problem once after two bad polls, and its recovery', async () => {
     await h.start();
     await waitFor('the baseline summary', () => h.texts().length === 1);
     expect(h.texts()[0]).toBe(
@@ -31,13 +31,14 @@ describe('the monitor, end to end', () => {
 
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
     await waitFor('the problem alert', () => h.texts().length === 2);
-    expect(h.texts()[1]).toBe('[FIRING:1] Ampersand integration int-1: a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy');
+    expect(h.texts()[1]).toBe('[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer a (org-a)');
 
     h.ampersand.update('int-1', 'a', { healthStatus: 'healthy' });
     h.ampersand.update('int-1', 'c', { lastOperationStatus: 'failure' });
     await waitFor('the next alert', () => h.texts().length === 3);
+    // The recovery of a and the failure of c both take two polls (ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS): one digest.
     expect(h.texts()[2]).toBe(
-      '[FIRING:1, RESOLVED:1] Ampersand integration int-1: a (group "Customer a" org-a, salesforce) health_status unhealthy → healthy; c (group "Customer c" org-c, salesforce) last_operation_status unknown → failure',
+      '[FIRING:1, RESOLVED:1] integration int-1: Salesforce reads failing — Customer c (org-c); Salesforce recovered: unhealthy — Customer a (org-a)',
     );
 
     // Several quiet cycles later, nothing more was sent.
@@ -72,7 +73,9 @@ describe('the monitor, end to end', () => {
     expect(sample(text, 'ampersand_installation_health_status', { installation_id: 'b' })).toBeUndefined();
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b' })).toBeUndefined();
     expect(sample(text, 'ampersand_installation_transitions_total', { field: 'health_status', from: 'unhealthy', to: 'none' })).toBe(1);
-    await waitFor('the resolved message', () => h.texts().some((t) => t.includes('(installation removed)')));
+    await waitFor('the resolved message', () =>
+      h.texts().some((t) => t.includes('Salesforce installation removed while unhealthy — &lt;!channel&gt; Corp (org-b)')),
+    );
   });
 
   it('changes nothing and alerts nothing while polls fail, then alerts what changed meanwhile once', async () => {
@@ -101,7 +104,7 @@ describe('the monitor, end to end', () => {
 
     h.ampersand.setStickyFault(undefined);
     await waitFor('the alert', () => h.texts().length === before + 1);
-    expect(h.texts()[before]).toContain('a (group "Customer a" org-a, salesforce) connection_status working → bad_credentials');
+    expect(h.texts()[before]).toBe('[FIRING:1] integration int-1: Salesforce credentials rejected — Customer a (org-a)');
     await sleep(2500);
     expect(h.texts()).toHaveLength(before + 1);
   });
@@ -185,7 +188,11 @@ describe('the monitor with a slow integration', () => {
     await h.start({ AMPERSAND_INTEGRATION_IDS: 'int-1,int-2', AMPERSAND_TIMEOUT_SECONDS: '1' });
     await waitFor('int-2 baseline', async () => (await h.redis.hget(`${h.prefix}:state:snap:int-2`, 'v')) !== null);
     h.ampersand.update('int-2', 'x', { healthStatus: 'unhealthy' });
-    await waitFor('the int-2 alert', () => h.texts().some((t) => t.includes('int-2') && t.includes('healthy → unhealthy')), 10_000);
+    await waitFor(
+      'the int-2 alert',
+      () => h.texts().some((t) => t.includes('integration int-2: Salesforce installation unhealthy — Customer x (org-x)')),
+      10_000,
+    );
     expect(await h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v')).toBeNull();
     // The int-2 alert may arrive before int-1's first poll has used up its timeout and retries (a loaded machine).
     await waitFor(

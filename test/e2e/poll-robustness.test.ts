@@ -38,9 +38,7 @@ describe('a corrupt stored snapshot version', () => {
     expect(sample(await h.metrics(), 'ampersand_state_unreadable_total', { integration_id: 'int-1' })).toBeGreaterThanOrEqual(1);
     // Not frozen: the next change alerts.
     h.ampersand.update('int-1', 'a', { healthStatus: 'unhealthy' });
-    await waitFor('the alert after the re-baseline', () =>
-      h.texts().some((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy')),
-    );
+    await waitFor('the alert after the re-baseline', () => h.texts().some((t) => t.includes('Salesforce installation unhealthy — Customer a (org-a)')));
   });
 });
 
@@ -153,7 +151,7 @@ describe('a status that cannot be read for a few polls', () => {
     h.ampersand.inject('int-1', ...Array.from({ length: polls }, (): Fault => ({ kind: 'raw', contentType: 'application/json', body })));
     await waitFor('the unreadable polls', async () => (await version()) >= from + polls + 1, 10_000);
   }
-  const firing = 'a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy';
+  const firing = '[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer a (org-a)';
 
   it('keeps the open alert, and the next readable healthy resolves it once', async () => {
     await h.start(env);

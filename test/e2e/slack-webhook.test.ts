@@ -24,6 +24,8 @@ afterEach(async () => {
 });
 
 const key = (name: string): string => `${h.prefix}:state:${name}`;
+/** Each committed change alerts at once, so that three changes make three messages. */
+const ONE_POLL = { ALERT_AFTER_POLLS: '1', RESOLVE_AFTER_POLLS: '1' };
 const snapVersion = async (): Promise<number> => Number(await h.redis.hget(key('snap:int-1'), 'v'));
 /**
  * Changes one installation's health and waits until that change itself is committed. A newer
@@ -47,10 +49,10 @@ const commitThreeAlerts = async (): Promise<void> => {
 const expectThreeDeliveredInOrder = async (): Promise<void> => {
   h.slack.setStickyFault(undefined);
   await waitFor('every alert', () => h.slack.messages.length === 3, 30_000);
-  expect(h.texts().map((t) => t.replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
-    'FIRING a healthy → unhealthy',
-    'FIRING b healthy → unhealthy',
-    'RESOLVED a unhealthy → healthy',
+  expect(h.texts()).toEqual([
+    '[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer a (org-a)',
+    '[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer b (org-b)',
+    '[RESOLVED:1] integration int-1: Salesforce recovered: unhealthy — Customer a (org-a)',
   ]);
   await waitFor('an empty outbox', async () => (await h.redis.llen(key('outbox:ids'))) === 0);
 };
@@ -58,7 +60,7 @@ const count = (text: string, needle: string): number => text.split(needle).lengt
 
 describe('a broken Slack webhook', () => {
   it('pauses delivery on a revoked webhook, keeps every alert in order, says so once, and delivers all once fixed', async () => {
-    const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    const { logs } = await h.start({ ...ONE_POLL, POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     // Nothing was posted yet (a healthy baseline sends nothing): the state is unknown, so no series, not a 0.
     const fresh = await h.metrics();
@@ -102,7 +104,7 @@ describe('a broken Slack webhook', () => {
   ])(
     'treats %s the same: a refused plain text pauses, nothing is dead-lettered',
     async (_name, body, contentType) => {
-      const { logs } = await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+      const { logs } = await h.start({ ...ONE_POLL, POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
       await waitFor('the baseline', async () => (await snapVersion()) > 0);
       h.slack.setStickyFault({ kind: 'status', status: 400, body, headers: { 'content-type': contentType } });
       await commitThreeAlerts();
@@ -127,7 +129,7 @@ describe('a broken Slack webhook', () => {
   );
 
   it('treats a redirecting webhook the same: paused, nothing dead-lettered, not followed', async () => {
-    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    await h.start({ ...ONE_POLL, POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     h.slack.setStickyFault({ kind: 'status', status: 302, body: 'Found', headers: { location: 'http://127.0.0.1:9/elsewhere' } });
     await commit('a', 'unhealthy');
@@ -141,21 +143,23 @@ describe('a broken Slack webhook', () => {
 
 describe('a message Slack refuses', () => {
   it('is sent again as plain text rather than lost', async () => {
-    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
+    await h.start({ ...ONE_POLL, POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     h.slack.inject({ kind: 'status', status: 400, body: 'msg_blocks_too_long' });
     await commit('a', 'unhealthy');
     await waitFor('the message', () => h.slack.messages.length === 1);
     const body = h.slack.messages[0]?.body;
     expect(body?.blocks).toBeUndefined();
-    expect(String(body?.text)).toContain('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy');
+    expect(String(body?.text)).toMatch(/^\[FIRING:1\] integration int-1 · Installations of this integration now: 1 of 3 unhealthy\n/);
+    expect(String(body?.text)).toContain(':red_circle: Salesforce installation unhealthy, since ');
+    expect(String(body?.text)).toContain(' UTC · for *Customer a* (`org-a`) · installation `a` · consumer Jane Smith (`user-a`)');
     expect(String(body?.text)).toMatch(/ref `int-1\.\w+\.2\.1`$/);
     expect(await h.redis.llen(key('dead:ids'))).toBe(0);
     expect(sample(await h.metrics(), 'ampersand_slack_notifications_total', { outcome: 'plain_text' })).toBe(1);
   });
 
   it('is dead-lettered only if the plain text is refused too, and the dead letters are capped', async () => {
-    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_DEAD_LETTER_MAX: '1' });
+    await h.start({ ...ONE_POLL, POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '20', SLACK_DEAD_LETTER_MAX: '1' });
     await waitFor('the baseline', async () => (await snapVersion()) > 0);
     // Both forms refused with a code naming the message: the only refusal that dead-letters.
     h.slack.setStickyFault({ kind: 'status', status: 400, body: 'invalid_payload' });

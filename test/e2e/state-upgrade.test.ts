@@ -3,11 +3,15 @@
  * (test/fixtures/state-v1.json, from d67bbcf: a v1 snapshot of int-1 and two
  * notifications still pending because Slack was down) must be read by this
  * release as it is: no new baseline, no alert for what did not change, the
- * pending notifications delivered in order, and the snapshot rewritten as v2.
+ * pending notifications delivered in order (as that release rendered them),
+ * and the snapshot rewritten as v2. That release kept no alert states: they
+ * are upgraded from the snapshot, so what it announced as bad is not
+ * announced again, and its recovery still is.
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadAlertStates } from '../../src/core/alert-states.js';
 import { FIXTURE_INSTALLATIONS, PREFIX_PLACEHOLDER, type DumpedKey } from '../fixtures/generate-state-v1.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { refOf } from '../helpers/slack.js';
@@ -89,14 +93,31 @@ describe('state written by the release before the versioned snapshot format', ()
     expect(messages.filter((m) => /baseline|unreadable/.test(m))).toEqual([]);
     expect(messages.filter((m) => m.startsWith('transition:'))).toEqual([]);
 
+    // The alert states were upgraded in place: a and b, announced as unhealthy, are firing.
+    const states = loadAlertStates((await h.redis.get(`${h.prefix}:state:alerts:int-1`)) ?? undefined, new Map(), new Date());
+    expect(states.source).toBe('stored');
+    expect([...states.states.keys()].sort()).toEqual(['a', 'b']);
+    expect(messages.filter((m) => m.startsWith('no alert states stored'))).toHaveLength(1);
+
     // A change after the upgrade is diffed against the upgraded snapshot and alerted once.
     h.ampersand.update('int-1', 'c', { lastOperationStatus: 'failure' });
     await waitFor('the alert for the change', () => h.slack.messages.length === 3);
-    expect(h.texts()[2]).toBe('[FIRING:1] Ampersand integration int-1: c (group "Customer c" org-c, salesforce) last_operation_status unknown → failure');
+    expect(h.texts()[2]).toBe('[FIRING:1] integration int-1: Salesforce reads failing — Customer c (org-c)');
     expect(refOf(h.slack.messages[2]?.body ?? {})).toMatch(new RegExp(`^int-1\\.${v1['l']}\\.\\d+\\.1$`));
     const after = await version();
     await waitFor('two more polls', async () => (await version()) >= after + 2);
     expect(h.slack.messages).toHaveLength(3);
     expect(await storedFormat()).toBe(2);
+
+    // a recovers: its recovery is sent, though the release before announced it; b, still unhealthy, says nothing.
+    h.ampersand.update('int-1', 'a', { healthStatus: 'healthy' });
+    await waitFor('the recovery of a', () => h.slack.messages.length === 4);
+    expect(h.texts()[3]).toBe('[RESOLVED:1] integration int-1: Salesforce recovered: unhealthy — Customer a (org-a)');
+    const recovery = JSON.stringify(h.slack.messages[3]?.body.blocks);
+    // Its start is not known (the release before did not keep it): "at least" since the upgrade.
+    expect(recovery).toContain('Salesforce recovered: unhealthy for at least ');
+    const done = await version();
+    await waitFor('two more polls', async () => (await version()) >= done + 2);
+    expect(h.slack.messages).toHaveLength(4);
   });
 });

@@ -43,7 +43,7 @@ describe('the upstream alert', () => {
     h.ampersand.setStickyFault(undefined);
     await waitFor('the recovery and the held alert', () => h.texts().length === 3);
     expect(h.texts().filter((t) => t.startsWith('[RESOLVED] the monitor can read Ampersand'))).toHaveLength(1);
-    expect(h.texts().filter((t) => t.includes('a (group "Customer a" org-a, salesforce) health_status healthy → unhealthy'))).toHaveLength(1);
+    expect(h.texts().filter((t) => t === '[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer a (org-a)')).toHaveLength(1);
     expect(sample(await h.metrics(), 'ampersand_api_up', { project_id: 'proj-1' })).toBe(1);
   });
 
@@ -63,6 +63,6 @@ describe('the upstream alert', () => {
     h.ampersand.setStickyFault(undefined);
     await waitFor('the recovery and the real alert', () => h.texts().length === 3);
     expect(h.texts().filter((t) => t.includes('[RESOLVED] the monitor can read Ampersand'))).toHaveLength(1);
-    expect(h.texts().filter((t) => t.includes('last_operation_status success → failure'))).toHaveLength(1);
+    expect(h.texts().filter((t) => t === '[FIRING:1] integration int-2: Salesforce reads failing — Customer x (org-x)')).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@
  * The contract suites in test/contracts/ run against both, so they cannot drift.
  */
 import { mergeAlertNotifications } from '../../src/core/alert-notification.js';
+import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../src/core/episodes.js';
 import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../src/core/outbox-entry.js';
 import { encodeOutboxMeta, outboxOrderKey } from '../../src/core/outbox-order.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
@@ -40,6 +41,7 @@ interface SnapshotRecord {
   readonly projectId: string;
   readonly lastSuccessMs: number;
   readonly data: string;
+  readonly alertStates: string | undefined;
 }
 
 interface Channel {
@@ -58,6 +60,8 @@ const readEntry = (raw: string | undefined): OutboxEntry | undefined => {
 
 export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPerPop = 1_000, outboxMax = 1_000 }: InMemoryStoresOptions = {}): InMemoryStores {
   let snapshots = new Map<string, SnapshotRecord>();
+  /** Per integration, per installation: its stored episode log and when it may be dropped (as the Redis zset scores it). */
+  let episodes = new Map<string, Map<string, { raw: string; expiry: number }>>();
   let outboxIds: string[] = [];
   let outboxEntries = new Map<string, string>();
   let outboxMeta = new Map<string, string>();
@@ -167,6 +171,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       projectId: r.projectId,
       lastSuccessMs: r.lastSuccessMs,
       snapshot,
+      ...(r.alertStates === undefined ? {} : { alertStates: r.alertStates }),
       ...(snapshot === undefined ? { unreadable: { reason: 'stored snapshot data cannot be decoded', storedVersion: String(r.version) } } : {}),
     };
   };
@@ -191,17 +196,39 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
         projectId: req.projectId,
         lastSuccessMs: req.nowMs,
         data: encodeSnapshot(req.snapshot),
+        // As the Redis script: undefined (or '') leaves the stored ones.
+        alertStates: req.alertStates === undefined || req.alertStates === '' ? current?.alertStates : req.alertStates,
       });
+      const logs = episodes.get(req.integrationId) ?? new Map<string, { raw: string; expiry: number }>();
+      for (const [id, log] of req.episodes ?? []) {
+        if (log.length === 0) logs.delete(id);
+        else logs.set(id, { raw: encodeEpisodeLog(log), expiry: episodeLogExpiry(log) });
+      }
+      // As the Redis script: at most 100 logs past their time per commit, earliest first.
+      const expired = [...logs]
+        .filter(([, log]) => log.expiry < req.nowMs)
+        .sort(([a, x], [b, y]) => x.expiry - y.expiry || (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, 100);
+      for (const [id] of expired) logs.delete(id);
+      if (logs.size > 0) episodes.set(req.integrationId, logs);
+      else episodes.delete(req.integrationId);
       append(req.outbox, req.nowMs);
       return { committed: true, version: req.version, outboxHead: outboxIds[0] };
     },
     async loadAll() {
       return [...snapshots].map(([id, record]) => toStored(id, record));
     },
+    async loadEpisodes(integrationId, installationIds) {
+      const logs = episodes.get(integrationId);
+      return new Map(installationIds.map((id) => [id, decodeEpisodeLog(logs?.get(id)?.raw)]));
+    },
     async retain(integrationIds, cutoffMs) {
       const listed = new Set(integrationIds);
       const dropped = [...snapshots].filter(([id, record]) => !listed.has(id) && record.lastSuccessMs < cutoffMs).map(([id]) => id);
-      for (const id of dropped) snapshots.delete(id);
+      for (const id of dropped) {
+        snapshots.delete(id);
+        episodes.delete(id);
+      }
       return dropped;
     },
   };
@@ -296,6 +323,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     },
     wipe() {
       snapshots = new Map();
+      episodes = new Map();
       outboxIds = [];
       outboxEntries = new Map();
       outboxMeta = new Map();

@@ -8,7 +8,7 @@ import type { PollQueue } from '../../src/ports.js';
 import { createEventLog, type EventLog } from './event-log.js';
 
 export interface RecordingPollQueue extends PollQueue {
-  /** The polls queued, as `<integrationId> <cycleId>`, in order; the ones not queued are not listed. */
+  /** The polls queued, as `<integrationId> <cycleId>` (then `"<name>"` when one was given), in order; the ones not queued are not listed. */
   readonly enqueued: readonly string[];
   /** Integration ids whose poll is not queued, with this error. */
   readonly failing: Map<string, Error>;
@@ -20,13 +20,16 @@ export function createRecordingPollQueue(log: EventLog = createEventLog()): Reco
   return {
     enqueued,
     failing,
-    async enqueueAll(integrationIds, cycleId) {
+    async enqueueAll(integrationIds, cycleId, names) {
       log.add(`enqueue ${integrationIds.join(',')}`);
       const notQueued = [];
       for (const integrationId of integrationIds) {
         const error = failing.get(integrationId);
         if (error) notQueued.push({ integrationId, error });
-        else enqueued.push(`${integrationId} ${cycleId}`);
+        else {
+          const name = names?.get(integrationId);
+          enqueued.push(`${integrationId} ${cycleId}${name === undefined ? '' : ` "${name}"`}`);
+        }
       }
       return notQueued;
     },

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import type { AlertPolicy } from '../../src/core/alert-state.js';
 import { parseInstallationList } from '../../src/core/installation.js';
 import { planPoll, type StoredPollState } from '../../src/core/poll-plan.js';
 import { renderSlackMessage } from '../../src/core/slack-message.js';
@@ -94,7 +95,17 @@ export const CHAOS_ENV: Record<string, string> = {
   SLACK_MESSAGES_PER_SECOND: '50',
   UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
   LOG_LEVEL: 'info',
+  // Every change alerts on the poll that sees it and no reminder comes: however many times the
+  // monitor polls one lockstep state, it sends what one poll of it sends, so the model can say what.
+  ALERT_AFTER_POLLS: '1',
+  RESOLVE_AFTER_POLLS: '1',
+  REMIND_INTERVAL_SECONDS: '0',
+  // The messages' text does not carry failure details; the look-ups would only add load.
+  FAILURE_DETAILS_PER_CYCLE: '0',
 };
+
+/** The alert policy of CHAOS_ENV, for the model. */
+const CHAOS_POLICY: AlertPolicy = { alertAfterPolls: 1, resolveAfterPolls: 1, remindIntervalMs: 0 };
 
 export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions): Promise<ChaosFigures> {
   const random = rng(options.seed);
@@ -125,8 +136,22 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     const parsed = parseInstallationList(h.ampersand.installations(integrationId).map(buildInstallation));
     if (!parsed.ok) throw new Error(parsed.error);
     // The same plan as the poll job's; the time only shows in detectedAt, which the texts do not carry.
-    const plan = planPoll(stored.get(integrationId), parsed.installations, new Date(0), { integrationId, projectId: 'proj-1', newLineage: () => 'model' });
-    stored.set(integrationId, { version: plan.version, lineage: plan.lineage, projectId: plan.projectId, snapshot: plan.snapshot });
+    const before = stored.get(integrationId);
+    const plan = planPoll(
+      before,
+      parsed.installations,
+      new Date(0),
+      { integrationId, projectId: 'proj-1', newLineage: () => 'model' },
+      { policy: CHAOS_POLICY },
+    );
+    const alertStates = plan.alertStates ?? before?.alertStates;
+    stored.set(integrationId, {
+      version: plan.version,
+      lineage: plan.lineage,
+      projectId: plan.projectId,
+      snapshot: plan.snapshot,
+      ...(alertStates === undefined ? {} : { alertStates }),
+    });
     for (const { notification } of plan.notifications) expectedTexts.get(integrationId)?.push(renderSlackMessage(notification).text);
     // Compared without `since`: the model plans at time 0, the service at the poll's time.
     return contentOf(plan.snapshot) ?? '';

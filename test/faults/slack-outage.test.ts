@@ -26,7 +26,14 @@ const version = (ref: string): number => Number(ref.split('.')[2]);
 
 describe('a Slack outage', () => {
   it('delays alerts but never drops, doubles or reorders them, and honours Retry-After', async () => {
-    await h.start({ POLL_INTERVAL_SECONDS: '0.3', SLACK_MESSAGES_PER_SECOND: '1', UPSTREAM_DEGRADED_AFTER_CYCLES: '1000' });
+    // Each change alerts on the poll that commits it, so that six changes are six messages.
+    await h.start({
+      POLL_INTERVAL_SECONDS: '0.3',
+      SLACK_MESSAGES_PER_SECOND: '1',
+      UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
+      ALERT_AFTER_POLLS: '1',
+      RESOLVE_AFTER_POLLS: '1',
+    });
     const snap = async (): Promise<string | null> => h.redis.hget(`${h.prefix}:state:snap:int-1`, 'v');
     await waitFor('the baseline', async () => (await snap()) !== null);
 
@@ -62,13 +69,13 @@ describe('a Slack outage', () => {
     // Commit order: snapshot versions only increase.
     const versions = refs.map(version);
     expect(versions).toEqual([...versions].sort((x, y) => x - y));
-    expect(h.slack.messages.map((m) => String(m.body.text).replace(/^\[(\w+):1\].*?: (\w) .* (\S+ → \S+)$/, '$1 $2 $3'))).toEqual([
-      'FIRING a healthy → unhealthy',
-      'RESOLVED a unhealthy → healthy',
-      'FIRING b success → failure',
-      'FIRING a healthy → unhealthy',
-      'FIRING c working → bad_credentials',
-      'RESOLVED b failure → success',
+    expect(h.slack.messages.map((m) => String(m.body.text).replace(/^\[(\w+):1\] integration int-1: (.*) — Customer (\w) .*$/, '$1 $3 $2'))).toEqual([
+      'FIRING a Salesforce installation unhealthy',
+      'RESOLVED a Salesforce recovered: unhealthy',
+      'FIRING b Salesforce reads failing',
+      'FIRING a Salesforce installation unhealthy',
+      'FIRING c Salesforce credentials rejected',
+      'RESOLVED b Salesforce recovered: operations failing',
     ]);
 
     // Retry-After: no request within 2 s of a 429.
@@ -102,7 +109,7 @@ describe('a Slack outage', () => {
     await waitFor('the rejection', () => h.slack.attempts.filter((a) => a.status === 400).length === 2);
     h.ampersand.update('int-1', 'b', { healthStatus: 'unhealthy' });
     await waitFor('the next message', () => h.slack.messages.length === 1);
-    expect(String(h.slack.messages[0]?.body.text)).toContain('b (group');
+    expect(String(h.slack.messages[0]?.body.text)).toBe('[FIRING:1] integration int-1: Salesforce installation unhealthy — Customer b (org-b)');
     expect(logs.text()).toContain('Slack rejected the message (invalid_payload), also as plain text');
     expect(await h.redis.llen(`${h.prefix}:state:dead:ids`)).toBe(1);
     const metrics = await h.metrics();

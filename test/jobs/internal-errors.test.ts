@@ -6,6 +6,7 @@
  * implementation that throws, as Redis or a bug would.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ALERT_POLICY } from '../../src/core/alert-state.js';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { createUpstreamTracker, type UpstreamTracker } from '../../jobs/track-upstream.js';
@@ -61,6 +62,8 @@ function poll(broken: Broken, observer: PollObserver = tracker) {
     delivery: { kick: async () => undefined },
     now: () => new Date(0),
     newLineage: () => 'L',
+    policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   });
 }
 

@@ -6,10 +6,14 @@
  * and what was counted.
  */
 import { describe, expect, it } from 'vitest';
-import { createPollIntegration, type PollOutcome } from '../../jobs/poll-integration.js';
+import { createFailureDetailsFetcher } from '../../jobs/fetch-failure-details.js';
+import { createPollIntegration, type PollJobData, type PollOutcome } from '../../jobs/poll-integration.js';
+import { DEFAULT_ALERT_POLICY, type AlertPolicy } from '../../src/core/alert-state.js';
+import { loadAlertStates } from '../../src/core/alert-states.js';
 import { AmpersandApiError, ERROR_REASONS, type PollErrorReason } from '../../src/core/errors/ampersand-api-error.js';
 import type { InstallationSpec } from '../../src/simulator/fixtures.js';
-import { buildInstallation } from '../../src/simulator/fixtures.js';
+import { buildInstallation, buildLog, buildOperation, buildReadOperation } from '../../src/simulator/fixtures.js';
+import type { AlertNotification } from '../../src/core/alert-notification.js';
 import type { SnapshotStore } from '../../src/ports.js';
 import { createEventLog } from '../fakes/event-log.js';
 import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
@@ -28,7 +32,9 @@ const unhealthy = installationSpec('a', { healthStatus: 'unhealthy' });
 const closed = (): Error => new Error('Connection is closed.');
 
 /** One poll job on shared fakes; `snapshots` replaces store methods, as a broken Redis or a racing replica would. */
-function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[] } = {}) {
+function setup(
+  options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotStore>; lineages?: string[]; policy?: AlertPolicy; detailsPerCycle?: number } = {},
+) {
   const stores = options.stores ?? createInMemoryStores();
   const events = createEventLog();
   const ampersand = createFakeAmpersandClient();
@@ -38,6 +44,8 @@ function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotS
   const clock = createFixedClock();
   const logs = captureLogs();
   const lineages = options.lineages ?? ['L1', 'L2', 'L3'];
+  // The look-ups' shared deadline, which a test ends by hand (no waits).
+  const deadline = new AbortController();
   const pollIntegration = createPollIntegration({
     ampersand,
     snapshots: { ...stores.snapshots, ...options.snapshots },
@@ -49,9 +57,13 @@ function setup(options: { stores?: InMemoryStores; snapshots?: Partial<SnapshotS
     delivery,
     now: clock.now,
     newLineage: () => lineages.shift() ?? 'L-extra',
+    policy: options.policy ?? DEFAULT_ALERT_POLICY,
+    failureDetails: createFailureDetailsFetcher({ ampersand, logger: logs.logger, now: clock.now, perCycle: options.detailsPerCycle ?? 20 }),
+    detailsDeadline: () => deadline.signal,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
-  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll };
+  const pollWith = (data: PollJobData): Promise<PollOutcome> => pollIntegration(data, 'job-1');
+  return { stores, events, ampersand, metrics, observer, delivery, clock, logs, poll, pollWith, deadline };
 }
 
 describe('pollIntegration', () => {
@@ -86,22 +98,44 @@ describe('pollIntegration', () => {
     });
   });
 
-  describe('when an installation changes', () => {
-    it('commits the transition with its notification and kicks the outbox head', async () => {
+  describe('when an installation turns bad', () => {
+    it('commits its pending state and sends nothing on the first bad poll, then alerts on the second: one digest, kicked', async () => {
       const t = setup();
       t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
       await t.poll('c1');
-      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 1, notifications: 1 });
-      const stored = await t.stores.snapshots.load(INTEGRATION);
-      expect(stored).toMatchObject({ version: 2, lineage: 'L1' });
-      expect(stored?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(await t.poll('c2')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 1, notifications: 0 });
+      const pending = await t.stores.snapshots.load(INTEGRATION);
+      expect(pending).toMatchObject({ version: 2, lineage: 'L1' });
+      expect(pending?.snapshot?.get('a')?.healthStatus).toBe('unhealthy');
+      expect(loadAlertStates(pending?.alertStates, new Map(), t.clock.now()).states.get('a')?.unhealthy).toMatchObject({ status: 'pending', badPolls: 1 });
+      expect(await t.stores.outbox.size()).toBe(0);
+
+      t.clock.advance(60_000);
+      expect(await t.poll('c3')).toEqual({ status: 'committed', baseline: false, installations: 1, transitions: 0, notifications: 1 });
       const head = await t.stores.outbox.head();
-      expect(head?.entry?.notification).toMatchObject({ kind: 'transitions', integrationId: INTEGRATION });
+      expect(head?.id).toBe(`${INTEGRATION}.L1.3.1`);
+      expect(head?.entry?.notification).toMatchObject({
+        kind: 'alerts',
+        integrationId: INTEGRATION,
+        installations: 1,
+        firing: { unhealthy: 1, operation_failing: 0, bad_credentials: 0 },
+        items: [{ installationId: 'a', condition: 'unhealthy', event: 'fire', consumerName: 'Jane Smith', consumerRef: 'user-a' }],
+      });
       expect(t.delivery.kicked).toEqual([head?.id]);
-      expect(t.events.events).toEqual([`ok ${INTEGRATION}`, `kick ${head?.id}`, `ok ${INTEGRATION}`]);
+      expect(t.events.events).toEqual([`ok ${INTEGRATION}`, `ok ${INTEGRATION}`, `kick ${head?.id}`, `ok ${INTEGRATION}`]);
       const transitions = t.metrics.callsOf('recordTransitions');
       expect(transitions[1]?.[2]).toMatchObject([{ installationId: 'a', field: 'health_status', from: 'healthy', to: 'unhealthy' }]);
-      expect(t.logs.lines().some((l) => l['msg'] === 'transition: a health_status healthy → unhealthy')).toBe(true);
+      const messages = t.logs.lines().map((l) => l['msg']);
+      expect(messages).toContain('transition: a health_status healthy → unhealthy');
+      expect(messages).toContain('alert: a unhealthy fire');
+    });
+
+    it('alerts on the first bad poll with ALERT_AFTER_POLLS=1', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, alertAfterPolls: 1 } });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
+      await t.poll('c1');
+      expect(await t.poll('c2')).toMatchObject({ status: 'committed', notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'alerts', items: [{ event: 'fire', condition: 'unhealthy' }] });
     });
 
     it('kicks the head of the outbox, the oldest pending entry, not the new one', async () => {
@@ -110,8 +144,236 @@ describe('pollIntegration', () => {
       await t.poll('c1');
       const first = await t.stores.outbox.headId();
       await t.poll('c2');
+      await t.poll('c3');
       expect(await t.stores.outbox.size()).toBe(2);
+      expect((await t.stores.outbox.head())?.entry?.notification.kind).toBe('baseline');
       expect(t.delivery.kicked).toEqual([first, first]);
+    });
+  });
+
+  describe('the episode log', () => {
+    it('records each firing episode in the commit, and the third firing this week says so', async () => {
+      const t = setup({ policy: { alertAfterPolls: 1, resolveAfterPolls: 1, remindIntervalMs: 0 } });
+      t.ampersand.scriptInstallations(
+        INTEGRATION,
+        listing(healthy),
+        listing(unhealthy),
+        listing(healthy),
+        listing(unhealthy),
+        listing(healthy),
+        listing(unhealthy),
+      );
+      // Each poll's digest is delivered before the next poll: waiting digests of one integration would be merged.
+      const firings: (number | undefined)[] = [];
+      const deliverAll = async (): Promise<void> => {
+        for (let head = await t.stores.outbox.head(); head !== undefined; head = await t.stores.outbox.head()) {
+          const n = head.entry?.notification;
+          if (n?.kind === 'alerts') firings.push(...n.items.filter((i) => i.event === 'fire').map((i) => i.episodesThisWeek));
+          await t.stores.outbox.pop(head.id, false);
+        }
+      };
+      for (let i = 1; i <= 6; i += 1) {
+        await t.poll(`c${i}`);
+        await deliverAll();
+        t.clock.advance(3_600_000);
+      }
+      const episodes = (await t.stores.snapshots.loadEpisodes(INTEGRATION, ['a'])).get('a');
+      expect(episodes?.map((e) => [e.condition, e.endedAt === undefined ? 'open' : e.reason])).toEqual([
+        ['unhealthy', 'recovered'],
+        ['unhealthy', 'recovered'],
+        ['unhealthy', 'open'],
+      ]);
+      expect(firings).toEqual([1, 2, 3]);
+    });
+
+    it('reads no log for a poll without a firing or a resolve', async () => {
+      const t = setup();
+      let reads = 0;
+      const counting = setup({
+        stores: t.stores,
+        snapshots: {
+          loadEpisodes: (integrationId, ids) => {
+            reads += 1;
+            return t.stores.snapshots.loadEpisodes(integrationId, ids);
+          },
+        },
+      });
+      counting.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await counting.poll('c1');
+      await counting.poll('c2');
+      await counting.poll('c3');
+      expect(reads).toBe(0);
+    });
+  });
+
+  describe('the integration name', () => {
+    it('goes from the job data into the digest, and a job without one (the release before) still polls', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, alertAfterPolls: 1 } });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(unhealthy));
+      await t.poll('c1');
+      expect(await t.pollWith({ integrationId: INTEGRATION, cycleId: 'c2', integrationName: 'Salesforce sync' })).toMatchObject({ notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'alerts', integrationName: 'Salesforce sync' });
+    });
+  });
+
+  describe('a condition that still fires', () => {
+    it('is reminded every REMIND_INTERVAL_SECONDS, in one digest for every installation of the integration', async () => {
+      const t = setup({ policy: { ...DEFAULT_ALERT_POLICY, remindIntervalMs: 3_600_000 } });
+      const both = listing(unhealthy, installationSpec('b', { connectionStatus: 'bad_credentials' }));
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy, installationSpec('b')), both);
+      await t.poll('c1');
+      await t.poll('c2');
+      t.clock.advance(60_000);
+      expect(await t.poll('c3')).toMatchObject({ notifications: 1 });
+      t.clock.advance(60 * 60_000 - 1);
+      expect(await t.poll('c4')).toMatchObject({ notifications: 0 });
+      t.clock.advance(1);
+      expect(await t.poll('c5')).toMatchObject({ notifications: 1 });
+      const entries = [];
+      for (let head = await t.stores.outbox.head(); head !== undefined; head = await t.stores.outbox.head()) {
+        entries.push(head.entry?.notification);
+        await t.stores.outbox.pop(head.id, false);
+      }
+      expect(entries).toHaveLength(2);
+      expect(entries[1]).toMatchObject({
+        kind: 'alerts',
+        items: [
+          { installationId: 'b', condition: 'bad_credentials', event: 'remind' },
+          { installationId: 'a', condition: 'unhealthy', event: 'remind' },
+        ],
+      });
+    });
+  });
+
+  describe('a failing operation that fires', () => {
+    const failing = installationSpec('a', { lastOperationStatus: 'failure' });
+    const failed = buildReadOperation(failing, 'op-7', 'failure', new Date('2025-12-31T23:59:00Z'));
+    const operationsPage = { body: { results: [buildOperation(failing, failed)], pagination: { done: true } } };
+    const operationLog = { body: failed.logs.map((l) => buildLog(failed.id, l)) };
+
+    /** Polls a healthy baseline, then the failure twice: the second fires it. */
+    async function fire(t: ReturnType<typeof setup>, cycleId = 'c3'): Promise<PollOutcome> {
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(failing));
+      await t.poll('c1');
+      await t.poll('c2');
+      return t.poll(cycleId);
+    }
+
+    it('carries the operation, its result and its first error lines, looked up before the commit', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', operationsPage);
+      t.ampersand.scriptLogs('op-7', operationLog);
+      expect(await fire(t)).toMatchObject({ status: 'committed', notifications: 1 });
+      expect(t.ampersand.calls.slice(-2)).toEqual(['operations int-1/a pageSize=50 pageToken=-', 'logs op-7']);
+      const item = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items[0];
+      expect(item).toMatchObject({
+        condition: 'operation_failing',
+        event: 'fire',
+        details: {
+          operationId: 'op-7',
+          actionType: 'read',
+          result: '[account] Read failed',
+          errorLines: [
+            'Provider error, retrying (attempt 1 of 2): INVALID_SESSION_ID: Session expired or invalid',
+            'Read of account failed: INVALID_SESSION_ID: Session expired or invalid',
+          ],
+          time: '2025-12-31T23:59:00.000Z',
+        },
+      });
+    });
+
+    it('goes without them when the look-up fails, and still commits and alerts', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', { error: new AmpersandApiError('the API said no', 'server_error', 503) });
+      expect(await fire(t)).toMatchObject({ status: 'committed', notifications: 1 });
+      const item = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items[0];
+      expect(item).toMatchObject({ condition: 'operation_failing', event: 'fire' });
+      expect(item).not.toHaveProperty('details');
+    });
+
+    it('goes without them when the look-ups outlast their deadline: an alert without details beats a late one', async () => {
+      const t = setup();
+      t.ampersand.scriptOperations('a', { hang: true });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(failing));
+      await t.poll('c1');
+      await t.poll('c2');
+      const outcome = t.poll('c3');
+      t.deadline.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      expect(await outcome).toMatchObject({ status: 'committed', notifications: 1 });
+      expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ items: [expect.not.objectContaining({ details: expect.anything() })] });
+    });
+
+    it('looks up at most FAILURE_DETAILS_PER_CYCLE installations per cycle', async () => {
+      const t = setup({ detailsPerCycle: 1 });
+      const both = listing(failing, installationSpec('b', { lastOperationStatus: 'failure' }));
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy, installationSpec('b')), both);
+      t.ampersand.scriptOperations('a', operationsPage);
+      t.ampersand.scriptLogs('op-7', operationLog);
+      t.ampersand.scriptOperations('b', { body: { results: [], pagination: { done: true } } });
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      expect(t.ampersand.calls.filter((c) => c.startsWith('operations'))).toHaveLength(1);
+      const items = ((await t.stores.outbox.head())?.entry?.notification as AlertNotification | undefined)?.items ?? [];
+      expect(items.filter((i) => i.details !== undefined)).toHaveLength(1);
+      expect(items).toHaveLength(2);
+    });
+
+    it('looks up nothing for a poll that fires no failing operation', async () => {
+      const t = setup();
+      t.ampersand.scriptInstallations(INTEGRATION, listing(healthy), listing(installationSpec('a', { lastOperationStatus: 'failure' })), listing(healthy));
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      expect(t.ampersand.calls.filter((c) => !c.startsWith('installations'))).toEqual([]);
+    });
+  });
+
+  describe('the alert states', () => {
+    it('are committed with the snapshot, and not rewritten by a poll that leaves them as they were', async () => {
+      const stores = createInMemoryStores();
+      const commits: (string | undefined)[] = [];
+      const t = setup({
+        stores,
+        snapshots: {
+          commit: (request) => {
+            commits.push(request.alertStates);
+            return stores.snapshots.commit(request);
+          },
+        },
+      });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await t.poll('c1');
+      await t.poll('c2');
+      await t.poll('c3');
+      // The baseline writes its states (a, as announced); the polls after it change nothing.
+      expect(commits).toHaveLength(3);
+      expect(commits[0]).toContain('"a":[["firing"');
+      expect(commits.slice(1)).toEqual([undefined, undefined]);
+      expect((await stores.snapshots.load(INTEGRATION))?.alertStates).toBe(commits[0]);
+    });
+
+    it('are upgraded from the snapshot when none are stored (the release before): nothing announced is sent again, and it says so', async () => {
+      const stores = createInMemoryStores();
+      const t = setup({ stores });
+      t.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      await t.poll('c1');
+      // What the release before left: the same snapshot and version, without alert states.
+      const stored = await stores.snapshots.load(INTEGRATION);
+      const legacy: Partial<SnapshotStore> = {
+        load: async (id) => {
+          const s = await stores.snapshots.load(id);
+          if (s === undefined) return s;
+          const { alertStates: _dropped, ...rest } = s;
+          return rest;
+        },
+      };
+      const after = setup({ stores, snapshots: legacy });
+      after.ampersand.scriptInstallations(INTEGRATION, listing(unhealthy));
+      expect(await after.poll('c2')).toMatchObject({ status: 'committed', baseline: false, notifications: 0 });
+      expect(after.logs.lines().some((l) => String(l['msg']).startsWith('no alert states stored'))).toBe(true);
+      expect((await stores.snapshots.load(INTEGRATION))?.version).toBe((stored?.version ?? 0) + 1);
+      expect(await stores.outbox.size()).toBe(1);
     });
   });
 

@@ -5,6 +5,7 @@
  * and how discovery and internal failures are counted.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALERT_POLICY } from '../../src/core/alert-state.js';
 import { createPollIntegration } from '../../jobs/poll-integration.js';
 import { CYCLE_LABEL, DISCOVERY_LABEL, createRunCycle } from '../../jobs/run-cycle.js';
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
@@ -65,30 +66,51 @@ async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: st
     delivery: createRecordingDeliveryQueue(),
     now: clock.now,
     newLineage: () => `L-${integrationId}`,
+    policy: DEFAULT_ALERT_POLICY,
+    failureDetails: { fetch: () => Promise.resolve(undefined) },
   });
   expect(await poll({ integrationId, cycleId: 'seed' }, 'seed')).toMatchObject({ status: 'committed' });
 }
 
 describe('runCycle', () => {
   describe('with configured integrations', () => {
-    it('queues one poll per integration, in order, without asking the API, and tells the observer the list', async () => {
+    it('queues one poll per integration, in order, each with its name, and tells the observer the list', async () => {
       const t = setup({ integrationIds: ['A', 'B'] });
+      t.ampersand.scriptIntegrations({
+        body: [
+          { id: 'B', name: 'HubSpot contacts' },
+          { id: 'A', name: 'Salesforce sync' },
+          { id: 'Z', name: 'Not configured' },
+        ],
+      });
       expect(await t.run('c7')).toEqual({ status: 'queued', integrations: ['A', 'B'], notQueued: 0 });
-      expect(t.polls.enqueued).toEqual(['A c7', 'B c7']);
-      expect(t.ampersand.calls).toEqual([]);
+      expect(t.polls.enqueued).toEqual(['A c7 "Salesforce sync"', 'B c7 "HubSpot contacts"']);
+      expect(t.ampersand.calls).toEqual(['integrations']);
       expect(t.events.events).toEqual(['enqueue A,B', 'listed A,B']);
       expect(t.delivery.kicked).toEqual([]);
       expect(t.metrics.calls).toEqual([]);
     });
+
+    it.each<[string, () => { error: Error } | { body: unknown }]>([
+      ['fails', () => ({ error: new AmpersandApiError('bad gateway', 'server_error', 502) })],
+      ['is not a list', () => ({ body: { nope: true } })],
+    ])('polls them without names when the list of names %s, and counts no error', async (_name, answer) => {
+      const t = setup({ integrationIds: ['A', 'B'] });
+      t.ampersand.scriptIntegrations(answer());
+      expect(await t.run('c7')).toEqual({ status: 'queued', integrations: ['A', 'B'], notQueued: 0 });
+      expect(t.polls.enqueued).toEqual(['A c7', 'B c7']);
+      expect(t.metrics.calls).toEqual([]);
+      expect(t.observer.calls).toEqual(['listed A,B']);
+    });
   });
 
   describe('with discovery', () => {
-    it('polls the integrations the API lists', async () => {
+    it('polls the integrations the API lists, each with the name the same list gives it', async () => {
       const t = setup();
-      t.ampersand.scriptIntegrations({ body: [{ id: 'A' }, { id: 'C' }] });
+      t.ampersand.scriptIntegrations({ body: [{ id: 'A', name: 'Salesforce sync' }, { id: 'C' }] });
       expect(await t.run()).toEqual({ status: 'queued', integrations: ['A', 'C'], notQueued: 0 });
       expect(t.ampersand.calls).toEqual(['integrations']);
-      expect(t.polls.enqueued).toEqual(['A c1', 'C c1']);
+      expect(t.polls.enqueued).toEqual(['A c1 "Salesforce sync"', 'C c1']);
       expect(t.observer.calls).toEqual(['listed A,C']);
     });
 

@@ -19,6 +19,17 @@ describe('parsePollJobData', () => {
     expect(parsePollJobData({ integrationId: 'int-1', cycleId: 'repeat:abc:1', extra: 1 })).toEqual({ integrationId: 'int-1', cycleId: 'repeat:abc:1' });
   });
 
+  it('returns the integration name when the cycle gave one, and drops one that is not a non-empty string rather than failing the poll', () => {
+    expect(parsePollJobData({ integrationId: 'int-1', cycleId: 'c1', integrationName: 'Salesforce sync' })).toEqual({
+      integrationId: 'int-1',
+      cycleId: 'c1',
+      integrationName: 'Salesforce sync',
+    });
+    for (const integrationName of ['', 7, null, { name: 'x' }]) {
+      expect(parsePollJobData({ integrationId: 'int-1', cycleId: 'c1', integrationName })).toEqual({ integrationId: 'int-1', cycleId: 'c1' });
+    }
+  });
+
   it.each<[string, unknown, string]>([
     ['no integrationId', { cycleId: 'c1' }, 'poll job data: integrationId must be a non-empty string, got undefined'],
     ['an empty integrationId', { integrationId: '', cycleId: 'c1' }, 'poll job data: integrationId must be a non-empty string, got an empty string'],

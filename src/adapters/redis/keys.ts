@@ -7,6 +7,12 @@
  * Keys, under `{prefix}:state:`:
  *   snap:{integrationId}  hash  v (version), l (lineage), p (projectId), t (last success, ms), d (encoded snapshot),
  *                               h (version:digest of d, so that a snapshot that did not change is not written again)
+ *   alerts:{integrationId} string the alert states of the integration's installations (core/alert-states.ts),
+ *                               written in the same commit as its snapshot; absent until this release's first
+ *                               commit (the release before kept none: loadAlertStates upgrades from the snapshot)
+ *   episodes:{integrationId} hash installation id -> its episode log (core/episodes.ts), written by the commit
+ *   episode-expiry:{integrationId} zset installation id scored by when its log may go (30 days after its last
+ *                               episode ended; +inf while one is open): each commit drops a bounded number past it
  *   integrations          set   integration ids that have a snapshot
  *   outbox:ids            list  notification ids, oldest first
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
@@ -41,6 +47,12 @@ export interface StateKeys {
   readonly meta: string;
   /** The snapshot hash of one integration. A closure, so it can be passed to `map`. */
   snapshot(this: void, integrationId: string): string;
+  /** The alert states of one integration, a string beside its snapshot. */
+  alerts(this: void, integrationId: string): string;
+  /** The episode logs of one integration's installations. */
+  episodes(this: void, integrationId: string): string;
+  /** When each of those logs may be dropped. */
+  episodeExpiry(this: void, integrationId: string): string;
 }
 
 export function stateKeys(prefix: string): StateKeys {
@@ -58,5 +70,8 @@ export function stateKeys(prefix: string): StateKeys {
     upstream: `${base}upstream`,
     meta: `${base}meta`,
     snapshot: (integrationId) => `${base}snap:${integrationId}`,
+    alerts: (integrationId) => `${base}alerts:${integrationId}`,
+    episodes: (integrationId) => `${base}episodes:${integrationId}`,
+    episodeExpiry: (integrationId) => `${base}episode-expiry:${integrationId}`,
   };
 }

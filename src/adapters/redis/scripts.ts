@@ -7,7 +7,7 @@
  *
  * ioredis sends each by EVALSHA (EVAL the first time on a connection). A
  * script with a fixed number of keys declares it; the others (loadSnapshots,
- * dropStale: one key per integration) take the key count as their first
+ * dropStale: keys per integration) take the key count as their first
  * argument.
  */
 import type { Redis } from 'ioredis';
@@ -151,19 +151,22 @@ end
 `;
 
 /**
- * commitSnapshot: writes one integration's snapshot and appends its
- * notifications to the outbox, if the stored version is the expected one. A
- * snapshot the same as the stored one is not written again: the caller sends
- * no data, only its digest, and the script moves the version and the times on
- * if the stored digest (field h, written with each snapshot as version:digest)
- * is that of the expected version. So a poll that changed nothing writes a few
- * bytes, not the whole snapshot. A digest of another version (an older release
- * wrote the snapshot without one) answers {2}: the caller sends the data.
+ * commitSnapshot: writes one integration's snapshot, its alert states and
+ * episode logs, and appends its notifications to the outbox, if the stored
+ * version is the expected one. A snapshot the same as the stored one is not
+ * written again: the caller sends no data, only its digest, and the script
+ * moves the version and the times on if the stored digest (field h, written
+ * with each snapshot as version:digest) is that of the expected version. So a
+ * poll that changed nothing writes a few bytes, not the whole snapshot. A
+ * digest of another version (an older release wrote the snapshot without one)
+ * answers {2}: the caller sends the data.
  *   KEYS[1] snapshot   hash of the integration (snap:{id})
  *   KEYS[2] members    set integrations
  *   KEYS[3] ids        list outbox:ids
  *   KEYS[4] entries    hash outbox:entries
  *   KEYS[5] meta, KEYS[6] last, KEYS[7] drops: the outbox library's
+ *   KEYS[8] alerts     string alerts:{id}
+ *   KEYS[9] episodes   hash episodes:{id}   KEYS[10] expiry   zset episode-expiry:{id}
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
@@ -171,7 +174,11 @@ end
  *   ARGV[6] encoded snapshot, or '' to keep the stored one (the caller loaded it with this digest)
  *   ARGV[7] integration id, added to KEYS[2]
  *   ARGV[8] digest of the encoded snapshot
- *   ARGV[9], … the outbox entries, oldest first, in the outbox library's protocol (from 9)
+ *   ARGV[9] encoded alert states for KEYS[8], or '' to leave them as they are (unchanged)
+ *   ARGV[10] n, the number of episode logs to write; then n triples: installation id, its encoded
+ *           log ('' deletes it), and when it may be dropped (epoch ms, or '+inf')
+ *   then the outbox entries, oldest first, in the outbox library's protocol (from 11 + 3n)
+ * Every commit also drops at most 100 episode logs whose time to be dropped is before ARGV[5].
  * Returns {1, version, outbox head} when committed, {0} on a version conflict,
  * {2}, writing nothing, when ARGV[6] is '' and the stored digest is not the
  * expected version's ARGV[8], and an error, writing nothing, when the version
@@ -179,6 +186,7 @@ end
  */
 export const COMMIT_SNAPSHOT = `${OUTBOX_LIBRARY}
 local snapshot, members, ids, entries = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local alerts, episodes, expiry = KEYS[8], KEYS[9], KEYS[10]
 local expected, version, data, digest = ARGV[1], ARGV[2], ARGV[6], ARGV[8]
 local stored = redis.call('HMGET', snapshot, 'v', 'h')
 local current = stored[1]
@@ -200,21 +208,39 @@ else
   redis.call('HSET', snapshot, 'v', version, 'l', ARGV[3], 'p', ARGV[4], 't', ARGV[5], 'd', data, 'h', version .. ':' .. digest)
 end
 redis.call('SADD', members, ARGV[7])
-appendToOutbox({ ids = ids, entries = entries, meta = KEYS[5], last = KEYS[6], drops = KEYS[7] }, ARGV, 9)
+if ARGV[9] ~= '' then redis.call('SET', alerts, ARGV[9]) end
+local logs = tonumber(ARGV[10])
+for i = 11, 10 + logs * 3, 3 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', episodes, ARGV[i])
+    redis.call('ZREM', expiry, ARGV[i])
+  else
+    redis.call('HSET', episodes, ARGV[i], ARGV[i + 1])
+    redis.call('ZADD', expiry, ARGV[i + 2], ARGV[i])
+  end
+end
+local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', '(' .. ARGV[5], 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('HDEL', episodes, unpack(expired))
+  redis.call('ZREM', expiry, unpack(expired))
+end
+appendToOutbox({ ids = ids, entries = entries, meta = KEYS[5], last = KEYS[6], drops = KEYS[7] }, ARGV, 11 + logs * 3)
 return {1, tonumber(version), redis.call('LINDEX', ids, 0)}
 `;
 
 /**
  * loadSnapshots: the fields of several snapshots at once (a chunk of the
- * integrations set, read by the caller first).
- *   KEYS[1..n] snapshot hashes (snap:{id})
+ * integrations set, read by the caller first), with their alert states.
+ *   KEYS[2i-1] snapshot hash (snap:{id}), KEYS[2i] its alert states (alerts:{id}), i = 1..n
  *   no ARGV
- * Returns, per key in order, {v, l, p, t, d}; every field is nil when the key is gone.
+ * Returns, per integration in order, {v, l, p, t, d, h, alert states}; every field is nil when the key is gone.
  */
 export const LOAD_SNAPSHOTS = `
 local out = {}
-for i, snapshot in ipairs(KEYS) do
-  out[i] = redis.call('HMGET', snapshot, 'v', 'l', 'p', 't', 'd')
+for i = 1, #KEYS, 2 do
+  local row = redis.call('HMGET', KEYS[i], 'v', 'l', 'p', 't', 'd', 'h')
+  row[7] = redis.call('GET', KEYS[i + 1])
+  out[(i + 1) / 2] = row
 end
 return out
 `;
@@ -222,23 +248,26 @@ return out
 /**
  * dropStale: forgets the integrations among the given candidates (the caller
  * read the integrations set and left out the listed ones) that were not polled
- * successfully since the cutoff. The cutoff is checked here, atomically, so a
- * poll that committed since the caller's read keeps its snapshot; a candidate
- * another replica already dropped is skipped.
+ * successfully since the cutoff: their snapshot and every other key of theirs.
+ * The cutoff is checked here, atomically, so a poll that committed since the
+ * caller's read keeps its snapshot; a candidate another replica already
+ * dropped is skipped.
  *   KEYS[1]    members   set integrations
- *   KEYS[2..n] snapshot hashes of the candidates (snap:{id})
+ *   KEYS[2..]  per candidate, ARGV[2] keys: its snapshot hash (snap:{id}) first, then its other keys
  *   ARGV[1]    cutoff, epoch ms
- *   ARGV[2..n] the integration id of KEYS[i], same index
+ *   ARGV[2]    keys per candidate
+ *   ARGV[3..]  the integration id of each candidate, in the order of their keys
  * Returns the ids dropped.
  */
 export const DROP_STALE = `
 local members = KEYS[1]
-local cutoff = tonumber(ARGV[1])
+local cutoff, per = tonumber(ARGV[1]), tonumber(ARGV[2])
 local dropped = {}
-for i = 2, #KEYS do
-  local id = ARGV[i]
-  if redis.call('SISMEMBER', members, id) == 1 and (tonumber(redis.call('HGET', KEYS[i], 't') or '0') or 0) < cutoff then
-    redis.call('DEL', KEYS[i])
+for c = 3, #ARGV do
+  local id = ARGV[c]
+  local first = 2 + (c - 3) * per
+  if redis.call('SISMEMBER', members, id) == 1 and (tonumber(redis.call('HGET', KEYS[first], 't') or '0') or 0) < cutoff then
+    redis.call('DEL', unpack(KEYS, first, first + per - 1))
     redis.call('SREM', members, id)
     table.insert(dropped, id)
   end
@@ -412,7 +441,7 @@ return out
 
 /** Every script, by the command name it is defined under; `numberOfKeys` is absent when the caller passes it. */
 export const STATE_SCRIPTS = {
-  ahmCommitSnapshot: { numberOfKeys: 7, lua: COMMIT_SNAPSHOT },
+  ahmCommitSnapshot: { numberOfKeys: 10, lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 7, lua: POP_OUTBOX },

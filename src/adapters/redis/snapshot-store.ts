@@ -1,6 +1,7 @@
 /**
- * The snapshots in Redis, one hash per integration (keys.ts). A commit writes
- * the snapshot and appends its notifications to the outbox in one script,
+ * The snapshots in Redis, one hash per integration (keys.ts), each with the
+ * alert states of its installations beside it. A commit writes the snapshot
+ * (and its alert states) and appends its notifications to the outbox in one script,
  * guarded by the version the caller loaded, so a crash can never keep one
  * without the other, and two replicas that polled the same integration cannot
  * both commit (the second gets a conflict and sends nothing).
@@ -22,9 +23,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
-import { stateKeys } from './keys.js';
+import { stateKeys, type StateKeys } from './keys.js';
 import { outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
@@ -42,7 +44,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string): StoredSnapshot {
+function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string, a: string | null | undefined): StoredSnapshot {
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
   const snapshot = versionOk ? decodeSnapshot(d) : undefined;
@@ -58,12 +60,21 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
     projectId: p,
     lastSuccessMs: Number(t) || 0,
     snapshot,
+    ...(a === null || a === undefined ? {} : { alertStates: a }),
     ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
   };
 }
 
 /** What the commit script keeps in field h beside a snapshot: its version and a digest of its encoding. */
 const digestOf = (encoded: string): string => createHash('sha256').update(encoded).digest('base64');
+
+/** The keys of one integration that go with its snapshot, and go when it is forgotten; the snapshot hash first. */
+const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [
+  keys.snapshot(integrationId),
+  keys.alerts(integrationId),
+  keys.episodes(integrationId),
+  keys.episodeExpiry(integrationId),
+];
 
 export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
@@ -73,11 +84,13 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
 
   return {
     async load(integrationId) {
-      const [v, l, p, t, d, h] = await redis.hmget(keys.snapshot(integrationId), 'v', 'l', 'p', 't', 'd', 'h');
+      // One script call, so that the snapshot and its alert states are read as one commit wrote them.
+      const [row] = await redis.ahmLoadSnapshots(2, keys.snapshot(integrationId), keys.alerts(integrationId));
+      const [v, l, p, t, d, h, a] = row ?? [];
       if (h) loadedDigests.set(integrationId, h);
       else loadedDigests.delete(integrationId);
       if (v === null || v === undefined) return undefined;
-      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '');
+      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '', a);
     },
 
     async commit(req) {
@@ -86,6 +99,7 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
       const encoded = encodeSnapshot(req.snapshot);
       const digest = digestOf(encoded);
+      const episodes = [...(req.episodes ?? [])];
       // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
       const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax);
       const send = (data: string) =>
@@ -97,6 +111,9 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
           keys.outboxMeta,
           keys.outboxLast,
           keys.outboxDrops,
+          keys.alerts(req.integrationId),
+          keys.episodes(req.integrationId),
+          keys.episodeExpiry(req.integrationId),
           req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
           String(req.version),
           req.lineage,
@@ -105,6 +122,12 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
           data,
           req.integrationId,
           digest,
+          req.alertStates ?? '',
+          String(episodes.length),
+          ...episodes.flatMap(([id, log]) => {
+            const expiry = episodeLogExpiry(log);
+            return [id, log.length === 0 ? '' : encodeEpisodeLog(log), Number.isFinite(expiry) ? String(expiry) : '+inf'];
+          }),
           ...outbox,
         );
       // The same snapshot as the one loaded at the expected version: the stored data stays.
@@ -119,16 +142,27 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
     async loadAll() {
       const ids = await redis.smembers(keys.integrations);
       const batches = await Promise.all(
-        chunks(ids, KEYS_PER_SCRIPT_CALL).map(async (chunk) => ({ chunk, rows: await redis.ahmLoadSnapshots(chunk.length, ...chunk.map(keys.snapshot)) })),
+        chunks(ids, KEYS_PER_SCRIPT_CALL / 2).map(async (chunk) => ({
+          chunk,
+          rows: await redis.ahmLoadSnapshots(chunk.length * 2, ...chunk.flatMap((id) => [keys.snapshot(id), keys.alerts(id)])),
+        })),
       );
       const out: StoredSnapshot[] = [];
       for (const { chunk, rows } of batches) {
         chunk.forEach((id, i) => {
-          const [v, l, p, t, d] = rows[i] ?? [];
+          const [v, l, p, t, d, , a] = rows[i] ?? [];
           // Dropped between the two round trips: it is gone, as if read a moment later.
-          if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? ''));
+          if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a));
         });
       }
+      return out;
+    },
+
+    async loadEpisodes(integrationId, installationIds) {
+      const out = new Map(installationIds.map((id) => [id, [] as ReturnType<typeof decodeEpisodeLog>]));
+      if (installationIds.length === 0) return out;
+      const raw = await redis.hmget(keys.episodes(integrationId), ...installationIds);
+      installationIds.forEach((id, i) => out.set(id, decodeEpisodeLog(raw[i])));
       return out;
     },
 
@@ -136,15 +170,21 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
       // The listed ids stay here: only the stored ones not listed go to Redis, with their keys.
       const listed = new Set(integrationIds);
       const candidates = (await redis.smembers(keys.integrations)).filter((id) => !listed.has(id));
-      const dropped = (
-        await Promise.all(
-          chunks(candidates, KEYS_PER_SCRIPT_CALL - 1).map((chunk) =>
-            redis.ahmDropStale(chunk.length + 1, keys.integrations, ...chunk.map(keys.snapshot), String(cutoffMs), ...chunk),
+      const per = integrationKeys(keys, '').length;
+      const dropped = await Promise.all(
+        chunks(candidates, Math.floor((KEYS_PER_SCRIPT_CALL - 1) / per)).map((chunk) =>
+          redis.ahmDropStale(
+            chunk.length * per + 1,
+            keys.integrations,
+            ...chunk.flatMap((id) => integrationKeys(keys, id)),
+            String(cutoffMs),
+            String(per),
+            ...chunk,
           ),
-        )
-      ).flat();
-      for (const id of dropped) loadedDigests.delete(id);
-      return dropped;
+        ),
+      );
+      for (const id of dropped.flat()) loadedDigests.delete(id);
+      return dropped.flat();
     },
   };
 }

@@ -123,6 +123,11 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       snapshot: snap('a'),
       nowMs: 5,
       outbox: [entry('n1'), entry('n2')],
+      alertStates: 'states',
+      episodes: new Map([
+        ['a', [{ condition: 'unhealthy' as const, since: 1, firedAt: 2 }]],
+        ['b', []],
+      ]),
     };
     const recorded = await record({
       commit: () => snapshots.commit(baseline),
@@ -133,6 +138,7 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       commitMerged: () =>
         snapshots.commit({ ...baseline, integrationId: 'int-3', expectedVersion: 1, version: 2, outbox: [alertsEntry('a2', 'int-3', ['y'])] }),
       load: () => snapshots.load('int-1'),
+      loadEpisodes: () => snapshots.loadEpisodes('int-1', ['a', 'b']),
       loadAll: () => snapshots.loadAll(),
       head: () => outbox.head(),
       headId: () => outbox.headId(),

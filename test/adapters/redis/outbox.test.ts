@@ -241,6 +241,9 @@ describe('createRedisOutbox', () => {
         keys.outboxMeta,
         keys.outboxLast,
         keys.outboxDrops,
+        keys.alerts('int-1'),
+        keys.episodes('int-1'),
+        keys.episodeExpiry('int-1'),
         '=1',
         '2',
         'L',
@@ -248,8 +251,10 @@ describe('createRedisOutbox', () => {
         '2',
         encodeSnapshot(snap('a')),
         'int-1',
-        // The snapshot's digest (any: the data is sent).
+        // The snapshot's digest (any: the data is sent), no alert states, no episode logs.
         'd',
+        '',
+        '0',
         ...args,
       );
       expect(result[0]).toBe(1);
@@ -273,6 +278,9 @@ describe('createRedisOutbox', () => {
         keys.outboxMeta,
         keys.outboxLast,
         keys.outboxDrops,
+        keys.alerts('int-1'),
+        keys.episodes('int-1'),
+        keys.episodeExpiry('int-1'),
         '=1',
         '2',
         'L',
@@ -280,8 +288,10 @@ describe('createRedisOutbox', () => {
         '2',
         encodeSnapshot(snap('a')),
         'int-1',
-        // The snapshot's digest (any: the data is sent).
+        // The snapshot's digest (any: the data is sent), no alert states, no episode logs.
         'd',
+        '',
+        '0',
         ...args,
       );
       expect(await redis.lrange(keys.outboxIds, 0, -1)).toEqual(['first', 'a1', 'a2']);
