@@ -9,12 +9,13 @@ import { parseArgs } from 'node:util';
 import { checkDefinition } from './check.js';
 import { programName, type OptionValues } from './command-definition.js';
 import { deadLettersHelp, deadLettersListDefinition, deadLettersReplayDefinition } from './dead-letters.js';
+import { historyDefinition } from './history.js';
 import { statusDefinition } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
-/** Every command, by the name typed. `silence` and `history` wait for the silences and the episode log (issue 8). */
-export const commandDefinitions = [statusDefinition, checkDefinition, deadLettersListDefinition, deadLettersReplayDefinition] as const;
+/** Every command, by the name typed. `silence` waits for the silences of MONITOR_CONFIG to be wired (issue 8). */
+export const commandDefinitions = [statusDefinition, checkDefinition, historyDefinition, deadLettersListDefinition, deadLettersReplayDefinition] as const;
 
 export type CommandName = (typeof commandDefinitions)[number]['name'];
 

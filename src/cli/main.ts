@@ -23,6 +23,7 @@ import { readReplayTarget, runDeadLettersList, runDeadLettersReplay } from './de
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
 import { openRedisSession, redisFailure, type RedisSession } from './redis-session.js';
+import { readHistoryOptions, runHistory } from './history.js';
 import { readStatusOptions, runStatus } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
@@ -101,6 +102,12 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       } finally {
         if (!('unreachable' in session)) await session.close();
       }
+    }
+    case 'history': {
+      const options = readHistoryOptions(line.values, line.positionals);
+      return withRedis(config, io, line.command, async (session) =>
+        runHistory(options, { snapshots: stores(session).snapshots, names: await lookUpIntegrationNames(apiClient(), warn), now, io }),
+      );
     }
     case 'dead-letters list':
       return withRedis(config, io, line.command, (session) => runDeadLettersList(line.values, { outbox: stores(session).outbox, now, io }));
