@@ -488,4 +488,26 @@ describe('planPoll', () => {
       expect(blockTextLength(renderSlackMessage(n, id).blocks)).toBeLessThanOrEqual(MESSAGE_LIMITS.blockText);
     });
   });
+
+  describe('with the mass-event thresholds of the configuration', () => {
+    const four = listing(['a'], ['b'], ['c'], ['d']);
+    const threeBad = listing(['a', { healthStatus: 'unhealthy' }], ['b', { healthStatus: 'unhealthy' }], ['c', { healthStatus: 'unhealthy' }], ['d']);
+
+    it('makes one mass event of the flips when enough of the integration flip at once', () => {
+      const plan = planPoll(storedAfter(four), threeBad, LATER, ids(), { policy: FIRST_POLL, massEvent: { minCount: 2, fraction: 0.5 } });
+      const [only, ...rest] = plan.notifications;
+      expect(rest).toEqual([]);
+      const n = only?.notification;
+      if (n?.kind !== 'alerts') throw new Error('expected an alerts digest');
+      expect(n.mass?.map((m) => [m.event, m.installations])).toEqual([['fire', 3]]);
+    });
+
+    it('keeps the flips as events under the default thresholds (10 installations)', () => {
+      const plan = planPoll(storedAfter(four), threeBad, LATER, ids(), { policy: FIRST_POLL });
+      const n = plan.notifications[0]?.notification;
+      if (n?.kind !== 'alerts') throw new Error('expected an alerts digest');
+      expect(n.mass ?? []).toEqual([]);
+      expect(n.items.map((i) => i.installationId)).toEqual(['a', 'b', 'c']);
+    });
+  });
 });
