@@ -51,7 +51,17 @@ export interface MonitorState {
 
 /** The state read from Redis, or why it could not be read (a fixed, secret-free sentence). */
 export type StatusPageView =
-  { readonly available: true; readonly report: StatusReport; readonly monitor: MonitorState } | { readonly available: false; readonly reason: string };
+  | {
+      readonly available: true;
+      readonly report: StatusReport;
+      readonly monitor: MonitorState;
+      /** The last failing operation's first error line per installation shown, from the episode log, by lastErrorKey. */
+      readonly lastErrors?: ReadonlyMap<string, string>;
+    }
+  | { readonly available: false; readonly reason: string };
+
+/** The key of an installation in StatusPageView.lastErrors: ids may hold any character but NUL in practice. */
+export const lastErrorKey = (integrationId: string, installationId: string): string => `${integrationId}\u0000${installationId}`;
 
 /** What does not change between two loads: from the configuration. */
 export interface StatusPageSettings {
@@ -250,7 +260,7 @@ function statusCell(value: string, field: Field, row: InstallationStatus): SafeH
   return markup`<td class="status ${bad ? 'bad' : tone(value) === 'ok' ? 'ok' : ''}">${value}${note}</td>`;
 }
 
-function installationRow(row: InstallationStatus, now: Date): SafeHtml {
+function installationRow(row: InstallationStatus, now: Date, lastError: string | undefined): SafeHtml {
   return markup`<tr>
       <td class="integration">${row.integrationId}</td>
       <td class="group">${row.groupName}</td>
@@ -261,24 +271,25 @@ function installationRow(row: InstallationStatus, now: Date): SafeHtml {
       ${statusCell(row.connectionStatus, 'connection_status', row)}
       <td class="since">${formatSince(row.since, now)}</td>
       <td class="id"><code>${row.installationId}</code></td>
+      <td class="error">${lastError === undefined ? markup`<span class="muted">–</span>` : lastError}</td>
     </tr>`;
 }
 
-function attentionSection(report: StatusReport, maxRows: number, now: Date): SafeHtml {
+function attentionSection(report: StatusReport, maxRows: number, now: Date, lastErrors: ReadonlyMap<string, string>): SafeHtml {
   const rows = report.installations;
   const shown = rows.slice(0, maxRows);
   const more = rows.length - shown.length;
-  // No "last operation error" column: the stored state keeps no failure details yet.
+  // The last operation error comes from the episode log: known for an operation that failed long enough to fire.
   const body =
     rows.length === 0
       ? markup`<p class="ok-note">Nothing needs attention: every installation is healthy, its last operation did not fail and its credentials work.</p>`
       : markup`<table>
           <thead><tr>
             <th scope="col">Integration</th><th scope="col">Group</th><th scope="col">Group ref</th><th scope="col">Provider</th>
-            <th scope="col">Health</th><th scope="col">Last operation</th><th scope="col">Connection</th><th scope="col">Since</th><th scope="col">Installation</th>
+            <th scope="col">Health</th><th scope="col">Last operation</th><th scope="col">Connection</th><th scope="col">Since</th><th scope="col">Installation</th><th scope="col">Last operation error</th>
           </tr></thead>
-          <tbody>${shown.map((row) => installationRow(row, now))}</tbody>
-          ${more > 0 ? markup`<tfoot><tr><td colspan="9" class="more">+${count(more)} more not shown (the worst ${count(shown.length)} are listed)</td></tr></tfoot>` : undefined}
+          <tbody>${shown.map((row) => installationRow(row, now, lastErrors.get(lastErrorKey(row.integrationId, row.installationId))))}</tbody>
+          ${more > 0 ? markup`<tfoot><tr><td colspan="10" class="more">+${count(more)} more not shown (the worst ${count(shown.length)} are listed)</td></tr></tfoot>` : undefined}
         </table>`;
   return markup`<section id="attention"><h2>Needing attention <span class="badge ${rows.length > 0 ? 'bad' : 'ok'}">${count(rows.length)}</span></h2>
     <p class="muted">Worst first: most problems, then the longest standing. A problem is what alerting judges bad: unhealthy, a failed last operation, bad credentials.</p>
@@ -367,6 +378,7 @@ export function renderStatusPage(view: StatusPageView, settings: StatusPageSetti
         view.report,
         settings.maxRows ?? statusPageMaxRows,
         now,
+        view.lastErrors ?? new Map<string, string>(),
       )}`
     : markup`<section id="unavailable"><h2>State unavailable</h2><p class="unavailable">The monitor's state cannot be read right now: ${view.reason}. This page tries again every ${statusPageRefreshSeconds} s; <a href="/readyz">/readyz</a> says more.</p></section>`;
   const page = markup`<!doctype html>

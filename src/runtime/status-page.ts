@@ -9,7 +9,9 @@
 import type { Redis } from 'ioredis';
 import type { StatusPageResult } from '../adapters/http-server.js';
 import { buildStatusReport } from '../core/status-report.js';
-import { renderStatusPage, type StatusPageSettings, type StatusPageView } from '../core/status-page.js';
+import { episodeStart } from '../core/episodes.js';
+import type { StatusReport } from '../core/status-report.js';
+import { lastErrorKey, renderStatusPage, statusPageMaxRows, type StatusPageSettings, type StatusPageView } from '../core/status-page.js';
 import type { Logger, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
@@ -19,7 +21,7 @@ const loadTimeoutMs = 2000;
 
 export interface StatusPageDeps {
   readonly redis: Pick<Redis, 'status'>;
-  readonly snapshots: Pick<SnapshotStore, 'loadAll'>;
+  readonly snapshots: Pick<SnapshotStore, 'loadAll' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'size' | 'channelStatus'>;
   readonly upstream: Pick<UpstreamTracker, 'apiUp'>;
   readonly logger: Logger;
@@ -29,6 +31,31 @@ export interface StatusPageDeps {
   readonly settings: StatusPageSettings;
 }
 
+/**
+ * The last failing operation's first error line of each installation the page
+ * shows with a failed last operation, from the episode log: one read per
+ * integration, of the shown installations only (at most statusPageMaxRows).
+ */
+async function lastErrors(snapshots: Pick<SnapshotStore, 'loadEpisodes'>, report: StatusReport, maxRows: number): Promise<Map<string, string>> {
+  const wanted = new Map<string, string[]>();
+  for (const row of report.installations.slice(0, maxRows)) {
+    if (!row.problems.includes('last_operation_status')) continue;
+    wanted.set(row.integrationId, [...(wanted.get(row.integrationId) ?? []), row.installationId]);
+  }
+  const errors = new Map<string, string>();
+  await Promise.all(
+    [...wanted].map(async ([integrationId, ids]) => {
+      for (const [installationId, episodes] of await snapshots.loadEpisodes(integrationId, ids)) {
+        const latest = episodes
+          .filter((e) => e.condition === 'operation_failing' && e.error !== undefined)
+          .sort((a, b) => episodeStart(b) - episodeStart(a))[0];
+        if (latest?.error !== undefined) errors.set(lastErrorKey(integrationId, installationId), latest.error);
+      }
+    }),
+  );
+  return errors;
+}
+
 /** Loads the state and renders the page: 200 with the state, 503 with a page saying why it is unavailable. */
 export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPageResult> {
   const { redis, logger } = deps;
@@ -36,7 +63,13 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
     // Commands wait for a reconnect; a page load must not. The reasons are fixed sentences:
     // an error's message could name the Redis URL, and the page is for anyone who reaches the port.
     if (redis.status !== 'ready') return { available: false, reason: `the connection to Redis is ${redis.status}` };
-    const reads = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.outbox.channelStatus(), deps.upstream.apiUp()]);
+    const maxRows = deps.settings.maxRows ?? statusPageMaxRows;
+    const reads = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.outbox.channelStatus(), deps.upstream.apiUp()]).then(
+      async ([stored, outboxSize, channel, apiUp]) => {
+        const report = buildStatusReport(stored);
+        return [report, outboxSize, channel, apiUp, await lastErrors(deps.snapshots, report, maxRows)] as const;
+      },
+    );
     const result = await Promise.race([
       reads.then(
         (values) => ({ values }),
@@ -49,11 +82,12 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
       logger.warn({ err: result.error }, 'status page: could not read the state from Redis');
       return { available: false, reason: 'reading it from Redis failed (the log says why)' };
     }
-    const [stored, outboxSize, channel, apiUp] = result.values;
+    const [report, outboxSize, channel, apiUp, errors] = result.values;
     return {
       available: true,
-      report: buildStatusReport(stored),
+      report,
       monitor: { apiUp, slack: { ...channel, target: deps.slackTarget, outboxSize } },
+      lastErrors: errors,
     };
   };
   return async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InstallationRecord } from '../../src/core/snapshot.js';
 import {
   escapeHtml,
+  lastErrorKey,
   renderStatusPage,
   statusPageMaxValues,
   type MonitorState,
@@ -358,5 +359,27 @@ describe('renderStatusPage', () => {
       expect(html).toContain('<a href="https://g.example/d/x"');
       expect(html).not.toContain('id="attention"');
     });
+  });
+});
+
+describe('renderStatusPage: the last operation error', () => {
+  it('shows the error line the episode log kept, escaped, and a dash where none is known', () => {
+    const states = [
+      integration('int-1', {
+        a: record({ lastOperationStatus: 'failure', settledOperationStatus: 'failure' }),
+        b: record({ healthStatus: 'unhealthy' }),
+      }),
+    ];
+    const view: StatusPageView = {
+      available: true,
+      report: buildStatusReport(states),
+      monitor,
+      lastErrors: new Map([[lastErrorKey('int-1', 'a'), '[account] Read failed: <script>alert(1)</script> & "INVALID_SESSION_ID"']]),
+    };
+    const html = renderStatusPage(view, settings, NOW);
+    expect(html).toContain('<th scope="col">Last operation error</th>');
+    expect(html).toContain('<td class="error">[account] Read failed: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;INVALID_SESSION_ID&quot;</td>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<td class="error"><span class="muted">–</span></td>');
   });
 });
