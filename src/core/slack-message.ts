@@ -410,6 +410,14 @@ function alertsTitle(n: AlertNotification): string {
   return `${emoji} ${line(name, 60)}: ${words}${n.omitted > 0 ? `, +${n.omitted} more` : ''}`;
 }
 
+/** Digests merged in the outbox while they waited (outbox coalescing): said once, beside the detection time. */
+function coalescedNote(n: AlertNotification): string {
+  const merged = n.coalesced;
+  if (merged === undefined || merged.digests < 2) return '';
+  const first = Date.parse(merged.firstDetectedAt);
+  return ` · merged from ${merged.digests} polls${Number.isNaN(first) ? '' : ` since ${slackDateToken(first)}`} while waiting to be sent`;
+}
+
 /**
  * One digest as one message: a header saying what happened (the event itself
  * when there is one), the integration and how many of its installations have
@@ -431,7 +439,7 @@ function renderAlerts(n: AlertNotification, ref: string | undefined, links: Mess
   // One element per link: a long URL (up to 2,048 characters each) can never cut another's markup.
   const footer: ContextBlock = {
     type: 'context',
-    elements: [...linkTexts, `detected ${slackDateToken(detectedMs)}${refNote(ref)}`].map((text) => ({
+    elements: [...linkTexts, `detected ${slackDateToken(detectedMs)}${coalescedNote(n)}${refNote(ref)}`].map((text) => ({
       type: 'mrkdwn',
       text: truncate(text, MESSAGE_LIMITS.sectionText),
     })),
