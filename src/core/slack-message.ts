@@ -377,18 +377,19 @@ function countsLine(n: AlertNotification): string {
   return parts.length === 0 ? 'No installation of this integration has an open alert now.' : `Installations of this integration now: ${parts.join(' · ')}`;
 }
 
-/** `[FIRING:2, REMINDER:1, RESOLVED:1]`, Alertmanager style. */
-function eventCounts(items: readonly AlertEventItem[]): string {
+/**
+ * `FIRING:2, REMINDER:1, RESOLVED:1`, Alertmanager style, of the events shown; `+N more` when the
+ * digest left events out for its size budget (their kinds are not kept, only their number).
+ */
+function eventCounts(items: readonly AlertEventItem[], omitted: number): string {
   const count = (event: AlertEventItem['event']): number => items.filter((i) => i.event === event).length;
   const parts: [string, number][] = [
     ['FIRING', count('fire')],
     ['REMINDER', count('remind')],
     ['RESOLVED', count('resolve')],
   ];
-  return parts
-    .filter(([, k]) => k > 0)
-    .map(([label, k]) => `${label}:${k}`)
-    .join(', ');
+  const shown = parts.filter(([, k]) => k > 0).map(([label, k]) => `${label}:${k}`);
+  return [...shown, ...(omitted > 0 ? [`+${omitted} more`] : [])].join(', ');
 }
 
 function alertsTitle(n: AlertNotification): string {
@@ -461,11 +462,11 @@ function renderAlerts(n: AlertNotification, ref: string | undefined, links: Mess
   const notShown = n.items.length - sections.length + n.omitted;
   const more = notShown > 0 ? [context(`+${notShown} more event(s) not shown here; the service logs one \`alert:\` line for each.`)] : [];
 
-  const prefix = `[${eventCounts(n.items)}] ${label}:`;
+  const prefix = `[${eventCounts(n.items, n.omitted)}] ${label}:`;
   const phrases = n.items.map(itemPhrase);
   const suffix = n.omitted > 0 ? ` (+${n.omitted} more)` : '';
   const plainLines = n.items.map((item) => itemPlainLine(item, detectedMs));
-  const plainHead = `[${eventCounts(n.items)}] ${label} · ${countsLine(n).replace(/\*/g, '')}`;
+  const plainHead = `[${eventCounts(n.items, n.omitted)}] ${label} · ${countsLine(n).replace(/\*/g, '')}`;
   return {
     text: fitText(phrases, prefix, MESSAGE_LIMITS.text - suffix.length) + suffix,
     blocks: [head, top, ...sections, ...more, footer],
