@@ -4,7 +4,8 @@
  * integrations whose installations change state now and then; Slack messages
  * go to a local fake webhook and are printed readably on the console; the
  * status page and /metrics are served on METRICS_PORT. Redis is the one at REDIS_URL; the demo
- * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start. If nothing
+ * clears its own prefix (QUEUE_PREFIX, default ahm-demo) at start, and refuses
+ * (exit 2) a prefix holding keys it did not write. If nothing
  * answers there, it runs a private redis-server for its lifetime, so a first
  * try needs nothing set up.
  */
@@ -94,15 +95,15 @@ async function main(): Promise<void> {
     LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
     DASHBOARD_URL: env['DASHBOARD_URL'],
   });
-  // The simulator starts from scratch each run, so the demo's Redis state does too.
+  // The simulator starts from scratch each run, so the demo's Redis state does too; but only state
+  // the demo wrote is cleared: QUEUE_PREFIX=ahm exported in a shell pointed at production Redis
+  // must not wipe a monitor's snapshots and queued alerts.
   const redis = new Redis(config.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  try {
+    await clearDemoPrefix(redis, config.queuePrefix);
+  } finally {
+    redis.disconnect();
+  }
 
   const logger = createLogger(config.logLevel);
   if (stopping) return;
@@ -123,9 +124,35 @@ async function main(): Promise<void> {
   );
 }
 
+/** QUEUE_PREFIX holds state the demo did not write: a configuration mistake, exit 2. */
+class DemoPrefixInUseError extends Error {
+  override readonly name = 'DemoPrefixInUseError';
+}
+
+/** The key that marks a prefix as the demo's own, so that a later run may clear it. */
+const demoOwnedKey = (prefix: string): string => `${prefix}:demo-owned`;
+
+/** Deletes every key under `prefix` if the demo wrote them (or there are none), then marks the prefix as the demo's. */
+async function clearDemoPrefix(redis: Redis, prefix: string): Promise<void> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  if (found.length > 0 && (await redis.exists(demoOwnedKey(prefix))) === 0) {
+    throw new DemoPrefixInUseError(
+      `QUEUE_PREFIX=${prefix} holds ${found.length} key(s) the demo did not write (a monitor's state?); the demo clears its prefix at start, so it refuses this one: unset QUEUE_PREFIX (the demo's default is ahm-demo) or choose an unused one`,
+    );
+  }
+  for (let i = 0; i < found.length; i += 1000) await redis.del(...found.slice(i, i + 1000));
+  await redis.set(demoOwnedKey(prefix), '1');
+}
+
 main().catch(async (error: unknown) => {
   if (stopping) return;
   process.stderr.write(`demo failed: ${toError(error).message}\n`);
   await privateRedis?.stop().catch(() => undefined);
-  process.exit(1);
+  process.exit(error instanceof DemoPrefixInUseError ? 2 : 1);
 });
