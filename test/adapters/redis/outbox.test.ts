@@ -46,6 +46,38 @@ const V1_ENTRIES = [
   '{"id":"upstream.7f0c2b1e","enqueuedAt":1796040000000,"notification":{"kind":"upstream","projectId":"proj-1","state":"down","reason":"upstream degraded: 1 consecutive poll cycles failed, last error: invalid_body: installations of int-1: boom","detectedAt":"2026-11-30T12:00:00.000Z"}}',
 ];
 
+/**
+ * The commit script of int-1's version 2, called directly with outbox arguments an append read
+ * earlier (outboxAppendArgs), so that a test can change the outbox in between.
+ */
+const commitVersion2 = (outboxArgs: readonly string[]) => {
+  const keys = stateKeys(prefix);
+  return withStateScripts(redis).ahmCommitSnapshot(
+    keys.snapshot('int-1'),
+    keys.integrations,
+    keys.outboxIds,
+    keys.outboxEntries,
+    keys.outboxMeta,
+    keys.outboxLast,
+    keys.outboxDrops,
+    keys.alerts('int-1'),
+    keys.episodes('int-1'),
+    keys.episodeExpiry('int-1'),
+    '=1',
+    '2',
+    'L',
+    'p',
+    '2',
+    encodeSnapshot(snap('a')),
+    'int-1',
+    // The snapshot's digest (any: the data is sent), no alert states, no episode logs.
+    'd',
+    '',
+    '0',
+    ...outboxArgs,
+  );
+};
+
 describe('createRedisOutbox', () => {
   describe('dead letters', () => {
     it('keeps at most deadLetterMax, trimming the oldest first', async () => {
@@ -233,30 +265,7 @@ describe('createRedisOutbox', () => {
       expect(args[6]).toBe('a1');
       // Delivery takes the head meanwhile: a1 is the head now, and may be being sent.
       await stores.outbox.pop('first', false, 3);
-      const result = await scripts.ahmCommitSnapshot(
-        keys.snapshot('int-1'),
-        keys.integrations,
-        keys.outboxIds,
-        keys.outboxEntries,
-        keys.outboxMeta,
-        keys.outboxLast,
-        keys.outboxDrops,
-        keys.alerts('int-1'),
-        keys.episodes('int-1'),
-        keys.episodeExpiry('int-1'),
-        '=1',
-        '2',
-        'L',
-        'p',
-        '2',
-        encodeSnapshot(snap('a')),
-        'int-1',
-        // The snapshot's digest (any: the data is sent), no alert states, no episode logs.
-        'd',
-        '',
-        '0',
-        ...args,
-      );
+      const result = await commitVersion2(args);
       expect(result[0]).toBe(1);
       const head = await stores.outbox.head();
       expect(head?.entry).toEqual(digest('a1', ['x']));
@@ -270,30 +279,7 @@ describe('createRedisOutbox', () => {
       const keys = stateKeys(prefix);
       const args = await outboxAppendArgs(withStateScripts(redis), keys, [digest('a2', ['y'])], 2, undefined);
       await redis.hset(keys.outboxEntries, 'a1', encodeOutboxEntry(digest('a1', ['x', 'w'])));
-      await withStateScripts(redis).ahmCommitSnapshot(
-        keys.snapshot('int-1'),
-        keys.integrations,
-        keys.outboxIds,
-        keys.outboxEntries,
-        keys.outboxMeta,
-        keys.outboxLast,
-        keys.outboxDrops,
-        keys.alerts('int-1'),
-        keys.episodes('int-1'),
-        keys.episodeExpiry('int-1'),
-        '=1',
-        '2',
-        'L',
-        'p',
-        '2',
-        encodeSnapshot(snap('a')),
-        'int-1',
-        // The snapshot's digest (any: the data is sent), no alert states, no episode logs.
-        'd',
-        '',
-        '0',
-        ...args,
-      );
+      await commitVersion2(args);
       expect(await redis.lrange(keys.outboxIds, 0, -1)).toEqual(['first', 'a1', 'a2']);
     });
   });
