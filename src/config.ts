@@ -52,6 +52,8 @@ export interface Config {
     readonly deadLetterMax: number;
     /** Most messages waiting in the outbox before the oldest low-priority ones are dropped, with a notice. */
     readonly outboxMax: number;
+    /** SLACK_OUTBOX_COALESCE: merge an integration's waiting digests into one message (default true). */
+    readonly outboxCoalesce: boolean;
   };
   /** Consecutive failed cycles before one "upstream degraded" alert is posted. */
   readonly upstreamDegradedAfterCycles: number;
@@ -111,6 +113,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'SLACK_MESSAGES_PER_SECOND',
   'SLACK_DEAD_LETTER_MAX',
   'SLACK_OUTBOX_MAX',
+  'SLACK_OUTBOX_COALESCE',
   'UPSTREAM_DEGRADED_AFTER_CYCLES',
   'MASS_EVENT_MIN_COUNT',
   'MASS_EVENT_FRACTION',
@@ -326,6 +329,8 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   const slackDeadLetterMax = integer('SLACK_DEAD_LETTER_MAX', 10_000, 1, 10_000_000);
   // Below 10 a burst of ordinary alerts would drop some; the notice itself takes one place.
   const slackOutboxMax = integer('SLACK_OUTBOX_MAX', DEFAULT_SLACK_OUTBOX_MAX, 10, 1_000_000);
+  const coalesce = read('SLACK_OUTBOX_COALESCE') ?? 'true';
+  if (coalesce !== 'true' && coalesce !== 'false') problems.push(`SLACK_OUTBOX_COALESCE must be true or false, got ${quote(coalesce)}`);
   const massEvent: MassEventPolicy = {
     minCount: integer('MASS_EVENT_MIN_COUNT', DEFAULT_MASS_EVENT_POLICY.minCount, 1, 1_000_000),
     fraction: decimal('MASS_EVENT_FRACTION', DEFAULT_MASS_EVENT_POLICY.fraction, 0, 1),
@@ -382,6 +387,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       messagesPerSecond: slackMessagesPerSecond,
       deadLetterMax: slackDeadLetterMax,
       outboxMax: slackOutboxMax,
+      outboxCoalesce: coalesce !== 'false',
     },
     upstreamDegradedAfterCycles,
     massEvent,

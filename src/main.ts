@@ -62,6 +62,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     prefix,
     deadLetterMax: slack.deadLetterMax,
     outboxMax: slack.outboxMax,
+    coalesce: slack.outboxCoalesce,
   });
   const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
   const slackLogger = logger.child({ component: 'slack' });

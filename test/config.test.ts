@@ -255,6 +255,11 @@ describe('parseConfig', () => {
         { MASS_EVENT_FRACTION: v },
         `MASS_EVENT_FRACTION must be a number from 0 to 1, got "${v}"`,
       ]),
+      ...['yes', '0', 'off'].map((v): [string, Env, string] => [
+        `SLACK_OUTBOX_COALESCE=${v}`,
+        { SLACK_OUTBOX_COALESCE: v },
+        `SLACK_OUTBOX_COALESCE must be true or false, got "${v}"`,
+      ]),
       ...['yes', '1', 'TRUE'].map((v): [string, Env, string] => [
         `SLACK_WEBHOOK_ALLOW_ANY_HOST=${v}`,
         { SLACK_WEBHOOK_ALLOW_ANY_HOST: v },

@@ -99,6 +99,9 @@ export const CHAOS_ENV: Record<string, string> = {
   // monitor polls one lockstep state, it sends what one poll of it sends, so the model can say what.
   ALERT_AFTER_POLLS: '1',
   RESOLVE_AFTER_POLLS: '1',
+  // One message per committed poll, as the model predicts them: merging waiting digests (tested in
+  // test/e2e/outbox-priority.test.ts and the outbox contracts) would change which message carries an event.
+  SLACK_OUTBOX_COALESCE: 'false',
   REMIND_INTERVAL_SECONDS: '0',
   // The messages' text does not carry failure details; the look-ups would only add load.
   FAILURE_DETAILS_PER_CYCLE: '0',

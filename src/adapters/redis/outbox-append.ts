@@ -41,8 +41,10 @@ export async function outboxAppendArgs(
   entries: readonly OutboxEntry[],
   nowMs: number,
   outboxMax: number | undefined,
+  coalesce = true,
 ): Promise<string[]> {
-  const mergeKeys = entries.map((e) => (e.notification.kind === 'alerts' ? outboxOrderKey(e) : undefined));
+  // Without coalescing no entry has a merge target: nothing is read, everything is appended.
+  const mergeKeys = entries.map((e) => (coalesce && e.notification.kind === 'alerts' ? outboxOrderKey(e) : undefined));
   const wanted = mergeKeys.filter((k): k is string => k !== undefined);
   const found = wanted.length === 0 ? [] : await redis.ahmReadLastEntries(keys.outboxLast, keys.outboxEntries, keys.outboxIds, ...wanted);
   const targets = new Map(wanted.map((k, i) => [k, found[i]]));

@@ -36,6 +36,8 @@ export interface RedisSnapshotStoreOptions {
   readonly prefix: string;
   /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
   readonly outboxMax?: number;
+  /** Merge an integration's waiting digests (SLACK_OUTBOX_COALESCE); true unless false. */
+  readonly coalesce?: boolean;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -76,7 +78,7 @@ const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [
   keys.episodeExpiry(integrationId),
 ];
 
-export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: RedisSnapshotStoreOptions): SnapshotStore {
+export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coalesce = true }: RedisSnapshotStoreOptions): SnapshotStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
   /** Per integration, the h field (version:digest) of the snapshot this process last loaded. */
@@ -101,7 +103,7 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax }: R
       const digest = digestOf(encoded);
       const episodes = [...(req.episodes ?? [])];
       // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
-      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax);
+      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax, coalesce);
       const send = (data: string) =>
         redis.ahmCommitSnapshot(
           keys.snapshot(req.integrationId),

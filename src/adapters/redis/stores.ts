@@ -19,6 +19,8 @@ export interface RedisStoresOptions {
   readonly deadLetterMax?: number;
   /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); DEFAULT_OUTBOX_MAX when absent. */
   readonly outboxMax?: number;
+  /** Merge an integration's waiting digests (SLACK_OUTBOX_COALESCE); true unless false. */
+  readonly coalesce?: boolean;
 }
 
 export interface RedisStores {
@@ -28,9 +30,9 @@ export interface RedisStores {
   readonly initMarker: InitMarker;
 }
 
-export function createRedisStores({ redis, prefix, deadLetterMax, outboxMax = DEFAULT_OUTBOX_MAX }: RedisStoresOptions): RedisStores {
+export function createRedisStores({ redis, prefix, deadLetterMax, outboxMax = DEFAULT_OUTBOX_MAX, coalesce = true }: RedisStoresOptions): RedisStores {
   return {
-    snapshots: createRedisSnapshotStore({ redis, prefix, outboxMax }),
+    snapshots: createRedisSnapshotStore({ redis, prefix, outboxMax, coalesce }),
     outbox: createRedisOutbox({ redis, prefix, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
     upstream: createRedisUpstreamStore({ redis, prefix, outboxMax }),
     initMarker: createRedisInitMarker({ redis, prefix }),

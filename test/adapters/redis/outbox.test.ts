@@ -284,3 +284,35 @@ describe('createRedisOutbox', () => {
     });
   });
 });
+
+describe('SLACK_OUTBOX_COALESCE=false', () => {
+  const digest = (id: string, installations: string[]) => alertsEntry(id, 'int-1', installations);
+  const commitOf = (version: number, outbox: OutboxEntry[]) => ({
+    integrationId: 'int-1',
+    expectedVersion: version === 1 ? undefined : version - 1,
+    version,
+    lineage: 'L',
+    projectId: 'p',
+    snapshot: snap('a'),
+    nowMs: version,
+    outbox,
+  });
+  /** head, then two digests of int-1 committed while it waits; the outbox ids after. */
+  const threeCommits = async (s: RedisStores, at: string): Promise<string[]> => {
+    await s.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
+    await s.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
+    await s.snapshots.commit(commitOf(2, [digest('a2', ['y'])]));
+    return redis.lrange(stateKeys(at).outboxIds, 0, -1);
+  };
+
+  it('appends every digest as it is: two waiting digests of one integration stay two messages', async () => {
+    expect(await threeCommits(createRedisStores({ redis, prefix, coalesce: false }), prefix)).toEqual(['first', 'a1', 'a2']);
+    // The same commits with coalescing (the default) merge a2 into a1.
+    const other = `${prefix}-m`;
+    try {
+      expect(await threeCommits(createRedisStores({ redis, prefix: other }), other)).toEqual(['first', 'a1']);
+    } finally {
+      await deletePrefix(redis, other);
+    }
+  });
+});
