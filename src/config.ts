@@ -135,7 +135,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
 /**
  * The prefixes of our variables; other names (PATH, NODE_OPTIONS …) are none of our business.
  * DASHBOARD_URL is ours but DASHBOARD_ is no family: the prefix is generic (other tools' variables,
- * and the links Kubernetes injects for a Service named "dashboard": DASHBOARD_SERVICE_HOST …) and
+ * and the links Kubernetes injects for a Service named "dashboard": its service host and port variables) and
  * would warn at every start, while a mistyped DASHBOARD_URL shows at once as a page without the link.
  */
 const FAMILIES = ['AMPERSAND_', 'SLACK_', 'MONITOR_', 'METRICS_', 'POLL_', 'UPSTREAM_'] as const;

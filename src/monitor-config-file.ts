@@ -1,5 +1,5 @@
 /**
- * Reads the MONITOR_CONFIG file: YAML or JSON (JSON is YAML 1.2, so one
+ * Reads the monitor configuration file: YAML or JSON (JSON is YAML 1.2, so one
  * parser reads both, and it refuses duplicate keys, which JSON.parse would
  * silently take the last of), then core/monitor-config.ts checks it. Every
  * problem is one line that starts with the file's path. Not wired into
@@ -14,7 +14,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { validateMonitorConfig, type MonitorConfigOptions, type MonitorConfigResult } from './core/monitor-config.js';
 
 /** A configuration file larger than this is not one: most likely the wrong path. */
-export const MAX_MONITOR_CONFIG_BYTES = 1024 * 1024;
+export const maxConfigFileBytes = 1024 * 1024;
 
 /** The parser's message without the text it quotes from the file ("Not a YAML token: <the line>"). */
 const withoutQuote = (message: string): string => message.split(': ')[0] ?? message;
@@ -39,9 +39,9 @@ export async function loadMonitorConfigFile(path: string, options: MonitorConfig
           : code === 'EACCES'
             ? 'permission denied'
             : (code ?? 'unknown error');
-    return fail(`cannot be read (${why}); MONITOR_CONFIG must name a YAML or JSON file`);
+    return fail(`cannot be read (${why}); the monitor configuration must be a YAML or JSON file`);
   }
-  if (bytes.length > MAX_MONITOR_CONFIG_BYTES) return fail(`is ${bytes.length} bytes long, more than a configuration file of 1 MiB; is it the right file?`);
+  if (bytes.length > maxConfigFileBytes) return fail(`is ${bytes.length} bytes long, more than a configuration file of 1 MiB; is it the right file?`);
   const text = bytes.toString('utf8');
 
   const lineCounter = new LineCounter();

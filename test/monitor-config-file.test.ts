@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MonitorConfigOptions } from '../src/core/monitor-config.js';
-import { loadMonitorConfigFile, MAX_MONITOR_CONFIG_BYTES } from '../src/monitor-config-file.js';
+import { loadMonitorConfigFile, maxConfigFileBytes } from '../src/monitor-config-file.js';
 
 const HOOK = 'https://hooks.slack.com/services/T0/B0/fakeWebhookSecret123';
 const options: MonitorConfigOptions = { env: { SALES_WEBHOOK: HOOK }, allowAnyWebhookHost: false };
 
 /** The example of issue 8, with every key. */
-const YAML = `# MONITOR_CONFIG
+const YAML = `# monitor configuration
 projects:            # replaces AMPERSAND_PROJECT_ID / AMPERSAND_INTEGRATION_IDS
   - id: proj-1
     integrations: [int-1, int-2]
@@ -142,19 +142,19 @@ describe('loadMonitorConfigFile', () => {
       mkdirSync(directory);
       expect(await loadMonitorConfigFile(missing, options)).toEqual({
         ok: false,
-        problems: [`${missing}: cannot be read (there is no such file); MONITOR_CONFIG must name a YAML or JSON file`],
+        problems: [`${missing}: cannot be read (there is no such file); the monitor configuration must be a YAML or JSON file`],
       });
       expect(await loadMonitorConfigFile(directory, options)).toEqual({
         ok: false,
-        problems: [`${directory}: cannot be read (it is a directory); MONITOR_CONFIG must name a YAML or JSON file`],
+        problems: [`${directory}: cannot be read (it is a directory); the monitor configuration must be a YAML or JSON file`],
       });
     });
 
     it('refuses a file larger than 1 MiB without parsing it', async () => {
-      const path = file('huge.yaml', Buffer.alloc(MAX_MONITOR_CONFIG_BYTES + 1, 0x20));
+      const path = file('huge.yaml', Buffer.alloc(maxConfigFileBytes + 1, 0x20));
       expect(await loadMonitorConfigFile(path, options)).toEqual({
         ok: false,
-        problems: [`${path}: is ${MAX_MONITOR_CONFIG_BYTES + 1} bytes long, more than a configuration file of 1 MiB; is it the right file?`],
+        problems: [`${path}: is ${maxConfigFileBytes + 1} bytes long, more than a configuration file of 1 MiB; is it the right file?`],
       });
     });
   });

@@ -252,7 +252,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       {
         figure: '/metrics scrape with per-installation series off',
         n: undefined,
-        measured: 'no such mode yet (METRICS_INSTALLATION_SERIES is a later part of issue 9)',
+        measured: 'no such mode yet (the per-installation series modes are a later part of issue 9)',
         ratio: '',
         target: '≤ 20 ms',
         verdict: 'not measured',

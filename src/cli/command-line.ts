@@ -14,7 +14,7 @@ import { statusDefinition } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
-/** Every command, by the name typed. `silence` waits for the silences of MONITOR_CONFIG to be wired (issue 8). */
+/** Every command, by the name typed. `silence` waits for the silences of the monitor configuration file to be wired (issue 8). */
 export const commandDefinitions = [statusDefinition, checkDefinition, historyDefinition, deadLettersListDefinition, deadLettersReplayDefinition] as const;
 
 export type CommandName = (typeof commandDefinitions)[number]['name'];

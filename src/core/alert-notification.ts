@@ -10,7 +10,7 @@
  * back by a later release: add optional fields, never change one's meaning.
  *
  * `buildAlertDigests` makes at most one message per integration and poll: the
- * events worst first, as many as fit the size budget (ALERT_DIGEST_LIMITS,
+ * events worst first, as many as fit the size budget (alertDigestLimits,
  * alertItemCost), then "+N more" (`omitted`). When many installations flip at
  * once (a mass event: MassEventPolicy), their events become one summary
  * (`mass`: counts by condition and provider, a sample) instead of one line
@@ -106,7 +106,7 @@ export interface MassEvent {
   readonly installations: number;
   /** Events of this kind per condition: how many installations it flipped for. */
   readonly conditions: Readonly<Partial<Record<Condition, number>>>;
-  /** Installations per provider, most first, at most MASS_EVENT_SHOWN.providers of them. */
+  /** Installations per provider, most first, at most massEventShown.providers of them. */
   readonly providers: readonly ProviderCount[];
   /** Installations of the providers not listed in `providers`. */
   readonly otherProviders: number;
@@ -127,7 +127,7 @@ export interface CoalescedDigests {
 }
 
 /** How much of a mass event a message lists. */
-export const MASS_EVENT_SHOWN = { providers: 10, sample: 5 } as const;
+export const massEventShown = { providers: 10, sample: 5 } as const;
 
 /**
  * The size budget of one digest. The renderer shows each item in at most
@@ -135,16 +135,16 @@ export const MASS_EVENT_SHOWN = { providers: 10, sample: 5 } as const;
  * that are not items (header, counts, links, footer) in at most `frameText`;
  * a mass event's summary in at most `massEventCost(mass)`. The builder keeps
  * the sum within Slack's block-text budget (MESSAGE_LIMITS.blockText). Since
- * an item costs at least ALERT_ITEM_FRAME_TEXT, a digest has at most 15 items,
+ * an item costs at least alertItemFrameText, a digest has at most 15 items,
  * few enough blocks for Slack's 50 even at three blocks an item.
  */
-export const ALERT_DIGEST_LIMITS = {
+export const alertDigestLimits = {
   frameText: 3000,
   blockText: MESSAGE_LIMITS.blockText,
 } as const;
 
 /** Block text of one item besides its values: labels, emoji, the condition's words, two date tokens, the remedy line. */
-export const ALERT_ITEM_FRAME_TEXT = 450;
+export const alertItemFrameText = 450;
 
 /** A value as a renderer shows it at most: cut to `max`, then escaped for mrkdwn (which may lengthen it). */
 const shownLength = (value: string | undefined, max: number = MESSAGE_LIMITS.value): number =>
@@ -152,12 +152,12 @@ const shownLength = (value: string | undefined, max: number = MESSAGE_LIMITS.val
 
 /**
  * The most block text a renderer may use for one item: its values, cut and
- * escaped, and ALERT_ITEM_FRAME_TEXT; never more than one section
+ * escaped, and alertItemFrameText; never more than one section
  * (MESSAGE_LIMITS.sectionText), which a renderer cuts to anyway. A renderer
  * that shows more of an item than this must cut it.
  */
 export function alertItemCost(item: AlertEventItem): number {
-  let cost = ALERT_ITEM_FRAME_TEXT;
+  let cost = alertItemFrameText;
   for (const value of [item.installationId, item.groupRef, item.groupName, item.provider, item.consumerName, item.consumerRef]) cost += shownLength(value);
   for (const read of item.pausedReads ?? []) cost += shownLength(read) + 2;
   const details = item.details;
@@ -169,11 +169,11 @@ export function alertItemCost(item: AlertEventItem): number {
 }
 
 /** Block text of a mass event's summary besides its provider names and sample. */
-const MASS_EVENT_FRAME_TEXT = 900;
+const massEventFrameText = 900;
 
-/** The most block text a renderer may use for the summary of a mass event (see ALERT_DIGEST_LIMITS). */
+/** The most block text a renderer may use for the summary of a mass event (see alertDigestLimits). */
 export function massEventCost(mass: MassEvent): number {
-  let cost = MASS_EVENT_FRAME_TEXT;
+  let cost = massEventFrameText;
   for (const p of mass.providers) cost += shownLength(p.provider) + 20;
   for (const it of mass.sample) cost += shownLength(it.installationId) + shownLength(it.groupName) + shownLength(it.groupRef) + 20;
   return cost;
@@ -220,7 +220,7 @@ function summarizeMassEvent(event: MassEventKind, events: readonly AlertEventIte
     const ids = byProvider.get(it.provider) ?? new Set<string>();
     ids.add(it.installationId);
     byProvider.set(it.provider, ids);
-    if (!sampled.has(it.installationId) && sample.length < MASS_EVENT_SHOWN.sample) {
+    if (!sampled.has(it.installationId) && sample.length < massEventShown.sample) {
       sampled.add(it.installationId);
       sample.push(it);
     }
@@ -230,14 +230,14 @@ function summarizeMassEvent(event: MassEventKind, events: readonly AlertEventIte
   const providers = [...byProvider]
     .map(([provider, ids]) => ({ provider, installations: ids.size }))
     .sort((a, b) => b.installations - a.installations || (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
-  const listed = providers.slice(0, MASS_EVENT_SHOWN.providers);
+  const listed = providers.slice(0, massEventShown.providers);
   const installations = new Set(events.map((it) => it.installationId)).size;
   return {
     event,
     installations,
     conditions,
     providers: listed,
-    otherProviders: providers.slice(MASS_EVENT_SHOWN.providers).reduce((n, p) => n + p.installations, 0),
+    otherProviders: providers.slice(massEventShown.providers).reduce((n, p) => n + p.installations, 0),
     sample,
     since,
     ...(endedAt === undefined ? {} : { endedAt }),
@@ -263,7 +263,7 @@ function fitItems(sorted: readonly AlertEventItem[], textBudget: number): { item
 
 /** What the items of a digest may use: the block-text budget less the frame and the mass summaries. */
 const itemTextBudget = (mass: readonly MassEvent[]): number =>
-  ALERT_DIGEST_LIMITS.blockText - ALERT_DIGEST_LIMITS.frameText - mass.reduce((n, m) => n + massEventCost(m), 0);
+  alertDigestLimits.blockText - alertDigestLimits.frameText - mass.reduce((n, m) => n + massEventCost(m), 0);
 
 /**
  * The notifications of one poll's notified events: none for no event, else
@@ -311,7 +311,7 @@ function mergeMassEvents(a: MassEvent, b: MassEvent): MassEvent {
     .sort((x, y) => y.installations - x.installations || (x.provider < y.provider ? -1 : x.provider > y.provider ? 1 : 0));
   const sample: AlertEventItem[] = [];
   for (const it of [...a.sample, ...b.sample].sort(compareAlertItems)) {
-    if (sample.length < MASS_EVENT_SHOWN.sample && !sample.some((s) => s.installationId === it.installationId)) sample.push(it);
+    if (sample.length < massEventShown.sample && !sample.some((s) => s.installationId === it.installationId)) sample.push(it);
   }
   const since = a.since === null ? b.since : b.since === null ? a.since : Math.min(a.since, b.since);
   const endedAt = a.endedAt === undefined ? b.endedAt : b.endedAt === undefined ? a.endedAt : Math.max(a.endedAt, b.endedAt);
@@ -320,8 +320,8 @@ function mergeMassEvents(a: MassEvent, b: MassEvent): MassEvent {
     // Installations counted once per poll: one that flipped in both polls is counted twice.
     installations: a.installations + b.installations,
     conditions,
-    providers: providers.slice(0, MASS_EVENT_SHOWN.providers),
-    otherProviders: a.otherProviders + b.otherProviders + providers.slice(MASS_EVENT_SHOWN.providers).reduce((n, p) => n + p.installations, 0),
+    providers: providers.slice(0, massEventShown.providers),
+    otherProviders: a.otherProviders + b.otherProviders + providers.slice(massEventShown.providers).reduce((n, p) => n + p.installations, 0),
     sample,
     since,
     ...(endedAt === undefined ? {} : { endedAt }),

@@ -43,7 +43,7 @@ import type { Snapshot } from './snapshot.js';
 
 export type AlertStates = ReadonlyMap<string, InstallationAlerts>;
 
-export const ALERT_STATES_FORMAT_VERSION = 1;
+export const alertStatesFormatVersion = 1;
 
 type Slot = readonly unknown[] | null;
 
@@ -67,7 +67,7 @@ export function encodeAlertStates(states: AlertStates): string {
   for (const [id, alerts] of states) {
     if (!isAllOk(alerts)) installations[id] = CONDITIONS.map((c) => encodeState(alerts[c]));
   }
-  return JSON.stringify({ v: ALERT_STATES_FORMAT_VERSION, conditions: CONDITIONS, installations });
+  return JSON.stringify({ v: alertStatesFormatVersion, conditions: CONDITIONS, installations });
 }
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -151,7 +151,7 @@ export function loadAlertStates(raw: string | undefined, snapshot: Snapshot, now
     return unreadable('not JSON');
   }
   if (!isObject(parsed)) return unreadable('not a JSON object');
-  if (parsed['v'] !== ALERT_STATES_FORMAT_VERSION) return unreadable(`unknown format version ${JSON.stringify(parsed['v'] ?? null)}`);
+  if (parsed['v'] !== alertStatesFormatVersion) return unreadable(`unknown format version ${JSON.stringify(parsed['v'] ?? null)}`);
   const { conditions, installations } = parsed;
   if (!Array.isArray(conditions) || !conditions.every((c) => typeof c === 'string')) return unreadable('no list of condition names');
   if (!isObject(installations)) return unreadable('no installations object');

@@ -1,7 +1,7 @@
 /**
  * The rules for a URL we send a secret to (the API key in a header, a webhook
  * token in the path), shared by the environment (config.ts) and the
- * MONITOR_CONFIG file (monitor-config.ts). A problem is the text that follows
+ * monitor configuration file (monitor-config.ts). A problem is the text that follows
  * the name of what was checked ("SLACK_WEBHOOK_URL", "routes[1].webhookUrl"),
  * and it never repeats the value, at most its scheme, host and path when the
  * caller says they are not secret.

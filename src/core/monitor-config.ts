@@ -1,5 +1,5 @@
 /**
- * The MONITOR_CONFIG file (issue 8), checked: `validateMonitorConfig` takes
+ * The monitor configuration file (issue 8), checked: `validateMonitorConfig` takes
  * the value parsed from the YAML or JSON file and returns the typed
  * configuration, or every problem, one line each, naming the path inside the
  * file (`routes[1].match.provider`) and what is accepted there. Pure: the
@@ -203,7 +203,7 @@ class Problems {
 }
 
 /**
- * Checks the parsed MONITOR_CONFIG file. All problems are collected, each
+ * Checks the parsed monitor configuration file. All problems are collected, each
  * naming its path, before the result says no; the service then exits 2.
  */
 export function validateMonitorConfig(value: unknown, options: MonitorConfigOptions): MonitorConfigResult {

@@ -194,7 +194,7 @@ function stepAlerts(
   for (const listed of listing) {
     const record = next.get(listed.id);
     if (record === undefined) continue;
-    // Silences and maintenance windows are not wired yet (MONITOR_CONFIG): nothing is muted.
+    // Silences and maintenance windows are not wired yet (the monitor configuration file): nothing is muted.
     steps.push([listed.id, nextInstallationAlerts(before.get(listed.id), readConditions(record, listed), now, policy, false)]);
   }
   for (const [id, alerts] of before) if (!next.has(id)) steps.push([id, forgetInstallationAlerts(alerts, now)]);

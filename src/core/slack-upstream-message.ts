@@ -19,7 +19,7 @@ import { MESSAGE_LIMITS, context, escapeMrkdwn, header, mrkdwnValue as v, refNot
 import { formatDuration, formatUtc, slackDateToken } from './slack-time.js';
 
 /** What is broken, in words, for each kind of failure (`the monitor …` is said around it). */
-export const FAILURE_WORDS: Readonly<Record<PollErrorReason, string>> = {
+export const failureWords: Readonly<Record<PollErrorReason, string>> = {
   unauthorized: "Ampersand rejects the monitor's API key (401)",
   forbidden: "Ampersand refuses the monitor's API key access (403)",
   not_found: 'Ampersand does not know the project or integration the monitor asks for (404)',
@@ -118,7 +118,7 @@ function title(n: UpstreamNotification): string {
 /** The body of a "cannot read" message: what, since when, why, what to do. */
 function downLines(n: UpstreamNotification): string[] {
   const cause = upstreamCause(n);
-  const what = cause === undefined ? "the monitor's polls of Ampersand fail" : FAILURE_WORDS[cause];
+  const what = cause === undefined ? "the monitor's polls of Ampersand fail" : failureWords[cause];
   const scope =
     n.integrationId === undefined
       ? `No installation of project \`${v(n.projectId)}\` is being checked meanwhile: no alert can fire until it reads again.`

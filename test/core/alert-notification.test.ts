@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ALERT_DIGEST_LIMITS,
-  ALERT_ITEM_FRAME_TEXT,
-  MASS_EVENT_SHOWN,
+  alertDigestLimits,
+  alertItemFrameText,
+  massEventShown,
   alertItemCost,
   buildAlertDigests,
   mergeAlertNotifications,
@@ -76,7 +76,7 @@ describe('buildAlertDigests within the size budget', () => {
   it('shows at most 15 events, however small: few enough blocks for Slack, whatever the layout of an item', () => {
     const events = many(30, 'fire').map((it) => ({ ...it, installationId: 'i', groupRef: '', groupName: '', provider: '' }));
     const [digest] = buildAlertDigests(sized(10_000), events);
-    expect(digest?.items.length).toBe(Math.floor((ALERT_DIGEST_LIMITS.blockText - ALERT_DIGEST_LIMITS.frameText) / ALERT_ITEM_FRAME_TEXT));
+    expect(digest?.items.length).toBe(Math.floor((alertDigestLimits.blockText - alertDigestLimits.frameText) / alertItemFrameText));
     expect(digest?.items.length).toBe(15);
   });
 
@@ -86,7 +86,7 @@ describe('buildAlertDigests within the size budget', () => {
     const events = many(12, 'fire', 'operation_failing').map((it) => ({ ...it, groupName: '&'.repeat(300), groupRef: long, details }));
     const [digest] = buildAlertDigests(sized(10_000), events);
     const used = (digest?.items ?? []).reduce((n, it) => n + alertItemCost(it), 0);
-    expect(used).toBeLessThanOrEqual(ALERT_DIGEST_LIMITS.blockText - ALERT_DIGEST_LIMITS.frameText);
+    expect(used).toBeLessThanOrEqual(alertDigestLimits.blockText - alertDigestLimits.frameText);
     expect((digest?.items.length ?? 0) + (digest?.omitted ?? 0)).toBe(12);
     expect(digest?.omitted).toBeGreaterThan(0);
   });
@@ -155,10 +155,10 @@ describe('buildAlertDigests when many installations flip at once', () => {
     expect(digest?.items).toEqual([]);
   });
 
-  it('lists at most MASS_EVENT_SHOWN.providers providers, and counts the others', () => {
+  it('lists at most massEventShown.providers providers, and counts the others', () => {
     const events = Array.from({ length: 24 }, (_, i) => ({ ...item(`i${i}`, 'fire', 'unhealthy'), provider: `p${String(i % 12).padStart(2, '0')}` }));
     const [mass] = buildAlertDigests(sized(24), events)[0]?.mass ?? [];
-    expect(mass?.providers).toHaveLength(MASS_EVENT_SHOWN.providers);
+    expect(mass?.providers).toHaveLength(massEventShown.providers);
     expect(mass?.otherProviders).toBe(4);
   });
 });
@@ -232,7 +232,7 @@ describe('mergeAlertNotifications', () => {
         since: 5,
       }),
     ]);
-    expect(merged?.mass?.[0]?.sample).toHaveLength(MASS_EVENT_SHOWN.sample);
+    expect(merged?.mass?.[0]?.sample).toHaveLength(massEventShown.sample);
     const recovered = mergeAlertNotifications(older, digest(many(12, 'resolve'), { installations: 40 }));
     expect(recovered?.mass?.map((m) => m.event)).toEqual(['fire', 'resolve']);
   });

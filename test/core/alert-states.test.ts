@@ -10,7 +10,7 @@ import {
   type AlertState,
   type InstallationAlerts,
 } from '../../src/core/alert-state.js';
-import { ALERT_STATES_FORMAT_VERSION, encodeAlertStates, initialAlertStates, loadAlertStates, type AlertStates } from '../../src/core/alert-states.js';
+import { alertStatesFormatVersion, encodeAlertStates, initialAlertStates, loadAlertStates, type AlertStates } from '../../src/core/alert-states.js';
 import { diffSnapshots } from '../../src/core/diff.js';
 import type { InstallationState } from '../../src/core/installation.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../../src/core/snapshot.js';
@@ -49,7 +49,7 @@ describe('encodeAlertStates and loadAlertStates', () => {
         ['__proto__']: [null, null, ['firing', null, T, T]],
       },
     });
-    expect(ALERT_STATES_FORMAT_VERSION).toBe(1);
+    expect(alertStatesFormatVersion).toBe(1);
   });
 
   it('leave out installations whose conditions are all ok, so the usual state is small', () => {

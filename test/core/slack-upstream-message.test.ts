@@ -8,7 +8,7 @@ import { ERROR_REASONS } from '../../src/core/errors/ampersand-api-error.js';
 import type { UpstreamNotification } from '../../src/core/notification.js';
 import { MESSAGE_LIMITS, blockTextLength } from '../../src/core/slack-blocks.js';
 import { plainTextMessage, renderSlackMessage } from '../../src/core/slack-message.js';
-import { FAILURE_WORDS, REMEDIES, upstreamCause } from '../../src/core/slack-upstream-message.js';
+import { failureWords, REMEDIES, upstreamCause } from '../../src/core/slack-upstream-message.js';
 
 const since = Date.parse('2026-12-01T14:02:00.000Z');
 const detected = '2026-12-01T14:05:00.000Z';
@@ -121,7 +121,7 @@ describe('renderSlackMessage of the upstream messages', () => {
     expect(REMEDIES.not_found).toContain('AMPERSAND_API_URL');
     expect(REMEDIES.not_found).toContain('AMPERSAND_PROJECT_ID');
     for (const cause of ['server_error', 'timeout'] as const) expect(REMEDIES[cause]).toContain("Ampersand's status page");
-    for (const cause of ERROR_REASONS) expect([FAILURE_WORDS[cause], REMEDIES[cause]].every((s) => s.length > 0)).toBe(true);
+    for (const cause of ERROR_REASONS) expect([failureWords[cause], REMEDIES[cause]].every((s) => s.length > 0)).toBe(true);
   });
 
   describe('an entry queued by the release before (no cause, no since)', () => {

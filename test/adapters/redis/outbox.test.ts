@@ -46,6 +46,20 @@ const V1_ENTRIES = [
   '{"id":"upstream.7f0c2b1e","enqueuedAt":1796040000000,"notification":{"kind":"upstream","projectId":"proj-1","state":"down","reason":"upstream degraded: 1 consecutive poll cycles failed, last error: invalid_body: installations of int-1: boom","detectedAt":"2026-11-30T12:00:00.000Z"}}',
 ];
 
+/** An alerts digest of int-1 naming `installations`. */
+const digest = (id: string, installations: string[]) => alertsEntry(id, 'int-1', installations);
+/** A commit of int-1's version `version` (after version - 1) appending `outbox`. */
+const commitOf = (version: number, outbox: OutboxEntry[]) => ({
+  integrationId: 'int-1',
+  expectedVersion: version === 1 ? undefined : version - 1,
+  version,
+  lineage: 'L',
+  projectId: 'p',
+  snapshot: snap('a'),
+  nowMs: version,
+  outbox,
+});
+
 /**
  * The commit script of int-1's version 2, called directly with outbox arguments an append read
  * earlier (outboxAppendArgs), so that a test can change the outbox in between.
@@ -244,18 +258,6 @@ describe('createRedisOutbox', () => {
   });
 
   describe('a merge read before the commit', () => {
-    const digest = (id: string, installations: string[]) => alertsEntry(id, 'int-1', installations);
-    const commitOf = (version: number, outbox: OutboxEntry[]) => ({
-      integrationId: 'int-1',
-      expectedVersion: version === 1 ? undefined : version - 1,
-      version,
-      lineage: 'L',
-      projectId: 'p',
-      snapshot: snap('a'),
-      nowMs: version,
-      outbox,
-    });
-
     it('appends the entry as it is when the waiting one became the head in between', async () => {
       await stores.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
       await stores.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
@@ -286,17 +288,6 @@ describe('createRedisOutbox', () => {
 });
 
 describe('SLACK_OUTBOX_COALESCE=false', () => {
-  const digest = (id: string, installations: string[]) => alertsEntry(id, 'int-1', installations);
-  const commitOf = (version: number, outbox: OutboxEntry[]) => ({
-    integrationId: 'int-1',
-    expectedVersion: version === 1 ? undefined : version - 1,
-    version,
-    lineage: 'L',
-    projectId: 'p',
-    snapshot: snap('a'),
-    nowMs: version,
-    outbox,
-  });
   /** head, then two digests of int-1 committed while it waits; the outbox ids after. */
   const threeCommits = async (s: RedisStores, at: string): Promise<string[]> => {
     await s.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
