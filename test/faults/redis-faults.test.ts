@@ -40,6 +40,9 @@ describe('Redis connection loss', () => {
       SLACK_MESSAGES_PER_SECOND: '20',
       UPSTREAM_DEGRADED_AFTER_CYCLES: '1000',
       MONITOR_JOB_LOCK_SECONDS: '5',
+      // One message per change, as the count below expects: while dropped connections slow delivery,
+      // waiting digests would otherwise be merged (coalescing, tested in test/e2e/outbox-priority.test.ts).
+      SLACK_OUTBOX_COALESCE: 'false',
     });
     const admin = new Redis(redis.url);
     await waitFor('the baseline', async () => (await admin.hget(`${h.prefix}:state:snap:int-1`, 'v')) !== null);
