@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
 import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
+import type { MonitorConfig } from './core/monitor-config.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -75,6 +76,12 @@ export interface Config {
     /** Linked from firing messages (RUNBOOK_URL), if set. */
     readonly runbookUrl: string | undefined;
   };
+  /** MONITOR_CONFIG: the path of the monitor configuration file, read and checked by loadConfig (src/load-config.ts). */
+  readonly monitorConfigPath: string | undefined;
+  /** SLACK_WEBHOOK_ALLOW_ANY_HOST: a webhook (SLACK_WEBHOOK_URL or a route's) may be on any https host. */
+  readonly allowAnyWebhookHost: boolean;
+  /** The checked monitor configuration file; undefined without MONITOR_CONFIG (parseConfig never reads the file). */
+  readonly monitor: MonitorConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +137,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'FAILURE_DETAILS_PER_CYCLE',
   'AMPERSAND_DASHBOARD_URL',
   'RUNBOOK_URL',
+  'MONITOR_CONFIG',
 ];
 
 /**
@@ -401,6 +409,9 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       ampersandDashboardUrl,
       runbookUrl,
     },
+    monitorConfigPath: read('MONITOR_CONFIG'),
+    allowAnyWebhookHost: allowAnyHost === 'true',
+    monitor: undefined,
   };
   return { config, warnings };
 }

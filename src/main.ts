@@ -18,7 +18,8 @@ import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier } from './adapters/slack-notifier.js';
 import { createRedisStores } from './adapters/redis/stores.js';
-import { ConfigError, readConfig, type Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
+import { loadConfig } from './load-config.js';
 import { toError } from './core/errors/to-error.js';
 import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   installFatalHandlers(process, fatal);
   // A .env in the working directory, as documented; Node's own reader: the environment wins, as with dotenv.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const parsed = readConfig(process.env);
+  const parsed = await loadConfig(process.env);
   if (parsed instanceof ConfigError) {
     process.stderr.write(`${parsed.message}\n`);
     process.exit(2);

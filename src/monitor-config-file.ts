@@ -2,8 +2,8 @@
  * Reads the monitor configuration file: YAML or JSON (JSON is YAML 1.2, so one
  * parser reads both, and it refuses duplicate keys, which JSON.parse would
  * silently take the last of), then core/monitor-config.ts checks it. Every
- * problem is one line that starts with the file's path. Not wired into
- * src/main.ts yet.
+ * problem is one line that starts with the file's path. src/load-config.ts
+ * reads it at start when MONITOR_CONFIG names it.
  *
  * A problem never repeats text of the file beyond the keys and the values the
  * validator shows: the file may hold webhook URLs, and the parser's own

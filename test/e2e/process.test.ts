@@ -34,6 +34,33 @@ describe('npm start', () => {
     expect(output()).toContain('DASHBOARD_URL must be an http:// or https:// URL of the Grafana dashboard');
   });
 
+  it('refuses a bad MONITOR_CONFIG file with one line per problem, naming its place in the file, and exit code 2; the webhook is never shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-monitor-config-'));
+    try {
+      const file = join(dir, 'monitor.yaml');
+      const secret = 'https://hooks.slack.com/services/T000/B000/monitor-config-secret';
+      writeFileSync(file, `routes:\n  - match: { provider: hubspot }\n    webhookUrl: ${secret}\n    mention: "@here"\nsilences:\n  - match: {}\n    until: tomorrow\n`);
+      const env = { ...h.env({ METRICS_PORT: String(await freePort()) }), MONITOR_CONFIG: file };
+      const { child, output } = npmStart(env);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(2);
+      expect(output()).toContain(`MONITOR_CONFIG: ${file}: routes[0].mention`);
+      expect(output()).toContain(`MONITOR_CONFIG: ${file}: silences[0].until must be a date and time with its offset`);
+      expect(output()).not.toContain('monitor-config-secret');
+      expect(output()).not.toContain('started');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a MONITOR_CONFIG that names no file, with exit code 2', async () => {
+    const env = { ...h.env({ METRICS_PORT: String(await freePort()) }), MONITOR_CONFIG: '/nonexistent/monitor.yaml' };
+    const { child, output } = npmStart(env);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(output()).toContain('MONITOR_CONFIG: /nonexistent/monitor.yaml: cannot be read (there is no such file)');
+  });
+
   it('reads a .env in its working directory, and the environment wins over it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahm-env-'));
     try {
