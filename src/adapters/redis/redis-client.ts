@@ -35,6 +35,11 @@ export function createRedisClient(target: RedisTarget, options: RedisClientOptio
     {
       ...(lazyConnect === undefined ? {} : { lazyConnect }),
       clusterRetryStrategy: retryStrategy,
+      // No CLUSTER INFO check before "ready": while a failover is under way cluster_state is "fail", and a
+      // (re)connect that sees it disconnects and retries, leaving the connect() of that attempt unsettled
+      // (ioredis 6). BullMQ awaits that connect() to recover its blocking client, and its workers stopped
+      // taking jobs. Commands sent meanwhile get CLUSTERDOWN, which the client retries (retryDelayOnClusterDown).
+      enableReadyCheck: false,
       redisOptions: {
         ...perNode,
         ...(username === undefined ? {} : { username }),
