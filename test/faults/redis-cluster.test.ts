@@ -122,6 +122,11 @@ describe('on a Redis Cluster of three masters with a replica each', () => {
       resolved: 2,
       all: 4,
     });
+    // A node of the cluster named as a standalone REDIS_URL stops start-up with one line saying so.
+    await expect(harness.start({ ...env, REDIS_CLUSTER_NODES: '', REDIS_URL: `redis://127.0.0.1:${promoted}` })).rejects.toThrow(
+      `Redis is not reachable at REDIS_URL=redis://127.0.0.1:${promoted} (it is a node of a Redis Cluster: name the cluster with REDIS_CLUSTER_NODES or a redis+cluster:// REDIS_URL)`,
+    );
+
     // The CLI reads the same cluster.
     const cli = await runCli(['status', '--json'], { ...harness.env(env), LOG_LEVEL: 'error' });
     expect({ code: cli.code, stderr: cli.stderr }).toEqual({ code: 0, stderr: '' });
