@@ -11,6 +11,7 @@ import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-no
 import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 import type { MonitorConfig } from './core/monitor-config.js';
+import { hashTagOf, isClusterUrl, nodeUrl, parseClusterNodes, parseClusterUrl, type RedisClusterTarget } from './core/redis-cluster-target.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -40,7 +41,14 @@ export interface Config {
   /** An integration missing from the list (config or discovery) and not polled for this long is forgotten. */
   readonly forgetAfterMs: number;
   readonly pollConcurrency: number;
+  /**
+   * The standalone Redis (REDIS_URL). On a cluster: the URL of its first seed node with the
+   * cluster's credentials, which only the start-up probe uses; `redisCluster` says where it is.
+   */
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES, or a redis+cluster:// REDIS_URL: the service runs on Redis Cluster; undefined for a standalone Redis. */
+  readonly redisCluster: RedisClusterTarget | undefined;
+  /** QUEUE_PREFIX: default `ahm`, or `{ahm}` on a cluster, where it must hold a hash tag. */
   readonly queuePrefix: string;
   readonly slack: {
     readonly webhookUrl: string | undefined;
@@ -112,6 +120,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'POLL_INTERVAL_SECONDS',
   'POLL_CONCURRENCY',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'QUEUE_PREFIX',
   'SLACK_WEBHOOK_URL',
   'SLACK_WEBHOOK_ALLOW_ANY_HOST',
@@ -218,24 +227,6 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     return Number(raw);
   };
 
-  // `secret` keeps the value out of the message: a Redis URL may carry a password.
-  const url = (name: string, fallback: string | undefined, protocols: readonly string[], secret = false): string | undefined => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined || !protocols.includes(parsed.protocol)) {
-      const shown = secret ? '(value hidden)' : `got ${quote(raw)}`;
-      problems.push(`${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, ${shown}`);
-      return fallback;
-    }
-    return raw;
-  };
-
   /**
    * An HTTP endpoint we send a secret to (core/endpoint-url.ts): https, or plain
    * http on loopback only; no userinfo, query or fragment. The value itself is
@@ -307,17 +298,17 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     );
   }
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
-  // A Redis URL may carry a password, so its value is not repeated either.
-  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], true) ?? '';
-  // The path selects the database; ioredis ignores one it cannot read, and Redis one out of its range,
-  // and the service would run on database 0, shared with whoever else was told to use it.
-  if (redisUrl !== '' && !/^\/?(\d+)?$/.test(new URL(redisUrl).pathname)) {
-    problems.push('REDIS_URL must have no path, / or /<database number> such as /0 (value hidden)');
-  }
+  const { redisUrl, redisCluster } = redisTarget(read('REDIS_URL'), read('REDIS_CLUSTER_NODES'), problems);
 
-  const queuePrefix = read('QUEUE_PREFIX') ?? 'ahm';
+  // On a cluster every key of a BullMQ script, and of ours, must hash to one slot: BullMQ's keys are
+  // `<prefix>:<queue>:…` and ours `<prefix>:state:…`, so a hash tag in the prefix puts each family in one slot.
+  const queuePrefix = read('QUEUE_PREFIX') ?? (redisCluster === undefined ? 'ahm' : '{ahm}');
   if (!/^[A-Za-z0-9_.{}-]{1,64}$/.test(queuePrefix)) {
     problems.push(`QUEUE_PREFIX must be 1 to 64 characters of letters, digits, "_", ".", "-", "{" or "}", got ${quote(queuePrefix)}`);
+  } else if (redisCluster !== undefined && hashTagOf(queuePrefix) === undefined) {
+    problems.push(
+      `QUEUE_PREFIX must contain a hash tag such as {ahm} on Redis Cluster (REDIS_CLUSTER_NODES or a redis+cluster:// REDIS_URL), so that every key of a script is in one slot; got ${quote(queuePrefix)}`,
+    );
   }
 
   const rawWebhookUrl = read('SLACK_WEBHOOK_URL');
@@ -387,6 +378,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     forgetAfterMs: Math.round(forgetAfterSeconds * 1000),
     pollConcurrency,
     redisUrl,
+    redisCluster,
     queuePrefix,
     slack: {
       webhookUrl,
@@ -534,4 +526,72 @@ export function levenshtein(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/**
+ * REDIS_URL and REDIS_CLUSTER_NODES as one target. A redis+cluster:// REDIS_URL names a cluster by
+ * itself. With REDIS_CLUSTER_NODES, REDIS_URL, if set, is one more seed node and gives every node
+ * its user, password and TLS (rediss:). Neither value is repeated when REDIS_URL is involved: it may
+ * carry a password.
+ */
+function redisTarget(
+  rawUrl: string | undefined,
+  rawNodes: string | undefined,
+  problems: string[],
+): { redisUrl: string; redisCluster: RedisClusterTarget | undefined } {
+  const fallback = { redisUrl: '', redisCluster: undefined };
+  if (rawUrl !== undefined && isClusterUrl(rawUrl)) {
+    if (rawNodes !== undefined) {
+      problems.push('REDIS_CLUSTER_NODES must not be set with a redis+cluster:// REDIS_URL, which names the nodes already; set one of the two');
+      return fallback;
+    }
+    const parsed = parseClusterUrl(rawUrl);
+    if (!parsed.ok) {
+      problems.push(`REDIS_URL ${parsed.problem}`);
+      return fallback;
+    }
+    return clusterTarget(parsed.value);
+  }
+  const url = rawUrl ?? 'redis://127.0.0.1:6379';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['redis:', 'rediss:'].includes(parsed.protocol)) {
+    problems.push('REDIS_URL must be a URL starting with redis:// or rediss://, or redis+cluster:// for a Redis Cluster (value hidden)');
+    return fallback;
+  }
+  // The path selects the database; ioredis ignores one it cannot read, and Redis one out of its range,
+  // and the service would run on database 0, shared with whoever else was told to use it.
+  if (!/^\/?(\d+)?$/.test(parsed.pathname)) {
+    problems.push('REDIS_URL must have no path, / or /<database number> such as /0 (value hidden)');
+    return fallback;
+  }
+  if (rawNodes === undefined) return { redisUrl: url, redisCluster: undefined };
+  const nodes = parseClusterNodes(rawNodes);
+  if (!nodes.ok) {
+    problems.push(`REDIS_CLUSTER_NODES ${nodes.problem}`);
+    return fallback;
+  }
+  if (rawUrl === undefined) return clusterTarget({ nodes: nodes.value, username: undefined, password: undefined, tls: false });
+  if (!/^\/?0?$/.test(parsed.pathname)) {
+    problems.push('REDIS_URL must have no database but 0 with REDIS_CLUSTER_NODES: a cluster has only database 0 (value hidden)');
+    return fallback;
+  }
+  const seed = { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port || 6379) };
+  const decode = (text: string): string | undefined => (text === '' ? undefined : decodeURIComponent(text));
+  const others = nodes.value.filter((n) => n.host !== seed.host || n.port !== seed.port);
+  return clusterTarget({
+    nodes: [seed, ...others],
+    username: decode(parsed.username),
+    password: decode(parsed.password),
+    tls: parsed.protocol === 'rediss:',
+  });
+}
+
+function clusterTarget(target: RedisClusterTarget): { redisUrl: string; redisCluster: RedisClusterTarget } {
+  const [first] = target.nodes;
+  return { redisUrl: first === undefined ? '' : nodeUrl(target, first), redisCluster: target };
 }

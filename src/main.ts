@@ -52,7 +52,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const build = { ...serviceBuild(), nodejs: process.version };
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
   const { projectId, integrationIds } = amp;
-  const redis = await connectRedis(config.redisUrl, logger);
+  const redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger);
   const {
     snapshots,
     outbox,

@@ -6,6 +6,8 @@
  * (`Headers.append: "<key>" is an invalid header value`, an echoed webhook path).
  */
 
+import { isClusterUrl, parseClusterUrl } from './core/redis-cluster-target.js';
+
 const REDACTED = '[redacted]';
 /**
  * Shorter strings are not cut out: a 1-character test key would turn every "k"
@@ -38,8 +40,12 @@ function secretsIn(env: Readonly<Record<string, string | undefined>>): string[] 
       pieces.push(...parsed.pathname.split('/').filter((segment) => !/^[a-z]{1,11}$/.test(segment)));
     }
   }
-  const redisPassword = parseUrl(env['REDIS_URL']?.trim() ?? '')?.password;
+  const redisUrl = env['REDIS_URL']?.trim() ?? '';
+  const redisPassword = parseUrl(redisUrl)?.password;
   if (redisPassword !== undefined) whole.push(decoded(redisPassword));
+  // A redis+cluster:// URL with several hosts is no WHATWG URL; its own parser finds the password.
+  const cluster = isClusterUrl(redisUrl) ? parseClusterUrl(redisUrl) : undefined;
+  if (cluster?.ok === true && cluster.value.password !== undefined) whole.push(cluster.value.password);
   return [...whole.filter((s) => s.length >= MIN_SECRET), ...pieces.filter((s) => s.length >= MIN_FRAGMENT)];
 }
 

@@ -519,3 +519,70 @@ describe('parseConfig: the mass event thresholds', () => {
     ]);
   });
 });
+
+describe('parseConfig on Redis Cluster', () => {
+  it('reads REDIS_CLUSTER_NODES as the seeds, defaults QUEUE_PREFIX to {ahm}, and keeps no credentials', () => {
+    const config = parseConfig({ ...minimal, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-2.internal:7001 ,[::1]:7002,10.0.0.1:7000' });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-2.internal', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      username: undefined,
+      password: undefined,
+      tls: false,
+    });
+    expect(config.queuePrefix).toBe('{ahm}');
+    expect(parseConfig(minimal).redisCluster).toBeUndefined();
+  });
+
+  it('takes the user, password and TLS of REDIS_URL for every node, and its host as one more seed', () => {
+    const config = parseConfig({ ...minimal, REDIS_URL: 'rediss://monitor:p%40ss@10.0.0.9:7000', REDIS_CLUSTER_NODES: '10.0.0.1:7000' });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: '10.0.0.9', port: 7000 },
+        { host: '10.0.0.1', port: 7000 },
+      ],
+      username: 'monitor',
+      password: 'p@ss',
+      tls: true,
+    });
+  });
+
+  it('reads a redis+cluster:// REDIS_URL', () => {
+    const config = parseConfig({ ...minimal, REDIS_URL: 'redis+cluster://:s3cret@a:7000,b:7001/0', QUEUE_PREFIX: 'prod-{ahm}' });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ],
+      username: undefined,
+      password: 's3cret',
+      tls: false,
+    });
+    expect(config.queuePrefix).toBe('prod-{ahm}');
+    expect(parseConfig({ ...minimal, REDIS_URL: 'rediss+cluster://a:7000' }).redisCluster?.tls).toBe(true);
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: 'a:7000,b' }, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port: "b" is not host:port'],
+    [{ REDIS_CLUSTER_NODES: 'a:0' }, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port: "a:0" is not host:port'],
+    [{ REDIS_CLUSTER_NODES: ',' }, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000', QUEUE_PREFIX: 'ahm' }, 'QUEUE_PREFIX must contain a hash tag such as {ahm} on Redis Cluster'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000', QUEUE_PREFIX: 'ahm{}' }, 'QUEUE_PREFIX must contain a hash tag such as {ahm} on Redis Cluster'],
+    [{ REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: 'ahm' }, 'QUEUE_PREFIX must contain a hash tag'],
+    [{ REDIS_URL: 'redis+cluster://a:7000', REDIS_CLUSTER_NODES: 'a:7000' }, 'REDIS_CLUSTER_NODES must not be set with a redis+cluster:// REDIS_URL'],
+    [{ REDIS_URL: 'redis+cluster://u:hunter2@a:7000/3' }, 'REDIS_URL must be redis+cluster://'],
+    [{ REDIS_URL: 'redis+cluster://u:hunter2@a' }, 'REDIS_URL must be redis+cluster://'],
+    [{ REDIS_URL: 'redis://u:hunter2@a:7000/2', REDIS_CLUSTER_NODES: 'a:7000' }, 'REDIS_URL must have no database but 0 with REDIS_CLUSTER_NODES'],
+  ])('refuses %j, naming the variable', (env, expected) => {
+    const found = problems({ ...minimal, ...env });
+    expect(found.join('\n')).toContain(expected);
+    expect(found.join('\n')).not.toContain('hunter2');
+  });
+
+  it('exits 2 through readConfig on a bad cluster variable', () => {
+    expect(readConfig({ ...minimal, REDIS_CLUSTER_NODES: 'nope' })).toBeInstanceOf(ConfigError);
+  });
+});

@@ -24,6 +24,11 @@ describe('scrubSecrets', () => {
     expect(scrubbed).toContain('[redacted]');
   });
 
+  it('removes the password of a redis+cluster:// REDIS_URL with several hosts', () => {
+    const cluster = { REDIS_URL: 'redis+cluster://mon:cluster-pass-42@a:7000,b:7001' };
+    expect(scrubSecrets('NOAUTH cluster-pass-42 refused', cluster)).toBe('NOAUTH [redacted] refused');
+  });
+
   it('leaves a text without secrets as it is', () => {
     expect(scrubSecrets('connect ECONNREFUSED 127.0.0.1:6379 (services down)', env)).toBe('connect ECONNREFUSED 127.0.0.1:6379 (services down)');
   });

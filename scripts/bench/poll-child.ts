@@ -19,6 +19,7 @@ import { createRedisStores } from '../../src/adapters/redis/stores.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/runtime/redis-connection.js';
+import { isCluster } from '../../src/adapters/redis/redis-client.js';
 import { openRuntime } from '../../src/runtime/runtime.js';
 import { serveParent } from './child-process.js';
 import type { CycleResult, PollInit, PollRequest, PollResult } from './protocol.js';
@@ -49,7 +50,9 @@ async function wire({ env }: PollInit): Promise<Wired> {
   const logger = createLogger('error', process.stderr);
   const now = (): Date => new Date();
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
-  const redis = await connectRedis(config.redisUrl, logger);
+  // The bench measures a standalone Redis (its private redis-server): INFO commandstats of one node.
+  const redis = await connectRedis({ url: config.redisUrl, cluster: undefined }, logger);
+  if (isCluster(redis)) throw new Error('the bench runs on a standalone Redis');
   countWrites(redis);
   const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
   const ampersand = createAmpersandClient({ ...amp, logger });

@@ -35,7 +35,7 @@ type Command = Extract<CommandLine, { kind: 'run' }>;
 
 /** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached, or refuses or drops a command. */
 async function withRedis(config: Config, io: CliIo, command: string, use: (session: RedisSession) => Promise<ExitCode>): Promise<ExitCode> {
-  const session = await openRedisSession(config.redisUrl);
+  const session = await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
   if ('unreachable' in session) {
     io.err(`${programName} ${command}: ${session.unreachable}. Is the service's Redis up, and REDIS_URL the same as the service's?\n`);
     return exitCodes.unreadable;
@@ -81,7 +81,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
     case 'check': {
       const options = readCheckOptions(line.values);
       const ampersand = apiClient();
-      const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession(config.redisUrl);
+      const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
         const { projectId, integrationIds } = config.ampersand;

@@ -5,14 +5,14 @@
  * probed first, so a missing Redis is one clear line (REDIS_URL with the
  * password hidden), never ioredis's "Connection is closed.".
  */
-import { Redis } from 'ioredis';
-import { probeRedis } from '../adapters/redis/reachability.js';
-import { redactRedisUrl } from '../core/errors/redis-unreachable-error.js';
+import { probeRedisTarget } from '../adapters/redis/reachability.js';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../adapters/redis/redis-client.js';
+import { redisLocation } from '../core/errors/redis-unreachable-error.js';
 import { firstLine, toError } from '../core/errors/to-error.js';
 import { cell } from './terminal-text.js';
 
 export interface RedisSession {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Closes the connection (QUIT, or a disconnect if that fails). */
   close(): Promise<void>;
 }
@@ -21,16 +21,16 @@ export interface RedisSession {
 export const redisTimeouts = { probeMs: 3000, commandMs: 30_000 } as const;
 
 /** A connected session, or why Redis cannot be used: one secret-free sentence. */
-export async function openRedisSession(url: string): Promise<RedisSession | { readonly unreachable: string }> {
-  let reason: string | undefined;
+export async function openRedisSession(target: RedisTarget): Promise<RedisSession | { readonly unreachable: string }> {
+  let failure: { readonly shown: string; readonly reason: string } | undefined;
   try {
-    reason = await probeRedis(url, redisTimeouts.probeMs);
+    failure = await probeRedisTarget(target, redisTimeouts.probeMs);
   } catch (error) {
     // A refused database: its message is already the whole sentence, password hidden.
     return { unreachable: toError(error).message };
   }
-  if (reason !== undefined) return { unreachable: `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)} (${reason})` };
-  const redis = new Redis(url, {
+  if (failure !== undefined) return { unreachable: `${redisLocation(failure.shown)} (${failure.reason})` };
+  const redis = createRedisClient(target, {
     lazyConnect: true,
     connectTimeout: redisTimeouts.probeMs,
     commandTimeout: redisTimeouts.commandMs,

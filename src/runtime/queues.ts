@@ -3,7 +3,7 @@
  * the scheduled cycles and the polls they queue, `alerts` the delivery jobs.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Logger } from 'pino';
 import { BULLMQ_NAMES } from './job-names.js';
 
@@ -13,7 +13,7 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function openQueues(deps: { readonly connection: Redis; readonly prefix: string; readonly logger: Logger }): Queues {
+export function openQueues(deps: { readonly connection: RedisClient; readonly prefix: string; readonly logger: Logger }): Queues {
   const { connection, prefix, logger } = deps;
   const poll = new Queue(BULLMQ_NAMES.queues.poll, { connection, prefix });
   const alerts = new Queue(BULLMQ_NAMES.queues.alerts, { connection, prefix });

@@ -3,14 +3,14 @@
  * registered. The upstream and the Slack webhook are reported but do not make
  * the replica unready: restarting it fixes neither.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Readiness } from '../adapters/http-server.js';
 import type { Outbox } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
 
 export interface ReadinessDeps {
-  readonly redis: Pick<Redis, 'status' | 'ping'>;
+  readonly redis: Pick<RedisClient, 'status' | 'ping'>;
   readonly outbox: Pick<Outbox, 'channelStatus'>;
   readonly upstream: Pick<UpstreamTracker, 'report'>;
   readonly scheduleRegistered: () => boolean;
@@ -56,7 +56,7 @@ async function slackReport(outbox: Pick<Outbox, 'channelStatus'>): Promise<Recor
   };
 }
 
-async function pingWithin(redis: Pick<Redis, 'ping'>, ms: number): Promise<boolean> {
+async function pingWithin(redis: Pick<RedisClient, 'ping'>, ms: number): Promise<boolean> {
   return Promise.race([
     redis.ping().then(
       () => true,

@@ -4,7 +4,7 @@
  * `start` then runs those jobs in workers, starts the HTTP server, registers
  * the poll schedule and keeps it, and returns the timed `close`.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Logger } from 'pino';
 import type { DeliveryQueue, InitMarker, PollQueue } from '../ports.js';
 
@@ -17,7 +17,7 @@ import { createShutdown } from './shutdown.js';
 import { createWorkers, type WorkerSettings } from './workers.js';
 
 export interface RuntimeDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** QUEUE_PREFIX: the queues' keys live under it. */
   readonly prefix: string;
   readonly logger: Logger;

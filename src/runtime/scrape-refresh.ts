@@ -3,7 +3,7 @@
  * the shared Redis state, so every replica exports every integration. Without
  * Redis the scrape serves the last values rather than waiting for it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Metrics, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
@@ -12,7 +12,7 @@ import { delay } from './delay.js';
 const SCRAPE_REFRESH_TIMEOUT_MS = 2000;
 
 export interface ScrapeRefreshDeps {
-  readonly redis: Pick<Redis, 'status'>;
+  readonly redis: Pick<RedisClient, 'status'>;
   readonly snapshots: Pick<SnapshotStore, 'loadAll'>;
   readonly outbox: Pick<Outbox, 'size' | 'channelStatus' | 'droppedTotal'>;
   readonly upstream: Pick<UpstreamTracker, 'apiUp'>;

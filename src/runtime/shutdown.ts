@@ -2,7 +2,7 @@
  * The timed shutdown: the process must exit within 10 s of SIGTERM, whatever
  * Redis, Slack or an HTTP client does, and a job that can finish should.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Logger } from 'pino';
 import { delay } from './delay.js';
 import type { Queues } from './queues.js';
@@ -19,7 +19,7 @@ export interface ShutdownDeps {
   readonly http: { close(): Promise<void> };
   readonly workers: Pick<Workers, 'close'>;
   readonly queues: Pick<Queues, 'close'>;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
 }
 

@@ -6,7 +6,7 @@
  * unavailable; it never waits for a reconnect. The HTTP server shares one load
  * among the page loads that arrive while it runs.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { StatusPageResult } from '../adapters/http-server.js';
 import { buildStatusReport } from '../core/status-report.js';
 import { episodeStart } from '../core/episodes.js';
@@ -20,7 +20,7 @@ import { delay } from './delay.js';
 const loadTimeoutMs = 2000;
 
 export interface StatusPageDeps {
-  readonly redis: Pick<Redis, 'status'>;
+  readonly redis: Pick<RedisClient, 'status'>;
   readonly snapshots: Pick<SnapshotStore, 'loadAll' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'size' | 'channelStatus'>;
   readonly upstream: Pick<UpstreamTracker, 'apiUp'>;

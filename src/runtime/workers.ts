@@ -5,7 +5,7 @@
  * `run()` starts them once the schedule is registered.
  */
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Logger } from 'pino';
 import { DeliveryRetryError } from './delivery-retry-error.js';
 import { InvalidJobDataError } from './invalid-job-data-error.js';
@@ -31,7 +31,7 @@ export interface Workers {
 }
 
 export function createWorkers(deps: {
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly prefix: string;
   readonly logger: Logger;
   readonly handlers: JobHandlers;

@@ -3,12 +3,12 @@
  * Redis that lost its data (restarted without persistence) is told apart from
  * one that has it. One round trip per call.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { InitMarker } from '../../ports.js';
 import { stateKeys } from './keys.js';
 
 export interface RedisInitMarkerOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
 }
 

@@ -8,7 +8,7 @@
  * unchanged and not the head, and appends the entry as it is otherwise, so a
  * stale read never loses or doubles a message.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { mergeAlertNotifications } from '../../core/alert-notification.js';
 import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
 import { encodeOutboxMeta, outboxOrderKey } from '../../core/outbox-order.js';
@@ -36,7 +36,7 @@ function mergeWith(entry: OutboxEntry, target: [string, string] | [] | undefined
  * of the newest waiting entries first, only when an alert digest may be merged).
  */
 export async function outboxAppendArgs(
-  redis: Redis & StateScripts,
+  redis: RedisClient & StateScripts,
   keys: StateKeys,
   entries: readonly OutboxEntry[],
   nowMs: number,

@@ -8,7 +8,7 @@
  * entries), replayDeadLetters (one read of the entries, then one script call
  * per REPLAY_PER_SCRIPT_CALL entries); channelStatus sends its two reads together.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
 import type { Outbox } from '../../ports.js';
 import { stateKeys } from './keys.js';
@@ -16,7 +16,7 @@ import { withStateScripts } from './scripts.js';
 import { epochMs } from './stored-values.js';
 
 export interface RedisOutboxOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   /** Most dead letters kept; the oldest are trimmed first. */
   readonly deadLetterMax?: number;

@@ -10,7 +10,7 @@
  * dropStale: keys per integration) take the key count as their first
  * argument.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * The outbox library: Lua functions that the scripts which append to the
@@ -468,9 +468,9 @@ export interface StateScripts {
 }
 
 /** Defines every script on the connection (idempotent per name) and returns it typed with them. */
-export function withStateScripts(redis: Redis): Redis & StateScripts {
+export function withStateScripts(redis: RedisClient): RedisClient & StateScripts {
   for (const [name, definition] of Object.entries(STATE_SCRIPTS)) redis.defineCommand(name, definition);
-  return redis as Redis & StateScripts;
+  return redis as RedisClient & StateScripts;
 }
 
 /** Most keys per call of a script that takes one key per integration: bounds the arguments of one call and the time it holds Redis. */

@@ -22,7 +22,7 @@
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
@@ -32,7 +32,7 @@ import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
 export interface RedisSnapshotStoreOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
   readonly outboxMax?: number;

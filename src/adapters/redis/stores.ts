@@ -3,7 +3,7 @@
  * wires. Each role can also be built on its own (tests, a future backend that
  * moves one role elsewhere).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { InitMarker, Outbox, SnapshotStore, UpstreamStore } from '../../ports.js';
 import { createRedisInitMarker } from './init-marker.js';
 import { createRedisOutbox } from './outbox.js';
@@ -12,7 +12,7 @@ import { createRedisSnapshotStore } from './snapshot-store.js';
 import { createRedisUpstreamStore } from './upstream-store.js';
 
 export interface RedisStoresOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** QUEUE_PREFIX; a hash-tagged one (`{ahm}`) keeps every state key in one Redis Cluster slot. */
   readonly prefix: string;
   /** Most dead letters kept (SLACK_DEAD_LETTER_MAX). */

@@ -4,7 +4,7 @@
  * field of their own. A commit appends the notification it causes to the outbox
  * in the same script. One round trip per call.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../core/upstream-policy.js';
 import type { UpstreamStore } from '../../ports.js';
 import { stateKeys } from './keys.js';
@@ -13,7 +13,7 @@ import { withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
 export interface RedisUpstreamStoreOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
   readonly outboxMax?: number;

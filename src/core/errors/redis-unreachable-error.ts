@@ -6,13 +6,21 @@
 export class RedisUnreachableError extends Error {
   override readonly name = 'RedisUnreachableError';
 
-  /** `reason` must not contain the password (probeRedis's reasons do not). */
+  /**
+   * `reason` must not contain the password (probeRedis's reasons do not). `url` is REDIS_URL, or a
+   * cluster as describeClusterTarget shows it (password already hidden).
+   */
   constructor(url: string, reason: string) {
-    super(
-      `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)} (${reason}). ` +
-        'Start one (`redis-server`, or `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL to yours.',
-    );
+    super(`${redisLocation(url)} (${reason}). ` + 'Start one (`redis-server`, or `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL to yours.');
   }
+}
+
+/**
+ * "… is not reachable at" where the service looked, as one may show it: REDIS_URL with the password
+ * hidden, or a cluster as describeClusterTarget shows it (password already hidden).
+ */
+export function redisLocation(url: string): string {
+  return /^rediss?\+cluster:/i.test(url) ? `Redis Cluster is not reachable at ${url}` : `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)}`;
 }
 
 /** REDIS_URL as it may be shown: the password, if any, replaced by `***`. */
