@@ -52,7 +52,11 @@ async function wire({ env }: PollInit): Promise<Wired> {
   const redis = await connectRedis(config.redisUrl, logger);
   countWrites(redis);
   const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
-  const ampersand = createAmpersandClient({ ...amp, logger });
+  // The bench watches one project, AMPERSAND_PROJECT_ID's.
+  const [project] = config.projects;
+  if (project === undefined) throw new Error('the bench needs AMPERSAND_PROJECT_ID');
+  const client = createAmpersandClient({ ...amp, projectId: project.id, logger });
+  const ampersand = { forProject: (id: string) => (id === project.id ? client : undefined) };
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   // The queues only: the workers are never started, so nothing runs behind the bench's back.
   const { delivery, polls } = openRuntime({ redis, prefix, logger, now, initMarker, settings });
@@ -62,7 +66,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
     outbox,
     metrics: createMetrics(new Registry()),
     logger,
-    projectId: amp.projectId,
+    projectId: project.id,
     delivery,
     polls,
     forgetAfterMs,
@@ -70,6 +74,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
   };
   const upstream = createUpstreamTracker({
     ...shared,
+    projects: [project.id],
     store: upstreamStore,
     degradedAfterCycles: config.upstreamDegradedAfterCycles,
     newId: () => randomUUID(),
@@ -85,7 +90,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
       massEvent: config.massEvent,
       failureDetails: createFailureDetailsFetcher({ ampersand, logger, now, perCycle: config.alerts.failureDetailsPerCycle }),
     }),
-    runCycle: (integrationIds, cycleId) => createRunCycle({ ...shared, observer: upstream, integrationIds })(cycleId, 'bench'),
+    runCycle: (integrationIds, cycleId) => createRunCycle({ ...shared, observer: upstream, projects: [{ ...project, integrationIds }] })(cycleId, 'bench'),
     async close() {
       await redis.quit();
     },

@@ -62,9 +62,11 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
   const prefix = config.queuePrefix;
   const stores = (session: RedisSession) => createRedisStores({ redis: session.redis, prefix, deadLetterMax: config.slack.deadLetterMax });
   // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
+  // The CLI reads the environment only: AMPERSAND_PROJECT_ID's project (the first watched one when it is also in a MONITOR_CONFIG file).
+  const projectId = config.ampersand.projectId ?? '';
   const apiClient = () => {
     const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
-    return createAmpersandClient({ ...config.ampersand, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+    return createAmpersandClient({ ...config.ampersand, projectId, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
   };
   const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
   switch (line.command) {
@@ -79,12 +81,16 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
         }),
       );
     case 'check': {
+      if (config.ampersand.projectId === undefined) {
+        io.err(`${programName} check: AMPERSAND_PROJECT_ID is required: check reads one project, named by that variable\n`);
+        return exitCodes.usage;
+      }
       const options = readCheckOptions(line.values);
       const ampersand = apiClient();
       const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession(config.redisUrl);
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
-        const { projectId, integrationIds } = config.ampersand;
+        const { integrationIds } = config.ampersand;
         return await runCheck(options, {
           ampersand,
           baseline,

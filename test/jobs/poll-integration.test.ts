@@ -16,7 +16,7 @@ import { buildInstallation, buildLog, buildOperation, buildReadOperation } from 
 import type { AlertNotification } from '../../src/core/alert-notification.js';
 import type { SnapshotStore } from '../../src/ports.js';
 import { createEventLog } from '../fakes/event-log.js';
-import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
+import { createFakeAmpersandClient, fakeProjects, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
 import { createFixedClock } from '../fakes/fixed-clock.js';
 import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
 import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
@@ -47,7 +47,7 @@ function setup(
   // The look-ups' shared deadline, which a test ends by hand (no waits).
   const deadline = new AbortController();
   const pollIntegration = createPollIntegration({
-    ampersand,
+    ampersand: fakeProjects({ 'proj-1': ampersand }),
     snapshots: { ...stores.snapshots, ...options.snapshots },
     outbox: stores.outbox,
     metrics,
@@ -58,7 +58,12 @@ function setup(
     now: clock.now,
     newLineage: () => lineages.shift() ?? 'L-extra',
     policy: options.policy ?? DEFAULT_ALERT_POLICY,
-    failureDetails: createFailureDetailsFetcher({ ampersand, logger: logs.logger, now: clock.now, perCycle: options.detailsPerCycle ?? 20 }),
+    failureDetails: createFailureDetailsFetcher({
+      ampersand: fakeProjects({ 'proj-1': ampersand }),
+      logger: logs.logger,
+      now: clock.now,
+      perCycle: options.detailsPerCycle ?? 20,
+    }),
     detailsDeadline: () => deadline.signal,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');

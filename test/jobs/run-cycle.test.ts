@@ -12,7 +12,8 @@ import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js'
 import type { Outbox, SnapshotStore } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { createEventLog } from '../fakes/event-log.js';
-import { createFakeAmpersandClient } from '../fakes/fake-ampersand-client.js';
+import type { ProjectConfig } from '../../src/core/monitor-config.js';
+import { createFakeAmpersandClient, fakeProjects, type FakeAmpersandClient } from '../fakes/fake-ampersand-client.js';
 import { createFixedClock, type FixedClock } from '../fakes/fixed-clock.js';
 import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
 import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
@@ -24,7 +25,16 @@ import { captureLogs } from '../helpers/logger.js';
 
 const FORGET_AFTER_MS = 60_000;
 
-function setup(options: { integrationIds?: readonly string[]; snapshots?: Partial<SnapshotStore>; outbox?: Partial<Outbox> } = {}) {
+function setup(
+  options: {
+    integrationIds?: readonly string[];
+    snapshots?: Partial<SnapshotStore>;
+    outbox?: Partial<Outbox>;
+    projects?: readonly ProjectConfig[];
+    clients?: Readonly<Record<string, FakeAmpersandClient>>;
+    listMode?: 'integration' | 'project';
+  } = {},
+) {
   const stores = createInMemoryStores();
   const events = createEventLog();
   const ampersand = createFakeAmpersandClient();
@@ -35,14 +45,14 @@ function setup(options: { integrationIds?: readonly string[]; snapshots?: Partia
   const clock = createFixedClock();
   const logs = captureLogs();
   const runCycle = createRunCycle({
-    ampersand,
+    ampersand: fakeProjects(options.clients ?? { 'proj-1': ampersand }),
     snapshots: { ...stores.snapshots, ...options.snapshots },
     outbox: { ...stores.outbox, ...options.outbox },
     metrics,
     observer,
     logger: logs.logger,
-    projectId: 'proj-1',
-    integrationIds: options.integrationIds ?? [],
+    projects: options.projects ?? [{ id: 'proj-1', integrationIds: options.integrationIds, groupRef: undefined }],
+    ...(options.listMode === undefined ? {} : { listMode: options.listMode }),
     polls,
     delivery,
     forgetAfterMs: FORGET_AFTER_MS,
@@ -56,7 +66,7 @@ async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: st
   const ampersand = createFakeAmpersandClient();
   ampersand.scriptInstallations(integrationId, { body: [buildInstallation(installationSpec('a', { integrationId, healthStatus: 'unhealthy' }))] });
   const poll = createPollIntegration({
-    ampersand,
+    ampersand: fakeProjects({ 'proj-1': ampersand }),
     snapshots: stores.snapshots,
     outbox: stores.outbox,
     metrics: createRecordingMetrics(),
