@@ -573,3 +573,37 @@ describe('pollIntegration', () => {
     });
   });
 });
+
+describe('pollIntegration with several projects', () => {
+  it("reads the integration with its job's project client, and tells the observer that project", async () => {
+    const t = setup();
+    const other = createFakeAmpersandClient();
+    other.scriptInstallations(INTEGRATION, listing(healthy));
+    const pollIntegration = createPollIntegration({
+      ampersand: fakeProjects({ 'proj-1': t.ampersand, 'proj-2': other }),
+      snapshots: t.stores.snapshots,
+      outbox: t.stores.outbox,
+      metrics: t.metrics,
+      logger: t.logs.logger,
+      projectId: 'proj-1',
+      observer: t.observer,
+      delivery: t.delivery,
+      now: t.clock.now,
+      newLineage: () => 'L1',
+      policy: DEFAULT_ALERT_POLICY,
+      failureDetails: { fetch: () => Promise.resolve(undefined) },
+    });
+    expect(await pollIntegration({ integrationId: INTEGRATION, projectId: 'proj-2', cycleId: 'c1' }, 'job-1')).toMatchObject({ status: 'committed' });
+    expect(other.calls).toEqual([`installations ${INTEGRATION}`]);
+    expect(t.ampersand.calls).toEqual([]);
+    expect(t.observer.projects).toEqual(['proj-2']);
+  });
+
+  it('drops the poll of a project that is no longer watched, reading and counting nothing', async () => {
+    const t = setup();
+    expect(await t.pollWith({ integrationId: INTEGRATION, projectId: 'gone', cycleId: 'c1' })).toEqual({ status: 'skipped', reason: 'project_not_watched' });
+    expect(t.ampersand.calls).toEqual([]);
+    expect(t.observer.calls).toEqual([]);
+    expect(t.metrics.calls).toEqual([]);
+  });
+});
