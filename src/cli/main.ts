@@ -69,12 +69,18 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
     return createAmpersandClient({ ...config.ampersand, projectId, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
   };
   const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
+  // Without AMPERSAND_PROJECT_ID there is no project to ask (the CLI does not read a MONITOR_CONFIG file's projects).
+  const namesOf = async (): Promise<ReadonlyMap<string, string>> => {
+    if (config.ampersand.projectId !== undefined) return lookUpIntegrationNames(apiClient(), warn);
+    warn('integration names not shown (AMPERSAND_PROJECT_ID is not set); ids only');
+    return new Map();
+  };
   switch (line.command) {
     case 'status':
       return withRedis(config, io, line.command, async (session) =>
         runStatus(readStatusOptions(line.values), {
           snapshots: stores(session).snapshots,
-          names: await lookUpIntegrationNames(apiClient(), warn),
+          names: await namesOf(),
           queuePrefix: prefix,
           now,
           io,
@@ -112,7 +118,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
     case 'history': {
       const options = readHistoryOptions(line.values, line.positionals);
       return withRedis(config, io, line.command, async (session) =>
-        runHistory(options, { snapshots: stores(session).snapshots, names: await lookUpIntegrationNames(apiClient(), warn), now, io }),
+        runHistory(options, { snapshots: stores(session).snapshots, names: await namesOf(), now, io }),
       );
     }
     case 'dead-letters list':
