@@ -8,7 +8,7 @@
  * every integration of the project has a failed poll (counted, and told to
  * the upstream tracker), never an empty listing that would read as "all gone".
  */
-import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
+import { AmpersandApiError, internalError } from '../src/core/errors/ampersand-api-error.js';
 import { splitProjectListing } from '../src/core/project-listing.js';
 import type { AmpersandClient, AmpersandProjects, Logger } from '../src/ports.js';
 import type { ListingSource, PollJobData, PollOutcome } from './poll-integration.js';
@@ -60,9 +60,11 @@ export function createPollProject(deps: PollProjectDeps) {
       if (split.others > 0) log.debug({ others: split.others }, `${split.others} installation(s) of integrations not watched left out`);
       sources = (id) => ({ body: split.byIntegration.get(id) ?? [] });
     } catch (error) {
-      if (!(error instanceof AmpersandApiError)) throw error;
+      // A bug of our own (not the API's) fails them too, as internal_error, rather than leave them uncounted.
+      if (!(error instanceof AmpersandApiError)) log.error({ err: error }, `project listing failed with an internal error: ${internalError(error).message}`);
+      const failure = error instanceof AmpersandApiError ? error : internalError(error);
       // Each integration's poll fails with it: counted, logged and told to the upstream tracker as its own.
-      sources = () => ({ error });
+      sources = () => ({ error: failure });
     }
 
     const outcomes: Record<string, PollOutcome['status']> = {};

@@ -83,6 +83,7 @@ describe('pollProject', () => {
   it.each([
     ['the call fails', { error: new AmpersandApiError('bad gateway', 'server_error', 502) }, 'server_error'],
     ['the body cannot be split', { body: [{ id: 'a1' }] }, 'invalid_body'],
+    ['the client throws a bug of its own', { error: new TypeError('cannot read properties of undefined') }, 'internal_error'],
   ])('fails every integration of the project when %s, and commits nothing', async (_name, answer, reason) => {
     const t = setup();
     t.client.scriptProjectInstallations({ body: specs('A', 'a1').map(buildInstallation) });
