@@ -21,7 +21,7 @@ import {
   type OperationSummary,
 } from '../src/core/operation.js';
 import { summarizeWarnings, type ParseWarning } from '../src/core/parse-warnings.js';
-import type { AmpersandClient, Logger } from '../src/ports.js';
+import type { AmpersandClient, AmpersandProjects, Logger } from '../src/ports.js';
 
 export const failureDetailsDefaults = {
   /** Look-ups per cycle (the issue's FAILURE_DETAILS_PER_CYCLE). */
@@ -35,7 +35,8 @@ export const failureDetailsDefaults = {
 } as const;
 
 export interface FailureDetailsFetcherDeps {
-  readonly ampersand: Pick<AmpersandClient, 'listOperations' | 'getOperationLogs'>;
+  /** The client of the installation's project. */
+  readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listOperations' | 'getOperationLogs'>>;
   readonly logger: Logger;
   readonly now: () => Date;
   /** Look-ups each cycle may start; 0 turns them off. */
@@ -51,6 +52,8 @@ export interface FailureDetailsFetcherDeps {
 export interface FailureDetailsRequest {
   /** The cycle whose budget the look-up is counted in: the poll job's cycleId. */
   readonly cycleId: string;
+  /** The watched project (as configured) of the installation: its operations are read there. */
+  readonly projectId: string;
   readonly integrationId: string;
   readonly installationId: string;
 }
@@ -124,12 +127,17 @@ export function createFailureDetailsFetcher(deps: FailureDetailsFetcherDeps): Fa
   };
 
   /** The newest failed operation among the first maxPages pages, or undefined; throws what the client throws, or UnusableBody. */
-  async function findFailedOperation(request: FailureDetailsRequest, signal: AbortSignal, log: Logger): Promise<OperationSummary | undefined> {
+  async function findFailedOperation(
+    client: Pick<AmpersandClient, 'listOperations'>,
+    request: FailureDetailsRequest,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<OperationSummary | undefined> {
     const tokens = new Set<string>();
     let pageToken: string | undefined;
     let read = 0;
     for (let page = 1; page <= maxPages; page += 1) {
-      const body = await deps.ampersand.listOperations(
+      const body = await client.listOperations(
         request.integrationId,
         request.installationId,
         { pageSize, ...(pageToken === undefined ? {} : { pageToken }) },
@@ -170,6 +178,11 @@ export function createFailureDetailsFetcher(deps: FailureDetailsFetcherDeps): Fa
         }
         return undefined;
       }
+      const client = deps.ampersand.forProject(request.projectId);
+      if (client === undefined) {
+        log.warn(`failure details: project ${request.projectId} is not watched; the alert goes without them`);
+        return undefined;
+      }
       budget.used += 1;
 
       const timeout = timeoutSignal(timeoutMs);
@@ -179,9 +192,9 @@ export function createFailureDetailsFetcher(deps: FailureDetailsFetcherDeps): Fa
       try {
         return await untilAborted(
           (async () => {
-            operation = await findFailedOperation(request, combined, log);
+            operation = await findFailedOperation(client, request, combined, log);
             if (operation === undefined) return undefined;
-            const logs = parseOperationLogs(await deps.ampersand.getOperationLogs(operation.id, combined), operation.id);
+            const logs = parseOperationLogs(await client.getOperationLogs(operation.id, combined), operation.id);
             if (!logs.ok) throw new UnusableBody(`logs of operation ${operation.id} cannot be used: ${logs.error}`);
             noteOddities(log, `logs of operation ${operation.id}`, logs.warnings);
             const details = failureDetails(operation, logs);

@@ -12,12 +12,14 @@ import type { Episode } from '../src/core/episodes.js';
 import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
-import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
+import type { AmpersandClient, AmpersandProjects, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 import { failureDetailsDefaults, type FailureDetailsFetcher } from './fetch-failure-details.js';
 import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
   readonly integrationId: string;
+  /** The watched project (as configured) of the integration; a job of the release before has none: the first watched project's. */
+  readonly projectId?: string;
   /** Id of the cycle that asked for this poll; consecutive failing cycles are counted by it. */
   readonly cycleId: string;
   /** The integration's name, when the cycle knew it (listIntegrations): the messages show it. A job of the release before has none. */
@@ -27,15 +29,23 @@ export interface PollJobData {
 export type PollOutcome =
   | { readonly status: 'committed'; readonly baseline: boolean; readonly installations: number; readonly transitions: number; readonly notifications: number }
   | { readonly status: 'conflict' }
-  | { readonly status: 'failed'; readonly reason: PollErrorReason; readonly message: string };
+  | { readonly status: 'failed'; readonly reason: PollErrorReason; readonly message: string }
+  /** The job names a project that is no longer watched (queued before a configuration change): nothing read, nothing counted. */
+  | { readonly status: 'skipped'; readonly reason: 'project_not_watched' };
+
+/**
+ * A listing read already (AMPERSAND_LIST_MODE=project: this integration's part of the project's
+ * listing), or why it could not be read; the poll then makes no call of its own.
+ */
+export type ListingSource = { readonly body: unknown } | { readonly error: AmpersandApiError };
 
 export interface PollIntegrationDeps {
-  readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
+  readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listInstallations'>>;
   readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
   readonly logger: Logger;
-  /** The configured project; labels use the projectId the API returns once known. */
+  /** The first watched project: a job without a projectId (from the release before) is its. Labels use the projectId the API returns once known. */
   readonly projectId: string;
   readonly observer: PollObserver;
   readonly delivery: DeliveryQueue;
@@ -98,13 +108,19 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
    * reported again: a committed poll stays committed, and a failed one is not
    * counted twice.
    */
-  return async function pollIntegration(data: PollJobData, jobId: string | undefined): Promise<PollOutcome> {
-    const log = deps.logger.child({ integrationId: data.integrationId, jobId });
+  return async function pollIntegration(data: PollJobData, jobId: string | undefined, listing?: ListingSource): Promise<PollOutcome> {
+    const projectId = data.projectId ?? deps.projectId;
+    const log = deps.logger.child({ integrationId: data.integrationId, jobId, ...(data.projectId === undefined ? {} : { projectId }) });
+    const client = deps.ampersand.forProject(projectId);
+    if (client === undefined) {
+      log.warn(`project ${projectId} is no longer watched; this poll of integration ${data.integrationId} is dropped`);
+      return { status: 'skipped', reason: 'project_not_watched' };
+    }
     let decided: DecidedPoll;
     try {
-      decided = await poll(data, log);
+      decided = await poll(data, projectId, listing ?? client, log);
     } catch (error) {
-      await reportInternalError(deps, log, 'poll', data.integrationId, data.cycleId, error);
+      await reportInternalError(deps, log, 'poll', projectId, data.integrationId, data.cycleId, error);
       throw error;
     }
     try {
@@ -118,14 +134,14 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
   };
 
   /** The failure details of these installations that could be found in time; the fetcher logs those that could not. */
-  async function lookUpFailureDetails(installationIds: readonly string[], data: PollJobData): Promise<Map<string, FailureDetails>> {
+  async function lookUpFailureDetails(installationIds: readonly string[], data: PollJobData, projectId: string): Promise<Map<string, FailureDetails>> {
     const found = new Map<string, FailureDetails>();
     if (installationIds.length === 0) return found;
     const deadline = (deps.detailsDeadline ?? (() => AbortSignal.timeout(failureDetailsDefaults.timeoutMs)))();
     const queue = [...installationIds];
     const worker = async (): Promise<void> => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const details = await deps.failureDetails.fetch({ cycleId: data.cycleId, integrationId: data.integrationId, installationId: id }, deadline);
+        const details = await deps.failureDetails.fetch({ cycleId: data.cycleId, projectId, integrationId: data.integrationId, installationId: id }, deadline);
         if (details !== undefined) found.set(id, details);
       }
     };
@@ -133,11 +149,16 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     return found;
   }
 
-  async function poll(data: PollJobData, log: Logger): Promise<DecidedPoll> {
+  async function poll(
+    data: PollJobData,
+    watchedProject: string,
+    source: ListingSource | Pick<AmpersandClient, 'listInstallations'>,
+    log: Logger,
+  ): Promise<DecidedPoll> {
     const { integrationId, cycleId } = data;
     const started = performance.now();
     const stored = await deps.snapshots.load(integrationId);
-    const projectId = stored?.projectId || deps.projectId;
+    const projectId = stored?.projectId || watchedProject;
     const elapsed = (): number => (performance.now() - started) / 1000;
 
     const fail = (error: AmpersandApiError): DecidedPoll => {
@@ -148,16 +169,20 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       else log.warn(fields, `poll failed; snapshot left unchanged: ${error.message}`);
       return {
         outcome: { status: 'failed', reason: error.reason, message: error.message },
-        report: () => deps.observer.pollFailed(integrationId, cycleId, error),
+        report: () => deps.observer.pollFailed(watchedProject, integrationId, cycleId, error),
       };
     };
 
     let body: unknown;
-    try {
-      body = await deps.ampersand.listInstallations(integrationId);
-    } catch (error) {
-      if (error instanceof AmpersandApiError) return fail(error);
-      throw error;
+    if ('error' in source) return fail(source.error);
+    if ('body' in source) body = source.body;
+    else {
+      try {
+        body = await source.listInstallations(integrationId);
+      } catch (error) {
+        if (error instanceof AmpersandApiError) return fail(error);
+        throw error;
+      }
     }
     const parsed = parseInstallationList(body);
     if (!parsed.ok) return fail(new AmpersandApiError(`installations of ${integrationId}: ${parsed.error}`, 'invalid_body'));
@@ -180,7 +205,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       stored,
       parsed.installations,
       now,
-      { integrationId, projectId: deps.projectId, newLineage: deps.newLineage },
+      { integrationId, projectId: watchedProject, newLineage: deps.newLineage },
       {
         policy: deps.policy,
         ...(deps.massEvent === undefined ? {} : { massEvent: deps.massEvent }),
@@ -189,7 +214,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     );
     logAlertStatesOrigin(planned, log);
     // Before the commit, so that the alert carries them; softly, so that it is never held for long.
-    const details = await lookUpFailureDetails(failureDetailsWanted(planned), data);
+    const details = await lookUpFailureDetails(failureDetailsWanted(planned), data, watchedProject);
     // The episode logs of the installations with an event only: most polls read none.
     const changing = episodeInstallations(planned);
     const episodes = changing.length === 0 ? new Map<string, Episode[]>() : await deps.snapshots.loadEpisodes(integrationId, changing);
@@ -261,7 +286,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
           async () => {
             if (plan.notifications.length > 0 && outboxHead !== undefined) await deps.delivery.kick(outboxHead);
           },
-          () => deps.observer.pollSucceeded(integrationId, cycleId),
+          () => deps.observer.pollSucceeded(watchedProject, integrationId, cycleId),
         ),
     };
   }

@@ -14,18 +14,20 @@ import type { Logger, Metrics, PollObserver } from '../src/ports.js';
  * that is logged, not thrown, so the original error is not masked.
  */
 export async function reportInternalError(
-  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'recordPollError'>; readonly projectId: string },
+  deps: { readonly observer: PollObserver; readonly metrics: Pick<Metrics, 'recordPollError'> },
   log: Logger,
   what: 'poll' | 'cycle' | 'enqueue',
+  /** The watched project (as configured) whose poll or cycle failed. */
+  projectId: string,
   integrationId: string,
   cycleId: string,
   error: unknown,
 ): Promise<void> {
-  deps.metrics.recordPollError(deps.projectId, integrationId, 'internal_error');
+  deps.metrics.recordPollError(projectId, integrationId, 'internal_error');
   const wrapped = internalError(error);
   log.error({ err: error, reason: wrapped.reason }, `${what} failed with an internal error: ${wrapped.message}`);
   try {
-    await deps.observer.pollFailed(integrationId, cycleId, wrapped);
+    await deps.observer.pollFailed(projectId, integrationId, cycleId, wrapped);
   } catch (observerError) {
     log.error({ err: toError(observerError) }, 'could not record the internal error as a failed poll');
   }

@@ -1,17 +1,21 @@
 /**
- * One poll cycle, started by the job scheduler: decide which integrations to
- * poll (configured, or discovered from the API), forget the ones that are
- * gone, queue one poll job per integration with its name (from the same list,
- * asked for the names alone when the ids are configured), and make sure the
- * outbox is being delivered (a process may have died between a commit and its
- * hand-off).
+ * One poll cycle, started by the job scheduler: for each watched project,
+ * decide which integrations to poll (configured, or discovered from the API),
+ * each project on its own so that one that cannot be read leaves the others
+ * polled; forget the integrations that are gone; queue the polls with the
+ * integrations' names (from the same list, asked for the names alone when the
+ * ids are configured): one poll job per integration, or with
+ * AMPERSAND_LIST_MODE=project one per project, which reads the whole project in
+ * one call; and make sure the outbox is being delivered (a process may have
+ * died between a commit and its hand-off).
  */
+import type { ProjectConfig } from '../src/core/monitor-config.js';
 import { MAX_WARNING_EXAMPLES, parseIntegrationList } from '../src/core/installation.js';
 import { integrationNames } from '../src/core/integration-names.js';
 import { AmpersandApiError } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import { PROJECT_WIDE_LABELS } from '../src/core/upstream-policy.js';
-import type { AmpersandClient, CycleObserver, DeliveryQueue, Logger, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
+import type { AmpersandClient, AmpersandProjects, CycleObserver, DeliveryQueue, Logger, Metrics, Outbox, PollQueue, SnapshotStore } from '../src/ports.js';
 import { reportInternalError } from './report-internal-error.js';
 
 /** The integration_id label of errors of the discovery call, which concerns no single integration. */
@@ -20,15 +24,16 @@ export const DISCOVERY_LABEL = PROJECT_WIDE_LABELS.discovery;
 export const CYCLE_LABEL = PROJECT_WIDE_LABELS.cycle;
 
 export interface RunCycleDeps {
-  readonly ampersand: Pick<AmpersandClient, 'listIntegrations'>;
+  readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listIntegrations'>>;
   readonly snapshots: Pick<SnapshotStore, 'retain'>;
   readonly outbox: Pick<Outbox, 'headId'>;
   readonly metrics: Pick<Metrics, 'recordPollError'>;
   readonly observer: CycleObserver;
   readonly logger: Logger;
-  readonly projectId: string;
-  /** Empty: discover every integration of the project each cycle. */
-  readonly integrationIds: readonly string[];
+  /** The watched projects, in order; integrationIds undefined: discover every integration of the project each cycle. */
+  readonly projects: readonly ProjectConfig[];
+  /** AMPERSAND_LIST_MODE: one poll job per integration, or one per project. `integration` when absent. */
+  readonly listMode?: 'integration' | 'project';
   /** Queues the polls of the cycle; a poll still queued or running for an integration is not doubled. */
   readonly polls: PollQueue;
   readonly delivery: DeliveryQueue;
@@ -38,18 +43,36 @@ export interface RunCycleDeps {
 }
 
 export type CycleOutcome =
-  /** `notQueued`: how many integrations could not be queued (each counted as a failed poll). */
-  | { readonly status: 'queued'; readonly integrations: readonly string[]; readonly notQueued: number }
+  /**
+   * `notQueued`: how many integrations could not be queued (each counted as a failed poll).
+   * `discoveryFailed`: the projects whose discovery failed while others' succeeded (absent when none did).
+   */
+  | { readonly status: 'queued'; readonly integrations: readonly string[]; readonly notQueued: number; readonly discoveryFailed?: readonly string[] }
+  /** Every project's discovery failed: nothing is queued; `reason` is the first project's. */
   | { readonly status: 'discovery_failed'; readonly reason: string };
 
+/** One project's list for this cycle: its integrations and their names, or why it could not be read. */
+type ProjectList =
+  | { readonly ok: true; readonly project: ProjectConfig; readonly ids: readonly string[]; readonly names: ReadonlyMap<string, string> }
+  | { readonly ok: false; readonly project: ProjectConfig; readonly reason: string };
+
 export function createRunCycle(deps: RunCycleDeps) {
+  if (deps.projects.length === 0) throw new RangeError('createRunCycle: no project to watch');
+  const several = deps.projects.length > 1;
+  /**
+   * The integrations each project listed at its last readable cycle, in this process: while a
+   * project's discovery fails, its integrations are kept from being forgotten (retain) as long as
+   * the process knows them; one that knows none keeps every integration that cycle.
+   */
+  const lastListed = new Map<string, readonly string[]>();
+
   return async function runCycle(cycleId: string, jobId: string | undefined): Promise<CycleOutcome> {
     const log = deps.logger.child({ jobId, cycleId });
     try {
       return await cycle(cycleId, log);
     } catch (error) {
-      // Redis refusing a command (OOM), a RangeError…: a cycle that queued no poll is a failed one.
-      await reportInternalError(deps, log, 'cycle', CYCLE_LABEL, cycleId, error);
+      // Redis refusing a command (OOM), a RangeError…: a cycle that queued no poll is a failed one, of every project.
+      for (const project of deps.projects) await reportInternalError(deps, log, 'cycle', project.id, CYCLE_LABEL, cycleId, error);
       throw error;
     }
   };
@@ -62,10 +85,17 @@ export function createRunCycle(deps: RunCycleDeps) {
     return result.names;
   }
 
+  /** The project's client; every watched project has one (main builds them from the same list). */
+  function clientOf(project: ProjectConfig): Pick<AmpersandClient, 'listIntegrations'> {
+    const client = deps.ampersand.forProject(project.id);
+    if (client === undefined) throw new Error(`no Ampersand client for watched project ${project.id}`);
+    return client;
+  }
+
   /** The names, for configured ids: one listIntegrations per cycle, whose failure (logged) leaves the messages with ids. */
-  async function namesSoftly(log: Logger): Promise<ReadonlyMap<string, string>> {
+  async function namesSoftly(project: ProjectConfig, log: Logger): Promise<ReadonlyMap<string, string>> {
     try {
-      return namesOf(await deps.ampersand.listIntegrations(), log);
+      return namesOf(await clientOf(project).listIntegrations(), log);
     } catch (error) {
       // Not `reason`: that field names the outcome of a poll or a discovery, which this is not.
       log.info(
@@ -76,49 +106,83 @@ export function createRunCycle(deps: RunCycleDeps) {
     }
   }
 
+  async function listProject(project: ProjectConfig, cycleId: string, log: Logger): Promise<ProjectList> {
+    if (project.integrationIds !== undefined) {
+      // Configured ids: the list is asked for the names only, and a failure only costs the names.
+      return { ok: true, project, ids: project.integrationIds, names: await namesSoftly(project, log) };
+    }
+    try {
+      const body = await clientOf(project).listIntegrations();
+      const parsed = parseIntegrationList(body);
+      if (!parsed.ok) throw new AmpersandApiError(`integration list: ${parsed.error}`, 'invalid_body');
+      if (parsed.skipped.length > 0) {
+        const examples = parsed.skipped.slice(0, MAX_WARNING_EXAMPLES).map((i) => `integrations[${i}]`);
+        log.warn(
+          { skipped: parsed.skipped.length, examples },
+          `integration list: ${parsed.skipped.length} id(s) not well-formed UTF-16, skipped (e.g. ${examples.join(', ')})`,
+        );
+      }
+      return { ok: true, project, ids: parsed.ids, names: namesOf(body, log) };
+    } catch (error) {
+      if (!(error instanceof AmpersandApiError)) throw error;
+      deps.metrics.recordPollError(project.id, DISCOVERY_LABEL, error.reason);
+      const others = several ? '; the other projects are polled' : '';
+      log.error(
+        { reason: error.reason, requestId: error.problem?.requestId },
+        `integration discovery failed; no poll of this project this cycle${others}: ${error.message}`,
+      );
+      await deps.observer.pollFailed(project.id, DISCOVERY_LABEL, cycleId, error);
+      return { ok: false, project, reason: error.reason };
+    }
+  }
+
   async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
     // Delivery first, before anything that talks to Ampersand or the upstream tracker.
     const head = await deps.outbox.headId();
     if (head !== undefined) await deps.delivery.kick(head);
 
-    let ids = deps.integrationIds;
-    let names: ReadonlyMap<string, string>;
-    if (ids.length === 0) {
-      try {
-        const body = await deps.ampersand.listIntegrations();
-        const parsed = parseIntegrationList(body);
-        if (!parsed.ok) throw new AmpersandApiError(`integration list: ${parsed.error}`, 'invalid_body');
-        ids = parsed.ids;
-        names = namesOf(body, log);
-        if (parsed.skipped.length > 0) {
-          const examples = parsed.skipped.slice(0, MAX_WARNING_EXAMPLES).map((i) => `integrations[${i}]`);
-          log.warn(
-            { skipped: parsed.skipped.length, examples },
-            `integration list: ${parsed.skipped.length} id(s) not well-formed UTF-16, skipped (e.g. ${examples.join(', ')})`,
-          );
+    // One after the other: a cycle makes one or two calls per project, and the order keeps the logs readable.
+    const lists: ProjectList[] = [];
+    for (const project of deps.projects) lists.push(await listProject(project, cycleId, several ? log.child({ projectId: project.id }) : log));
+    const read = lists.filter((l): l is Extract<ProjectList, { ok: true }> => l.ok);
+    const failed = lists.filter((l) => !l.ok).map((l) => l.project.id);
+    const [firstFailure] = lists;
+    if (read.length === 0 && firstFailure !== undefined && !firstFailure.ok) return { status: 'discovery_failed', reason: firstFailure.reason };
+
+    for (const l of read) lastListed.set(l.project.id, l.ids);
+    const ids = read.flatMap((l) => l.ids);
+    // A project that failed keeps what it listed last; unknown here, nothing is forgotten this cycle.
+    const kept = failed.map((id) => lastListed.get(id));
+    if (kept.every((k) => k !== undefined)) {
+      const retained = [...ids, ...kept.flatMap((k) => k ?? [])];
+      const dropped = await deps.snapshots.retain(retained, deps.now().getTime() - deps.forgetAfterMs);
+      if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
+    }
+    const names = new Map(read.flatMap((l) => [...l.names]));
+    const projectOf = new Map(read.flatMap((l) => l.ids.map((id) => [id, l.project.id] as const)));
+    let notQueued = 0;
+    if (deps.listMode === 'project') {
+      // One round trip for the whole cycle: one poll per project, which lists it once and commits each integration.
+      const requests = read.map((l) => ({ projectId: l.project.id, integrationIds: l.ids }));
+      for (const { projectId, error } of await deps.polls.enqueueProjects(requests, cycleId, names)) {
+        for (const integrationId of read.find((l) => l.project.id === projectId)?.ids ?? []) {
+          notQueued += 1;
+          await reportInternalError(deps, log.child({ projectId, integrationId }), 'enqueue', projectId, integrationId, cycleId, error);
         }
-      } catch (error) {
-        if (!(error instanceof AmpersandApiError)) throw error;
-        deps.metrics.recordPollError(deps.projectId, DISCOVERY_LABEL, error.reason);
-        log.error({ reason: error.reason, requestId: error.problem?.requestId }, `integration discovery failed; no poll this cycle: ${error.message}`);
-        await deps.observer.pollFailed(DISCOVERY_LABEL, cycleId, error);
-        return { status: 'discovery_failed', reason: error.reason };
       }
     } else {
-      // Configured ids: the list is asked for the names only, and a failure only costs the names.
-      names = await namesSoftly(log);
+      // One round trip for the whole cycle. A poll that could not be queued counts as a failed
+      // poll of its integration; the others are queued all the same.
+      const failures = await deps.polls.enqueueAll(ids, cycleId, names, projectOf);
+      for (const { integrationId, error } of failures) {
+        const projectId = projectOf.get(integrationId) ?? deps.projects[0]?.id ?? '';
+        notQueued += 1;
+        await reportInternalError(deps, log.child({ integrationId }), 'enqueue', projectId, integrationId, cycleId, error);
+      }
     }
-    const dropped = await deps.snapshots.retain(ids, deps.now().getTime() - deps.forgetAfterMs);
-    if (dropped.length > 0) log.info({ dropped }, 'integrations no longer monitored; their state and series are removed');
-    // One round trip for the whole cycle. A poll that could not be queued counts as a failed
-    // poll of its integration; the others are queued all the same.
-    const notQueued = await deps.polls.enqueueAll(ids, cycleId, names);
-    for (const { integrationId, error } of notQueued) {
-      await reportInternalError(deps, log.child({ integrationId }), 'enqueue', integrationId, cycleId, error);
-    }
-    // Only with a list we could read: a failed discovery returned above.
-    await deps.observer.integrationsListed(ids);
-    log.debug({ integrations: ids.length, notQueued: notQueued.length }, 'cycle queued its polls');
-    return { status: 'queued', integrations: ids, notQueued: notQueued.length };
+    // Only with a list we could read: a failed discovery says nothing about what is listed.
+    for (const l of read) await deps.observer.integrationsListed(l.project.id, l.ids);
+    log.debug({ integrations: ids.length, notQueued, discoveryFailed: failed.length }, 'cycle queued its polls');
+    return { status: 'queued', integrations: ids, notQueued, ...(failed.length === 0 ? {} : { discoveryFailed: failed }) };
   }
 }

@@ -1,9 +1,10 @@
 /**
- * The monitor's own access to Ampersand. Every poll outcome goes through the
- * pure upstream policy; the shared state and the one "cannot read Ampersand"
- * (or "can read again") notification it may cause are committed together, so
- * replicas agree and the message is sent once. It also keeps what this process
- * saw per integration, for the /readyz body.
+ * The monitor's own access to Ampersand, per watched project. Every poll outcome goes through the
+ * pure upstream policy with the state of its project; that state and the one "cannot read Ampersand"
+ * (or "can read again") notification it may cause, naming the project, are committed together, so
+ * replicas agree and the message is sent once. One project that cannot be read (a key refused for it,
+ * a failed discovery) opens its own alert and leaves the others' states alone. It also keeps what this
+ * process saw per integration, for the /readyz body.
  *
  * The jobs call it after they handed their own notifications to delivery, so
  * a tracker that fails (Redis refuses its commit) or is slow never holds
@@ -22,28 +23,43 @@ export interface IntegrationStatus {
   readonly message?: string;
 }
 
+type UpstreamSummary = 'unknown' | 'ok' | 'degraded' | 'configuration_error';
+
+/** One project's part of the report, when several projects are watched. */
+export interface ProjectUpstreamReport {
+  readonly state: UpstreamSummary;
+  readonly reason?: string;
+  readonly failedCycles: number;
+}
+
 export interface UpstreamReport {
-  /** `configuration_error`: 401/403, fix AMPERSAND_API_KEY; `degraded`: polls are failing. */
-  readonly state: 'unknown' | 'ok' | 'degraded' | 'configuration_error';
+  /** `configuration_error`: 401/403, fix AMPERSAND_API_KEY; `degraded`: polls are failing. The worst project's, with several. */
+  readonly state: UpstreamSummary;
+  /** With several projects, each project's reason, prefixed by the project. */
   readonly reason?: string;
   readonly failedCycles: number;
   /** Integrations whose own "cannot read" alert is open, with its reason. */
   readonly unreadableIntegrations: Readonly<Record<string, string>>;
   /** What this process saw at its last poll of each integration. */
   readonly integrations: Readonly<Record<string, IntegrationStatus>>;
+  /** Each project's state, by project id; only when several projects are watched. */
+  readonly projects?: Readonly<Record<string, ProjectUpstreamReport>>;
 }
 
 /** The cycle and poll observer that the jobs tell every outcome, plus what /readyz and /metrics read. */
 export interface UpstreamTracker extends CycleObserver {
   report(): Promise<UpstreamReport>;
-  /** 1 when the last cycle could read the API, 0 when not, undefined before any poll. */
+  /** True when the last cycle could read every watched project, false when not, undefined before any poll. */
   apiUp(): Promise<boolean | undefined>;
+  /** The same per project, by project id (as configured), for ampersand_api_up{project_id}. */
+  apiUpByProject(): Promise<ReadonlyMap<string, boolean | undefined>>;
 }
 
 export interface UpstreamTrackerDeps {
   readonly store: Pick<UpstreamStore, 'load' | 'commit'>;
   readonly logger: Logger;
-  readonly projectId: string;
+  /** The watched projects, as configured: each has its own state. */
+  readonly projects: readonly string[];
   readonly degradedAfterCycles: number;
   /** An integration missing from the list this long loses its entry (MONITOR_FORGET_AFTER_SECONDS). */
   readonly forgetAfterMs: number;
@@ -55,14 +71,17 @@ export interface UpstreamTrackerDeps {
 
 const describe = (error: AmpersandApiError): string => `${error.reason}${error.status === undefined ? '' : ` (HTTP ${error.status})`}: ${error.message}`;
 
+const severity: Readonly<Record<UpstreamSummary, number>> = { unknown: 0, ok: 1, degraded: 2, configuration_error: 3 };
+
 export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracker {
   const last = new Map<string, IntegrationStatus>();
 
-  /** Commits what `decide` makes of the stored state; true if that sent a message. */
-  const apply = async (decide: (state: UpstreamState) => UpstreamDecision): Promise<boolean> => {
+  /** Commits what `decide` makes of the project's stored state; true if that sent a message. */
+  const apply = async (projectId: string, decide: (state: UpstreamState) => UpstreamDecision): Promise<boolean> => {
+    const logger = deps.projects.length > 1 ? deps.logger.child({ projectId }) : deps.logger;
     // Compare-and-set: a replica that committed in between makes us recompute.
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const { rev, state } = await deps.store.load();
+      const { rev, state } = await deps.store.load(projectId);
       const decision = decide(state);
       if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return false;
       const now = deps.now();
@@ -72,7 +91,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         enqueuedAt: now.getTime(),
         notification: {
           kind: 'upstream',
-          projectId: deps.projectId,
+          projectId,
           state: decision.notify.state,
           reason: decision.notify.reason,
           detectedAt: now.toISOString(),
@@ -82,32 +101,32 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
           ...(decision.notify.cause === undefined ? {} : { cause: decision.notify.cause }),
         },
       };
-      const result = await deps.store.commit(rev, decision.state, entry);
+      const result = await deps.store.commit(projectId, rev, decision.state, entry);
       if (!result.committed) continue;
       if (entry && decision.notify?.integrationId !== undefined) {
         const { integrationId, reason } = decision.notify;
-        if (decision.notify.state === 'down') deps.logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
+        if (decision.notify.state === 'down') logger.error({ integrationId, reason }, `the monitor cannot read integration ${integrationId}: ${reason}`);
         else if (decision.notify.noLongerMonitored)
-          deps.logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
-        else deps.logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
+          logger.info({ integrationId }, `integration ${integrationId} is no longer monitored; its open upstream alert is resolved`);
+        else logger.info({ integrationId }, `the monitor can read integration ${integrationId} again`);
       } else if (entry) {
         if (decision.notify?.state === 'down')
-          deps.logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand: ${decision.notify.reason}`);
-        else deps.logger.info('the monitor can read Ampersand again');
+          logger.error({ reason: decision.notify.reason }, `the monitor cannot read Ampersand project ${projectId}: ${decision.notify.reason}`);
+        else logger.info(`the monitor can read Ampersand project ${projectId} again`);
       }
       if (entry && result.outboxHead !== undefined) await deps.delivery.kick(result.outboxHead);
       return entry !== undefined;
     }
-    deps.logger.warn('upstream state kept changing under us; this outcome was not recorded');
+    logger.warn('upstream state kept changing under us; this outcome was not recorded');
     return false;
   };
 
   // Set while this process could not store a poll outcome (Redis refused the write):
   // the shared state is stale then, and must not read as "up".
   let unrecorded: string | undefined;
-  const record = async (event: UpstreamEvent): Promise<void> => {
+  const record = async (projectId: string, event: UpstreamEvent): Promise<void> => {
     try {
-      await apply((state) => nextUpstreamState(state, event, deps.degradedAfterCycles));
+      await apply(projectId, (state) => nextUpstreamState(state, event, deps.degradedAfterCycles));
       unrecorded = undefined;
     } catch (error) {
       unrecorded = firstLine(error);
@@ -115,16 +134,37 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
     }
   };
 
-  const load = async (): Promise<UpstreamState> => (await deps.store.load()).state;
+  const loadAll = async (): Promise<[string, UpstreamState][]> =>
+    Promise.all(deps.projects.map(async (projectId): Promise<[string, UpstreamState]> => [projectId, (await deps.store.load(projectId)).state]));
+
+  const isKnown = (state: UpstreamState): boolean => state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
+  const unreadableOf = (state: UpstreamState): [string, string][] =>
+    Object.entries(state.integrations)
+      .filter(([, f]) => f.down)
+      .map(([id, f]) => [id, f.reason]);
+  const summaryOf = (state: UpstreamState): UpstreamSummary =>
+    state.configurationError
+      ? 'configuration_error'
+      : state.down || state.failedCycles > 0 || unreadableOf(state).length > 0
+        ? 'degraded'
+        : isKnown(state)
+          ? 'ok'
+          : 'unknown';
+  const upOf = (state: UpstreamState): boolean | undefined => (isKnown(state) ? !state.down && state.failedCycles === 0 : undefined);
+
+  const apiUpByProject = async (): Promise<ReadonlyMap<string, boolean | undefined>> => {
+    const states = await loadAll();
+    return new Map(states.map(([projectId, state]) => [projectId, unrecorded !== undefined ? false : upOf(state)]));
+  };
 
   return {
-    async pollSucceeded(integrationId, cycleId) {
+    async pollSucceeded(projectId, integrationId, cycleId) {
       last.set(integrationId, { ok: true, at: deps.now().toISOString() });
-      await record({ ok: true, cycleId, integrationId, atMs: deps.now().getTime() });
+      await record(projectId, { ok: true, cycleId, integrationId, atMs: deps.now().getTime() });
     },
-    async pollFailed(integrationId, cycleId, error) {
+    async pollFailed(projectId, integrationId, cycleId, error) {
       last.set(integrationId, { ok: false, at: deps.now().toISOString(), reason: error.reason, message: error.message });
-      await record({
+      await record(projectId, {
         ok: false,
         cycleId,
         integrationId,
@@ -134,52 +174,43 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         cause: error.reason,
       });
     },
-    async integrationsListed(integrationIds) {
+    async integrationsListed(projectId, integrationIds) {
       const listed = new Set(integrationIds);
       // One message per commit; bounded so that a bug cannot loop forever.
       for (let sent = 0; sent < 1000; sent += 1) {
         const nowMs = deps.now().getTime();
-        if (!(await apply((state) => forgetUnlistedIntegrations(state, listed, nowMs, deps.forgetAfterMs)))) return;
+        if (!(await apply(projectId, (state) => forgetUnlistedIntegrations(state, listed, nowMs, deps.forgetAfterMs)))) return;
       }
     },
     async report() {
-      const state = await load();
+      const states = await loadAll();
       const integrations = Object.fromEntries(last);
-      const known = state.lastSuccessCycle !== '' || state.lastFailedCycle !== '';
-      const unreadableIntegrations = Object.fromEntries(
-        Object.entries(state.integrations)
-          .filter(([, f]) => f.down)
-          .map(([id, f]) => [id, f.reason]),
-      );
+      const unreadableIntegrations = Object.fromEntries(states.flatMap(([, state]) => unreadableOf(state)));
+      const failedCycles = Math.max(0, ...states.map(([, state]) => state.failedCycles));
       if (unrecorded !== undefined) {
-        return {
-          state: 'degraded',
-          reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`,
-          failedCycles: state.failedCycles,
-          unreadableIntegrations,
-          integrations,
-        };
+        return { state: 'degraded', reason: `poll outcomes cannot be stored in Redis: ${unrecorded}`, failedCycles, unreadableIntegrations, integrations };
       }
-      const summary: UpstreamReport['state'] = state.configurationError
-        ? 'configuration_error'
-        : state.down || state.failedCycles > 0 || Object.keys(unreadableIntegrations).length > 0
-          ? 'degraded'
-          : known
-            ? 'ok'
-            : 'unknown';
-      return {
-        state: summary,
-        ...(state.reason === '' ? {} : { reason: state.reason }),
-        failedCycles: state.failedCycles,
-        unreadableIntegrations,
-        integrations,
-      };
+      const [only] = states;
+      if (states.length === 1 && only !== undefined) {
+        const [, state] = only;
+        return { state: summaryOf(state), ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles, unreadableIntegrations, integrations };
+      }
+      const projects = Object.fromEntries(
+        states.map(([projectId, state]): [string, ProjectUpstreamReport] => [
+          projectId,
+          { state: summaryOf(state), ...(state.reason === '' ? {} : { reason: state.reason }), failedCycles: state.failedCycles },
+        ]),
+      );
+      const worst = Object.values(projects).reduce<UpstreamSummary>((w, p) => (severity[p.state] > severity[w] ? p.state : w), 'unknown');
+      const reasons = Object.entries(projects).flatMap(([projectId, p]) => (p.reason === undefined ? [] : [`project ${projectId}: ${p.reason}`]));
+      return { state: worst, ...(reasons.length === 0 ? {} : { reason: reasons.join('; ') }), failedCycles, unreadableIntegrations, integrations, projects };
     },
     async apiUp() {
-      const state = await load();
+      const ups = [...(await apiUpByProject()).values()];
       if (unrecorded !== undefined) return false;
-      if (state.lastSuccessCycle === '' && state.lastFailedCycle === '') return undefined;
-      return !state.down && state.failedCycles === 0;
+      if (ups.every((up) => up === undefined)) return undefined;
+      return ups.every((up) => up !== false);
     },
+    apiUpByProject,
   };
 }

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
 import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
-import type { MonitorConfig } from './core/monitor-config.js';
+import type { MonitorConfig, ProjectConfig } from './core/monitor-config.js';
 import { hashTagOf, isClusterUrl, nodeUrl, parseClusterNodes, parseClusterUrl, type RedisClusterTarget } from './core/redis-cluster-target.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -24,7 +24,11 @@ export interface Config {
     readonly apiKey: string;
     /** Base URL including /v1, without a trailing slash. */
     readonly apiUrl: string;
-    readonly projectId: string;
+    /**
+     * AMPERSAND_PROJECT_ID as set; undefined only when MONITOR_CONFIG is set, whose `projects` then
+     * name the projects (loadConfig refuses a configuration with neither). The service watches `projects`.
+     */
+    readonly projectId: string | undefined;
     /** Empty means: discover every integration of the project each cycle. */
     readonly integrationIds: readonly string[];
     readonly groupRef: string | undefined;
@@ -32,6 +36,18 @@ export interface Config {
     /** Largest response body accepted, in bytes; a larger one is a failed poll. */
     readonly maxBodyBytes: number;
   };
+  /**
+   * The projects the service watches, at least one: the monitor configuration file's `projects` when it
+   * has them (loadConfig puts them here), else the one of AMPERSAND_PROJECT_ID, AMPERSAND_INTEGRATION_IDS
+   * and AMPERSAND_GROUP_REF. Empty only in a Config that parseConfig read with MONITOR_CONFIG set and no
+   * AMPERSAND_PROJECT_ID, before loadConfig read the file.
+   */
+  readonly projects: readonly ProjectConfig[];
+  /**
+   * AMPERSAND_LIST_MODE: `integration` reads each integration's installations with its own call;
+   * `project` reads every installation of a project with one call per cycle and splits it by integration.
+   */
+  readonly listMode: ListMode;
   readonly pollIntervalMs: number;
   /**
    * BullMQ job lock: how long a killed process's job stays locked before another
@@ -92,6 +108,9 @@ export interface Config {
   readonly monitor: MonitorConfig | undefined;
 }
 
+export const LIST_MODES = ['integration', 'project'] as const;
+export type ListMode = (typeof LIST_MODES)[number];
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly problems: readonly string[];
@@ -115,6 +134,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'AMPERSAND_API_URL',
   'AMPERSAND_INTEGRATION_IDS',
   'AMPERSAND_GROUP_REF',
+  'AMPERSAND_LIST_MODE',
   'AMPERSAND_TIMEOUT_SECONDS',
   'AMPERSAND_MAX_BODY_MB',
   'POLL_INTERVAL_SECONDS',
@@ -253,7 +273,17 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
       : (
           endpoint('AMPERSAND_API_URL', rawApiUrl, 'an https:// URL of the API including /v1, such as https://api.withampersand.com/v1', true)?.href ?? ''
         ).replace(/\/+$/, '');
-  const projectId = required('AMPERSAND_PROJECT_ID', 'the Ampersand project id or name');
+  // With a monitor configuration file, its `projects` may name the projects instead (loadConfig checks that one of them does).
+  const projectId =
+    read('MONITOR_CONFIG') === undefined
+      ? required('AMPERSAND_PROJECT_ID', 'the Ampersand project id or name (or the `projects` of a MONITOR_CONFIG file)')
+      : read('AMPERSAND_PROJECT_ID');
+  const listMode = (read('AMPERSAND_LIST_MODE') ?? 'integration') as ListMode;
+  if (!LIST_MODES.includes(listMode)) {
+    problems.push(
+      `AMPERSAND_LIST_MODE must be integration (one call per integration) or project (one call per project, split by integration), got ${quote(listMode)}`,
+    );
+  }
 
   const rawIntegrationIds = read('AMPERSAND_INTEGRATION_IDS');
   const integrationIds = [
@@ -363,16 +393,19 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   if (problems.length > 0) throw new ConfigError(problems);
   warnings.push(...unknownVariableWarnings(env));
 
+  const groupRef = read('AMPERSAND_GROUP_REF');
   const config: Config = {
     ampersand: {
       apiKey,
       apiUrl,
       projectId,
       integrationIds,
-      groupRef: read('AMPERSAND_GROUP_REF'),
+      groupRef,
       timeoutMs: timeoutSeconds * 1000,
       maxBodyBytes: maxBodyMegabytes * 1024 * 1024,
     },
+    projects: projectId === undefined ? [] : [{ id: projectId, integrationIds: integrationIds.length === 0 ? undefined : integrationIds, groupRef }],
+    listMode,
     pollIntervalMs: Math.round(pollIntervalSeconds * 1000),
     jobLockMs: Math.round(jobLockSeconds * 1000),
     forgetAfterMs: Math.round(forgetAfterSeconds * 1000),

@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { createDeliverNotification } from '../jobs/deliver-notification.js';
 import { createFailureDetailsFetcher } from '../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../jobs/poll-integration.js';
+import { createPollProject } from '../jobs/poll-project.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
 import { createAmpersandClient } from './adapters/ampersand-client.js';
@@ -30,7 +31,7 @@ import { openRuntime, type StartedRuntime } from './runtime/runtime.js';
 import { createScrapeRefresh } from './runtime/scrape-refresh.js';
 import { createStatusPage } from './runtime/status-page.js';
 import { serviceBuild } from './service-version.js';
-import type { Notifier } from './ports.js';
+import type { AmpersandClient, AmpersandProjects, Notifier } from './ports.js';
 
 export interface MonitorOverrides {
   readonly logger?: Logger;
@@ -51,7 +52,11 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const registry = overrides.registry ?? new Registry();
   const build = { ...serviceBuild(), nodejs: process.version };
   const { ampersand: amp, slack, queuePrefix: prefix, forgetAfterMs, pollIntervalMs, pollConcurrency, jobLockMs } = config;
-  const { projectId, integrationIds } = amp;
+  const { projects, listMode } = config;
+  const [firstProject] = projects;
+  if (firstProject === undefined) throw new ConfigError(['no project to watch: set AMPERSAND_PROJECT_ID, or list `projects` in the MONITOR_CONFIG file']);
+  // The first watched project: jobs of the release before name none, and it inherits that release's upstream state.
+  const projectId = firstProject.id;
   const redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger);
   const {
     snapshots,
@@ -64,8 +69,14 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     deadLetterMax: slack.deadLetterMax,
     outboxMax: slack.outboxMax,
     coalesce: slack.outboxCoalesce,
+    legacyProjectId: projectId,
   });
-  const ampersand = createAmpersandClient({ ...amp, logger: logger.child({ component: 'ampersand' }) });
+  // One client per watched project, each with its groupRef: every call names its project.
+  const ampersandLogger = logger.child({ component: 'ampersand' });
+  const clients = new Map(
+    projects.map((p) => [p.id, createAmpersandClient({ ...amp, projectId: p.id, groupRef: p.groupRef, logger: ampersandLogger })] as const),
+  );
+  const ampersand: AmpersandProjects<AmpersandClient> = { forProject: (id) => clients.get(id) };
   const slackLogger = logger.child({ component: 'slack' });
   const { policy, ampersandDashboardUrl, runbookUrl } = config.alerts;
   const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };
@@ -77,32 +88,35 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   // What the jobs share; each factory takes the part its deps name.
   const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry, { build }), logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
-  const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
+  const projectIds = projects.map((p) => p.id);
+  const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
   const perCycle = config.alerts.failureDetailsPerCycle;
   const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
+  const pollIntegration = createPollIntegration({
+    ...shared,
+    observer: upstream,
+    newLineage: () => randomUUID().slice(0, 8),
+    policy,
+    failureDetails,
+    massEvent: config.massEvent,
+  });
   const jobs = {
-    pollIntegration: createPollIntegration({
-      ...shared,
-      observer: upstream,
-      newLineage: () => randomUUID().slice(0, 8),
-      policy,
-      failureDetails,
-      massEvent: config.massEvent,
-    }),
-    runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
+    pollIntegration,
+    pollProject: createPollProject({ ampersand, pollIntegration, logger }),
+    runCycle: createRunCycle({ ...shared, observer: upstream, projects, listMode }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
   };
   // The `target` label of the webhook gauges: the host only, never the secret path.
   const slackMetricTarget = slack.webhookUrl === undefined ? notifier.target : new URL(slack.webhookUrl).hostname;
-  const beforeScrape = createScrapeRefresh({ ...shared, redis, upstream, slackMetricTarget });
+  const beforeScrape = createScrapeRefresh({ ...shared, projects: projectIds, redis, upstream, slackMetricTarget });
   const readiness = createReadiness({ redis, outbox, upstream, scheduleRegistered, notifierTarget: notifier.target });
   const statusPage = createStatusPage({
     ...shared,
     redis,
     upstream,
     slackTarget: slackMetricTarget,
-    settings: { projectId, pollIntervalMs, dashboardUrl: config.dashboardUrl },
+    settings: { projectId: projectIds.join(', '), pollIntervalMs, dashboardUrl: config.dashboardUrl },
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
   const listen = () =>
@@ -110,13 +124,17 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
     });
   const { httpPort, close } = await runtime.start(jobs, listen);
-  const integrations = integrationIds.length === 0 ? 'discover' : integrationIds;
+  const watched = projects.map((p) => ({
+    id: p.id,
+    integrations: p.integrationIds ?? 'discover',
+    ...(p.groupRef === undefined ? {} : { groupRef: p.groupRef }),
+  }));
+  // The one-project fields as before, so that log queries keep working; `projects` with several.
+  const [only] = watched;
+  const scope = watched.length === 1 && only !== undefined ? { project: only.id, integrations: only.integrations } : { projects: watched };
   // `version` is on every line already (the logger's base); the revision and Node.js only here, once.
   const { revision, nodejs } = build;
-  logger.info(
-    { port: httpPort, project: projectId, integrations, pollIntervalMs, slack: notifier.target, prefix, revision, nodejs },
-    'ampersand-health-monitor started',
-  );
+  logger.info({ port: httpPort, ...scope, listMode, pollIntervalMs, slack: notifier.target, prefix, revision, nodejs }, 'ampersand-health-monitor started');
   return { httpPort, registry, close };
 }
 

@@ -212,12 +212,12 @@ export interface StoredUpstream {
   readonly state: UpstreamState;
 }
 
-/** The monitor's own access to Ampersand, shared by the replicas. */
+/** The monitor's own access to Ampersand, one state per watched project, shared by the replicas. */
 export interface UpstreamStore {
-  /** The stored state, or the initial one when there is none or it cannot be read. */
-  load(): Promise<StoredUpstream>;
-  /** Stores the state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
-  commit(expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
+  /** The project's stored state, or the initial one when there is none or it cannot be read. */
+  load(projectId: string): Promise<StoredUpstream>;
+  /** Stores the project's state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
+  commit(projectId: string, expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
 }
 
 // --- notifier port ---
@@ -317,6 +317,19 @@ export interface PollNotQueued {
   readonly error: unknown;
 }
 
+/** One project's poll of AMPERSAND_LIST_MODE=project: one listing of the whole project, committed per integration. */
+export interface ProjectPollRequest {
+  readonly projectId: string;
+  /** The integrations the cycle lists (configured or discovered), each committed even when the listing has none of its installations. */
+  readonly integrationIds: readonly string[];
+}
+
+/** A project whose poll could not be queued, and why. */
+export interface ProjectPollNotQueued {
+  readonly projectId: string;
+  readonly error: unknown;
+}
+
 /** Queues polls for the workers; a poll still queued or running for an integration is not doubled. */
 export interface PollQueue {
   /**
@@ -326,23 +339,37 @@ export interface PollQueue {
    * integration's failure, so one bad id never leaves the others unpolled.
    * `names`, the integration names the cycle knew, go with each poll into its messages.
    */
-  enqueueAll(integrationIds: readonly string[], cycleId: string, names?: ReadonlyMap<string, string>): Promise<readonly PollNotQueued[]>;
+  enqueueAll(
+    integrationIds: readonly string[],
+    cycleId: string,
+    names?: ReadonlyMap<string, string>,
+    /** The project of each integration (several projects are watched); the job goes without one when absent. */
+    projects?: ReadonlyMap<string, string>,
+  ): Promise<readonly PollNotQueued[]>;
+  /**
+   * Queues one project poll per project (AMPERSAND_LIST_MODE=project), all in one round trip, and
+   * resolves to those that could not be queued; a project poll still queued or running is not doubled.
+   */
+  enqueueProjects(requests: readonly ProjectPollRequest[], cycleId: string, names?: ReadonlyMap<string, string>): Promise<readonly ProjectPollNotQueued[]>;
 }
 
-/** Told about every poll outcome; it tracks the upstream's health (readiness, api_up, degraded alerts). */
+/**
+ * Told about every poll outcome, with the watched project it concerns (as configured); it tracks the
+ * upstream's health per project (readiness, api_up, degraded alerts).
+ */
 export interface PollObserver {
-  pollSucceeded(integrationId: string, cycleId: string): Promise<void>;
-  pollFailed(integrationId: string, cycleId: string, error: AmpersandApiError): Promise<void>;
+  pollSucceeded(projectId: string, integrationId: string, cycleId: string): Promise<void>;
+  pollFailed(projectId: string, integrationId: string, cycleId: string, error: AmpersandApiError): Promise<void>;
 }
 
 /** The poll observer, also told which integrations each cycle lists. */
 export interface CycleObserver extends PollObserver {
   /**
-   * Told the integrations a cycle lists (after a discovery that succeeded, or
+   * Told the integrations a cycle lists for a project (after a discovery that succeeded, or
    * the configured ones): entries of integrations missing for forgetAfterMs are
    * dropped, and an open alert of one is resolved as "no longer monitored".
    */
-  integrationsListed(integrationIds: readonly string[]): Promise<void>;
+  integrationsListed(projectId: string, integrationIds: readonly string[]): Promise<void>;
 }
 
 // --- outside-world ports: Ampersand and metrics ---
@@ -355,10 +382,15 @@ export interface OperationsPageRequest {
   readonly pageToken?: string;
 }
 
-/** The Ampersand Platform API as the jobs read it: raw JSON bodies, which the core parses. */
+/** The Ampersand Platform API of one project as the jobs read it: raw JSON bodies, which the core parses. */
 export interface AmpersandClient {
   /** `GET /projects/{project}/integrations/{id}/installations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * `GET /projects/{project}/installations` (listInstallationsForProject): every installation of the
+   * project, across its integrations, in one unpaginated array; the JSON body, unvalidated. Fails with an AmpersandApiError.
+   */
+  listInstallationsForProject(signal?: AbortSignal): Promise<unknown>;
   /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listIntegrations(signal?: AbortSignal): Promise<unknown>;
   /**
@@ -375,6 +407,14 @@ export interface AmpersandClient {
    * AmpersandApiError (`not_found` for an operation the API does not know).
    */
   getOperationLogs(operationId: string, signal?: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * The client of each watched project (its id and groupRef as configured). `undefined` for a
+ * project that is not watched, such as the project of a job queued before the configuration changed.
+ */
+export interface AmpersandProjects<C = AmpersandClient> {
+  forProject(projectId: string): C | undefined;
 }
 
 /** The `outcome` label of ampersand_slack_notifications_total. */

@@ -55,7 +55,11 @@ async function wire({ env }: PollInit): Promise<Wired> {
   if (isCluster(redis)) throw new Error('the bench runs on a standalone Redis');
   countWrites(redis);
   const { snapshots, outbox, upstream: upstreamStore, initMarker } = createRedisStores({ redis, prefix, deadLetterMax: slack.deadLetterMax });
-  const ampersand = createAmpersandClient({ ...amp, logger });
+  // The bench watches one project, AMPERSAND_PROJECT_ID's.
+  const [project] = config.projects;
+  if (project === undefined) throw new Error('the bench needs AMPERSAND_PROJECT_ID');
+  const client = createAmpersandClient({ ...amp, projectId: project.id, logger });
+  const ampersand = { forProject: (id: string) => (id === project.id ? client : undefined) };
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   // The queues only: the workers are never started, so nothing runs behind the bench's back.
   const { delivery, polls } = openRuntime({ redis, prefix, logger, now, initMarker, settings });
@@ -65,7 +69,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
     outbox,
     metrics: createMetrics(new Registry()),
     logger,
-    projectId: amp.projectId,
+    projectId: project.id,
     delivery,
     polls,
     forgetAfterMs,
@@ -73,6 +77,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
   };
   const upstream = createUpstreamTracker({
     ...shared,
+    projects: [project.id],
     store: upstreamStore,
     degradedAfterCycles: config.upstreamDegradedAfterCycles,
     newId: () => randomUUID(),
@@ -88,7 +93,7 @@ async function wire({ env }: PollInit): Promise<Wired> {
       massEvent: config.massEvent,
       failureDetails: createFailureDetailsFetcher({ ampersand, logger, now, perCycle: config.alerts.failureDetailsPerCycle }),
     }),
-    runCycle: (integrationIds, cycleId) => createRunCycle({ ...shared, observer: upstream, integrationIds })(cycleId, 'bench'),
+    runCycle: (integrationIds, cycleId) => createRunCycle({ ...shared, observer: upstream, projects: [{ ...project, integrationIds }] })(cycleId, 'bench'),
     async close() {
       await redis.quit();
     },

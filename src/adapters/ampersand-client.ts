@@ -17,6 +17,7 @@ import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 export interface AmpersandClientOptions {
   readonly apiUrl: string;
   readonly apiKey: string;
+  /** The project every call reads: one client per watched project. */
   readonly projectId: string;
   readonly groupRef: string | undefined;
   readonly timeoutMs: number;
@@ -327,6 +328,7 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
 
   return {
     listInstallations: (integrationId, signal) => getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
+    listInstallationsForProject: (signal) => getJson('/installations', groupParams, signal),
     listIntegrations: (signal) => getJson('/integrations', {}, signal),
     async listOperations(integrationId, installationId, page, signal) {
       const path = `/integrations/${pathSegment(integrationId, 'integration id')}/installations/${pathSegment(installationId, 'installation id')}/operations`;

@@ -62,29 +62,41 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
   const prefix = config.queuePrefix;
   const stores = (session: RedisSession) => createRedisStores({ redis: session.redis, prefix, deadLetterMax: config.slack.deadLetterMax });
   // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
+  // The CLI reads the environment only: AMPERSAND_PROJECT_ID's project (the first watched one when it is also in a MONITOR_CONFIG file).
+  const projectId = config.ampersand.projectId ?? '';
   const apiClient = () => {
     const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
-    return createAmpersandClient({ ...config.ampersand, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+    return createAmpersandClient({ ...config.ampersand, projectId, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
   };
   const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
+  // Without AMPERSAND_PROJECT_ID there is no project to ask (the CLI does not read a MONITOR_CONFIG file's projects).
+  const namesOf = async (): Promise<ReadonlyMap<string, string>> => {
+    if (config.ampersand.projectId !== undefined) return lookUpIntegrationNames(apiClient(), warn);
+    warn('integration names not shown (AMPERSAND_PROJECT_ID is not set); ids only');
+    return new Map();
+  };
   switch (line.command) {
     case 'status':
       return withRedis(config, io, line.command, async (session) =>
         runStatus(readStatusOptions(line.values), {
           snapshots: stores(session).snapshots,
-          names: await lookUpIntegrationNames(apiClient(), warn),
+          names: await namesOf(),
           queuePrefix: prefix,
           now,
           io,
         }),
       );
     case 'check': {
+      if (config.ampersand.projectId === undefined) {
+        io.err(`${programName} check: AMPERSAND_PROJECT_ID is required: check reads one project, named by that variable\n`);
+        return exitCodes.usage;
+      }
       const options = readCheckOptions(line.values);
       const ampersand = apiClient();
       const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
-        const { projectId, integrationIds } = config.ampersand;
+        const { integrationIds } = config.ampersand;
         return await runCheck(options, {
           ampersand,
           baseline,
@@ -106,7 +118,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
     case 'history': {
       const options = readHistoryOptions(line.values, line.positionals);
       return withRedis(config, io, line.command, async (session) =>
-        runHistory(options, { snapshots: stores(session).snapshots, names: await lookUpIntegrationNames(apiClient(), warn), now, io }),
+        runHistory(options, { snapshots: stores(session).snapshots, names: await namesOf(), now, io }),
       );
     }
     case 'dead-letters list':

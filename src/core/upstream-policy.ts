@@ -9,7 +9,8 @@
  *   cycle: the API answers, and per-integration trouble shows per integration.
  * - The first successful poll closes it; a configuration fault only when the
  *   integration that raised it polls successfully, so that one integration
- *   refused with 403 while others succeed does not flap the alert every cycle.
+ *   refused with 403 while others succeed does not flap the alert every cycle
+ *   (a refused discovery, which no poll repeats, by any successful poll).
  * - One integration that fails K consecutive cycles while the project-wide
  *   alert is closed (the others succeed) gets its own alert ("cannot read
  *   integration X"), and its own recovery at its next successful poll. So does
@@ -199,7 +200,9 @@ function othersReadable(next: UpstreamState, id: string, failedCycles: number): 
 /** The project-wide alert: configuration faults, and K cycles without any successful poll. */
 function nextProjectState(state: UpstreamState, event: UpstreamEvent, degradedAfterCycles: number): UpstreamDecision {
   if (event.ok) {
-    if (state.down && state.configurationError && event.integrationId !== state.configurationErrorIntegration) {
+    // A refused discovery (a project-wide label) is closed by any success: the key reads the project again.
+    const heldByAnother = event.integrationId !== state.configurationErrorIntegration && !isProjectWide(state.configurationErrorIntegration);
+    if (state.down && state.configurationError && heldByAnother) {
       return { state: { ...state, failedCycles: 0, lastSuccessCycle: event.cycleId }, notify: undefined };
     }
     const next: UpstreamState = { ...INITIAL_UPSTREAM_STATE, lastSuccessCycle: event.cycleId, integrations: state.integrations };

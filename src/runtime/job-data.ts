@@ -7,6 +7,7 @@
  */
 import type { DeliverJobData } from '../../jobs/deliver-notification.js';
 import type { PollJobData } from '../../jobs/poll-integration.js';
+import type { PollProjectJobData } from '../../jobs/poll-project.js';
 import { InvalidJobDataError } from './invalid-job-data-error.js';
 import { entryIdOfDeliverJobId } from './job-names.js';
 
@@ -32,11 +33,31 @@ function nonEmptyString(job: string, data: Readonly<Record<string, unknown>>, fi
 export function parsePollJobData(data: unknown): PollJobData {
   const fields = objectOf('poll', data);
   const name = fields['integrationName'];
+  // Absent in a job of the release before (the first watched project's then); present, it must name one.
+  const projectId = fields['projectId'] === undefined ? undefined : nonEmptyString('poll', fields, 'projectId');
   return {
     integrationId: nonEmptyString('poll', fields, 'integrationId'),
+    ...(projectId === undefined ? {} : { projectId }),
     cycleId: nonEmptyString('poll', fields, 'cycleId'),
     ...(typeof name === 'string' && name !== '' ? { integrationName: name } : {}),
   };
+}
+
+/**
+ * The data of a `poll-project` job, or an InvalidJobDataError naming the bad field. A name that is
+ * not a non-empty string is dropped (names are only shown); an integration without an id fails the job.
+ */
+export function parsePollProjectJobData(data: unknown): PollProjectJobData {
+  const job = 'poll-project';
+  const fields = objectOf(job, data);
+  const list = fields['integrations'];
+  if (!Array.isArray(list)) throw new InvalidJobDataError(`${job} job data: integrations must be an array, got ${describe(list)}`);
+  const integrations = list.map((item: unknown, i) => {
+    const entry = objectOf(`${job} integrations[${i}]`, item);
+    const name = entry['name'];
+    return { id: nonEmptyString(`${job} integrations[${i}]`, entry, 'id'), ...(typeof name === 'string' && name !== '' ? { name } : {}) };
+  });
+  return { projectId: nonEmptyString(job, fields, 'projectId'), cycleId: nonEmptyString(job, fields, 'cycleId'), integrations };
 }
 
 /** The data of a `deliver` job, or an InvalidJobDataError naming the bad field. Other fields are ignored. */

@@ -5,8 +5,8 @@
 export const BULLMQ_NAMES = {
   /** Queue names, under QUEUE_PREFIX: poll cycles and polls; alert delivery. */
   queues: { poll: 'poll', alerts: 'alerts' },
-  /** Job names: `cycle` and `poll` in the poll queue, `deliver` in the alerts queue. */
-  jobs: { cycle: 'cycle', poll: 'poll', deliver: 'deliver' },
+  /** Job names: `cycle`, `poll` and `poll-project` (AMPERSAND_LIST_MODE=project) in the poll queue, `deliver` in the alerts queue. */
+  jobs: { cycle: 'cycle', poll: 'poll', pollProject: 'poll-project', deliver: 'deliver' },
   /** The one job scheduler id: restarts, replicas and config changes all upsert this same one. */
   schedulerId: 'ampersand-poll-cycle',
 } as const;
@@ -25,3 +25,6 @@ export function entryIdOfDeliverJobId(jobId: string | undefined): string | undef
 
 /** One queued-or-running poll per integration. Throws URIError on an id that is not well-formed UTF-16. */
 export const pollDeduplicationId = (integrationId: string): string => `poll.${encodeURIComponent(integrationId)}`;
+
+/** One queued-or-running poll per project (AMPERSAND_LIST_MODE=project). Throws URIError on an id that is not well-formed UTF-16. */
+export const pollProjectDeduplicationId = (projectId: string): string => `poll-project.${encodeURIComponent(projectId)}`;

@@ -7,22 +7,25 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DeliverJobData, DeliverOutcome } from '../../jobs/deliver-notification.js';
 import type { PollJobData } from '../../jobs/poll-integration.js';
+import type { PollProjectJobData } from '../../jobs/poll-project.js';
 import { DeliveryRetryError } from './delivery-retry-error.js';
-import { parsePollJobData, resolveDeliverJob } from './job-data.js';
+import { parsePollJobData, parsePollProjectJobData, resolveDeliverJob } from './job-data.js';
 import { BULLMQ_NAMES } from './job-names.js';
 
 /** The jobs the workers run, as the jobs/ modules build them: closures, so each can be handed on alone. */
 export interface JobHandlers {
   runCycle(this: void, cycleId: string, jobId: string | undefined): Promise<unknown>;
   pollIntegration(this: void, data: PollJobData, jobId: string | undefined): Promise<unknown>;
+  pollProject(this: void, data: PollProjectJobData, jobId: string | undefined): Promise<unknown>;
   deliver(this: void, data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome>;
 }
 
-/** The poll queue's processor: cycles (from the scheduler) and polls (from the cycles); anything else is ignored. */
-export function routePollJob(handlers: Pick<JobHandlers, 'runCycle' | 'pollIntegration'>, logger: Logger): (job: Job) => Promise<unknown> {
+/** The poll queue's processor: cycles (from the scheduler) and polls of integrations or projects (from the cycles); anything else is ignored. */
+export function routePollJob(handlers: Pick<JobHandlers, 'runCycle' | 'pollIntegration' | 'pollProject'>, logger: Logger): (job: Job) => Promise<unknown> {
   return async (job) => {
     if (job.name === BULLMQ_NAMES.jobs.cycle) return handlers.runCycle(job.id ?? String(job.timestamp), job.id);
     if (job.name === BULLMQ_NAMES.jobs.poll) return handlers.pollIntegration(parsePollJobData(job.data), job.id);
+    if (job.name === BULLMQ_NAMES.jobs.pollProject) return handlers.pollProject(parsePollProjectJobData(job.data), job.id);
     logger.warn({ jobId: job.id, name: job.name }, 'unknown job in the poll queue; ignored');
     return undefined;
   };

@@ -15,12 +15,15 @@ export interface ScrapeRefreshDeps {
   readonly redis: Pick<RedisClient, 'status'>;
   readonly snapshots: Pick<SnapshotStore, 'loadAll'>;
   readonly outbox: Pick<Outbox, 'size' | 'channelStatus' | 'droppedTotal'>;
-  readonly upstream: Pick<UpstreamTracker, 'apiUp'>;
+  readonly upstream: Pick<UpstreamTracker, 'apiUpByProject'>;
   readonly metrics: Pick<Metrics, 'refreshFromState' | 'setOutboxSize' | 'setOutboxDropped' | 'setSlackStatus' | 'setApiUp'>;
   /** The `target` label of the webhook gauges: the host only, never the secret path. */
   readonly slackMetricTarget: string;
-  /** The configured project, until a poll returned the API's projectId. */
-  readonly projectId: string;
+  /**
+   * The watched projects, as configured. With one, ampersand_api_up's label is the projectId the API
+   * returns once a poll succeeded, as on the other series; with several, each project's id as configured.
+   */
+  readonly projects: readonly string[];
 }
 
 /** Rebuilds the state gauges from Redis; throws (and the scrape serves the last values) when Redis does not answer within 2 s. */
@@ -29,7 +32,13 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
   return async () => {
     // Commands wait for a reconnect; a scrape must not.
     if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-    const refresh = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.upstream.apiUp(), deps.outbox.channelStatus(), deps.outbox.droppedTotal()]);
+    const refresh = Promise.all([
+      deps.snapshots.loadAll(),
+      deps.outbox.size(),
+      deps.upstream.apiUpByProject(),
+      deps.outbox.channelStatus(),
+      deps.outbox.droppedTotal(),
+    ]);
     const result = await Promise.race([refresh, delay(SCRAPE_REFRESH_TIMEOUT_MS).then(() => undefined)]);
     if (result === undefined) throw new Error('Redis did not answer within 2 s');
     const [stored, outboxSize, apiUp, channelStatus, dropped] = result;
@@ -37,7 +46,11 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
     metrics.setOutboxSize(outboxSize);
     metrics.setOutboxDropped(dropped);
     metrics.setSlackStatus(channelStatus, deps.slackMetricTarget);
-    // The label is the projectId the API returns once one poll succeeded, as on the other series.
-    if (apiUp !== undefined) metrics.setApiUp(stored[0]?.projectId || deps.projectId, apiUp);
+    for (const [projectId, up] of apiUp) {
+      if (up === undefined) continue;
+      // One project: the projectId the API returns once one poll succeeded, as on the other series.
+      const label = deps.projects.length === 1 ? stored[0]?.projectId || projectId : projectId;
+      metrics.setApiUp(label, up);
+    }
   };
 }

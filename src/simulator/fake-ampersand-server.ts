@@ -44,6 +44,7 @@ export interface RecordedRequest {
 
 export interface FakeAmpersandOptions {
   readonly apiKey: string;
+  /** The project integrations belong to unless setIntegration names another; any project with an integration is served. */
   readonly projectId: string;
   readonly port?: number;
   readonly host?: string;
@@ -59,8 +60,11 @@ export interface FakeAmpersand {
   readonly requests: RecordedRequest[];
   /** The most requests for one integration's installations that were ever in flight at once. */
   maxConcurrentPerIntegration(): number;
-  /** Sets (or replaces) an integration; `name` is what listIntegrations calls it (its id unless given). */
-  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[], name?: string): void;
+  /**
+   * Sets (or replaces) an integration; `name` is what listIntegrations calls it (its id unless given);
+   * `projectId` the project it belongs to (the options' unless given; its installations' specs should say the same).
+   */
+  setIntegration(integrationId: string, provider: string, installations: readonly InstallationSpec[], name?: string, projectId?: string): void;
   removeIntegration(integrationId: string): void;
   installations(integrationId: string): InstallationSpec[];
   update(integrationId: string, installationId: string, changes: Partial<InstallationSpec>): void;
@@ -78,6 +82,10 @@ export interface FakeAmpersand {
   injectLogs(operationId: string, ...faults: Fault[]): void;
   /** Answers every request with this fault until cleared with undefined. */
   setStickyFault(fault: Fault | undefined): void;
+  /** Answers every request for `projectId` (any path under /projects/{projectId}) with this fault until cleared with undefined. */
+  setProjectFault(projectId: string, fault: Fault | undefined): void;
+  /** Queues faults that answer the next requests for the installations of the whole project (listInstallationsForProject). */
+  injectProjectInstallations(projectId: string, ...faults: Fault[]): void;
   close(): Promise<void>;
 }
 
@@ -130,6 +138,7 @@ function serializeList<T>(items: readonly T[], render: (item: T) => unknown): Bu
 }
 
 interface FakeIntegration {
+  readonly projectId: string;
   readonly provider: string;
   readonly name: string;
   readonly installations: InstallationSpec[];
@@ -145,12 +154,14 @@ interface FakeIntegration {
 
 type Route =
   | { readonly kind: 'integrations'; readonly projectId: string }
+  | { readonly kind: 'project-installations'; readonly projectId: string }
   | { readonly kind: 'installations'; readonly projectId: string; readonly integrationId: string }
   | { readonly kind: 'operations'; readonly projectId: string; readonly integrationId: string; readonly installationId: string }
   | { readonly kind: 'logs'; readonly projectId: string; readonly operationId: string };
 
 const ROUTES: readonly [RegExp, (p: readonly string[]) => Route][] = [
   [/^\/v1\/projects\/([^/]+)\/integrations$/, ([projectId = '']) => ({ kind: 'integrations', projectId })],
+  [/^\/v1\/projects\/([^/]+)\/installations$/, ([projectId = '']) => ({ kind: 'project-installations', projectId })],
   [
     /^\/v1\/projects\/([^/]+)\/integrations\/([^/]+)\/installations$/,
     ([projectId = '', integrationId = '']) => ({ kind: 'installations', projectId, integrationId }),
@@ -177,14 +188,17 @@ function matchRoute(pathname: string): Route | undefined {
 }
 
 const operationsFaultKey = (installationId: string): string => `\u0000operations ${installationId}`;
+const projectInstallationsFaultKey = (projectId: string): string => `\u0000project installations ${projectId}`;
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
   const integrations = new Map<string, FakeIntegration>();
   const render = options.buildInstallation ?? buildInstallation;
-  const put = (integrationId: string, provider: string, name: string, installations: InstallationSpec[]): void => {
-    integrations.set(integrationId, { provider, name, installations, bodies: new Map([['', serializeList(installations, render)]]) });
+  const put = (integrationId: string, provider: string, name: string, installations: InstallationSpec[], projectId: string): void => {
+    integrations.set(integrationId, { projectId, provider, name, installations, bodies: new Map([['', serializeList(installations, render)]]) });
   };
+  const projectFaults = new Map<string, Fault>();
+  const knownProject = (projectId: string): boolean => projectId === options.projectId || [...integrations.values()].some((i) => i.projectId === projectId);
   /** Per installation id, newest first. */
   const operations = new Map<string, OperationSpec[]>();
   /** Per installation id, the number of the last operation recorded, for the next id. */
@@ -196,8 +210,10 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   const inFlight = new Map<string, number>();
   let maxConcurrent = 0;
 
-  const takeFault = (integrationId: string | undefined): Fault | undefined => {
+  const takeFault = (integrationId: string | undefined, projectId: string | undefined): Fault | undefined => {
     if (sticky) return sticky;
+    const projectFault = projectId === undefined ? undefined : projectFaults.get(projectId);
+    if (projectFault) return projectFault;
     for (const key of [integrationId, '*']) {
       if (key === undefined) continue;
       const queue = faults.get(key);
@@ -280,23 +296,42 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       res.on('close', () => inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1));
     }
     const faultKey =
-      route?.kind === 'operations' ? operationsFaultKey(route.installationId) : route?.kind === 'logs' ? logsFaultKey(route.operationId) : integrationId;
-    const fault = takeFault(faultKey);
+      route?.kind === 'operations'
+        ? operationsFaultKey(route.installationId)
+        : route?.kind === 'logs'
+          ? logsFaultKey(route.operationId)
+          : route?.kind === 'project-installations'
+            ? projectInstallationsFaultKey(route.projectId)
+            : integrationId;
+    const fault = takeFault(faultKey, route?.projectId);
     if (fault) return answerFault(res, fault);
 
     if (req.method !== 'GET' || !route) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
     if (apiKey !== options.apiKey) return send(res, 401, buildProblem(401, 'Unauthorized', 'invalid API key', { retryable: false }));
-    if (route.projectId !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
+    if (!knownProject(route.projectId)) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
+    /** The project's integration of that id: another project's is not found here, as in the real API. */
+    const integrationOf = (id: string): FakeIntegration | undefined => {
+      const found = integrations.get(id);
+      return found?.projectId === route.projectId ? found : undefined;
+    };
 
     switch (route.kind) {
       case 'integrations':
         return send(
           res,
           200,
-          [...integrations].map(([id, i]) => buildIntegration(options.projectId, id, i.provider, i.name)),
+          [...integrations].filter(([, i]) => i.projectId === route.projectId).map(([id, i]) => buildIntegration(route.projectId, id, i.provider, i.name)),
         );
+      case 'project-installations': {
+        // Every installation of every integration of the project, one unpaginated array (listInstallationsForProject).
+        const groupRef = url.searchParams.get('groupRef');
+        const all = [...integrations.values()]
+          .filter((i) => i.projectId === route.projectId)
+          .flatMap((i) => i.installations.filter((inst) => groupRef === null || inst.groupRef === groupRef));
+        return sendJson(res, 200, serializeList(all, render));
+      }
       case 'installations': {
-        const integration = integrations.get(route.integrationId);
+        const integration = integrationOf(route.integrationId);
         if (!integration) return send(res, 404, buildProblem(404, 'Not Found', `integration ${route.integrationId} not found`));
         const groupRef = url.searchParams.get('groupRef');
         const key = groupRef === null ? '' : `=${groupRef}`;
@@ -311,13 +346,15 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
         return sendJson(res, 200, body);
       }
       case 'operations': {
-        const installation = findInstallation(route.integrationId, route.installationId);
+        const installation = integrationOf(route.integrationId) && findInstallation(route.integrationId, route.installationId);
         if (!installation) return send(res, 404, buildProblem(404, 'Not Found', `installation ${route.installationId} not found`, { retryable: false }));
         return servePage(res, url, installation);
       }
       case 'logs': {
         const found = findOperation(route.operationId);
-        if (!found) return send(res, 404, buildProblem(404, 'Not Found', 'Operation not found for the given operation ID.', { retryable: false }));
+        // Another project's operation is not found in this one.
+        if (!found || integrationOf(found.installation.integrationId) === undefined)
+          return send(res, 404, buildProblem(404, 'Not Found', 'Operation not found for the given operation ID.', { retryable: false }));
         return send(
           res,
           200,
@@ -363,8 +400,8 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     url: `http://${server.host}:${server.port}/v1`,
     requests,
     maxConcurrentPerIntegration: () => maxConcurrent,
-    setIntegration(integrationId, provider, installations, name = integrationId) {
-      put(integrationId, provider, name, [...installations]);
+    setIntegration(integrationId, provider, installations, name = integrationId, projectId = options.projectId) {
+      put(integrationId, provider, name, [...installations], projectId);
       installations.forEach(startHistory);
     },
     removeIntegration(integrationId) {
@@ -372,28 +409,29 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     },
     installations: (integrationId) => [...mustGet(integrationId).installations],
     update(integrationId, installationId, changes) {
-      const { provider, name, installations } = mustGet(integrationId);
+      const { provider, name, installations, projectId } = mustGet(integrationId);
       const next = installations.map((i) => {
         if (i.id !== installationId) return i;
         const updated = { ...i, ...changes };
         if (updated.lastOperationStatus !== undefined && updated.lastOperationStatus !== i.lastOperationStatus) recordRun(updated, updated.lastOperationStatus);
         return updated;
       });
-      put(integrationId, provider, name, next);
+      put(integrationId, provider, name, next, projectId);
     },
     remove(integrationId, installationId) {
-      const { provider, name, installations } = mustGet(integrationId);
+      const { provider, name, installations, projectId } = mustGet(integrationId);
       put(
         integrationId,
         provider,
         name,
         installations.filter((i) => i.id !== installationId),
+        projectId,
       );
       operations.delete(installationId);
     },
     add(integrationId, installation) {
-      const { provider, name, installations } = mustGet(integrationId);
-      put(integrationId, provider, name, [...installations, installation]);
+      const { provider, name, installations, projectId } = mustGet(integrationId);
+      put(integrationId, provider, name, [...installations, installation], projectId);
       startHistory(installation);
     },
     operations: (installationId) => [...(operations.get(installationId) ?? [])],
@@ -414,6 +452,14 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     },
     setStickyFault(fault) {
       sticky = fault;
+    },
+    setProjectFault(projectId, fault) {
+      if (fault === undefined) projectFaults.delete(projectId);
+      else projectFaults.set(projectId, fault);
+    },
+    injectProjectInstallations(projectId, ...newFaults) {
+      const key = projectInstallationsFaultKey(projectId);
+      faults.set(key, [...(faults.get(key) ?? []), ...newFaults]);
     },
     close: () => server.close(),
   };

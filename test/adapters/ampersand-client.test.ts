@@ -62,6 +62,34 @@ describe('createAmpersandClient', () => {
     });
   });
 
+  describe('listInstallationsForProject', () => {
+    it("reads every installation of the client's project from the documented path, with its groupRef", async () => {
+      fake.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2', groupRef: 'org-x' })]);
+      try {
+        const all = await client().listInstallationsForProject();
+        expect(Array.isArray(all) && all.map((i: { id: string }) => i.id)).toEqual(['a', 'b', 'x']);
+        const grouped = await client({ groupRef: 'org-x' }).listInstallationsForProject();
+        expect(Array.isArray(grouped) && grouped.map((i: { id: string }) => i.id)).toEqual(['b', 'x']);
+        expect(fake.requests.map((r) => `${r.path}${r.query}`)).toEqual([
+          '/v1/projects/proj-1/installations',
+          '/v1/projects/proj-1/installations?groupRef=org-x',
+        ]);
+      } finally {
+        fake.removeIntegration('int-2');
+      }
+    });
+
+    it("reads another project's installations with that project's client", async () => {
+      fake.setIntegration('int-9', 'zendesk', [installationSpec('z', { integrationId: 'int-9', projectId: 'proj-2' })], 'Zendesk', 'proj-2');
+      try {
+        const body = await client({ projectId: 'proj-2' }).listInstallationsForProject();
+        expect(Array.isArray(body) && body.map((i: { id: string }) => i.id)).toEqual(['z']);
+      } finally {
+        fake.removeIntegration('int-9');
+      }
+    });
+  });
+
   describe('when the API fails for a while', () => {
     it.each([500, 502, 503, 504, 429])('retries %i with backoff and then succeeds', async (status) => {
       fake.inject('int-1', { kind: 'status', status }, { kind: 'status', status });

@@ -57,6 +57,18 @@ async function storeBaseline(): Promise<void> {
 }
 
 describe('ampersand-health-monitor check', () => {
+  it('exits 2 naming AMPERSAND_PROJECT_ID when MONITOR_CONFIG is set without it: check reads the project of that variable', async () => {
+    const { code, stdout, stderr } = await runCli(['check', '--no-redis'], {
+      ...cliEnv,
+      AMPERSAND_PROJECT_ID: '',
+      MONITOR_CONFIG: '/nonexistent/monitor.yaml',
+    });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('check: AMPERSAND_PROJECT_ID is required: check reads one project, named by that variable');
+    expect(h.ampersand.requests).toEqual([]);
+  });
+
   it('discovers the integrations, and exits 0 when nothing needs attention', async () => {
     const { code, stdout, stderr } = await runCli(['check'], cliEnv);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });

@@ -204,8 +204,8 @@ export function outboxOrderContract(create: StoresFactory): void {
     it("puts the monitor's own message behind the head, before a backlog of other integrations' alerts", async () => {
       for (let i = 1; i <= 4; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
       const head = await s.outbox.head();
-      await s.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
-      await s.upstream.commit(1, INITIAL_UPSTREAM_STATE, entry('up2'));
+      await s.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      await s.upstream.commit('proj-1', 1, INITIAL_UPSTREAM_STATE, entry('up2'));
       expect((await s.outbox.head())?.id).toBe(head?.id);
       expect(await drainIds(s)).toEqual(['low1', 'up1', 'up2', 'low2', 'low3', 'low4']);
     });
@@ -243,9 +243,9 @@ export function outboxOrderContract(create: StoresFactory): void {
     });
 
     it('makes a high entry the head of an empty outbox, and appends behind a lone head', async () => {
-      await s.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      await s.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, entry('up1'));
       expect(await s.outbox.headId()).toBe('up1');
-      await s.upstream.commit(1, INITIAL_UPSTREAM_STATE, entry('up2'));
+      await s.upstream.commit('proj-1', 1, INITIAL_UPSTREAM_STATE, entry('up2'));
       expect(await drainIds(s)).toEqual(['up1', 'up2']);
     });
   });
@@ -332,7 +332,7 @@ export function outboxOrderContract(create: StoresFactory): void {
 
     it('never drops the head, the monitor’s own messages, recoveries or reminders', async () => {
       await commit('int-0', [alertsEntry('head', 'int-0', ['x'])]);
-      for (let i = 1; i <= 12; i += 1) await capped.upstream.commit(i - 1, INITIAL_UPSTREAM_STATE, entry(`up${i}`));
+      for (let i = 1; i <= 12; i += 1) await capped.upstream.commit('proj-1', i - 1, INITIAL_UPSTREAM_STATE, entry(`up${i}`));
       await commit('int-1', [alertsEntry('low1', 'int-1', ['x'])]);
       expect(await capped.outbox.droppedTotal()).toBe(1);
       const ids = await drainIdsAndNotices(capped);

@@ -75,7 +75,7 @@ export function snapshotStoreContract(create: StoresFactory): void {
     });
 
     it('appends the notifications of a commit to the outbox in order, and returns the head', async () => {
-      await s.upstream.commit(0, (await s.upstream.load()).state, entry('earlier'));
+      await s.upstream.commit('proj-1', 0, (await s.upstream.load('proj-1')).state, entry('earlier'));
       expect(await s.snapshots.commit(baseline('int-1', { outbox: [entry('n1'), entry('n2')] }))).toEqual({
         committed: true,
         version: 1,

@@ -54,6 +54,11 @@ describe('nextUpstreamState', () => {
     expect(notes).toEqual(['down: unauthorized (HTTP 401)', 'up: polls succeed again (was: unauthorized (HTTP 401))']);
   });
 
+  it('closes a refused discovery at the next successful poll of any integration, which no poll of the discovery label would', () => {
+    const { notes } = run([fail('c1', true, '_discovery'), fail('c2', true, '_discovery'), ok('c3', 'int-1')]);
+    expect(notes).toEqual(['down: unauthorized (HTTP 401)', 'up: polls succeed again (was: unauthorized (HTTP 401))']);
+  });
+
   it('opens the degraded alert after K consecutive failed cycles, not before', () => {
     expect(run([fail('c1'), fail('c1'), fail('c2')]).notes).toEqual([]);
     const { notes, state } = run([fail('c1'), fail('c2'), fail('c3'), fail('c4'), fail('c5')]);

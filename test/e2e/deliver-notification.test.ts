@@ -79,7 +79,7 @@ function replica(): { store: RedisStores; deliver: ReturnType<typeof createDeliv
 }
 
 async function enqueue(store: RedisStores, ...ids: string[]): Promise<void> {
-  for (const [rev, id] of ids.entries()) await store.upstream.commit(rev, { ...INITIAL_UPSTREAM_STATE }, entry(id));
+  for (const [rev, id] of ids.entries()) await store.upstream.commit('proj-1', rev, { ...INITIAL_UPSTREAM_STATE }, entry(id));
 }
 
 describe('deliverNotification', () => {

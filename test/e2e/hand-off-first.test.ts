@@ -62,7 +62,7 @@ const failingTracker = () =>
       },
     },
     logger: captureLogs().logger,
-    projectId: 'proj-1',
+    projects: ['proj-1'],
     degradedAfterCycles: 2,
     forgetAfterMs: 60_000,
     delivery,
@@ -72,7 +72,7 @@ const failingTracker = () =>
 
 function poll(observer: PollObserver, handOff: DeliveryQueue) {
   return createPollIntegration({
-    ampersand: { listInstallations: unhealthy },
+    ampersand: { forProject: () => ({ listInstallations: unhealthy, listInstallationsForProject: async () => [] }) },
     snapshots: stores.snapshots,
     outbox: stores.outbox,
     metrics,
@@ -139,15 +139,14 @@ describe('runCycle', () => {
     expect(head).toBeDefined();
     expect(await deliverJob(head ?? '')).toBeUndefined();
     const run = createRunCycle({
-      ampersand: { listIntegrations: async () => [] },
+      ampersand: { forProject: () => ({ listIntegrations: async () => [] }) },
       snapshots: stores.snapshots,
       outbox: stores.outbox,
       metrics,
       observer: failingTracker(),
       logger: captureLogs().logger,
-      projectId: 'proj-1',
-      integrationIds: ['int-1'],
-      polls: { enqueueAll: async () => [] },
+      projects: [{ id: 'proj-1', integrationIds: ['int-1'], groupRef: undefined }],
+      polls: { enqueueAll: async () => [], enqueueProjects: async () => [] },
       delivery,
       forgetAfterMs: 1000,
       now: () => new Date(0),

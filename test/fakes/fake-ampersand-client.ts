@@ -9,7 +9,7 @@
  * is recorded, and a call with no script fails the test loudly.
  */
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
-import type { AmpersandClient } from '../../src/ports.js';
+import type { AmpersandClient, AmpersandProjects } from '../../src/ports.js';
 
 export type ScriptedAnswer =
   | { readonly body: unknown }
@@ -27,6 +27,8 @@ export interface FakeAmpersandClient extends AmpersandClient {
   readonly calls: readonly string[];
   /** Replaces the script of `listInstallations(integrationId)`. */
   scriptInstallations(integrationId: string, ...answers: readonly ScriptedAnswer[]): void;
+  /** Replaces the script of `listInstallationsForProject()`. */
+  scriptProjectInstallations(...answers: readonly ScriptedAnswer[]): void;
   /** Replaces the script of `listIntegrations()`. */
   scriptIntegrations(...answers: readonly ScriptedAnswer[]): void;
   /** Replaces the script of `listOperations(…, installationId, …)`: one answer per page asked for. */
@@ -36,6 +38,12 @@ export interface FakeAmpersandClient extends AmpersandClient {
 }
 
 const INTEGRATIONS = '\u0000integrations';
+const PROJECT_INSTALLATIONS = '\u0000project installations';
+
+/** The clients of the watched projects, by id: any other project is not watched (undefined), as in main's wiring. */
+export function fakeProjects<C>(clients: Readonly<Record<string, C>>): AmpersandProjects<C> {
+  return { forProject: (projectId) => clients[projectId] };
+}
 const operationsKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const logsKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
@@ -68,6 +76,9 @@ export function createFakeAmpersandClient(): FakeAmpersandClient {
     scriptInstallations(integrationId, ...answers) {
       scripts.set(integrationId, [...answers]);
     },
+    scriptProjectInstallations(...answers) {
+      scripts.set(PROJECT_INSTALLATIONS, [...answers]);
+    },
     scriptIntegrations(...answers) {
       scripts.set(INTEGRATIONS, [...answers]);
     },
@@ -80,6 +91,10 @@ export function createFakeAmpersandClient(): FakeAmpersandClient {
     async listInstallations(integrationId, signal) {
       calls.push(`installations ${integrationId}`);
       return answer(integrationId, `the installations of ${integrationId}`, signal);
+    },
+    async listInstallationsForProject(signal) {
+      calls.push('project installations');
+      return answer(PROJECT_INSTALLATIONS, 'the installations of the project', signal);
     },
     async listIntegrations(signal) {
       calls.push('integrations');

@@ -70,7 +70,8 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
   let deadIds: string[] = [];
   let deadEntries = new Map<string, string>();
   let channel: Channel = {};
-  let upstream: { rev: number; state: string; integrations: string } | undefined;
+  /** Per watched project, as the Redis store keeps one hash each. */
+  let upstream = new Map<string, { rev: number; state: string; integrations: string }>();
   let initialised = false;
 
   /** An entry's priority, order key and destination, as the Redis store's meta says them; low, of no key, for "slack" without one. */
@@ -296,16 +297,17 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
   };
 
   const upstreamStore: UpstreamStore = {
-    async load() {
-      if (upstream === undefined) return { rev: 0, state: INITIAL_UPSTREAM_STATE };
-      const state = { ...INITIAL_UPSTREAM_STATE, ...(JSON.parse(upstream.state) as Partial<UpstreamState>) };
-      return { rev: upstream.rev, state: { ...state, integrations: JSON.parse(upstream.integrations) as UpstreamState['integrations'] } };
+    async load(projectId) {
+      const stored = upstream.get(projectId);
+      if (stored === undefined) return { rev: 0, state: INITIAL_UPSTREAM_STATE };
+      const state = { ...INITIAL_UPSTREAM_STATE, ...(JSON.parse(stored.state) as Partial<UpstreamState>) };
+      return { rev: stored.rev, state: { ...state, integrations: JSON.parse(stored.integrations) as UpstreamState['integrations'] } };
     },
-    async commit(expectedRev, state, entry) {
-      const rev = upstream?.rev ?? 0;
+    async commit(projectId, expectedRev, state, entry) {
+      const rev = upstream.get(projectId)?.rev ?? 0;
       if (rev !== expectedRev) return { committed: false };
       const { integrations, ...projectWide } = state;
-      upstream = { rev: rev + 1, state: JSON.stringify(projectWide), integrations: JSON.stringify(integrations) };
+      upstream.set(projectId, { rev: rev + 1, state: JSON.stringify(projectWide), integrations: JSON.stringify(integrations) });
       if (entry !== undefined) append([entry], entry.enqueuedAt);
       return { committed: true, version: rev + 1, outboxHead: outboxIds[0] };
     },
@@ -332,7 +334,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       deadIds = [];
       deadEntries = new Map();
       channel = {};
-      upstream = undefined;
+      upstream = new Map();
       initialised = false;
     },
   };

@@ -10,6 +10,8 @@ import { createEventLog, type EventLog } from './event-log.js';
 export interface RecordingObserver extends CycleObserver {
   /** This observer's calls only, in order. */
   readonly calls: readonly string[];
+  /** The project of each call, in the order of `calls`. */
+  readonly projects: readonly string[];
   /** The errors passed to pollFailed, in order. */
   readonly errors: readonly AmpersandApiError[];
   /** Set an error to make that kind of call throw it (after it is recorded). */
@@ -18,26 +20,29 @@ export interface RecordingObserver extends CycleObserver {
 
 export function createRecordingObserver(log: EventLog = createEventLog()): RecordingObserver {
   const calls: string[] = [];
+  const projects: string[] = [];
   const errors: AmpersandApiError[] = [];
   const throwing: RecordingObserver['throwing'] = {};
-  const note = (call: string, error: Error | undefined): void => {
+  const note = (projectId: string, call: string, error: Error | undefined): void => {
     calls.push(call);
+    projects.push(projectId);
     log.add(call);
     if (error) throw error;
   };
   return {
     calls,
+    projects,
     errors,
     throwing,
-    async pollSucceeded(integrationId) {
-      note(`ok ${integrationId}`, throwing.succeeded);
+    async pollSucceeded(projectId, integrationId) {
+      note(projectId, `ok ${integrationId}`, throwing.succeeded);
     },
-    async pollFailed(integrationId, _cycleId, error) {
+    async pollFailed(projectId, integrationId, _cycleId, error) {
       errors.push(error);
-      note(`failed ${integrationId} ${error.reason}`, throwing.failed);
+      note(projectId, `failed ${integrationId} ${error.reason}`, throwing.failed);
     },
-    async integrationsListed(integrationIds) {
-      note(`listed ${integrationIds.join(',')}`, throwing.listed);
+    async integrationsListed(projectId, integrationIds) {
+      note(projectId, `listed ${integrationIds.join(',')}`, throwing.listed);
     },
   };
 }

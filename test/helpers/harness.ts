@@ -3,7 +3,8 @@
  * Slack and the local Redis, with a unique key prefix per test.
  */
 import type { Redis } from 'ioredis';
-import { parseConfig, type Env } from '../../src/config.js';
+import { ConfigError, parseConfig, type Env } from '../../src/config.js';
+import { loadConfig } from '../../src/load-config.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
 import { startFakeSlack, type FakeSlack } from '../../src/simulator/fake-slack-server.js';
 import { startMonitor, type Monitor, type MonitorOverrides } from '../../src/main.js';
@@ -61,7 +62,11 @@ export async function createHarness(): Promise<Harness> {
       // unless a test names a port (a METRICS_PORT of '0' from older tests means the same).
       const { METRICS_PORT: metricsPort, ...rest } = env(extra);
       const port = metricsPort === undefined || metricsPort === '0' ? { httpPort: 0 } : {};
-      const monitor = await startMonitor(parseConfig({ ...rest, ...(port.httpPort === 0 ? {} : { METRICS_PORT: metricsPort }) }), {
+      const configEnv: Env = { ...rest, ...(port.httpPort === 0 ? {} : { METRICS_PORT: metricsPort }) };
+      // With MONITOR_CONFIG, the file is read as the service reads it (loadConfig); without, the environment alone.
+      const loaded = configEnv['MONITOR_CONFIG'] === undefined ? { config: parseConfig(configEnv) } : await loadConfig(configEnv);
+      if (loaded instanceof ConfigError) throw loaded;
+      const monitor = await startMonitor(loaded.config, {
         logger: logs.logger,
         ...port,
         ...overrides,

@@ -66,8 +66,8 @@ function deliverer(options: { outbox?: Outbox; notifiers?: ReadonlyMap<string, N
 async function enqueue(...entries: OutboxEntry[]): Promise<void> {
   // The upstream store's commit appends one entry; its state does not matter here.
   for (const entry of entries) {
-    const { rev, state } = await stores.upstream.load();
-    await stores.upstream.commit(rev, state, entry);
+    const { rev, state } = await stores.upstream.load('proj-1');
+    await stores.upstream.commit('proj-1', rev, state, entry);
   }
 }
 

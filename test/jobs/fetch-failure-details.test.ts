@@ -7,14 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { createFailureDetailsFetcher, type FailureDetailsFetcherDeps } from '../../jobs/fetch-failure-details.js';
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
 import { buildLog, buildOperation, buildReadOperation } from '../../src/simulator/fixtures.js';
-import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
+import { createFakeAmpersandClient, fakeProjects, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
 import { createFixedClock } from '../fakes/fixed-clock.js';
 import { installationSpec } from '../helpers/builders.js';
 import { captureLogs } from '../helpers/logger.js';
 
 const INST = installationSpec('inst-1', { integrationId: 'int-1' });
 const T0 = Date.parse('2026-03-01T12:00:00Z');
-const REQUEST = { cycleId: 'c1', integrationId: 'int-1', installationId: 'inst-1' };
+const REQUEST = { cycleId: 'c1', projectId: 'proj-1', integrationId: 'int-1', installationId: 'inst-1' };
 
 /** A read of inst-1 with `status`, `minutesAgo` before T0, and its fixture log. */
 const read = (id: string, status: string, minutesAgo: number) => buildReadOperation(INST, id, status, new Date(T0 - minutesAgo * 60_000));
@@ -33,7 +33,7 @@ function setup(options: Partial<FailureDetailsFetcherDeps> = {}) {
   const clock = createFixedClock('2026-03-01T12:00:00Z');
   const timeouts: { ms: number; controller: AbortController }[] = [];
   const fetcher = createFailureDetailsFetcher({
-    ampersand,
+    ampersand: fakeProjects({ 'proj-1': ampersand }),
     logger: logs.logger,
     now: clock.now,
     timeoutSignal: (ms) => {
@@ -273,6 +273,25 @@ describe('createFailureDetailsFetcher', () => {
     ['a fractional timeout', { timeoutMs: 1.5 }],
   ])('refuses %s when it is made', (_name, options) => {
     expect(() => setup(options)).toThrow(RangeError);
+  });
+
+  describe('with several projects', () => {
+    it("reads the operations and logs in the installation's project", async () => {
+      const other = createFakeAmpersandClient();
+      const t = setup({ ampersand: fakeProjects({ 'proj-1': createFakeAmpersandClient(), 'proj-2': other }) });
+      const failed = read('op-9', 'failure', 1);
+      other.scriptOperations('inst-1', page([failed]));
+      other.scriptLogs('op-9', logsOf(failed));
+      expect(await t.fetcher.fetch({ ...REQUEST, projectId: 'proj-2' })).toMatchObject({ operationId: 'op-9' });
+      expect(other.calls).toEqual(['operations int-1/inst-1 pageSize=50 pageToken=-', 'logs op-9']);
+    });
+
+    it('gives none for a project that is not watched, and spends no look-up on it', async () => {
+      const t = setup({ perCycle: 1 });
+      expect(await t.fetcher.fetch({ ...REQUEST, projectId: 'gone' })).toBeUndefined();
+      expect(t.fetcher.remaining('c1')).toBe(1);
+      expect(t.warns()).toEqual(['failure details: project gone is not watched; the alert goes without them']);
+    });
   });
 });
 

@@ -30,7 +30,7 @@ const trackerOn = (upstreamStore: Parameters<typeof createUpstreamTracker>[0]['s
   createUpstreamTracker({
     store: upstreamStore,
     logger: captureLogs().logger,
-    projectId: 'proj-1',
+    projects: ['proj-1'],
     degradedAfterCycles: K,
     forgetAfterMs: 60_000,
     delivery: { kick: async () => undefined },
@@ -52,7 +52,7 @@ interface Broken {
 
 function poll(broken: Broken, observer: PollObserver = tracker) {
   return createPollIntegration({
-    ampersand: { listInstallations: async () => body },
+    ampersand: { forProject: () => ({ listInstallations: async () => body, listInstallationsForProject: async () => [] }) },
     snapshots: { ...stores.snapshots, ...broken.snapshots },
     outbox: { ...stores.outbox, ...broken.outbox },
     metrics,
@@ -69,15 +69,14 @@ function poll(broken: Broken, observer: PollObserver = tracker) {
 
 function cycle(broken: Broken) {
   return createRunCycle({
-    ampersand: { listIntegrations: async () => [] },
+    ampersand: { forProject: () => ({ listIntegrations: async () => [] }) },
     snapshots: { ...stores.snapshots, ...broken.snapshots },
     outbox: { ...stores.outbox, ...broken.outbox },
     metrics,
     observer: tracker,
     logger: captureLogs().logger,
-    projectId: 'proj-1',
-    integrationIds: ['int-1'],
-    polls: { enqueueAll: async () => [] },
+    projects: [{ id: 'proj-1', integrationIds: ['int-1'], groupRef: undefined }],
+    polls: { enqueueAll: async () => [], enqueueProjects: async () => [] },
     delivery: { kick: async () => undefined },
     forgetAfterMs: 1000,
     now: () => new Date(0),
@@ -185,7 +184,7 @@ describe('an internal error', () => {
 
   it('makes the tracker report degraded and the API not up while it cannot store outcomes', async () => {
     const refusing = trackerOn({
-      load: () => stores.upstream.load(),
+      load: (projectId) => stores.upstream.load(projectId),
       commit: async () => {
         throw oom();
       },

@@ -16,7 +16,7 @@ import { buildInstallation, buildLog, buildOperation, buildReadOperation } from 
 import type { AlertNotification } from '../../src/core/alert-notification.js';
 import type { SnapshotStore } from '../../src/ports.js';
 import { createEventLog } from '../fakes/event-log.js';
-import { createFakeAmpersandClient, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
+import { createFakeAmpersandClient, fakeProjects, type ScriptedAnswer } from '../fakes/fake-ampersand-client.js';
 import { createFixedClock } from '../fakes/fixed-clock.js';
 import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
 import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
@@ -47,7 +47,7 @@ function setup(
   // The look-ups' shared deadline, which a test ends by hand (no waits).
   const deadline = new AbortController();
   const pollIntegration = createPollIntegration({
-    ampersand,
+    ampersand: fakeProjects({ 'proj-1': ampersand }),
     snapshots: { ...stores.snapshots, ...options.snapshots },
     outbox: stores.outbox,
     metrics,
@@ -58,7 +58,12 @@ function setup(
     now: clock.now,
     newLineage: () => lineages.shift() ?? 'L-extra',
     policy: options.policy ?? DEFAULT_ALERT_POLICY,
-    failureDetails: createFailureDetailsFetcher({ ampersand, logger: logs.logger, now: clock.now, perCycle: options.detailsPerCycle ?? 20 }),
+    failureDetails: createFailureDetailsFetcher({
+      ampersand: fakeProjects({ 'proj-1': ampersand }),
+      logger: logs.logger,
+      now: clock.now,
+      perCycle: options.detailsPerCycle ?? 20,
+    }),
     detailsDeadline: () => deadline.signal,
   });
   const poll = (cycleId = 'c1'): Promise<PollOutcome> => pollIntegration({ integrationId: INTEGRATION, cycleId }, 'job-1');
@@ -566,5 +571,39 @@ describe('pollIntegration', () => {
       await expect(t.poll()).rejects.toThrow(RangeError);
       expect(t.observer.calls).toEqual([`failed ${INTEGRATION} internal_error`]);
     });
+  });
+});
+
+describe('pollIntegration with several projects', () => {
+  it("reads the integration with its job's project client, and tells the observer that project", async () => {
+    const t = setup();
+    const other = createFakeAmpersandClient();
+    other.scriptInstallations(INTEGRATION, listing(healthy));
+    const pollIntegration = createPollIntegration({
+      ampersand: fakeProjects({ 'proj-1': t.ampersand, 'proj-2': other }),
+      snapshots: t.stores.snapshots,
+      outbox: t.stores.outbox,
+      metrics: t.metrics,
+      logger: t.logs.logger,
+      projectId: 'proj-1',
+      observer: t.observer,
+      delivery: t.delivery,
+      now: t.clock.now,
+      newLineage: () => 'L1',
+      policy: DEFAULT_ALERT_POLICY,
+      failureDetails: { fetch: () => Promise.resolve(undefined) },
+    });
+    expect(await pollIntegration({ integrationId: INTEGRATION, projectId: 'proj-2', cycleId: 'c1' }, 'job-1')).toMatchObject({ status: 'committed' });
+    expect(other.calls).toEqual([`installations ${INTEGRATION}`]);
+    expect(t.ampersand.calls).toEqual([]);
+    expect(t.observer.projects).toEqual(['proj-2']);
+  });
+
+  it('drops the poll of a project that is no longer watched, reading and counting nothing', async () => {
+    const t = setup();
+    expect(await t.pollWith({ integrationId: INTEGRATION, projectId: 'gone', cycleId: 'c1' })).toEqual({ status: 'skipped', reason: 'project_not_watched' });
+    expect(t.ampersand.calls).toEqual([]);
+    expect(t.observer.calls).toEqual([]);
+    expect(t.metrics.calls).toEqual([]);
   });
 });

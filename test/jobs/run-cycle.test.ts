@@ -12,7 +12,8 @@ import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js'
 import type { Outbox, SnapshotStore } from '../../src/ports.js';
 import { buildInstallation } from '../../src/simulator/fixtures.js';
 import { createEventLog } from '../fakes/event-log.js';
-import { createFakeAmpersandClient } from '../fakes/fake-ampersand-client.js';
+import type { ProjectConfig } from '../../src/core/monitor-config.js';
+import { createFakeAmpersandClient, fakeProjects, type FakeAmpersandClient } from '../fakes/fake-ampersand-client.js';
 import { createFixedClock, type FixedClock } from '../fakes/fixed-clock.js';
 import { createInMemoryStores, type InMemoryStores } from '../fakes/in-memory-stores.js';
 import { createRecordingDeliveryQueue } from '../fakes/recording-delivery-queue.js';
@@ -24,7 +25,16 @@ import { captureLogs } from '../helpers/logger.js';
 
 const FORGET_AFTER_MS = 60_000;
 
-function setup(options: { integrationIds?: readonly string[]; snapshots?: Partial<SnapshotStore>; outbox?: Partial<Outbox> } = {}) {
+function setup(
+  options: {
+    integrationIds?: readonly string[];
+    snapshots?: Partial<SnapshotStore>;
+    outbox?: Partial<Outbox>;
+    projects?: readonly ProjectConfig[];
+    clients?: Readonly<Record<string, FakeAmpersandClient>>;
+    listMode?: 'integration' | 'project';
+  } = {},
+) {
   const stores = createInMemoryStores();
   const events = createEventLog();
   const ampersand = createFakeAmpersandClient();
@@ -35,14 +45,14 @@ function setup(options: { integrationIds?: readonly string[]; snapshots?: Partia
   const clock = createFixedClock();
   const logs = captureLogs();
   const runCycle = createRunCycle({
-    ampersand,
+    ampersand: fakeProjects(options.clients ?? { 'proj-1': ampersand }),
     snapshots: { ...stores.snapshots, ...options.snapshots },
     outbox: { ...stores.outbox, ...options.outbox },
     metrics,
     observer,
     logger: logs.logger,
-    projectId: 'proj-1',
-    integrationIds: options.integrationIds ?? [],
+    projects: options.projects ?? [{ id: 'proj-1', integrationIds: options.integrationIds, groupRef: undefined }],
+    ...(options.listMode === undefined ? {} : { listMode: options.listMode }),
     polls,
     delivery,
     forgetAfterMs: FORGET_AFTER_MS,
@@ -56,7 +66,7 @@ async function seed(stores: InMemoryStores, clock: FixedClock, integrationId: st
   const ampersand = createFakeAmpersandClient();
   ampersand.scriptInstallations(integrationId, { body: [buildInstallation(installationSpec('a', { integrationId, healthStatus: 'unhealthy' }))] });
   const poll = createPollIntegration({
-    ampersand,
+    ampersand: fakeProjects({ 'proj-1': ampersand }),
     snapshots: stores.snapshots,
     outbox: stores.outbox,
     metrics: createRecordingMetrics(),
@@ -228,6 +238,107 @@ describe('runCycle', () => {
       expect(t.metrics.pollErrors()).toEqual([`${CYCLE_LABEL} internal_error`]);
       expect(t.observer.calls).toEqual([`failed ${CYCLE_LABEL} internal_error`]);
       expect(t.observer.errors[0]?.message).toBe(`internal error: ${expected.name}: ${expected.message}`);
+    });
+  });
+});
+
+describe('runCycle with several projects', () => {
+  const projects: readonly ProjectConfig[] = [
+    { id: 'proj-1', integrationIds: undefined, groupRef: undefined },
+    { id: 'proj-2', integrationIds: ['B1', 'B2'], groupRef: 'org-9' },
+  ];
+
+  function twoProjects(options: { listMode?: 'integration' | 'project'; retained?: string[][] } = {}) {
+    const one = createFakeAmpersandClient();
+    const two = createFakeAmpersandClient();
+    const retained = options.retained;
+    const t = setup({
+      projects,
+      clients: { 'proj-1': one, 'proj-2': two },
+      ...(options.listMode === undefined ? {} : { listMode: options.listMode }),
+      ...(retained === undefined
+        ? {}
+        : {
+            snapshots: {
+              retain: async (ids: readonly string[]) => {
+                retained.push([...ids]);
+                return [];
+              },
+            },
+          }),
+    });
+    one.scriptIntegrations({ body: [{ id: 'A1', name: 'Salesforce' }] });
+    two.scriptIntegrations({ body: [{ id: 'B1', name: 'HubSpot' }, { id: 'B2' }] });
+    return { ...t, one, two };
+  }
+
+  it('lists each project with its own client and queues every integration with its project', async () => {
+    const t = twoProjects();
+    expect(await t.run('c1')).toEqual({ status: 'queued', integrations: ['A1', 'B1', 'B2'], notQueued: 0 });
+    expect(t.one.calls).toEqual(['integrations']);
+    expect(t.two.calls).toEqual(['integrations']);
+    expect(t.polls.enqueued).toEqual(['A1 c1 "Salesforce"', 'B1 c1 "HubSpot"', 'B2 c1']);
+    expect(t.polls.enqueuedProjects).toEqual(['proj-1', 'proj-2', 'proj-2']);
+    expect(t.events.events).toEqual(['enqueue A1,B1,B2', 'listed A1', 'listed B1,B2']);
+    expect(t.observer.projects).toEqual(['proj-1', 'proj-2']);
+  });
+
+  it('polls the other projects when one cannot be listed, and counts and tells the failure against that project', async () => {
+    const retained: string[][] = [];
+    const t = twoProjects({ retained });
+    expect(await t.run('c1')).toMatchObject({ status: 'queued' });
+    t.one.scriptIntegrations({ error: new AmpersandApiError('the key may not read this project', 'unauthorized', 401) });
+    expect(await t.run('c2')).toEqual({ status: 'queued', integrations: ['B1', 'B2'], notQueued: 0, discoveryFailed: ['proj-1'] });
+    expect(t.polls.enqueued.slice(3)).toEqual(['B1 c2 "HubSpot"', 'B2 c2']);
+    expect(t.metrics.pollErrors()).toEqual([`${DISCOVERY_LABEL} unauthorized`]);
+    expect(t.metrics.callsOf('recordPollError')).toEqual([['proj-1', DISCOVERY_LABEL, 'unauthorized']]);
+    expect(t.observer.calls.slice(2)).toEqual([`failed ${DISCOVERY_LABEL} unauthorized`, 'listed B1,B2']);
+    expect(t.observer.projects.slice(2)).toEqual(['proj-1', 'proj-2']);
+    // What the failed project listed last is kept from being forgotten.
+    expect(retained).toEqual([
+      ['A1', 'B1', 'B2'],
+      ['B1', 'B2', 'A1'],
+    ]);
+  });
+
+  it('forgets nothing in a cycle where a failed project has never been listed by this process', async () => {
+    const retained: string[][] = [];
+    const t = twoProjects({ retained });
+    t.one.scriptIntegrations({ error: new AmpersandApiError('bad gateway', 'server_error', 502) });
+    expect(await t.run('c1')).toMatchObject({ status: 'queued', integrations: ['B1', 'B2'], discoveryFailed: ['proj-1'] });
+    expect(retained).toEqual([]);
+  });
+
+  it("reports a failed discovery, with the first project's reason, when no project can be listed", async () => {
+    const one = createFakeAmpersandClient();
+    const two = createFakeAmpersandClient();
+    const discovered: ProjectConfig[] = projects.map((p) => ({ ...p, integrationIds: undefined }));
+    const t = setup({ projects: discovered, clients: { 'proj-1': one, 'proj-2': two } });
+    one.scriptIntegrations({ error: new AmpersandApiError('bad gateway', 'server_error', 502) });
+    two.scriptIntegrations({ error: new AmpersandApiError('no', 'forbidden', 403) });
+    expect(await t.run('c1')).toEqual({ status: 'discovery_failed', reason: 'server_error' });
+    expect(t.polls.enqueued).toEqual([]);
+    expect(t.observer.calls).toEqual([`failed ${DISCOVERY_LABEL} server_error`, `failed ${DISCOVERY_LABEL} forbidden`]);
+    expect(t.observer.projects).toEqual(['proj-1', 'proj-2']);
+  });
+
+  describe('in project list mode', () => {
+    it('queues one project poll per project with its integrations, in one round trip, and no integration poll', async () => {
+      const t = twoProjects({ listMode: 'project' });
+      expect(await t.run('c1')).toEqual({ status: 'queued', integrations: ['A1', 'B1', 'B2'], notQueued: 0 });
+      expect(t.polls.enqueuedProjectPolls).toEqual(['proj-1 c1 A1', 'proj-2 c1 B1,B2']);
+      expect(t.polls.enqueued).toEqual([]);
+      expect(t.events.events).toEqual(['enqueue projects proj-1,proj-2', 'listed A1', 'listed B1,B2']);
+    });
+
+    it('counts every integration of a project whose poll could not be queued as a failed poll of its own', async () => {
+      const t = twoProjects({ listMode: 'project' });
+      t.polls.failing.set('proj-2', new Error('OOM'));
+      expect(await t.run('c1')).toEqual({ status: 'queued', integrations: ['A1', 'B1', 'B2'], notQueued: 2 });
+      expect(t.metrics.callsOf('recordPollError')).toEqual([
+        ['proj-2', 'B1', 'internal_error'],
+        ['proj-2', 'B2', 'internal_error'],
+      ]);
     });
   });
 });

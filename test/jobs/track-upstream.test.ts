@@ -25,7 +25,7 @@ function setup(store?: (stores: ReturnType<typeof createInMemoryStores>) => Pick
   const tracker = createUpstreamTracker({
     store: store ? store(stores) : stores.upstream,
     logger: captureLogs().logger,
-    projectId: 'proj-1',
+    projects: ['proj-1'],
     degradedAfterCycles: K,
     forgetAfterMs: FORGET_AFTER_MS,
     delivery,
@@ -54,13 +54,13 @@ describe('the upstream tracker', () => {
   describe('when every poll fails', () => {
     it('reports degraded at once, and sends one "cannot read" message after K cycles, handed to delivery', async () => {
       const t = setup();
-      await t.tracker.pollFailed('A', 'c1', serverError());
+      await t.tracker.pollFailed('proj-1', 'A', 'c1', serverError());
       expect(await t.stores.outbox.size()).toBe(0);
       expect(await t.tracker.report()).toMatchObject({ state: 'degraded', failedCycles: 1 });
       expect(await t.tracker.apiUp()).toBe(false);
 
-      await t.tracker.pollFailed('A', 'c2', serverError());
-      await t.tracker.pollFailed('B', 'c2', serverError());
+      await t.tracker.pollFailed('proj-1', 'A', 'c2', serverError());
+      await t.tracker.pollFailed('proj-1', 'B', 'c2', serverError());
       const head = await t.stores.outbox.head();
       expect(t.delivery.kicked).toEqual([head?.id]);
       expect(head?.id).toBe('upstream.n1');
@@ -74,9 +74,9 @@ describe('the upstream tracker', () => {
 
     it('sends one recovery message at the first successful poll, and reports ok', async () => {
       const t = setup();
-      for (const cycle of ['c1', 'c2', 'c3']) await t.tracker.pollFailed('A', cycle, serverError());
-      await t.tracker.pollSucceeded('A', 'c4');
-      await t.tracker.pollSucceeded('A', 'c5');
+      for (const cycle of ['c1', 'c2', 'c3']) await t.tracker.pollFailed('proj-1', 'A', cycle, serverError());
+      await t.tracker.pollSucceeded('proj-1', 'A', 'c4');
+      await t.tracker.pollSucceeded('proj-1', 'A', 'c5');
       const sent = await t.drain();
       expect(sent.map((e) => e.notification)).toMatchObject([
         { kind: 'upstream', state: 'down' },
@@ -90,10 +90,10 @@ describe('the upstream tracker', () => {
       const t = setup();
       const first = t.clock.now().getTime();
       for (const cycle of ['c1', 'c2', 'c3']) {
-        await t.tracker.pollFailed('A', cycle, serverError());
+        await t.tracker.pollFailed('proj-1', 'A', cycle, serverError());
         t.clock.advance(60_000);
       }
-      await t.tracker.pollSucceeded('A', 'c4');
+      await t.tracker.pollSucceeded('proj-1', 'A', 'c4');
       const [down, up] = (await t.drain()).map((e) => e.notification);
       expect(down).toMatchObject({ state: 'down', sinceMs: first, cause: 'server_error' });
       expect(up).toMatchObject({ state: 'up', sinceMs: first });
@@ -102,7 +102,7 @@ describe('the upstream tracker', () => {
 
   it('opens a configuration fault at once on a 401', async () => {
     const t = setup();
-    await t.tracker.pollFailed('A', 'c1', new AmpersandApiError('no key', 'unauthorized', 401));
+    await t.tracker.pollFailed('proj-1', 'A', 'c1', new AmpersandApiError('no key', 'unauthorized', 401));
     expect((await t.stores.outbox.head())?.entry?.notification).toMatchObject({ kind: 'upstream', state: 'down' });
     expect(await t.tracker.report()).toMatchObject({ state: 'configuration_error' });
   });
@@ -111,19 +111,19 @@ describe('the upstream tracker', () => {
     it('opens its own alert after K cycles, and resolves it as no longer monitored once unlisted for the forget time', async () => {
       const t = setup();
       for (const cycle of ['c1', 'c2']) {
-        await t.tracker.pollSucceeded('A', cycle);
-        await t.tracker.pollFailed('B', cycle, serverError());
+        await t.tracker.pollSucceeded('proj-1', 'A', cycle);
+        await t.tracker.pollFailed('proj-1', 'B', cycle, serverError());
       }
       expect((await t.tracker.report()).unreadableIntegrations).toEqual({ B: 'server_error (HTTP 502): bad gateway (2 consecutive cycles)' });
       expect(await t.drain()).toMatchObject([{ notification: { kind: 'upstream', state: 'down', integrationId: 'B' } }]);
 
-      await t.tracker.integrationsListed(['A']);
+      await t.tracker.integrationsListed('proj-1', ['A']);
       expect(await t.stores.outbox.size()).toBe(0);
       t.clock.advance(FORGET_AFTER_MS - 1);
-      await t.tracker.integrationsListed(['A']);
+      await t.tracker.integrationsListed('proj-1', ['A']);
       expect(await t.stores.outbox.size()).toBe(0);
       t.clock.advance(1);
-      await t.tracker.integrationsListed(['A']);
+      await t.tracker.integrationsListed('proj-1', ['A']);
       const sent = await t.drain();
       expect(sent).toMatchObject([{ notification: { kind: 'upstream', state: 'up', integrationId: 'B', noLongerMonitored: true } }]);
       expect(t.delivery.kicked.at(-1)).toBe(sent[0]?.id);
@@ -133,15 +133,15 @@ describe('the upstream tracker', () => {
     it('keeps the entry of an integration listed again before the forget time', async () => {
       const t = setup();
       for (const cycle of ['c1', 'c2']) {
-        await t.tracker.pollSucceeded('A', cycle);
-        await t.tracker.pollFailed('B', cycle, serverError());
+        await t.tracker.pollSucceeded('proj-1', 'A', cycle);
+        await t.tracker.pollFailed('proj-1', 'B', cycle, serverError());
       }
       await t.drain();
-      await t.tracker.integrationsListed(['A']);
+      await t.tracker.integrationsListed('proj-1', ['A']);
       t.clock.advance(FORGET_AFTER_MS - 1);
-      await t.tracker.integrationsListed(['A', 'B']);
+      await t.tracker.integrationsListed('proj-1', ['A', 'B']);
       t.clock.advance(FORGET_AFTER_MS);
-      await t.tracker.integrationsListed(['A', 'B']);
+      await t.tracker.integrationsListed('proj-1', ['A', 'B']);
       expect(await t.stores.outbox.size()).toBe(0);
       expect(Object.keys((await t.tracker.report()).unreadableIntegrations)).toEqual(['B']);
     });
@@ -151,17 +151,17 @@ describe('the upstream tracker', () => {
     it('fails the call, and reports degraded and the API not up until a write succeeds again', async () => {
       let refusing = true;
       const t = setup((stores) => ({
-        load: () => stores.upstream.load(),
+        load: (projectId) => stores.upstream.load(projectId),
         commit: async (...args) => {
           if (refusing) throw new Error("OOM command not allowed when used memory > 'maxmemory'.");
           return stores.upstream.commit(...args);
         },
       }));
-      await expect(t.tracker.pollSucceeded('A', 'c1')).rejects.toThrow('OOM');
+      await expect(t.tracker.pollSucceeded('proj-1', 'A', 'c1')).rejects.toThrow('OOM');
       expect(await t.tracker.apiUp()).toBe(false);
       expect(await t.tracker.report()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('poll outcomes cannot be stored in Redis: OOM') });
       refusing = false;
-      await t.tracker.pollSucceeded('A', 'c2');
+      await t.tracker.pollSucceeded('proj-1', 'A', 'c2');
       expect(await t.tracker.apiUp()).toBe(true);
       expect(await t.tracker.report()).toMatchObject({ state: 'ok' });
     });

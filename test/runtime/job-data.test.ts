@@ -2,7 +2,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { InvalidJobDataError } from '../../src/runtime/invalid-job-data-error.js';
-import { parseDeliverJobData, parsePollJobData } from '../../src/runtime/job-data.js';
+import { parseDeliverJobData, parsePollJobData, parsePollProjectJobData } from '../../src/runtime/job-data.js';
 
 function failure(parse: () => unknown): InvalidJobDataError {
   try {
@@ -38,8 +38,54 @@ describe('parsePollJobData', () => {
     ['an array', ['int-1', 'c1'], 'poll job data must be an object, got an array'],
     ['null', null, 'poll job data must be an object, got null'],
     ['a string', 'int-1', 'poll job data must be an object, got string'],
+    [
+      'an empty projectId',
+      { integrationId: 'int-1', cycleId: 'c1', projectId: '' },
+      'poll job data: projectId must be a non-empty string, got an empty string',
+    ],
   ])('refuses %s with an unrecoverable error naming the field', (_name, data, message) => {
     const error = failure(() => parsePollJobData(data));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe(message);
+  });
+});
+
+describe('parsePollJobData with a project', () => {
+  it('returns the project the cycle named, and none for a job of the release before', () => {
+    expect(parsePollJobData({ integrationId: 'int-1', projectId: 'proj-2', cycleId: 'c1' })).toEqual({
+      integrationId: 'int-1',
+      projectId: 'proj-2',
+      cycleId: 'c1',
+    });
+    expect(parsePollJobData({ integrationId: 'int-1', cycleId: 'c1' })).not.toHaveProperty('projectId');
+  });
+});
+
+describe('parsePollProjectJobData', () => {
+  it('returns the project, the cycle and the integrations with the names that can be shown', () => {
+    expect(
+      parsePollProjectJobData({
+        projectId: 'p',
+        cycleId: 'c1',
+        integrations: [
+          { id: 'A', name: 'Salesforce' },
+          { id: 'B', name: 7 },
+          { id: 'C', name: '' },
+        ],
+      }),
+    ).toEqual({ projectId: 'p', cycleId: 'c1', integrations: [{ id: 'A', name: 'Salesforce' }, { id: 'B' }, { id: 'C' }] });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no integrations', { projectId: 'p', cycleId: 'c1' }, 'poll-project job data: integrations must be an array, got undefined'],
+    [
+      'an integration without an id',
+      { projectId: 'p', cycleId: 'c1', integrations: [{ name: 'x' }] },
+      'poll-project integrations[0] job data: id must be a non-empty string, got undefined',
+    ],
+    ['no projectId', { cycleId: 'c1', integrations: [] }, 'poll-project job data: projectId must be a non-empty string, got undefined'],
+  ])('refuses %s with an unrecoverable error naming the field', (_name, data, message) => {
+    const error = failure(() => parsePollProjectJobData(data));
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toBe(message);
   });

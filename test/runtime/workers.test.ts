@@ -35,6 +35,9 @@ const handlers: JobHandlers = {
   pollIntegration: async (data) => {
     calls.push(`poll ${data.integrationId} ${data.cycleId}`);
   },
+  pollProject: async (data) => {
+    calls.push(`poll-project ${data.projectId} ${data.cycleId} ${data.integrations.map((i) => i.id).join(',')}`);
+  },
   deliver: async (data) => {
     calls.push(`deliver ${data.entryId}`);
     return outcomes.shift() ?? { status: 'sent' };

@@ -175,6 +175,58 @@ describe('the fake Ampersand API', () => {
     });
   });
 
+  describe('the installations of a whole project (listInstallationsForProject)', () => {
+    it("serves every integration's installations in one array that conforms to the spec", async () => {
+      fake.setIntegration('int-2', 'hubspot', [installationSpec('x', { integrationId: 'int-2' })]);
+      try {
+        const res = await get('/projects/proj-1/installations');
+        expect(res.status).toBe(200);
+        expect(responseErrors('listInstallationsForProject', 200, 'application/json', res.body)).toBe('');
+        expect(specErrors('Installation', res.body, true)).toBe('');
+        const ids = (res.body as { id: string; integrationId: string }[]).map((i) => `${i.integrationId}/${i.id}`);
+        expect(ids).toEqual(['int-1/a', 'int-1/b', 'int-1/c', 'int-1/d', 'int-2/x']);
+      } finally {
+        fake.removeIntegration('int-2');
+      }
+    });
+
+    it('filters by groupRef, as the spec documents', async () => {
+      const res = await get('/projects/proj-1/installations?groupRef=org-b');
+      expect((res.body as { id: string }[]).map((i) => i.id)).toEqual(['b']);
+    });
+
+    it('serves each project its own integrations, and answers another project\'s integration with a 404', async () => {
+      fake.setIntegration('int-9', 'zendesk', [installationSpec('z', { integrationId: 'int-9', projectId: 'proj-2' })], 'Zendesk', 'proj-2');
+      try {
+        const projectTwo = await get('/projects/proj-2/installations');
+        expect(specErrors('Installation', projectTwo.body, true)).toBe('');
+        expect((projectTwo.body as { id: string; projectId: string }[]).map((i) => `${i.projectId}/${i.id}`)).toEqual(['proj-2/z']);
+        expect(integrationNames((await get('/projects/proj-2/integrations')).body)).toMatchObject({ ok: true, names: new Map([['int-9', 'Zendesk']]) });
+        expect((await get('/projects/proj-1/integrations/int-9/installations')).status).toBe(404);
+        expect((await get('/projects/proj-2/integrations/int-1/installations')).status).toBe(404);
+        expect((await get('/projects/proj-1/installations')).body).not.toContainEqual(expect.objectContaining({ id: 'z' }));
+      } finally {
+        fake.removeIntegration('int-9');
+      }
+    });
+
+    it("answers every request of a project given a fault with it, and leaves the other projects' alone", async () => {
+      fake.setIntegration('int-9', 'zendesk', [installationSpec('z', { integrationId: 'int-9', projectId: 'proj-2' })], 'Zendesk', 'proj-2');
+      fake.setProjectFault('proj-2', { kind: 'status', status: 401, problem: { type: 'about:blank', title: 'Unauthorized', status: 401 } });
+      try {
+        for (const path of ['/projects/proj-2/installations', '/projects/proj-2/integrations', '/projects/proj-2/integrations/int-9/installations']) {
+          const res = await get(path);
+          expect(res.status).toBe(401);
+          expect(responseErrors('listInstallationsForProject', 401, 'application/problem+json', res.body)).toBe('');
+        }
+        expect((await get('/projects/proj-1/installations')).status).toBe(200);
+      } finally {
+        fake.setProjectFault('proj-2', undefined);
+        fake.removeIntegration('int-9');
+      }
+    });
+  });
+
   it('serves a change from the next request on', async () => {
     fake.update('int-1', 'a', { healthStatus: 'unhealthy' });
     fake.add('int-1', installationSpec('e'));

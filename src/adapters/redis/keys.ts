@@ -25,9 +25,12 @@
  *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
  *                               channel fault, ms): the webhook's health, shared so every replica
  *                               reports it in /readyz and /metrics and counts the retry horizon alike
- *   upstream              hash  rev, s (JSON UpstreamState without `integrations`), i (JSON per-integration
- *                               entries): the monitor's own access to Ampersand. `i` is a field of its own
- *                               because the release before it rewrites `s` and would erase them.
+ *   upstream:{projectId}  hash  rev, s (JSON UpstreamState without `integrations`), i (JSON per-integration
+ *                               entries): the monitor's own access to one watched project (its id as configured,
+ *                               URI-encoded). `i` is a field of its own because an older release rewrites `s`
+ *                               and would erase them.
+ *   upstream              hash  the same, as releases that watched one project kept it: read (never written)
+ *                               as the first watched project's until that project's own hash exists
  *   meta                  hash  created (ms): tells a Redis that lost its data
  *
  * The previous release also staged `retain:{uuid}` sets (expiring in 60 s);
@@ -43,8 +46,11 @@ export interface StateKeys {
   readonly deadIds: string;
   readonly deadEntries: string;
   readonly slack: string;
+  /** The upstream state of releases that watched one project; read only. */
   readonly upstream: string;
   readonly meta: string;
+  /** The upstream state of one watched project. */
+  upstreamOf(this: void, projectId: string): string;
   /** The snapshot hash of one integration. A closure, so it can be passed to `map`. */
   snapshot(this: void, integrationId: string): string;
   /** The alert states of one integration, a string beside its snapshot. */
@@ -69,6 +75,8 @@ export function stateKeys(prefix: string): StateKeys {
     slack: `${base}slack`,
     upstream: `${base}upstream`,
     meta: `${base}meta`,
+    // Encoded: a brace in a project name must not make a hash tag of its own (Redis Cluster).
+    upstreamOf: (projectId) => `${base}upstream:${encodeURIComponent(projectId)}`,
     snapshot: (integrationId) => `${base}snap:${integrationId}`,
     alerts: (integrationId) => `${base}alerts:${integrationId}`,
     episodes: (integrationId) => `${base}episodes:${integrationId}`,

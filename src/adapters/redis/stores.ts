@@ -21,6 +21,8 @@ export interface RedisStoresOptions {
   readonly outboxMax?: number;
   /** Merge an integration's waiting digests (SLACK_OUTBOX_COALESCE); true unless false. */
   readonly coalesce?: boolean;
+  /** The first watched project: it inherits the upstream state of a release that watched one project. */
+  readonly legacyProjectId?: string;
 }
 
 export interface RedisStores {
@@ -30,11 +32,18 @@ export interface RedisStores {
   readonly initMarker: InitMarker;
 }
 
-export function createRedisStores({ redis, prefix, deadLetterMax, outboxMax = DEFAULT_OUTBOX_MAX, coalesce = true }: RedisStoresOptions): RedisStores {
+export function createRedisStores({
+  redis,
+  prefix,
+  deadLetterMax,
+  outboxMax = DEFAULT_OUTBOX_MAX,
+  coalesce = true,
+  legacyProjectId,
+}: RedisStoresOptions): RedisStores {
   return {
     snapshots: createRedisSnapshotStore({ redis, prefix, outboxMax, coalesce }),
     outbox: createRedisOutbox({ redis, prefix, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
-    upstream: createRedisUpstreamStore({ redis, prefix, outboxMax }),
+    upstream: createRedisUpstreamStore({ redis, prefix, outboxMax, ...(legacyProjectId === undefined ? {} : { legacyProjectId }) }),
     initMarker: createRedisInitMarker({ redis, prefix }),
   };
 }

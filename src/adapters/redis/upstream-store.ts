@@ -1,8 +1,14 @@
 /**
- * The upstream state in Redis: one hash (keys.ts) with a revision for
- * compare-and-set, the project-wide state, and the per-integration entries in a
- * field of their own. A commit appends the notification it causes to the outbox
- * in the same script. One round trip per call.
+ * The upstream state in Redis: one hash per watched project (keys.ts) with a
+ * revision for compare-and-set, the project-wide state, and the per-integration
+ * entries in a field of their own. A commit appends the notification it causes
+ * to the outbox in the same script. One round trip per call (two for the first
+ * load of the legacy project, below).
+ *
+ * Releases that watched one project kept its state in one `upstream` hash. The
+ * first watched project (`legacyProjectId`) reads that hash while it has no
+ * hash of its own, at revision 0, so its first commit creates its own hash and
+ * an alert that was open before the upgrade still gets its recovery message.
  */
 import type { RedisClient } from './redis-client.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../core/upstream-policy.js';
@@ -17,15 +23,21 @@ export interface RedisUpstreamStoreOptions {
   readonly prefix: string;
   /** Most outbox entries before the oldest low-priority ones are dropped (SLACK_OUTBOX_MAX); none when absent. */
   readonly outboxMax?: number;
+  /** The project that inherits the single-project state of the release before: the first watched one. */
+  readonly legacyProjectId?: string;
 }
 
-export function createRedisUpstreamStore({ redis: client, prefix, outboxMax }: RedisUpstreamStoreOptions): UpstreamStore {
+export function createRedisUpstreamStore({ redis: client, prefix, outboxMax, legacyProjectId }: RedisUpstreamStoreOptions): UpstreamStore {
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
 
   return {
-    async load() {
-      const [rawRev, raw, rawIntegrations] = await redis.hmget(keys.upstream, 'rev', 's', 'i');
+    async load(projectId) {
+      const fields = await redis.hmget(keys.upstreamOf(projectId), 'rev', 's', 'i');
+      const [rawRev] = fields;
+      // The legacy hash's state at revision 0: the project's own hash has none, and the commit is checked against that hash.
+      const inherit = projectId === legacyProjectId && fields.every((field) => field === null || field === undefined);
+      const [, raw, rawIntegrations] = inherit ? await redis.hmget(keys.upstream, 'rev', 's', 'i') : fields;
       const rev = rawRev !== null && rawRev !== undefined && isStoredVersion(rawRev) ? Number(rawRev) : 0;
       if (raw === null || raw === undefined) return { rev, state: INITIAL_UPSTREAM_STATE };
       // Corrupt upstream state must not make every poll throw: it starts over, and the next commit replaces it.
@@ -49,11 +61,11 @@ export function createRedisUpstreamStore({ redis: client, prefix, outboxMax }: R
       return { rev, state: { ...state, integrations } };
     },
 
-    async commit(expectedRev, state, entry) {
+    async commit(projectId, expectedRev, state, entry) {
       const { integrations, ...projectWide } = state;
       const outbox = await outboxAppendArgs(redis, keys, entry === undefined ? [] : [entry], entry?.enqueuedAt ?? 0, outboxMax);
       const result = await redis.ahmCommitUpstream(
-        keys.upstream,
+        keys.upstreamOf(projectId),
         keys.outboxIds,
         keys.outboxEntries,
         keys.outboxMeta,

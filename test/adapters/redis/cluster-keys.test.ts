@@ -148,8 +148,8 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       popDead: () => outbox.pop('n1', true),
       popDeadAndTrim: () => outbox.pop('n2', true),
       popMerged: () => outbox.pop('a1', false, 7),
-      commitUpstream: () => upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('u1')),
-      loadUpstream: () => upstream.load(),
+      commitUpstream: () => upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, entry('u1')),
+      loadUpstream: () => upstream.load('proj-1'),
       popDelivered: () => outbox.pop('u1', false, 8),
       deadLetters: () => outbox.deadLetters(),
       channelStatus: () => outbox.channelStatus(),
@@ -193,7 +193,7 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       outbox: [entry('n1')],
     });
     await stores.outbox.markChannelDown('r', 1);
-    await stores.upstream.commit(0, INITIAL_UPSTREAM_STATE, undefined);
+    await stores.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, undefined);
     await stores.initMarker.markInitialised(1);
     await stores.outbox.pop('n1', true);
     const keys = await redis.keys(`${prefix}:*`);

@@ -224,7 +224,7 @@ describe('createRedisOutbox', () => {
   describe('the stored entry format', () => {
     it('writes entries as v2, with their destination', async () => {
       await commitWith(stores, [entry('n1')]);
-      await stores.upstream.commit(0, INITIAL_UPSTREAM_STATE, { ...entry('u1'), destination: 'pager' });
+      await stores.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, { ...entry('u1'), destination: 'pager' });
       const stored = await redis.hgetall(`${prefix}:state:outbox:entries`);
       expect(JSON.parse(stored['n1'] ?? '')).toEqual({ v: 2, ...entry('n1') });
       expect(JSON.parse(stored['u1'] ?? '')).toEqual({ v: 2, ...entry('u1'), destination: 'pager' });
@@ -250,7 +250,7 @@ describe('createRedisOutbox', () => {
       const ids = Array.from({ length: 10 }, (_, i) => `old${i}`);
       await redis.rpush(`${prefix}:state:outbox:ids`, ...ids);
       await redis.hset(`${prefix}:state:outbox:entries`, Object.fromEntries(ids.map((id) => [id, encodeOutboxEntry(entry(id))])));
-      await capped.upstream.commit(0, INITIAL_UPSTREAM_STATE, entry('up1'));
+      await capped.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, entry('up1'));
       expect(await redis.lrange(`${prefix}:state:outbox:ids`, 0, 3)).toEqual(['old0', 'up1', expect.stringMatching(/^dropped\./), 'old3']);
       expect(await capped.outbox.droppedTotal()).toBe(2);
       expect((await capped.outbox.deadLetters()).length).toBe(0);
