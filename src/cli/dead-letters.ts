@@ -84,7 +84,7 @@ export function notificationSummary(n: Notification): string {
     if (n.state === 'down') return `${scope} cannot be read: ${n.reason}`;
     return n.noLongerMonitored === true ? `${scope}: no longer monitored` : `${scope} can be read again`;
   }
-  if (n.kind === 'dropped') return `outbox: ${n.count} message(s) dropped past its cap of ${n.cap}`;
+  if (n.kind === 'dropped') return `outbox${n.route === undefined ? '' : ` lane ${n.route}`}: ${n.count} message(s) dropped past its cap of ${n.cap}`;
   // Stored data: the codec checked the kind, not every item; an odd one reads as blank rather than throws.
   if (n.kind === 'alerts') {
     const events = (Array.isArray(n.items) ? n.items : []) as readonly AlertEventItem[];

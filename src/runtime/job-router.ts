@@ -15,7 +15,10 @@ import { BULLMQ_NAMES } from './job-names.js';
 export interface JobHandlers {
   runCycle(this: void, cycleId: string, jobId: string | undefined): Promise<unknown>;
   pollIntegration(this: void, data: PollJobData, jobId: string | undefined): Promise<unknown>;
+  /** Delivers the default route's outbox lane. */
   deliver(this: void, data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome>;
+  /** Delivers the lane of each other route, by route name; none without routes. */
+  readonly deliverLanes?: ReadonlyMap<string, (this: void, data: DeliverJobData, jobId: string | undefined) => Promise<DeliverOutcome>>;
 }
 
 /** The poll queue's processor: cycles (from the scheduler) and polls (from the cycles); anything else is ignored. */

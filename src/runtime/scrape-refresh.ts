@@ -4,7 +4,7 @@
  * Redis the scrape serves the last values rather than waiting for it.
  */
 import type { Redis } from 'ioredis';
-import type { Metrics, Outbox, SnapshotStore } from '../ports.js';
+import type { ChannelStatus, Metrics, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
 
@@ -19,8 +19,28 @@ export interface ScrapeRefreshDeps {
   readonly metrics: Pick<Metrics, 'refreshFromState' | 'setOutboxSize' | 'setOutboxDropped' | 'setSlackStatus' | 'setApiUp'>;
   /** The `target` label of the webhook gauges: the host only, never the secret path. */
   readonly slackMetricTarget: string;
+  /** The outbox lane of each other route, and its webhook's host (the `target` label); none without routes. */
+  readonly routeLanes?: readonly RouteLane[];
   /** The configured project, until a poll returned the API's projectId. */
   readonly projectId: string;
+}
+
+/** A route's outbox lane as the scrape, /readyz and the status page read it: by name, and its webhook's host. */
+export interface RouteLane {
+  readonly name: string;
+  /** The webhook's host only, never its secret path. */
+  readonly target: string;
+  readonly outbox: Pick<Outbox, 'size' | 'channelStatus'>;
+}
+
+/** The size and webhook state of each lane, read together. */
+export function readLanes(lanes: readonly RouteLane[]): Promise<{ name: string; target: string; size: number; status: ChannelStatus }[]> {
+  return Promise.all(
+    lanes.map(async (lane) => {
+      const [size, status] = await Promise.all([lane.outbox.size(), lane.outbox.channelStatus()]);
+      return { name: lane.name, target: lane.target, size, status };
+    }),
+  );
 }
 
 /** Rebuilds the state gauges from Redis; throws (and the scrape serves the last values) when Redis does not answer within 2 s. */
@@ -29,14 +49,25 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
   return async () => {
     // Commands wait for a reconnect; a scrape must not.
     if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-    const refresh = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.upstream.apiUp(), deps.outbox.channelStatus(), deps.outbox.droppedTotal()]);
+    const refresh = Promise.all([
+      deps.snapshots.loadAll(),
+      deps.outbox.size(),
+      deps.upstream.apiUp(),
+      deps.outbox.channelStatus(),
+      deps.outbox.droppedTotal(),
+      readLanes(deps.routeLanes ?? []),
+    ]);
     const result = await Promise.race([refresh, delay(SCRAPE_REFRESH_TIMEOUT_MS).then(() => undefined)]);
     if (result === undefined) throw new Error('Redis did not answer within 2 s');
-    const [stored, outboxSize, apiUp, channelStatus, dropped] = result;
+    const [stored, outboxSize, apiUp, channelStatus, dropped, lanes] = result;
     metrics.refreshFromState(stored);
     metrics.setOutboxSize(outboxSize);
     metrics.setOutboxDropped(dropped);
     metrics.setSlackStatus(channelStatus, deps.slackMetricTarget);
+    for (const lane of lanes) {
+      metrics.setOutboxSize(lane.size, lane.name);
+      metrics.setSlackStatus(lane.status, lane.target, lane.name);
+    }
     // The label is the projectId the API returns once one poll succeeded, as on the other series.
     if (apiUp !== undefined) metrics.setApiUp(stored[0]?.projectId || deps.projectId, apiUp);
   };

@@ -152,7 +152,7 @@ describe('planPoll', () => {
       expect(plan.notifications).toEqual([
         {
           id: 'int-1.old.6.1',
-          destination: 'slack',
+          destination: 'default',
           enqueuedAt: LATER.getTime(),
           notification: {
             kind: 'alerts',
