@@ -184,9 +184,10 @@ export function alertNotifications(
   const { projectId, integrationId } = digest;
   const groups = groupByRoute(routes, items, (it) => ({ ...it, projectId, integrationId }));
   const digests = groups.flatMap(({ route, items: routed }) =>
-    buildAlertDigests(digest, routed, { ...(route.mention === undefined ? {} : { mention: route.mention }), integrationItems: items }).map(
-      (notification) => ({ destination: route.name, notification }),
-    ),
+    buildAlertDigests(digest, routed, { ...(route.mention === undefined ? {} : { mention: route.mention }), integrationItems: items }).map((notification) => ({
+      destination: route.name,
+      notification,
+    })),
   );
   return digests.map(({ destination, notification }, i) => ({
     id: notificationId(integrationId, commit.lineage, commit.version, i + 1),

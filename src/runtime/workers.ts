@@ -57,20 +57,24 @@ export function createWorkers(deps: {
     autorun: false,
   });
   const alertsWorker = (queueName: string, deliver: JobHandlers['deliver'], queue: Pick<Queue, 'rateLimit'>, log: Logger): Worker =>
-    new Worker(queueName, routeDeliverJob(deliver, (ms) => queue.rateLimit(ms), log), {
-      connection,
-      prefix,
-      concurrency: 1,
-      // About one message per second per webhook (SLACK_MESSAGES_PER_SECOND), across every replica.
-      limiter: slackLimiter(settings.slackMessagesPerSecond),
-      lockDuration,
-      stalledInterval: lockDuration,
-      // A delivery job whose process died is always taken over: failing it as "stalled too
-      // often" would leave its message at the outbox head with no job to send it.
-      maxStalledCount: 1_000_000,
-      autorun: false,
-      settings: { backoffStrategy: (attemptsMade: number) => Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_SLACK_BACKOFF_MS) },
-    });
+    new Worker(
+      queueName,
+      routeDeliverJob(deliver, (ms) => queue.rateLimit(ms), log),
+      {
+        connection,
+        prefix,
+        concurrency: 1,
+        // About one message per second per webhook (SLACK_MESSAGES_PER_SECOND), across every replica.
+        limiter: slackLimiter(settings.slackMessagesPerSecond),
+        lockDuration,
+        stalledInterval: lockDuration,
+        // A delivery job whose process died is always taken over: failing it as "stalled too
+        // often" would leave its message at the outbox head with no job to send it.
+        maxStalledCount: 1_000_000,
+        autorun: false,
+        settings: { backoffStrategy: (attemptsMade: number) => Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_SLACK_BACKOFF_MS) },
+      },
+    );
   const alerts = alertsWorker(BULLMQ_NAMES.queues.alerts, handlers.deliver, alertsQueue, logger);
   const lanes = new Map<string, Worker>();
   for (const [route, deliver] of handlers.deliverLanes ?? []) {

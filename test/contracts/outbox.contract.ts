@@ -454,7 +454,7 @@ export function outboxLaneCapContract(create: StoresFactory): void {
   });
   afterEach(() => s.close());
 
-  it('caps each lane on its own, and counts a route\'s drops in a notice of the default lane that names the route', async () => {
+  it("caps each lane on its own, and counts a route's drops in a notice of the default lane that names the route", async () => {
     await commit('int-d', [{ ...alertsEntry('d1', 'int-d', ['x']), destination: 'default' }]);
     for (let i = 1; i <= 5; i += 1) await commit(`int-${i}`, [{ ...alertsEntry(`s${i}`, `int-${i}`, ['x']), destination: 'sales' }]);
     expect(await s.lane('sales').size()).toBe(3);

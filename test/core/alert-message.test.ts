@@ -109,9 +109,15 @@ describe('the alert messages, pinned', () => {
     [
       // A route's mention (monitor configuration file): on a firing digest, first in the text and in its own section.
       'firing-with-mention',
-      digest([item(), item({ event: 'resolve', reason: 'recovered', installationId: 'inst-2', groupRef: 'org-globex', groupName: 'Globex', endedAt: SINCE + 90 * MINUTE })], {
-        mention: '<!subteam^S0123ABCD|oncall-crm> <@U0456EFGH>',
-      }),
+      digest(
+        [
+          item(),
+          item({ event: 'resolve', reason: 'recovered', installationId: 'inst-2', groupRef: 'org-globex', groupName: 'Globex', endedAt: SINCE + 90 * MINUTE }),
+        ],
+        {
+          mention: '<!subteam^S0123ABCD|oncall-crm> <@U0456EFGH>',
+        },
+      ),
     ],
     [
       'hostile-group-name',
@@ -168,12 +174,26 @@ describe("a route's mention", () => {
   });
 
   it('keeps the fullest digest within every limit with the longest mention allowed', () => {
-    const longest = Array.from({ length: 9 }, (_, i) => `<!subteam^S000000${i}|team-${i}>`).join(' ').slice(0, 200);
+    const longest = Array.from({ length: 9 }, (_, i) => `<!subteam^S000000${i}|team-${i}>`)
+      .join(' ')
+      .slice(0, 200);
     const items = Array.from({ length: 40 }, (_, i) =>
-      item({ installationId: `${'i'.repeat(60)}-${i}`, groupName: 'G'.repeat(200), groupRef: 'r'.repeat(200), condition: 'operation_failing', details: failure }),
+      item({
+        installationId: `${'i'.repeat(60)}-${i}`,
+        groupName: 'G'.repeat(200),
+        groupRef: 'r'.repeat(200),
+        condition: 'operation_failing',
+        details: failure,
+      }),
     );
     const [built] = buildAlertDigests(
-      { projectId: 'proj-1', integrationId: 'int-1', detectedAt: new Date(SINCE).toISOString(), installations: 120, firing: { unhealthy: 0, operation_failing: 40, bad_credentials: 0 } },
+      {
+        projectId: 'proj-1',
+        integrationId: 'int-1',
+        detectedAt: new Date(SINCE).toISOString(),
+        installations: 120,
+        firing: { unhealthy: 0, operation_failing: 40, bad_credentials: 0 },
+      },
       items,
       { mention: longest },
     );

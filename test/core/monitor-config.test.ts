@@ -214,7 +214,12 @@ describe('validateMonitorConfig', () => {
       [
         'a mention too long to show',
         route({ mention: Array.from({ length: 20 }, () => '<!subteam^S0123ABCD>').join(' ') }),
-        `routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, 200 characters at most; got "${Array.from({ length: 20 }, () => '<!subteam^S0123ABCD>').join(' ').slice(0, 100)}…"`,
+        `routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, 200 characters at most; got "${Array.from(
+          { length: 20 },
+          () => '<!subteam^S0123ABCD>',
+        )
+          .join(' ')
+          .slice(0, 100)}…"`,
       ],
       [
         'a route name with a space',

@@ -26,7 +26,11 @@ let logs: CapturedLogs;
 beforeEach(async () => {
   h = await createHarness();
   routed = await startFakeSlack();
-  h.ampersand.setIntegration('int-1', 'salesforce', ['a', 'b'].map((id) => installationSpec(id)));
+  h.ampersand.setIntegration(
+    'int-1',
+    'salesforce',
+    ['a', 'b'].map((id) => installationSpec(id)),
+  );
   h.ampersand.setIntegration(
     'int-2',
     'hubspot',
@@ -112,7 +116,16 @@ describe('routing to two webhooks while one of them is revoked', () => {
     expect(page).toContain('Route hubspot-team');
     // The route's webhook URL is a secret: never in a log line, /metrics, /readyz or the page.
     const secret = new URL(routed.webhookUrl).pathname;
-    for (const text of [metrics, ready.body, page, logs.lines().map((l) => JSON.stringify(l)).join('\n')]) expect(text).not.toContain(secret);
+    for (const text of [
+      metrics,
+      ready.body,
+      page,
+      logs
+        .lines()
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    ])
+      expect(text).not.toContain(secret);
     const paused = logs.lines().find((l) => String(l['msg']).includes('does not work'));
     expect(paused).toMatchObject({ route: 'hubspot-team' });
     expect(String(paused?.['msg'])).toContain('Check $HUBSPOT_WEBHOOK_URL and the channel.');

@@ -273,71 +273,71 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       channels.set(laneOf(lane), value);
     };
     return {
-    async head() {
-      const id = idsOf(lane)[0];
-      if (id === undefined) return undefined;
-      const channel = channelOf();
-      return { id, entry: readEntry(outboxEntries.get(id)), channel: { lastSuccessMs: channel.okMs, lastFaultMs: channel.seenMs } };
-    },
-    headId: async () => idsOf(lane)[0],
-    size: async () => idsOf(lane).length,
-    droppedTotal: async () => drops.total,
-    async pop(id, dead, deliveredAtMs) {
-      let popped = false;
-      if (idsOf(lane)[0] === id) {
-        idsOf(lane).shift();
-        const entry = outboxEntries.get(id);
-        outboxEntries.delete(id);
-        const { key } = metaOf(id);
-        outboxMeta.delete(id);
-        if (key !== '' && last.get(key) === id) last.delete(key);
-        if (dead) {
-          deadIds.push(id);
-          deadEntries.set(id, entry ?? '');
-        }
-        popped = true;
-      }
-      const excess = Math.min(deadIds.length - deadLetterMax, deadLetterTrimPerPop);
-      if (excess > 0) for (const trimmed of deadIds.splice(0, excess)) deadEntries.delete(trimmed);
-      let recovered = false;
-      if (deliveredAtMs !== undefined) {
+      async head() {
+        const id = idsOf(lane)[0];
+        if (id === undefined) return undefined;
         const channel = channelOf();
-        recovered = channel.up === false;
-        setChannel({ up: true, okMs: deliveredAtMs, ...(channel.seenMs === undefined ? {} : { seenMs: channel.seenMs }) });
-      }
-      return { popped, head: idsOf(lane)[0], recovered };
-    },
-    async deadLetters() {
-      return deadIds.map((id) => readEntry(deadEntries.get(id))).filter((e): e is OutboxEntry => e !== undefined);
-    },
-    async replayDeadLetters(ids, nowMs, newId) {
-      const asked = [...new Set(ids)];
-      const missing = asked.filter((id) => !deadEntries.has(id));
-      const unreadable = asked.filter((id) => deadEntries.has(id) && readEntry(deadEntries.get(id)) === undefined);
-      if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
-      const replayed = asked.map((id) => ({ id, newId: newId(id) }));
-      if (replayed.some((r) => outboxEntries.has(r.newId))) throw new Error('outbox id is already taken');
-      for (const { id, newId: renamed } of replayed) {
-        const entry = readEntry(deadEntries.get(id));
-        if (entry === undefined) continue;
-        deadIds = deadIds.filter((dead) => dead !== id);
-        deadEntries.delete(id);
-        // Back to this lane's tail, as the Redis store's replay does: not merged, not folded.
-        outboxEntries.set(renamed, encodeOutboxEntry({ ...entry, id: renamed, enqueuedAt: nowMs }));
-        idsOf(lane).push(renamed);
-      }
-      return { replayed, missing: [], unreadable: [] };
-    },
-    async markChannelDown(reason, nowMs) {
-      const channel = channelOf();
-      const wasDown = channel.up === false;
-      setChannel(wasDown ? { ...channel, reason, seenMs: nowMs } : { ...channel, up: false, reason, sinceMs: nowMs, seenMs: nowMs });
-      return !wasDown;
-    },
-    async channelStatus(): Promise<ChannelStatus> {
-      const channel = channelOf();
-      return { up: channel.up, reason: channel.reason, downSinceMs: channel.sinceMs, lastSuccessMs: channel.okMs, deadLetters: deadIds.length };
-    },
+        return { id, entry: readEntry(outboxEntries.get(id)), channel: { lastSuccessMs: channel.okMs, lastFaultMs: channel.seenMs } };
+      },
+      headId: async () => idsOf(lane)[0],
+      size: async () => idsOf(lane).length,
+      droppedTotal: async () => drops.total,
+      async pop(id, dead, deliveredAtMs) {
+        let popped = false;
+        if (idsOf(lane)[0] === id) {
+          idsOf(lane).shift();
+          const entry = outboxEntries.get(id);
+          outboxEntries.delete(id);
+          const { key } = metaOf(id);
+          outboxMeta.delete(id);
+          if (key !== '' && last.get(key) === id) last.delete(key);
+          if (dead) {
+            deadIds.push(id);
+            deadEntries.set(id, entry ?? '');
+          }
+          popped = true;
+        }
+        const excess = Math.min(deadIds.length - deadLetterMax, deadLetterTrimPerPop);
+        if (excess > 0) for (const trimmed of deadIds.splice(0, excess)) deadEntries.delete(trimmed);
+        let recovered = false;
+        if (deliveredAtMs !== undefined) {
+          const channel = channelOf();
+          recovered = channel.up === false;
+          setChannel({ up: true, okMs: deliveredAtMs, ...(channel.seenMs === undefined ? {} : { seenMs: channel.seenMs }) });
+        }
+        return { popped, head: idsOf(lane)[0], recovered };
+      },
+      async deadLetters() {
+        return deadIds.map((id) => readEntry(deadEntries.get(id))).filter((e): e is OutboxEntry => e !== undefined);
+      },
+      async replayDeadLetters(ids, nowMs, newId) {
+        const asked = [...new Set(ids)];
+        const missing = asked.filter((id) => !deadEntries.has(id));
+        const unreadable = asked.filter((id) => deadEntries.has(id) && readEntry(deadEntries.get(id)) === undefined);
+        if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
+        const replayed = asked.map((id) => ({ id, newId: newId(id) }));
+        if (replayed.some((r) => outboxEntries.has(r.newId))) throw new Error('outbox id is already taken');
+        for (const { id, newId: renamed } of replayed) {
+          const entry = readEntry(deadEntries.get(id));
+          if (entry === undefined) continue;
+          deadIds = deadIds.filter((dead) => dead !== id);
+          deadEntries.delete(id);
+          // Back to this lane's tail, as the Redis store's replay does: not merged, not folded.
+          outboxEntries.set(renamed, encodeOutboxEntry({ ...entry, id: renamed, enqueuedAt: nowMs }));
+          idsOf(lane).push(renamed);
+        }
+        return { replayed, missing: [], unreadable: [] };
+      },
+      async markChannelDown(reason, nowMs) {
+        const channel = channelOf();
+        const wasDown = channel.up === false;
+        setChannel(wasDown ? { ...channel, reason, seenMs: nowMs } : { ...channel, up: false, reason, sinceMs: nowMs, seenMs: nowMs });
+        return !wasDown;
+      },
+      async channelStatus(): Promise<ChannelStatus> {
+        const channel = channelOf();
+        return { up: channel.up, reason: channel.reason, downSinceMs: channel.sinceMs, lastSuccessMs: channel.okMs, deadLetters: deadIds.length };
+      },
     };
   };
   const outbox = laneOutbox(DEFAULT_DESTINATION);

@@ -54,7 +54,13 @@ describe('the upstream tracker', () => {
   });
 
   describe('with routes', () => {
-    const route = (name: string, match: Route['match']): Route => ({ name, match, webhookUrl: 'https://hooks.slack.com/x', webhookSource: name, mention: '<!here>' });
+    const route = (name: string, match: Route['match']): Route => ({
+      name,
+      match,
+      webhookUrl: 'https://hooks.slack.com/x',
+      webhookSource: name,
+      mention: '<!here>',
+    });
     const routes = [route('sales', { integrationId: 'A' }), route('other-project', { projectId: 'proj-2' }), route('hubspot', { provider: 'hubspot' })];
 
     it('tells the default route and every route the blind monitor concerns, each in its own lane, handed to its delivery', async () => {
@@ -66,7 +72,10 @@ describe('the upstream tracker', () => {
       const head = await t.stores.outbox.head();
       expect(head?.entry).toMatchObject({ id: 'upstream.n1', destination: 'default', notification: { kind: 'upstream', state: 'down' } });
       // Not the route of another project; the provider route cannot be ruled out for a project-wide outage.
-      expect(await t.stores.lane('sales').head()).toMatchObject({ id: 'upstream.n1.sales', entry: { destination: 'sales', notification: head?.entry?.notification } });
+      expect(await t.stores.lane('sales').head()).toMatchObject({
+        id: 'upstream.n1.sales',
+        entry: { destination: 'sales', notification: head?.entry?.notification },
+      });
       expect(await t.stores.lane('hubspot').headId()).toBe('upstream.n1.hubspot');
       expect(await t.stores.lane('other-project').size()).toBe(0);
       expect(t.delivery.kicked).toEqual(['upstream.n1', 'upstream.n1.sales', 'upstream.n1.hubspot']);

@@ -21,7 +21,11 @@ import type { StateScripts } from './scripts.js';
 export const DEFAULT_OUTBOX_MAX = 1_000;
 
 /** The waiting entry `entry` would be merged into, and the merge; undefined when it cannot be merged. */
-function mergeWith(keys: StateKeys, entry: OutboxEntry, target: [string, string] | [] | undefined): { id: string; expected: string; merged: OutboxEntry } | undefined {
+function mergeWith(
+  keys: StateKeys,
+  entry: OutboxEntry,
+  target: [string, string] | [] | undefined,
+): { id: string; expected: string; merged: OutboxEntry } | undefined {
   if (target === undefined || target.length === 0) return undefined;
   const [id, expected] = target;
   const decoded = decodeOutboxEntry(expected);
