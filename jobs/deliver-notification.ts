@@ -15,13 +15,23 @@
  * (a revoked webhook, an archived channel, a redirect, DNS or TLS failure) is
  * the channel's fault, not the message's: delivery pauses with the head kept
  * in place, is retried with backoff, and the state is shared in the store and
- * logged once per change. An entry for a destination with no notifier is
- * dead-lettered, since waiting cannot give it one.
+ * logged once per change.
+ *
+ * Each route has its own outbox lane, delivered by its own job with its own
+ * pacing and channel state (`lane`), so a revoked webhook pauses only its
+ * route. An entry of the default lane whose route has no notifier (the
+ * route was removed from the configuration, and its lane moved to the
+ * default one at start) is delivered to the default route, with a warning
+ * naming the route; in another lane it is dead-lettered, since waiting
+ * cannot give it one.
  */
+import { DEFAULT_DESTINATION, isDefaultDestination } from '../src/core/outbox-entry.js';
 import type { ChannelTimes, DeliveryQueue, Logger, Metrics, Notifier, Outbox } from '../src/ports.js';
 
 export interface DeliverJobData {
   readonly entryId: string;
+  /** The route of the outbox lane the entry heads; informational: each lane's queue has its own worker. Absent in jobs of the release before routes. */
+  readonly lane?: string;
 }
 
 export type DeliverOutcome =
@@ -33,8 +43,11 @@ export type DeliverOutcome =
   | { readonly status: 'paused'; readonly error: Error };
 
 export interface DeliverNotificationDeps {
+  /** The outbox lane this job delivers. */
   readonly outbox: Pick<Outbox, 'head' | 'pop' | 'markChannelDown'>;
-  /** The notifier of each destination an outbox entry can name (`entry.destination`). */
+  /** The route of that lane, named in the logs and in the hand-off; the default route when absent. */
+  readonly lane?: string;
+  /** The notifier of each destination an outbox entry can name (`entry.destination`): a route name. */
   readonly notifiers: ReadonlyMap<string, Notifier>;
   readonly metrics: Pick<Metrics, 'recordSlackNotification'>;
   readonly logger: Logger;
@@ -58,18 +71,26 @@ export function retryAgeMs(enqueuedAt: number, channel: ChannelTimes, nowMs: num
 }
 
 export function createDeliverNotification(deps: DeliverNotificationDeps) {
+  const lane = deps.lane ?? DEFAULT_DESTINATION;
+  const kick = (head: string): Promise<void> => (deps.lane === undefined ? deps.delivery.kick(head) : deps.delivery.kick(head, deps.lane));
+  /** The notifier of a destination; the default route's under either of its names. */
+  const notifierOf = (destination: string): Notifier | undefined =>
+    deps.notifiers.get(destination) ??
+    (isDefaultDestination(destination) ? (deps.notifiers.get(DEFAULT_DESTINATION) ?? deps.notifiers.get('slack')) : undefined);
+  const routeField = deps.lane === undefined ? {} : { route: lane };
+
   const advance = async (entryId: string, dead: boolean): Promise<{ popMs: number; recovered: boolean }> => {
     const started = performance.now();
     const { head, recovered } = await deps.outbox.pop(entryId, dead, dead ? undefined : deps.now().getTime());
     const popMs = performance.now() - started;
-    if (head !== undefined) await deps.delivery.kick(head);
+    if (head !== undefined) await kick(head);
     return { popMs, recovered };
   };
 
   /** Dead-letters the head, which no delivery attempt can help, so the messages behind it go on. */
   const deadLetterHead = async (headId: string, jobId: string | undefined, reason: string): Promise<DeliverOutcome> => {
     deps.metrics.recordSlackNotification('failed');
-    deps.logger.error({ jobId, notificationId: headId }, reason);
+    deps.logger.error({ jobId, notificationId: headId, ...routeField }, reason);
     await advance(headId, true);
     return { status: 'dead', reason };
   };
@@ -78,14 +99,16 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const head = await deps.outbox.head();
     if (!head) return { status: 'empty' };
     if (head.id !== data.entryId) {
-      await deps.delivery.kick(head.id);
+      await kick(head.id);
       return { status: 'not_head' };
     }
     const entry = head.entry;
     // Waiting cannot make a missing or unreadable entry readable; it would only hold up the rest.
     const unreadable = `outbox entry ${head.id} is missing or unreadable; moved to the dead letters so the messages behind it go on`;
     if (!entry) return deadLetterHead(head.id, jobId, unreadable);
-    const notifier = deps.notifiers.get(entry.destination);
+    const own = notifierOf(entry.destination);
+    // A route removed from the configuration: its entries were moved to the default lane, and go to the default route.
+    const notifier = own ?? (isDefaultDestination(lane) ? notifierOf(lane) : undefined);
     if (notifier === undefined) {
       return deadLetterHead(
         head.id,
@@ -97,8 +120,15 @@ export function createDeliverNotification(deps: DeliverNotificationDeps) {
     const log = deps.logger.child({
       jobId,
       notificationId: entry.id,
+      ...routeField,
       ...(n.kind === 'upstream' || n.kind === 'dropped' ? {} : { integrationId: n.integrationId }),
     });
+    if (own === undefined) {
+      log.warn(
+        { destination: entry.destination },
+        `outbox entry ${entry.id} is for route ${JSON.stringify(entry.destination)}, which is no longer configured; it is delivered to the default route (SLACK_WEBHOOK_URL) instead`,
+      );
+    }
     const result = await notifier.send(n, entry.id);
     if (result.status === 'rejected' && result.malformed) return deadLetterHead(head.id, jobId, unreadable);
     if (result.fallback !== undefined) log.warn(result.fallback.details, result.fallback.message);

@@ -8,6 +8,8 @@ import type { MassEventPolicy } from '../src/core/alert-notification.js';
 import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import type { FailureDetails } from '../src/core/operation.js';
+import type { Route } from '../src/core/monitor-config.js';
+import { isDefaultDestination } from '../src/core/outbox-entry.js';
 import type { Episode } from '../src/core/episodes.js';
 import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
@@ -55,6 +57,8 @@ export interface PollIntegrationDeps {
   readonly policy: AlertPolicy;
   /** MASS_EVENT_MIN_COUNT and MASS_EVENT_FRACTION; the core's defaults when absent. */
   readonly massEvent?: MassEventPolicy;
+  /** The routes of the monitor configuration file; none (absent): every alert goes to the default route. */
+  readonly routes?: readonly Route[];
   /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
   readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
   /**
@@ -209,6 +213,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       {
         policy: deps.policy,
         ...(deps.massEvent === undefined ? {} : { massEvent: deps.massEvent }),
+        ...(deps.routes === undefined ? {} : { routes: deps.routes }),
         ...(data.integrationName === undefined ? {} : { integrationName: data.integrationName }),
       },
     );
@@ -269,7 +274,8 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
         'poll committed',
       );
     }
-    const { outboxHead } = result;
+    const { outboxHead, laneHeads = [] } = result;
+    const toDefaultLane = plan.notifications.some((n) => isDefaultDestination(n.destination));
     return {
       outcome: {
         status: 'committed',
@@ -284,7 +290,9 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       report: () =>
         inOrder(
           async () => {
-            if (plan.notifications.length > 0 && outboxHead !== undefined) await deps.delivery.kick(outboxHead);
+            // Each lane appended to has its head handed to that lane's delivery.
+            if (toDefaultLane && outboxHead !== undefined) await deps.delivery.kick(outboxHead);
+            for (const { lane, head } of laneHeads) await deps.delivery.kick(head, lane);
           },
           () => deps.observer.pollSucceeded(watchedProject, integrationId, cycleId),
         ),

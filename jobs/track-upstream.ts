@@ -11,6 +11,9 @@
  * them up.
  */
 import { DEFAULT_DESTINATION } from '../src/core/outbox-entry.js';
+import type { Route } from '../src/core/monitor-config.js';
+import type { UpstreamNotification } from '../src/core/notification.js';
+import { upstreamLanes } from '../src/core/routing.js';
 import { forgetUnlistedIntegrations, nextUpstreamState, type UpstreamDecision, type UpstreamEvent, type UpstreamState } from '../src/core/upstream-policy.js';
 import type { AmpersandApiError, PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
@@ -63,6 +66,8 @@ export interface UpstreamTrackerDeps {
   readonly degradedAfterCycles: number;
   /** An integration missing from the list this long loses its entry (MONITOR_FORGET_AFTER_SECONDS). */
   readonly forgetAfterMs: number;
+  /** The routes of the monitor configuration file: "cannot read Ampersand" goes to those it concerns too. */
+  readonly routes?: readonly Route[];
   /** Hands the tracker's own "cannot read Ampersand" messages to delivery. */
   readonly delivery: DeliveryQueue;
   readonly now: () => Date;
@@ -85,23 +90,28 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
       const decision = decide(state);
       if (decision.notify === undefined && JSON.stringify(decision.state) === JSON.stringify(state)) return false;
       const now = deps.now();
-      const entry: OutboxEntry | undefined = decision.notify && {
-        id: `upstream.${deps.newId()}`,
-        destination: DEFAULT_DESTINATION,
-        enqueuedAt: now.getTime(),
-        notification: {
-          kind: 'upstream',
-          projectId,
-          state: decision.notify.state,
-          reason: decision.notify.reason,
-          detectedAt: now.toISOString(),
-          ...(decision.notify.integrationId === undefined ? {} : { integrationId: decision.notify.integrationId }),
-          ...(decision.notify.noLongerMonitored ? { noLongerMonitored: true as const } : {}),
-          ...(decision.notify.sinceMs === undefined ? {} : { sinceMs: decision.notify.sinceMs }),
-          ...(decision.notify.cause === undefined ? {} : { cause: decision.notify.cause }),
-        },
+      const notification: UpstreamNotification | undefined = decision.notify && {
+        kind: 'upstream',
+        projectId,
+        state: decision.notify.state,
+        reason: decision.notify.reason,
+        detectedAt: now.toISOString(),
+        ...(decision.notify.integrationId === undefined ? {} : { integrationId: decision.notify.integrationId }),
+        ...(decision.notify.noLongerMonitored ? { noLongerMonitored: true as const } : {}),
+        ...(decision.notify.sinceMs === undefined ? {} : { sinceMs: decision.notify.sinceMs }),
+        ...(decision.notify.cause === undefined ? {} : { cause: decision.notify.cause }),
       };
-      const result = await deps.store.commit(projectId, rev, decision.state, entry);
+      // One entry per lane it goes to (core/routing.ts upstreamLanes): the default one keeps the plain id.
+      const id = notification === undefined ? '' : `upstream.${deps.newId()}`;
+      const lanes = notification === undefined ? [] : upstreamLanes(deps.routes ?? [], projectId, notification.integrationId);
+      const entries: OutboxEntry[] = lanes.map((lane) => ({
+        id: lane === DEFAULT_DESTINATION ? id : `${id}.${lane}`,
+        destination: lane,
+        enqueuedAt: now.getTime(),
+        notification: notification as UpstreamNotification,
+      }));
+      const entry = entries[0];
+      const result = await deps.store.commit(projectId, rev, decision.state, entries.length === 0 ? undefined : entries);
       if (!result.committed) continue;
       if (entry && decision.notify?.integrationId !== undefined) {
         const { integrationId, reason } = decision.notify;
@@ -115,6 +125,7 @@ export function createUpstreamTracker(deps: UpstreamTrackerDeps): UpstreamTracke
         else logger.info(`the monitor can read Ampersand project ${projectId} again`);
       }
       if (entry && result.outboxHead !== undefined) await deps.delivery.kick(result.outboxHead);
+      for (const { lane, head } of result.laneHeads ?? []) await deps.delivery.kick(head, lane);
       return entry !== undefined;
     }
     logger.warn('upstream state kept changing under us; this outcome was not recorded');

@@ -19,6 +19,8 @@ import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier } from './adapters/slack-notifier.js';
 import { createRedisStores } from './adapters/redis/stores.js';
+import { adoptLanes } from './adapters/redis/outbox.js';
+import { laneNames } from './core/routing.js';
 import { ConfigError, type Config } from './config.js';
 import { loadConfig } from './load-config.js';
 import { toError } from './core/errors/to-error.js';
@@ -61,6 +63,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const {
     snapshots,
     outbox,
+    lane: laneOutbox,
     upstream: upstreamStore,
     initMarker,
   } = createRedisStores({
@@ -82,6 +85,27 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };
   const webhook = slack.webhookUrl === undefined ? undefined : createSlackWebhookNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: slack.timeoutMs, links });
   const notifier = overrides.notifier ?? webhook ?? createLogNotifier(slackLogger, links);
+  // Each route of the monitor configuration file: its own webhook, outbox lane, delivery queue and
+  // worker, named by the route's name in logs and metrics (never by its URL).
+  const routes = config.monitor?.routes ?? [];
+  const routeLanes = routes.map((route) => ({
+    route,
+    outbox: laneOutbox(route.name),
+    target: new URL(route.webhookUrl).hostname,
+    notifier: createSlackWebhookNotifier({
+      webhookUrl: route.webhookUrl,
+      timeoutMs: slack.timeoutMs,
+      links,
+      wording: { service: 'Slack', endpoint: `webhook of route ${route.name}`, fixHint: `Check ${route.webhookSource} and the channel.` },
+    }),
+  }));
+  // A route removed since the last start: its waiting entries go to the default route rather than be lost.
+  for (const { route, moved } of await adoptLanes(redis, prefix, laneNames(routes))) {
+    logger.warn(
+      { route, moved },
+      `route ${route} is no longer in the monitor configuration: its ${moved} waiting message(s) are moved to the default route (SLACK_WEBHOOK_URL)`,
+    );
+  }
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
@@ -89,8 +113,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry, { build }), logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const projectIds = projects.map((p) => p.id);
-  const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
-  const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
+  const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, routes, newId: () => randomUUID() });
+  const notifiers = new Map([[DEFAULT_DESTINATION, notifier], ...routeLanes.map((l) => [l.route.name, l.notifier] as const)]);
   const perCycle = config.alerts.failureDetailsPerCycle;
   const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
   const pollIntegration = createPollIntegration({
@@ -100,22 +124,31 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     policy,
     failureDetails,
     massEvent: config.massEvent,
+    routes,
   });
   const jobs = {
     pollIntegration,
     pollProject: createPollProject({ ampersand, pollIntegration, logger }),
     runCycle: createRunCycle({ ...shared, observer: upstream, projects, listMode }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
+    deliverLanes: new Map(
+      routeLanes.map(({ route, outbox: lane }) => [
+        route.name,
+        createDeliverNotification({ ...shared, outbox: lane, lane: route.name, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
+      ]),
+    ),
   };
+  const lanesShown = routeLanes.map((l) => ({ name: l.route.name, target: l.target, outbox: l.outbox }));
   // The `target` label of the webhook gauges: the host only, never the secret path.
   const slackMetricTarget = slack.webhookUrl === undefined ? notifier.target : new URL(slack.webhookUrl).hostname;
-  const beforeScrape = createScrapeRefresh({ ...shared, projects: projectIds, redis, upstream, slackMetricTarget });
-  const readiness = createReadiness({ redis, outbox, upstream, scheduleRegistered, notifierTarget: notifier.target });
+  const beforeScrape = createScrapeRefresh({ ...shared, projects: projectIds, redis, upstream, slackMetricTarget, routeLanes: lanesShown });
+  const readiness = createReadiness({ redis, outbox, upstream, scheduleRegistered, notifierTarget: notifier.target, routeLanes: lanesShown });
   const statusPage = createStatusPage({
     ...shared,
     redis,
     upstream,
     slackTarget: slackMetricTarget,
+    routeLanes: lanesShown,
     settings: { projectId: projectIds.join(', '), pollIntervalMs, dashboardUrl: config.dashboardUrl },
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
@@ -134,7 +167,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const scope = watched.length === 1 && only !== undefined ? { project: only.id, integrations: only.integrations } : { projects: watched };
   // `version` is on every line already (the logger's base); the revision and Node.js only here, once.
   const { revision, nodejs } = build;
-  logger.info({ port: httpPort, ...scope, listMode, pollIntervalMs, slack: notifier.target, prefix, revision, nodejs }, 'ampersand-health-monitor started');
+  logger.info(
+    { port: httpPort, ...scope, listMode, pollIntervalMs, slack: notifier.target, routes: routes.map((r) => r.name), prefix, revision, nodejs },
+    'ampersand-health-monitor started',
+  );
   return { httpPort, registry, close };
 }
 

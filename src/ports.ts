@@ -80,8 +80,20 @@ export interface CommitRequest {
   readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
 }
 
-/** `version` is the one written (the upstream state's new revision); `outboxHead` the outbox head after the commit. */
-export type CommitResult = { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined } | { readonly committed: false };
+/** The head of one route's outbox lane. */
+export interface LaneHead {
+  readonly lane: string;
+  readonly head: string;
+}
+
+/**
+ * `version` is the one written (the upstream state's new revision); `outboxHead` the head of the default
+ * route's lane after the commit, and `laneHeads`, present when the commit appended to other routes'
+ * lanes, the head of each of those: the caller hands each head to its lane's delivery.
+ */
+export type CommitResult =
+  | { readonly committed: true; readonly version: number; readonly outboxHead: string | undefined; readonly laneHeads?: readonly LaneHead[] }
+  | { readonly committed: false };
 
 /** One snapshot per integration. */
 export interface SnapshotStore {
@@ -216,8 +228,11 @@ export interface StoredUpstream {
 export interface UpstreamStore {
   /** The project's stored state, or the initial one when there is none or it cannot be read. */
   load(projectId: string): Promise<StoredUpstream>;
-  /** Stores the project's state and, atomically, the notification it causes; not committed if `expectedRev` is stale. */
-  commit(projectId: string, expectedRev: number, state: UpstreamState, entry: OutboxEntry | undefined): Promise<CommitResult>;
+  /**
+   * Stores the project's state and, atomically, the notification it causes (one entry per route lane it
+   * goes to); not committed if `expectedRev` is stale.
+   */
+  commit(projectId: string, expectedRev: number, state: UpstreamState, entries: OutboxEntry | readonly OutboxEntry[] | undefined): Promise<CommitResult>;
 }
 
 // --- notifier port ---
@@ -308,7 +323,8 @@ export interface Clock {
  * completed before that. Kicking the same head twice queues one job.
  */
 export interface DeliveryQueue {
-  kick(headId: string): Promise<void>;
+  /** `lane` is the route whose outbox lane `headId` heads; the default route's when absent. */
+  kick(headId: string, lane?: string): Promise<void>;
 }
 
 /** An integration whose poll could not be queued, and why (a refused command, an id the queue cannot take). */
@@ -429,14 +445,16 @@ export interface Metrics {
   recordTransitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;
   recordSlackNotification(outcome: SlackOutcome): void;
   setApiUp(projectId: string, up: boolean): void;
-  setOutboxSize(size: number): void;
+  /** Messages waiting in the outbox lane of `route` ("default" when absent: SLACK_WEBHOOK_URL). */
+  setOutboxSize(size: number, route?: string): void;
   /** Sets the shared total of messages dropped because the outbox was full (Outbox.droppedTotal). Call before each scrape. */
   setOutboxDropped(total: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   recordStateUnreadable(projectId: string, integrationId: string): void;
   /**
-   * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
-   * host, never its secret path). Call before each scrape.
+   * Sets the webhook gauges of one route ("default" when absent: SLACK_WEBHOOK_URL) from the shared
+   * state, labelled `route` (its name) and `target` (the webhook's host, never its secret path).
+   * Call before each scrape, for every route.
    */
-  setSlackStatus(status: ChannelStatus, target: string): void;
+  setSlackStatus(status: ChannelStatus, target: string, route?: string): void;
 }

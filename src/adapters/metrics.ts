@@ -133,7 +133,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   });
   const outbox = new Gauge({
     name: 'ampersand_slack_outbox_messages',
-    help: 'Slack messages waiting in the shared outbox; route is "default" until routes exist.',
+    help: 'Slack messages waiting in the outbox lane of a route (the monitor configuration file\'s routes; "default" is SLACK_WEBHOOK_URL), shared by the replicas (take max, not sum).',
     labelNames: ['route'],
     registers,
   });
@@ -151,14 +151,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   });
   const slackUp = new Gauge({
     name: 'ampersand_slack_up',
-    help: '1 if the last delivery to the Slack webhook succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure, plain text refused) and delivery is paused; absent until a delivery ran. target is the webhook host.',
-    labelNames: ['target'],
+    help: '1 if the last delivery to the Slack webhook of a route succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure, plain text refused) and delivery on that route is paused; absent until a delivery ran. route is the route name ("default": SLACK_WEBHOOK_URL), target the webhook host.',
+    labelNames: ['target', 'route'],
     registers,
   });
   const slackLastSuccess = new Gauge({
     name: 'ampersand_slack_last_success_timestamp_seconds',
-    help: 'Unix time of the last message the Slack webhook accepted, by any replica; absent until one was. target is the webhook host.',
-    labelNames: ['target'],
+    help: 'Unix time of the last message the Slack webhook of a route accepted, by any replica; absent until one was. route is the route name ("default": SLACK_WEBHOOK_URL), target the webhook host.',
+    labelNames: ['target', 'route'],
     registers,
   });
   const deadLetters = new Gauge({
@@ -228,8 +228,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     setApiUp(projectId, up) {
       apiUpGauge.set({ project_id: projectId }, up ? 1 : 0);
     },
-    setOutboxSize(size) {
-      outbox.set({ route: 'default' }, size);
+    setOutboxSize(size, route = 'default') {
+      outbox.set({ route }, size);
     },
     setOutboxDropped(total) {
       // A counter set from the shared total: reset, then counted up to it (prom-client has no set for counters).
@@ -239,14 +239,14 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     recordStateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });
     },
-    setSlackStatus(status, target) {
+    setSlackStatus(status, target, route = 'default') {
       // Unknown until a delivery ran: no series rather than a guess, as for ampersand_api_up.
       // A gauge without labels cannot be absent (prom-client exports 0 after reset()); with
-      // the target label, reset() removes the series.
-      slackUp.reset();
-      slackLastSuccess.reset();
-      if (status.up !== undefined) slackUp.set({ target }, status.up ? 1 : 0);
-      if (status.lastSuccessMs !== undefined) slackLastSuccess.set({ target }, status.lastSuccessMs / 1000);
+      // labels, remove() drops this route's series and leaves the other routes' alone.
+      slackUp.remove({ target, route });
+      slackLastSuccess.remove({ target, route });
+      if (status.up !== undefined) slackUp.set({ target, route }, status.up ? 1 : 0);
+      if (status.lastSuccessMs !== undefined) slackLastSuccess.set({ target, route }, status.lastSuccessMs / 1000);
       deadLetters.set(status.deadLetters);
     },
   };

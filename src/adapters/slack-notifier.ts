@@ -43,6 +43,8 @@ export interface SlackWebhookNotifierOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Where the messages link (AMPERSAND_DASHBOARD_URL, RUNBOOK_URL); the renderer's defaults when absent. */
   readonly links?: MessageLinks;
+  /** How delivery names this webhook in its logs; slackWording (SLACK_WEBHOOK_URL) when absent. A route's names where its URL is set. */
+  readonly wording?: NotifierWording;
 }
 
 /** Codes that name the message: another rendering of it (plain text) may pass. */
@@ -245,7 +247,7 @@ export function createSlackWebhookNotifier(options: SlackWebhookNotifierOptions)
 
   return {
     target,
-    wording: slackWording,
+    wording: options.wording ?? slackWording,
     async send(notification, ref) {
       const rendered = render(notification, ref, options.links);
       if (!rendered.ok) return rendered.result;

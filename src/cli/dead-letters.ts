@@ -7,7 +7,7 @@
 import type { AlertEventItem, MassEvent } from '../core/alert-notification.js';
 import type { AlertItem } from '../core/alert-policy.js';
 import type { Notification } from '../core/notification.js';
-import { replayedEntryId } from '../core/outbox-entry.js';
+import { DEFAULT_DESTINATION, isDefaultDestination, replayedEntryId } from '../core/outbox-entry.js';
 import type { Outbox, OutboxEntry } from '../ports.js';
 import { programName, type CliIo, type CommandDefinition, type OptionValues } from './command-definition.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
@@ -84,7 +84,7 @@ export function notificationSummary(n: Notification): string {
     if (n.state === 'down') return `${scope} cannot be read: ${n.reason}`;
     return n.noLongerMonitored === true ? `${scope}: no longer monitored` : `${scope} can be read again`;
   }
-  if (n.kind === 'dropped') return `outbox: ${n.count} message(s) dropped past its cap of ${n.cap}`;
+  if (n.kind === 'dropped') return `outbox${n.route === undefined ? '' : ` lane ${n.route}`}: ${n.count} message(s) dropped past its cap of ${n.cap}`;
   // Stored data: the codec checked the kind, not every item; an odd one reads as blank rather than throws.
   if (n.kind === 'alerts') {
     const events = (Array.isArray(n.items) ? n.items : []) as readonly AlertEventItem[];
@@ -165,6 +165,24 @@ export interface ReplayDeps extends DeadLettersDeps {
   readonly newToken: () => string;
   /** POLL_INTERVAL_SECONDS in ms: how soon the service's next cycle hands the outbox on. */
   readonly pollIntervalMs: number;
+  /**
+   * The outbox lane of a route: a dead letter goes back to the lane of its route (its destination),
+   * so that one route's webhook never holds up another's. Without it, every letter goes to `outbox`.
+   */
+  readonly lane?: (route: string) => Pick<Outbox, 'replayDeadLetters'>;
+}
+
+/** The dead letters asked for, by the lane each goes back to (its destination; the default one when unknown), in the order asked. */
+async function byLane(ids: readonly string[], deps: ReplayDeps): Promise<{ lane: Pick<Outbox, 'replayDeadLetters'>; ids: string[] }[]> {
+  const { lane } = deps;
+  if (lane === undefined) return [{ lane: deps.outbox, ids: [...ids] }];
+  const destinations = new Map((await deps.outbox.deadLetters()).map((e) => [e.id, isDefaultDestination(e.destination) ? DEFAULT_DESTINATION : e.destination]));
+  const groups = new Map<string, string[]>();
+  for (const id of ids) {
+    const route = destinations.get(id) ?? DEFAULT_DESTINATION;
+    groups.set(route, [...(groups.get(route) ?? []), id]);
+  }
+  return [...groups].map(([route, routeIds]) => ({ lane: route === DEFAULT_DESTINATION ? deps.outbox : lane(route), ids: routeIds }));
 }
 
 /** What `dead-letters replay` was asked to replay: every readable dead letter, or these ids. */
@@ -188,7 +206,13 @@ export async function runDeadLettersReplay(target: ReplayTarget, deps: ReplayDep
     return exitCodes.ok;
   }
   const nowMs = deps.now().getTime();
-  const result = await deps.outbox.replayDeadLetters(ids, nowMs, (id) => replayedEntryId(id, deps.newToken()));
+  const results = [];
+  for (const group of await byLane(ids, deps)) results.push(await group.lane.replayDeadLetters(group.ids, nowMs, (id) => replayedEntryId(id, deps.newToken())));
+  const result = {
+    replayed: results.flatMap((r) => r.replayed),
+    missing: results.flatMap((r) => r.missing),
+    unreadable: results.flatMap((r) => r.unreadable),
+  };
   const quoted = (list: readonly string[]): string => list.map((id) => JSON.stringify(cell(id, 80))).join(', ');
   const lines: string[] = [];
   if (result.replayed.length > 0) {

@@ -132,6 +132,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           io,
           newToken: () => randomBytes(4).toString('hex'),
           pollIntervalMs: config.pollIntervalMs,
+          lane: stores(session).lane,
         }),
       );
     }

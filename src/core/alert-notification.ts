@@ -78,6 +78,17 @@ export interface AlertNotification {
   readonly mass?: readonly MassEvent[];
   /** Set when queued digests of several polls were merged into this one (mergeAlertNotifications). */
   readonly coalesced?: CoalescedDigests;
+  /**
+   * The Slack mention of the digest's route (monitor-config.ts `mention`), when it has one. The
+   * renderer shows it only when the digest fires something (digestMentions): never on a digest
+   * of recoveries or reminders alone.
+   */
+  readonly mention?: string;
+}
+
+/** True when a digest's mention is shown: it fires a condition, one by one or as a mass event. */
+export function digestMentions(n: AlertNotification): n is AlertNotification & { readonly mention: string } {
+  return n.mention !== undefined && (n.items.some((it) => it.event === 'fire') || (n.mass ?? []).some((m) => m.event === 'fire'));
 }
 
 /** When many installations flip in one poll, e.g. a provider outage. */
@@ -261,9 +272,21 @@ function fitItems(sorted: readonly AlertEventItem[], textBudget: number): { item
   return { items, omitted: sorted.length - items.length };
 }
 
-/** What the items of a digest may use: the block-text budget less the frame and the mass summaries. */
-const itemTextBudget = (mass: readonly MassEvent[]): number =>
-  alertDigestLimits.blockText - alertDigestLimits.frameText - mass.reduce((n, m) => n + massEventCost(m), 0);
+/** What the items of a digest may use: the block-text budget less the frame, the mass summaries and the mention. */
+const itemTextBudget = (mass: readonly MassEvent[], mention: string | undefined): number =>
+  alertDigestLimits.blockText - alertDigestLimits.frameText - mass.reduce((n, m) => n + massEventCost(m), 0) - (mention?.length ?? 0);
+
+/** How a digest of part of an integration's events (one route's) is made. */
+export interface DigestOptions {
+  /** The Slack mention of the route, shown when the digest fires something. */
+  readonly mention?: string;
+  /**
+   * Every notified event of the integration in this poll, when `items` are only one route's: a mass
+   * event is judged on the integration (a provider outage split across routes is still one), and
+   * each route's digest then summarizes its share of it. `items` when absent.
+   */
+  readonly integrationItems?: readonly AlertEventItem[];
+}
 
 /**
  * The notifications of one poll's notified events: none for no event, else
@@ -273,19 +296,21 @@ const itemTextBudget = (mass: readonly MassEvent[]): number =>
  * events are items, worst first (compareAlertItems), as many as fit the size
  * budget, and the rest are counted in `omitted`.
  */
-export function buildAlertDigests(context: DigestContext, items: readonly AlertEventItem[]): AlertNotification[] {
+export function buildAlertDigests(context: DigestContext, items: readonly AlertEventItem[], options: DigestOptions = {}): AlertNotification[] {
   if (items.length === 0) return [];
   const { integrationName, massEvent: policy = DEFAULT_MASS_EVENT_POLICY, ...rest } = context;
+  const { mention, integrationItems = items } = options;
   const sorted = [...items].sort(compareAlertItems);
   const mass: MassEvent[] = [];
   let remaining = sorted;
   for (const event of ['fire', 'resolve'] as const) {
     const flips = remaining.filter((it) => it.event === event);
-    if (!isMassEvent(new Set(flips.map((it) => it.installationId)).size, context.installations, policy)) continue;
+    const allFlips = new Set(integrationItems.filter((it) => it.event === event).map((it) => it.installationId)).size;
+    if (flips.length === 0 || !isMassEvent(allFlips, context.installations, policy)) continue;
     mass.push(summarizeMassEvent(event, flips));
     remaining = remaining.filter((it) => it.event !== event);
   }
-  const shown = fitItems(remaining, itemTextBudget(mass));
+  const shown = fitItems(remaining, itemTextBudget(mass, mention));
   return [
     {
       kind: 'alerts',
@@ -294,6 +319,7 @@ export function buildAlertDigests(context: DigestContext, items: readonly AlertE
       items: shown.items,
       omitted: shown.omitted,
       ...(mass.length === 0 ? {} : { mass }),
+      ...(mention === undefined ? {} : { mention }),
     },
   ];
 }
@@ -352,7 +378,9 @@ export function mergeAlertNotifications(older: AlertNotification, newer: AlertNo
     const merged = a !== undefined && b !== undefined ? mergeMassEvents(a, b) : (a ?? b);
     if (merged !== undefined) mass.push(merged);
   }
-  const shown = fitItems(items, itemTextBudget(mass));
+  // Both are of one route (the outbox merges only within an order key, which holds the route).
+  const mention = newer.mention ?? older.mention;
+  const shown = fitItems(items, itemTextBudget(mass, mention));
   const integrationName = newer.integrationName ?? older.integrationName;
   return {
     kind: 'alerts',
@@ -369,5 +397,6 @@ export function mergeAlertNotifications(older: AlertNotification, newer: AlertNo
       digests: (older.coalesced?.digests ?? 1) + (newer.coalesced?.digests ?? 1),
       firstDetectedAt: older.coalesced?.firstDetectedAt ?? older.detectedAt,
     },
+    ...(mention === undefined ? {} : { mention }),
   };
 }

@@ -84,6 +84,12 @@ export type MonitorConfigResult = { readonly ok: true; readonly config: MonitorC
 /** The name a route may not take: the route of SLACK_WEBHOOK_URL, when no route matches. */
 export const DEFAULT_ROUTE_NAME = 'default';
 
+/** A name no route may take either: what the releases before routes called the destination of SLACK_WEBHOOK_URL. */
+export const LEGACY_ROUTE_NAME = 'slack';
+
+/** The longest mention, in characters: it is shown in full at the top of a message, within its size budget. */
+export const MAX_MENTION_LENGTH = 200;
+
 /** The longest maintenance window: a month. Longer is a silence. */
 export const MAX_WINDOW_MINUTES = 31 * 24 * 60;
 
@@ -279,6 +285,8 @@ function checkRouteName(value: unknown, path: string, names: Set<string>, proble
     return undefined;
   }
   if (value === DEFAULT_ROUTE_NAME) problems.add(path, `must not be "${DEFAULT_ROUTE_NAME}": that is the route of SLACK_WEBHOOK_URL`);
+  // The outbox reads the destination "slack" of entries queued before routes existed as the default route.
+  else if (value === LEGACY_ROUTE_NAME) problems.add(path, `must not be "${LEGACY_ROUTE_NAME}": the release before named the route of SLACK_WEBHOOK_URL so`);
   else if (names.has(value)) problems.add(path, `repeats the route name ${shown(value)}: each route needs its own`);
   names.add(value);
   return value;
@@ -330,10 +338,10 @@ function checkWebhook(obj: Json, path: string, problems: Problems, options: Moni
 function checkMention(value: unknown, path: string, problems: Problems): string | undefined {
   if (value === undefined || value === null) return undefined;
   const mentions = typeof value === 'string' ? value.trim().split(/ +/) : [];
-  if (mentions.length === 0 || !mentions.every((m) => MENTION.test(m))) {
+  if (mentions.length === 0 || !mentions.every((m) => MENTION.test(m)) || mentions.join(' ').length > MAX_MENTION_LENGTH) {
     problems.add(
       path,
-      `must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces; got ${shown(value)}`,
+      `must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, ${MAX_MENTION_LENGTH} characters at most; got ${shown(value)}`,
     );
     return undefined;
   }

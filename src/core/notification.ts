@@ -64,9 +64,10 @@ export interface UpstreamNotification {
 export type { AlertNotification } from './alert-notification.js';
 
 /**
- * Stands in the outbox for alert messages dropped because it was full
- * (SLACK_OUTBOX_MAX): written by the store's commit script, one per
- * destination, and counted up while it waits.
+ * Stands in the outbox for alert messages dropped because a lane was full
+ * (SLACK_OUTBOX_MAX): written by the store's commit script, one per lane that
+ * dropped, and counted up while it waits. It is delivered on the default
+ * route: the lane that overflowed is most likely the one that cannot deliver.
  */
 export interface DroppedNotification {
   readonly kind: 'dropped';
@@ -78,6 +79,8 @@ export interface DroppedNotification {
   readonly cap: number;
   /** ISO time of the last drop. */
   readonly detectedAt: string;
+  /** The route whose lane dropped them; absent for the default route, and in notices of the release before. */
+  readonly route?: string;
 }
 
 export type Notification = InstallationNotification | UpstreamNotification | AlertNotification | DroppedNotification;

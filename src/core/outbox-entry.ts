@@ -1,18 +1,23 @@
 /**
  * An outbox entry: one notification waiting for its destination, and the
  * format it is stored in. Entries are stored as `{ "v": 2, "destination": …,
- * "id": …, "enqueuedAt": …, "notification": … }`. The release before the
- * format version wrote `{ id, enqueuedAt, notification }` (v1) and knew one
- * destination, Slack: such an entry, still queued or dead-lettered across a
- * deploy, is read as v2 with destination "slack", so nothing is lost or sent
- * twice. That release reads v2 entries too (it ignores the extra fields),
- * which keeps a rolling deploy safe in both directions.
+ * "id": …, "enqueuedAt": …, "notification": … }`. The destination is the name
+ * of the route (monitor-config.ts) whose outbox lane holds the entry:
+ * "default" for SLACK_WEBHOOK_URL. The release before the format version wrote
+ * `{ id, enqueuedAt, notification }` (v1) and knew one destination, Slack:
+ * such an entry, still queued or dead-lettered across a deploy, is read as v2
+ * with destination "slack", as the release before routes wrote it, and
+ * "slack" means the default route (isDefaultDestination; no route may take
+ * that name), so nothing is lost or sent twice. Those releases read v2
+ * entries too (they ignore the extra fields), which keeps a rolling deploy
+ * safe in both directions.
  */
+import { DEFAULT_ROUTE_NAME, LEGACY_ROUTE_NAME } from './monitor-config.js';
 import type { Notification } from './notification.js';
 
 export interface OutboxEntry {
   readonly id: string;
-  /** Where the notification goes, e.g. "slack"; the outbox can hold entries for several destinations. */
+  /** The route the notification goes to ("default", or "slack" before routes: SLACK_WEBHOOK_URL); each route has its own outbox lane. */
   readonly destination: string;
   /** Epoch ms when the change was committed; the retry horizon counts from here at the earliest. */
   readonly enqueuedAt: number;
@@ -22,10 +27,13 @@ export interface OutboxEntry {
 /** The format version encodeOutboxEntry writes. */
 export const OUTBOX_ENTRY_VERSION = 2;
 
-/** The destination of a v1 entry: the only one that release had. */
-export const V1_DESTINATION = 'slack';
-/** Where notifications go until routing chooses per notification. */
-export const DEFAULT_DESTINATION = V1_DESTINATION;
+/** The destination of a v1 entry, and of every entry of the release before routes: the only one they had. */
+export const V1_DESTINATION = LEGACY_ROUTE_NAME;
+/** The route of SLACK_WEBHOOK_URL: notifications no route matches, and the monitor's own. */
+export const DEFAULT_DESTINATION = DEFAULT_ROUTE_NAME;
+
+/** True for the default route's destination, under this release's name or the one before. */
+export const isDefaultDestination = (destination: string): boolean => destination === DEFAULT_DESTINATION || destination === V1_DESTINATION;
 
 export type DecodedOutboxEntry = { readonly ok: true; readonly entry: OutboxEntry } | { readonly ok: false; readonly error: string };
 

@@ -19,7 +19,7 @@
  * - The cap folds the oldest low entries into one "dropped" notice.
  */
 import type { Notification } from './notification.js';
-import type { OutboxEntry } from './outbox-entry.js';
+import { isDefaultDestination, V1_DESTINATION, type OutboxEntry } from './outbox-entry.js';
 
 export type OutboxPriority = 'high' | 'low';
 
@@ -47,7 +47,10 @@ export function outboxPriority(n: Notification): OutboxPriority {
 export function outboxOrderKey(entry: OutboxEntry): string | undefined {
   const n = entry.notification;
   if (n.kind === 'upstream' || n.kind === 'dropped') return undefined;
-  return [entry.destination, n.projectId, n.integrationId].map(encodeURIComponent).join('|');
+  // The default route keeps the name the release before routes gave it, so that the order keys it
+  // stored still order (and merge with) this release's entries of the same integration.
+  const route = isDefaultDestination(entry.destination) ? V1_DESTINATION : entry.destination;
+  return [route, n.projectId, n.integrationId].map(encodeURIComponent).join('|');
 }
 
 /**

@@ -39,7 +39,8 @@ import type { InstallationState } from './installation.js';
 import { notificationId, splitNotifications, type InstallationNotification } from './notification.js';
 import type { FailureDetails } from './operation.js';
 import { episodeKey, recordEpisodes, type Episode } from './episodes.js';
-import { DEFAULT_DESTINATION } from './outbox-entry.js';
+import type { Route } from './monitor-config.js';
+import { groupByRoute } from './routing.js';
 import type { InstallationRecord, Snapshot } from './snapshot.js';
 
 /** What planPoll needs of the stored state of the integration. */
@@ -74,12 +75,14 @@ export interface PollPlanOptions {
   readonly integrationName?: string;
   /** MASS_EVENT_MIN_COUNT and MASS_EVENT_FRACTION; the digest's defaults when absent. */
   readonly massEvent?: MassEventPolicy;
+  /** The routes of the monitor configuration file (first match wins); none: everything goes to the default route. */
+  readonly routes?: readonly Route[];
 }
 
 /** A notification as the outbox keeps it: with its id and the time it was committed. */
 export interface PlannedNotification {
   readonly id: string;
-  /** Where it goes; one channel today, routing will choose per notification. */
+  /** The route it goes to (core/routing.ts), whose outbox lane holds it: "default" when no route matches. */
   readonly destination: string;
   /** Epoch ms of the poll; the retry horizon counts from here. */
   readonly enqueuedAt: number;
@@ -139,6 +142,8 @@ export interface PollPlan {
    * until completePollPlan records the events in the logs the poll job loaded.
    */
   readonly episodeLogs: ReadonlyMap<string, readonly Episode[]>;
+  /** The routes the notifications were routed by, for completePollPlan; absent when there are none. */
+  readonly routes?: readonly Route[];
 }
 
 /** The installation fields an alert item shows: from the listing, else (a removed installation) from the stored record. */
@@ -166,15 +171,27 @@ function alertItem(installationId: string, { condition, event }: ConditionEvent,
   };
 }
 
-/** The digests of a poll's items, with their outbox ids (integration, lineage, version, part). */
+/**
+ * The digests of a poll's items, one per route their installations go to (core/routing.ts), with their
+ * outbox ids (integration, lineage, version, part: numbered across the routes, in lane order).
+ */
 export function alertNotifications(
   digest: DigestContext,
   items: readonly AlertEventItem[],
   commit: { readonly lineage: string; readonly version: number; readonly enqueuedAt: number },
+  routes: readonly Route[] = [],
 ): PlannedNotification[] {
-  return buildAlertDigests(digest, items).map((notification, i) => ({
-    id: notificationId(digest.integrationId, commit.lineage, commit.version, i + 1),
-    destination: DEFAULT_DESTINATION,
+  const { projectId, integrationId } = digest;
+  const groups = groupByRoute(routes, items, (it) => ({ ...it, projectId, integrationId }));
+  const digests = groups.flatMap(({ route, items: routed }) =>
+    buildAlertDigests(digest, routed, { ...(route.mention === undefined ? {} : { mention: route.mention }), integrationItems: items }).map((notification) => ({
+      destination: route.name,
+      notification,
+    })),
+  );
+  return digests.map(({ destination, notification }, i) => ({
+    id: notificationId(integrationId, commit.lineage, commit.version, i + 1),
+    destination,
     enqueuedAt: commit.enqueuedAt,
     notification,
   }));
@@ -227,6 +244,7 @@ export function planPoll(
 ): PollPlan {
   const { integrationId } = ids;
   const policy = options.policy ?? DEFAULT_ALERT_POLICY;
+  const routes = options.routes ?? [];
   const projectId = listing[0]?.projectId || stored?.projectId || ids.projectId;
   const diff = diffSnapshots(stored?.snapshot, listing, now.getTime());
   const lineage = diff.baseline || !stored ? ids.newLineage() : stored.lineage;
@@ -240,6 +258,7 @@ export function planPoll(
     version,
     snapshot: diff.next,
     transitions: diff.transitions.map((t) => ({ ...t, groupRef: groupRef(t.installationId) })),
+    ...(routes.length === 0 ? {} : { routes }),
   };
   const changed = (states: AlertStates): string | undefined => {
     const encoded = encodeAlertStates(states);
@@ -259,7 +278,10 @@ export function planPoll(
     // A baseline announces what is bad in its summary: those conditions start as firing.
     const states = byId(initialAlertStates(diff.next, now));
     const alerts = summarizeBaseline(diff);
-    const split = splitNotifications({ kind: 'baseline', projectId, integrationId, detectedAt }, alerts);
+    // One summary per route: each route's channel hears of its own installations.
+    const split = groupByRoute(routes, alerts, (it) => ({ ...it, projectId, integrationId })).flatMap(({ route, items }) =>
+      splitNotifications({ kind: 'baseline', projectId, integrationId, detectedAt }, items).map((n) => ({ destination: route.name, n })),
+    );
     return {
       ...common,
       baseline: true,
@@ -270,9 +292,9 @@ export function planPoll(
       alertItems: [],
       episodeLogs: new Map(),
       digest: digestOf(states),
-      notifications: split.map((n) => ({
-        id: notificationId(integrationId, lineage, version, n.part),
-        destination: DEFAULT_DESTINATION,
+      notifications: split.map(({ destination, n }, i) => ({
+        id: notificationId(integrationId, lineage, version, i + 1),
+        destination,
         enqueuedAt: now.getTime(),
         notification: n,
       })),
@@ -292,7 +314,7 @@ export function planPoll(
     }
   }
   const digest = digestOf(states);
-  const notifications = alertNotifications(digest, items, { lineage, version, enqueuedAt: now.getTime() });
+  const notifications = alertNotifications(digest, items, { lineage, version, enqueuedAt: now.getTime() }, routes);
   return {
     ...common,
     baseline: false,
@@ -357,6 +379,6 @@ export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date)
     ...plan,
     alertItems: items,
     episodeLogs: recorded?.logs ?? plan.episodeLogs,
-    notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt: now.getTime() }),
+    notifications: alertNotifications(plan.digest, items, { lineage: plan.lineage, version: plan.version, enqueuedAt: now.getTime() }, plan.routes),
   };
 }

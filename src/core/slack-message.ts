@@ -16,7 +16,7 @@
  */
 import type { ContextBlock, SectionBlock } from '@slack/types';
 import type { AlertItem } from './alert-policy.js';
-import type { AlertEventItem, AlertNotification } from './alert-notification.js';
+import { digestMentions, type AlertEventItem, type AlertNotification } from './alert-notification.js';
 import { cleanText } from './display-text.js';
 import { formatDuration, ordinal, slackDateToken, utcText } from './time-text.js';
 import type { Condition } from './alert-state.js';
@@ -447,9 +447,10 @@ function renderAlerts(n: AlertNotification, ref: string | undefined, links: Mess
   };
   const head = header(alertsTitle(n));
 
-  // Items in order, while the message stays within Slack's block count and text budget.
-  const budget = MESSAGE_LIMITS.blockText - blockTextLength([head, top, footer]) - 200;
-  const maxItems = MESSAGE_LIMITS.blocks - 4;
+  // Items in order, while the message stays within Slack's block count and text budget (a mention takes a block).
+  const mention = digestMentions(n) ? n.mention.length + 1 : 0;
+  const budget = MESSAGE_LIMITS.blockText - blockTextLength([head, top, footer]) - 200 - mention;
+  const maxItems = MESSAGE_LIMITS.blocks - 4 - (mention > 0 ? 1 : 0);
   const sections: SectionBlock[] = [];
   let used = 0;
   for (const item of n.items) {
@@ -495,10 +496,26 @@ export function renderSlackMessage(n: Notification, ref?: string, links: Message
       return renderDroppedMessage(n, ref);
     case 'alerts':
       // A digest with a mass event is one summary (slack-mass-event-message.ts), its other events one line each.
-      return n.mass !== undefined && n.mass.length > 0 ? renderMassEvent(n, ref) : renderAlerts(n, ref, links);
+      return withMention(n, n.mass !== undefined && n.mass.length > 0 ? renderMassEvent(n, ref) : renderAlerts(n, ref, links));
     default:
       return renderInstallations(n, ref);
   }
+}
+
+/**
+ * A firing digest with its route's mention (digestMentions): first in the notification text, so
+ * that the phone shows who is called, and in a section of its own under the header, where Slack
+ * notifies the mentioned. A digest of recoveries or reminders only is returned as it is. The
+ * mention is checked Slack syntax (monitor-config.ts), so it is not escaped.
+ */
+function withMention(n: AlertNotification, message: SlackMessage): SlackMessage {
+  if (!digestMentions(n)) return message;
+  const [head, ...rest] = message.blocks;
+  return {
+    text: truncate(`${n.mention} ${message.text}`, MESSAGE_LIMITS.text),
+    blocks: head === undefined ? [section(n.mention)] : [head, section(n.mention), ...rest].slice(0, MESSAGE_LIMITS.blocks),
+    ...(message.plainText === undefined ? {} : { plainText: truncate(`${n.mention} ${message.plainText}`, MESSAGE_LIMITS.plainText) }),
+  };
 }
 
 /** The plain-text form of a rendered message: `text` only, no blocks. */

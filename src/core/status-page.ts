@@ -46,7 +46,10 @@ export interface SlackState {
 export interface MonitorState {
   /** Whether the last cycle could read the Ampersand API (the upstream tracker's apiUp); undefined before any poll. */
   readonly apiUp: boolean | undefined;
+  /** The default route's webhook (SLACK_WEBHOOK_URL) and outbox lane. */
   readonly slack: SlackState;
+  /** Each other route's webhook and outbox lane, in file order, by its name (never its URL); absent without routes. */
+  readonly routes?: readonly (SlackState & { readonly name: string })[];
 }
 
 /** The state read from Redis, or why it could not be read (a fixed, secret-free sentence). */
@@ -330,6 +333,10 @@ function monitorSection(monitor: MonitorState, report: StatusReport, settings: S
     <dt>Slack delivering</dt>${slackLine(slack, now)}
     <dt>Outbox</dt><dd class="${slack.outboxSize > 0 ? 'other' : ''}">${count(slack.outboxSize)} waiting</dd>
     <dt>Dead letters</dt><dd class="${slack.deadLetters > 0 ? 'bad' : ''}">${count(slack.deadLetters)}</dd>
+    ${(monitor.routes ?? []).map(
+      (route) => markup`<dt>Route ${route.name}</dt>${slackLine(route, now)}
+    <dt>Route ${route.name} outbox</dt><dd class="${route.outboxSize > 0 ? 'other' : ''}">${count(route.outboxSize)} waiting</dd>`,
+    )}
     <dt>Last cycle</dt>${lastCycleLine(report, settings, now)}
   </dl></section>`;
 }

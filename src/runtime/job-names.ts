@@ -11,6 +11,13 @@ export const BULLMQ_NAMES = {
   schedulerId: 'ampersand-poll-cycle',
 } as const;
 
+/**
+ * The delivery queue of a route's outbox lane: `alerts` for the default route (the queue of the
+ * release before routes, whose jobs it still holds), `alerts-<route>` for the others. Each queue
+ * has its own limiter, so each webhook gets Slack's pace and one route's 429 holds only its own.
+ */
+export const alertsQueueName = (lane: string): string => (lane === 'default' || lane === 'slack' ? BULLMQ_NAMES.queues.alerts : `alerts-${lane}`);
+
 /** The delivery job of an outbox entry is named after it, so kicking the same head twice queues one job. */
 export const deliverJobId = (entryId: string): string => `deliver.${entryId}`;
 

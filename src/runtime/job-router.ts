@@ -17,7 +17,10 @@ export interface JobHandlers {
   runCycle(this: void, cycleId: string, jobId: string | undefined): Promise<unknown>;
   pollIntegration(this: void, data: PollJobData, jobId: string | undefined): Promise<unknown>;
   pollProject(this: void, data: PollProjectJobData, jobId: string | undefined): Promise<unknown>;
+  /** Delivers the default route's outbox lane. */
   deliver(this: void, data: DeliverJobData, jobId: string | undefined): Promise<DeliverOutcome>;
+  /** Delivers the lane of each other route, by route name; none without routes. */
+  readonly deliverLanes?: ReadonlyMap<string, (this: void, data: DeliverJobData, jobId: string | undefined) => Promise<DeliverOutcome>>;
 }
 
 /** The poll queue's processor: cycles (from the scheduler) and polls of integrations or projects (from the cycles); anything else is ignored. */

@@ -1,13 +1,16 @@
 /**
  * The /readyz answer: ready while Redis answers and the poll schedule is
- * registered. The upstream and the Slack webhook are reported but do not make
- * the replica unready: restarting it fixes neither.
+ * registered. The upstream and the Slack webhooks (SLACK_WEBHOOK_URL's under
+ * `slack`, each route's under `routes`, by name) are reported but do not make
+ * the replica unready: restarting it fixes none of them, and, as with
+ * Alertmanager, readiness is about the process, not a receiver.
  */
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { Readiness } from '../adapters/http-server.js';
 import type { Outbox } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
+import type { RouteLane } from './scrape-refresh.js';
 
 export interface ReadinessDeps {
   readonly redis: Pick<RedisClient, 'status' | 'ping'>;
@@ -16,6 +19,8 @@ export interface ReadinessDeps {
   readonly scheduleRegistered: () => boolean;
   /** The notifier's target: `log` when SLACK_WEBHOOK_URL is unset. */
   readonly notifierTarget: string;
+  /** The outbox lane of each other route; none without routes. */
+  readonly routeLanes?: readonly RouteLane[];
 }
 
 export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
@@ -37,6 +42,15 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
       upstream: upstreamReport,
       slack:
         deps.notifierTarget === 'log' ? 'SLACK_WEBHOOK_URL unset: alerts are logged' : redisOk ? await slackReport(deps.outbox) : 'unknown (Redis unreachable)',
+      ...(deps.routeLanes === undefined || deps.routeLanes.length === 0
+        ? {}
+        : {
+            routes: Object.fromEntries(
+              await Promise.all(
+                deps.routeLanes.map(async (lane) => [lane.name, redisOk ? await slackReport(lane.outbox) : 'unknown (Redis unreachable)'] as const),
+              ),
+            ),
+          }),
     };
   };
 }

@@ -64,11 +64,19 @@ export function openRuntime(deps: RuntimeDeps): Runtime {
     now: deps.now,
   });
   return {
-    delivery: createBullmqDeliveryQueue(queues.alerts),
+    delivery: createBullmqDeliveryQueue(queues.alerts, queues.lane),
     polls: createBullmqPollQueue(queues.poll),
     scheduleRegistered: schedule.registered,
     async start(handlers, listen) {
-      const workers = createWorkers({ connection: redis, prefix, logger, handlers, settings: deps.settings, alertsQueue: queues.alerts });
+      const workers = createWorkers({
+        connection: redis,
+        prefix,
+        logger,
+        handlers,
+        settings: deps.settings,
+        alertsQueue: queues.alerts,
+        laneQueue: queues.lane,
+      });
       // The HTTP server first: an address it cannot listen on stops start-up before any
       // job ran. /readyz says "not ready" until the schedule is registered below.
       const http = await listen().catch(async (error: unknown) => {

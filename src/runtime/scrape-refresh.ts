@@ -4,7 +4,7 @@
  * Redis the scrape serves the last values rather than waiting for it.
  */
 import type { RedisClient } from '../adapters/redis/redis-client.js';
-import type { Metrics, Outbox, SnapshotStore } from '../ports.js';
+import type { ChannelStatus, Metrics, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
 
@@ -24,6 +24,26 @@ export interface ScrapeRefreshDeps {
    * returns once a poll succeeded, as on the other series; with several, each project's id as configured.
    */
   readonly projects: readonly string[];
+  /** The outbox lane of each other route, and its webhook's host (the `target` label); none without routes. */
+  readonly routeLanes?: readonly RouteLane[];
+}
+
+/** A route's outbox lane as the scrape, /readyz and the status page read it: by name, and its webhook's host. */
+export interface RouteLane {
+  readonly name: string;
+  /** The webhook's host only, never its secret path. */
+  readonly target: string;
+  readonly outbox: Pick<Outbox, 'size' | 'channelStatus'>;
+}
+
+/** The size and webhook state of each lane, read together. */
+export function readLanes(lanes: readonly RouteLane[]): Promise<{ name: string; target: string; size: number; status: ChannelStatus }[]> {
+  return Promise.all(
+    lanes.map(async (lane) => {
+      const [size, status] = await Promise.all([lane.outbox.size(), lane.outbox.channelStatus()]);
+      return { name: lane.name, target: lane.target, size, status };
+    }),
+  );
 }
 
 /** Rebuilds the state gauges from Redis; throws (and the scrape serves the last values) when Redis does not answer within 2 s. */
@@ -38,14 +58,19 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
       deps.upstream.apiUpByProject(),
       deps.outbox.channelStatus(),
       deps.outbox.droppedTotal(),
+      readLanes(deps.routeLanes ?? []),
     ]);
     const result = await Promise.race([refresh, delay(SCRAPE_REFRESH_TIMEOUT_MS).then(() => undefined)]);
     if (result === undefined) throw new Error('Redis did not answer within 2 s');
-    const [stored, outboxSize, apiUp, channelStatus, dropped] = result;
+    const [stored, outboxSize, apiUp, channelStatus, dropped, lanes] = result;
     metrics.refreshFromState(stored);
     metrics.setOutboxSize(outboxSize);
     metrics.setOutboxDropped(dropped);
     metrics.setSlackStatus(channelStatus, deps.slackMetricTarget);
+    for (const lane of lanes) {
+      metrics.setOutboxSize(lane.size, lane.name);
+      metrics.setSlackStatus(lane.status, lane.target, lane.name);
+    }
     for (const [projectId, up] of apiUp) {
       if (up === undefined) continue;
       // One project: the projectId the API returns once one poll succeeded, as on the other series.

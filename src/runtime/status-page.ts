@@ -15,6 +15,7 @@ import { lastErrorKey, renderStatusPage, statusPageMaxRows, type StatusPageSetti
 import type { Logger, Outbox, SnapshotStore } from '../ports.js';
 import type { UpstreamTracker } from '../../jobs/track-upstream.js';
 import { delay } from './delay.js';
+import { readLanes, type RouteLane } from './scrape-refresh.js';
 
 /** How long a page load waits for Redis before it answers that the state is unavailable. */
 const loadTimeoutMs = 2000;
@@ -28,6 +29,8 @@ export interface StatusPageDeps {
   readonly now: () => Date;
   /** Where alerts go, as the page names it: the webhook's host (never its path), or `log`. */
   readonly slackTarget: string;
+  /** The outbox lane of each other route, shown by name; none without routes. */
+  readonly routeLanes?: readonly RouteLane[];
   readonly settings: StatusPageSettings;
 }
 
@@ -64,12 +67,16 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
     // an error's message could name the Redis URL, and the page is for anyone who reaches the port.
     if (redis.status !== 'ready') return { available: false, reason: `the connection to Redis is ${redis.status}` };
     const maxRows = deps.settings.maxRows ?? statusPageMaxRows;
-    const reads = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.outbox.channelStatus(), deps.upstream.apiUp()]).then(
-      async ([stored, outboxSize, channel, apiUp]) => {
-        const report = buildStatusReport(stored);
-        return [report, outboxSize, channel, apiUp, await lastErrors(deps.snapshots, report, maxRows)] as const;
-      },
-    );
+    const reads = Promise.all([
+      deps.snapshots.loadAll(),
+      deps.outbox.size(),
+      deps.outbox.channelStatus(),
+      deps.upstream.apiUp(),
+      readLanes(deps.routeLanes ?? []),
+    ]).then(async ([stored, outboxSize, channel, apiUp, lanes]) => {
+      const report = buildStatusReport(stored);
+      return [report, outboxSize, channel, apiUp, await lastErrors(deps.snapshots, report, maxRows), lanes] as const;
+    });
     const result = await Promise.race([
       reads.then(
         (values) => ({ values }),
@@ -82,11 +89,12 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
       logger.warn({ err: result.error }, 'status page: could not read the state from Redis');
       return { available: false, reason: 'reading it from Redis failed (the log says why)' };
     }
-    const [report, outboxSize, channel, apiUp, errors] = result.values;
+    const [report, outboxSize, channel, apiUp, errors, lanes] = result.values;
+    const routes = lanes.map((lane) => ({ ...lane.status, name: lane.name, target: lane.target, outboxSize: lane.size }));
     return {
       available: true,
       report,
-      monitor: { apiUp, slack: { ...channel, target: deps.slackTarget, outboxSize } },
+      monitor: { apiUp, slack: { ...channel, target: deps.slackTarget, outboxSize }, ...(routes.length === 0 ? {} : { routes }) },
       lastErrors: errors,
     };
   };

@@ -86,7 +86,7 @@ describe('ampersand-health-monitor dead-letters', () => {
     expect(lines[1]?.split(/\s{2,}/)).toEqual([
       id,
       expect.stringMatching(/^\S+Z \(\d+ s ago\)$/),
-      'slack',
+      'default',
       'baseline',
       'int-1: first look, 1 installation(s) need attention: b health_status unhealthy',
     ]);
@@ -96,7 +96,7 @@ describe('ampersand-health-monitor dead-letters', () => {
       deadLetters: [
         {
           id,
-          destination: 'slack',
+          destination: 'default',
           kind: 'baseline',
           detectedAt: dead?.notification.detectedAt,
           enqueuedAt: new Date(dead?.enqueuedAt ?? 0).toISOString(),
@@ -187,5 +187,23 @@ describe('ampersand-health-monitor dead-letters', () => {
     expect(linesOf(neither.stderr)).toEqual([
       'ampersand-health-monitor dead-letters replay: name the dead letters to replay (IDs) or --all; see ampersand-health-monitor dead-letters replay --help',
     ]);
+  });
+});
+
+describe('dead-letters replay with routes', () => {
+  it('puts each dead letter back in the lane of its route, and lists each with its route', async () => {
+    await deadLetter([letter('int-1.L.2.1', 'a'), { ...letter('int-1.L.2.2', 'b'), destination: 'sales' }]);
+    // The second went to the lane of "sales": dead-letter it there as delivery would.
+    const sales = stores.lane('sales');
+    await sales.pop('int-1.L.2.2', true);
+    const list = linesOf((await runCli(['dead-letters', 'list'], cliEnv)).stdout);
+    expect(list.slice(1, 3).map((l) => l.split(/\s{2,}/)[2])).toEqual(['slack', 'sales']);
+
+    const replay = await runCli(['dead-letters', 'replay', '--all'], cliEnv);
+    expect(replay.code).toBe(0);
+    expect(await stores.outbox.headId()).toMatch(/^int-1\.L\.2\.1\.replay-/);
+    expect(await sales.headId()).toMatch(/^int-1\.L\.2\.2\.replay-/);
+    expect(await stores.outbox.size()).toBe(1);
+    expect(await sales.size()).toBe(1);
   });
 });

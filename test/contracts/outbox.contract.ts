@@ -42,8 +42,8 @@ export function outboxContract(create: StoresFactory): void {
     });
 
     it("is the oldest entry, with its destination, and the channel's last success and last fault", async () => {
-      await enqueue(s, [entry('n1', 'pager'), entry('n2')]);
-      expect(await s.outbox.head()).toEqual({ id: 'n1', entry: entry('n1', 'pager'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
+      await enqueue(s, [entry('n1', 'default'), entry('n2')]);
+      expect(await s.outbox.head()).toEqual({ id: 'n1', entry: entry('n1', 'default'), channel: { lastSuccessMs: undefined, lastFaultMs: undefined } });
       expect(await s.outbox.headId()).toBe('n1');
       expect(await s.outbox.size()).toBe(2);
       await s.outbox.markChannelDown('HTTP 404', 1000);
@@ -291,7 +291,12 @@ export function outboxOrderContract(create: StoresFactory): void {
       await commit('int-1', [alertsEntry('a1', 'int-1', ['x'])]);
       await commit('int-2', [alertsEntry('b1', 'int-2', ['x'])]);
       await commit('int-1', [{ ...alertsEntry('a2', 'int-1', ['y']), destination: 'pager' }]);
-      expect(await drainIds(s)).toEqual(['first', 'a1', 'b1', 'a2']);
+      await commit('int-1', [{ ...alertsEntry('a3', 'int-1', ['y']), destination: 'pager' }]);
+      await commit('int-1', [{ ...alertsEntry('a4', 'int-1', ['z']), destination: 'pager' }]);
+      expect(await drainIds(s)).toEqual(['first', 'a1', 'b1']);
+      // Another route's digest goes to its own lane, and merges only there (never into its head).
+      expect(await s.lane('pager').headId()).toBe('a2');
+      expect(await s.lane('pager').size()).toBe(2);
     });
   });
 
@@ -323,7 +328,8 @@ export function outboxOrderContract(create: StoresFactory): void {
       expect(await capped.outbox.size()).toBe(10);
       await capped.outbox.pop('head', false, 1);
       const notice = await capped.outbox.head();
-      expect(notice?.entry).toMatchObject({ destination: 'slack', enqueuedAt: 1000, notification: { kind: 'dropped', count: 4, cap: 10, sinceMs: 1000 } });
+      expect(notice?.entry).toMatchObject({ destination: 'default', enqueuedAt: 1000, notification: { kind: 'dropped', count: 4, cap: 10, sinceMs: 1000 } });
+      expect(notice?.entry?.notification).not.toHaveProperty('route');
       await capped.outbox.pop(notice?.id ?? '', false, 1);
       for (let i = 13; i <= 15; i += 1) await commit(`int-${i}`, [alertsEntry(`low${i}`, `int-${i}`, ['x'])]);
       expect(await capped.outbox.droppedTotal()).toBe(6);
@@ -350,4 +356,119 @@ async function drainIdsAndNotices(s: StoresSubject): Promise<string[]> {
     await s.outbox.pop(head.id, false, 1);
   }
   return out;
+}
+
+/** What every Outbox must do with several routes: one lane per route, each with its own order, cap and channel state. */
+export function outboxLanesContract(create: StoresFactory): void {
+  let s: StoresSubject;
+  let commit: ReturnType<typeof committer>;
+  beforeEach(async () => {
+    s = await create();
+    commit = committer(() => s);
+  });
+  afterEach(() => s.close());
+
+  /** An alert digest of `integrationId` for `route`. */
+  const routed = (id: string, integrationId: string, route: string, event: 'fire' | 'resolve' = 'fire'): OutboxEntry => ({
+    ...alertsEntry(id, integrationId, ['x'], event),
+    destination: route,
+  });
+
+  it('appends each entry of one commit to the lane of its route, atomically, and answers the head of each lane', async () => {
+    const result = await s.snapshots.commit({
+      integrationId: 'int-1',
+      expectedVersion: undefined,
+      version: 1,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot: diffSnapshots(undefined, [state('a')]).next,
+      nowMs: 1,
+      outbox: [routed('d1', 'int-1', 'default'), routed('s1', 'int-1', 'sales'), routed('o1', 'int-1', 'ops')],
+    });
+    expect(result).toEqual({
+      committed: true,
+      version: 1,
+      outboxHead: 'd1',
+      laneHeads: [
+        { lane: 'sales', head: 's1' },
+        { lane: 'ops', head: 'o1' },
+      ],
+    });
+    expect(await s.outbox.size()).toBe(1);
+    expect(await s.lane('sales').head()).toMatchObject({ id: 's1', entry: { destination: 'sales' } });
+    expect(await s.lane('ops').headId()).toBe('o1');
+  });
+
+  it('reads the default lane under both names of the default route, and a lane of the release before as it', async () => {
+    await commit('int-1', [routed('old', 'int-1', 'slack')]);
+    await commit('int-1', [routed('new', 'int-1', 'default', 'resolve')]);
+    expect(await s.lane('default').headId()).toBe('old');
+    expect(await s.lane('slack').headId()).toBe('old');
+    // The recovery keeps behind the firing of its integration queued by the release before.
+    expect(await drainIds(s)).toEqual(['old', 'new']);
+  });
+
+  it('keeps the channel state of each lane apart: a revoked route pauses only its own lane', async () => {
+    await commit('int-1', [routed('d1', 'int-1', 'default'), routed('s1', 'int-1', 'sales')]);
+    const sales = s.lane('sales');
+    expect(await sales.markChannelDown('HTTP 403 invalid_token', 1000)).toBe(true);
+    expect(await sales.channelStatus()).toMatchObject({ up: false, reason: 'HTTP 403 invalid_token', downSinceMs: 1000 });
+    expect(await s.outbox.channelStatus()).toMatchObject({ up: undefined });
+    await s.outbox.pop('d1', false, 2000);
+    expect(await s.outbox.channelStatus()).toMatchObject({ up: true, lastSuccessMs: 2000 });
+    expect(await sales.channelStatus()).toMatchObject({ up: false });
+    expect(await sales.head()).toMatchObject({ id: 's1', channel: { lastSuccessMs: undefined, lastFaultMs: 1000 } });
+    expect(await sales.pop('s1', false, 3000)).toEqual({ popped: true, head: undefined, recovered: true });
+  });
+
+  it('pops only the head of its own lane', async () => {
+    await commit('int-1', [routed('d1', 'int-1', 'default'), routed('s1', 'int-1', 'sales')]);
+    expect(await s.outbox.pop('s1', false, 1)).toEqual({ popped: false, head: 'd1', recovered: false });
+    expect(await s.lane('sales').pop('d1', false, 1)).toEqual({ popped: false, head: 's1', recovered: false });
+  });
+
+  it('shares the dead letters, each naming its route, and replays one into the lane asked', async () => {
+    await commit('int-1', [routed('s1', 'int-1', 'sales')]);
+    await s.lane('sales').pop('s1', true);
+    expect((await s.outbox.deadLetters()).map((e) => [e.id, e.destination])).toEqual([['s1', 'sales']]);
+    const replay = await s.lane('sales').replayDeadLetters(['s1'], 5, (id) => `${id}.replay-1`);
+    expect(replay.replayed).toEqual([{ id: 's1', newId: 's1.replay-1' }]);
+    expect(await s.lane('sales').headId()).toBe('s1.replay-1');
+    expect(await s.outbox.size()).toBe(0);
+  });
+
+  it('sends an upstream message to every lane it is committed for', async () => {
+    const up = (id: string, destination: string): OutboxEntry => ({ ...entry(id), destination });
+    const result = await s.upstream.commit('proj-1', 0, INITIAL_UPSTREAM_STATE, [up('u1', 'default'), up('u1.sales', 'sales')]);
+    expect(result).toEqual({ committed: true, version: 1, outboxHead: 'u1', laneHeads: [{ lane: 'sales', head: 'u1.sales' }] });
+  });
+}
+
+/** The cap of each lane, and where the notice of its drops goes. */
+export function outboxLaneCapContract(create: StoresFactory): void {
+  let s: StoresSubject;
+  let commit: ReturnType<typeof committer>;
+  beforeEach(async () => {
+    s = await create({ outboxMax: 3 });
+    commit = committer(() => s);
+  });
+  afterEach(() => s.close());
+
+  it("caps each lane on its own, and counts a route's drops in a notice of the default lane that names the route", async () => {
+    await commit('int-d', [{ ...alertsEntry('d1', 'int-d', ['x']), destination: 'default' }]);
+    for (let i = 1; i <= 5; i += 1) await commit(`int-${i}`, [{ ...alertsEntry(`s${i}`, `int-${i}`, ['x']), destination: 'sales' }]);
+    expect(await s.lane('sales').size()).toBe(3);
+    expect(await s.outbox.droppedTotal()).toBe(2);
+    // The default lane keeps its entry and gets the notice, which is counted up while it waits.
+    expect(await s.outbox.size()).toBe(2);
+    await s.outbox.pop('d1', false, 1);
+    const notice = await s.outbox.head();
+    expect(notice?.entry).toMatchObject({ destination: 'default', notification: { kind: 'dropped', count: 2, cap: 3, route: 'sales' } });
+    const ids: string[] = [];
+    for (let head = await s.lane('sales').headId(); head !== undefined; head = await s.lane('sales').headId()) {
+      ids.push(head);
+      await s.lane('sales').pop(head, false, 1);
+    }
+    expect(ids).toEqual(['s1', 's4', 's5']);
+  });
 }

@@ -10,7 +10,10 @@ import { connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 /** Every store role on one shared state, and the means to empty and release it. */
 export interface StoresSubject {
   readonly snapshots: SnapshotStore;
+  /** The default route's outbox lane. */
   readonly outbox: Outbox;
+  /** The outbox lane of a route. */
+  lane(this: void, route: string): Outbox;
   readonly upstream: UpstreamStore;
   readonly initMarker: InitMarker;
   /** Loses every stored value, as a Redis restarted without persistence. */

@@ -5,7 +5,7 @@
  * wording shows as a diff of these files.
  */
 import { describe, expect, it } from 'vitest';
-import type { AlertEventItem, AlertNotification } from '../../src/core/alert-notification.js';
+import { buildAlertDigests, type AlertEventItem, type AlertNotification } from '../../src/core/alert-notification.js';
 import type { FailureDetails } from '../../src/core/operation.js';
 import {
   MESSAGE_LIMITS,
@@ -107,6 +107,19 @@ describe('the alert messages, pinned', () => {
       }),
     ],
     [
+      // A route's mention (monitor configuration file): on a firing digest, first in the text and in its own section.
+      'firing-with-mention',
+      digest(
+        [
+          item(),
+          item({ event: 'resolve', reason: 'recovered', installationId: 'inst-2', groupRef: 'org-globex', groupName: 'Globex', endedAt: SINCE + 90 * MINUTE }),
+        ],
+        {
+          mention: '<!subteam^S0123ABCD|oncall-crm> <@U0456EFGH>',
+        },
+      ),
+    ],
+    [
       'hostile-group-name',
       digest(
         [
@@ -129,6 +142,63 @@ describe('the alert messages, pinned', () => {
     await expect(`${JSON.stringify({ text: message.text, blocks: message.blocks, plainText: message.plainText }, null, 2)}\n`).toMatchFileSnapshot(
       golden(name),
     );
+  });
+});
+
+describe("a route's mention", () => {
+  const mention = '<!here>';
+  it('is shown on a digest that fires, and never on one of recoveries or reminders only', () => {
+    expect(renderSlackMessage(digest([item()], { mention }), REF, links).text).toMatch(/^<!here> \[FIRING:1\]/);
+    for (const event of ['resolve', 'remind'] as const) {
+      const message = renderSlackMessage(digest([item({ event, reason: 'recovered', endedAt: SINCE + 9 * MINUTE })], { mention }), REF, links);
+      expect(JSON.stringify(message)).not.toContain('<!here>');
+    }
+  });
+
+  it('is shown on a mass event that fires, and not on one that recovers', () => {
+    const mass = (event: 'fire' | 'resolve') => ({
+      event,
+      installations: 500,
+      conditions: { unhealthy: 500 },
+      providers: [{ provider: 'salesforce', installations: 500 }],
+      otherProviders: 0,
+      sample: [item({ event })],
+      since: SINCE,
+      ...(event === 'resolve' ? { endedAt: SINCE + 9 * MINUTE } : {}),
+    });
+    const firing = renderSlackMessage(digest([], { mention, mass: [mass('fire')] }), REF, links);
+    expect(firing.text.startsWith('<!here> ')).toBe(true);
+    expect(firing.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<!here>' } });
+    expectWithinBudget(firing);
+    expect(JSON.stringify(renderSlackMessage(digest([], { mention, mass: [mass('resolve')] }), REF, links))).not.toContain('<!here>');
+  });
+
+  it('keeps the fullest digest within every limit with the longest mention allowed', () => {
+    const longest = Array.from({ length: 9 }, (_, i) => `<!subteam^S000000${i}|team-${i}>`)
+      .join(' ')
+      .slice(0, 200);
+    const items = Array.from({ length: 40 }, (_, i) =>
+      item({
+        installationId: `${'i'.repeat(60)}-${i}`,
+        groupName: 'G'.repeat(200),
+        groupRef: 'r'.repeat(200),
+        condition: 'operation_failing',
+        details: failure,
+      }),
+    );
+    const [built] = buildAlertDigests(
+      {
+        projectId: 'proj-1',
+        integrationId: 'int-1',
+        detectedAt: new Date(SINCE).toISOString(),
+        installations: 120,
+        firing: { unhealthy: 0, operation_failing: 40, bad_credentials: 0 },
+      },
+      items,
+      { mention: longest },
+    );
+    expect(built?.mention).toBe(longest);
+    expectWithinBudget(renderSlackMessage(built as AlertNotification, REF, links));
   });
 });
 

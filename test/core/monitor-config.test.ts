@@ -202,14 +202,25 @@ describe('validateMonitorConfig', () => {
       [
         'a mention without Slack syntax',
         route({ mention: '@here' }),
-        'routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces; got "@here"',
+        'routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, 200 characters at most; got "@here"',
       ],
       [
         'a mention that is a list',
         route({ mention: ['<!here>'] }),
-        'routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces; got a list',
+        'routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, 200 characters at most; got a list',
       ],
       ['a route named default', route({ name: 'default' }), 'routes[0].name must not be "default": that is the route of SLACK_WEBHOOK_URL'],
+      ['a route named slack', route({ name: 'slack' }), 'routes[0].name must not be "slack": the release before named the route of SLACK_WEBHOOK_URL so'],
+      [
+        'a mention too long to show',
+        route({ mention: Array.from({ length: 20 }, () => '<!subteam^S0123ABCD>').join(' ') }),
+        `routes[0].mention must be Slack mention syntax, such as "<!here>", "<!channel>", "<!subteam^S0123ABCD>" (a user group) or "<@U0123ABCD>" (a user), several separated by spaces, 200 characters at most; got "${Array.from(
+          { length: 20 },
+          () => '<!subteam^S0123ABCD>',
+        )
+          .join(' ')
+          .slice(0, 100)}…"`,
+      ],
       [
         'a route name with a space',
         route({ name: 'the sales' }),

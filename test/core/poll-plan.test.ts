@@ -16,6 +16,7 @@ import { UNREADABLE_VALUE, type InstallationState } from '../../src/core/install
 import type { Episode } from '../../src/core/episodes.js';
 import type { FailureDetails } from '../../src/core/operation.js';
 import { MESSAGE_LIMITS, blockTextLength, renderSlackMessage } from '../../src/core/slack-message.js';
+import type { Route } from '../../src/core/monitor-config.js';
 import { state } from '../helpers/builders.js';
 
 const NOW = new Date('2026-11-30T12:00:00.000Z');
@@ -152,7 +153,7 @@ describe('planPoll', () => {
       expect(plan.notifications).toEqual([
         {
           id: 'int-1.old.6.1',
-          destination: 'slack',
+          destination: 'default',
           enqueuedAt: LATER.getTime(),
           notification: {
             kind: 'alerts',
@@ -509,5 +510,62 @@ describe('planPoll', () => {
       expect(n.mass ?? []).toEqual([]);
       expect(n.items.map((i) => i.installationId)).toEqual(['a', 'b', 'c']);
     });
+  });
+});
+
+describe('planPoll with routes', () => {
+  const route = (name: string, match: Route['match'], mention?: string): Route => ({
+    name,
+    match,
+    webhookUrl: 'https://hooks.slack.com/services/T0/B0/secret',
+    webhookSource: `routes.${name}`,
+    mention,
+  });
+  const routes = [route('acme', { groupRef: 'org-a' }, '<!here>'), route('hubspot', { provider: 'hubspot' })];
+  const list = listing(['a'], ['b', { provider: 'hubspot' }], ['c'], ['d', { provider: 'hubspot', groupRef: 'org-a' }]);
+  const bad = list.map((inst) => ({ ...inst, healthStatus: 'unhealthy' }));
+
+  it('splits one poll into one digest per route, the first match winning, the rest on the default route, with ids in lane order', () => {
+    const r = run(storedAfter(list));
+    const plan = r.poll(bad, NOW, { policy: FIRST_POLL, routes });
+    expect(plan.notifications.map((n) => [n.id, n.destination])).toEqual([
+      ['int-1.old.5.1', 'default'],
+      ['int-1.old.5.2', 'acme'],
+      ['int-1.old.5.3', 'hubspot'],
+    ]);
+    const shown = plan.notifications.map((n) => (n.notification.kind === 'alerts' ? n.notification.items.map((i) => i.installationId) : []));
+    // d is hubspot's provider but org-a's group: the route listed first (acme) takes it.
+    expect(shown).toEqual([['c'], ['a', 'd'], ['b']]);
+    expect(plan.notifications.map((n) => (n.notification.kind === 'alerts' ? n.notification.mention : 'none'))).toEqual([undefined, '<!here>', undefined]);
+  });
+
+  it('keeps the same ids and routes when the plan is completed with what the poll job looked up', () => {
+    const r = run(storedAfter(list));
+    const plan = r.poll(bad, NOW, { policy: FIRST_POLL, routes });
+    const completed = completePollPlan(plan, { episodes: new Map() }, NOW);
+    expect(completed.notifications.map((n) => [n.id, n.destination])).toEqual(plan.notifications.map((n) => [n.id, n.destination]));
+  });
+
+  it('sends a baseline summary per route', () => {
+    const plan = planPoll(undefined, bad, NOW, ids(), { routes });
+    expect(plan.notifications.map((n) => [n.id, n.destination, n.notification.kind])).toEqual([
+      ['int-1.new1.1.1', 'default', 'baseline'],
+      ['int-1.new1.1.2', 'acme', 'baseline'],
+      ['int-1.new1.1.3', 'hubspot', 'baseline'],
+    ]);
+  });
+
+  it('judges a mass event on the whole integration, and each route summarizes its share', () => {
+    const many = Array.from({ length: 20 }, (_, i) => state(`m${i}`, { provider: i % 2 === 0 ? 'hubspot' : 'salesforce' }));
+    const r = run(storedAfter(many));
+    const plan = r.poll(
+      many.map((inst) => ({ ...inst, healthStatus: 'unhealthy' })),
+      NOW,
+      { policy: FIRST_POLL, routes, massEvent: { minCount: 15, fraction: 0.5 } },
+    );
+    expect(plan.notifications.map((n) => [n.destination, n.notification.kind === 'alerts' ? n.notification.mass?.[0]?.installations : undefined])).toEqual([
+      ['default', 10],
+      ['hubspot', 10],
+    ]);
   });
 });

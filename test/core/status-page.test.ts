@@ -312,6 +312,27 @@ describe('renderStatusPage', () => {
       expect(monitorSection({ slack: { ...monitor.slack, ...slack } })).toMatch(expected);
     });
 
+    it('shows each route by its name, with its webhook host and its own outbox lane', () => {
+      const html = monitorSection({
+        routes: [
+          {
+            ...monitor.slack,
+            name: 'crm-team',
+            target: 'hooks.slack.com',
+            up: false,
+            reason: 'invalid_token',
+            downSinceMs: NOW.getTime() - 2 * MIN,
+            outboxSize: 7,
+          },
+          { ...monitor.slack, name: 'routes[1]<b>', outboxSize: 0 },
+        ],
+      });
+      expect(html).toMatch(/<dt>Route crm-team<\/dt><dd class="bad">no: paused since <time [^>]+>2 m ago<\/time> \(invalid_token\)/);
+      expect(html).toContain('<dt>Route crm-team outbox</dt><dd class="other">7 waiting</dd>');
+      expect(html).toContain('<dt>Route routes[1]&lt;b&gt;</dt><dd class="ok">yes, to hooks.slack.com');
+      expect(monitorSection({})).not.toContain('Route ');
+    });
+
     it('shows the outbox and the dead letters', () => {
       const html = monitorSection({ slack: { ...monitor.slack, outboxSize: 1500, deadLetters: 3 } });
       expect(html).toContain('<dt>Outbox</dt><dd class="other">1,500 waiting</dd>');

@@ -11,7 +11,7 @@
  */
 import { mergeAlertNotifications } from '../../src/core/alert-notification.js';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../src/core/episodes.js';
-import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../src/core/outbox-entry.js';
+import { DEFAULT_DESTINATION, decodeOutboxEntry, encodeOutboxEntry, isDefaultDestination, type OutboxEntry } from '../../src/core/outbox-entry.js';
 import { encodeOutboxMeta, outboxOrderKey } from '../../src/core/outbox-order.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/core/snapshot.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../src/core/upstream-policy.js';
@@ -28,7 +28,10 @@ export interface InMemoryStoresOptions {
 
 export interface InMemoryStores {
   readonly snapshots: SnapshotStore;
+  /** The default route's outbox lane. */
   readonly outbox: Outbox;
+  /** The outbox lane of a route. */
+  lane(this: void, route: string): Outbox;
   readonly upstream: UpstreamStore;
   readonly initMarker: InitMarker;
   /** Forgets everything, as a Redis restarted without persistence would. */
@@ -62,14 +65,21 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
   let snapshots = new Map<string, SnapshotRecord>();
   /** Per integration, per installation: its stored episode log and when it may be dropped (as the Redis zset scores it). */
   let episodes = new Map<string, Map<string, { raw: string; expiry: number }>>();
-  let outboxIds: string[] = [];
+  /** The outbox lanes, by route ("default" for both names of the default route), and their webhook health. */
+  let lanes = new Map<string, string[]>();
+  let channels = new Map<string, Channel>();
+  const laneOf = (destination: string): string => (isDefaultDestination(destination) ? DEFAULT_DESTINATION : destination);
+  const idsOf = (lane: string): string[] => {
+    const ids = lanes.get(laneOf(lane)) ?? [];
+    lanes.set(laneOf(lane), ids);
+    return ids;
+  };
   let outboxEntries = new Map<string, string>();
   let outboxMeta = new Map<string, string>();
   let last = new Map<string, string>();
   let drops: { total: number; seq: number; notices: Map<string, { id: string; count: number; sinceMs: number }> } = { total: 0, seq: 0, notices: new Map() };
   let deadIds: string[] = [];
   let deadEntries = new Map<string, string>();
-  let channel: Channel = {};
   /** Per watched project, as the Redis store keeps one hash each. */
   let upstream = new Map<string, { rev: number; state: string; integrations: string }>();
   let initialised = false;
@@ -80,17 +90,17 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     return match ? { high: match[1] === 'h', key: match[2] ?? '', destination: match[3] ?? 'slack' } : { high: false, key: '', destination: 'slack' };
   };
 
-  /** The newest waiting entry of an order key after the head, if any. */
-  const waitingLast = (key: string): string | undefined => {
+  /** The newest waiting entry of an order key after the head of its lane, if any. */
+  const waitingLast = (outboxIds: readonly string[], key: string): string | undefined => {
     const id = key === '' ? undefined : last.get(key);
     return id !== undefined && outboxEntries.has(id) && outboxIds[0] !== id ? id : undefined;
   };
 
   /** Behind the head and the high entries waiting, but behind the newest waiting entry of its own order key if that is further back. */
-  const insertHigh = (id: string, key: string): void => {
+  const insertHigh = (outboxIds: string[], id: string, key: string): void => {
     let low = 1;
     while (low < outboxIds.length && metaOf(outboxIds[low] ?? '').high) low += 1;
-    const mine = waitingLast(key);
+    const mine = waitingLast(outboxIds, key);
     const minePos = mine === undefined ? -1 : outboxIds.indexOf(mine);
     if (minePos >= low) outboxIds.splice(minePos + 1, 0, id);
     else if (low >= outboxIds.length) outboxIds.push(id);
@@ -98,11 +108,11 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
   };
 
   /** Merges `entry` into the newest waiting entry of its integration when both are digests (and that one is not the head); true if it did. */
-  const merge = (entry: OutboxEntry, key: string): boolean => {
-    const target = waitingLast(key);
+  const merge = (outboxIds: readonly string[], entry: OutboxEntry, key: string): boolean => {
+    const target = waitingLast(outboxIds, key);
     if (target === undefined) return false;
     const waiting = readEntry(outboxEntries.get(target));
-    if (waiting === undefined || waiting.destination !== entry.destination) return false;
+    if (waiting === undefined || laneOf(waiting.destination) !== laneOf(entry.destination)) return false;
     if (waiting.notification.kind !== 'alerts' || entry.notification.kind !== 'alerts') return false;
     const notification = mergeAlertNotifications(waiting.notification, entry.notification);
     if (notification === undefined) return false;
@@ -113,54 +123,79 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     return true;
   };
 
-  const noticeDropped = (destination: string, nowMs: number): void => {
-    const waiting = drops.notices.get(destination);
+  /** The notice of a lane's drops waits in the default lane, as the Redis store's does. */
+  const noticeDropped = (lane: string, nowMs: number): void => {
+    const waiting = drops.notices.get(lane);
+    const defaultIds = idsOf(DEFAULT_DESTINATION);
     let notice: { id: string; count: number; sinceMs: number };
-    if (waiting !== undefined && outboxEntries.has(waiting.id) && outboxIds[0] !== waiting.id) {
+    if (waiting !== undefined && outboxEntries.has(waiting.id) && defaultIds[0] !== waiting.id) {
       notice = { ...waiting, count: waiting.count + 1 };
     } else {
       drops.seq += 1;
       notice = { id: `dropped.${nowMs}.${drops.seq}`, count: 1, sinceMs: nowMs };
-      outboxMeta.set(notice.id, `h\t\t${destination}`);
-      insertHigh(notice.id, '');
+      outboxMeta.set(notice.id, `h\t\t${DEFAULT_DESTINATION}`);
+      insertHigh(defaultIds, notice.id, '');
     }
-    drops.notices.set(destination, notice);
+    drops.notices.set(lane, notice);
     const entry: OutboxEntry = {
       id: notice.id,
-      destination,
+      destination: DEFAULT_DESTINATION,
       enqueuedAt: notice.sinceMs,
-      notification: { kind: 'dropped', count: notice.count, sinceMs: notice.sinceMs, cap: outboxMax, detectedAt: new Date(nowMs).toISOString() },
+      notification: {
+        kind: 'dropped',
+        count: notice.count,
+        sinceMs: notice.sinceMs,
+        cap: outboxMax,
+        detectedAt: new Date(nowMs).toISOString(),
+        ...(lane === DEFAULT_DESTINATION ? {} : { route: lane }),
+      },
     };
     outboxEntries.set(notice.id, encodeOutboxEntry(entry));
   };
 
   /** Past the cap, the oldest low entries after the head go, one at a time, each counted in its destination's notice (which takes a place too). */
-  const foldOverCap = (nowMs: number): void => {
+  const foldOverCap = (lane: string, nowMs: number): void => {
+    const outboxIds = idsOf(lane);
     while (outboxIds.length > outboxMax) {
       const id = outboxIds.slice(1).find((other) => !metaOf(other).high);
       if (id === undefined) break;
-      const { key, destination } = metaOf(id);
+      const { key } = metaOf(id);
       outboxIds.splice(outboxIds.indexOf(id), 1);
       outboxEntries.delete(id);
       outboxMeta.delete(id);
       if (key !== '' && last.get(key) === id) last.delete(key);
-      noticeDropped(destination, nowMs);
+      noticeDropped(lane, nowMs);
       drops.total += 1;
     }
   };
 
-  const append = (entries: readonly OutboxEntry[], nowMs: number): void => {
+  /** Appends each entry to the lane of its destination, then folds each lane appended to; returns those lanes in order. */
+  const append = (entries: readonly OutboxEntry[], nowMs: number, coalesce = true): string[] => {
+    const touched: string[] = [];
     for (const entry of entries) {
+      const lane = laneOf(entry.destination);
+      if (!touched.includes(lane)) touched.push(lane);
+      const outboxIds = idsOf(lane);
       const key = outboxOrderKey(entry) ?? '';
-      if (entry.notification.kind === 'alerts' && merge(entry, key)) continue;
+      if (coalesce && entry.notification.kind === 'alerts' && merge(outboxIds, entry, key)) continue;
       const meta = encodeOutboxMeta(entry);
       outboxEntries.set(entry.id, encodeOutboxEntry(entry));
-      if (meta.startsWith('h')) insertHigh(entry.id, key);
+      if (meta.startsWith('h')) insertHigh(outboxIds, entry.id, key);
       else outboxIds.push(entry.id);
       outboxMeta.set(entry.id, meta);
       if (key !== '') last.set(key, entry.id);
     }
-    if (entries.length > 0) foldOverCap(nowMs);
+    for (const lane of touched) foldOverCap(lane, nowMs);
+    return touched;
+  };
+
+  /** What a commit answers: the default lane's head, and the head of each other lane appended to. */
+  const heads = (touched: readonly string[]): { outboxHead: string | undefined; laneHeads?: { lane: string; head: string }[] } => {
+    const laneHeads = touched.flatMap((lane) => {
+      const head = idsOf(lane)[0];
+      return lane === DEFAULT_DESTINATION || head === undefined ? [] : [{ lane, head }];
+    });
+    return { outboxHead: idsOf(DEFAULT_DESTINATION)[0], ...(laneHeads.length === 0 ? {} : { laneHeads }) };
   };
 
   const toStored = (integrationId: string, r: SnapshotRecord): StoredSnapshot => {
@@ -213,8 +248,7 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       for (const [id] of expired) logs.delete(id);
       if (logs.size > 0) episodes.set(req.integrationId, logs);
       else episodes.delete(req.integrationId);
-      append(req.outbox, req.nowMs);
-      return { committed: true, version: req.version, outboxHead: outboxIds[0] };
+      return { committed: true, version: req.version, ...heads(append(req.outbox, req.nowMs)) };
     },
     async loadAll() {
       return [...snapshots].map(([id, record]) => toStored(id, record));
@@ -234,67 +268,80 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     },
   };
 
-  const outbox: Outbox = {
-    async head() {
-      const id = outboxIds[0];
-      if (id === undefined) return undefined;
-      return { id, entry: readEntry(outboxEntries.get(id)), channel: { lastSuccessMs: channel.okMs, lastFaultMs: channel.seenMs } };
-    },
-    headId: async () => outboxIds[0],
-    size: async () => outboxIds.length,
-    droppedTotal: async () => drops.total,
-    async pop(id, dead, deliveredAtMs) {
-      let popped = false;
-      if (outboxIds[0] === id) {
-        outboxIds.shift();
-        const entry = outboxEntries.get(id);
-        outboxEntries.delete(id);
-        const { key } = metaOf(id);
-        outboxMeta.delete(id);
-        if (key !== '' && last.get(key) === id) last.delete(key);
-        if (dead) {
-          deadIds.push(id);
-          deadEntries.set(id, entry ?? '');
+  const laneOutbox = (lane: string): Outbox => {
+    const channelOf = (): Channel => channels.get(laneOf(lane)) ?? {};
+    const setChannel = (value: Channel): void => {
+      channels.set(laneOf(lane), value);
+    };
+    return {
+      async head() {
+        const id = idsOf(lane)[0];
+        if (id === undefined) return undefined;
+        const channel = channelOf();
+        return { id, entry: readEntry(outboxEntries.get(id)), channel: { lastSuccessMs: channel.okMs, lastFaultMs: channel.seenMs } };
+      },
+      headId: async () => idsOf(lane)[0],
+      size: async () => idsOf(lane).length,
+      droppedTotal: async () => drops.total,
+      async pop(id, dead, deliveredAtMs) {
+        let popped = false;
+        if (idsOf(lane)[0] === id) {
+          idsOf(lane).shift();
+          const entry = outboxEntries.get(id);
+          outboxEntries.delete(id);
+          const { key } = metaOf(id);
+          outboxMeta.delete(id);
+          if (key !== '' && last.get(key) === id) last.delete(key);
+          if (dead) {
+            deadIds.push(id);
+            deadEntries.set(id, entry ?? '');
+          }
+          popped = true;
         }
-        popped = true;
-      }
-      const excess = Math.min(deadIds.length - deadLetterMax, deadLetterTrimPerPop);
-      if (excess > 0) for (const trimmed of deadIds.splice(0, excess)) deadEntries.delete(trimmed);
-      let recovered = false;
-      if (deliveredAtMs !== undefined) {
-        recovered = channel.up === false;
-        channel = { up: true, okMs: deliveredAtMs, ...(channel.seenMs === undefined ? {} : { seenMs: channel.seenMs }) };
-      }
-      return { popped, head: outboxIds[0], recovered };
-    },
-    async deadLetters() {
-      return deadIds.map((id) => readEntry(deadEntries.get(id))).filter((e): e is OutboxEntry => e !== undefined);
-    },
-    async replayDeadLetters(ids, nowMs, newId) {
-      const asked = [...new Set(ids)];
-      const missing = asked.filter((id) => !deadEntries.has(id));
-      const unreadable = asked.filter((id) => deadEntries.has(id) && readEntry(deadEntries.get(id)) === undefined);
-      if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
-      const replayed = asked.map((id) => ({ id, newId: newId(id) }));
-      if (replayed.some((r) => outboxEntries.has(r.newId))) throw new Error('outbox id is already taken');
-      for (const { id, newId: renamed } of replayed) {
-        const entry = readEntry(deadEntries.get(id));
-        if (entry === undefined) continue;
-        deadIds = deadIds.filter((dead) => dead !== id);
-        deadEntries.delete(id);
-        append([{ ...entry, id: renamed, enqueuedAt: nowMs }], nowMs);
-      }
-      return { replayed, missing: [], unreadable: [] };
-    },
-    async markChannelDown(reason, nowMs) {
-      const wasDown = channel.up === false;
-      channel = wasDown ? { ...channel, reason, seenMs: nowMs } : { ...channel, up: false, reason, sinceMs: nowMs, seenMs: nowMs };
-      return !wasDown;
-    },
-    async channelStatus(): Promise<ChannelStatus> {
-      return { up: channel.up, reason: channel.reason, downSinceMs: channel.sinceMs, lastSuccessMs: channel.okMs, deadLetters: deadIds.length };
-    },
+        const excess = Math.min(deadIds.length - deadLetterMax, deadLetterTrimPerPop);
+        if (excess > 0) for (const trimmed of deadIds.splice(0, excess)) deadEntries.delete(trimmed);
+        let recovered = false;
+        if (deliveredAtMs !== undefined) {
+          const channel = channelOf();
+          recovered = channel.up === false;
+          setChannel({ up: true, okMs: deliveredAtMs, ...(channel.seenMs === undefined ? {} : { seenMs: channel.seenMs }) });
+        }
+        return { popped, head: idsOf(lane)[0], recovered };
+      },
+      async deadLetters() {
+        return deadIds.map((id) => readEntry(deadEntries.get(id))).filter((e): e is OutboxEntry => e !== undefined);
+      },
+      async replayDeadLetters(ids, nowMs, newId) {
+        const asked = [...new Set(ids)];
+        const missing = asked.filter((id) => !deadEntries.has(id));
+        const unreadable = asked.filter((id) => deadEntries.has(id) && readEntry(deadEntries.get(id)) === undefined);
+        if (missing.length > 0 || unreadable.length > 0) return { replayed: [], missing, unreadable };
+        const replayed = asked.map((id) => ({ id, newId: newId(id) }));
+        if (replayed.some((r) => outboxEntries.has(r.newId))) throw new Error('outbox id is already taken');
+        for (const { id, newId: renamed } of replayed) {
+          const entry = readEntry(deadEntries.get(id));
+          if (entry === undefined) continue;
+          deadIds = deadIds.filter((dead) => dead !== id);
+          deadEntries.delete(id);
+          // Back to this lane's tail, as the Redis store's replay does: not merged, not folded.
+          outboxEntries.set(renamed, encodeOutboxEntry({ ...entry, id: renamed, enqueuedAt: nowMs }));
+          idsOf(lane).push(renamed);
+        }
+        return { replayed, missing: [], unreadable: [] };
+      },
+      async markChannelDown(reason, nowMs) {
+        const channel = channelOf();
+        const wasDown = channel.up === false;
+        setChannel(wasDown ? { ...channel, reason, seenMs: nowMs } : { ...channel, up: false, reason, sinceMs: nowMs, seenMs: nowMs });
+        return !wasDown;
+      },
+      async channelStatus(): Promise<ChannelStatus> {
+        const channel = channelOf();
+        return { up: channel.up, reason: channel.reason, downSinceMs: channel.sinceMs, lastSuccessMs: channel.okMs, deadLetters: deadIds.length };
+      },
+    };
   };
+  const outbox = laneOutbox(DEFAULT_DESTINATION);
 
   const upstreamStore: UpstreamStore = {
     async load(projectId) {
@@ -308,14 +355,15 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
       if (rev !== expectedRev) return { committed: false };
       const { integrations, ...projectWide } = state;
       upstream.set(projectId, { rev: rev + 1, state: JSON.stringify(projectWide), integrations: JSON.stringify(integrations) });
-      if (entry !== undefined) append([entry], entry.enqueuedAt);
-      return { committed: true, version: rev + 1, outboxHead: outboxIds[0] };
+      const entries: readonly OutboxEntry[] = entry === undefined ? [] : Array.isArray(entry) ? (entry as readonly OutboxEntry[]) : [entry as OutboxEntry];
+      return { committed: true, version: rev + 1, ...heads(append(entries, entries[0]?.enqueuedAt ?? 0)) };
     },
   };
 
   return {
     snapshots: snapshotStore,
     outbox,
+    lane: laneOutbox,
     upstream: upstreamStore,
     initMarker: {
       isInitialised: async () => initialised,
@@ -326,14 +374,14 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     wipe() {
       snapshots = new Map();
       episodes = new Map();
-      outboxIds = [];
+      lanes = new Map();
+      channels = new Map();
       outboxEntries = new Map();
       outboxMeta = new Map();
       last = new Map();
       drops = { total: 0, seq: 0, notices: new Map() };
       deadIds = [];
       deadEntries = new Map();
-      channel = {};
       upstream = new Map();
       initialised = false;
     },

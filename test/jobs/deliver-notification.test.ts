@@ -49,11 +49,12 @@ afterEach(() => {
   expect(slack.pending).toBe(0);
 });
 
-const delivery: DeliveryQueue = { kick: async (headId) => void kicks.push(headId) };
+const delivery: DeliveryQueue = { kick: async (headId, lane) => void kicks.push(lane === undefined ? headId : `${lane}:${headId}`) };
 
-function deliverer(options: { outbox?: Outbox; notifiers?: ReadonlyMap<string, Notifier> } = {}) {
+function deliverer(options: { outbox?: Outbox; notifiers?: ReadonlyMap<string, Notifier>; lane?: string } = {}) {
   return createDeliverNotification({
-    outbox: options.outbox ?? stores.outbox,
+    outbox: options.outbox ?? (options.lane === undefined ? stores.outbox : stores.lane(options.lane)),
+    ...(options.lane === undefined ? {} : { lane: options.lane }),
     notifiers: options.notifiers ?? new Map([['slack', slack]]),
     metrics: { recordSlackNotification: (outcome) => void outcomes.push(outcome) },
     logger: logs.logger,
@@ -308,17 +309,18 @@ describe('deliverNotification', () => {
       expect(outcomes).toEqual(['failed']);
     });
 
-    it('dead-letters an entry for a destination with no notifier, and kicks the next head', async () => {
-      await enqueue(upstreamEntry('e1', 'pagerduty'), upstreamEntry('e2'));
-      const outcome = await deliver('e1');
+    it("dead-letters an entry of a route's lane for a destination with no notifier, and kicks the lane's next head", async () => {
+      await enqueue(upstreamEntry('e1', 'pagerduty'), upstreamEntry('e2', 'pagerduty'));
+      const outcome = await deliverer({ lane: 'pagerduty' })({ entryId: 'e1' }, 'job-1');
       expect(outcome).toEqual({
         status: 'dead',
         reason: 'outbox entry e1 is for destination "pagerduty", which has no notifier here; moved to the dead letters so the messages behind it go on',
       });
       expect(slack.sent).toEqual([]);
       expect(ids(await stores.outbox.deadLetters())).toEqual(['e1']);
-      expect(kicks).toEqual(['e2']);
+      expect(kicks).toEqual(['pagerduty:e2']);
       expect(outcomes).toEqual(['failed']);
+      expect(logs.lines().find((l) => l['notificationId'] === 'e1')).toMatchObject({ route: 'pagerduty' });
     });
   });
 
@@ -328,14 +330,13 @@ describe('deliverNotification', () => {
       await enqueue(upstreamEntry('e1', 'ops'), upstreamEntry('e2'));
       other.answer(answers.logged());
       slack.answer(answers.sent());
-      const deliverBoth = deliverer({
-        notifiers: new Map<string, Notifier>([
-          ['slack', slack],
-          ['ops', other],
-        ]),
-      });
-      expect((await deliverBoth({ entryId: 'e1' }, 'j')).status).toBe('sent');
-      expect((await deliverBoth({ entryId: 'e2' }, 'j')).status).toBe('sent');
+      const notifiers = new Map<string, Notifier>([
+        ['slack', slack],
+        ['ops', other],
+      ]);
+      // Each route's lane is delivered by its own job.
+      expect((await deliverer({ notifiers, lane: 'ops' })({ entryId: 'e1' }, 'j')).status).toBe('sent');
+      expect((await deliverer({ notifiers })({ entryId: 'e2' }, 'j')).status).toBe('sent');
       expect(other.sent.map((s) => s.ref)).toEqual(['e1']);
       expect(slack.sent.map((s) => s.ref)).toEqual(['e2']);
       expect(outcomes).toEqual(['logged', 'sent']);

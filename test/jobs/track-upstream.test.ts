@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createUpstreamTracker } from '../../jobs/track-upstream.js';
 import { AmpersandApiError } from '../../src/core/errors/ampersand-api-error.js';
+import type { Route } from '../../src/core/monitor-config.js';
 import type { OutboxEntry, UpstreamStore } from '../../src/ports.js';
 import { createFixedClock } from '../fakes/fixed-clock.js';
 import { createInMemoryStores } from '../fakes/in-memory-stores.js';
@@ -17,7 +18,7 @@ const K = 2;
 const FORGET_AFTER_MS = 60_000;
 const serverError = (): AmpersandApiError => new AmpersandApiError('bad gateway', 'server_error', 502);
 
-function setup(store?: (stores: ReturnType<typeof createInMemoryStores>) => Pick<UpstreamStore, 'load' | 'commit'>) {
+function setup(store?: (stores: ReturnType<typeof createInMemoryStores>) => Pick<UpstreamStore, 'load' | 'commit'>, routes: readonly Route[] = []) {
   const stores = createInMemoryStores();
   const delivery = createRecordingDeliveryQueue();
   const clock = createFixedClock();
@@ -31,6 +32,7 @@ function setup(store?: (stores: ReturnType<typeof createInMemoryStores>) => Pick
     delivery,
     now: clock.now,
     newId: () => `n${(next += 1)}`,
+    routes,
   });
   /** Every outbox entry, oldest first, popped as delivery would. */
   const drain = async (): Promise<OutboxEntry[]> => {
@@ -49,6 +51,35 @@ describe('the upstream tracker', () => {
     const t = setup();
     expect(await t.tracker.apiUp()).toBeUndefined();
     expect(await t.tracker.report()).toMatchObject({ state: 'unknown', failedCycles: 0 });
+  });
+
+  describe('with routes', () => {
+    const route = (name: string, match: Route['match']): Route => ({
+      name,
+      match,
+      webhookUrl: 'https://hooks.slack.com/x',
+      webhookSource: name,
+      mention: '<!here>',
+    });
+    const routes = [route('sales', { integrationId: 'A' }), route('other-project', { projectId: 'proj-2' }), route('hubspot', { provider: 'hubspot' })];
+
+    it('tells the default route and every route the blind monitor concerns, each in its own lane, handed to its delivery', async () => {
+      const t = setup(undefined, routes);
+      for (const cycle of ['c1', 'c2']) {
+        await t.tracker.pollFailed('proj-1', 'A', cycle, serverError());
+        await t.tracker.pollFailed('proj-1', 'B', cycle, serverError());
+      }
+      const head = await t.stores.outbox.head();
+      expect(head?.entry).toMatchObject({ id: 'upstream.n1', destination: 'default', notification: { kind: 'upstream', state: 'down' } });
+      // Not the route of another project; the provider route cannot be ruled out for a project-wide outage.
+      expect(await t.stores.lane('sales').head()).toMatchObject({
+        id: 'upstream.n1.sales',
+        entry: { destination: 'sales', notification: head?.entry?.notification },
+      });
+      expect(await t.stores.lane('hubspot').headId()).toBe('upstream.n1.hubspot');
+      expect(await t.stores.lane('other-project').size()).toBe(0);
+      expect(t.delivery.kicked).toEqual(['upstream.n1', 'upstream.n1.sales', 'upstream.n1.hubspot']);
+    });
   });
 
   describe('when every poll fails', () => {

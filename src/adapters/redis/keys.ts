@@ -14,17 +14,24 @@
  *   episode-expiry:{integrationId} zset installation id scored by when its log may go (30 days after its last
  *                               episode ended; +inf while one is open): each commit drops a bounded number past it
  *   integrations          set   integration ids that have a snapshot
- *   outbox:ids            list  notification ids, oldest first
+ *   outbox:ids            list  notification ids of the default route's lane, oldest first (the key of the
+ *                               release before routes, which had one lane: its entries are the default route's)
+ *   lane:{route}:ids      list  the same for the lane of each other route (monitor-config.ts `routes`)
+ *   lanes                 set   the route names that have had a lane: a lane whose route left the
+ *                               configuration is moved to the default lane at start (outbox.ts adoptLanes)
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
  *   outbox:meta           hash  id -> priority, order key and destination of a waiting entry (core/outbox-order.ts)
  *   outbox:last           hash  order key (destination, project, integration) -> id of its newest waiting entry
- *   outbox:drops          hash  total (messages dropped past SLACK_OUTBOX_MAX), and the waiting "dropped" notice
- *                               of each destination (scripts.ts, the outbox library)
+ *   outbox:entries, outbox:meta, outbox:last and outbox:drops are shared by the lanes: an entry's id is
+ *                               unique, its meta names its route, and an order key begins with the route
+ *   outbox:drops          hash  total (messages dropped past SLACK_OUTBOX_MAX, any lane), and the waiting
+ *                               "dropped" notice of each lane (scripts.ts, the outbox library)
  *   dead:ids, dead:entries      notifications that the channel refused or that outlived the retry horizon;
  *                               capped (oldest trimmed first) so a long fault cannot fill Redis
  *   slack                 hash  up (1/0), reason, since (ms), ok (last success, ms), seen (last
- *                               channel fault, ms): the webhook's health, shared so every replica
- *                               reports it in /readyz and /metrics and counts the retry horizon alike
+ *                               channel fault, ms): the default route's webhook health, shared so every
+ *                               replica reports it in /readyz and /metrics and counts the retry horizon alike
+ *   lane:{route}:slack    hash  the same for each other route's webhook
  *   upstream:{projectId}  hash  rev, s (JSON UpstreamState without `integrations`), i (JSON per-integration
  *                               entries): the monitor's own access to one watched project (its id as configured,
  *                               URI-encoded). `i` is a field of its own because an older release rewrites `s`
@@ -36,6 +43,8 @@
  * The previous release also staged `retain:{uuid}` sets (expiring in 60 s);
  * retain no longer needs them.
  */
+import { isDefaultDestination } from '../../core/outbox-entry.js';
+
 export interface StateKeys {
   readonly integrations: string;
   readonly outboxIds: string;
@@ -55,6 +64,12 @@ export interface StateKeys {
   snapshot(this: void, integrationId: string): string;
   /** The alert states of one integration, a string beside its snapshot. */
   alerts(this: void, integrationId: string): string;
+  /** The set of route names that have had an outbox lane. */
+  readonly lanes: string;
+  /** The list of a route's outbox lane: `outbox:ids` for the default route ("default", or "slack" before routes: the key of that release). */
+  laneIds(this: void, route: string): string;
+  /** The webhook health hash of a route: `slack` for the default route. */
+  laneChannel(this: void, route: string): string;
   /** The episode logs of one integration's installations. */
   episodes(this: void, integrationId: string): string;
   /** When each of those logs may be dropped. */
@@ -64,6 +79,9 @@ export interface StateKeys {
 export function stateKeys(prefix: string): StateKeys {
   const base = `${prefix}:state:`;
   return {
+    lanes: `${base}lanes`,
+    laneIds: (route) => (isDefaultDestination(route) ? `${base}outbox:ids` : `${base}lane:${route}:ids`),
+    laneChannel: (route) => (isDefaultDestination(route) ? `${base}slack` : `${base}lane:${route}:slack`),
     integrations: `${base}integrations`,
     outboxIds: `${base}outbox:ids`,
     outboxEntries: `${base}outbox:entries`,

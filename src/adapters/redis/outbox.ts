@@ -1,7 +1,8 @@
 /**
- * The outbox in Redis: a list of ids (oldest first) and a hash of their
- * entries, the capped dead letters, and the delivery channel's shared health
- * (keys.ts). Entries are written by the snapshot and upstream commits, and
+ * One lane of the outbox in Redis: the lane of one route (keys.ts laneIds; the
+ * default route's is the list of the release before routes), in the hash of
+ * entries the lanes share, the capped dead letters (shared too: each entry
+ * names its route), and the lane's webhook health (laneChannel). Entries are written by the snapshot and upstream commits, and
  * read here through the versioned codec (core/outbox-entry.ts).
  *
  * Round trips: one per call, except deadLetters (two: the ids, then their
@@ -9,6 +10,7 @@
  * per REPLAY_PER_SCRIPT_CALL entries); channelStatus sends its two reads together.
  */
 import type { RedisClient } from './redis-client.js';
+import { DEFAULT_ROUTE_NAME } from '../../core/monitor-config.js';
 import { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from '../../core/outbox-entry.js';
 import type { Outbox } from '../../ports.js';
 import { stateKeys } from './keys.js';
@@ -20,6 +22,8 @@ export interface RedisOutboxOptions {
   readonly prefix: string;
   /** Most dead letters kept; the oldest are trimmed first. */
   readonly deadLetterMax?: number;
+  /** The route whose lane this is; the default route's (SLACK_WEBHOOK_URL) when absent. */
+  readonly lane?: string;
 }
 
 /** Most dead letters one pop trims beyond the cap; bounds the time the script holds Redis. */
@@ -38,9 +42,11 @@ function readEntry(raw: string | null | undefined): OutboxEntry | undefined {
   return decoded.ok ? decoded.entry : undefined;
 }
 
-export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAULT_DEAD_LETTER_MAX }: RedisOutboxOptions): Outbox {
+export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAULT_DEAD_LETTER_MAX, lane = DEFAULT_ROUTE_NAME }: RedisOutboxOptions): Outbox {
   const redis = withStateScripts(client);
-  const keys = stateKeys(prefix);
+  const state = stateKeys(prefix);
+  // This lane's list and webhook health in place of the default route's; the rest is shared.
+  const keys = { ...state, outboxIds: state.laneIds(lane), slack: state.laneChannel(lane) };
 
   return {
     async head() {
@@ -127,4 +133,34 @@ export function createRedisOutbox({ redis: client, prefix, deadLetterMax = DEFAU
       };
     },
   };
+}
+
+/** What adoptLanes moved: the lane of a route no longer configured, and how many entries it held. */
+export interface AdoptedLane {
+  readonly route: string;
+  readonly moved: number;
+}
+
+/**
+ * Records the configured routes as having lanes, and moves the lane of every
+ * route that had one but is no longer configured (the operator removed it and
+ * restarted) to the tail of the default lane, so that its entries are
+ * delivered on SLACK_WEBHOOK_URL rather than wait forever or be lost. Each
+ * lane moves in one atomic script. A replica that still runs the old
+ * configuration during a rolling deploy may append to such a lane after the
+ * move; the next start moves that too.
+ */
+export async function adoptLanes(client: RedisClient, prefix: string, routes: readonly string[]): Promise<AdoptedLane[]> {
+  const redis = withStateScripts(client);
+  const keys = stateKeys(prefix);
+  const others = routes.filter((r) => r !== DEFAULT_ROUTE_NAME);
+  const known = await redis.smembers(keys.lanes);
+  const adopted: AdoptedLane[] = [];
+  for (const route of known.filter((r) => !others.includes(r)).sort()) {
+    if (route === DEFAULT_ROUTE_NAME) continue;
+    const moved = await redis.ahmAdoptLane(keys.laneIds(route), keys.outboxIds, keys.lanes, keys.laneChannel(route), route);
+    adopted.push({ route, moved });
+  }
+  if (others.length > 0) await redis.sadd(keys.lanes, ...others);
+  return adopted;
 }

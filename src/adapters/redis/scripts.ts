@@ -7,41 +7,49 @@
  *
  * ioredis sends each by EVALSHA (EVAL the first time on a connection). A
  * script with a fixed number of keys declares it; the others (loadSnapshots,
- * dropStale: keys per integration) take the key count as their first
+ * dropStale: keys per integration; commitSnapshot, commitUpstream,
+ * readLastEntries: keys per outbox lane) take the key count as their first
  * argument.
  */
 import type { RedisClient } from './redis-client.js';
 
 /**
  * The outbox library: Lua functions that the scripts which append to the
- * outbox (commitSnapshot, commitUpstream) share, and their protocol. It keeps
- * the order of core/outbox-order.ts: the head never moves (it may be being
+ * outbox (commitSnapshot, commitUpstream) share, and their protocol. The
+ * outbox is one lane (a list of ids) per route, sharing the entries, metas,
+ * order keys and drop counts; each lane keeps the order of
+ * core/outbox-order.ts on its own: the head never moves (it may be being
  * sent, and its delivery job is named after it); a high-priority entry goes
  * behind the head and the high ones already waiting, but never before a
- * waiting entry of its own integration (order key): right behind the newest
- * one then; a low one at the tail. An 'alerts' entry whose integration's
- * newest waiting entry is an 'alerts' entry too (not the head) is merged into
- * it. Past the cap, the oldest low entries (never the head) are folded into
- * one "dropped" notice per destination.
+ * waiting entry of its own integration (order key, which begins with the
+ * route): right behind the newest one then; a low one at the tail. An
+ * 'alerts' entry whose integration's newest waiting entry is an 'alerts'
+ * entry too (not the head) is merged into it. Past the cap, which is per
+ * lane, the oldest low entries of that lane (never the head) are folded into
+ * one "dropped" notice per lane, which waits in the default lane: the lane
+ * that overflowed is most likely one whose webhook does not work.
  *
  * Its keys, in the including script's KEYS, passed as a table `o`:
- *   ids       list outbox:ids
- *   entries   hash outbox:entries
- *   meta      hash outbox:meta   id -> "<h|l>\t<order key>\t<destination>" (encodeOutboxMeta); an id without
- *                                one (written by the release before, or replayed) is low, of no order key, for "slack"
- *   last      hash outbox:last   order key -> id of the newest waiting entry of that key
- *   drops     hash outbox:drops  total (messages dropped ever), seq (notice ids), and per destination d:
- *                                n:d (the waiting notice's id), c:d (its count), s:d (its first drop, ms)
+ *   defaultIds list outbox:ids, the default route's lane (where the notices go)
+ *   entries    hash outbox:entries
+ *   meta       hash outbox:meta   id -> "<h|l>\t<order key>\t<destination>" (encodeOutboxMeta); an id without
+ *                                 one (written by the release before, or replayed) is low, of no order key
+ *   last       hash outbox:last   order key -> id of the newest waiting entry of that key
+ *   drops      hash outbox:drops  total (messages dropped ever), seq (notice ids), and per lane d:
+ *                                 n:d (the waiting notice's id), c:d (its count), s:d (its first drop, ms)
+ *   and the list of each lane an entry goes to, anywhere in KEYS (each entry names its index)
  * Its arguments, the tail of the including script's ARGV from `from`:
- *   [from]      cap: most entries before low ones are folded, or '' for none
+ *   [from]      cap: most entries of a lane before low ones are folded, or '' for none
  *   [from + 1]  now, epoch ms     [from + 2] now, ISO 8601 (the notice's detectedAt)
- *   then, per entry, 7 values:
+ *   then, per entry, 8 values:
  *     id, meta, encoded entry,
  *     target: '' or the newest waiting entry of its order key, to merge into, as the caller read it,
  *     expected: that entry as the caller read it (the merge happens only if it is still the newest
- *               waiting entry of the key, unchanged, and not the head),
- *     merged meta, merged encoded entry (under the target's id)
- * appendToOutbox returns the number of entries dropped.
+ *               waiting entry of the key, unchanged, and not the head of its lane),
+ *     merged meta, merged encoded entry (under the target's id),
+ *     the index in KEYS of its lane's list (the lane of its destination, the route in its meta)
+ * appendToOutbox returns the number of entries dropped and the lanes appended to, as a table of
+ * { name = route, ids = list key }, in the order first appended to.
  */
 export const OUTBOX_LIBRARY = `
 local function outboxMeta(o, id)
@@ -52,12 +60,12 @@ local function outboxMeta(o, id)
   return p, key, dest
 end
 
--- The first low entry after the head, and its position; nil and the length when there is none.
-local function firstLow(o)
-  local len = redis.call('LLEN', o.ids)
+-- The first low entry after the head of a lane, and its position; nil and the length when there is none.
+local function firstLow(o, ids)
+  local len = redis.call('LLEN', ids)
   local pos = 1
   while pos < len do
-    for i, id in ipairs(redis.call('LRANGE', o.ids, pos, pos + 99)) do
+    for i, id in ipairs(redis.call('LRANGE', ids, pos, pos + 99)) do
       if outboxMeta(o, id) ~= 'h' then return id, pos + i - 1 end
     end
     pos = pos + 100
@@ -65,64 +73,67 @@ local function firstLow(o)
   return nil, len
 end
 
--- The newest waiting entry of an order key after the head, if any.
-local function waitingLast(o, key)
+-- The newest waiting entry of an order key after the head of its lane, if any.
+local function waitingLast(o, ids, key)
   if key == '' then return nil end
   local last = redis.call('HGET', o.last, key)
-  if last and redis.call('HEXISTS', o.entries, last) == 1 and redis.call('LINDEX', o.ids, 0) ~= last then return last end
+  if last and redis.call('HEXISTS', o.entries, last) == 1 and redis.call('LINDEX', ids, 0) ~= last then return last end
   return nil
 end
 
 -- Behind the head and the high entries waiting, in their order, but behind the newest waiting entry of its
 -- own order key if that is further back; at the tail if there are no others.
-local function insertHigh(o, id, key)
-  local low, lowPos = firstLow(o)
-  local last = waitingLast(o, key)
+local function insertHigh(o, ids, id, key)
+  local low, lowPos = firstLow(o, ids)
+  local last = waitingLast(o, ids, key)
   if last then
-    local lastPos = redis.call('LPOS', o.ids, last)
+    local lastPos = redis.call('LPOS', ids, last)
     if lastPos and lastPos >= lowPos then
-      redis.call('LINSERT', o.ids, 'AFTER', last, id)
+      redis.call('LINSERT', ids, 'AFTER', last, id)
       return
     end
   end
-  if low then redis.call('LINSERT', o.ids, 'BEFORE', low, id) else redis.call('RPUSH', o.ids, id) end
+  if low then redis.call('LINSERT', ids, 'BEFORE', low, id) else redis.call('RPUSH', ids, id) end
 end
 
--- The notice of a destination, counted up while it waits (not the head), else a new one among the high entries.
--- Lua writes its JSON by hand: cjson would print the epoch-ms numbers in its own format.
-local function noticeDropped(o, dest, cap, nowMs, nowIso)
-  local id = redis.call('HGET', o.drops, 'n:' .. dest)
+-- The notice of a lane, counted up while it waits (not the head), else a new one among the high entries of
+-- the default lane. Lua writes its JSON by hand: cjson would print the epoch-ms numbers in its own format.
+local function noticeDropped(o, lane, cap, nowMs, nowIso)
+  local id = redis.call('HGET', o.drops, 'n:' .. lane)
   local count, since = 1, nowMs
-  if id and redis.call('HEXISTS', o.entries, id) == 1 and redis.call('LINDEX', o.ids, 0) ~= id then
-    count = (tonumber(redis.call('HGET', o.drops, 'c:' .. dest)) or 0) + 1
-    since = redis.call('HGET', o.drops, 's:' .. dest) or nowMs
+  if id and redis.call('HEXISTS', o.entries, id) == 1 and redis.call('LINDEX', o.defaultIds, 0) ~= id then
+    count = (tonumber(redis.call('HGET', o.drops, 'c:' .. lane)) or 0) + 1
+    since = redis.call('HGET', o.drops, 's:' .. lane) or nowMs
   else
     id = 'dropped.' .. nowMs .. '.' .. redis.call('HINCRBY', o.drops, 'seq', 1)
-    redis.call('HSET', o.meta, id, 'h\\t\\t' .. dest)
-    insertHigh(o, id, '')
-    redis.call('HSET', o.drops, 'n:' .. dest, id, 's:' .. dest, since)
+    redis.call('HSET', o.meta, id, 'h\\t\\tdefault')
+    insertHigh(o, o.defaultIds, id, '')
+    redis.call('HSET', o.drops, 'n:' .. lane, id, 's:' .. lane, since)
   end
-  redis.call('HSET', o.drops, 'c:' .. dest, count)
-  redis.call('HSET', o.entries, id, '{"v":2,"destination":' .. cjson.encode(dest) .. ',"id":' .. cjson.encode(id) ..
+  redis.call('HSET', o.drops, 'c:' .. lane, count)
+  local route = ''
+  if lane ~= 'default' then route = ',"route":' .. cjson.encode(lane) end
+  redis.call('HSET', o.entries, id, '{"v":2,"destination":"default","id":' .. cjson.encode(id) ..
     ',"enqueuedAt":' .. since .. ',"notification":{"kind":"dropped","count":' .. string.format('%d', count) ..
-    ',"sinceMs":' .. since .. ',"cap":' .. cap .. ',"detectedAt":' .. cjson.encode(nowIso) .. '}}')
+    ',"sinceMs":' .. since .. ',"cap":' .. cap .. ',"detectedAt":' .. cjson.encode(nowIso) .. route .. '}}')
 end
 
--- Past the cap, the oldest low entries after the head go, one at a time, each counted in its destination's
--- notice; a new notice takes a place too, so the outbox ends within the cap unless only high entries are left.
-local function foldOverCap(o, cap, nowMs, nowIso)
+-- Past the cap, the oldest low entries after the head of a lane go, one at a time, each counted in the
+-- lane's notice; in the default lane a new notice takes a place too, so each lane ends within the cap unless
+-- only high entries are left.
+local function foldOverCap(o, ids, lane, cap, nowMs, nowIso)
   if cap == '' then return 0 end
   local limit = tonumber(cap)
   local dropped = 0
-  while redis.call('LLEN', o.ids) > limit do
-    local id = firstLow(o)
+  while redis.call('LLEN', ids) > limit do
+    local id = firstLow(o, ids)
     if not id then break end
-    local _, key, dest = outboxMeta(o, id)
-    redis.call('LREM', o.ids, 1, id)
+    local _, key = outboxMeta(o, id)
+    redis.call('LREM', ids, 1, id)
     redis.call('HDEL', o.entries, id)
     redis.call('HDEL', o.meta, id)
     if key ~= '' and redis.call('HGET', o.last, key) == id then redis.call('HDEL', o.last, key) end
-    noticeDropped(o, dest or 'slack', cap, nowMs, nowIso)
+    noticeDropped(o, lane, cap, nowMs, nowIso)
     dropped = dropped + 1
   end
   if dropped > 0 then redis.call('HINCRBY', o.drops, 'total', dropped) end
@@ -130,23 +141,48 @@ local function foldOverCap(o, cap, nowMs, nowIso)
 end
 
 local function appendToOutbox(o, args, from)
+  local lanes, seen = {}, {}
   -- Nothing appended, nothing to fold: a cap lowered since is applied by the next append.
-  if #args < from + 3 then return 0 end
-  for i = from + 3, #args, 7 do
+  if #args < from + 3 then return 0, lanes end
+  for i = from + 3, #args, 8 do
     local id, m, encoded, target, expected, mergedMeta, merged = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6]
-    local key = string.match(m, '^%a\\t([^\\t]*)\\t') or ''
-    if target ~= '' and waitingLast(o, key) == target and redis.call('HGET', o.entries, target) == expected then
+    local ids = KEYS[tonumber(args[i + 7])]
+    local key, lane = string.match(m, '^%a\\t([^\\t]*)\\t(.*)$')
+    key = key or ''
+    -- "slack" is the default route as the release before routes named it.
+    if lane == nil or lane == 'slack' then lane = 'default' end
+    if not seen[ids] then
+      seen[ids] = true
+      table.insert(lanes, { name = lane, ids = ids })
+    end
+    if target ~= '' and waitingLast(o, ids, key) == target and redis.call('HGET', o.entries, target) == expected then
       -- Merged in place: its integration's order stays as it was.
       redis.call('HSET', o.entries, target, merged)
       redis.call('HSET', o.meta, target, mergedMeta)
     else
       redis.call('HSET', o.entries, id, encoded)
-      if string.sub(m, 1, 1) == 'h' then insertHigh(o, id, key) else redis.call('RPUSH', o.ids, id) end
+      if string.sub(m, 1, 1) == 'h' then insertHigh(o, ids, id, key) else redis.call('RPUSH', ids, id) end
       redis.call('HSET', o.meta, id, m)
       if key ~= '' then redis.call('HSET', o.last, key, id) end
     end
   end
-  return foldOverCap(o, args[from], args[from + 1], args[from + 2])
+  local dropped = 0
+  for _, lane in ipairs(lanes) do
+    dropped = dropped + foldOverCap(o, lane.ids, lane.name, args[from], args[from + 1], args[from + 2])
+  end
+  return dropped, lanes
+end
+
+-- The reply of a commit: {1, version, head of the default lane, then route and head of each other lane appended to}.
+local function committed(o, version, lanes)
+  local out = {1, version, redis.call('LINDEX', o.defaultIds, 0)}
+  for _, lane in ipairs(lanes) do
+    if lane.ids ~= o.defaultIds then
+      table.insert(out, lane.name)
+      table.insert(out, redis.call('LINDEX', lane.ids, 0) or '')
+    end
+  end
+  return out
 end
 `;
 
@@ -162,11 +198,13 @@ end
  * answers {2}: the caller sends the data.
  *   KEYS[1] snapshot   hash of the integration (snap:{id})
  *   KEYS[2] members    set integrations
- *   KEYS[3] ids        list outbox:ids
+ *   KEYS[3] defaultIds list outbox:ids (the default route's lane)
  *   KEYS[4] entries    hash outbox:entries
  *   KEYS[5] meta, KEYS[6] last, KEYS[7] drops: the outbox library's
  *   KEYS[8] alerts     string alerts:{id}
  *   KEYS[9] episodes   hash episodes:{id}   KEYS[10] expiry   zset episode-expiry:{id}
+ *   KEYS[11..] the lists of the other lanes its entries go to (lane:{route}:ids); the key count is
+ *           the caller's first argument
  *   ARGV[1] expected   '' when no snapshot may exist, else '=' .. the version as loaded
  *                      (any string, even an empty one, when the stored one is corrupt)
  *   ARGV[2] version    the version to write, computed by the caller
@@ -179,7 +217,8 @@ end
  *           log ('' deletes it), and when it may be dropped (epoch ms, or '+inf')
  *   then the outbox entries, oldest first, in the outbox library's protocol (from 11 + 3n)
  * Every commit also drops at most 100 episode logs whose time to be dropped is before ARGV[5].
- * Returns {1, version, outbox head} when committed, {0} on a version conflict,
+ * Returns {1, version, head of the default lane, then route and head of each other lane appended to}
+ * when committed, {0} on a version conflict,
  * {2}, writing nothing, when ARGV[6] is '' and the stored digest is not the
  * expected version's ARGV[8], and an error, writing nothing, when the version
  * does not exceed a readable stored one.
@@ -224,8 +263,9 @@ if #expired > 0 then
   redis.call('HDEL', episodes, unpack(expired))
   redis.call('ZREM', expiry, unpack(expired))
 end
-appendToOutbox({ ids = ids, entries = entries, meta = KEYS[5], last = KEYS[6], drops = KEYS[7] }, ARGV, 11 + logs * 3)
-return {1, tonumber(version), redis.call('LINDEX', ids, 0)}
+local o = { defaultIds = ids, entries = entries, meta = KEYS[5], last = KEYS[6], drops = KEYS[7] }
+local _, lanes = appendToOutbox(o, ARGV, 11 + logs * 3)
+return committed(o, tonumber(version), lanes)
 `;
 
 /**
@@ -398,14 +438,16 @@ return {id, redis.call('HGET', entries, id), times[1], times[2]}
  * commitUpstream: stores the upstream state and appends the notification it
  * causes, if the stored revision is the expected one. A corrupt revision reads
  * as 0, as the adapter's load reads it, so the next commit replaces it.
- *   KEYS[1] upstream  hash upstream
- *   KEYS[2] ids       list outbox:ids
- *   KEYS[3] entries   hash outbox:entries
+ *   KEYS[1] upstream   hash upstream
+ *   KEYS[2] defaultIds list outbox:ids (the default route's lane)
+ *   KEYS[3] entries    hash outbox:entries
  *   KEYS[4] meta, KEYS[5] last, KEYS[6] drops: the outbox library's
+ *   KEYS[7..] the lists of the other lanes its entries go to; the key count is the caller's first argument
  *   ARGV[1] expected revision
  *   ARGV[2] the state without its per-integration entries (JSON)   ARGV[3] those entries (JSON)
- *   ARGV[4], … the notification, if any, in the outbox library's protocol (from 4)
- * Returns {1, new revision, outbox head} when committed, {0} on a stale revision.
+ *   ARGV[4], … the notification's entries, one per lane, if any, in the outbox library's protocol (from 4)
+ * Returns, when committed, {1, new revision, head of the default lane, then route and head of each
+ * other lane appended to}; {0} on a stale revision.
  */
 export const COMMIT_UPSTREAM = `${OUTBOX_LIBRARY}
 local upstream, ids, entries = KEYS[1], KEYS[2], KEYS[3]
@@ -414,41 +456,70 @@ local rev = 0
 if string.match(stored, '^%d+$') then rev = tonumber(stored) end
 if rev ~= tonumber(ARGV[1]) then return {0} end
 redis.call('HSET', upstream, 'rev', rev + 1, 's', ARGV[2], 'i', ARGV[3])
-appendToOutbox({ ids = ids, entries = entries, meta = KEYS[4], last = KEYS[5], drops = KEYS[6] }, ARGV, 4)
-return {1, rev + 1, redis.call('LINDEX', ids, 0)}
+local o = { defaultIds = ids, entries = entries, meta = KEYS[4], last = KEYS[5], drops = KEYS[6] }
+local _, lanes = appendToOutbox(o, ARGV, 4)
+return committed(o, rev + 1, lanes)
 `;
 
 /**
  * readLastEntries: for each order key, the newest waiting entry an append may
- * merge into (outbox library): its id and stored entry, unless it is the head.
+ * merge into (outbox library): its id and stored entry, unless it is the head
+ * of its lane.
  *   KEYS[1] last     hash outbox:last
  *   KEYS[2] entries  hash outbox:entries
- *   KEYS[3] ids      list outbox:ids
- *   ARGV    the order keys
+ *   KEYS[3..] the lists of the lanes the keys are of; the key count is the caller's first argument
+ *   ARGV    pairs of an order key and the index in KEYS of its lane's list
  * Returns, per key in order, {id, entry}, or {} when there is none.
  */
 export const READ_LAST_ENTRIES = `
-local last, entries, ids = KEYS[1], KEYS[2], KEYS[3]
-local head = redis.call('LINDEX', ids, 0)
+local last, entries = KEYS[1], KEYS[2]
 local out = {}
-for i, key in ipairs(ARGV) do
-  local id = redis.call('HGET', last, key)
-  local entry = id and id ~= head and redis.call('HGET', entries, id)
-  if entry then out[i] = {id, entry} else out[i] = {} end
+for i = 1, #ARGV, 2 do
+  local id = redis.call('HGET', last, ARGV[i])
+  local entry = id and id ~= redis.call('LINDEX', KEYS[tonumber(ARGV[i + 1])], 0) and redis.call('HGET', entries, id)
+  if entry then out[(i + 1) / 2] = {id, entry} else out[(i + 1) / 2] = {} end
 end
 return out
 `;
 
+/**
+ * adoptLane: moves the lane of a route that is no longer configured to the
+ * tail of the default lane, in its order, so that its entries are delivered
+ * there rather than wait for a route that will not come back or be lost;
+ * then forgets the lane (its list, its webhook health, its name in lanes).
+ *   KEYS[1] ids         list lane:{route}:ids
+ *   KEYS[2] defaultIds  list outbox:ids
+ *   KEYS[3] lanes       set lanes
+ *   KEYS[4] channel     hash lane:{route}:slack
+ *   ARGV[1] the route
+ * Returns the number of entries moved.
+ */
+export const ADOPT_LANE = `
+local ids, defaultIds, lanes, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local moved = 0
+while true do
+  local chunk = redis.call('LRANGE', ids, 0, 99)
+  if #chunk == 0 then break end
+  redis.call('RPUSH', defaultIds, unpack(chunk))
+  redis.call('LTRIM', ids, #chunk, -1)
+  moved = moved + #chunk
+end
+redis.call('DEL', ids, channel)
+redis.call('SREM', lanes, ARGV[1])
+return moved
+`;
+
 /** Every script, by the command name it is defined under; `numberOfKeys` is absent when the caller passes it. */
 export const STATE_SCRIPTS = {
-  ahmCommitSnapshot: { numberOfKeys: 10, lua: COMMIT_SNAPSHOT },
+  ahmCommitSnapshot: { lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 7, lua: POP_OUTBOX },
   ahmMarkChannelDown: { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN },
   ahmOutboxHead: { numberOfKeys: 3, lua: OUTBOX_HEAD },
-  ahmCommitUpstream: { numberOfKeys: 6, lua: COMMIT_UPSTREAM },
-  ahmReadLastEntries: { numberOfKeys: 3, lua: READ_LAST_ENTRIES },
+  ahmCommitUpstream: { lua: COMMIT_UPSTREAM },
+  ahmReadLastEntries: { lua: READ_LAST_ENTRIES },
+  ahmAdoptLane: { numberOfKeys: 4, lua: ADOPT_LANE },
   ahmReplayDeadLetters: { numberOfKeys: 4, lua: REPLAY_DEAD_LETTERS },
 } as const satisfies Record<string, { readonly numberOfKeys?: number; readonly lua: string }>;
 
@@ -456,15 +527,16 @@ type Args = (string | number)[];
 
 /** The scripts as commands on a connection; arguments are KEYS then ARGV, as documented above. */
 export interface StateScripts {
-  ahmCommitSnapshot(...args: Args): Promise<[number, number?, (string | null)?]>;
+  ahmCommitSnapshot(numberOfKeys: number, ...args: Args): Promise<[number, number?, (string | null)?, ...string[]]>;
   ahmLoadSnapshots(numberOfKeys: number, ...keys: string[]): Promise<(string | null)[][]>;
   ahmDropStale(numberOfKeys: number, ...args: Args): Promise<string[]>;
   ahmPopOutbox(...args: Args): Promise<[number, string | null, number]>;
   ahmMarkChannelDown(channel: string, reason: string, nowMs: string): Promise<number>;
   ahmOutboxHead(ids: string, entries: string, channel: string): Promise<[string, string | null, string | null, string | null] | null>;
-  ahmCommitUpstream(...args: Args): Promise<[number, number?, (string | null)?]>;
+  ahmCommitUpstream(numberOfKeys: number, ...args: Args): Promise<[number, number?, (string | null)?, ...string[]]>;
   ahmReplayDeadLetters(...args: Args): Promise<[number, string?]>;
-  ahmReadLastEntries(last: string, entries: string, ids: string, ...keys: string[]): Promise<([string, string] | [])[]>;
+  ahmReadLastEntries(numberOfKeys: number, ...args: string[]): Promise<([string, string] | [])[]>;
+  ahmAdoptLane(ids: string, defaultIds: string, lanes: string, channel: string, route: string): Promise<number>;
 }
 
 /** Defines every script on the connection (idempotent per name) and returns it typed with them. */

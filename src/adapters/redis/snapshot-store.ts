@@ -27,7 +27,7 @@ import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
-import { outboxAppendArgs } from './outbox-append.js';
+import { laneHeadsOf, outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
@@ -103,9 +103,10 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
       const digest = digestOf(encoded);
       const episodes = [...(req.episodes ?? [])];
       // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
-      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax, coalesce);
+      const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax, coalesce, { defaultLane: 3, firstOther: 11 });
       const send = (data: string) =>
         redis.ahmCommitSnapshot(
+          10 + outbox.laneKeys.length,
           keys.snapshot(req.integrationId),
           keys.integrations,
           keys.outboxIds,
@@ -116,6 +117,7 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
           keys.alerts(req.integrationId),
           keys.episodes(req.integrationId),
           keys.episodeExpiry(req.integrationId),
+          ...outbox.laneKeys,
           req.expectedVersion === undefined ? '' : `=${req.expectedVersion}`,
           String(req.version),
           req.lineage,
@@ -130,7 +132,7 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
             const expiry = episodeLogExpiry(log);
             return [id, log.length === 0 ? '' : encodeEpisodeLog(log), Number.isFinite(expiry) ? String(expiry) : '+inf'];
           }),
-          ...outbox,
+          ...outbox.args,
         );
       // The same snapshot as the one loaded at the expected version: the stored data stays.
       const unchanged = req.expectedVersion !== undefined && loadedDigests.get(req.integrationId) === `${req.expectedVersion}:${digest}`;
@@ -138,7 +140,7 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
       // The stored digest was not the one loaded after all: send the data.
       if (result[0] === 2) result = await send(encoded);
       if (result[0] !== 1) return { committed: false };
-      return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
+      return { committed: true, version: Number(result[1]), ...laneHeadsOf(result, 2) };
     },
 
     async loadAll() {

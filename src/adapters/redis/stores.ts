@@ -27,7 +27,10 @@ export interface RedisStoresOptions {
 
 export interface RedisStores {
   readonly snapshots: SnapshotStore;
+  /** The default route's outbox lane (SLACK_WEBHOOK_URL). */
   readonly outbox: Outbox;
+  /** The outbox lane of a route, by its name (core/routing.ts). */
+  lane(this: void, route: string): Outbox;
   readonly upstream: UpstreamStore;
   readonly initMarker: InitMarker;
 }
@@ -43,6 +46,7 @@ export function createRedisStores({
   return {
     snapshots: createRedisSnapshotStore({ redis, prefix, outboxMax, coalesce }),
     outbox: createRedisOutbox({ redis, prefix, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
+    lane: (route) => createRedisOutbox({ redis, prefix, lane: route, ...(deadLetterMax === undefined ? {} : { deadLetterMax }) }),
     upstream: createRedisUpstreamStore({ redis, prefix, outboxMax, ...(legacyProjectId === undefined ? {} : { legacyProjectId }) }),
     initMarker: createRedisInitMarker({ redis, prefix }),
   };

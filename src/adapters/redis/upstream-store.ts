@@ -12,9 +12,9 @@
  */
 import type { RedisClient } from './redis-client.js';
 import { INITIAL_UPSTREAM_STATE, type UpstreamState } from '../../core/upstream-policy.js';
-import type { UpstreamStore } from '../../ports.js';
+import type { OutboxEntry, UpstreamStore } from '../../ports.js';
 import { stateKeys } from './keys.js';
-import { outboxAppendArgs } from './outbox-append.js';
+import { laneHeadsOf, outboxAppendArgs } from './outbox-append.js';
 import { withStateScripts } from './scripts.js';
 import { isStoredVersion } from './stored-values.js';
 
@@ -61,23 +61,30 @@ export function createRedisUpstreamStore({ redis: client, prefix, outboxMax, leg
       return { rev, state: { ...state, integrations } };
     },
 
-    async commit(projectId, expectedRev, state, entry) {
+    async commit(projectId, expectedRev, state, entries) {
       const { integrations, ...projectWide } = state;
-      const outbox = await outboxAppendArgs(redis, keys, entry === undefined ? [] : [entry], entry?.enqueuedAt ?? 0, outboxMax);
+      const list: readonly OutboxEntry[] = entries === undefined ? [] : isEntryList(entries) ? entries : [entries];
+      const nowMs = list[0]?.enqueuedAt ?? 0;
+      const outbox = await outboxAppendArgs(redis, keys, list, nowMs, outboxMax, true, { defaultLane: 2, firstOther: 7 });
       const result = await redis.ahmCommitUpstream(
+        6 + outbox.laneKeys.length,
         keys.upstreamOf(projectId),
         keys.outboxIds,
         keys.outboxEntries,
         keys.outboxMeta,
         keys.outboxLast,
         keys.outboxDrops,
+        ...outbox.laneKeys,
         String(expectedRev),
         JSON.stringify(projectWide),
         JSON.stringify(integrations),
-        ...outbox,
+        ...outbox.args,
       );
       if (result[0] !== 1) return { committed: false };
-      return { committed: true, version: Number(result[1]), outboxHead: result[2] ?? undefined };
+      return { committed: true, version: Number(result[1]), ...laneHeadsOf(result, 2) };
     },
   };
 }
+
+/** `Array.isArray` does not narrow a readonly array out of a union. */
+const isEntryList = (value: OutboxEntry | readonly OutboxEntry[]): value is readonly OutboxEntry[] => Array.isArray(value);

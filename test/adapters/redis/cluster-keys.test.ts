@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { adoptLanes } from '../../../src/adapters/redis/outbox.js';
 import { STATE_SCRIPTS } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { INITIAL_UPSTREAM_STATE } from '../../../src/core/upstream-policy.js';
@@ -157,12 +158,24 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       isInitialised: () => initMarker.isInitialised(),
       retain: () => snapshots.retain(['int-2'], 10),
       replayDeadLetters: () => outbox.replayDeadLetters(['n2'], 11, (id) => `${id}.replay-1`),
+      // A route's lane: appended to in the same commit as the default lane, then moved to it once the route is gone.
+      registerLanes: () => adoptLanes(redis, prefix, ['default', 'sales']),
+      commitRouted: () =>
+        snapshots.commit({
+          ...baseline,
+          integrationId: 'int-4',
+          outbox: [alertsEntry('r1', 'int-4', ['x']), { ...alertsEntry('r2', 'int-4', ['y']), destination: 'sales' }],
+        }),
+      laneHead: () => stores.lane('sales').head(),
+      adoptLanes: () => adoptLanes(redis, prefix, ['default']),
     });
 
     // The operations did what they say (else the keys below prove little).
-    expect(await snapshots.loadAll()).toMatchObject([{ integrationId: 'int-2' }]);
+    expect((await snapshots.loadAll()).map((stored) => stored.integrationId).sort()).toEqual(['int-2', 'int-4']);
     expect(await outbox.deadLetters()).toEqual([]);
     expect(await outbox.headId()).toBe('n2.replay-1');
+    expect(await outbox.size()).toBe(3);
+    expect(await stores.lane('sales').size()).toBe(0);
     expect(await outbox.channelStatus()).toMatchObject({ up: true, lastSuccessMs: 8 });
 
     for (const [name, { declared, touched, direct }] of recorded) {

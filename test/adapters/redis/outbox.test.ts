@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TRIM_PER_POP, DEFAULT_DEAD_LETTER_MAX, REPLAY_PER_SCRIPT_CALL } from '../../../src/adapters/redis/outbox.js';
 import { stateKeys } from '../../../src/adapters/redis/keys.js';
-import { outboxAppendArgs } from '../../../src/adapters/redis/outbox-append.js';
+import { outboxAppendArgs, type OutboxAppend } from '../../../src/adapters/redis/outbox-append.js';
 import { withStateScripts } from '../../../src/adapters/redis/scripts.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { encodeOutboxEntry } from '../../../src/core/outbox-entry.js';
@@ -64,9 +64,10 @@ const commitOf = (version: number, outbox: OutboxEntry[]) => ({
  * The commit script of int-1's version 2, called directly with outbox arguments an append read
  * earlier (outboxAppendArgs), so that a test can change the outbox in between.
  */
-const commitVersion2 = (outboxArgs: readonly string[]) => {
+const commitVersion2 = (outbox: OutboxAppend) => {
   const keys = stateKeys(prefix);
   return withStateScripts(redis).ahmCommitSnapshot(
+    10 + outbox.laneKeys.length,
     keys.snapshot('int-1'),
     keys.integrations,
     keys.outboxIds,
@@ -77,6 +78,7 @@ const commitVersion2 = (outboxArgs: readonly string[]) => {
     keys.alerts('int-1'),
     keys.episodes('int-1'),
     keys.episodeExpiry('int-1'),
+    ...outbox.laneKeys,
     '=1',
     '2',
     'L',
@@ -88,9 +90,12 @@ const commitVersion2 = (outboxArgs: readonly string[]) => {
     'd',
     '',
     '0',
-    ...outboxArgs,
+    ...outbox.args,
   );
 };
+
+/** Where commitSnapshot has its lane lists in KEYS. */
+const slots = { defaultLane: 3, firstOther: 11 };
 
 describe('createRedisOutbox', () => {
   describe('dead letters', () => {
@@ -263,8 +268,8 @@ describe('createRedisOutbox', () => {
       await stores.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
       const scripts = withStateScripts(redis);
       const keys = stateKeys(prefix);
-      const args = await outboxAppendArgs(scripts, keys, [digest('a2', ['y'])], 2, undefined);
-      expect(args[6]).toBe('a1');
+      const args = await outboxAppendArgs(scripts, keys, [digest('a2', ['y'])], 2, undefined, true, slots);
+      expect(args.args[6]).toBe('a1');
       // Delivery takes the head meanwhile: a1 is the head now, and may be being sent.
       await stores.outbox.pop('first', false, 3);
       const result = await commitVersion2(args);
@@ -279,7 +284,7 @@ describe('createRedisOutbox', () => {
       await stores.snapshots.commit({ ...commitOf(1, [entry('first')]), integrationId: 'int-0' });
       await stores.snapshots.commit(commitOf(1, [digest('a1', ['x'])]));
       const keys = stateKeys(prefix);
-      const args = await outboxAppendArgs(withStateScripts(redis), keys, [digest('a2', ['y'])], 2, undefined);
+      const args = await outboxAppendArgs(withStateScripts(redis), keys, [digest('a2', ['y'])], 2, undefined, true, slots);
       await redis.hset(keys.outboxEntries, 'a1', encodeOutboxEntry(digest('a1', ['x', 'w'])));
       await commitVersion2(args);
       expect(await redis.lrange(keys.outboxIds, 0, -1)).toEqual(['first', 'a1', 'a2']);
