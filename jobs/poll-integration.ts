@@ -9,7 +9,8 @@ import type { AlertPolicy } from '../src/core/alert-state.js';
 import { MAX_WARNING_EXAMPLES, parseInstallationList, summarizeWarnings } from '../src/core/installation.js';
 import type { FailureDetails } from '../src/core/operation.js';
 import type { Episode } from '../src/core/episodes.js';
-import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import { completePollPlan, episodeInstallations, failureDetailsWanted, isSilenced, planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import type { MuteRules } from '../src/core/silences.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
@@ -33,7 +34,7 @@ export interface PollIntegrationDeps {
   readonly ampersand: Pick<AmpersandClient, 'listInstallations'>;
   readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable' | 'recordSilenced'>;
   readonly logger: Logger;
   /** The configured project; labels use the projectId the API returns once known. */
   readonly projectId: string;
@@ -45,6 +46,8 @@ export interface PollIntegrationDeps {
   readonly policy: AlertPolicy;
   /** MASS_EVENT_MIN_COUNT and MASS_EVENT_FRACTION; the core's defaults when absent. */
   readonly massEvent?: MassEventPolicy;
+  /** The silences and maintenance windows of the monitor configuration file (windows compiled once); nothing is muted when absent. */
+  readonly muting?: MuteRules;
   /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
   readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
   /**
@@ -184,6 +187,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       {
         policy: deps.policy,
         ...(deps.massEvent === undefined ? {} : { massEvent: deps.massEvent }),
+        ...(deps.muting === undefined ? {} : { muting: deps.muting }),
         ...(data.integrationName === undefined ? {} : { integrationName: data.integrationName }),
       },
     );
@@ -225,10 +229,20 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     // And once per alert event, sent or not: "why did (or didn't) this page?" is answered by grep.
     for (const e of plan.alertEvents) {
       const { kind, notify } = e.event;
+      const mutedBy = e.mute?.by;
+      const why = notify ? '' : mutedBy === undefined ? ' (not sent)' : ` (not sent: muted by ${mutedBy})`;
       log.info(
-        { installationId: e.installationId, groupRef: groupRefOf(plan, e.installationId), condition: e.condition, event: kind, notify },
-        `alert: ${e.installationId} ${e.condition} ${kind}${notify ? '' : ' (not sent)'}`,
+        {
+          installationId: e.installationId,
+          groupRef: groupRefOf(plan, e.installationId),
+          condition: e.condition,
+          event: kind,
+          notify,
+          ...(mutedBy === undefined ? {} : { mutedBy }),
+        },
+        `alert: ${e.installationId} ${e.condition} ${kind}${why}`,
       );
+      if (isSilenced(e)) deps.metrics.recordSilenced(plan.projectId, integrationId, e.condition, e.mute.kind);
     }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
     deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);

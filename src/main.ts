@@ -22,6 +22,7 @@ import { ConfigError, type Config } from './config.js';
 import { loadConfig } from './load-config.js';
 import { toError } from './core/errors/to-error.js';
 import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
+import { compileWindows, NO_MUTE_RULES, type MuteRules } from './core/silences.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './runtime/readiness.js';
@@ -80,6 +81,9 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const upstream = createUpstreamTracker({ ...shared, store: upstreamStore, degradedAfterCycles, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier]]);
   const perCycle = config.alerts.failureDetailsPerCycle;
+  // The file's silences and maintenance windows, the cron expressions compiled once; each poll works out which are in force.
+  const muting: MuteRules =
+    config.monitor === undefined ? NO_MUTE_RULES : { silences: config.monitor.silences, windows: compileWindows(config.monitor.maintenance) };
   const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
   const jobs = {
     pollIntegration: createPollIntegration({
@@ -89,6 +93,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       policy,
       failureDetails,
       massEvent: config.massEvent,
+      muting,
     }),
     runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),

@@ -4,6 +4,7 @@
  * types, never an adapter module. Each port is small so that a job states
  * exactly what it uses, and an in-memory fake can implement it for tests.
  */
+import type { Condition } from './core/alert-state.js';
 import type { Episode } from './core/episodes.js';
 import type { Notification } from './core/notification.js';
 import type { OutboxEntry } from './core/outbox-entry.js';
@@ -394,6 +395,11 @@ export interface Metrics {
   setOutboxDropped(total: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   recordStateUnreadable(projectId: string, integrationId: string): void;
+  /**
+   * A firing that a silence or a maintenance window kept from being sent, counted once when its poll committed;
+   * `kind` is that of the first matching rule (silences before windows).
+   */
+  recordSilenced(projectId: string, integrationId: string, condition: Condition, kind: 'silence' | 'maintenance'): void;
   /**
    * Sets the webhook gauges from the shared state, labelled `target` (the webhook's
    * host, never its secret path). Call before each scrape.

@@ -43,6 +43,8 @@ export interface AlertEventItem {
   readonly endedAt?: number;
   /** True when a firing was held back by a silence or maintenance window and is sent now. */
   readonly deferred?: true;
+  /** With `deferred`: the rule that held it back (`silences[0]`) and its reason, from the episode log, when it was read. */
+  readonly heldBy?: { readonly by: string; readonly reason?: string };
   /** The connection's consumer, for `bad_credentials` ("the customer must reconnect"); absent when unknown. */
   readonly consumerName?: string;
   readonly consumerRef?: string;

@@ -263,6 +263,14 @@ function lastedText(item: AlertEventItem, endMs: number): string {
   return `${item.since === null ? 'at least ' : ''}${formatDuration(endMs - (item.since ?? item.firedAt))}`;
 }
 
+/** What held a deferred firing back: the rule and its reason when the episode log said, else the kind of thing. */
+function heldText(item: AlertEventItem): string {
+  if (item.heldBy === undefined) return 'held back by a silence or maintenance window';
+  const { by, reason } = item.heldBy;
+  const rule = by.startsWith('maintenance') ? `maintenance window ${by}` : `silence ${by}`;
+  return `held back by ${line(rule, 60)}${reason === undefined || reason === '' ? '' : ` (${line(reason, 120)})`}`;
+}
+
 const EVENT_EMOJI: Readonly<Record<AlertEventItem['event'], string>> = { fire: ':red_circle:', remind: ':bell:', resolve: ':large_green_circle:' };
 
 /** The event's first line, in words: what happened to what. `at` renders a time. */
@@ -270,7 +278,7 @@ function eventLine(item: AlertEventItem, detectedMs: number, at: (ms: number) =>
   const headline = line(alertHeadline(item));
   switch (item.event) {
     case 'fire':
-      return `${headline}, ${sinceText(item, at)}${item.deferred ? ' (held back by a silence or maintenance window until now)' : ''}`;
+      return `${headline}, ${sinceText(item, at)}${item.deferred ? ` (${heldText(item)} until now)` : ''}`;
     case 'remind':
       return `Still firing: ${headline}, for ${lastedText(item, detectedMs)}, ${sinceText(item, at)}`;
     case 'resolve': {
