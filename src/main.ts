@@ -107,6 +107,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     redis,
     upstream,
     slackTarget: slackMetricTarget,
+    muting,
     settings: { projectId, pollIntervalMs, dashboardUrl: config.dashboardUrl },
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];

@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createAmpersandClient } from '../adapters/ampersand-client.js';
 import { createRedisStores } from '../adapters/redis/stores.js';
-import { ConfigError, readConfig, type Config, type Env } from '../config.js';
+import { ConfigError, type Config, type Env } from '../config.js';
+import { mutesAt, compileWindows } from '../core/silences.js';
+import { loadConfig } from '../load-config.js';
 import { toError } from '../core/errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from '../fatal-handler.js';
 import { createLogger } from '../logger.js';
@@ -24,6 +26,7 @@ import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
 import { openRedisSession, redisFailure, type RedisSession } from './redis-session.js';
 import { readHistoryOptions, runHistory } from './history.js';
+import { readSilencesOptions, runSilences } from './silences.js';
 import { readStatusOptions, runStatus } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
@@ -72,6 +75,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       return withRedis(config, io, line.command, async (session) =>
         runStatus(readStatusOptions(line.values), {
           snapshots: stores(session).snapshots,
+          // What mutes each installation now, by the file's rules, as the service's poll judges it.
+          mutesAt: (at) => mutesAt(config.monitor?.silences ?? [], compileWindows(config.monitor?.maintenance ?? []), at),
           names: await lookUpIntegrationNames(apiClient(), warn),
           queuePrefix: prefix,
           now,
@@ -109,6 +114,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
         runHistory(options, { snapshots: stores(session).snapshots, names: await lookUpIntegrationNames(apiClient(), warn), now, io }),
       );
     }
+    case 'silences':
+      return runSilences(readSilencesOptions(line.values), { monitor: config.monitor, path: config.monitorConfigPath, now, io });
     case 'dead-letters list':
       return withRedis(config, io, line.command, (session) => runDeadLettersList(line.values, { outbox: stores(session).outbox, now, io }));
     case 'dead-letters replay': {
@@ -144,7 +151,8 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     io.out(`${programName} ${serviceVersion()}\n`);
     return exitCodes.ok;
   }
-  const parsed = readConfig(env);
+  // The service's loader: the environment and the monitor configuration file, each problem one line.
+  const parsed = await loadConfig(env);
   if (parsed instanceof ConfigError) {
     io.err(`${parsed.message}\n`);
     return exitCodes.usage;

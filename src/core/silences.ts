@@ -208,3 +208,18 @@ export function muteNote(mute: Mute): MuteNote {
     ...(rest.length === 0 ? {} : { also: rest.map(muteRuleName) }),
   };
 }
+
+/** A maintenance window at one time: in force until when, or when it next starts, or that it never starts again. */
+export type WindowState =
+  | { readonly state: 'active'; readonly until: Date }
+  | { readonly state: 'scheduled'; readonly nextStart: Date; readonly nextEnd: Date }
+  | { readonly state: 'never' };
+
+/** What a compiled window is doing at `now`, as the CLI's `silences` shows it; its next start is strictly after `now`. */
+export function windowStateAt(compiled: CompiledWindow, now: Date): WindowState {
+  const end = windowEnd(compiled, now.getTime());
+  if (end !== undefined) return { state: 'active', until: new Date(end) };
+  const next = compiled.schedule.nextRun(now);
+  if (next === null) return { state: 'never' };
+  return { state: 'scheduled', nextStart: next, nextEnd: new Date(next.getTime() + compiled.window.durationMinutes * 60_000) };
+}

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { StatusPageResult } from '../adapters/http-server.js';
 import { buildStatusReport } from '../core/status-report.js';
+import { mutesAt, type MuteRules } from '../core/silences.js';
 import { episodeStart } from '../core/episodes.js';
 import type { StatusReport } from '../core/status-report.js';
 import { lastErrorKey, renderStatusPage, statusPageMaxRows, type StatusPageSettings, type StatusPageView } from '../core/status-page.js';
@@ -29,6 +30,8 @@ export interface StatusPageDeps {
   /** Where alerts go, as the page names it: the webhook's host (never its path), or `log`. */
   readonly slackTarget: string;
   readonly settings: StatusPageSettings;
+  /** The silences and maintenance windows of the monitor configuration file: the page says which installation they mute. */
+  readonly muting?: MuteRules;
 }
 
 /**
@@ -66,7 +69,8 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
     const maxRows = deps.settings.maxRows ?? statusPageMaxRows;
     const reads = Promise.all([deps.snapshots.loadAll(), deps.outbox.size(), deps.outbox.channelStatus(), deps.upstream.apiUp()]).then(
       async ([stored, outboxSize, channel, apiUp]) => {
-        const report = buildStatusReport(stored);
+        const { silences = [], windows = [] } = deps.muting ?? {};
+        const report = buildStatusReport(stored, { mutes: mutesAt(silences, windows, deps.now()) });
         return [report, outboxSize, channel, apiUp, await lastErrors(deps.snapshots, report, maxRows)] as const;
       },
     );
