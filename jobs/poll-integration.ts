@@ -15,6 +15,7 @@ import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampe
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 import { failureDetailsDefaults, type FailureDetailsFetcher } from './fetch-failure-details.js';
+import type { ProviderNameCache } from './provider-names.js';
 import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
@@ -48,6 +49,8 @@ export interface PollIntegrationDeps {
   readonly massEvent?: MassEventPolicy;
   /** The silences and maintenance windows of the monitor configuration file (windows compiled once); nothing is muted when absent. */
   readonly muting?: MuteRules;
+  /** The providers' display names (`GET /providers`, cached; never throws); asked only by a poll with an alert to send. Ids only when absent. */
+  readonly providerNames?: ProviderNameCache;
   /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
   readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
   /**
@@ -197,7 +200,8 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     // The episode logs of the installations with an event only: most polls read none.
     const changing = episodeInstallations(planned);
     const episodes = changing.length === 0 ? new Map<string, Episode[]>() : await deps.snapshots.loadEpisodes(integrationId, changing);
-    const plan = completePollPlan(planned, { details, episodes }, now);
+    const providerNames = planned.alertItems.length > 0 ? await deps.providerNames?.get() : undefined;
+    const plan = completePollPlan(planned, { details, episodes, ...(providerNames === undefined ? {} : { providerNames }) }, now);
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,

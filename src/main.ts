@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { createDeliverNotification } from '../jobs/deliver-notification.js';
 import { createFailureDetailsFetcher } from '../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../jobs/poll-integration.js';
+import { createProviderNameCache } from '../jobs/provider-names.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
 import { createAmpersandClient } from './adapters/ampersand-client.js';
@@ -94,6 +95,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       failureDetails,
       massEvent: config.massEvent,
       muting,
+      providerNames: createProviderNameCache({ ampersand, logger: logger.child({ component: 'provider-names' }), now }),
     }),
     runCycle: createRunCycle({ ...shared, observer: upstream, integrationIds }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),

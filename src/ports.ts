@@ -362,6 +362,8 @@ export interface AmpersandClient {
   listInstallations(integrationId: string, signal?: AbortSignal): Promise<unknown>;
   /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listIntegrations(signal?: AbortSignal): Promise<unknown>;
+  /** `GET /providers` (listProviders): the catalog of providers keyed by name, unvalidated (read it with `providerNames`). Fails with an AmpersandApiError. */
+  listProviders(signal?: AbortSignal): Promise<unknown>;
   /**
    * `GET /projects/{project}/integrations/{integrationId}/installations/{installationId}/operations`
    * with `pageSize` and `pageToken`: one page, `{ results, pagination }`, unvalidated

@@ -368,12 +368,15 @@ export interface AlertExtras {
   readonly details?: ReadonlyMap<string, FailureDetails>;
   /** The stored episode logs of episodeInstallations, by installation id; absent when they were not read (nothing is recorded then). */
   readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
+  /** The providers' display names by id (`GET /providers`), when they could be read: each item shows its provider's. */
+  readonly providerNames?: ReadonlyMap<string, string>;
 }
 
 /**
  * The plan with what the poll job looked up: the failure details attached to
  * its items, its events recorded in the episode logs (episodeLogs, written
- * with the commit), each firing's "nth time this week", and its notifications
+ * with the commit), each firing's "nth time this week", the rule that held a
+ * deferred firing back, the providers' display names, and its notifications
  * made again from them (same ids). `now` is the poll's time.
  */
 export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date): PollPlan {
@@ -383,7 +386,14 @@ export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date)
   const items = attachFailureDetails(plan.alertItems, details).map((item) => {
     const count = item.event === 'fire' ? recorded?.thisWeek.get(episodeKey(item.installationId, item.condition)) : undefined;
     const held = item.deferred ? heldBy(recorded?.logs.get(item.installationId), item) : undefined;
-    return { ...item, ...(count === undefined ? {} : { episodesThisWeek: count }), ...(held === undefined ? {} : { heldBy: held }) };
+    const providerName = extras.providerNames?.get(item.provider);
+    return {
+      ...item,
+      ...(count === undefined ? {} : { episodesThisWeek: count }),
+      ...(held === undefined ? {} : { heldBy: held }),
+      // A name that is only the id again says nothing more.
+      ...(providerName === undefined || providerName === item.provider ? {} : { providerName }),
+    };
   });
   return {
     ...plan,

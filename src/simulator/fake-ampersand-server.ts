@@ -13,8 +13,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  PROVIDER_DISPLAY_NAMES,
   buildInstallation,
   buildIntegration,
+  buildProviderInfo,
   buildLog,
   buildOperation,
   buildOperationHistory,
@@ -25,6 +27,7 @@ import {
   type OperationSpec,
 } from './fixtures.js';
 import { startLocalServer } from './local-server.js';
+import type { ApiProviderInfo } from '../core/ampersand-payloads.js';
 
 /** One injected answer in place of the normal one. */
 export type Fault =
@@ -76,6 +79,13 @@ export interface FakeAmpersand {
   injectOperations(installationId: string, ...faults: Fault[]): void;
   /** Queues faults that answer the next requests for `operationId`'s logs. */
   injectLogs(operationId: string, ...faults: Fault[]): void;
+  /**
+   * Sets the display name `GET /providers` gives a provider (undefined: none, so the spec's default, its id).
+   * The catalog lists the providers of the integrations, named from PROVIDER_DISPLAY_NAMES unless set here.
+   */
+  setProviderDisplayName(provider: string, displayName: string | undefined): void;
+  /** Queues faults that answer the next requests for the providers' catalog (`GET /providers`). */
+  injectProviders(...faults: Fault[]): void;
   /** Answers every request with this fault until cleared with undefined. */
   setStickyFault(fault: Fault | undefined): void;
   close(): Promise<void>;
@@ -144,12 +154,14 @@ interface FakeIntegration {
 }
 
 type Route =
+  | { readonly kind: 'providers' }
   | { readonly kind: 'integrations'; readonly projectId: string }
   | { readonly kind: 'installations'; readonly projectId: string; readonly integrationId: string }
   | { readonly kind: 'operations'; readonly projectId: string; readonly integrationId: string; readonly installationId: string }
   | { readonly kind: 'logs'; readonly projectId: string; readonly operationId: string };
 
 const ROUTES: readonly [RegExp, (p: readonly string[]) => Route][] = [
+  [/^\/v1\/providers$/, () => ({ kind: 'providers' })],
   [/^\/v1\/projects\/([^/]+)\/integrations$/, ([projectId = '']) => ({ kind: 'integrations', projectId })],
   [
     /^\/v1\/projects\/([^/]+)\/integrations\/([^/]+)\/installations$/,
@@ -178,6 +190,7 @@ function matchRoute(pathname: string): Route | undefined {
 
 const operationsFaultKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
+const PROVIDERS_FAULT_KEY = '\u0000providers';
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
   const integrations = new Map<string, FakeIntegration>();
@@ -228,6 +241,18 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   };
 
   /** The installation `installationId` of `integrationId`, if the fake has it. */
+  /** Display names set by setProviderDisplayName; a provider set to undefined has none. */
+  const providerDisplayNames = new Map<string, string | undefined>();
+  /** `GET /providers`: a CatalogType keyed by provider name, of the providers of the integrations. */
+  const providerCatalog = (): Record<string, ApiProviderInfo> => {
+    const catalog: Record<string, ApiProviderInfo> = {};
+    for (const provider of new Set([...integrations.values()].map((i) => i.provider))) {
+      const name = providerDisplayNames.has(provider) ? providerDisplayNames.get(provider) : PROVIDER_DISPLAY_NAMES[provider];
+      catalog[provider] = buildProviderInfo(provider, name);
+    }
+    return catalog;
+  };
+
   const findInstallation = (integrationId: string, installationId: string): InstallationSpec | undefined =>
     integrations.get(integrationId)?.installations.find((i) => i.id === installationId);
 
@@ -279,12 +304,20 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       maxConcurrent = Math.max(maxConcurrent, n);
       res.on('close', () => inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1));
     }
+    if (route?.kind === 'providers' && req.method === 'GET') {
+      // Only its own faults (and a sticky one): a fault queued for "any request" is meant for the polls.
+      const fault = sticky ?? faults.get(PROVIDERS_FAULT_KEY)?.shift();
+      if (fault) return answerFault(res, fault);
+      // The spec needs no API key for the catalog; it is a global list, not a project's.
+      return send(res, 200, providerCatalog());
+    }
     const faultKey =
       route?.kind === 'operations' ? operationsFaultKey(route.installationId) : route?.kind === 'logs' ? logsFaultKey(route.operationId) : integrationId;
     const fault = takeFault(faultKey);
     if (fault) return answerFault(res, fault);
 
-    if (req.method !== 'GET' || !route) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
+    if (req.method !== 'GET' || !route || route.kind === 'providers')
+      return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
     if (apiKey !== options.apiKey) return send(res, 401, buildProblem(401, 'Unauthorized', 'invalid API key', { retryable: false }));
     if (route.projectId !== options.projectId) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
 
@@ -411,6 +444,12 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     injectLogs(operationId, ...newFaults) {
       const key = logsFaultKey(operationId);
       faults.set(key, [...(faults.get(key) ?? []), ...newFaults]);
+    },
+    setProviderDisplayName(provider, displayName) {
+      providerDisplayNames.set(provider, displayName);
+    },
+    injectProviders(...newFaults) {
+      faults.set(PROVIDERS_FAULT_KEY, [...(faults.get(PROVIDERS_FAULT_KEY) ?? []), ...newFaults]);
     },
     setStickyFault(fault) {
       sticky = fault;

@@ -87,6 +87,10 @@ describe('a silence', () => {
     await waitFor('the firing held back', () => h.slack.messages.length === 2);
     expect(h.texts()[1]).toBe('[FIRING:1] Salesforce account sync (int-1): Salesforce installation unhealthy — Customer a (org-a)');
     expect(JSON.stringify(h.slack.messages[1]?.body.blocks)).toContain('(held back by silence silences[0] (customer migrating) until now)');
+    // The provider's display name from GET /providers, beside its id. The catalog is cached for an hour: read for b's
+    // message, and again for this one, the clock having moved two hours; not for the polls without a message.
+    expect(JSON.stringify(h.slack.messages[1]?.body.blocks)).toContain('provider Salesforce (`salesforce`)');
+    expect(h.ampersand.requests.filter((r) => r.path === '/v1/providers')).toHaveLength(2);
     await polls(3);
     await sleep(200);
     expect(h.slack.messages).toHaveLength(2);

@@ -33,9 +33,12 @@ export interface FakeAmpersandClient extends AmpersandClient {
   scriptOperations(installationId: string, ...answers: readonly ScriptedAnswer[]): void;
   /** Replaces the script of `getOperationLogs(operationId)`. */
   scriptLogs(operationId: string, ...answers: readonly ScriptedAnswer[]): void;
+  /** Replaces the script of `listProviders()`. */
+  scriptProviders(...answers: readonly ScriptedAnswer[]): void;
 }
 
 const INTEGRATIONS = '\u0000integrations';
+const PROVIDERS = '\u0000providers';
 const operationsKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const logsKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
@@ -76,6 +79,13 @@ export function createFakeAmpersandClient(): FakeAmpersandClient {
     },
     scriptLogs(operationId, ...answers) {
       scripts.set(logsKey(operationId), [...answers]);
+    },
+    scriptProviders(...answers) {
+      scripts.set(PROVIDERS, [...answers]);
+    },
+    async listProviders(signal) {
+      calls.push('providers');
+      return answer(PROVIDERS, 'the providers', signal);
     },
     async listInstallations(integrationId, signal) {
       calls.push(`installations ${integrationId}`);
