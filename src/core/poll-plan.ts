@@ -9,7 +9,12 @@
  * with the alert state machine (alert-state.ts): a condition alerts after
  * ALERT_AFTER_POLLS bad polls, resolves after RESOLVE_AFTER_POLLS good ones and
  * reminds every REMIND_INTERVAL_SECONDS, and the sent events of the poll make
- * one digest (alert-notification.ts). A baseline sends its one summary of what
+ * one digest (alert-notification.ts). The silences and maintenance windows
+ * of the monitor configuration file in force at the poll's time (mutesAt, once
+ * per poll) mute the installations they match: their firings are decided and
+ * recorded, not sent, and sent when the mute ends while they still fire
+ * (alert-state.ts); being unsent, they are in no digest and no mass event.
+ * A baseline sends its one summary of what
  * already needs attention, and its alert states start from that snapshot
  * (initialAlertStates), as announced.
  */
