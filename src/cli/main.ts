@@ -97,6 +97,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           integrationIds,
           concurrency: config.pollConcurrency,
           policy: config.alerts.policy,
+          muting: { silences: config.monitor?.silences ?? [], windows: compileWindows(config.monitor?.maintenance ?? []) },
           // check reports an API it cannot read itself, in one line: the names stay quiet about it.
           names: await lookUpIntegrationNames(ampersand, () => undefined),
           now,
