@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  PROVIDER_DISPLAY_NAMES,
+  knownProviderDisplayNames,
   buildInstallation,
   buildIntegration,
   buildProviderInfo,
@@ -81,7 +81,7 @@ export interface FakeAmpersand {
   injectLogs(operationId: string, ...faults: Fault[]): void;
   /**
    * Sets the display name `GET /providers` gives a provider (undefined: none, so the spec's default, its id).
-   * The catalog lists the providers of the integrations, named from PROVIDER_DISPLAY_NAMES unless set here.
+   * The catalog lists the providers of the integrations, named from knownProviderDisplayNames unless set here.
    */
   setProviderDisplayName(provider: string, displayName: string | undefined): void;
   /** Queues faults that answer the next requests for the providers' catalog (`GET /providers`). */
@@ -190,7 +190,7 @@ function matchRoute(pathname: string): Route | undefined {
 
 const operationsFaultKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
-const PROVIDERS_FAULT_KEY = '\u0000providers';
+const providersFaultKey = '\u0000providers';
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
   const integrations = new Map<string, FakeIntegration>();
@@ -247,7 +247,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   const providerCatalog = (): Record<string, ApiProviderInfo> => {
     const catalog: Record<string, ApiProviderInfo> = {};
     for (const provider of new Set([...integrations.values()].map((i) => i.provider))) {
-      const name = providerDisplayNames.has(provider) ? providerDisplayNames.get(provider) : PROVIDER_DISPLAY_NAMES[provider];
+      const name = providerDisplayNames.has(provider) ? providerDisplayNames.get(provider) : knownProviderDisplayNames[provider];
       catalog[provider] = buildProviderInfo(provider, name);
     }
     return catalog;
@@ -306,7 +306,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     }
     if (route?.kind === 'providers' && req.method === 'GET') {
       // Only its own faults (and a sticky one): a fault queued for "any request" is meant for the polls.
-      const fault = sticky ?? faults.get(PROVIDERS_FAULT_KEY)?.shift();
+      const fault = sticky ?? faults.get(providersFaultKey)?.shift();
       if (fault) return answerFault(res, fault);
       // The spec needs no API key for the catalog; it is a global list, not a project's.
       return send(res, 200, providerCatalog());
@@ -449,7 +449,7 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       providerDisplayNames.set(provider, displayName);
     },
     injectProviders(...newFaults) {
-      faults.set(PROVIDERS_FAULT_KEY, [...(faults.get(PROVIDERS_FAULT_KEY) ?? []), ...newFaults]);
+      faults.set(providersFaultKey, [...(faults.get(providersFaultKey) ?? []), ...newFaults]);
     },
     setStickyFault(fault) {
       sticky = fault;

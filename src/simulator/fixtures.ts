@@ -209,7 +209,7 @@ export function buildIntegration(projectId: string, id: string, provider: string
 }
 
 /** Display names of a few providers, as Ampersand's catalog spells them (the spec's own examples: Salesforce, HubSpot). */
-export const PROVIDER_DISPLAY_NAMES: Readonly<Record<string, string>> = {
+export const knownProviderDisplayNames: Readonly<Record<string, string>> = {
   salesforce: 'Salesforce',
   hubspot: 'HubSpot',
   zendeskChat: 'Zendesk Chat',
@@ -219,12 +219,12 @@ export const PROVIDER_DISPLAY_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * One entry of `GET /providers` (the spec's ProviderInfo), with the fields the
- * spec requires and the display name (PROVIDER_DISPLAY_NAMES's unless given;
+ * spec requires and the display name (knownProviderDisplayNames's unless given;
  * undefined gives none: the spec then says the name is the provider's id).
  */
 export function buildProviderInfo(name: string, ...given: [displayName?: string | undefined]): ApiProviderInfo {
   // An explicit undefined means "none", unlike a default parameter, which it would replace.
-  const displayName = given.length === 0 ? PROVIDER_DISPLAY_NAMES[name] : given[0];
+  const displayName = given.length === 0 ? knownProviderDisplayNames[name] : given[0];
   return {
     name,
     ...(displayName === undefined ? {} : { displayName }),
