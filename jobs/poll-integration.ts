@@ -11,11 +11,13 @@ import type { FailureDetails } from '../src/core/operation.js';
 import type { Route } from '../src/core/monitor-config.js';
 import { isDefaultDestination } from '../src/core/outbox-entry.js';
 import type { Episode } from '../src/core/episodes.js';
-import { completePollPlan, episodeInstallations, failureDetailsWanted, planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import { completePollPlan, episodeInstallations, failureDetailsWanted, isSilenced, planPoll, type PollPlan } from '../src/core/poll-plan.js';
+import type { MuteRules } from '../src/core/silences.js';
 import { AmpersandApiError, type PollErrorReason } from '../src/core/errors/ampersand-api-error.js';
 import { firstLine } from '../src/core/errors/to-error.js';
 import type { AmpersandClient, AmpersandProjects, DeliveryQueue, Logger, Metrics, Outbox, PollObserver, SnapshotStore } from '../src/ports.js';
 import { failureDetailsDefaults, type FailureDetailsFetcher } from './fetch-failure-details.js';
+import type { ProviderNameCache } from './provider-names.js';
 import { reportInternalError } from './report-internal-error.js';
 
 export interface PollJobData {
@@ -45,7 +47,7 @@ export interface PollIntegrationDeps {
   readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listInstallations'>>;
   readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
-  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable'>;
+  readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable' | 'recordSilenced'>;
   readonly logger: Logger;
   /** The first watched project: a job without a projectId (from the release before) is its. Labels use the projectId the API returns once known. */
   readonly projectId: string;
@@ -59,6 +61,10 @@ export interface PollIntegrationDeps {
   readonly massEvent?: MassEventPolicy;
   /** The routes of the monitor configuration file; none (absent): every alert goes to the default route. */
   readonly routes?: readonly Route[];
+  /** The silences and maintenance windows of the monitor configuration file (windows compiled once); nothing is muted when absent. */
+  readonly muting?: MuteRules;
+  /** The providers' display names (`GET /providers`, cached; never throws); asked only by a poll with an alert to send. Ids only when absent. */
+  readonly providerNames?: ProviderNameCache;
   /** Looks up why a failing operation fails, within FAILURE_DETAILS_PER_CYCLE per cycle; never throws. */
   readonly failureDetails: Pick<FailureDetailsFetcher, 'fetch'>;
   /**
@@ -214,6 +220,7 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
         policy: deps.policy,
         ...(deps.massEvent === undefined ? {} : { massEvent: deps.massEvent }),
         ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+        ...(deps.muting === undefined ? {} : { muting: deps.muting }),
         ...(data.integrationName === undefined ? {} : { integrationName: data.integrationName }),
       },
     );
@@ -223,7 +230,8 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     // The episode logs of the installations with an event only: most polls read none.
     const changing = episodeInstallations(planned);
     const episodes = changing.length === 0 ? new Map<string, Episode[]>() : await deps.snapshots.loadEpisodes(integrationId, changing);
-    const plan = completePollPlan(planned, { details, episodes }, now);
+    const providerNames = planned.alertItems.length > 0 ? await deps.providerNames?.get() : undefined;
+    const plan = completePollPlan(planned, { details, episodes, ...(providerNames === undefined ? {} : { providerNames }) }, now);
     const result = await deps.snapshots.commit({
       integrationId,
       expectedVersion: stored?.unreadable?.storedVersion ?? stored?.version,
@@ -255,10 +263,20 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
     // And once per alert event, sent or not: "why did (or didn't) this page?" is answered by grep.
     for (const e of plan.alertEvents) {
       const { kind, notify } = e.event;
+      const mutedBy = e.mute?.by;
+      const why = notify ? '' : mutedBy === undefined ? ' (not sent)' : ` (not sent: muted by ${mutedBy})`;
       log.info(
-        { installationId: e.installationId, groupRef: groupRefOf(plan, e.installationId), condition: e.condition, event: kind, notify },
-        `alert: ${e.installationId} ${e.condition} ${kind}${notify ? '' : ' (not sent)'}`,
+        {
+          installationId: e.installationId,
+          groupRef: groupRefOf(plan, e.installationId),
+          condition: e.condition,
+          event: kind,
+          notify,
+          ...(mutedBy === undefined ? {} : { mutedBy }),
+        },
+        `alert: ${e.installationId} ${e.condition} ${kind}${why}`,
       );
+      if (isSilenced(e)) deps.metrics.recordSilenced(plan.projectId, integrationId, e.condition, e.mute.kind);
     }
     deps.metrics.observePoll(plan.projectId, integrationId, elapsed());
     deps.metrics.recordTransitions(plan.projectId, integrationId, plan.transitions);

@@ -12,6 +12,7 @@ import { createDeliverNotification } from '../jobs/deliver-notification.js';
 import { createFailureDetailsFetcher } from '../jobs/fetch-failure-details.js';
 import { createPollIntegration } from '../jobs/poll-integration.js';
 import { createPollProject } from '../jobs/poll-project.js';
+import { createProviderNameCache } from '../jobs/provider-names.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
 import { createAmpersandClient } from './adapters/ampersand-client.js';
@@ -25,6 +26,7 @@ import { ConfigError, type Config } from './config.js';
 import { loadConfig } from './load-config.js';
 import { toError } from './core/errors/to-error.js';
 import { DEFAULT_DESTINATION } from './core/outbox-entry.js';
+import { compileWindows, NO_MUTE_RULES, type MuteRules } from './core/silences.js';
 import { createFatalHandler, installFatalHandlers } from './fatal-handler.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './runtime/readiness.js';
@@ -80,6 +82,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     projects.map((p) => [p.id, createAmpersandClient({ ...amp, projectId: p.id, groupRef: p.groupRef, logger: ampersandLogger })] as const),
   );
   const ampersand: AmpersandProjects<AmpersandClient> = { forProject: (id) => clients.get(id) };
+  const firstClient = createAmpersandClient({ ...amp, projectId, groupRef: firstProject.groupRef, logger: ampersandLogger });
   const slackLogger = logger.child({ component: 'slack' });
   const { policy, ampersandDashboardUrl, runbookUrl } = config.alerts;
   const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };
@@ -116,6 +119,9 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, routes, newId: () => randomUUID() });
   const notifiers = new Map([[DEFAULT_DESTINATION, notifier], ...routeLanes.map((l) => [l.route.name, l.notifier] as const)]);
   const perCycle = config.alerts.failureDetailsPerCycle;
+  // The file's silences and maintenance windows, the cron expressions compiled once; each poll works out which are in force.
+  const muting: MuteRules =
+    config.monitor === undefined ? NO_MUTE_RULES : { silences: config.monitor.silences, windows: compileWindows(config.monitor.maintenance) };
   const failureDetails = createFailureDetailsFetcher({ ampersand, logger: logger.child({ component: 'failure-details' }), now, perCycle });
   const pollIntegration = createPollIntegration({
     ...shared,
@@ -125,6 +131,9 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     failureDetails,
     massEvent: config.massEvent,
     routes,
+    muting,
+    // GET /providers names no project: the first watched project's client (its key) asks it.
+    providerNames: createProviderNameCache({ ampersand: firstClient, logger: logger.child({ component: 'provider-names' }), now }),
   });
   const jobs = {
     pollIntegration,
@@ -149,6 +158,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     upstream,
     slackTarget: slackMetricTarget,
     routeLanes: lanesShown,
+    muting,
     settings: { projectId: projectIds.join(', '), pollIntervalMs, dashboardUrl: config.dashboardUrl },
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];

@@ -4,6 +4,7 @@
  * types, never an adapter module. Each port is small so that a job states
  * exactly what it uses, and an in-memory fake can implement it for tests.
  */
+import type { Condition } from './core/alert-state.js';
 import type { Episode } from './core/episodes.js';
 import type { Notification } from './core/notification.js';
 import type { OutboxEntry } from './core/outbox-entry.js';
@@ -409,6 +410,8 @@ export interface AmpersandClient {
   listInstallationsForProject(signal?: AbortSignal): Promise<unknown>;
   /** `GET /projects/{project}/integrations`; the JSON body, unvalidated. Fails with an AmpersandApiError. */
   listIntegrations(signal?: AbortSignal): Promise<unknown>;
+  /** `GET /providers` (listProviders): the catalog of providers keyed by name, unvalidated (read it with `providerNames`). Fails with an AmpersandApiError. */
+  listProviders(signal?: AbortSignal): Promise<unknown>;
   /**
    * `GET /projects/{project}/integrations/{integrationId}/installations/{installationId}/operations`
    * with `pageSize` and `pageToken`: one page, `{ results, pagination }`, unvalidated
@@ -451,6 +454,11 @@ export interface Metrics {
   setOutboxDropped(total: number): void;
   /** A stored snapshot could not be read and is replaced by a new baseline. */
   recordStateUnreadable(projectId: string, integrationId: string): void;
+  /**
+   * A firing that a silence or a maintenance window kept from being sent, counted once when its poll committed;
+   * `kind` is that of the first matching rule (silences before windows).
+   */
+  recordSilenced(projectId: string, integrationId: string, condition: Condition, kind: 'silence' | 'maintenance'): void;
   /**
    * Sets the webhook gauges of one route ("default" when absent: SLACK_WEBHOOK_URL) from the shared
    * state, labelled `route` (its name) and `target` (the webhook's host, never its secret path).

@@ -263,10 +263,20 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
 
   /** `notFound` replaces the configuration hint of a 404 where a 404 means the thing is gone, not a wrong setting. */
   async function getJson(path: string, searchParams: Record<string, string>, signal: AbortSignal | undefined, notFound?: string): Promise<unknown> {
-    const what = `GET /projects/${options.projectId}${path}`;
+    return getAt(`projects/${encodeURIComponent(options.projectId)}${path}`, `GET /projects/${options.projectId}${path}`, searchParams, signal, notFound);
+  }
+
+  /** GET `relative` (to AMPERSAND_API_URL), described as `what` in errors; the body as JSON. */
+  async function getAt(
+    relative: string,
+    what: string,
+    searchParams: Record<string, string>,
+    signal: AbortSignal | undefined,
+    notFound?: string,
+  ): Promise<unknown> {
     let response: Response;
     try {
-      response = await http.get(`projects/${encodeURIComponent(options.projectId)}${path}`, {
+      response = await http.get(relative, {
         searchParams,
         ...(signal ? { signal } : {}),
       });
@@ -330,6 +340,8 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     listInstallations: (integrationId, signal) => getJson(`/integrations/${encodeURIComponent(integrationId)}/installations`, groupParams, signal),
     listInstallationsForProject: (signal) => getJson('/installations', groupParams, signal),
     listIntegrations: (signal) => getJson('/integrations', {}, signal),
+    // Not under the project, and the spec needs no key for it: the same client (and key header) is harmless on the same host.
+    listProviders: (signal) => getAt('providers', 'GET /providers', {}, signal),
     async listOperations(integrationId, installationId, page, signal) {
       const path = `/integrations/${pathSegment(integrationId, 'integration id')}/installations/${pathSegment(installationId, 'installation id')}/operations`;
       const body = await getJson(path, pageParams(page), signal, 'the installation may have been removed');

@@ -149,6 +149,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     labelNames: ['project_id', 'integration_id'],
     registers,
   });
+  const silenced = new Counter({
+    name: 'ampersand_alerts_silenced_total',
+    help: 'Firing alerts not sent because a silence (kind="silence") or a maintenance window (kind="maintenance") of MONITOR_CONFIG covered the installation, counted once per firing by the process whose poll committed it (a firing still bad when its mute ends is sent then). Reminders that wait and recoveries of unsent firings are not counted.',
+    labelNames: ['project_id', 'integration_id', 'condition', 'kind'],
+    registers,
+  });
   const slackUp = new Gauge({
     name: 'ampersand_slack_up',
     help: '1 if the last delivery to the Slack webhook of a route succeeded, 0 if the webhook is broken (revoked, archived channel, redirect, DNS or TLS failure, plain text refused) and delivery on that route is paused; absent until a delivery ran. route is the route name ("default": SLACK_WEBHOOK_URL), target the webhook host.',
@@ -238,6 +244,9 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     },
     recordStateUnreadable(projectId, integrationId) {
       unreadable.inc({ project_id: projectId, integration_id: integrationId });
+    },
+    recordSilenced(projectId, integrationId, condition, kind) {
+      silenced.inc({ project_id: projectId, integration_id: integrationId, condition, kind });
     },
     setSlackStatus(status, target, route = 'default') {
       // Unknown until a delivery ran: no series rather than a guess, as for ampersand_api_up.

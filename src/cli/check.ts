@@ -13,6 +13,7 @@ import type { AlertPolicy } from '../core/alert-state.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { parseInstallationList, parseIntegrationList } from '../core/installation.js';
 import { planPoll } from '../core/poll-plan.js';
+import type { MuteRules } from '../core/silences.js';
 import { buildStatusReport, type InstallationStatus, type IntegrationStatus } from '../core/status-report.js';
 import type { AmpersandClient, SnapshotStore } from '../ports.js';
 import { programName, type CliIo, type CommandDefinition, type OptionValues } from './command-definition.js';
@@ -82,6 +83,8 @@ export interface CheckDeps {
   readonly names: IntegrationNames;
   /** ALERT_AFTER_POLLS, RESOLVE_AFTER_POLLS, REMIND_INTERVAL_SECONDS: what this poll would send is judged as the service judges it. */
   readonly policy?: AlertPolicy;
+  /** The silences and maintenance windows of MONITOR_CONFIG: a firing they would hold back is not one this poll would send. */
+  readonly muting?: MuteRules;
   readonly now: () => Date;
   readonly io: CliIo;
 }
@@ -190,7 +193,7 @@ async function check(integrationId: string, now: Date, deps: CheckDeps): Promise
     parsed.installations,
     now,
     { integrationId, projectId: deps.projectId, newLineage: () => 'check' },
-    deps.policy === undefined ? {} : { policy: deps.policy },
+    { ...(deps.policy === undefined ? {} : { policy: deps.policy }), ...(deps.muting === undefined ? {} : { muting: deps.muting }) },
   );
   return {
     ok: true,

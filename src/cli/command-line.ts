@@ -10,12 +10,23 @@ import { checkDefinition } from './check.js';
 import { programName, type OptionValues } from './command-definition.js';
 import { deadLettersHelp, deadLettersListDefinition, deadLettersReplayDefinition } from './dead-letters.js';
 import { historyDefinition } from './history.js';
+import { silencesDefinition } from './silences.js';
 import { statusDefinition } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
-/** Every command, by the name typed. `silence` waits for the silences of the monitor configuration file to be wired (issue 8). */
-export const commandDefinitions = [statusDefinition, checkDefinition, historyDefinition, deadLettersListDefinition, deadLettersReplayDefinition] as const;
+/**
+ * Every command, by the name typed. `silences` lists the silences of the monitor configuration file;
+ * none writes one: the file is their source of truth.
+ */
+export const commandDefinitions = [
+  statusDefinition,
+  checkDefinition,
+  historyDefinition,
+  silencesDefinition,
+  deadLettersListDefinition,
+  deadLettersReplayDefinition,
+] as const;
 
 export type CommandName = (typeof commandDefinitions)[number]['name'];
 
@@ -27,7 +38,8 @@ export type CommandLine =
 export const mainHelp = `Usage: ${programName} <command> [options]
 
 The on-call tool of ampersand-health-monitor. It reads the same configuration as the service:
-the environment, and a .env file in the working directory (the environment wins).
+the environment, a .env file in the working directory (the environment wins), and the monitor
+configuration file MONITOR_CONFIG names, if any.
 
 Commands:
 ${commandDefinitions.map((c) => `  ${c.name.padEnd(22)}${c.summary}`).join('\n')}

@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createAmpersandClient } from '../adapters/ampersand-client.js';
 import { createRedisStores } from '../adapters/redis/stores.js';
-import { ConfigError, readConfig, type Config, type Env } from '../config.js';
+import { ConfigError, type Config, type Env } from '../config.js';
+import { mutesAt, compileWindows } from '../core/silences.js';
+import { loadConfig } from '../load-config.js';
 import { toError } from '../core/errors/to-error.js';
 import { createFatalHandler, installFatalHandlers } from '../fatal-handler.js';
 import { createLogger } from '../logger.js';
@@ -24,6 +26,7 @@ import { exitCodes, type ExitCode } from './exit-codes.js';
 import { lookUpIntegrationNames } from './integration-names.js';
 import { openRedisSession, redisFailure, type RedisSession } from './redis-session.js';
 import { readHistoryOptions, runHistory } from './history.js';
+import { readSilencesOptions, runSilences } from './silences.js';
 import { readStatusOptions, runStatus } from './status.js';
 import { cell } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
@@ -62,17 +65,24 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
   const prefix = config.queuePrefix;
   const stores = (session: RedisSession) => createRedisStores({ redis: session.redis, prefix, deadLetterMax: config.slack.deadLetterMax });
   // Logs (retries at debug) go to stderr, so stdout stays the report (or the JSON).
-  // The CLI reads the environment only: AMPERSAND_PROJECT_ID's project (the first watched one when it is also in a MONITOR_CONFIG file).
-  const projectId = config.ampersand.projectId ?? '';
+  // The first watched project: AMPERSAND_PROJECT_ID's, or the first of a MONITOR_CONFIG file's `projects` (which replace it).
+  const firstProject = config.projects[0];
+  const projectId = firstProject?.id ?? '';
   const apiClient = () => {
     const logger = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
-    return createAmpersandClient({ ...config.ampersand, projectId, ...cliApiRetries, logger: logger.child({ component: 'ampersand' }) });
+    return createAmpersandClient({
+      ...config.ampersand,
+      projectId,
+      groupRef: firstProject?.groupRef,
+      ...cliApiRetries,
+      logger: logger.child({ component: 'ampersand' }),
+    });
   };
   const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
-  // Without AMPERSAND_PROJECT_ID there is no project to ask (the CLI does not read a MONITOR_CONFIG file's projects).
+  // Without a project there is none to ask (loadConfig refuses that for the service; the CLI's usage test runs without one).
   const namesOf = async (): Promise<ReadonlyMap<string, string>> => {
-    if (config.ampersand.projectId !== undefined) return lookUpIntegrationNames(apiClient(), warn);
-    warn('integration names not shown (AMPERSAND_PROJECT_ID is not set); ids only');
+    if (projectId !== '') return lookUpIntegrationNames(apiClient(), warn);
+    warn('integration names not shown (no project: AMPERSAND_PROJECT_ID is not set); ids only');
     return new Map();
   };
   switch (line.command) {
@@ -80,6 +90,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       return withRedis(config, io, line.command, async (session) =>
         runStatus(readStatusOptions(line.values), {
           snapshots: stores(session).snapshots,
+          // What mutes each installation now, by the file's rules, as the service's poll judges it.
+          mutesAt: (at) => mutesAt(config.monitor?.silences ?? [], compileWindows(config.monitor?.maintenance ?? []), at),
           names: await namesOf(),
           queuePrefix: prefix,
           now,
@@ -87,8 +99,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
         }),
       );
     case 'check': {
-      if (config.ampersand.projectId === undefined) {
-        io.err(`${programName} check: AMPERSAND_PROJECT_ID is required: check reads one project, named by that variable\n`);
+      if (projectId === '') {
+        io.err(`${programName} check: AMPERSAND_PROJECT_ID (or \`projects\` in the MONITOR_CONFIG file) is required: check reads the first watched project\n`);
         return exitCodes.usage;
       }
       const options = readCheckOptions(line.values);
@@ -96,7 +108,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
-        const { integrationIds } = config.ampersand;
+        // The first watched project's integrations; none listed: discover.
+        const integrationIds = firstProject?.integrationIds ?? [];
         return await runCheck(options, {
           ampersand,
           baseline,
@@ -104,6 +117,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           integrationIds,
           concurrency: config.pollConcurrency,
           policy: config.alerts.policy,
+          muting: { silences: config.monitor?.silences ?? [], windows: compileWindows(config.monitor?.maintenance ?? []) },
           // check reports an API it cannot read itself, in one line: the names stay quiet about it.
           names: await lookUpIntegrationNames(ampersand, () => undefined),
           now,
@@ -121,6 +135,8 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
         runHistory(options, { snapshots: stores(session).snapshots, names: await namesOf(), now, io }),
       );
     }
+    case 'silences':
+      return runSilences(readSilencesOptions(line.values), { monitor: config.monitor, path: config.monitorConfigPath, now, io });
     case 'dead-letters list':
       return withRedis(config, io, line.command, (session) => runDeadLettersList(line.values, { outbox: stores(session).outbox, now, io }));
     case 'dead-letters replay': {
@@ -157,7 +173,8 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     io.out(`${programName} ${serviceVersion()}\n`);
     return exitCodes.ok;
   }
-  const parsed = readConfig(env);
+  // The service's loader: the environment and the monitor configuration file, each problem one line.
+  const parsed = await loadConfig(env);
   if (parsed instanceof ConfigError) {
     io.err(`${parsed.message}\n`);
     return exitCodes.usage;

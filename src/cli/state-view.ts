@@ -8,12 +8,13 @@
  *                 needingAttention, byHealth, byLastOperation, byConnection ({value: count})
  *   installation: integrationId, projectId, installationId, groupRef, groupName, provider,
  *                 healthStatus, lastOperationStatus, connectionStatus, problems (field names),
- *                 since ({ at: ISO, exact } or null)
+ *                 since ({ at: ISO, exact } or null), muted ({ by, kind, reason, until: ISO, also } or null)
  */
 import type { InstallationStatus, IntegrationStatus } from '../core/status-report.js';
 import { integrationLabel, type IntegrationNames } from './integration-names.js';
 import { renderTable, type Column } from './table.js';
-import { formatAgo, formatSince, jsonTime } from './time-text.js';
+import type { MuteNote } from '../core/silences.js';
+import { formatAgo, formatSince, formatTime, jsonTime } from './time-text.js';
 
 /** Widest cell of a column of ids or names, in terminal columns. */
 export const maxIdWidth = 40;
@@ -47,7 +48,16 @@ export function installationTable(installations: readonly InstallationStatus[], 
     { header: 'CONNECTION', value: (i) => i.connectionStatus, max: maxStatusWidth },
     { header: 'SINCE', value: (i) => formatSince(i.since, nowMs), max: 60 },
   ];
+  // Only when something is muted: the table of a service without silences stays as it was.
+  if (installations.some((i) => i.muted !== undefined)) columns.push({ header: 'MUTED', value: (i) => mutedText(i.muted), max: 100 });
   return renderTable(columns, installations);
+}
+
+/** `silences[0] until 2026-12-01T12:00:00Z (customer migrating)`; `-` when not muted. */
+export function mutedText(muted: MuteNote | undefined): string {
+  if (muted === undefined) return '-';
+  const rules = [muted.by, ...(muted.also ?? [])].join(', ');
+  return `${rules} until ${formatTime(muted.until)}${muted.reason === undefined ? '' : ` (${muted.reason})`}`;
 }
 
 /** One row per integration: installations, how many need attention, health counts, and the last successful poll. */
@@ -76,6 +86,10 @@ export function installationJson(i: InstallationStatus): Record<string, unknown>
     connectionStatus: i.connectionStatus,
     problems: i.problems,
     since: i.since === undefined ? null : { at: jsonTime(i.since.ms), exact: i.since.exact },
+    muted:
+      i.muted === undefined
+        ? null
+        : { by: i.muted.by, kind: i.muted.kind, reason: i.muted.reason ?? null, until: jsonTime(i.muted.until), also: i.muted.also ?? [] },
   };
 }
 

@@ -4,6 +4,7 @@
  * decides what needs attention and the order, as alerting and the status
  * page judge it).
  */
+import type { ActiveMutes } from '../core/silences.js';
 import { buildStatusReport } from '../core/status-report.js';
 import type { SnapshotStore } from '../ports.js';
 import { programName, type CliIo, type CommandDefinition, type OptionValues } from './command-definition.js';
@@ -23,6 +24,8 @@ API is asked only for the integrations' names (3 s at most, ids otherwise): one 
 health counts, last successful poll), then one row per installation, worst first (most
 problems, then the longest standing), with its group, health, last operation, connection and
 since when it is so ("≥ … (first seen …)" when that is only when the monitor first saw it so).
+When a silence or maintenance window of MONITOR_CONFIG covers an installation now, a MUTED
+column names the rule, its reason and its end (see ${programName} silences).
 
 Options:
   --unhealthy       only the installations that need attention: unhealthy, last operation
@@ -57,14 +60,21 @@ export interface StatusDeps {
   readonly queuePrefix: string;
   readonly now: () => Date;
   readonly io: CliIo;
+  /** The silences and maintenance windows of the monitor configuration file in force at a time; none when absent. */
+  readonly mutesAt?: (at: Date) => ActiveMutes;
 }
 
 export async function runStatus(options: StatusOptions, deps: StatusDeps): Promise<ExitCode> {
   const { io } = deps;
   const stored = await deps.snapshots.loadAll();
-  const nowMs = deps.now().getTime();
+  const now = deps.now();
+  const nowMs = now.getTime();
   const { integrationId } = options;
-  const report = buildStatusReport(stored, { ...(integrationId === undefined ? {} : { integrationId }), all: !options.unhealthy });
+  const report = buildStatusReport(stored, {
+    ...(integrationId === undefined ? {} : { integrationId }),
+    all: !options.unhealthy,
+    ...(deps.mutesAt === undefined ? {} : { mutes: deps.mutesAt(now) }),
+  });
   if (integrationId !== undefined && report.integrations.length === 0) {
     const known = stored.map((s) => s.integrationId).sort();
     const listed = known.length === 0 ? 'none is' : `stored: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}`;

@@ -31,6 +31,8 @@ export interface AlertEventItem {
   readonly groupName: string;
   /** The provider's id as Ampersand names it (`salesforce`). */
   readonly provider: string;
+  /** The provider's display name from `GET /providers` (`HubSpot`), when it could be read and differs from the id. */
+  readonly providerName?: string;
   readonly condition: Condition;
   readonly event: AlertEventKind;
   /** On `resolve`: recovered (good polls), or removed (no longer listed). */
@@ -43,6 +45,8 @@ export interface AlertEventItem {
   readonly endedAt?: number;
   /** True when a firing was held back by a silence or maintenance window and is sent now. */
   readonly deferred?: true;
+  /** With `deferred`: the rule that held it back (`silences[0]`) and its reason, from the episode log, when it was read. */
+  readonly heldBy?: { readonly by: string; readonly reason?: string };
   /** The connection's consumer, for `bad_credentials` ("the customer must reconnect"); absent when unknown. */
   readonly consumerName?: string;
   readonly consumerRef?: string;
@@ -170,6 +174,10 @@ const shownLength = (value: string | undefined, max: number = MESSAGE_LIMITS.val
 export function alertItemCost(item: AlertEventItem): number {
   let cost = alertItemFrameText;
   for (const value of [item.installationId, item.groupRef, item.groupName, item.provider, item.consumerName, item.consumerRef]) cost += shownLength(value);
+  // The provider's display name is shown three times at most (headline, facts, remedy), cut to 60.
+  if (item.providerName !== undefined) cost += 3 * (shownLength(item.providerName, 60) + 4);
+  // "held back by maintenance window maintenance[12] (reason) until now": the rule cut to 60, the reason to 120.
+  if (item.heldBy !== undefined) cost += 100 + shownLength(item.heldBy.by, 60) + shownLength(item.heldBy.reason, 120);
   for (const read of item.pausedReads ?? []) cost += shownLength(read) + 2;
   const details = item.details;
   if (details !== undefined) {

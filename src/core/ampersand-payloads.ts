@@ -24,6 +24,8 @@ export type ApiReadConfig = Schemas['ReadConfig'];
  */
 export type ApiReadConfigObject = Schemas['BaseReadConfigObject'];
 export type ApiOperation = Schemas['Operation'];
+/** One entry of `GET /providers` (listProviders, a `CatalogType`: an object keyed by provider name). */
+export type ApiProviderInfo = Schemas['ProviderInfo'];
 export type ApiLog = Schemas['Log'];
 export type ApiLogMessage = ApiLog['message'];
 export type ApiPaginationInfo = Schemas['PaginationInfo'];

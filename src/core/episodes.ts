@@ -14,14 +14,22 @@
  *
  * oldest first; `since` is null when the episode began before this monitor
  * kept alert states (an upgrade) or a baseline; `endedAt` and `reason` are
- * absent while it fires. Read leniently: an entry that cannot be read is
- * skipped (a later release may add fields; an older one's are all read).
+ * absent while it fires. An episode whose firing a silence or a maintenance
+ * window kept from being sent carries `"silenced": { "by": "silences[0]",
+ * "kind": "silence", "reason": "…", "until": … }` (the rule that muted it, as
+ * the file places it, and when the mute ended or ends); `notifiedAt` says when
+ * it was sent after all (the mute ended while it still fired). Both are
+ * optional fields of format 1: a log written before them reads as episodes
+ * that were never muted, and a release before them skips them. Read
+ * leniently: an entry that cannot be read is skipped (a later release may add
+ * fields; an older one's are all read), and so is a `silenced` that cannot.
  */
 import { CONDITIONS, type Condition, type ConditionEvent } from './alert-state.js';
 import type { FailureDetails } from './operation.js';
+import type { MuteNote } from './silences.js';
 
-/** One event of a poll's alert steps, with its installation (poll-plan.ts's PlannedAlertEvent). */
-export type InstallationEvent = ConditionEvent & { readonly installationId: string };
+/** One event of a poll's alert steps, with its installation and what muted it (poll-plan.ts's PlannedAlertEvent). */
+export type InstallationEvent = ConditionEvent & { readonly installationId: string; readonly mute?: MuteNote };
 
 export interface Episode {
   readonly condition: Condition;
@@ -37,6 +45,10 @@ export interface Episode {
   readonly operationId?: string;
   /** Its first error line (or its result), one line, cut. */
   readonly error?: string;
+  /** Set when a silence or a maintenance window kept its firing from being sent: which rule, why, until when. */
+  readonly silenced?: MuteNote;
+  /** Epoch ms when a silenced firing was sent after all: its mute ended while it still fired. */
+  readonly notifiedAt?: number;
 }
 
 export const episodeLogVersion = 1;
@@ -60,9 +72,18 @@ export function encodeEpisodeLog(episodes: readonly Episode[]): string {
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A stored `silenced`, or undefined when it cannot be read (the episode is kept without it). */
+function decodeMuteNote(value: unknown): MuteNote | undefined {
+  if (!isObject(value)) return undefined;
+  const { by, kind, reason, until, also } = value;
+  if (typeof by !== 'string' || (kind !== 'silence' && kind !== 'maintenance') || !isTime(until)) return undefined;
+  const others = Array.isArray(also) ? also.filter((a): a is string => typeof a === 'string') : [];
+  return { by, kind, ...(typeof reason === 'string' ? { reason } : {}), until, ...(others.length === 0 ? {} : { also: others }) };
+}
+
 function decodeEpisode(value: unknown): Episode | undefined {
   if (!isObject(value)) return undefined;
-  const { condition, since, firedAt, endedAt, reason, operationId, error } = value;
+  const { condition, since, firedAt, endedAt, reason, operationId, error, silenced, notifiedAt } = value;
   const known = CONDITIONS.find((c) => c === condition);
   if (known === undefined || !(since === null || isTime(since)) || !isTime(firedAt)) return undefined;
   if (endedAt !== undefined && !isTime(endedAt)) return undefined;
@@ -74,8 +95,13 @@ function decodeEpisode(value: unknown): Episode | undefined {
     ...(reason === 'recovered' || reason === 'removed' ? { reason } : {}),
     ...(typeof operationId === 'string' ? { operationId } : {}),
     ...(typeof error === 'string' ? { error } : {}),
+    ...(silenced === undefined ? {} : optional('silenced', decodeMuteNote(silenced))),
+    ...(isTime(notifiedAt) ? { notifiedAt } : {}),
   };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
 /** One installation's stored log, oldest first; what cannot be read is left out (all of it, for a log of an unknown format). */
 export function decodeEpisodeLog(raw: string | null | undefined): Episode[] {
@@ -153,7 +179,7 @@ export function recordEpisodes(
 ): RecordedEpisodes {
   const next = new Map<string, Episode[]>();
   const thisWeek = new Map<string, number>();
-  for (const { installationId, condition, event } of events) {
+  for (const { installationId, condition, event, mute } of events) {
     const loaded = logs.get(installationId);
     if (loaded === undefined || event.kind === 'remind') continue;
     const list = next.get(installationId) ?? [...loaded];
@@ -161,10 +187,12 @@ export function recordEpisodes(
     const at = openEpisode(list, condition, event.firedAt);
     if (event.kind === 'fire') {
       const failure = condition === 'operation_failing' ? errorOf(details.get(installationId)) : {};
-      const episode: Episode = { condition, since: event.since, firedAt: event.firedAt, ...failure };
+      const silenced = !event.notify && mute !== undefined ? { silenced: mute } : {};
+      const episode: Episode = { condition, since: event.since, firedAt: event.firedAt, ...failure, ...silenced };
       const stale = at === -1 ? undefined : list[at];
       if (stale?.firedAt === event.firedAt) {
-        list[at] = { ...stale, ...episode };
+        // The deferred sending of a firing that was muted: the episode keeps what muted it, and says when it was sent.
+        list[at] = { ...stale, ...episode, ...(event.deferred ? { notifiedAt: nowMs } : {}) };
         continue;
       }
       // An episode still open from an earlier firing that was never resolved (its alert state was lost):

@@ -9,7 +9,12 @@
  * with the alert state machine (alert-state.ts): a condition alerts after
  * ALERT_AFTER_POLLS bad polls, resolves after RESOLVE_AFTER_POLLS good ones and
  * reminds every REMIND_INTERVAL_SECONDS, and the sent events of the poll make
- * one digest (alert-notification.ts). A baseline sends its one summary of what
+ * one digest (alert-notification.ts). The silences and maintenance windows
+ * of the monitor configuration file in force at the poll's time (mutesAt, once
+ * per poll) mute the installations they match: their firings are decided and
+ * recorded, not sent, and sent when the mute ends while they still fire
+ * (alert-state.ts); being unsent, they are in no digest and no mass event.
+ * A baseline sends its one summary of what
  * already needs attention, and its alert states start from that snapshot
  * (initialAlertStates), as announced.
  */
@@ -41,6 +46,8 @@ import type { FailureDetails } from './operation.js';
 import { episodeKey, recordEpisodes, type Episode } from './episodes.js';
 import type { Route } from './monitor-config.js';
 import { groupByRoute } from './routing.js';
+import { alertSubject } from './alert-subject.js';
+import { findMute, mutesAt, muteNote, type ActiveMutes, type MuteNote, type MuteRules } from './silences.js';
 import type { InstallationRecord, Snapshot } from './snapshot.js';
 
 /** What planPoll needs of the stored state of the integration. */
@@ -77,6 +84,8 @@ export interface PollPlanOptions {
   readonly massEvent?: MassEventPolicy;
   /** The routes of the monitor configuration file (first match wins); none: everything goes to the default route. */
   readonly routes?: readonly Route[];
+  /** The silences and maintenance windows of the monitor configuration file; nothing is muted when absent. */
+  readonly muting?: MuteRules;
 }
 
 /** A notification as the outbox keeps it: with its id and the time it was committed. */
@@ -97,7 +106,19 @@ export interface PlannedTransition extends Transition {
 /** One event of the poll's alert steps, sent or not, with the installation it is about. */
 export interface PlannedAlertEvent extends ConditionEvent {
   readonly installationId: string;
+  /** Set when a silence or maintenance window covered the installation at this poll: what muted it. */
+  readonly mute?: MuteNote;
 }
+
+/**
+ * True for the events a silence or maintenance window kept from being sent:
+ * a firing that was muted. What ampersand_alerts_silenced_total counts and the
+ * episode log marks. A reminder that waits is not one (it is sent when the mute
+ * ends, if still due), nor is the recovery of a muted firing: nothing was sent
+ * that it would close, so it was never owed.
+ */
+export const isSilenced = (e: PlannedAlertEvent): e is PlannedAlertEvent & { readonly mute: MuteNote } =>
+  e.mute !== undefined && e.event.kind === 'fire' && !e.event.notify;
 
 /** Where the alert states the poll started from came from (alert-states.ts `LoadedAlertStates`), or a baseline. */
 export interface AlertStatesOrigin {
@@ -206,17 +227,22 @@ function stepAlerts(
   next: Snapshot,
   now: Date,
   policy: AlertPolicy,
-): { states: AlertStates; steps: [string, InstallationStep][] } {
+  mutes: { readonly active: ActiveMutes; readonly integrationId: string; readonly projectId: string },
+): { states: AlertStates; steps: [string, InstallationStep][]; muted: Map<string, MuteNote> } {
   const steps: [string, InstallationStep][] = [];
+  const muted = new Map<string, MuteNote>();
+  const { active, integrationId, projectId } = mutes;
   for (const listed of listing) {
     const record = next.get(listed.id);
     if (record === undefined) continue;
-    // Silences and maintenance windows are not wired yet (the monitor configuration file): nothing is muted.
-    steps.push([listed.id, nextInstallationAlerts(before.get(listed.id), readConditions(record, listed), now, policy, false)]);
+    const mute = active.rules.length === 0 ? undefined : findMute(active, alertSubject(listed.id, record, integrationId, projectId));
+    if (mute !== undefined) muted.set(listed.id, muteNote(mute));
+    steps.push([listed.id, nextInstallationAlerts(before.get(listed.id), readConditions(record, listed), now, policy, mute !== undefined)]);
   }
+  // An installation no longer listed is not muted: its recovery is sent exactly when its firing was.
   for (const [id, alerts] of before) if (!next.has(id)) steps.push([id, forgetInstallationAlerts(alerts, now)]);
   const states = byId(steps.filter(([, step]) => !isAllOk(step.alerts)).map(([id, step]): [string, InstallationAlerts] => [id, step.alerts]));
-  return { states, steps };
+  return { states, steps, muted };
 }
 
 /**
@@ -302,14 +328,17 @@ export function planPoll(
   }
 
   const loaded = loadAlertStates(stored.alertStates, stored.snapshot, now);
-  const { states, steps } = stepAlerts(loaded.states, listing, diff.next, now, policy);
+  // The mutes in force are worked out once per poll, at its time; each installation is then matched against them.
+  const active = mutesAt(options.muting?.silences ?? [], options.muting?.windows ?? [], now);
+  const { states, steps, muted } = stepAlerts(loaded.states, listing, diff.next, now, policy, { active, integrationId, projectId });
   const listed = new Map(listing.map((inst) => [inst.id, inst]));
   const alertEvents: PlannedAlertEvent[] = [];
   const items: AlertEventItem[] = [];
   for (const [installationId, step] of steps) {
     const source: ItemSource | undefined = listed.get(installationId) ?? diff.previous.get(installationId);
+    const mute = muted.get(installationId);
     for (const event of step.events) {
-      alertEvents.push({ installationId, ...event });
+      alertEvents.push({ installationId, ...event, ...(mute === undefined ? {} : { mute }) });
       if (event.event.notify) items.push(alertItem(installationId, event, source));
     }
   }
@@ -353,18 +382,28 @@ export function episodeInstallations(plan: Pick<PollPlan, 'alertEvents'>): strin
   return [...new Set(plan.alertEvents.filter((e) => e.event.kind !== 'remind').map((e) => e.installationId))];
 }
 
+/** The rule that muted a deferred firing, from its episode (the one that fired when it did). */
+function heldBy(log: readonly Episode[] | undefined, item: AlertEventItem): AlertEventItem['heldBy'] {
+  const silenced = log?.find((e) => e.condition === item.condition && e.firedAt === item.firedAt)?.silenced;
+  if (silenced === undefined) return undefined;
+  return { by: silenced.by, ...(silenced.reason === undefined ? {} : { reason: silenced.reason }) };
+}
+
 /** What the poll job looked up for a plan's events before committing it. */
 export interface AlertExtras {
   /** Failure details by installation id (failureDetailsWanted); a look-up that failed is simply absent. */
   readonly details?: ReadonlyMap<string, FailureDetails>;
   /** The stored episode logs of episodeInstallations, by installation id; absent when they were not read (nothing is recorded then). */
   readonly episodes?: ReadonlyMap<string, readonly Episode[]>;
+  /** The providers' display names by id (`GET /providers`), when they could be read: each item shows its provider's. */
+  readonly providerNames?: ReadonlyMap<string, string>;
 }
 
 /**
  * The plan with what the poll job looked up: the failure details attached to
  * its items, its events recorded in the episode logs (episodeLogs, written
- * with the commit), each firing's "nth time this week", and its notifications
+ * with the commit), each firing's "nth time this week", the rule that held a
+ * deferred firing back, the providers' display names, and its notifications
  * made again from them (same ids). `now` is the poll's time.
  */
 export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date): PollPlan {
@@ -373,7 +412,15 @@ export function completePollPlan(plan: PollPlan, extras: AlertExtras, now: Date)
   const recorded = extras.episodes === undefined ? undefined : recordEpisodes(extras.episodes, plan.alertEvents, details, now.getTime());
   const items = attachFailureDetails(plan.alertItems, details).map((item) => {
     const count = item.event === 'fire' ? recorded?.thisWeek.get(episodeKey(item.installationId, item.condition)) : undefined;
-    return count === undefined ? item : { ...item, episodesThisWeek: count };
+    const held = item.deferred ? heldBy(recorded?.logs.get(item.installationId), item) : undefined;
+    const providerName = extras.providerNames?.get(item.provider);
+    return {
+      ...item,
+      ...(count === undefined ? {} : { episodesThisWeek: count }),
+      ...(held === undefined ? {} : { heldBy: held }),
+      // A name that is only the id again says nothing more.
+      ...(providerName === undefined || providerName === item.provider ? {} : { providerName }),
+    };
   });
   return {
     ...plan,

@@ -166,3 +166,60 @@ export function findMute(active: ActiveMutes, subject: AlertSubject): Mute | und
   if (matching.length === 0) return undefined;
   return { until: new Date(Math.max(...matching.map((rule) => rule.until))), sources: matching.map((rule) => rule.source) };
 }
+
+/** The rule a mute source names, as the file places it and the messages, logs and episode log show it: `silences[0]`, `maintenance[2]`. */
+export const muteRuleName = (source: MuteSource): string => `${source.kind === 'silence' ? 'silences' : 'maintenance'}[${source.index}]`;
+
+/** The silences and compiled maintenance windows of the monitor configuration file, as a poll and the status views take them. */
+export interface MuteRules {
+  readonly silences: readonly Silence[];
+  readonly windows: readonly CompiledWindow[];
+}
+
+/** No rule: nothing is muted (no monitor configuration file, or one without silences and maintenance). */
+export const NO_MUTE_RULES: MuteRules = { silences: [], windows: [] };
+
+/**
+ * What a mute says about one installation, in a form that is stored (episode
+ * log) and shown (status page, CLI): the first matching rule (silences before
+ * windows, each in file order), its reason, its kind, and when the mute as a
+ * whole ends (epoch ms).
+ */
+export interface MuteNote {
+  /** `silences[0]`, `maintenance[1]`. */
+  readonly by: string;
+  readonly kind: MuteSource['kind'];
+  readonly reason?: string;
+  /** Epoch ms when the mute ends, all matching rules in force taken together. */
+  readonly until: number;
+  /** The other matching rules in force, when there are several. */
+  readonly also?: readonly string[];
+}
+
+/** The note of a mute in force (findMute). */
+export function muteNote(mute: Mute): MuteNote {
+  const [first, ...rest] = mute.sources;
+  if (first === undefined) throw new Error('a mute has at least one source');
+  return {
+    by: muteRuleName(first),
+    kind: first.kind,
+    ...(first.reason === undefined ? {} : { reason: first.reason }),
+    until: mute.until.getTime(),
+    ...(rest.length === 0 ? {} : { also: rest.map(muteRuleName) }),
+  };
+}
+
+/** A maintenance window at one time: in force until when, or when it next starts, or that it never starts again. */
+export type WindowState =
+  | { readonly state: 'active'; readonly until: Date }
+  | { readonly state: 'scheduled'; readonly nextStart: Date; readonly nextEnd: Date }
+  | { readonly state: 'never' };
+
+/** What a compiled window is doing at `now`, as the CLI's `silences` shows it; its next start is strictly after `now`. */
+export function windowStateAt(compiled: CompiledWindow, now: Date): WindowState {
+  const end = windowEnd(compiled, now.getTime());
+  if (end !== undefined) return { state: 'active', until: new Date(end) };
+  const next = compiled.schedule.nextRun(now);
+  if (next === null) return { state: 'never' };
+  return { state: 'scheduled', nextStart: next, nextEnd: new Date(next.getTime() + compiled.window.durationMinutes * 60_000) };
+}

@@ -190,10 +190,23 @@ export function slackLink(url: string, label: string): string {
   return `<${safe}|${escapeMrkdwn(label)}>`;
 }
 
-/** The provider as the messages name it: its id with a capital first letter ("salesforce" → "Salesforce"); '' when it has none. */
-export function providerLabel(provider: string): string {
+/**
+ * The provider as the messages name it: its display name from `GET /providers`
+ * when known ("HubSpot"), else its id with a capital first letter
+ * ("salesforce" → "Salesforce"); '' when it has none.
+ */
+export function providerLabel(provider: string, displayName?: string): string {
+  if (displayName !== undefined && displayName !== '') return cleanText(displayName, 60).text;
   const name = cleanText(provider, 60).text;
   return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+const itemProvider = (item: AlertEventItem): string => providerLabel(item.provider, item.providerName);
+
+/** The provider in an item's facts: "HubSpot (`hubspot`)" when its display name is known, else its id. */
+function providerFact(item: AlertEventItem): string {
+  if (item.providerName === undefined || item.providerName === '') return `provider ${line(item.provider)}`;
+  return `provider ${line(item.providerName, 60)} (\`${line(item.provider)}\`)`;
 }
 
 /** What fails, for an operation: by its action type when the failure details say it. */
@@ -225,12 +238,12 @@ function conditionWords(item: AlertEventItem): string {
 /** What broke, in words: "Salesforce reads failing", "HubSpot credentials rejected", "Zendesk installation unhealthy". */
 export function alertHeadline(item: AlertEventItem): string {
   const what = item.condition === 'unhealthy' ? 'installation unhealthy' : conditionWords(item);
-  const who = providerLabel(item.provider);
+  const who = itemProvider(item);
   return who === '' ? what.charAt(0).toUpperCase() + what.slice(1) : `${who} ${what}`;
 }
 
 /** The provider, or "Installation" when there is none, as the subject of "… recovered". */
-const subjectOf = (item: AlertEventItem): string => providerLabel(item.provider) || 'Installation';
+const subjectOf = (item: AlertEventItem): string => itemProvider(item) || 'Installation';
 
 /** The condition in the counts line: "*3 of 120* unhealthy". */
 const COUNT_WORDS: Readonly<Record<Condition, string>> = {
@@ -244,7 +257,7 @@ function remedy(item: AlertEventItem): string {
   switch (item.condition) {
     case 'bad_credentials': {
       const who = item.consumerName ?? item.consumerRef;
-      return `The customer must reconnect: ask ${who === undefined ? 'the user who connected it' : line(who)} to reconnect their ${line(providerLabel(item.provider) || 'provider')} account in your app. Ampersand cannot read or write for this installation until then.`;
+      return `The customer must reconnect: ask ${who === undefined ? 'the user who connected it' : line(who)} to reconnect their ${line(itemProvider(item) || 'provider')} account in your app. Ampersand cannot read or write for this installation until then.`;
     }
     case 'operation_failing':
       return 'Read the error above and the full log of the operation in the Ampersand dashboard, then fix its cause (the provider account’s permissions or limits, its data, or the integration’s config).';
@@ -263,6 +276,14 @@ function lastedText(item: AlertEventItem, endMs: number): string {
   return `${item.since === null ? 'at least ' : ''}${formatDuration(endMs - (item.since ?? item.firedAt))}`;
 }
 
+/** What held a deferred firing back: the rule and its reason when the episode log said, else the kind of thing. */
+function heldText(item: AlertEventItem): string {
+  if (item.heldBy === undefined) return 'held back by a silence or maintenance window';
+  const { by, reason } = item.heldBy;
+  const rule = by.startsWith('maintenance') ? `maintenance window ${by}` : `silence ${by}`;
+  return `held back by ${line(rule, 60)}${reason === undefined || reason === '' ? '' : ` (${line(reason, 120)})`}`;
+}
+
 const EVENT_EMOJI: Readonly<Record<AlertEventItem['event'], string>> = { fire: ':red_circle:', remind: ':bell:', resolve: ':large_green_circle:' };
 
 /** The event's first line, in words: what happened to what. `at` renders a time. */
@@ -270,7 +291,7 @@ function eventLine(item: AlertEventItem, detectedMs: number, at: (ms: number) =>
   const headline = line(alertHeadline(item));
   switch (item.event) {
     case 'fire':
-      return `${headline}, ${sinceText(item, at)}${item.deferred ? ' (held back by a silence or maintenance window until now)' : ''}`;
+      return `${headline}, ${sinceText(item, at)}${item.deferred ? ` (${heldText(item)} until now)` : ''}`;
     case 'remind':
       return `Still firing: ${headline}, for ${lastedText(item, detectedMs)}, ${sinceText(item, at)}`;
     case 'resolve': {
@@ -317,7 +338,7 @@ function pausedText(paused: readonly string[]): string {
 function alertItemSection(item: AlertEventItem, detectedMs: number): SectionBlock {
   const facts = [
     `Installation \`${line(item.installationId)}\``,
-    `provider ${line(item.provider)}`,
+    providerFact(item),
     consumerText(item),
     item.event === 'fire' && item.episodesThisWeek !== undefined && item.episodesThisWeek >= 2
       ? `*${ordinal(item.episodesThisWeek)} time this week*`

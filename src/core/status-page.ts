@@ -263,6 +263,14 @@ function statusCell(value: string, field: Field, row: InstallationStatus): SafeH
   return markup`<td class="status ${bad ? 'bad' : tone(value) === 'ok' ? 'ok' : ''}">${value}${note}</td>`;
 }
 
+/** "muted by silences[0] (reason) until …": its alerts are recorded, not sent, until then. */
+function mutedNote(row: InstallationStatus): SafeHtml | undefined {
+  const m = row.muted;
+  if (m === undefined) return undefined;
+  const others = m.also === undefined ? '' : `, ${m.also.join(', ')}`;
+  return markup`<br><span class="muted-by" title="alerts are recorded, not sent">muted by ${m.by}${others}${m.reason === undefined ? '' : ` (${m.reason})`} until ${utc(m.until)}</span>`;
+}
+
 function installationRow(row: InstallationStatus, now: Date, lastError: string | undefined): SafeHtml {
   return markup`<tr>
       <td class="integration">${row.integrationId}</td>
@@ -273,7 +281,7 @@ function installationRow(row: InstallationStatus, now: Date, lastError: string |
       ${statusCell(row.lastOperationStatus, 'last_operation_status', row)}
       ${statusCell(row.connectionStatus, 'connection_status', row)}
       <td class="since">${formatSince(row.since, now)}</td>
-      <td class="id"><code>${row.installationId}</code></td>
+      <td class="id"><code>${row.installationId}</code>${mutedNote(row)}</td>
       <td class="error">${lastError === undefined ? markup`<span class="muted">–</span>` : lastError}</td>
     </tr>`;
 }

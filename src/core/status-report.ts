@@ -11,6 +11,8 @@
  * two renders of the same state agree.
  */
 import { badFields } from './alert-policy.js';
+import { alertSubject } from './alert-subject.js';
+import { findMute, muteNote, type ActiveMutes, type MuteNote } from './silences.js';
 import type { Field } from './diff.js';
 import type { InstallationRecord, Snapshot, StateSince } from './snapshot.js';
 
@@ -52,6 +54,8 @@ export interface InstallationStatus {
   /** The fields alerting judges bad, in FIELDS order; empty when it needs no attention. */
   readonly problems: readonly Field[];
   readonly since: StateSince | undefined;
+  /** Set when a silence or a maintenance window covers it at the report's time: its alerts are recorded, not sent. */
+  readonly muted?: MuteNote;
 }
 
 export interface StatusReport {
@@ -66,6 +70,8 @@ export interface StatusReportOptions {
   readonly integrationId?: string;
   /** Every installation, not only those needing attention. */
   readonly all?: boolean;
+  /** The silences and maintenance windows in force at the report's time (mutesAt): each installation they cover says so. */
+  readonly mutes?: ActiveMutes;
 }
 
 function countBy(records: Iterable<InstallationRecord>, value: (record: InstallationRecord) => string): Record<string, number> {
@@ -100,6 +106,11 @@ export function buildStatusReport(states: readonly IntegrationState[], options: 
       const problems = badFields(record);
       if (problems.length > 0) needingAttention++;
       if (problems.length === 0 && options.all !== true) continue;
+      const mutes = options.mutes;
+      const mute =
+        mutes === undefined || mutes.rules.length === 0
+          ? undefined
+          : findMute(mutes, alertSubject(installationId, record, state.integrationId, state.projectId));
       installations.push({
         integrationId: state.integrationId,
         projectId: state.projectId,
@@ -112,6 +123,7 @@ export function buildStatusReport(states: readonly IntegrationState[], options: 
         connectionStatus: record.connectionStatus,
         problems,
         since: record.since,
+        ...(mute === undefined ? {} : { muted: muteNote(mute) }),
       });
     }
     integrations.push({

@@ -9,6 +9,7 @@
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { StatusPageResult } from '../adapters/http-server.js';
 import { buildStatusReport } from '../core/status-report.js';
+import { mutesAt, type MuteRules } from '../core/silences.js';
 import { episodeStart } from '../core/episodes.js';
 import type { StatusReport } from '../core/status-report.js';
 import { lastErrorKey, renderStatusPage, statusPageMaxRows, type StatusPageSettings, type StatusPageView } from '../core/status-page.js';
@@ -32,6 +33,8 @@ export interface StatusPageDeps {
   /** The outbox lane of each other route, shown by name; none without routes. */
   readonly routeLanes?: readonly RouteLane[];
   readonly settings: StatusPageSettings;
+  /** The silences and maintenance windows of the monitor configuration file: the page says which installation they mute. */
+  readonly muting?: MuteRules;
 }
 
 /**
@@ -74,7 +77,8 @@ export function createStatusPage(deps: StatusPageDeps): () => Promise<StatusPage
       deps.upstream.apiUp(),
       readLanes(deps.routeLanes ?? []),
     ]).then(async ([stored, outboxSize, channel, apiUp, lanes]) => {
-      const report = buildStatusReport(stored);
+      const { silences = [], windows = [] } = deps.muting ?? {};
+      const report = buildStatusReport(stored, { mutes: mutesAt(silences, windows, deps.now()) });
       return [report, outboxSize, channel, apiUp, await lastErrors(deps.snapshots, report, maxRows), lanes] as const;
     });
     const result = await Promise.race([

@@ -13,8 +13,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  knownProviderDisplayNames,
   buildInstallation,
   buildIntegration,
+  buildProviderInfo,
   buildLog,
   buildOperation,
   buildOperationHistory,
@@ -25,6 +27,7 @@ import {
   type OperationSpec,
 } from './fixtures.js';
 import { startLocalServer } from './local-server.js';
+import type { ApiProviderInfo } from '../core/ampersand-payloads.js';
 
 /** One injected answer in place of the normal one. */
 export type Fault =
@@ -80,6 +83,13 @@ export interface FakeAmpersand {
   injectOperations(installationId: string, ...faults: Fault[]): void;
   /** Queues faults that answer the next requests for `operationId`'s logs. */
   injectLogs(operationId: string, ...faults: Fault[]): void;
+  /**
+   * Sets the display name `GET /providers` gives a provider (undefined: none, so the spec's default, its id).
+   * The catalog lists the providers of the integrations, named from knownProviderDisplayNames unless set here.
+   */
+  setProviderDisplayName(provider: string, displayName: string | undefined): void;
+  /** Queues faults that answer the next requests for the providers' catalog (`GET /providers`). */
+  injectProviders(...faults: Fault[]): void;
   /** Answers every request with this fault until cleared with undefined. */
   setStickyFault(fault: Fault | undefined): void;
   /** Answers every request for `projectId` (any path under /projects/{projectId}) with this fault until cleared with undefined. */
@@ -153,6 +163,7 @@ interface FakeIntegration {
 }
 
 type Route =
+  | { readonly kind: 'providers' }
   | { readonly kind: 'integrations'; readonly projectId: string }
   | { readonly kind: 'project-installations'; readonly projectId: string }
   | { readonly kind: 'installations'; readonly projectId: string; readonly integrationId: string }
@@ -160,6 +171,7 @@ type Route =
   | { readonly kind: 'logs'; readonly projectId: string; readonly operationId: string };
 
 const ROUTES: readonly [RegExp, (p: readonly string[]) => Route][] = [
+  [/^\/v1\/providers$/, () => ({ kind: 'providers' })],
   [/^\/v1\/projects\/([^/]+)\/integrations$/, ([projectId = '']) => ({ kind: 'integrations', projectId })],
   [/^\/v1\/projects\/([^/]+)\/installations$/, ([projectId = '']) => ({ kind: 'project-installations', projectId })],
   [
@@ -190,6 +202,7 @@ function matchRoute(pathname: string): Route | undefined {
 const operationsFaultKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const projectInstallationsFaultKey = (projectId: string): string => `\u0000project installations ${projectId}`;
 const logsFaultKey = (operationId: string): string => `\u0000logs ${operationId}`;
+const providersFaultKey = '\u0000providers';
 
 export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise<FakeAmpersand> {
   const integrations = new Map<string, FakeIntegration>();
@@ -244,6 +257,18 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
   };
 
   /** The installation `installationId` of `integrationId`, if the fake has it. */
+  /** Display names set by setProviderDisplayName; a provider set to undefined has none. */
+  const providerDisplayNames = new Map<string, string | undefined>();
+  /** `GET /providers`: a CatalogType keyed by provider name, of the providers of the integrations. */
+  const providerCatalog = (): Record<string, ApiProviderInfo> => {
+    const catalog: Record<string, ApiProviderInfo> = {};
+    for (const provider of new Set([...integrations.values()].map((i) => i.provider))) {
+      const name = providerDisplayNames.has(provider) ? providerDisplayNames.get(provider) : knownProviderDisplayNames[provider];
+      catalog[provider] = buildProviderInfo(provider, name);
+    }
+    return catalog;
+  };
+
   const findInstallation = (integrationId: string, installationId: string): InstallationSpec | undefined =>
     integrations.get(integrationId)?.installations.find((i) => i.id === installationId);
 
@@ -295,6 +320,13 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
       maxConcurrent = Math.max(maxConcurrent, n);
       res.on('close', () => inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1));
     }
+    if (route?.kind === 'providers' && req.method === 'GET') {
+      // Only its own faults (and a sticky one): a fault queued for "any request" is meant for the polls.
+      const fault = sticky ?? faults.get(providersFaultKey)?.shift();
+      if (fault) return answerFault(res, fault);
+      // The spec needs no API key for the catalog; it is a global list, not a project's.
+      return send(res, 200, providerCatalog());
+    }
     const faultKey =
       route?.kind === 'operations'
         ? operationsFaultKey(route.installationId)
@@ -303,10 +335,11 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
           : route?.kind === 'project-installations'
             ? projectInstallationsFaultKey(route.projectId)
             : integrationId;
-    const fault = takeFault(faultKey, route?.projectId);
+    const fault = takeFault(faultKey, route === undefined || route.kind === 'providers' ? undefined : route.projectId);
     if (fault) return answerFault(res, fault);
 
-    if (req.method !== 'GET' || !route) return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
+    if (req.method !== 'GET' || !route || route.kind === 'providers')
+      return send(res, 404, buildProblem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
     if (apiKey !== options.apiKey) return send(res, 401, buildProblem(401, 'Unauthorized', 'invalid API key', { retryable: false }));
     if (!knownProject(route.projectId)) return send(res, 404, buildProblem(404, 'Not Found', 'project not found'));
     /** The project's integration of that id: another project's is not found here, as in the real API. */
@@ -449,6 +482,12 @@ export async function startFakeAmpersand(options: FakeAmpersandOptions): Promise
     injectLogs(operationId, ...newFaults) {
       const key = logsFaultKey(operationId);
       faults.set(key, [...(faults.get(key) ?? []), ...newFaults]);
+    },
+    setProviderDisplayName(provider, displayName) {
+      providerDisplayNames.set(provider, displayName);
+    },
+    injectProviders(...newFaults) {
+      faults.set(providersFaultKey, [...(faults.get(providersFaultKey) ?? []), ...newFaults]);
     },
     setStickyFault(fault) {
       sticky = fault;

@@ -14,6 +14,7 @@ import type {
   ApiLog,
   ApiOperation,
   ApiProblem,
+  ApiProviderInfo,
   ApiReadConfigObject,
 } from '../core/ampersand-payloads.js';
 import type { components } from '../core/generated/ampersand-api.js';
@@ -203,6 +204,41 @@ export function buildIntegration(projectId: string, id: string, provider: string
       specVersion: '1.0.0',
       createTime: CREATED,
       content: { name, provider },
+    },
+  };
+}
+
+/** Display names of a few providers, as Ampersand's catalog spells them (the spec's own examples: Salesforce, HubSpot). */
+export const knownProviderDisplayNames: Readonly<Record<string, string>> = {
+  salesforce: 'Salesforce',
+  hubspot: 'HubSpot',
+  zendeskChat: 'Zendesk Chat',
+  pipedrive: 'Pipedrive',
+  netsuite: 'NetSuite',
+};
+
+/**
+ * One entry of `GET /providers` (the spec's ProviderInfo), with the fields the
+ * spec requires and the display name (knownProviderDisplayNames's unless given;
+ * undefined gives none: the spec then says the name is the provider's id).
+ */
+export function buildProviderInfo(name: string, ...given: [displayName?: string | undefined]): ApiProviderInfo {
+  // An explicit undefined means "none", unlike a default parameter, which it would replace.
+  const displayName = given.length === 0 ? knownProviderDisplayNames[name] : given[0];
+  return {
+    name,
+    ...(displayName === undefined ? {} : { displayName }),
+    authType: 'oauth2',
+    baseURL: `https://api.${name.toLowerCase()}.example`,
+    defaultModule: '',
+    support: {
+      read: true,
+      write: true,
+      delete: false,
+      subscribe: false,
+      proxy: true,
+      bulkWrite: { insert: false, update: false, upsert: false, delete: false },
+      search: { operators: { equals: true } },
     },
   };
 }

@@ -2,6 +2,9 @@
  * `check`, run as the built CLI against the fake Ampersand, with the stored
  * snapshots written by the Redis stores, without Redis, and with a wrong key.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores } from '../../src/adapters/redis/stores.js';
 import { diffSnapshots } from '../../src/core/diff.js';
@@ -57,15 +60,22 @@ async function storeBaseline(): Promise<void> {
 }
 
 describe('ampersand-health-monitor check', () => {
-  it('exits 2 naming AMPERSAND_PROJECT_ID when MONITOR_CONFIG is set without it: check reads the project of that variable', async () => {
-    const { code, stdout, stderr } = await runCli(['check', '--no-redis'], {
-      ...cliEnv,
-      AMPERSAND_PROJECT_ID: '',
-      MONITOR_CONFIG: '/nonexistent/monitor.yaml',
-    });
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toContain('check: AMPERSAND_PROJECT_ID is required: check reads one project, named by that variable');
+  it('reads MONITOR_CONFIG as the service does: a file that cannot be read, or one without projects and no AMPERSAND_PROJECT_ID, exits 2 naming it', async () => {
+    const missing = await runCli(['check', '--no-redis'], { ...cliEnv, MONITOR_CONFIG: '/nonexistent/monitor.yaml' });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain('MONITOR_CONFIG: /nonexistent/monitor.yaml: cannot be read (there is no such file)');
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-check-config-'));
+    try {
+      const file = join(dir, 'monitor.yaml');
+      writeFileSync(file, 'silences: []\n');
+      const { code, stdout, stderr } = await runCli(['check', '--no-redis'], { ...cliEnv, AMPERSAND_PROJECT_ID: '', MONITOR_CONFIG: file });
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('AMPERSAND_PROJECT_ID is required when the MONITOR_CONFIG file has no `projects`');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(h.ampersand.requests).toEqual([]);
   });
 

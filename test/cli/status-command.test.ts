@@ -2,6 +2,9 @@
  * `status`, run as the built CLI against the state the real service wrote in
  * Redis (the harness runs it against the fake Ampersand).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores } from '../../src/adapters/redis/stores.js';
 import { buildProblem } from '../../src/simulator/fixtures.js';
@@ -166,6 +169,7 @@ describe('ampersand-health-monitor status', () => {
           connectionStatus: 'bad_credentials',
           problems: ['last_operation_status', 'connection_status'],
           since: { at: isoTime, exact: false },
+          muted: null,
         },
       ],
     });
@@ -196,5 +200,34 @@ describe('ampersand-health-monitor status', () => {
       ),
     ]);
     expect(stderr).not.toContain('hunter2secret');
+  });
+});
+
+describe('ampersand-health-monitor status with the silences of MONITOR_CONFIG', () => {
+  it('names what mutes an installation now, its reason and its end, in a MUTED column and in --json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ahm-status-silences-'));
+    try {
+      const path = join(dir, 'monitor.yaml');
+      await writeFile(path, 'silences:\n  - match: { installationId: a }\n    until: 2999-01-01T00:00:00Z\n    reason: customer migrating\n');
+      const { code, stdout, stderr } = await runCli(['status', '--unhealthy'], { ...cliEnv, MONITOR_CONFIG: path });
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      const lines = linesOf(stdout);
+      expect(lines[6]).toMatch(/\s+SINCE\s+MUTED$/);
+      const row = (id: string): string | undefined => lines.find((l) => l.split(/\s{2,}/)[1] === id);
+      expect(row('a')).toMatch(/\s{2}silences\[0\] until 2999-01-01T00:00:00Z \(customer migrating\)$/);
+      expect(row('b')).toMatch(/\s{2}-$/);
+      const json = await runCli(['status', '--json'], { ...cliEnv, MONITOR_CONFIG: path });
+      const installations = (JSON.parse(json.stdout) as { installations: { installationId: string; muted: unknown }[] }).installations;
+      expect(installations.find((i) => i.installationId === 'a')?.muted).toEqual({
+        by: 'silences[0]',
+        kind: 'silence',
+        reason: 'customer migrating',
+        until: '2999-01-01T00:00:00.000Z',
+        also: [],
+      });
+      expect(installations.find((i) => i.installationId === 'c')?.muted).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,14 +26,17 @@ describe('the ampersand-health-monitor command line', () => {
         ['dead-letters', '--help'],
         ['dead-letters', 'list', '--help'],
         ['dead-letters', 'replay', '--help'],
+        ['silences', '--help'],
       ].map((args) => runCli(args, {})),
     );
     for (const run of runs) expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-    const [main, status, check, deadLetters, list, replay] = runs.map((r) => r.stdout);
+    const [main, status, check, deadLetters, list, replay, silences] = runs.map((r) => r.stdout);
     expect(main).toMatch(/^Usage: ampersand-health-monitor <command> \[options\]\n/);
     expect(main).toMatch(/\n {2}status +the current state/);
     expect(main).toMatch(/\n {2}history +an installation's firing episodes/);
-    expect(main).not.toMatch(/silence/);
+    expect(main).toMatch(/\n {2}silences +the silences and maintenance windows of MONITOR_CONFIG/);
+    expect(silences).toMatch(/^Usage: ampersand-health-monitor silences \[--at TIME\] \[--json\]\n/);
+    expect(silences).toContain('Nothing is written: the file is the source of truth.');
     expect(status).toMatch(/^Usage: ampersand-health-monitor status \[--unhealthy\] \[--integration ID\] \[--json\]\n/);
     expect(status).toContain('Default: every installation.');
     expect(check).toMatch(/^Usage: ampersand-health-monitor check \[--integration ID\] \[--no-redis\] \[--json\]\n/);

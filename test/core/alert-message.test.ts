@@ -321,3 +321,30 @@ describe('slackLink', () => {
     expect(escapeMrkdwn('<!channel>')).toBe('&lt;!channel&gt;');
   });
 });
+
+describe('the provider display name and the rule that held a firing back', () => {
+  const render = (items: AlertEventItem[]): string => JSON.stringify(renderSlackMessage(digest(items), REF, links));
+
+  it('names the provider by its display name from GET /providers, beside its id', () => {
+    const text = render([item({ provider: 'hubspot', providerName: 'HubSpot', condition: 'bad_credentials' })]);
+    expect(alertHeadline(item({ provider: 'hubspot', providerName: 'HubSpot' }))).toBe('HubSpot installation unhealthy');
+    expect(text).toContain('HubSpot credentials rejected');
+    expect(text).toContain('provider HubSpot (`hubspot`)');
+    expect(text).toContain('reconnect their HubSpot account');
+  });
+
+  it('falls back to the id, capitalised, when the display name is not known', () => {
+    expect(providerLabel('hubspot')).toBe('Hubspot');
+    expect(providerLabel('hubspot', 'HubSpot')).toBe('HubSpot');
+    const text = render([item({ provider: 'hubspot' })]);
+    expect(text).toContain('Hubspot installation unhealthy');
+    expect(text).toContain('provider hubspot');
+  });
+
+  it('says which silence held a deferred firing back, and why, escaped', () => {
+    const text = render([item({ deferred: true, heldBy: { by: 'silences[2]', reason: 'migration <@U123>' } })]);
+    expect(text).toContain('(held back by silence silences[2] (migration &lt;@U123&gt;) until now)');
+    const plain = render([item({ deferred: true })]);
+    expect(plain).toContain('(held back by a silence or maintenance window until now)');
+  });
+});

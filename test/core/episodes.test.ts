@@ -14,6 +14,7 @@ import {
   type InstallationEvent,
 } from '../../src/core/episodes.js';
 import type { FailureDetails } from '../../src/core/operation.js';
+import type { MuteNote } from '../../src/core/silences.js';
 
 const T = Date.parse('2026-12-01T14:00:00Z');
 const HOUR = 3_600_000;
@@ -153,8 +154,50 @@ describe('recordEpisodes', () => {
   it('completes, not repeats, the episode a held-back firing opened when it is sent', () => {
     const held: Episode = { condition: 'unhealthy', since: T - HOUR, firedAt: T - 30 * 60_000 };
     const result = recordEpisodes(new Map([['a', [held]]]), [event('a', 'unhealthy', fire(T - HOUR, T - 30 * 60_000, true))], new Map(), T);
-    expect(result.logs.get('a')).toEqual([held]);
+    expect(result.logs.get('a')).toEqual([{ ...held, notifiedAt: T }]);
     expect(result.thisWeek.get(episodeKey('a', 'unhealthy'))).toBe(1);
+  });
+
+  describe('when a silence or a maintenance window mutes a firing', () => {
+    const mute: MuteNote = { by: 'silences[0]', kind: 'silence', reason: 'migration', until: T + HOUR };
+    const muted = (e: Exclude<AlertEvent, { kind: 'none' }>): InstallationEvent => ({ ...event('a', 'unhealthy', e), mute });
+    const mutedFire: AlertEvent & { kind: 'fire' } = { kind: 'fire', notify: false, deferred: false, since: T - HOUR, firedAt: T };
+
+    it('records what muted it in the episode the muted firing opens', () => {
+      const result = recordEpisodes(new Map([['a', []]]), [muted(mutedFire)], new Map(), T);
+      expect(result.logs.get('a')).toEqual([{ condition: 'unhealthy', since: T - HOUR, firedAt: T, silenced: mute }]);
+    });
+
+    it('keeps what muted it, and says when it was sent, when the firing is sent after the mute ended', () => {
+      const first = recordEpisodes(new Map([['a', []]]), [muted(mutedFire)], new Map(), T);
+      const later = T + 2 * HOUR;
+      const sent = recordEpisodes(first.logs, [event('a', 'unhealthy', fire(T - HOUR, T, true))], new Map(), later);
+      expect(sent.logs.get('a')).toEqual([{ condition: 'unhealthy', since: T - HOUR, firedAt: T, silenced: mute, notifiedAt: later }]);
+    });
+
+    it('does not mark a firing that was sent, even when the installation was muted at that poll', () => {
+      const result = recordEpisodes(new Map([['a', []]]), [muted(fire(T - HOUR, T))], new Map(), T);
+      expect(result.logs.get('a')?.[0]?.silenced).toBeUndefined();
+    });
+
+    it('reads back what it stored, and an episode whose silenced cannot be read without it', () => {
+      const stored = encodeEpisodeLog([
+        { condition: 'unhealthy', since: T - HOUR, firedAt: T, silenced: { ...mute, also: ['maintenance[1]'] }, notifiedAt: T + 1 },
+      ]);
+      expect(decodeEpisodeLog(stored)).toEqual([
+        { condition: 'unhealthy', since: T - HOUR, firedAt: T, silenced: { ...mute, also: ['maintenance[1]'] }, notifiedAt: T + 1 },
+      ]);
+      const odd = JSON.stringify({ v: 1, episodes: [{ condition: 'unhealthy', since: null, firedAt: T, silenced: { by: 7, kind: 'silence', until: T } }] });
+      expect(decodeEpisodeLog(odd)).toEqual([{ condition: 'unhealthy', since: null, firedAt: T }]);
+    });
+
+    it('reads a log stored before episodes were marked silenced as episodes that were never muted', () => {
+      const before = JSON.stringify({
+        v: 1,
+        episodes: [{ condition: 'bad_credentials', since: T - DAY, firedAt: T - DAY + 60_000, endedAt: T, reason: 'recovered' }],
+      });
+      expect(decodeEpisodeLog(before)).toEqual([{ condition: 'bad_credentials', since: T - DAY, firedAt: T - DAY + 60_000, endedAt: T, reason: 'recovered' }]);
+    });
   });
 
   it('closes an episode left open by a firing that never resolved, when the condition fires again', () => {

@@ -10,6 +10,7 @@ import {
   type StatusPageView,
 } from '../../src/core/status-page.js';
 import { buildStatusReport, type IntegrationState } from '../../src/core/status-report.js';
+import { compileWindows, mutesAt, type Silence } from '../../src/core/silences.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const MIN = 60_000;
@@ -402,5 +403,29 @@ describe('renderStatusPage: the last operation error', () => {
     expect(html).toContain('<td class="error">[account] Read failed: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;INVALID_SESSION_ID&quot;</td>');
     expect(html).not.toContain('<script>');
     expect(html).toContain('<td class="error"><span class="muted">–</span></td>');
+  });
+});
+
+describe('renderStatusPage with silences and maintenance windows', () => {
+  const states = [integration('int-1', { a: record({ healthStatus: 'unhealthy' }), b: record({ healthStatus: 'unhealthy', groupRef: 'org-2' }) })];
+  const silences: Silence[] = [{ match: { groupRef: 'org-1' }, until: new Date('2026-12-01T15:00:00Z'), reason: 'customer <migrating>' }];
+  const windows = compileWindows([{ match: { provider: 'salesforce' }, cron: '0 11 * * *', durationMinutes: 120, timezone: 'UTC', reason: undefined }]);
+
+  it('says which installation is muted, by what rule, why and until when, escaped', () => {
+    const report = buildStatusReport(states, { mutes: mutesAt(silences, windows, NOW) });
+    expect(report.installations.map((i) => [i.installationId, i.muted?.by, i.muted?.also, i.muted?.until])).toEqual([
+      ['a', 'silences[0]', ['maintenance[0]'], Date.parse('2026-12-01T15:00:00Z')],
+      ['b', 'maintenance[0]', undefined, Date.parse('2026-12-01T13:00:00Z')],
+    ]);
+    const html = renderStatusPage({ available: true, report, monitor }, settings, NOW);
+    expect(html).toContain('muted by silences[0], maintenance[0] (customer &lt;migrating&gt;) until 2026-12-01 15:00:00 UTC');
+    expect(html).toContain('muted by maintenance[0] until 2026-12-01 13:00:00 UTC');
+  });
+
+  it('says nothing of a rule no longer in force', () => {
+    const later = new Date('2026-12-01T16:00:00Z');
+    const report = buildStatusReport(states, { mutes: mutesAt(silences, windows, later) });
+    expect(report.installations.every((i) => i.muted === undefined)).toBe(true);
+    expect(renderStatusPage({ available: true, report, monitor }, settings, later)).not.toContain('muted by');
   });
 });

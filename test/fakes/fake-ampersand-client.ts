@@ -35,6 +35,8 @@ export interface FakeAmpersandClient extends AmpersandClient {
   scriptOperations(installationId: string, ...answers: readonly ScriptedAnswer[]): void;
   /** Replaces the script of `getOperationLogs(operationId)`. */
   scriptLogs(operationId: string, ...answers: readonly ScriptedAnswer[]): void;
+  /** Replaces the script of `listProviders()`. */
+  scriptProviders(...answers: readonly ScriptedAnswer[]): void;
 }
 
 const INTEGRATIONS = '\u0000integrations';
@@ -44,6 +46,7 @@ const PROJECT_INSTALLATIONS = '\u0000project installations';
 export function fakeProjects<C>(clients: Readonly<Record<string, C>>): AmpersandProjects<C> {
   return { forProject: (projectId) => clients[projectId] };
 }
+const PROVIDERS = '\u0000providers';
 const operationsKey = (installationId: string): string => `\u0000operations ${installationId}`;
 const logsKey = (operationId: string): string => `\u0000logs ${operationId}`;
 
@@ -87,6 +90,13 @@ export function createFakeAmpersandClient(): FakeAmpersandClient {
     },
     scriptLogs(operationId, ...answers) {
       scripts.set(logsKey(operationId), [...answers]);
+    },
+    scriptProviders(...answers) {
+      scripts.set(PROVIDERS, [...answers]);
+    },
+    async listProviders(signal) {
+      calls.push('providers');
+      return answer(PROVIDERS, 'the providers', signal);
     },
     async listInstallations(integrationId, signal) {
       calls.push(`installations ${integrationId}`);

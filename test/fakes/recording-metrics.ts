@@ -35,6 +35,7 @@ export function createRecordingMetrics(): RecordingMetrics {
     setOutboxSize: (...args) => record('setOutboxSize', args),
     setOutboxDropped: (...args) => record('setOutboxDropped', args),
     recordStateUnreadable: (...args) => record('recordStateUnreadable', args),
+    recordSilenced: (...args) => record('recordSilenced', args),
     setSlackStatus: (...args) => record('setSlackStatus', args),
   };
 }

@@ -47,6 +47,27 @@ describe('the fake Ampersand API', () => {
     expect(specErrors('Integration', res.body, true)).toBe('');
   });
 
+  it('serves the catalog of providers (GET /providers) conforming to the spec, with or without a display name, and without an API key', async () => {
+    fake.setIntegration('int-hs', 'hubspot', []);
+    fake.setIntegration('int-odd', 'oddprovider', []);
+    try {
+      const res = await fetch(`${fake.url}/providers`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Record<string, { displayName?: string }>;
+      expect(responseErrors('listProviders', 200, 'application/json', body)).toBe('');
+      expect(Object.keys(body).sort()).toEqual(['hubspot', 'oddprovider', 'salesforce']);
+      expect(body['hubspot']?.displayName).toBe('HubSpot');
+      expect(body['oddprovider']).not.toHaveProperty('displayName');
+      fake.setProviderDisplayName('hubspot', undefined);
+      const again = (await (await fetch(`${fake.url}/providers`)).json()) as Record<string, { displayName?: string }>;
+      expect(again['hubspot']).not.toHaveProperty('displayName');
+    } finally {
+      fake.removeIntegration('int-hs');
+      fake.removeIntegration('int-odd');
+      fake.setProviderDisplayName('hubspot', 'HubSpot');
+    }
+  });
+
   it('serves the name an integration was given, and its id as the name otherwise', async () => {
     fake.setIntegration('9b2f0c1e-uuid', 'hubspot', [], 'HubSpot contacts');
     const res = await get('/projects/proj-1/integrations');
