@@ -15,7 +15,7 @@ import { toError } from '../core/errors/to-error.js';
 import type { AmpersandClient, OperationsPageRequest } from '../ports.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
 import { createByteBudget, type ByteBudget } from '../byte-budget.js';
-import { createJsonArraySplitter, JsonBodyError } from '../core/json-array-splitter.js';
+import { createJsonArraySplitter, JsonBodyError, parseJsonBody } from '../core/json-array-splitter.js';
 
 export interface AmpersandClientOptions {
   readonly apiUrl: string;
@@ -153,8 +153,11 @@ async function readJson(
   // A compressed body's Content-Length is not what is read (fetch decompresses): the last size is a better guess.
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const lease = await budget.reserve(Number.isFinite(declared) && !encoded ? declared : limits.expected);
-  const splitter = createJsonArraySplitter({ splitAfter: limits.splitAbove });
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Bytes kept until the body passes splitAbove; after that it is decoded and split as it arrives.
+  let kept: Uint8Array[] | undefined = [];
+  const splitter = createJsonArraySplitter();
+  const split = (chunk: Uint8Array): void => splitter.push(decoder.decode(chunk, { stream: true }));
   let size = 0;
   const invalid = (error: unknown): AmpersandApiError =>
     error instanceof JsonBodyError
@@ -181,7 +184,13 @@ async function readJson(
           }
           if (size > lease.held) lease.grow(size - lease.held);
           try {
-            splitter.push(decoder.decode(value, { stream: true }));
+            if (kept === undefined) split(value);
+            else if (size <= limits.splitAbove) kept.push(value);
+            else {
+              for (const chunk of kept) split(chunk);
+              kept = undefined;
+              split(value);
+            }
           } catch (error) {
             await reader.cancel().catch(() => undefined);
             throw invalid(error);
@@ -192,6 +201,8 @@ async function readJson(
       }
     }
     try {
+      // A small body: one decode and one JSON.parse, the fastest there is.
+      if (kept !== undefined) return { value: parseJsonBody(decoder.decode(Buffer.concat(kept))), bytes: size };
       splitter.push(decoder.decode());
       return { value: splitter.end(), bytes: size };
     } catch (error) {

@@ -73,22 +73,14 @@ function parseAt(text: string, offset: number): unknown {
   }
 }
 
-export interface JsonArraySplitterOptions {
-  /**
-   * An array is kept as text, and parsed at the end by one JSON.parse, until
-   * its text passes this many characters; only then is it split. One native
-   * parse of a small body is faster than splitting it, and a small body costs
-   * little memory either way. 0 (the default) splits from the first character.
-   */
-  readonly splitAfter?: number;
+/** Parses a whole body at once, failing as the splitter does: the same errors, without V8's excerpt of the body. */
+export function parseJsonBody(text: string): unknown {
+  return parseAt(text, 0);
 }
 
 /** A new splitter for one body. */
-export function createJsonArraySplitter(options: JsonArraySplitterOptions = {}): JsonArraySplitter {
-  const splitAfter = options.splitAfter ?? 0;
-  let mode: 'start' | 'buffered' | 'array' | 'whole' | 'closed' = 'start';
-  /** Characters kept while 'buffered'. */
-  let buffered = 0;
+export function createJsonArraySplitter(): JsonArraySplitter {
+  let mode: 'start' | 'array' | 'whole' | 'closed' = 'start';
   /** Text of a body that is not an array, or of the element being read. */
   let pieces: string[] = [];
   /** Characters of the body before the current piece. */
@@ -159,33 +151,15 @@ export function createJsonArraySplitter(options: JsonArraySplitterOptions = {}):
     }
   }
 
-  const splitter: JsonArraySplitter = {
+  return {
     push(text) {
       if (text === '') return;
-      if (mode === 'buffered') {
-        pieces.push(text);
-        buffered += text.length;
-        if (buffered <= splitAfter) return;
-        // Too large to keep whole: split what was kept, as if it arrived now.
-        const kept = pieces;
-        pieces = [];
-        mode = 'start';
-        consumed = 0;
-        for (const piece of kept) splitter.push(piece);
-        return;
-      }
       if (mode === 'start') {
         let i = 0;
         while (i < text.length && isWhitespace(text.charCodeAt(i))) i += 1;
         if (i === text.length) {
           pieces.push(text);
           consumed += text.length;
-          return;
-        }
-        if (text.charCodeAt(i) === OPEN_BRACKET && splitAfter > 0 && consumed === 0 && pieces.length === 0 && buffered === 0) {
-          mode = 'buffered';
-          pieces = [text];
-          buffered = text.length;
           return;
         }
         if (text.charCodeAt(i) === OPEN_BRACKET) {
@@ -208,7 +182,6 @@ export function createJsonArraySplitter(options: JsonArraySplitterOptions = {}):
     },
     end() {
       if (mode === 'closed') return items;
-      if (mode === 'buffered') mode = 'whole';
       if (mode === 'array') throw new JsonBodyError('SyntaxError: unexpected end of input');
       // Not an array (or nothing at all): the whole text, as JSON.parse reads it.
       const whole = pieces.join('');
@@ -216,5 +189,4 @@ export function createJsonArraySplitter(options: JsonArraySplitterOptions = {}):
       return parseAt(whole, 0);
     },
   };
-  return splitter;
 }
