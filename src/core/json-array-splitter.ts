@@ -104,43 +104,53 @@ export function createJsonArraySplitter(): JsonArraySplitter {
   }
 
   function scanArray(text: string): void {
+    // The hot loop works on locals (closure variables are slower to read and write) and stores them back at its exits.
     let from = 0;
     let i = 0;
+    let level = depth;
+    let quoted = inString;
     const n = text.length;
     while (i < n) {
-      if (inString) {
+      if (quoted) {
         // Jump to the next quote; it ends the string unless an odd run of backslashes escapes it.
         const quote = text.indexOf('"', i);
         if (quote < 0) {
           backslashes = trailingBackslashes(text, i, n, backslashes);
           break;
         }
-        const run = trailingBackslashes(text, i, quote, backslashes);
+        // Most quotes follow no backslash at all.
+        const run = quote > i && text.charCodeAt(quote - 1) !== BACKSLASH ? 0 : trailingBackslashes(text, i, quote, backslashes);
         backslashes = 0;
         i = quote + 1;
-        if (run % 2 === 0) inString = false;
+        if (run % 2 === 0) quoted = false;
         continue;
       }
       const c = text.charCodeAt(i);
-      if (c === QUOTE) inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+      if (c === QUOTE) quoted = true;
+      else if (c === COMMA) {
+        if (level === 1) {
+          finishElement(text.slice(from, i), false);
+          commas += 1;
+          from = i + 1;
+          elementStart = consumed + from;
+        }
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) level += 1;
       else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        depth -= 1;
-        if (depth === 0) {
+        level -= 1;
+        if (level === 0) {
+          depth = 0;
+          inString = false;
           if (c !== CLOSE_BRACKET) throw new JsonBodyError(`SyntaxError at position ${consumed + i}`);
           finishElement(text.slice(from, i), true);
           mode = 'closed';
           checkTrailing(text, i + 1);
           return;
         }
-      } else if (c === COMMA && depth === 1) {
-        finishElement(text.slice(from, i), false);
-        commas += 1;
-        from = i + 1;
-        elementStart = consumed + from;
       }
       i += 1;
     }
+    depth = level;
+    inString = quoted;
     if (from < n) pieces.push(from === 0 ? text : text.slice(from));
   }
 
