@@ -45,10 +45,11 @@ export interface RedisSnapshotStoreOptions {
 /**
  * Installations whose decoded snapshot this process keeps between polls, over
  * all the integrations it polls; the least recently used go first. About
- * 35 MB per 100,000 (measured: README, "Memory"); a snapshot larger than the
- * whole cache is not kept, and its polls read and decode it as before.
+ * 60 MB of heap per 100,000 (measured: README, "Memory and large
+ * integrations"), so at most about 120 MB; a snapshot larger than the whole
+ * cache is not kept, and its polls read and decode it as before.
  */
-export const snapshotCacheInstallations = 500_000;
+export const snapshotCacheInstallations = 200_000;
 
 interface CachedSnapshot {
   /** The digest of its encoding, as field h holds it after the version. */
