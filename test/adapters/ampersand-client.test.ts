@@ -272,6 +272,44 @@ describe('createAmpersandClient', () => {
       expect(error.message).toContain('response body is not JSON (content-type application/json; SyntaxError');
     });
 
+    describe.each([
+      ['split as it arrives', 0],
+      ['read whole', undefined],
+    ])('when a hostile body is %s', (_name, splitAbove) => {
+      const options = splitAbove === undefined ? {} : { splitAbove };
+
+      it.each<[string, string, string]>([
+        ['truncated JSON', '[{"id":"a"},{"id":"b","name":"x', 'not JSON'],
+        ['a truncated escape', '[{"id":"a\\', 'not JSON'],
+        ['a trailing comma', '[{"id":"a"},]', 'not JSON'],
+        ['text after the array', '[{"id":"a"}] <html>', 'not JSON'],
+      ])('rejects %s with reason invalid_body', async (_case, body, message) => {
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body, chunked: true });
+        const error = await failure(client(options).listInstallations('int-1'));
+        expect(error.reason).toBe('invalid_body');
+        expect(error.message).toContain(message);
+      });
+
+      it('reads an element with a 2 MB string whole', async () => {
+        const long = 'x'.repeat(2_000_000);
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ id: 'a', note: long }, { id: 'b' }]), chunked: true });
+        const body = await client({ ...options, maxBodyBytes: 4_000_000 }).listInstallations('int-1');
+        expect(body).toEqual([{ id: 'a', note: long }, { id: 'b' }]);
+      });
+
+      it('neither crashes nor overflows the stack on an element nested 100,000 deep', async () => {
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`, chunked: true });
+        const outcome = await client(options)
+          .listInstallations('int-1')
+          .then(
+            (body) => (Array.isArray(body) ? 'parsed' : 'other'),
+            (error: unknown) => (error instanceof AmpersandApiError ? error.reason : 'thrown'),
+          );
+        // V8 parses it or gives up with a RangeError, which is the same invalid body.
+        expect(['parsed', 'invalid_body']).toContain(outcome);
+      });
+    });
+
     it('reads a gzip-compressed list', async () => {
       const list = [installationSpec('a'), installationSpec('b')];
       const body = await withServer(
