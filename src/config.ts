@@ -375,7 +375,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got ${quote(metricsHost)}${why}`);
   }
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
-  const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
+  const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 512, 1, 8192);
 
   const dashboardUrl = publicLink('DASHBOARD_URL', read('DASHBOARD_URL'), grafanaLink, problems);
 

@@ -16,6 +16,7 @@ import { createProviderNameCache } from '../jobs/provider-names.js';
 import { createRunCycle } from '../jobs/run-cycle.js';
 import { createUpstreamTracker } from '../jobs/track-upstream.js';
 import { createAmpersandClient } from './adapters/ampersand-client.js';
+import { createByteBudget } from './byte-budget.js';
 import { startHttpServer } from './adapters/http-server.js';
 import { createMetrics } from './adapters/metrics.js';
 import { createLogNotifier, createSlackWebhookNotifier } from './adapters/slack-notifier.js';
@@ -78,11 +79,13 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   });
   // One client per watched project, each with its groupRef: every call names its project.
   const ampersandLogger = logger.child({ component: 'ampersand' });
+  // One memory budget for the bodies of every project's client (AMPERSAND_MAX_BODY_MB is per process).
+  const bodyBudget = createByteBudget(amp.maxBodyBytes);
   const clients = new Map(
-    projects.map((p) => [p.id, createAmpersandClient({ ...amp, projectId: p.id, groupRef: p.groupRef, logger: ampersandLogger })] as const),
+    projects.map((p) => [p.id, createAmpersandClient({ ...amp, projectId: p.id, groupRef: p.groupRef, bodyBudget, logger: ampersandLogger })] as const),
   );
   const ampersand: AmpersandProjects<AmpersandClient> = { forProject: (id) => clients.get(id) };
-  const firstClient = createAmpersandClient({ ...amp, projectId, groupRef: firstProject.groupRef, logger: ampersandLogger });
+  const firstClient = createAmpersandClient({ ...amp, projectId, groupRef: firstProject.groupRef, bodyBudget, logger: ampersandLogger });
   const slackLogger = logger.child({ component: 'slack' });
   const { policy, ampersandDashboardUrl, runbookUrl } = config.alerts;
   const links = { ampersandDashboardUrl, ...(runbookUrl === undefined ? {} : { runbookUrl }) };

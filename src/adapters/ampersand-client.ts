@@ -2,8 +2,9 @@
  * The Ampersand Platform API, read with ky. Each call has an explicit
  * per-attempt timeout, retries 429, 5xx and network errors with capped
  * exponential backoff (honouring Retry-After), and never retries 401, 403 or
- * 404. Bodies are read with a size cap and returned as parsed JSON; turning
- * them into domain types is the core's job. The operations and their logs,
+ * 404. Bodies are read as they arrive, within a size cap and a byte budget
+ * shared by the bodies read at once (AMPERSAND_MAX_BODY_MB), and returned as
+ * parsed JSON; turning them into domain types is the core's job. The operations and their logs,
  * whose free text ends up in alerts, have the API key cut out of every string.
  */
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
@@ -13,6 +14,8 @@ import { AmpersandApiError, type PollErrorReason, type ProblemDetails } from '..
 import { toError } from '../core/errors/to-error.js';
 import type { AmpersandClient, OperationsPageRequest } from '../ports.js';
 import { createScrubber, type Scrubber } from '../scrub-secrets.js';
+import { createByteBudget, type ByteBudget } from '../byte-budget.js';
+import { createJsonArraySplitter, JsonBodyError, parseJsonBody } from '../core/json-array-splitter.js';
 
 export interface AmpersandClientOptions {
   readonly apiUrl: string;
@@ -27,9 +30,30 @@ export interface AmpersandClientOptions {
   readonly retryLimit?: number;
   /** Upper bound of one backoff or Retry-After wait. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * The bytes of bodies this process reads at once (AMPERSAND_MAX_BODY_MB), shared by every
+   * client that reads listings; one of `maxBodyBytes` for this client alone when absent.
+   */
+  readonly bodyBudget?: ByteBudget;
+  /** Characters of a list body kept whole before it is split into its elements (see defaultSplitAbove); 0 splits every body. */
+  readonly splitAbove?: number;
   /** The fetch to use; the global one unless a test or proxy needs another. */
   readonly fetch?: typeof globalThis.fetch;
 }
+
+/** What a body_too_large message tells the operator to do. */
+const raiseCap = 'raise AMPERSAND_MAX_BODY_MB, the memory budget for API bodies read at once';
+
+/**
+ * Bodies up to this many characters are parsed whole, by one JSON.parse: that
+ * is the fastest, and every body the old 50 MiB cap accepted is read as it was.
+ * A larger one (100,000 installations are about 206 MB) is split into its
+ * elements as it arrives, so its text is never held whole beside its tree.
+ */
+const defaultSplitAbove = 64 * 1024 * 1024;
+
+/** Paths whose last body size is remembered (one per integration listed, plus recent operations). */
+const rememberedSizes = 10_000;
 
 const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
 
@@ -101,15 +125,93 @@ async function readCapped(response: Response, max: number, what: string, timeout
 }
 
 /**
- * What JSON.parse objected to, without V8's excerpt of the body (`"<p>sk_live"... is not
- * valid JSON`): the body is the server's, and may quote the key, cut where a scrub cannot see it.
+ * Reads a JSON body as it arrives, within `max` bytes and `timeoutMs` (as
+ * readCapped), and within the process's byte budget: it reserves what the body
+ * will need first (its Content-Length when that is the size of what will be
+ * read, else `expected`, the size the same resource had last time) and holds
+ * it until parsed. A top-level array is parsed element by element
+ * (core/json-array-splitter.ts), so neither its bytes nor its text are ever
+ * held whole once it passes `splitAbove` characters. Returns the parsed value and the body's size in bytes.
  */
-function parseFailure(error: unknown): string {
-  if (!(error instanceof Error)) return 'unparsable';
-  if (error.name !== 'SyntaxError') return error.name;
-  if (/end of JSON input/i.test(error.message)) return 'SyntaxError: unexpected end of input';
-  const position = /at position (\d+)/.exec(error.message)?.[1];
-  return position === undefined ? 'SyntaxError' : `SyntaxError at position ${position}`;
+async function readJson(
+  response: Response,
+  limits: {
+    readonly max: number;
+    readonly timeoutMs: number;
+    readonly budget: ByteBudget;
+    readonly expected: number;
+    readonly contentType: string;
+    readonly splitAbove: number;
+  },
+  what: string,
+): Promise<{ value: unknown; bytes: number }> {
+  const { max, timeoutMs, budget } = limits;
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > max) {
+    await response.body?.cancel();
+    throw new AmpersandApiError(`${what}: response body of ${declared} bytes is over the ${max}-byte cap (${raiseCap})`, 'body_too_large', response.status);
+  }
+  // A compressed body's Content-Length is not what is read (fetch decompresses): the last size is a better guess.
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const lease = await budget.reserve(Number.isFinite(declared) && !encoded ? declared : limits.expected);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Bytes kept until the body passes splitAbove; after that it is decoded and split as it arrives.
+  let kept: Uint8Array[] | undefined = [];
+  const splitter = createJsonArraySplitter();
+  const split = (chunk: Uint8Array): void => splitter.push(decoder.decode(chunk, { stream: true }));
+  let size = 0;
+  const invalid = (error: unknown): AmpersandApiError =>
+    error instanceof JsonBodyError
+      ? new AmpersandApiError(`${what}: response body is not JSON (content-type ${limits.contentType}; ${error.summary})`, 'invalid_body', response.status)
+      : new AmpersandApiError(`${what}: response body is not valid UTF-8`, 'invalid_body', response.status);
+  try {
+    if (response.body) {
+      // Typed here: the Response of undici's types reads `any` chunks.
+      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void reader.cancel().catch(() => undefined);
+      }, timeoutMs);
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (timedOut) throw new AmpersandApiError(`${what}: response body not complete within ${timeoutMs} ms`, 'timeout', response.status);
+          if (done) break;
+          size += value.byteLength;
+          if (size > max) {
+            await reader.cancel();
+            throw new AmpersandApiError(`${what}: response body is over the ${max}-byte cap (${raiseCap})`, 'body_too_large', response.status);
+          }
+          if (size > lease.held) lease.grow(size - lease.held);
+          try {
+            if (kept === undefined) split(value);
+            else if (size <= limits.splitAbove) kept.push(value);
+            else {
+              for (const chunk of kept) split(chunk);
+              kept = undefined;
+              split(value);
+            }
+          } catch (error) {
+            await reader.cancel().catch(() => undefined);
+            throw invalid(error);
+          }
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    try {
+      // A small body: one decode and one JSON.parse, the fastest there is.
+      if (kept !== undefined) return { value: parseJsonBody(decoder.decode(Buffer.concat(kept))), bytes: size };
+      splitter.push(decoder.decode());
+      return { value: splitter.end(), bytes: size };
+    } catch (error) {
+      throw invalid(error);
+    }
+  } finally {
+    lease.release();
+  }
 }
 
 /** Where a redirect points, as its origin only (a path or query could carry anything). */
@@ -209,6 +311,18 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
   // Whatever a server echoes back, the key never leaves this module in a message: every
   // server-supplied string goes through this before it is cut or shown.
   const scrub = createScrubber([apiKey]);
+  const budget = options.bodyBudget ?? createByteBudget(maxBodyBytes);
+  // The size each path's body had last time: what a body without a usable Content-Length reserves.
+  const lastSizes = new Map<string, number>();
+  const rememberSize = (path: string, bytes: number): void => {
+    lastSizes.delete(path);
+    lastSizes.set(path, bytes);
+    // Operations and logs have a path per installation or operation: only the recent ones are kept.
+    if (lastSizes.size > rememberedSizes) {
+      const oldest = lastSizes.keys().next().value;
+      if (oldest !== undefined) lastSizes.delete(oldest);
+    }
+  };
 
   const shownUrl = displayUrl(options.apiUrl);
   const notFoundHint = /\/v\d+$/.test(shownUrl)
@@ -283,19 +397,25 @@ export function createAmpersandClient(options: AmpersandClientOptions): Ampersan
     } catch (error) {
       throw await toApiError(error, what, notFound);
     }
-    let text: string;
     try {
-      text = await readCapped(response, maxBodyBytes, what, options.timeoutMs);
+      // Keyed without the query: the same listing with another page token is about as large.
+      const { value, bytes } = await readJson(
+        response,
+        {
+          max: maxBodyBytes,
+          timeoutMs: options.timeoutMs,
+          budget,
+          expected: lastSizes.get(relative) ?? 0,
+          contentType: scrub(response.headers.get('content-type') ?? 'none', 100),
+          splitAbove: options.splitAbove ?? defaultSplitAbove,
+        },
+        what,
+      );
+      rememberSize(relative, bytes);
+      return value;
     } catch (error) {
       if (error instanceof AmpersandApiError) throw error;
       throw await toApiError(error, what, notFound);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      // Deep nesting throws RangeError here; every parse failure is the same invalid body.
-      const type = scrub(response.headers.get('content-type') ?? 'none', 100);
-      throw new AmpersandApiError(`${what}: response body is not JSON (content-type ${type}; ${parseFailure(error)})`, 'invalid_body', response.status);
     }
   }
 

@@ -59,6 +59,20 @@ function nextRecord(before: InstallationRecord | undefined, inst: InstallationSt
     provider: inst.provider,
   };
   const since = nextSince(before, record, sighting);
+  // Nothing changed: the stored record itself, so that an unchanged snapshot is found
+  // equal by identity (sameSnapshot) and most polls allocate no new records.
+  if (
+    before !== undefined &&
+    since === before.since &&
+    before.healthStatus === record.healthStatus &&
+    before.lastOperationStatus === record.lastOperationStatus &&
+    before.settledOperationStatus === record.settledOperationStatus &&
+    before.connectionStatus === record.connectionStatus &&
+    before.groupRef === record.groupRef &&
+    before.groupName === record.groupName &&
+    before.provider === record.provider
+  )
+    return before;
   return since === undefined ? record : { ...record, since };
 }
 

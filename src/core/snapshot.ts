@@ -184,3 +184,34 @@ export function nextSettledStatus(previousSettled: string | undefined, current: 
   if (isSettled(current)) return current;
   return previousSettled ?? UNKNOWN_OPERATION_STATUS;
 }
+
+const sameSince = (a: StateSince | undefined, b: StateSince | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.ms === b.ms && a.exact === b.exact);
+
+/**
+ * Whether two snapshots hold the same records, whatever their order: what
+ * encodeSnapshot would store for one decodes to the other. Cheaper than
+ * encoding both and comparing digests (no string is built), so an unchanged
+ * poll need not encode its snapshot at all.
+ */
+export function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [id, x] of a) {
+    const y = b.get(id);
+    if (y === undefined) return false;
+    if (x === y) continue;
+    if (
+      x.healthStatus !== y.healthStatus ||
+      x.lastOperationStatus !== y.lastOperationStatus ||
+      x.settledOperationStatus !== y.settledOperationStatus ||
+      x.connectionStatus !== y.connectionStatus ||
+      x.groupRef !== y.groupRef ||
+      x.groupName !== y.groupName ||
+      x.provider !== y.provider ||
+      !sameSince(x.since, y.since)
+    )
+      return false;
+  }
+  return true;
+}

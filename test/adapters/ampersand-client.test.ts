@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAmpersandClient, type AmpersandClientOptions } from '../../src/adapters/ampersand-client.js';
 import { startFakeAmpersand, type FakeAmpersand } from '../../src/simulator/fake-ampersand-server.js';
@@ -241,6 +242,171 @@ describe('createAmpersandClient', () => {
       fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'"x",'.repeat(100_000)}"x"]` });
       const error = await failure(client({ maxBodyBytes: 100_000 }).listInstallations('int-1'));
       expect(error.reason).toBe('body_too_large');
+    });
+  });
+
+  describe('when a body is read as it arrives', () => {
+    /** A client of a local server whose handler answers every listing. */
+    async function withServer<T>(
+      handler: Parameters<typeof startLocalServer>[0],
+      run: (c: ReturnType<typeof client>, server: Awaited<ReturnType<typeof startLocalServer>>) => Promise<T>,
+      overrides: Partial<AmpersandClientOptions> = {},
+    ): Promise<T> {
+      const server = await startLocalServer(handler);
+      try {
+        return await run(client({ apiUrl: `http://127.0.0.1:${server.port}/v1`, retryLimit: 0, ...overrides }), server);
+      } finally {
+        await server.close();
+      }
+    }
+
+    /** Writes `parts` as separate writes of one chunked 200 response. */
+    const inParts =
+      (parts: readonly (string | Buffer)[], headers: Record<string, string> = {}): Parameters<typeof startLocalServer>[0] =>
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', ...headers });
+        for (const part of parts) res.write(part);
+        res.end();
+      };
+
+    it('parses a list whose characters and escapes are cut between writes', async () => {
+      const text = JSON.stringify([{ id: 'é-日本-😀', name: 'a "quoted", [bracketed] {name}\\' }, { id: 'b' }]);
+      const bytes = Buffer.from(text);
+      const parts = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+      for (const splitAbove of [0, 10, undefined]) {
+        const body = await withServer(inParts(parts), (c) => c.listInstallations('int-1'), splitAbove === undefined ? {} : { splitAbove });
+        expect(body).toEqual(JSON.parse(text));
+      }
+    });
+
+    it('rejects invalid UTF-8 cut between writes as invalid_body', async () => {
+      const error = await withServer(inParts(['[{"id":"', Buffer.from([0xe6]), Buffer.from([0x28]), '"}]']), (c) => failure(c.listInstallations('int-1')));
+      expect(error.reason).toBe('invalid_body');
+      expect(error.message).toContain('not valid UTF-8');
+    });
+
+    it('rejects an element that is not JSON without waiting for the rest of a body that never ends', async () => {
+      const error = await withServer(
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('[{"id":"a"},{"id": nope},');
+          // The rest never comes: only the element already read can end the poll before the timeout.
+        },
+        (c) => failure(c.listInstallations('int-1')),
+        // Split from the first byte (the service does so for bodies over 64 MiB).
+        { timeoutMs: 30_000, splitAbove: 0 },
+      );
+      expect(error.reason).toBe('invalid_body');
+      expect(error.message).toContain('response body is not JSON (content-type application/json; SyntaxError');
+    });
+
+    describe.each([
+      ['split as it arrives', 0],
+      ['read whole', undefined],
+    ])('when a hostile body is %s', (_name, splitAbove) => {
+      const options = splitAbove === undefined ? {} : { splitAbove };
+
+      it.each<[string, string, string]>([
+        ['truncated JSON', '[{"id":"a"},{"id":"b","name":"x', 'not JSON'],
+        ['a truncated escape', '[{"id":"a\\', 'not JSON'],
+        ['a trailing comma', '[{"id":"a"},]', 'not JSON'],
+        ['text after the array', '[{"id":"a"}] <html>', 'not JSON'],
+      ])('rejects %s with reason invalid_body', async (_case, body, message) => {
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body, chunked: true });
+        const error = await failure(client(options).listInstallations('int-1'));
+        expect(error.reason).toBe('invalid_body');
+        expect(error.message).toContain(message);
+      });
+
+      it('reads an element with a 2 MB string whole', async () => {
+        const long = 'x'.repeat(2_000_000);
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: JSON.stringify([{ id: 'a', note: long }, { id: 'b' }]), chunked: true });
+        const body = await client({ ...options, maxBodyBytes: 4_000_000 }).listInstallations('int-1');
+        expect(body).toEqual([{ id: 'a', note: long }, { id: 'b' }]);
+      });
+
+      it('neither crashes nor overflows the stack on an element nested 100,000 deep', async () => {
+        fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`, chunked: true });
+        const outcome = await client(options)
+          .listInstallations('int-1')
+          .then(
+            (body) => (Array.isArray(body) ? 'parsed' : 'other'),
+            (error: unknown) => (error instanceof AmpersandApiError ? error.reason : 'thrown'),
+          );
+        // V8 parses it or gives up with a RangeError, which is the same invalid body.
+        expect(['parsed', 'invalid_body']).toContain(outcome);
+      });
+    });
+
+    it('reads a gzip-compressed list', async () => {
+      const list = [installationSpec('a'), installationSpec('b')];
+      const body = await withServer(
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(JSON.stringify(list)));
+        },
+        (c) => c.listInstallations('int-1'),
+      );
+      expect(body).toEqual(list);
+    });
+
+    it('stops a gzip body whose small Content-Length hides a body over the cap', async () => {
+      const big = gzipSync(`[${'"x",'.repeat(500_000)}"x"]`);
+      expect(big.length).toBeLessThan(100_000);
+      const error = await withServer(
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(big.length) }).end(big);
+        },
+        (c) => failure(c.listInstallations('int-1')),
+        { maxBodyBytes: 100_000 },
+      );
+      expect(error.reason).toBe('body_too_large');
+    });
+
+    it.each([
+      ['with a Content-Length', false],
+      ['without a Content-Length', true],
+    ])('fails a body over the budget %s as body_too_large, naming the variable to raise', async (_name, chunked) => {
+      fake.inject('int-1', { kind: 'raw', contentType: 'application/json', body: `[${'"x",'.repeat(100_000)}"x"]`, chunked });
+      const error = await failure(client({ maxBodyBytes: 100_000 }).listInstallations('int-1'));
+      expect(error.reason).toBe('body_too_large');
+      expect(error.message).toContain('raise AMPERSAND_MAX_BODY_MB');
+    });
+
+    it('reads two bodies that together pass the budget one after the other', async () => {
+      const body = (id: string): string => JSON.stringify([{ id: id.padEnd(590, '.') }]);
+      let releaseFirst = (): void => undefined;
+      let secondSent = (): void => undefined;
+      const secondFinished = new Promise<void>((resolve) => (secondSent = resolve));
+      const result = await withServer(
+        (req, res) => {
+          const text = req.url?.includes('/int-1/') ? body('first') : body('second');
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+          if (req.url?.includes('/int-1/')) {
+            // Half the first body now, the rest when the test says so: the client holds its reservation meanwhile.
+            res.write(text.slice(0, 100));
+            releaseFirst = () => res.end(text.slice(100));
+          } else {
+            res.on('finish', () => secondSent());
+            res.end(text);
+          }
+        },
+        async (c) => {
+          const first = c.listInstallations('int-1');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const second = c.listInstallations('int-2');
+          await secondFinished;
+          let secondDone = false;
+          void second.then(() => (secondDone = true));
+          // Its whole body has been sent, but 600 + 600 bytes do not fit in 1,000: it waits for the first.
+          for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+          const waited = !secondDone;
+          releaseFirst();
+          return { waited, bodies: await Promise.all([first, second]) };
+        },
+        { maxBodyBytes: 1_000 },
+      );
+      expect(result.waited).toBe(true);
+      expect(result.bodies.map((b) => (b as { id: string }[])[0]?.id.replace(/\.+$/, ''))).toEqual(['first', 'second']);
     });
   });
 

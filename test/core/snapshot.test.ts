@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAlerts } from '../../src/core/alert-policy.js';
 import { diffSnapshots } from '../../src/core/diff.js';
-import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../../src/core/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, sameSnapshot, SNAPSHOT_FORMAT_VERSION, type InstallationRecord } from '../../src/core/snapshot.js';
 import { state } from '../helpers/builders.js';
 
 const baseline = (list = [state('a'), state('b')]) => diffSnapshots(undefined, list).next;
@@ -187,5 +187,48 @@ describe('encodeSnapshot and decodeSnapshot', () => {
       expect(decoded?.get('a')?.healthStatus).toBe('unhealthy');
       expect(decoded?.get('a')?.since).toBeUndefined();
     });
+  });
+});
+
+describe('sameSnapshot', () => {
+  const record: InstallationRecord = {
+    healthStatus: 'healthy',
+    lastOperationStatus: 'success',
+    settledOperationStatus: 'success',
+    connectionStatus: 'working',
+    groupRef: 'g',
+    groupName: 'G',
+    provider: 'salesforce',
+    since: { ms: 1000, exact: true },
+  };
+
+  it('is true for the same records in another order, as a copy decoded from its encoding is', () => {
+    const a = new Map([
+      ['x', record],
+      ['y', { ...record, healthStatus: 'unhealthy' }],
+    ]);
+    const b = new Map([...a].reverse().map(([id, r]) => [id, { ...r }] as const));
+    expect(sameSnapshot(a, b)).toBe(true);
+    expect(sameSnapshot(a, decodeSnapshot(encodeSnapshot(a)) ?? new Map())).toBe(true);
+  });
+
+  it('is false when an installation is added, removed or renamed', () => {
+    const a = new Map([['x', record]]);
+    expect(sameSnapshot(a, new Map([...a, ['y', record]]))).toBe(false);
+    expect(sameSnapshot(a, new Map())).toBe(false);
+    expect(sameSnapshot(a, new Map([['z', record]]))).toBe(false);
+  });
+
+  // Every field of a record, so that a field added later and not compared fails here.
+  it.each(Object.keys(record) as (keyof InstallationRecord)[])('is false when %s differs', (field) => {
+    const changed = field === 'since' ? { ...record, since: { ms: 1000, exact: false } } : { ...record, [field]: 'other' };
+    expect(encodeSnapshot(new Map([['x', changed]]))).not.toBe(encodeSnapshot(new Map([['x', record]])));
+    expect(sameSnapshot(new Map([['x', record]]), new Map([['x', changed]]))).toBe(false);
+  });
+
+  it('tells a known since from an unknown one, and a changed time', () => {
+    const { since: _since, ...withoutSince } = record;
+    expect(sameSnapshot(new Map([['x', record]]), new Map([['x', withoutSince]]))).toBe(false);
+    expect(sameSnapshot(new Map([['x', record]]), new Map([['x', { ...record, since: { ms: 2000, exact: true } }]]))).toBe(false);
   });
 });

@@ -286,6 +286,29 @@ return out
 `;
 
 /**
+ * loadSnapshotUnlessKnown: one integration's snapshot fields and alert states,
+ * like loadSnapshots, but without the data when the caller already holds it
+ * decoded: the stored h is version:digest of the caller's digest at the stored
+ * version, and the data is as long as the caller's encoding. An unchanged poll
+ * then reads a few hundred bytes instead of the whole snapshot.
+ *   KEYS[1] snapshot hash (snap:{id})   KEYS[2] its alert states (alerts:{id})
+ *   ARGV[1] digest the caller holds, or '' for none   ARGV[2] the byte length of its encoding
+ * Returns {v, l, p, t, d, h, alert states, known}: known is 1 and d nil when
+ * the caller's copy is current; every field is nil when the key is gone.
+ */
+export const LOAD_SNAPSHOT_UNLESS_KNOWN = `
+local row = redis.call('HMGET', KEYS[1], 'v', 'l', 'p', 't', 'h')
+local v, h = row[1], row[5]
+local known = 0
+if v and h and ARGV[1] ~= '' and h == v .. ':' .. ARGV[1] and redis.call('HSTRLEN', KEYS[1], 'd') == tonumber(ARGV[2]) then
+  known = 1
+end
+local d = false
+if known == 0 then d = redis.call('HGET', KEYS[1], 'd') end
+return {v, row[2], row[3], row[4], d, h, redis.call('GET', KEYS[2]), known}
+`;
+
+/**
  * dropStale: forgets the integrations among the given candidates (the caller
  * read the integrations set and left out the listed ones) that were not polled
  * successfully since the cutoff: their snapshot and every other key of theirs.
@@ -513,6 +536,7 @@ return moved
 export const STATE_SCRIPTS = {
   ahmCommitSnapshot: { lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
+  ahmLoadSnapshotUnlessKnown: { numberOfKeys: 2, lua: LOAD_SNAPSHOT_UNLESS_KNOWN },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 7, lua: POP_OUTBOX },
   ahmMarkChannelDown: { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN },
@@ -529,6 +553,7 @@ type Args = (string | number)[];
 export interface StateScripts {
   ahmCommitSnapshot(numberOfKeys: number, ...args: Args): Promise<[number, number?, (string | null)?, ...string[]]>;
   ahmLoadSnapshots(numberOfKeys: number, ...keys: string[]): Promise<(string | null)[][]>;
+  ahmLoadSnapshotUnlessKnown(snapshot: string, alerts: string, digest: string, bytes: string): Promise<(string | number | null)[]>;
   ahmDropStale(numberOfKeys: number, ...args: Args): Promise<string[]>;
   ahmPopOutbox(...args: Args): Promise<[number, string | null, number]>;
   ahmMarkChannelDown(channel: string, reason: string, nowMs: string): Promise<number>;

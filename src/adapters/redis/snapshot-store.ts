@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-client.js';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
-import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, sameSnapshot, type Snapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
 import { laneHeadsOf, outboxAppendArgs } from './outbox-append.js';
@@ -38,6 +38,68 @@ export interface RedisSnapshotStoreOptions {
   readonly outboxMax?: number;
   /** Merge an integration's waiting digests (SLACK_OUTBOX_COALESCE); true unless false. */
   readonly coalesce?: boolean;
+  /** Most installations kept decoded in memory, over all integrations (see snapshotCacheInstallations). */
+  readonly cacheInstallations?: number;
+}
+
+/**
+ * Installations whose decoded snapshot this process keeps between polls, over
+ * all the integrations it polls; the least recently used go first. About
+ * 60 MB of heap per 100,000 (measured: README, "Memory and large
+ * integrations"), so at most about 120 MB; a snapshot larger than the whole
+ * cache is not kept, and its polls read and decode it as before.
+ */
+export const snapshotCacheInstallations = 200_000;
+
+interface CachedSnapshot {
+  /** The digest of its encoding, as field h holds it after the version. */
+  readonly digest: string;
+  /** Bytes of the stored encoding: a data field edited behind the digest's back has another length. */
+  readonly bytes: number;
+  readonly snapshot: Snapshot;
+}
+
+/**
+ * The decoded snapshots this process last loaded or committed, by
+ * integration, in least recently used order, at most `max` installations in
+ * all. A cached snapshot is used only when Redis says its digest is still the
+ * stored one (LOAD_SNAPSHOT_UNLESS_KNOWN): another replica's commit of other
+ * data changes the digest, so it is never served stale.
+ */
+function createSnapshotCache(max: number) {
+  const entries = new Map<string, CachedSnapshot>();
+  let installations = 0;
+  const drop = (integrationId: string): void => {
+    const entry = entries.get(integrationId);
+    if (entry === undefined) return;
+    entries.delete(integrationId);
+    installations -= entry.snapshot.size;
+  };
+  return {
+    get(integrationId: string): CachedSnapshot | undefined {
+      const entry = entries.get(integrationId);
+      if (entry !== undefined) {
+        entries.delete(integrationId);
+        entries.set(integrationId, entry);
+      }
+      return entry;
+    },
+    set(integrationId: string, entry: CachedSnapshot): void {
+      drop(integrationId);
+      if (entry.snapshot.size > max) return;
+      entries.set(integrationId, entry);
+      installations += entry.snapshot.size;
+      for (const [oldest] of entries) {
+        if (installations <= max) break;
+        drop(oldest);
+      }
+    },
+    drop,
+    /** Installations held now (tests). */
+    get installations(): number {
+      return installations;
+    },
+  };
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -46,10 +108,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string, a: string | null | undefined): StoredSnapshot {
+function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string | Snapshot, a: string | null | undefined): StoredSnapshot {
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
-  const snapshot = versionOk ? decodeSnapshot(d) : undefined;
+  const snapshot = !versionOk ? undefined : typeof d === 'string' ? decodeSnapshot(d) : d;
   const reason = !versionOk
     ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number`
     : snapshot === undefined
@@ -78,29 +140,53 @@ const integrationKeys = (keys: StateKeys, integrationId: string): string[] => [
   keys.episodeExpiry(integrationId),
 ];
 
-export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coalesce = true }: RedisSnapshotStoreOptions): SnapshotStore {
+export function createRedisSnapshotStore(options: RedisSnapshotStoreOptions): SnapshotStore {
+  const { redis: client, prefix, outboxMax, coalesce = true } = options;
   const redis = withStateScripts(client);
   const keys = stateKeys(prefix);
   /** Per integration, the h field (version:digest) of the snapshot this process last loaded. */
   const loadedDigests = new Map<string, string>();
+  const cache = createSnapshotCache(options.cacheInstallations ?? snapshotCacheInstallations);
 
   return {
     async load(integrationId) {
-      // One script call, so that the snapshot and its alert states are read as one commit wrote them.
-      const [row] = await redis.ahmLoadSnapshots(2, keys.snapshot(integrationId), keys.alerts(integrationId));
-      const [v, l, p, t, d, h, a] = row ?? [];
+      const cached = cache.get(integrationId);
+      // One script call, so that the snapshot and its alert states are read as one commit wrote them;
+      // without the data when the copy decoded here is still the stored one.
+      const row = await redis.ahmLoadSnapshotUnlessKnown(
+        keys.snapshot(integrationId),
+        keys.alerts(integrationId),
+        cached?.digest ?? '',
+        String(cached?.bytes ?? 0),
+      );
+      const [v, l, p, t, d, h, a] = row.map((field) => (typeof field === 'string' ? field : undefined));
+      const known = row[7] === 1;
       if (h) loadedDigests.set(integrationId, h);
       else loadedDigests.delete(integrationId);
-      if (v === null || v === undefined) return undefined;
-      return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '', a);
+      if (v === null || v === undefined) {
+        cache.drop(integrationId);
+        return undefined;
+      }
+      if (known && cached !== undefined) return toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', cached.snapshot, a);
+      const stored = toStored(integrationId, v, l ?? '', p ?? '', t ?? '0', d ?? '', a);
+      // Kept under the digest its writer stored beside it (h is version:digest, written with d).
+      const digest = h?.slice(h.indexOf(':') + 1);
+      if (stored.snapshot !== undefined && stored.unreadable === undefined && h && digest)
+        cache.set(integrationId, { digest, bytes: Buffer.byteLength(d ?? ''), snapshot: stored.snapshot });
+      else cache.drop(integrationId);
+      return stored;
     },
 
     async commit(req) {
       // The version is the caller's decision; a bad one would be stored and then read as corrupt.
       if (!Number.isSafeInteger(req.version) || req.version < 1)
         throw new RangeError(`commit of ${req.integrationId}: version must be a positive integer, got ${req.version}`);
-      const encoded = encodeSnapshot(req.snapshot);
-      const digest = digestOf(encoded);
+      // The snapshot this process holds decoded, unchanged: its digest is known without encoding it.
+      const cached = cache.get(req.integrationId);
+      const same = cached !== undefined && sameSnapshot(req.snapshot, cached.snapshot);
+      let encodedOnce: string | undefined;
+      const encoded = (): string => (encodedOnce ??= encodeSnapshot(req.snapshot));
+      const digest = same ? cached.digest : digestOf(encoded());
       const episodes = [...(req.episodes ?? [])];
       // A read of the entries that may be merged comes first, when there are any (outbox-append.ts).
       const outbox = await outboxAppendArgs(redis, keys, req.outbox, req.nowMs, outboxMax, coalesce, { defaultLane: 3, firstOther: 11 });
@@ -136,10 +222,17 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
         );
       // The same snapshot as the one loaded at the expected version: the stored data stays.
       const unchanged = req.expectedVersion !== undefined && loadedDigests.get(req.integrationId) === `${req.expectedVersion}:${digest}`;
-      let result = await send(unchanged ? '' : encoded);
+      let sent = unchanged ? '' : encoded();
+      let result = await send(sent);
       // The stored digest was not the one loaded after all: send the data.
-      if (result[0] === 2) result = await send(encoded);
+      if (result[0] === 2) result = await send((sent = encoded()));
       if (result[0] !== 1) return { committed: false };
+      // What is stored now: the data sent, or the data kept, whose length the cache knows when it holds that digest.
+      // A copy (the records are immutable): the caller may still change the map it committed.
+      if (sent !== '') cache.set(req.integrationId, { digest, bytes: Buffer.byteLength(sent), snapshot: new Map(req.snapshot) });
+      else if (cached?.digest === digest)
+        cache.set(req.integrationId, { digest, bytes: cached.bytes, snapshot: same ? cached.snapshot : new Map(req.snapshot) });
+      else cache.drop(req.integrationId);
       return { committed: true, version: Number(result[1]), ...laneHeadsOf(result, 2) };
     },
 
@@ -187,7 +280,10 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
           ),
         ),
       );
-      for (const id of dropped.flat()) loadedDigests.delete(id);
+      for (const id of dropped.flat()) {
+        loadedDigests.delete(id);
+        cache.drop(id);
+      }
       return dropped.flat();
     },
   };

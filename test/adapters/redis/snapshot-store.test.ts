@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisSnapshotStore } from '../../../src/adapters/redis/snapshot-store.js';
 import { createRedisStores, type RedisStores } from '../../../src/adapters/redis/stores.js';
 import { encodeSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
 import { createPrivateRedis } from '../../helpers/private-redis.js';
@@ -269,6 +270,125 @@ describe('createRedisSnapshotStore', () => {
         counter.disconnect();
         await server.stop();
       }
+    });
+  });
+
+  describe('the decoded snapshot kept in memory', () => {
+    const request = (integrationId: string, version: number, snapshot: Snapshot) => ({
+      integrationId,
+      expectedVersion: version === 1 ? undefined : version - 1,
+      version,
+      lineage: 'L',
+      projectId: 'p',
+      snapshot,
+      nowMs: version * 1000,
+      outbox: [],
+    });
+    const ids = (n: number, tag = ''): string[] => Array.from({ length: n }, (_, i) => `installation-${tag}${i}`);
+
+    /** Two replicas on a Redis of their own, and the bytes Redis sends back to each step (its own INFO left out). */
+    async function withPrivateRedis(
+      run: (tools: { replica: (cacheInstallations?: number) => RedisStores; read: (step: () => Promise<unknown>) => Promise<number> }) => Promise<void>,
+    ) {
+      const server = await createPrivateRedis();
+      await server.start();
+      const connections: Redis[] = [];
+      const counter = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      try {
+        const outputBytes = async (): Promise<number> => Number(/total_net_output_bytes:(\d+)/.exec(await counter.info('stats'))?.[1]);
+        const measure = async (step: () => Promise<unknown>): Promise<number> => {
+          const before = await outputBytes();
+          await step();
+          return (await outputBytes()) - before;
+        };
+        const infoOnly = await measure(() => Promise.resolve());
+        await run({
+          replica: (cacheInstallations) => {
+            const own = new Redis(server.url, { maxRetriesPerRequest: 1 });
+            connections.push(own);
+            return {
+              ...createRedisStores({ redis: own, prefix: 'cache' }),
+              snapshots: createRedisSnapshotStore({ redis: own, prefix: 'cache', ...(cacheInstallations === undefined ? {} : { cacheInstallations }) }),
+            };
+          },
+          read: async (step) => (await measure(step)) - infoOnly,
+        });
+      } finally {
+        for (const c of connections) c.disconnect();
+        counter.disconnect();
+        await server.stop();
+      }
+    }
+
+    it('lets an unchanged poll read a few hundred bytes instead of the snapshot, and still sees a change made by another replica', async () => {
+      await withPrivateRedis(async ({ replica, read }) => {
+        const a = replica().snapshots;
+        const b = replica().snapshots;
+        const five = snap(...ids(5000));
+        const size = encodeSnapshot(five).length;
+        await a.commit(request('int-1', 1, five));
+        // Replica a committed it: it holds it decoded, and Redis sends no data.
+        let loaded: Awaited<ReturnType<typeof a.load>>;
+        expect(await read(async () => (loaded = await a.load('int-1')))).toBeLessThan(1000);
+        expect(loaded?.snapshot).toEqual(five);
+        // Replica b never saw it: it reads the whole snapshot.
+        expect(await read(() => b.load('int-1'))).toBeGreaterThan(size);
+        const changed = snap(...ids(4999));
+        expect((await b.commit(request('int-1', 2, changed))).committed).toBe(true);
+        // a's copy is stale now: its digest is no longer the stored one, so the data comes.
+        expect(await read(async () => (loaded = await a.load('int-1')))).toBeGreaterThan(encodeSnapshot(changed).length);
+        expect(loaded).toMatchObject({ version: 2, snapshot: changed });
+        // b commits it again unchanged: a's new copy is still current at the new version.
+        await b.load('int-1');
+        expect((await b.commit(request('int-1', 3, changed))).committed).toBe(true);
+        expect(await read(async () => (loaded = await a.load('int-1')))).toBeLessThan(1000);
+        expect(loaded).toMatchObject({ version: 3, snapshot: changed });
+      });
+    });
+
+    it('commits a snapshot equal to the one held, in another order, without sending or rewriting the data', async () => {
+      await withPrivateRedis(async ({ replica }) => {
+        const { snapshots } = replica();
+        await snapshots.commit(request('int-1', 1, snap('a', 'b', 'c')));
+        await snapshots.load('int-1');
+        await snapshots.commit(request('int-1', 2, snap('c', 'b', 'a')));
+        const loaded = await replica().snapshots.load('int-1');
+        expect(loaded).toMatchObject({ version: 2, snapshot: snap('a', 'b', 'c') });
+      });
+    });
+
+    it('holds at most its bound of installations, dropping the least recently used integration first', async () => {
+      await withPrivateRedis(async ({ replica, read }) => {
+        const { snapshots } = replica(10_000);
+        const sizes = new Map<string, number>();
+        for (const id of ['int-1', 'int-2', 'int-3']) {
+          const s = snap(...ids(4000, id));
+          sizes.set(id, encodeSnapshot(s).length);
+          await snapshots.commit(request(id, 1, s));
+        }
+        // 12,000 committed, 10,000 kept: int-1, the oldest, went; int-2 and int-3 stay.
+        expect(await read(() => snapshots.load('int-3'))).toBeLessThan(1000);
+        expect(await read(() => snapshots.load('int-2'))).toBeLessThan(1000);
+        expect(await read(() => snapshots.load('int-1'))).toBeGreaterThan(sizes.get('int-1') ?? 0);
+        // Loading int-1 kept it again, and pushed out int-3, now the least recently used.
+        expect(await read(() => snapshots.load('int-3'))).toBeGreaterThan(sizes.get('int-3') ?? 0);
+      });
+    });
+
+    it('does not keep a snapshot larger than the whole bound', async () => {
+      await withPrivateRedis(async ({ replica, read }) => {
+        const { snapshots } = replica(100);
+        const big = snap(...ids(1000));
+        await snapshots.commit(request('int-1', 1, big));
+        expect(await read(() => snapshots.load('int-1'))).toBeGreaterThan(encodeSnapshot(big).length);
+      });
+    });
+
+    it('reads stored data edited behind the digest (same h, other bytes) instead of trusting its copy', async () => {
+      const { snapshots } = stores;
+      await snapshots.commit(request('int-1', 1, snap('a')));
+      await redis.hset(`${prefix}:state:snap:int-1`, 'd', 'garbage');
+      expect((await snapshots.load('int-1'))?.snapshot).toBeUndefined();
     });
   });
 
