@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_MASS_EVENT_POLICY, type MassEventPolicy } from './core/alert-notification.js';
 import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
+import { installationSeriesModes, type InstallationSeriesMode } from './core/installation-series.js';
 import type { MonitorConfig } from './core/monitor-config.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -61,6 +62,8 @@ export interface Config {
   /** When one poll's flips are one "mass event" message (MASS_EVENT_MIN_COUNT, MASS_EVENT_FRACTION). */
   readonly massEvent: MassEventPolicy;
   readonly metricsPort: number;
+  /** METRICS_INSTALLATION_SERIES: which installations get per-installation series on /metrics (default all). */
+  readonly metricsInstallationSeries: InstallationSeriesMode;
   /** Address the HTTP server binds: an IP literal or a hostname. */
   readonly metricsHost: string;
   readonly logLevel: LogLevel;
@@ -129,6 +132,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'MONITOR_FORGET_AFTER_SECONDS',
   'METRICS_PORT',
   'METRICS_HOST',
+  'METRICS_INSTALLATION_SERIES',
   'LOG_LEVEL',
   'DASHBOARD_URL',
   'ALERT_AFTER_POLLS',
@@ -353,6 +357,11 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     const why = numericName && HOSTNAME.test(metricsHost) ? ' (not an IPv4 address: four numbers from 0 to 255)' : '';
     problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got ${quote(metricsHost)}${why}`);
   }
+  const rawSeries = read('METRICS_INSTALLATION_SERIES') ?? 'all';
+  const metricsInstallationSeries = (installationSeriesModes as readonly string[]).includes(rawSeries) ? (rawSeries as InstallationSeriesMode) : 'all';
+  if (metricsInstallationSeries !== rawSeries) {
+    problems.push(`METRICS_INSTALLATION_SERIES must be one of ${installationSeriesModes.join(', ')}, got ${quote(rawSeries)}`);
+  }
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 50, 1, 1024);
 
@@ -400,6 +409,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     upstreamDegradedAfterCycles,
     massEvent,
     metricsPort,
+    metricsInstallationSeries,
     metricsHost,
     logLevel,
     dashboardUrl,

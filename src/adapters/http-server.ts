@@ -48,6 +48,8 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Brings the state gauges up to date; a failure is logged and the last values are served. */
   readonly beforeScrape: () => Promise<void>;
+  /** Metric families rendered outside the registry (the per-installation series), appended to its text as they are. */
+  readonly exposition?: () => readonly Buffer[];
   readonly readiness: () => Promise<Readiness>;
   /** Loads the state and renders the status page; it answers within a few seconds, Redis or not. */
   readonly statusPage: () => Promise<StatusPageResult>;
@@ -122,9 +124,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const open = new Set<Socket>();
   // Every scrape that arrives while one is being produced gets that one: a flood costs one refresh.
   // As bytes, made once: a socket writes a Buffer from where it is, and copies a string it cannot send at once.
-  const scrape = coalesce(async (): Promise<Buffer> => {
+  // The families from `exposition` are the cached buffers themselves: a 100 MB scrape is written, never copied into one.
+  const scrape = coalesce(async (): Promise<Buffer[]> => {
     await options.beforeScrape().catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'));
-    return Buffer.from(await registry.metrics());
+    return [Buffer.from(await registry.metrics()), ...(options.exposition?.() ?? [])];
   });
   const readiness = coalesce(options.readiness);
   // Page loads that arrive while one is loaded get that one: one Redis read, one rendering.
@@ -136,10 +139,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const unread = new Map<ServerResponse, Duplex>();
   const maxUnreadBodies = options.maxUnreadBodies ?? MAX_UNREAD_BODIES;
   /** Sends a large body; past maxUnreadBodies answers still waiting for their clients, the oldest one's connection is cut. */
-  const sendBody = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer): void => {
+  const sendBody = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Buffer | readonly Buffer[],
+  ): void => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { ...headers, 'content-length': body.length });
-    res.end(body);
+    const parts = Buffer.isBuffer(body) ? [body] : body;
+    res.writeHead(status, { ...headers, 'content-length': parts.reduce((n, b) => n + b.length, 0) });
+    // HEAD: the length of the body, not the body.
+    if (req.method !== 'HEAD') for (const part of parts) res.write(part);
+    res.end();
     // Taken by the kernel already (a small body, or a client that reads): nothing is held.
     if (res.writableLength === 0) return;
     unread.set(res, req.socket);

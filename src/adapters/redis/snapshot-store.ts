@@ -17,7 +17,7 @@
  * Round trips: load and commit take one each, whatever the number of
  * installations (a commit takes two when its digest was stale, see above, and
  * one more when an entry may be merged into a waiting one: outbox-append.ts
- * reads that one first). loadAll and retain take two: the integrations set, then one
+ * reads that one first). loadAll, loadChanged and retain take two: the integrations set, then one
  * batch of script calls (sent back to back) over its members, in chunks of
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
-import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
+import type { SnapshotStore, StateReading, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
 import { outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
@@ -155,6 +155,31 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
           const [v, l, p, t, d, , a] = rows[i] ?? [];
           // Dropped between the two round trips: it is gone, as if read a moment later.
           if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a));
+        });
+      }
+      return out;
+    },
+
+    async loadChanged(known) {
+      const ids = await redis.smembers(keys.integrations);
+      const batches = await Promise.all(
+        chunks(ids, KEYS_PER_SCRIPT_CALL / 2).map(async (chunk) => ({
+          chunk,
+          rows: await redis.ahmLoadChanged(
+            chunk.length * 2,
+            ...chunk.flatMap((id) => [keys.snapshot(id), keys.alerts(id)]),
+            ...chunk.map((id) => known.get(id) ?? ''),
+          ),
+        })),
+      );
+      const out: StateReading[] = [];
+      for (const { chunk, rows } of batches) {
+        chunk.forEach((id, i) => {
+          const [v, l, p, t, token, changed, d, a] = (rows[i] ?? []).map((x) => (x === null ? undefined : String(x)));
+          // Dropped between the two round trips: it is gone, as if read a moment later.
+          if (v === undefined) return;
+          const stored = changed === '1' ? toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a) : undefined;
+          out.push({ integrationId: id, projectId: p ?? '', lastSuccessMs: Number(t) || 0, token: token ?? '', changed: stored });
         });
       }
       return out;
