@@ -18,8 +18,9 @@
  * What a client can make the process hold is bounded too: concurrent scrapes
  * share one refresh and one rendering (and concurrent page loads one load), a connection with more than a few
  * unanswered requests is dropped, one whose answers are not read is dropped
- * after a timeout, at most a few large answers (/ and /metrics) wait in memory
- * for clients that read slowly or not at all (a further one cuts the oldest),
+ * after a timeout, at most a few large bodies (/ and /metrics) wait in memory
+ * for clients that read slowly or not at all (a further one cuts the oldest
+ * answer; answers that share one body, as concurrent scrapes do, count once),
  * and idle keep-alive connections make way for new ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -135,10 +136,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const { status, html } = await options.statusPage();
     return { status, body: Buffer.from(html) };
   });
-  // Large answers whose body is still (partly) in this process, oldest first, with their connection.
-  const unread = new Map<ServerResponse, Duplex>();
+  // Large answers whose body is still (partly) in this process, oldest first, with their connection and
+  // their body. Answers that share one body (concurrent scrapes given one rendering) hold it once.
+  const unread = new Map<ServerResponse, { readonly socket: Duplex; readonly body: object }>();
+  const distinctBodies = (): number => new Set([...unread.values()].map((u) => u.body)).size;
   const maxUnreadBodies = options.maxUnreadBodies ?? MAX_UNREAD_BODIES;
-  /** Sends a large body; past maxUnreadBodies answers still waiting for their clients, the oldest one's connection is cut. */
+  /** Sends a large body; past maxUnreadBodies distinct bodies still waiting for their clients, the oldest answer's connection is cut. */
   const sendBody = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -154,10 +157,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     res.end();
     // Taken by the kernel already (a small body, or a client that reads): nothing is held.
     if (res.writableLength === 0) return;
-    unread.set(res, req.socket);
+    unread.set(res, { socket: req.socket, body });
     res.once('close', () => unread.delete(res));
-    for (const [oldest, socket] of unread) {
-      if (unread.size <= maxUnreadBodies) break;
+    for (const [oldest, { socket }] of unread) {
+      if (distinctBodies() <= maxUnreadBodies) break;
       unread.delete(oldest);
       logger.debug({ unread: maxUnreadBodies }, 'HTTP client does not read its large answers; the oldest such connection is cut');
       socket.destroy();

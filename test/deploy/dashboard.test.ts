@@ -183,7 +183,10 @@ describe('the Grafana dashboard', () => {
     expect([...uses('Last operation')]).toEqual(['ampersand_installations_by_last_operation_status']);
     expect([...uses('Connection')]).toEqual(['ampersand_installations_by_connection_status']);
     for (const title of ['Installations', 'Unhealthy', 'Last operation failed', 'Bad credentials']) {
-      expect([...uses(title)].every((m) => !m.startsWith('ampersand_installation_')), title).toBe(true);
+      expect(
+        [...uses(title)].every((m) => !m.startsWith('ampersand_installation_')),
+        title,
+      ).toBe(true);
     }
     for (const title of ['Health', 'Last operation', 'Connection']) {
       expect(panels.find((p) => p.title === title)?.targets?.every((t) => /sum by \(integration_id, /.test(String(t.expr)))).toBe(true);
