@@ -272,20 +272,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const out: Row[] = [];
       const large = n >= LARGE;
       const reps = large ? options.repsLarge : options.reps;
+      let started = 0;
       const start = async (mode: string): Promise<{ monitor: BenchChild<MonitorRequest>; port: number }> => {
         const monitor = await fork<MonitorRequest>('monitor-child', { env: { ...monitorEnv, METRICS_INSTALLATION_SERIES: mode } });
         const port = await monitor.request<number>({ cmd: 'port' });
-        // Its first cycle polls at start; the scrapes are timed once that poll is over.
-        await waitFor('the monitor child to poll once', () => readyzSaw(port, integrationId), 300_000, 100);
+        // The first one's first cycle polls at start, and the scrapes are timed once that poll is over. The
+        // later ones find the cycle scheduled an hour ahead and poll nothing: the state is the poll child's.
+        if (started++ === 0) await waitFor('the monitor child to poll once', () => readyzSaw(port, integrationId), 300_000, 100);
+        else await waitFor('the monitor child to be ready', () => readyzOk(port), 300_000, 100);
         return { monitor, port };
       };
       /** One scrape, with the event loop's longest block and the bytes Redis sent meanwhile. */
       const measured = async (monitor: BenchChild<MonitorRequest>, port: number): Promise<ScrapeSample> => {
         await monitor.request({ cmd: 'loop-reset' });
         const before = await readCounters(counters);
+        const cpuBefore = await monitor.request<number>({ cmd: 'cpu' });
         const s = await scrape(port);
+        const cpuMs = (await monitor.request<number>({ cmd: 'cpu' })) - cpuBefore;
         const redis = delta(before, await readCounters(counters), infoCost);
-        return { ...s, loopMs: await monitor.request<number>({ cmd: 'loop-max' }), redisBytes: redis.netOutputBytes };
+        return { ...s, cpuMs, loopMs: await monitor.request<number>({ cmd: 'loop-max' }), redisBytes: redis.netOutputBytes };
       };
       for (const mode of ['all', 'unhealthy', 'none'] as const) {
         const { monitor, port } = await start(mode);
@@ -301,19 +306,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         if (n <= options.concurrentScrapesUpTo || mode === 'none') {
           const k = options.concurrentScrapes;
           const before = await readCounters(counters);
-          const started = performance.now();
+          const cpuBefore = await monitor.request<number>({ cmd: 'cpu' });
+          const t0 = performance.now();
           await Promise.all(Array.from({ length: k }, () => scrape(port)));
-          const together = performance.now() - started;
+          const together = performance.now() - t0;
+          const cpuTogether = (await monitor.request<number>({ cmd: 'cpu' })) - cpuBefore;
           const refreshes = delta(before, await readCounters(counters), infoCost).commands.get('smembers') ?? 0;
-          concurrent = `; ${k} concurrent: ${formatMs(together)} (${formatRatio(together / ms)} × one), ${refreshes} refresh${refreshes === 1 ? '' : 'es'}`;
+          const oneCpu = median(warm.map((s) => s.cpuMs));
+          const cpuRatio = cpuTogether / Math.max(oneCpu, 1);
+          concurrent = `; ${k} concurrent: ${formatMs(together)}, ${formatRatio(cpuRatio)} × one's CPU, ${refreshes} refresh${refreshes === 1 ? '' : 'es'}`;
           if (mode === 'all') {
             out.push({
-              figure: `${k} concurrent scrapes, wall time ÷ one scrape's (refreshes: SMEMBERS of the integrations set in Redis)`,
+              figure: `${k} concurrent scrapes: the service's CPU time ÷ one scrape's (refreshes: SMEMBERS of the integrations set in Redis)`,
               n,
-              measured: `${formatRatio(together / ms)} (${formatMs(together)} for ${k}, ${formatMs(ms)} for one; ${refreshes} refresh${refreshes === 1 ? '' : 'es'})`,
+              measured:
+                `${formatRatio(cpuRatio)} (${formatMs(cpuTogether)} of CPU for ${k}, ${formatMs(oneCpu)} for one; ${refreshes} refresh${refreshes === 1 ? '' : 'es'}; ` +
+                `wall time ${formatMs(together)} for ${k}, ${formatMs(ms)} for one, the bench reading ${formatMb(k * last.bytes)})`,
               ratio: '',
               target: 'about 1: the cost of one refresh, not ten',
-              verdict: together / ms <= 2 || refreshes <= 2 ? 'pass' : 'fail',
+              // The refresh is the cost the target is about; writing ten bodies to ten sockets is ten times one, whatever the service.
+              verdict: refreshes <= 1 ? 'pass' : 'fail',
             });
           }
         }
@@ -322,7 +334,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           figure: `/metrics scrape, METRICS_INSTALLATION_SERIES=${mode}: unchanged state (first scrape: every snapshot read and rendered)`,
           n,
           measured:
-            `${formatMs(ms)} (first ${formatMs(first.ms)}), ${formatMb(last.bytes)}, ${last.series.toLocaleString('en-US')} series; ` +
+            `${formatMs(ms)} (first ${formatMs(first.ms)}; CPU ${formatMs(median(warm.map((s) => s.cpuMs)))}, first ${formatMs(first.cpuMs)}), ${formatMb(last.bytes)}, ${last.series.toLocaleString('en-US')} series; ` +
             `event loop blocked up to ${formatMs(loopMs)}; Redis sent ${formatBytes(last.redisBytes)} (first ${formatBytes(first.redisBytes)}); ` +
             `peak RSS ${formatMb(report.maxRssBytes)}${concurrent}`,
           ratio: '',
@@ -539,6 +551,16 @@ function acrossSizes(figures: readonly SizeFigures[]): Row[] {
 }
 
 /** What /readyz says this process saw at its last poll of the integration: defined once it polled (and succeeded, when `ok`). */
+async function readyzOk(port: number): Promise<true | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+    await res.arrayBuffer();
+    return res.ok ? true : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readyzSaw(port: number, integrationId: string, ok = false): Promise<true | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -556,6 +578,8 @@ interface ScrapeSample {
   readonly bytes: number;
   readonly series: number;
   readonly loopMs: number;
+  /** CPU time of the service's process during the scrape. */
+  readonly cpuMs: number;
   /** Bytes Redis sent during the scrape (its reads, and what the service's workers read meanwhile). */
   readonly redisBytes: number;
 }

@@ -26,6 +26,7 @@ import {
   healthValues,
   installationFamilies,
   installationLines,
+  integrationLabels,
   operationValues,
   statusLabel,
   type InstallationSeriesMode,
@@ -363,6 +364,7 @@ function createInstallationSeries(options: { readonly mode: InstallationSeriesMo
         if (text.length > 0) families[i]?.push(Buffer.from(text));
         pending[i] = '';
       };
+      const integration = integrationLabels(stored.projectId, stored.integrationId);
       let exported = 0;
       let n = 0;
       let sliceStart = performance.now();
@@ -376,7 +378,7 @@ function createInstallationSeries(options: { readonly mode: InstallationSeriesMo
         count(connection, connectionValues, record.connectionStatus);
         if (exportsInstallation(mode, record)) {
           exported += 1;
-          const lines = installationLines(stored.projectId, stored.integrationId, id, record);
+          const lines = installationLines(integration, id, record);
           for (let i = 0; i < lines.length; i++) {
             pending[i] = (pending[i] ?? '') + (lines[i] ?? '');
             if ((pending[i]?.length ?? 0) >= chunkChars) flush(i);

@@ -98,19 +98,19 @@ export function familyHeader(family: (typeof installationFamilies)[number]): str
   return `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
 }
 
+/** The labels every series of an integration starts with, escaped once per integration rather than once per line. */
+export function integrationLabels(projectId: string, integrationId: string): string {
+  return `project_id="${escapeLabelValue(projectId)}",integration_id="${escapeLabelValue(integrationId)}"`;
+}
+
 /**
  * The lines of one installation, one string per family (in installationFamilies'
- * order), each ending with a line feed. The labels are those prom-client wrote
- * before: project_id, integration_id, installation_id, group_ref, provider, then
- * status (group_name on the info series).
+ * order), each ending with a line feed. `integration` is integrationLabels' text.
+ * The labels are those prom-client wrote before: project_id, integration_id,
+ * installation_id, group_ref, provider, then status (group_name on the info series).
  */
-export function installationLines(
-  projectId: string,
-  integrationId: string,
-  installationId: string,
-  record: InstallationRecord,
-): [string, string, string, string] {
-  const head = `{project_id="${escapeLabelValue(projectId)}",integration_id="${escapeLabelValue(integrationId)}",installation_id="${escapeLabelValue(installationId)}",group_ref="${escapeLabelValue(record.groupRef)}",provider="${escapeLabelValue(record.provider)}"`;
+export function installationLines(integration: string, installationId: string, record: InstallationRecord): [string, string, string, string] {
+  const head = `{${integration},installation_id="${escapeLabelValue(installationId)}",group_ref="${escapeLabelValue(record.groupRef)}",provider="${escapeLabelValue(record.provider)}"`;
   const oneHot = (name: string, known: readonly string[], value: string): string => {
     const label = statusLabel(known, value);
     let out = '';

@@ -122,7 +122,7 @@ export function encodeSnapshot(snapshot: Snapshot): string {
  * `state_since` loses only the "since when", not the snapshot). Values of fields
  * it does not know are ignored, whatever their type.
  */
-function decodeRows(fields: readonly string[], installations: Record<string, unknown>): Snapshot | undefined {
+function* decodeRows(fields: readonly string[], installations: Record<string, unknown>, every: number): Generator<void, Snapshot | undefined, void> {
   const at = new Map<StoredField, number>();
   const optionalAt = new Map<OptionalField, number>();
   fields.forEach((name, i) => {
@@ -131,7 +131,9 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
   });
   if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
   const snapshot = new Map<string, InstallationRecord>();
+  let n = 0;
   for (const [id, row] of Object.entries(installations)) {
+    if (++n % every === 0) yield;
     // Only the fields this code knows are checked: a field added by a later release may hold any JSON value.
     if (!Array.isArray(row) || row.length !== fields.length) return undefined;
     if ([...at.values()].some((i) => typeof row[i] !== 'string')) return undefined;
@@ -159,6 +161,20 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
  * starts).
  */
 export function decodeSnapshot(raw: string): Snapshot | undefined {
+  const steps = decodeSnapshotSteps(raw);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * decodeSnapshot in steps: the generator yields after every `every`
+ * installations and returns what decodeSnapshot returns, so that a caller
+ * decoding 100,000 installations can give the event loop a turn between steps.
+ * (The JSON.parse of the whole text is one step.)
+ */
+export function* decodeSnapshotSteps(raw: string, every = 1000): Generator<void, Snapshot | undefined, void> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -172,9 +188,9 @@ export function decodeSnapshot(raw: string): Snapshot | undefined {
     if (version !== SNAPSHOT_FORMAT_VERSION) return undefined;
     const { fields, installations } = parsed;
     if (!isStringList(fields) || !isObject(installations)) return undefined;
-    return decodeRows(fields, installations);
+    return yield* decodeRows(fields, installations, every);
   }
-  return decodeRows(V1_FIELDS, parsed);
+  return yield* decodeRows(V1_FIELDS, parsed, every);
 }
 
 export const isSettled = (status: string): boolean => status !== 'in_progress';

@@ -4,6 +4,7 @@ import {
   escapeLabelValue,
   exportsInstallation,
   installationLines,
+  integrationLabels,
   isQuietInstallation,
   operationValues,
   statusLabel,
@@ -71,7 +72,7 @@ describe('exportsInstallation', () => {
 
 describe('installationLines', () => {
   it('writes each one-hot family over the known values, and the info series with the group name', () => {
-    const [health, operation, connection, info] = installationLines('p', 'i', 'a', record({ groupName: 'Acme "EU"\\\nx' }));
+    const [health, operation, connection, info] = installationLines(integrationLabels('p', 'i'), 'a', record({ groupName: 'Acme "EU"\\\nx' }));
     const head = 'project_id="p",integration_id="i",installation_id="a",group_ref="org-a",provider="salesforce"';
     expect(health).toBe(
       `ampersand_installation_health_status{${head},status="healthy"} 1\nampersand_installation_health_status{${head},status="unhealthy"} 0\n`,
@@ -82,7 +83,7 @@ describe('installationLines', () => {
   });
 
   it('adds one status="other" series, at 1, for a value outside the spec', () => {
-    const [health] = installationLines('p', 'i', 'a', record({ healthStatus: 'degraded' }));
+    const [health] = installationLines(integrationLabels('p', 'i'), 'a', record({ healthStatus: 'degraded' }));
     expect(
       health
         .split('\n')

@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
-import { decodeSnapshot, encodeSnapshot } from '../../core/snapshot.js';
+import { decodeSnapshot, decodeSnapshotSteps, encodeSnapshot, type Snapshot } from '../../core/snapshot.js';
 import type { SnapshotStore, StateReading, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
 import { outboxAppendArgs } from './outbox-append.js';
@@ -46,10 +46,19 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string, a: string | null | undefined): StoredSnapshot {
+function toStored(
+  integrationId: string,
+  v: string,
+  l: string,
+  p: string,
+  t: string,
+  d: string,
+  a: string | null | undefined,
+  decoded?: Snapshot,
+): StoredSnapshot {
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
-  const snapshot = versionOk ? decodeSnapshot(d) : undefined;
+  const snapshot = versionOk ? (decoded ?? decodeSnapshot(d)) : undefined;
   const reason = !versionOk
     ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number`
     : snapshot === undefined
@@ -65,6 +74,23 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
     ...(a === null || a === undefined ? {} : { alertStates: a }),
     ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
   };
+}
+
+/** Longest a decode runs before it lets the event loop take a turn. */
+const decodeSliceMs = 10;
+
+/** decodeSnapshot, yielding to the event loop (setImmediate) whenever a slice has run for decodeSliceMs. */
+async function decodeInSlices(raw: string): Promise<Snapshot | undefined> {
+  const steps = decodeSnapshotSteps(raw);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    if (performance.now() - sliceStart >= decodeSliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 }
 
 /** What the commit script keeps in field h beside a snapshot: its version and a digest of its encoding. */
@@ -174,13 +200,15 @@ export function createRedisSnapshotStore({ redis: client, prefix, outboxMax, coa
       );
       const out: StateReading[] = [];
       for (const { chunk, rows } of batches) {
-        chunk.forEach((id, i) => {
+        for (const [i, id] of chunk.entries()) {
           const [v, l, p, t, token, changed, d, a] = (rows[i] ?? []).map((x) => (x === null ? undefined : String(x)));
           // Dropped between the two round trips: it is gone, as if read a moment later.
-          if (v === undefined) return;
-          const stored = changed === '1' ? toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a) : undefined;
+          if (v === undefined) continue;
+          // Decoded in slices: 100,000 installations must not hold the event loop (a scrape runs beside polls and deliveries).
+          const decoded = changed === '1' && isStoredVersion(v) ? await decodeInSlices(d ?? '') : undefined;
+          const stored = changed === '1' ? toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a, decoded) : undefined;
           out.push({ integrationId: id, projectId: p ?? '', lastSuccessMs: Number(t) || 0, token: token ?? '', changed: stored });
-        });
+        }
       }
       return out;
     },
