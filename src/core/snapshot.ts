@@ -130,26 +130,40 @@ function* decodeRows(fields: readonly string[], installations: Record<string, un
     if ((OPTIONAL_FIELDS as readonly string[]).includes(name) && !optionalAt.has(name as OptionalField)) optionalAt.set(name as OptionalField, i);
   });
   if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
+  // Positions looked up once, not per row: a snapshot may hold 100,000 installations.
+  const position = (f: StoredField): number => at.get(f) ?? -1;
+  const required = [...at.values()];
+  const [health, operation, settled, connection, groupRef, groupName, provider] = V1_FIELDS.map(position) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const sinceAt = optionalAt.get('state_since');
+  const exactAt = optionalAt.get('state_since_exact');
   const snapshot = new Map<string, InstallationRecord>();
   let n = 0;
-  for (const [id, row] of Object.entries(installations)) {
+  for (const id in installations) {
     if (++n % every === 0) yield;
+    const row = installations[id];
     // Only the fields this code knows are checked: a field added by a later release may hold any JSON value.
     if (!Array.isArray(row) || row.length !== fields.length) return undefined;
-    if ([...at.values()].some((i) => typeof row[i] !== 'string')) return undefined;
-    const value = (f: StoredField): string => String(row[at.get(f) ?? -1] ?? '');
-    const optional = (f: OptionalField): unknown => (optionalAt.has(f) ? row[optionalAt.get(f) ?? -1] : undefined);
-    const since = decodeSince(optional('state_since'), optional('state_since_exact'));
-    snapshot.set(id, {
-      healthStatus: value('health_status'),
-      lastOperationStatus: value('last_operation_status'),
-      settledOperationStatus: value('settled_operation_status'),
-      connectionStatus: value('connection_status'),
-      groupRef: value('group_ref'),
-      groupName: value('group_name'),
-      provider: value('provider'),
-      ...(since === undefined ? {} : { since }),
-    });
+    for (const i of required) if (typeof row[i] !== 'string') return undefined;
+    const cells = row as string[];
+    const since = decodeSince(sinceAt === undefined ? undefined : row[sinceAt], exactAt === undefined ? undefined : row[exactAt]);
+    const record: InstallationRecord = {
+      healthStatus: cells[health] ?? '',
+      lastOperationStatus: cells[operation] ?? '',
+      settledOperationStatus: cells[settled] ?? '',
+      connectionStatus: cells[connection] ?? '',
+      groupRef: cells[groupRef] ?? '',
+      groupName: cells[groupName] ?? '',
+      provider: cells[provider] ?? '',
+    };
+    snapshot.set(id, since === undefined ? record : { ...record, since });
   }
   return snapshot;
 }
