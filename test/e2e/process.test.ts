@@ -39,7 +39,10 @@ describe('npm start', () => {
     try {
       const file = join(dir, 'monitor.yaml');
       const secret = 'https://hooks.slack.com/services/T000/B000/monitor-config-secret';
-      writeFileSync(file, `routes:\n  - match: { provider: hubspot }\n    webhookUrl: ${secret}\n    mention: "@here"\nsilences:\n  - match: {}\n    until: tomorrow\n`);
+      writeFileSync(
+        file,
+        `routes:\n  - match: { provider: hubspot }\n    webhookUrl: ${secret}\n    mention: "@here"\nsilences:\n  - match: {}\n    until: tomorrow\n`,
+      );
       const env = { ...h.env({ METRICS_PORT: String(await freePort()) }), MONITOR_CONFIG: file };
       const { child, output } = npmStart(env);
       const [code] = (await once(child, 'exit')) as [number | null];
