@@ -106,15 +106,10 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
     settings: { projectId, pollIntervalMs, dashboardUrl: config.dashboardUrl },
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
-  // Scrapes within a second of one another get one answer: Prometheus scrapes every 15 s or more,
-  // and a burst (HA pairs, several Prometheus, a person's curl) costs one refresh.
-  const scrapeReuseMs = 1000;
   const listen = () =>
-    startHttpServer({ port, host, registry, logger, beforeScrape, exposition: () => metrics.exposition(), scrapeReuseMs, readiness, statusPage }).catch(
-      (error: unknown) => {
-        throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
-      },
-    );
+    startHttpServer({ port, host, registry, logger, beforeScrape, exposition: () => metrics.exposition(), readiness, statusPage }).catch((error: unknown) => {
+      throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
+    });
   const { httpPort, close } = await runtime.start(jobs, listen);
   const integrations = integrationIds.length === 0 ? 'discover' : integrationIds;
   // `version` is on every line already (the logger's base); the revision and Node.js only here, once.

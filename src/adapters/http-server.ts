@@ -51,11 +51,6 @@ export interface HttpServerOptions {
   readonly beforeScrape: () => Promise<void>;
   /** Metric families rendered outside the registry (the per-installation series), appended to its text as they are. */
   readonly exposition?: () => readonly Buffer[];
-  /**
-   * How long a finished scrape's answer is served again to the scrapes that follow it (0 unless
-   * given): scrapes that arrive in a burst, but not quite at once, still cost one refresh.
-   */
-  readonly scrapeReuseMs?: number;
   readonly readiness: () => Promise<Readiness>;
   /** Loads the state and renders the status page; it answers within a few seconds, Redis or not. */
   readonly statusPage: () => Promise<StatusPageResult>;
@@ -134,7 +129,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const scrape = coalesce(async (): Promise<Buffer[]> => {
     await options.beforeScrape().catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'));
     return [Buffer.from(await registry.metrics()), ...(options.exposition?.() ?? [])];
-  }, options.scrapeReuseMs ?? 0);
+  });
   const readiness = coalesce(options.readiness);
   // Page loads that arrive while one is loaded get that one: one Redis read, one rendering.
   const statusPage = coalesce(async () => {
@@ -333,19 +328,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-/** Shares one run of `run` among every caller that arrives while it is in flight, or within `reuseMs` after it ended. */
-function coalesce<T>(run: () => Promise<T>, reuseMs = 0): () => Promise<T> {
+/** Shares one run of `run` among every caller that arrives while it is in flight. */
+function coalesce<T>(run: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | undefined;
-  let endedAt = 0;
-  return () => {
-    if (inFlight !== undefined && endedAt !== 0 && performance.now() - endedAt >= reuseMs) inFlight = undefined;
-    if (inFlight !== undefined) return inFlight;
-    endedAt = 0;
-    const current = run().finally(() => {
-      if (reuseMs > 0 && inFlight === current) endedAt = performance.now();
-      else if (inFlight === current) inFlight = undefined;
-    });
-    inFlight = current;
-    return current;
-  };
+  return () =>
+    (inFlight ??= run().finally(() => {
+      inFlight = undefined;
+    }));
 }

@@ -182,23 +182,6 @@ describe('startHttpServer', () => {
     });
   });
 
-  describe('with scrapeReuseMs', () => {
-    it('serves a finished scrape again to the scrapes within that time, and refreshes after it', async () => {
-      let refreshes = 0;
-      const { port } = await start({
-        beforeScrape: async () => {
-          refreshes++;
-        },
-        scrapeReuseMs: 400,
-      });
-      for (let i = 0; i < 3; i++) expect((await rawExchange(port, get('/metrics'))).statuses).toEqual([200]);
-      expect(refreshes).toBe(1);
-      await sleep(500);
-      expect((await rawExchange(port, get('/metrics'))).statuses).toEqual([200]);
-      expect(refreshes).toBe(2);
-    });
-  });
-
   describe('the status page at /', () => {
     const page = '<!doctype html><html><head><title>ok</title></head><body><p>élan &amp; more</p></body></html>';
 
