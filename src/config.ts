@@ -12,6 +12,7 @@ import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 import type { MonitorConfig, ProjectConfig } from './core/monitor-config.js';
 import { hashTagOf, isClusterUrl, nodeUrl, parseClusterNodes, parseClusterUrl, type RedisClusterTarget } from './core/redis-cluster-target.js';
+import { installationSeriesModes, type InstallationSeriesMode } from './core/installation-series.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -85,6 +86,8 @@ export interface Config {
   /** When one poll's flips are one "mass event" message (MASS_EVENT_MIN_COUNT, MASS_EVENT_FRACTION). */
   readonly massEvent: MassEventPolicy;
   readonly metricsPort: number;
+  /** METRICS_INSTALLATION_SERIES: which installations get per-installation series on /metrics (default all). */
+  readonly metricsInstallationSeries: InstallationSeriesMode;
   /** Address the HTTP server binds: an IP literal or a hostname. */
   readonly metricsHost: string;
   readonly logLevel: LogLevel;
@@ -158,6 +161,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'MONITOR_FORGET_AFTER_SECONDS',
   'METRICS_PORT',
   'METRICS_HOST',
+  'METRICS_INSTALLATION_SERIES',
   'LOG_LEVEL',
   'DASHBOARD_URL',
   'ALERT_AFTER_POLLS',
@@ -374,6 +378,11 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     const why = numericName && HOSTNAME.test(metricsHost) ? ' (not an IPv4 address: four numbers from 0 to 255)' : '';
     problems.push(`METRICS_HOST must be an IP address (0.0.0.0, 127.0.0.1, ::) or a hostname, got ${quote(metricsHost)}${why}`);
   }
+  const rawSeries = read('METRICS_INSTALLATION_SERIES') ?? 'all';
+  const metricsInstallationSeries = (installationSeriesModes as readonly string[]).includes(rawSeries) ? (rawSeries as InstallationSeriesMode) : 'all';
+  if (metricsInstallationSeries !== rawSeries) {
+    problems.push(`METRICS_INSTALLATION_SERIES must be one of ${installationSeriesModes.join(', ')}, got ${quote(rawSeries)}`);
+  }
   const timeoutSeconds = integer('AMPERSAND_TIMEOUT_SECONDS', 30, 1, 600);
   const maxBodyMegabytes = integer('AMPERSAND_MAX_BODY_MB', 512, 1, 8192);
 
@@ -425,6 +434,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     upstreamDegradedAfterCycles,
     massEvent,
     metricsPort,
+    metricsInstallationSeries,
     metricsHost,
     logLevel,
     dashboardUrl,

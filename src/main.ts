@@ -116,7 +116,8 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
   // What the jobs share; each factory takes the part its deps name.
-  const shared = { ampersand, snapshots, outbox, metrics: createMetrics(registry, { build }), logger, projectId, delivery, polls, forgetAfterMs, now };
+  const metrics = createMetrics(registry, { build, installationSeries: config.metricsInstallationSeries });
+  const shared = { ampersand, snapshots, outbox, metrics, logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const projectIds = projects.map((p) => p.id);
   const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, routes, newId: () => randomUUID() });
@@ -166,7 +167,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   });
   const [port, host] = [overrides.httpPort ?? config.metricsPort, config.metricsHost];
   const listen = () =>
-    startHttpServer({ port, host, registry, logger, beforeScrape, readiness, statusPage }).catch((error: unknown) => {
+    startHttpServer({ port, host, registry, logger, beforeScrape, exposition: () => metrics.exposition(), readiness, statusPage }).catch((error: unknown) => {
       throw new Error(`cannot listen on METRICS_HOST:METRICS_PORT (${host}:${port}): ${toError(error).message}`);
     });
   const { httpPort, close } = await runtime.start(jobs, listen);

@@ -52,6 +52,22 @@ export interface StoredSnapshot {
   readonly unreadable?: { readonly reason: string; readonly storedVersion: string };
 }
 
+/** One stored integration as loadChanged reads it. */
+export interface StateReading {
+  readonly integrationId: string;
+  readonly projectId: string;
+  readonly lastSuccessMs: number;
+  /**
+   * Names the stored snapshot and alert states: the same token, the same
+   * content (the version and the poll times are not part of it). '' when it
+   * cannot be told (a snapshot written by a release that kept no digest): ''
+   * never counts as known.
+   */
+  readonly token: string;
+  /** The stored snapshot and alert states, when the token is not the one the caller gave. */
+  readonly changed: StoredSnapshot | undefined;
+}
+
 export interface CommitRequest {
   readonly integrationId: string;
   /** The version that was loaded (as stored, if it was unreadable), or undefined if there was none. */
@@ -101,8 +117,16 @@ export interface SnapshotStore {
   load(integrationId: string): Promise<StoredSnapshot | undefined>;
   /** Writes the snapshot and appends its notifications to the outbox if the stored version is still `expectedVersion`. */
   commit(request: CommitRequest): Promise<CommitResult>;
-  /** Every stored snapshot, for /metrics: every replica exports the shared state. */
+  /** Every stored snapshot, for the status page and the CLI. */
   loadAll(): Promise<StoredSnapshot[]>;
+  /**
+   * Every stored integration for /metrics, with its snapshot and alert states
+   * only where they changed: `known` maps an integration to the token of the
+   * state the caller already has, and an integration whose token is still that
+   * one comes without them. So a scrape of a replica reads from Redis only what
+   * changed since its last scrape, however many installations there are.
+   */
+  loadChanged(known: ReadonlyMap<string, string>): Promise<StateReading[]>;
   /**
    * The episode logs of some installations of an integration (core/episodes.ts), oldest first,
    * with an entry for each id asked ([] when it has none); what cannot be read is left out. As
@@ -441,8 +465,14 @@ export type SlackOutcome = 'sent' | 'plain_text' | 'retried' | 'rate_limited' | 
 
 /** What the jobs and the runtime record; the Prometheus adapter exports it. */
 export interface Metrics {
-  /** Rebuilds the state gauges from every stored snapshot. Call before each scrape. */
-  refreshFromState(snapshots: readonly StoredSnapshot[]): void;
+  /**
+   * Brings the state series up to date from what loadChanged read (every stored integration,
+   * the changed ones with their state), in slices that yield to the event loop; the series of
+   * integrations no longer stored go, with this process's counters of them. Call before each scrape.
+   */
+  refreshFromState(readings: readonly StateReading[]): Promise<void>;
+  /** The token of the state each integration's series were built from: loadChanged's `known`. */
+  stateTokens(): ReadonlyMap<string, string>;
   observePoll(projectId: string, integrationId: string, seconds: number): void;
   recordPollError(projectId: string, integrationId: string, reason: PollErrorReason): void;
   recordTransitions(projectId: string, integrationId: string, transitions: readonly Transition[]): void;

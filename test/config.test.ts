@@ -24,11 +24,17 @@ describe('parseConfig', () => {
       queuePrefix: 'ahm',
       slack: { webhookUrl: undefined, retryHorizonMs: 24 * 3_600_000 },
       metricsPort: 9464,
+      metricsInstallationSeries: 'all',
       logLevel: 'info',
     });
     expect(config.slack.deadLetterMax).toBe(10_000);
     expect(config.massEvent).toEqual({ minCount: 10, fraction: 0.25 });
     expect(config.slack.outboxMax).toBe(1000);
+  });
+
+  it('reads METRICS_INSTALLATION_SERIES', () => {
+    for (const mode of ['all', 'unhealthy', 'none'] as const)
+      expect(parseConfig({ ...minimal, METRICS_INSTALLATION_SERIES: mode }).metricsInstallationSeries).toBe(mode);
   });
 
   it('reads the outbox cap', () => {
@@ -77,6 +83,11 @@ describe('parseConfig', () => {
     ['METRICS_PORT', { ...minimal, METRICS_PORT: '70000' }, 'METRICS_PORT must be a whole number from 1 to 65535'],
     ['AMPERSAND_TIMEOUT_SECONDS', { ...minimal, AMPERSAND_TIMEOUT_SECONDS: 'soon' }, 'AMPERSAND_TIMEOUT_SECONDS must be a whole number'],
     ['LOG_LEVEL', { ...minimal, LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [
+      'METRICS_INSTALLATION_SERIES',
+      { ...minimal, METRICS_INSTALLATION_SERIES: 'some' },
+      'METRICS_INSTALLATION_SERIES must be one of all, unhealthy, none, got "some"',
+    ],
     ['SLACK_WEBHOOK_URL', { ...minimal, SLACK_WEBHOOK_URL: 'hooks.slack.com/services/SECRET' }, 'SLACK_WEBHOOK_URL must be a Slack incoming webhook URL'],
   ])('names %s when it is wrong', (_name, env, expected) => {
     const list = problems(env);

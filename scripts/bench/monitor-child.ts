@@ -27,6 +27,11 @@ serveParent<MonitorRequest>({
       case 'loop-reset':
         loop.reset();
         return Promise.resolve();
+      case 'cpu': {
+        // Milliseconds of CPU (user + system) the process has used: what a scrape cost it, whatever the client's pace.
+        const { user, system } = process.cpuUsage();
+        return Promise.resolve((user + system) / 1000);
+      }
       case 'loop-max':
         // Nanoseconds: the longest delay seen since the reset, less the sampling interval itself.
         return Promise.resolve(Math.max(0, loop.max / 1e6 - 10));

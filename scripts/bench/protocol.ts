@@ -40,4 +40,4 @@ export interface CycleResult {
 export interface MonitorInit {
   readonly env: BenchEnv;
 }
-export type MonitorRequest = { readonly cmd: 'port' } | { readonly cmd: 'loop-reset' } | { readonly cmd: 'loop-max' };
+export type MonitorRequest = { readonly cmd: 'port' } | { readonly cmd: 'loop-reset' } | { readonly cmd: 'loop-max' } | { readonly cmd: 'cpu' };

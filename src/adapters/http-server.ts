@@ -18,8 +18,9 @@
  * What a client can make the process hold is bounded too: concurrent scrapes
  * share one refresh and one rendering (and concurrent page loads one load), a connection with more than a few
  * unanswered requests is dropped, one whose answers are not read is dropped
- * after a timeout, at most a few large answers (/ and /metrics) wait in memory
- * for clients that read slowly or not at all (a further one cuts the oldest),
+ * after a timeout, at most a few large bodies (/ and /metrics) wait in memory
+ * for clients that read slowly or not at all (a further one cuts the oldest
+ * answer; answers that share one body, as concurrent scrapes do, count once),
  * and idle keep-alive connections make way for new ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -48,6 +49,8 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Brings the state gauges up to date; a failure is logged and the last values are served. */
   readonly beforeScrape: () => Promise<void>;
+  /** Metric families rendered outside the registry (the per-installation series), appended to its text as they are. */
+  readonly exposition?: () => readonly Buffer[];
   readonly readiness: () => Promise<Readiness>;
   /** Loads the state and renders the status page; it answers within a few seconds, Redis or not. */
   readonly statusPage: () => Promise<StatusPageResult>;
@@ -122,9 +125,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const open = new Set<Socket>();
   // Every scrape that arrives while one is being produced gets that one: a flood costs one refresh.
   // As bytes, made once: a socket writes a Buffer from where it is, and copies a string it cannot send at once.
-  const scrape = coalesce(async (): Promise<Buffer> => {
+  // The families from `exposition` are the cached buffers themselves: a 100 MB scrape is written, never copied into one.
+  const scrape = coalesce(async (): Promise<Buffer[]> => {
     await options.beforeScrape().catch((error: unknown) => logger.warn({ err: error }, 'could not refresh metrics from Redis; serving the last values'));
-    return Buffer.from(await registry.metrics());
+    return [Buffer.from(await registry.metrics()), ...(options.exposition?.() ?? [])];
   });
   const readiness = coalesce(options.readiness);
   // Page loads that arrive while one is loaded get that one: one Redis read, one rendering.
@@ -132,20 +136,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const { status, html } = await options.statusPage();
     return { status, body: Buffer.from(html) };
   });
-  // Large answers whose body is still (partly) in this process, oldest first, with their connection.
-  const unread = new Map<ServerResponse, Duplex>();
+  // Large answers whose body is still (partly) in this process, oldest first, with their connection and
+  // their body. Answers that share one body (concurrent scrapes given one rendering) hold it once.
+  const unread = new Map<ServerResponse, { readonly socket: Duplex; readonly body: object }>();
+  const distinctBodies = (): number => new Set([...unread.values()].map((u) => u.body)).size;
   const maxUnreadBodies = options.maxUnreadBodies ?? MAX_UNREAD_BODIES;
-  /** Sends a large body; past maxUnreadBodies answers still waiting for their clients, the oldest one's connection is cut. */
-  const sendBody = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer): void => {
+  /** Sends a large body; past maxUnreadBodies distinct bodies still waiting for their clients, the oldest answer's connection is cut. */
+  const sendBody = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Buffer | readonly Buffer[],
+  ): void => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { ...headers, 'content-length': body.length });
-    res.end(body);
+    const parts = Buffer.isBuffer(body) ? [body] : body;
+    res.writeHead(status, { ...headers, 'content-length': parts.reduce((n, b) => n + b.length, 0) });
+    // HEAD: the length of the body, not the body.
+    if (req.method !== 'HEAD') for (const part of parts) res.write(part);
+    res.end();
     // Taken by the kernel already (a small body, or a client that reads): nothing is held.
     if (res.writableLength === 0) return;
-    unread.set(res, req.socket);
+    unread.set(res, { socket: req.socket, body });
     res.once('close', () => unread.delete(res));
-    for (const [oldest, socket] of unread) {
-      if (unread.size <= maxUnreadBodies) break;
+    for (const [oldest, { socket }] of unread) {
+      if (distinctBodies() <= maxUnreadBodies) break;
       unread.delete(oldest);
       logger.debug({ unread: maxUnreadBodies }, 'HTTP client does not read its large answers; the oldest such connection is cut');
       socket.destroy();

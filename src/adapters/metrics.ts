@@ -3,20 +3,37 @@
  * in (never prom-client's global one).
  *
  * Two kinds of series live here:
- * - State gauges (per-installation one-hot status, counts, last successful
- *   poll) are rebuilt from the shared Redis state on every scrape by
- *   `refreshFromState`, so every replica exports every integration and the
- *   series of removed installations disappear. Names and the one-hot layout
- *   follow kube-state-metrics (`kube_pod_status_phase{phase=…} 1`).
+ * - State series (per-installation one-hot status, counts, last successful
+ *   poll, open alerts) are brought up to date from the shared Redis state
+ *   before every scrape by `refreshFromState`, so every replica exports every
+ *   integration and the series of removed installations disappear. Names and
+ *   the one-hot layout follow kube-state-metrics (`kube_pod_status_phase{phase=…} 1`).
+ *   The per-installation ones are rendered as text and cached per integration
+ *   (installation-series.ts), outside prom-client, and only for the
+ *   installations METRICS_INSTALLATION_SERIES asks for: `exposition()` appends
+ *   them to the registry's text.
  * - Counters and the poll histogram count what this process did; Prometheus
- *   sums them across replicas.
+ *   sums them across replicas. Those of an integration that leaves the shared
+ *   state (forgotten: run-cycle's retain) go at the next refresh, on every replica.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import { CONDITIONS } from '../core/alert-state.js';
+import { CONDITIONS, type Condition } from '../core/alert-state.js';
 import { firingCounts, loadAlertStates } from '../core/alert-states.js';
-import { CONNECTION_STATUSES, HEALTH_STATUSES, OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS } from '../core/installation.js';
+import {
+  connectionValues,
+  exportsInstallation,
+  familyHeader,
+  healthValues,
+  installationFamilies,
+  installationLines,
+  integrationLabels,
+  operationValues,
+  statusLabel,
+  type InstallationSeriesMode,
+} from '../core/installation-series.js';
+import type { InstallationRecord, Snapshot } from '../core/snapshot.js';
 import { ERROR_REASONS } from '../core/errors/ampersand-api-error.js';
-import type { Metrics, SlackOutcome } from '../ports.js';
+import type { Metrics, SlackOutcome, StoredSnapshot } from '../ports.js';
 
 /** Every delivery outcome, listed through a record so that the compiler flags one missing from the port's type. */
 const OUTCOMES: Readonly<Record<SlackOutcome, true>> = {
@@ -31,17 +48,6 @@ const OUTCOMES: Readonly<Record<SlackOutcome, true>> = {
 };
 export const DELIVERY_OUTCOMES = Object.keys(OUTCOMES) as readonly SlackOutcome[];
 
-const OPERATION_STATES = [...OPERATION_STATUSES, UNKNOWN_OPERATION_STATUS];
-
-const LABELS = ['project_id', 'integration_id', 'installation_id', 'group_ref', 'provider', 'status'] as const;
-
-/** One-hot over the known values; a value outside them gets its own series, so it is never hidden. */
-function oneHot(known: readonly string[], value: string): [string, number][] {
-  const out: [string, number][] = known.map((k) => [k, k === value ? 1 : 0]);
-  if (!known.includes(value)) out.push([value, 1]);
-  return out;
-}
-
 /** Which build runs, for `ampersand_health_monitor_build_info`. */
 export interface BuildInfo {
   readonly version: string;
@@ -50,7 +56,22 @@ export interface BuildInfo {
   readonly nodejs: string;
 }
 
-export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean; build?: BuildInfo } = {}): Metrics {
+export interface MetricsOptions {
+  readonly defaultMetrics?: boolean;
+  readonly build?: BuildInfo;
+  /** METRICS_INSTALLATION_SERIES: which installations get per-installation series ('all' unless given). */
+  readonly installationSeries?: InstallationSeriesMode;
+  /** Longest a refresh runs before it yields to the event loop (10 ms unless a test changes it). */
+  readonly sliceMs?: number;
+}
+
+/** The metrics port, and the per-installation families that live outside the registry. */
+export interface ServiceMetrics extends Metrics {
+  /** The per-installation families as exposition text, to append to the registry's (the shared cached buffers, not copies). */
+  exposition(): Buffer[];
+}
+
+export function createMetrics(registry: Registry, options: MetricsOptions = {}): ServiceMetrics {
   if (options.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // These three are gauges named like counters, which `promtool check metrics` flags;
@@ -62,36 +83,28 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   const registers = [registry];
   if (options.build !== undefined) registerBuildInfo(registry, options.build);
 
-  const health = new Gauge({
-    name: 'ampersand_installation_health_status',
-    help: 'Health of an installation as Ampersand reports it; one-hot over status (healthy, unhealthy).',
-    labelNames: LABELS,
-    registers,
-  });
-  const lastOperation = new Gauge({
-    name: 'ampersand_installation_last_operation_status',
-    help: 'Status of the latest operation of an installation; one-hot over status (success, failure, in_progress, unknown = none reported).',
-    labelNames: LABELS,
-    registers,
-  });
-  const connection = new Gauge({
-    name: 'ampersand_installation_connection_status',
-    help: "Status of an installation's connection to its provider; one-hot over status (created, working, bad_credentials = the customer must reconnect).",
-    labelNames: LABELS,
-    registers,
-  });
-  // The group's name is for people, not for selecting: an info series of its own (as kube_pod_info),
-  // joined on installation_id where a table shows it, keeps it off the status series and the alerts.
-  const info = new Gauge({
-    name: 'ampersand_installation_info',
-    help: 'Always 1: the group name of an installation as Ampersand reports it (cut to 256 characters), to join on installation_id for display.',
-    labelNames: ['project_id', 'integration_id', 'installation_id', 'group_ref', 'group_name', 'provider'],
-    registers,
+  const series = createInstallationSeries({
+    mode: options.installationSeries ?? 'all',
+    ...(options.sliceMs === undefined ? {} : { sliceMs: options.sliceMs }),
   });
   const installations = new Gauge({
     name: 'ampersand_installations',
-    help: 'Number of installations of an integration by health status.',
+    help: 'Number of installations of an integration by health status (other = a value outside the spec).',
     labelNames: ['project_id', 'integration_id', 'health_status'],
+    registers,
+  });
+  // The other two one-hot families as counts, so that shares and dashboards work in every
+  // METRICS_INSTALLATION_SERIES mode, the per-installation series on or off.
+  const byOperation = new Gauge({
+    name: 'ampersand_installations_by_last_operation_status',
+    help: 'Number of installations of an integration by the status of their latest operation (success, failure, in_progress, unknown = none reported, other = a value outside the spec).',
+    labelNames: ['project_id', 'integration_id', 'status'],
+    registers,
+  });
+  const byConnection = new Gauge({
+    name: 'ampersand_installations_by_connection_status',
+    help: 'Number of installations of an integration by connection status (created, working, bad_credentials, other = a value outside the spec).',
+    labelNames: ['project_id', 'integration_id', 'status'],
     registers,
   });
   const lastSuccess = new Gauge({
@@ -189,32 +202,47 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     for (const reason of ERROR_REASONS) pollErrors.inc({ project_id: projectId, integration_id: integrationId, reason }, 0);
   };
 
+  /** This process's series of an integration: dropped with it when it leaves the shared state. */
+  const perIntegration = [transitionsTotal, pollDuration, pollErrors, unreadable, silenced];
+  const dropIntegration = async (integrationId: string): Promise<void> => {
+    for (const metric of perIntegration) {
+      const { values } = await metric.get();
+      for (const { labels } of values) {
+        if (labels.integration_id !== integrationId) continue;
+        // A histogram's values carry `le`; its label set is the rest.
+        const { le: _le, ...set } = labels as Record<string, string | number>;
+        metric.remove(set);
+      }
+    }
+    for (const key of seenIntegrations) if (key.endsWith(`\u0000${integrationId}`)) seenIntegrations.delete(key);
+  };
+  /** The integrations of the last refresh: one missing from the next was forgotten. */
+  let stored = new Set<string>();
+
   return {
-    refreshFromState(snapshots) {
-      health.reset();
-      lastOperation.reset();
-      connection.reset();
-      info.reset();
+    stateTokens: () => series.tokens(),
+    exposition: () => series.chunks(),
+    async refreshFromState(readings) {
+      for (const r of readings) if (r.changed !== undefined) await series.update(r.changed, r.token);
+      const now = new Set(readings.map((r) => r.integrationId));
+      series.retain(now);
+      for (const id of stored) if (!now.has(id)) await dropIntegration(id);
+      stored = now;
+      // Small (a few series per integration): rebuilt whole, after the slices above, in one go.
       installations.reset();
+      byOperation.reset();
+      byConnection.reset();
       lastSuccess.reset();
       alertsFiring.reset();
-      for (const stored of snapshots) {
-        const base = { project_id: stored.projectId, integration_id: stored.integrationId };
-        lastSuccess.set(base, stored.lastSuccessMs / 1000);
-        const counts = new Map<string, number>(HEALTH_STATUSES.map((s) => [s, 0]));
-        for (const [id, r] of stored.snapshot ?? []) {
-          const labels = { ...base, installation_id: id, group_ref: r.groupRef, provider: r.provider };
-          for (const [status, value] of oneHot(HEALTH_STATUSES, r.healthStatus)) health.set({ ...labels, status }, value);
-          for (const [status, value] of oneHot(OPERATION_STATES, r.lastOperationStatus)) lastOperation.set({ ...labels, status }, value);
-          for (const [status, value] of oneHot(CONNECTION_STATUSES, r.connectionStatus)) connection.set({ ...labels, status }, value);
-          info.set({ ...labels, group_name: r.groupName }, 1);
-          counts.set(r.healthStatus, (counts.get(r.healthStatus) ?? 0) + 1);
-        }
-        for (const [status, count] of counts) installations.set({ ...base, health_status: status }, count);
-        // Stored states not there yet (the release before) are read as the upgrade reads them: what is bad fires.
-        const { states } = loadAlertStates(stored.alertStates, stored.snapshot ?? new Map(), new Date(stored.lastSuccessMs));
-        const firing = firingCounts(states);
-        for (const condition of CONDITIONS) alertsFiring.set({ ...base, condition }, firing[condition]);
+      for (const r of readings) {
+        const base = { project_id: r.projectId, integration_id: r.integrationId };
+        lastSuccess.set(base, r.lastSuccessMs / 1000);
+        const counts = series.aggregates(r.integrationId);
+        if (counts === undefined) continue;
+        for (const [status, n] of counts.health) if (n > 0 || status !== 'other') installations.set({ ...base, health_status: status }, n);
+        for (const [status, n] of counts.operation) if (n > 0 || status !== 'other') byOperation.set({ ...base, status }, n);
+        for (const [status, n] of counts.connection) if (n > 0 || status !== 'other') byConnection.set({ ...base, status }, n);
+        for (const condition of CONDITIONS) alertsFiring.set({ ...base, condition }, counts.firing[condition]);
       }
     },
     observePoll(projectId, integrationId, seconds) {
@@ -274,4 +302,125 @@ function registerBuildInfo(registry: Registry, build: BuildInfo): void {
     registers: [registry],
   });
   info.set({ version: build.version, revision: build.revision, nodejs: build.nodejs }, 1);
+}
+
+// ---------------------------------------------------------------------------
+// The per-installation series (core/installation-series.ts), kept as rendered
+// text per integration and rebuilt only for the integrations whose stored state
+// changed since the last scrape (the store's token says which). Rebuilding one
+// runs in slices: it yields to the event loop (setImmediate) whenever a slice
+// has run for `sliceMs`, so a scrape of 100,000 installations never holds the
+// loop for long and polls, deliveries and other requests run meanwhile. The
+// aggregates (counts by status, open alerts) come from the same pass, over
+// every installation whatever the mode.
+// ---------------------------------------------------------------------------
+
+/** Counts of one integration's installations, by the `status` label each family gives them, and its open alerts. */
+interface IntegrationAggregates {
+  readonly health: ReadonlyMap<string, number>;
+  readonly operation: ReadonlyMap<string, number>;
+  readonly connection: ReadonlyMap<string, number>;
+  readonly firing: Readonly<Record<Condition, number>>;
+  /** Installations given per-installation series in this mode. */
+  readonly exported: number;
+}
+
+interface Cached {
+  readonly token: string;
+  /** Per family (installationFamilies' order), this integration's lines. */
+  readonly families: readonly (readonly Buffer[])[];
+  readonly aggregates: IntegrationAggregates;
+}
+
+interface InstallationSeries {
+  /** The token of the state each cached integration was rendered from. */
+  tokens(): ReadonlyMap<string, string>;
+  /** Renders one integration from its stored state (in slices), replacing what was cached for it. */
+  update(stored: StoredSnapshot, token: string): Promise<IntegrationAggregates>;
+  aggregates(integrationId: string): IntegrationAggregates | undefined;
+  /** Drops the cached integrations not in `keep`. */
+  retain(keep: ReadonlySet<string>): void;
+  /** The exposition of the four families: each family's header, then every integration's lines. No copy of the cached text is made. */
+  chunks(): Buffer[];
+}
+
+/** Lines gathered into one string before it becomes a Buffer: big enough that chunks are few, small enough to stay cheap to copy. */
+const chunkChars = 256 * 1024;
+/** How often the slice checks the clock: every this many installations. */
+const checkEvery = 256;
+
+function createInstallationSeries(options: { readonly mode: InstallationSeriesMode; readonly sliceMs?: number }): InstallationSeries {
+  const { mode } = options;
+  const sliceMs = options.sliceMs ?? 10;
+  const cache = new Map<string, Cached>();
+  const headers = installationFamilies.map((f) => Buffer.from(familyHeader(f)));
+  const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  return {
+    tokens() {
+      return new Map([...cache].map(([id, c]) => [id, c.token]));
+    },
+
+    async update(stored, token) {
+      const snapshot: Snapshot = stored.snapshot ?? new Map<string, InstallationRecord>();
+      const health = new Map<string, number>(healthValues.map((v) => [v, 0]));
+      const operation = new Map<string, number>(operationValues.map((v) => [v, 0]));
+      const connection = new Map<string, number>(connectionValues.map((v) => [v, 0]));
+      const families: Buffer[][] = installationFamilies.map(() => []);
+      const pending = installationFamilies.map(() => '');
+      const flush = (i: number): void => {
+        const text = pending[i] ?? '';
+        if (text.length > 0) families[i]?.push(Buffer.from(text));
+        pending[i] = '';
+      };
+      const integration = integrationLabels(stored.projectId, stored.integrationId);
+      let exported = 0;
+      let n = 0;
+      let sliceStart = performance.now();
+      for (const [id, record] of snapshot) {
+        const count = (map: Map<string, number>, known: readonly string[], value: string): void => {
+          const label = statusLabel(known, value);
+          map.set(label, (map.get(label) ?? 0) + 1);
+        };
+        count(health, healthValues, record.healthStatus);
+        count(operation, operationValues, record.lastOperationStatus);
+        count(connection, connectionValues, record.connectionStatus);
+        if (exportsInstallation(mode, record)) {
+          exported += 1;
+          const lines = installationLines(integration, id, record);
+          for (let i = 0; i < lines.length; i++) {
+            pending[i] = (pending[i] ?? '') + (lines[i] ?? '');
+            if ((pending[i]?.length ?? 0) >= chunkChars) flush(i);
+          }
+        }
+        if (++n % checkEvery === 0 && performance.now() - sliceStart >= sliceMs) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+      }
+      for (let i = 0; i < pending.length; i++) flush(i);
+      // Stored states not there yet (the release before) are read as the upgrade reads them: what is bad fires.
+      const { states } = loadAlertStates(stored.alertStates, snapshot, new Date(stored.lastSuccessMs));
+      const aggregates: IntegrationAggregates = { health, operation, connection, firing: firingCounts(states), exported };
+      cache.set(stored.integrationId, { token, families, aggregates });
+      return aggregates;
+    },
+
+    aggregates(integrationId) {
+      return cache.get(integrationId)?.aggregates;
+    },
+
+    retain(keep) {
+      for (const id of cache.keys()) if (!keep.has(id)) cache.delete(id);
+    },
+
+    chunks() {
+      const out: Buffer[] = [];
+      headers.forEach((header, i) => {
+        out.push(header);
+        for (const c of cache.values()) out.push(...(c.families[i] ?? []));
+      });
+      return out;
+    },
+  };
 }

@@ -122,7 +122,7 @@ export function encodeSnapshot(snapshot: Snapshot): string {
  * `state_since` loses only the "since when", not the snapshot). Values of fields
  * it does not know are ignored, whatever their type.
  */
-function decodeRows(fields: readonly string[], installations: Record<string, unknown>): Snapshot | undefined {
+function* decodeRows(fields: readonly string[], installations: Record<string, unknown>, every: number): Generator<void, Snapshot | undefined, void> {
   const at = new Map<StoredField, number>();
   const optionalAt = new Map<OptionalField, number>();
   fields.forEach((name, i) => {
@@ -130,24 +130,40 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
     if ((OPTIONAL_FIELDS as readonly string[]).includes(name) && !optionalAt.has(name as OptionalField)) optionalAt.set(name as OptionalField, i);
   });
   if (V1_FIELDS.some((f) => !at.has(f))) return undefined;
+  // Positions looked up once, not per row: a snapshot may hold 100,000 installations.
+  const position = (f: StoredField): number => at.get(f) ?? -1;
+  const required = [...at.values()];
+  const [health, operation, settled, connection, groupRef, groupName, provider] = V1_FIELDS.map(position) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const sinceAt = optionalAt.get('state_since');
+  const exactAt = optionalAt.get('state_since_exact');
   const snapshot = new Map<string, InstallationRecord>();
-  for (const [id, row] of Object.entries(installations)) {
+  let n = 0;
+  for (const id in installations) {
+    if (++n % every === 0) yield;
+    const row = installations[id];
     // Only the fields this code knows are checked: a field added by a later release may hold any JSON value.
     if (!Array.isArray(row) || row.length !== fields.length) return undefined;
-    if ([...at.values()].some((i) => typeof row[i] !== 'string')) return undefined;
-    const value = (f: StoredField): string => String(row[at.get(f) ?? -1] ?? '');
-    const optional = (f: OptionalField): unknown => (optionalAt.has(f) ? row[optionalAt.get(f) ?? -1] : undefined);
-    const since = decodeSince(optional('state_since'), optional('state_since_exact'));
-    snapshot.set(id, {
-      healthStatus: value('health_status'),
-      lastOperationStatus: value('last_operation_status'),
-      settledOperationStatus: value('settled_operation_status'),
-      connectionStatus: value('connection_status'),
-      groupRef: value('group_ref'),
-      groupName: value('group_name'),
-      provider: value('provider'),
-      ...(since === undefined ? {} : { since }),
-    });
+    for (const i of required) if (typeof row[i] !== 'string') return undefined;
+    const cells = row as string[];
+    const since = decodeSince(sinceAt === undefined ? undefined : row[sinceAt], exactAt === undefined ? undefined : row[exactAt]);
+    const record: InstallationRecord = {
+      healthStatus: cells[health] ?? '',
+      lastOperationStatus: cells[operation] ?? '',
+      settledOperationStatus: cells[settled] ?? '',
+      connectionStatus: cells[connection] ?? '',
+      groupRef: cells[groupRef] ?? '',
+      groupName: cells[groupName] ?? '',
+      provider: cells[provider] ?? '',
+    };
+    snapshot.set(id, since === undefined ? record : { ...record, since });
   }
   return snapshot;
 }
@@ -159,6 +175,20 @@ function decodeRows(fields: readonly string[], installations: Record<string, unk
  * starts).
  */
 export function decodeSnapshot(raw: string): Snapshot | undefined {
+  const steps = decodeSnapshotSteps(raw);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * decodeSnapshot in steps: the generator yields after every `every`
+ * installations and returns what decodeSnapshot returns, so that a caller
+ * decoding 100,000 installations can give the event loop a turn between steps.
+ * (The JSON.parse of the whole text is one step.)
+ */
+export function* decodeSnapshotSteps(raw: string, every = 1000): Generator<void, Snapshot | undefined, void> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -172,9 +202,9 @@ export function decodeSnapshot(raw: string): Snapshot | undefined {
     if (version !== SNAPSHOT_FORMAT_VERSION) return undefined;
     const { fields, installations } = parsed;
     if (!isStringList(fields) || !isObject(installations)) return undefined;
-    return decodeRows(fields, installations);
+    return yield* decodeRows(fields, installations, every);
   }
-  return decodeRows(V1_FIELDS, parsed);
+  return yield* decodeRows(V1_FIELDS, parsed, every);
 }
 
 export const isSettled = (status: string): boolean => status !== 'in_progress';

@@ -1,7 +1,10 @@
 /**
- * What runs before each /metrics scrape: the state gauges are rebuilt from
- * the shared Redis state, so every replica exports every integration. Without
- * Redis the scrape serves the last values rather than waiting for it.
+ * What runs before each /metrics scrape: the state series are brought up to
+ * date from the shared Redis state, so every replica exports every
+ * integration. Only what changed since this replica's last scrape is read
+ * (loadChanged, against the tokens of what the series were built from) and
+ * rebuilt, in slices. Without Redis the scrape serves the last values rather
+ * than waiting for it. Concurrent scrapes share one run (http-server.ts).
  */
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { ChannelStatus, Metrics, Outbox, SnapshotStore } from '../ports.js';
@@ -13,10 +16,10 @@ const SCRAPE_REFRESH_TIMEOUT_MS = 2000;
 
 export interface ScrapeRefreshDeps {
   readonly redis: Pick<RedisClient, 'status'>;
-  readonly snapshots: Pick<SnapshotStore, 'loadAll'>;
+  readonly snapshots: Pick<SnapshotStore, 'loadChanged'>;
   readonly outbox: Pick<Outbox, 'size' | 'channelStatus' | 'droppedTotal'>;
   readonly upstream: Pick<UpstreamTracker, 'apiUpByProject'>;
-  readonly metrics: Pick<Metrics, 'refreshFromState' | 'setOutboxSize' | 'setOutboxDropped' | 'setSlackStatus' | 'setApiUp'>;
+  readonly metrics: Pick<Metrics, 'refreshFromState' | 'stateTokens' | 'setOutboxSize' | 'setOutboxDropped' | 'setSlackStatus' | 'setApiUp'>;
   /** The `target` label of the webhook gauges: the host only, never the secret path. */
   readonly slackMetricTarget: string;
   /**
@@ -46,14 +49,14 @@ export function readLanes(lanes: readonly RouteLane[]): Promise<{ name: string; 
   );
 }
 
-/** Rebuilds the state gauges from Redis; throws (and the scrape serves the last values) when Redis does not answer within 2 s. */
+/** Brings the state series up to date from Redis; throws (and the scrape serves the last values) when Redis does not answer within 2 s. */
 export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void> {
   const { redis, metrics } = deps;
   return async () => {
     // Commands wait for a reconnect; a scrape must not.
     if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
     const refresh = Promise.all([
-      deps.snapshots.loadAll(),
+      deps.snapshots.loadChanged(metrics.stateTokens()),
       deps.outbox.size(),
       deps.upstream.apiUpByProject(),
       deps.outbox.channelStatus(),
@@ -63,7 +66,7 @@ export function createScrapeRefresh(deps: ScrapeRefreshDeps): () => Promise<void
     const result = await Promise.race([refresh, delay(SCRAPE_REFRESH_TIMEOUT_MS).then(() => undefined)]);
     if (result === undefined) throw new Error('Redis did not answer within 2 s');
     const [stored, outboxSize, apiUp, channelStatus, dropped, lanes] = result;
-    metrics.refreshFromState(stored);
+    await metrics.refreshFromState(stored);
     metrics.setOutboxSize(outboxSize);
     metrics.setOutboxDropped(dropped);
     metrics.setSlackStatus(channelStatus, deps.slackMetricTarget);

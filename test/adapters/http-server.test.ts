@@ -299,6 +299,25 @@ describe('startHttpServer', () => {
       expect({ status: fresh.status, length: (await fresh.text()).length }).toEqual({ status: 200, length: page.length });
     });
 
+    it('counts the answers of concurrent scrapes, which share one body, once: none of them is cut', async () => {
+      class HugeRegistry extends Registry {
+        override async metrics(): Promise<string> {
+          return '# padding\n'.repeat(1_600_000);
+        }
+      }
+      // The first scrape's refresh waits until every request has arrived, so all four share its one rendering.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const { port } = await start({ registry: new HugeRegistry(), beforeScrape: () => held, maxUnreadBodies: 2 });
+      const stalled = [];
+      for (let i = 0; i < 4; i++) stalled.push(await nonReading(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'));
+      await sleep(100);
+      release();
+      await sleep(300);
+      const outcomes = await Promise.all(stalled.map((s) => s.readAll(1500)));
+      expect(outcomes).toEqual(Array.from({ length: 4 }, () => ({ answers: 1, closed: false })));
+    });
+
     it('drops the connection once its unread answers have made no progress for the socket timeout', async () => {
       // Answers larger than the loopback buffers: the server's writes stall until the client reads.
       class HugeRegistry extends Registry {

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/adapters/metrics.js';
+import { createMetrics, type ServiceMetrics } from '../../src/adapters/metrics.js';
 import { ALL_OK, type AlertState } from '../../src/core/alert-state.js';
 import { encodeAlertStates } from '../../src/core/alert-states.js';
 import { diffSnapshots } from '../../src/core/diff.js';
@@ -44,6 +44,22 @@ describe('the Slack webhook gauges', () => {
   });
 });
 
+let tokens = 0;
+/** Every stored integration as loadChanged reads it the first time: each one changed. */
+const refresh = (metrics: ServiceMetrics, list: StoredSnapshot[]): Promise<void> =>
+  metrics.refreshFromState(
+    list.map((changed) => ({
+      integrationId: changed.integrationId,
+      projectId: changed.projectId,
+      lastSuccessMs: changed.lastSuccessMs,
+      token: `t${++tokens}`,
+      changed,
+    })),
+  );
+/** The whole /metrics text: the registry's, then the per-installation families. */
+const render = async (registry: Registry, metrics: ServiceMetrics): Promise<string> =>
+  (await registry.metrics()) + Buffer.concat(metrics.exposition()).toString();
+
 const stored = (integrationId: string, installations: InstallationState[]): StoredSnapshot => ({
   integrationId,
   version: 1,
@@ -59,8 +75,8 @@ describe('the installation state gauges', () => {
   it('export the connection status one-hot over the spec values, with the labels of the health status', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    metrics.refreshFromState([stored('int-1', [state('a', { connectionStatus: 'bad_credentials' }), state('b')])]);
-    const text = await registry.metrics();
+    await refresh(metrics, [stored('int-1', [state('a', { connectionStatus: 'bad_credentials' }), state('b')])]);
+    const text = await render(registry, metrics);
     const a = { ...labels, installation_id: 'a' };
     expect(sample(text, 'ampersand_installation_connection_status', { ...a, status: 'bad_credentials' })).toBe(1);
     expect(sample(text, 'ampersand_installation_connection_status', { ...a, status: 'working' })).toBe(0);
@@ -74,23 +90,27 @@ describe('the installation state gauges', () => {
     expect(labelNames(series[0] ?? '')).toEqual(labelNames(health));
   });
 
-  it('give a connection status the spec does not know a series of its own, and the unreadable one too', async () => {
+  it('give a connection status the spec does not know, and the unreadable one, the one series status="other"', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    metrics.refreshFromState([stored('int-1', [state('a', { connectionStatus: 'suspended' }), state('b', { connectionStatus: UNREADABLE_VALUE })])]);
-    const text = await registry.metrics();
-    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'suspended' })).toBe(1);
+    await refresh(metrics, [stored('int-1', [state('a', { connectionStatus: 'suspended' }), state('b', { connectionStatus: UNREADABLE_VALUE })])]);
+    const text = await render(registry, metrics);
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'other' })).toBe(1);
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'working' })).toBe(0);
-    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b', status: UNREADABLE_VALUE })).toBe(1);
+    expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b', status: 'other' })).toBe(1);
+    // The value itself is never a label: the API cannot add series by inventing values.
+    expect(text).not.toContain('suspended');
+    expect(text).not.toContain(UNREADABLE_VALUE);
+    expect(sample(text, 'ampersand_installations_by_connection_status', { integration_id: 'int-1', status: 'other' })).toBe(2);
   });
 
   it('drop the connection series of an installation that is no longer stored', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    metrics.refreshFromState([stored('int-1', [state('a'), state('b', { connectionStatus: 'bad_credentials' })])]);
-    expect(sample(await registry.metrics(), 'ampersand_installation_connection_status', { installation_id: 'b', status: 'bad_credentials' })).toBe(1);
-    metrics.refreshFromState([stored('int-1', [state('a')])]);
-    const text = await registry.metrics();
+    await refresh(metrics, [stored('int-1', [state('a'), state('b', { connectionStatus: 'bad_credentials' })])]);
+    expect(sample(await render(registry, metrics), 'ampersand_installation_connection_status', { installation_id: 'b', status: 'bad_credentials' })).toBe(1);
+    await refresh(metrics, [stored('int-1', [state('a')])]);
+    const text = await render(registry, metrics);
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'b' })).toBeUndefined();
     expect(sample(text, 'ampersand_installation_connection_status', { installation_id: 'a', status: 'working' })).toBe(1);
   });
@@ -98,13 +118,13 @@ describe('the installation state gauges', () => {
   it('name the group of each installation in one info series, gone with the installation', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme "EU" <Corp>' }), state('b')])]);
-    let text = await registry.metrics();
+    await refresh(metrics, [stored('int-1', [state('a', { groupName: 'Acme "EU" <Corp>' }), state('b')])]);
+    let text = await render(registry, metrics);
     expect(sample(text, 'ampersand_installation_info', { ...labels, installation_id: 'a', group_name: 'Acme \\"EU\\" <Corp>' })).toBe(1);
     expect(sample(text, 'ampersand_installation_info', { installation_id: 'b', group_name: 'Customer b' })).toBe(1);
     expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toHaveLength(2);
-    metrics.refreshFromState([stored('int-1', [state('a', { groupName: 'Acme' })])]);
-    text = await registry.metrics();
+    await refresh(metrics, [stored('int-1', [state('a', { groupName: 'Acme' })])]);
+    text = await render(registry, metrics);
     expect(sample(text, 'ampersand_installation_info', { installation_id: 'b' })).toBeUndefined();
     expect(text.split('\n').filter((l) => l.startsWith('ampersand_installation_info{'))).toEqual([
       'ampersand_installation_info{project_id="proj-1",integration_id="int-1",installation_id="a",group_ref="org-a",provider="salesforce",group_name="Acme"} 1',
@@ -170,16 +190,113 @@ describe('ampersand_alerts_firing', () => {
         ['b', { ...ALL_OK, unhealthy: resolving, operation_failing: firing(null) }],
       ]),
     );
-    metrics.refreshFromState([stored('int-1', snapshotOf(state('a'), state('b')), states), stored('int-2', snapshotOf(state('x')))]);
-    const text = await registry.metrics();
+    await refresh(metrics, [stored('int-1', snapshotOf(state('a'), state('b')), states), stored('int-2', snapshotOf(state('x')))]);
+    const text = await render(registry, metrics);
     const value = (integration_id: string, condition: string): number | undefined => sample(text, 'ampersand_alerts_firing', { integration_id, condition });
     expect([value('int-1', 'unhealthy'), value('int-1', 'operation_failing'), value('int-1', 'bad_credentials')]).toEqual([2, 1, 0]);
     expect([value('int-2', 'unhealthy'), value('int-2', 'operation_failing'), value('int-2', 'bad_credentials')]).toEqual([0, 0, 0]);
 
     // An integration that is gone loses its series; one without stored states (the release before) counts what is bad.
-    metrics.refreshFromState([stored('int-2', snapshotOf(state('x', { connectionStatus: 'bad_credentials' })))]);
-    const after = await registry.metrics();
+    await refresh(metrics, [stored('int-2', snapshotOf(state('x', { connectionStatus: 'bad_credentials' })))]);
+    const after = await render(registry, metrics);
     expect(sample(after, 'ampersand_alerts_firing', { integration_id: 'int-1', condition: 'unhealthy' })).toBeUndefined();
     expect(sample(after, 'ampersand_alerts_firing', { integration_id: 'int-2', condition: 'bad_credentials' })).toBe(1);
+  });
+});
+
+describe('METRICS_INSTALLATION_SERIES', () => {
+  const list = [
+    state('ok'),
+    state('sick', { healthStatus: 'unhealthy' }),
+    state('busy', { lastOperationStatus: 'in_progress' }),
+    state('odd', { connectionStatus: 'weird' }),
+  ];
+  const lines = (text: string, name: string): string[] => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+
+  it('all: every installation has its series', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false, installationSeries: 'all' });
+    await refresh(metrics, [stored('int-1', list)]);
+    const text = await render(registry, metrics);
+    expect(lines(text, 'ampersand_installation_info')).toHaveLength(4);
+  });
+
+  it('unhealthy: only the installations that are not quiet have series, and the counts cover all of them', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false, installationSeries: 'unhealthy' });
+    await refresh(metrics, [stored('int-1', list)]);
+    const text = await render(registry, metrics);
+    expect(lines(text, 'ampersand_installation_info').map((l) => /installation_id="([^"]+)"/.exec(l)?.[1])).toEqual(['sick', 'odd']);
+    expect(sample(text, 'ampersand_installation_health_status', { installation_id: 'sick', status: 'unhealthy' })).toBe(1);
+    expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'healthy' })).toBe(3);
+    expect(sample(text, 'ampersand_installations_by_last_operation_status', { integration_id: 'int-1', status: 'in_progress' })).toBe(1);
+    expect(sample(text, 'ampersand_installations_by_connection_status', { integration_id: 'int-1', status: 'working' })).toBe(3);
+    expect(sample(text, 'ampersand_installations_by_connection_status', { integration_id: 'int-1', status: 'other' })).toBe(1);
+  });
+
+  it('none: no per-installation series, only the aggregates', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false, installationSeries: 'none' });
+    await refresh(metrics, [stored('int-1', list)]);
+    const text = await render(registry, metrics);
+    for (const name of [
+      'ampersand_installation_health_status',
+      'ampersand_installation_last_operation_status',
+      'ampersand_installation_connection_status',
+      'ampersand_installation_info',
+    ]) {
+      expect(lines(text, name)).toEqual([]);
+    }
+    expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'unhealthy' })).toBe(1);
+    expect(sample(text, 'ampersand_alerts_firing', { integration_id: 'int-1', condition: 'unhealthy' })).toBe(1);
+  });
+});
+
+describe('refreshFromState', () => {
+  it('keeps the series of an integration whose token did not change without its state being read again', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    const first = stored('int-1', [state('a', { healthStatus: 'unhealthy' })]);
+    await metrics.refreshFromState([{ integrationId: 'int-1', projectId: 'proj-1', lastSuccessMs: 1000, token: 'T1', changed: first }]);
+    expect(metrics.stateTokens()).toEqual(new Map([['int-1', 'T1']]));
+    await metrics.refreshFromState([{ integrationId: 'int-1', projectId: 'proj-1', lastSuccessMs: 9000, token: 'T1', changed: undefined }]);
+    const text = await render(registry, metrics);
+    expect(sample(text, 'ampersand_installation_health_status', { installation_id: 'a', status: 'unhealthy' })).toBe(1);
+    expect(sample(text, 'ampersand_installations', { integration_id: 'int-1', health_status: 'unhealthy' })).toBe(1);
+    // The poll time comes with every reading, changed or not.
+    expect(sample(text, 'ampersand_last_successful_poll_timestamp_seconds', { integration_id: 'int-1' })).toBe(9);
+  });
+
+  it('drops the counters and histograms of an integration that left the stored state, and keeps the others', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    for (const id of ['int-1', 'int-2']) {
+      metrics.observePoll('proj-1', id, 0.2);
+      metrics.recordPollError('proj-1', id, 'timeout');
+      metrics.recordTransitions('proj-1', id, [{ installationId: 'a', field: 'health_status', from: 'healthy', to: 'unhealthy' }]);
+      metrics.recordStateUnreadable('proj-1', id);
+    }
+    await refresh(metrics, [stored('int-1', [state('a')]), stored('int-2', [state('a')])]);
+    await refresh(metrics, [stored('int-2', [state('a')])]);
+    const text = await render(registry, metrics);
+    for (const name of [
+      'ampersand_poll_duration_seconds_count',
+      'ampersand_poll_errors_total',
+      'ampersand_installation_transitions_total',
+      'ampersand_state_unreadable_total',
+    ]) {
+      expect(sample(text, name, { integration_id: 'int-1' }), name).toBeUndefined();
+      expect(sample(text, name, { integration_id: 'int-2' }), name).toBeGreaterThanOrEqual(1);
+    }
+    expect(text).not.toContain('integration_id="int-1"');
+  });
+
+  it('keeps the counters of an integration never stored (a poll that keeps failing, say)', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    metrics.recordPollError('proj-1', 'int-9', 'unauthorized');
+    await refresh(metrics, []);
+    await refresh(metrics, []);
+    expect(sample(await render(registry, metrics), 'ampersand_poll_errors_total', { integration_id: 'int-9', reason: 'unauthorized' })).toBe(1);
   });
 });

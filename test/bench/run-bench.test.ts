@@ -57,8 +57,13 @@ describe('the bench', () => {
     expect(figure('poll with one installation changed')[0]?.measured).toMatch(/round trips; .* sent to Redis, .* to its AOF$/);
     expect(figure('peak RSS')[0]?.measured).toMatch(/^\d+(\.\d)? MB vs \d+(\.\d)? MB$/);
     expect(figure('Redis per poll, nothing changed')[0]?.measured).toMatch(/^\d+ round trips; \d+ commands: .*evalsha \d+/);
-    expect(figure('/metrics scrape (')[0]?.measured).toMatch(/series; event loop blocked up to/);
+    for (const mode of ['all', 'unhealthy', 'none']) {
+      expect(figure(`/metrics scrape, METRICS_INSTALLATION_SERIES=${mode}:`)[0]?.measured, mode).toMatch(
+        / series; event loop blocked up to .*; Redis sent .*; peak RSS /,
+      );
+    }
     expect(figure('10 concurrent scrapes')).toHaveLength(1);
+    expect(figure('scrape cost with 3 replicas')[0]?.measured).toMatch(/ in all \(.* per replica\)/);
     expect(figure('alert latency')[0]?.measured).toMatch(/^\d.* ms \(1 changes/);
     expect(figure('Redis round trips of a cycle')[0]?.measured).toMatch(/^\d+ vs \d+ \(/);
     expect(machine.cores).toBeGreaterThan(0);

@@ -292,6 +292,38 @@ export function snapshotStoreContract(create: StoresFactory): void {
       expect(await s.snapshots.loadAll()).toEqual([]);
     });
 
+    it('loadChanged returns every integration, with its state only when the token given for it is no longer the stored one', async () => {
+      await s.snapshots.commit(baseline('int-1'));
+      await s.snapshots.commit(baseline('int-2', { snapshot: snap('x', 'y') }));
+      const first = await s.snapshots.loadChanged(new Map());
+      expect(first.map((r) => [r.integrationId, r.changed?.snapshot?.size]).sort()).toEqual([
+        ['int-1', 1],
+        ['int-2', 2],
+      ]);
+      const tokens = new Map(first.map((r) => [r.integrationId, r.token]));
+      expect([...tokens.values()].every((t) => t !== '')).toBe(true);
+      expect((await s.snapshots.loadChanged(tokens)).map((r) => r.changed)).toEqual([undefined, undefined]);
+
+      // A poll that changed nothing moves the version and the time, not the token.
+      await s.snapshots.load('int-1');
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, nowMs: 10 }));
+      const unchanged = (await s.snapshots.loadChanged(tokens)).find((r) => r.integrationId === 'int-1');
+      expect(unchanged).toMatchObject({ projectId: 'p', lastSuccessMs: 10, token: tokens.get('int-1'), changed: undefined });
+
+      // New data, or new alert states alone, is a change.
+      await s.snapshots.commit(baseline('int-1', { expectedVersion: 2, version: 3, snapshot: snap('a', 'b') }));
+      await s.snapshots.commit(baseline('int-2', { expectedVersion: 1, version: 2, snapshot: snap('x', 'y'), alertStates: '{"v":1}' }));
+      const changed = await s.snapshots.loadChanged(tokens);
+      expect(changed.map((r) => [r.integrationId, r.changed?.snapshot?.size, r.changed?.alertStates]).sort()).toEqual([
+        ['int-1', 2, undefined],
+        ['int-2', 2, '{"v":1}'],
+      ]);
+
+      // A forgotten integration is not returned at all.
+      await s.snapshots.retain(['int-2'], 100);
+      expect((await s.snapshots.loadChanged(tokens)).map((r) => r.integrationId)).toEqual(['int-2']);
+    });
+
     it('keeps an unlisted integration polled after the cutoff', async () => {
       await s.snapshots.commit(baseline('int-1'));
       await s.snapshots.commit(baseline('int-1', { expectedVersion: 1, version: 2, nowMs: 10 }));

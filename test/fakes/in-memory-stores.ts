@@ -253,6 +253,19 @@ export function createInMemoryStores({ deadLetterMax = 10_000, deadLetterTrimPer
     async loadAll() {
       return [...snapshots].map(([id, record]) => toStored(id, record));
     },
+    async loadChanged(known) {
+      // The content itself is the token here: equal when, and only when, the stored data and alert states are.
+      return [...snapshots].map(([id, record]) => {
+        const token = JSON.stringify([record.data, record.alertStates ?? null]);
+        return {
+          integrationId: id,
+          projectId: record.projectId,
+          lastSuccessMs: record.lastSuccessMs,
+          token,
+          changed: known.get(id) === token ? undefined : toStored(id, record),
+        };
+      });
+    },
     async loadEpisodes(integrationId, installationIds) {
       const logs = episodes.get(integrationId);
       return new Map(installationIds.map((id) => [id, decodeEpisodeLog(logs?.get(id)?.raw)]));

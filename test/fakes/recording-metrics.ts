@@ -26,7 +26,14 @@ export function createRecordingMetrics(): RecordingMetrics {
     calls,
     callsOf,
     pollErrors: () => callsOf('recordPollError').map(([, integrationId, reason]: [string, string, PollErrorReason]) => `${integrationId} ${reason}`),
-    refreshFromState: (...args) => record('refreshFromState', args),
+    refreshFromState: (...args) => {
+      record('refreshFromState', args);
+      return Promise.resolve();
+    },
+    stateTokens: (...args) => {
+      record('stateTokens', args);
+      return new Map();
+    },
     observePoll: (...args) => record('observePoll', args),
     recordPollError: (...args) => record('recordPollError', args),
     recordTransitions: (...args) => record('recordTransitions', args),

@@ -309,6 +309,42 @@ return {v, row[2], row[3], row[4], d, h, redis.call('GET', KEYS[2]), known}
 `;
 
 /**
+ * loadChanged: like loadSnapshots, but the snapshot data and the alert states
+ * of an integration come back only when they changed since the caller's last
+ * read, so a scrape costs Redis the bytes that changed, not every snapshot.
+ * The token of an integration is the digest part of h (the commit script
+ * keeps it beside d) and a SHA-1 of the alert states ('-' when none); no h
+ * (a release that kept no digest) gives the token '', which never matches.
+ *   KEYS[2i-1] snapshot hash (snap:{id}), KEYS[2i] its alert states (alerts:{id}), i = 1..n
+ *   ARGV[i]    the token the caller has for integration i ('' for none)
+ * Returns, per integration in order, {v, l, p, t, token, changed (1/0), d, alert states};
+ * v is nil when the key is gone, and d and the alert states are nil unless changed is 1.
+ */
+export const LOAD_CHANGED = `
+local out = {}
+for i = 1, #KEYS, 2 do
+  local n = (i + 1) / 2
+  local row = redis.call('HMGET', KEYS[i], 'v', 'l', 'p', 't', 'h')
+  if not row[1] then
+    out[n] = {false}
+  else
+    local alerts = redis.call('GET', KEYS[i + 1])
+    local digest = row[5] and string.match(row[5], ':(.*)$')
+    local token = ''
+    if digest then
+      token = digest .. '/' .. (alerts and redis.sha1hex(alerts) or '-')
+    end
+    if token ~= '' and token == ARGV[n] then
+      out[n] = {row[1], row[2], row[3], row[4], token, 0}
+    else
+      out[n] = {row[1], row[2], row[3], row[4], token, 1, redis.call('HGET', KEYS[i], 'd'), alerts}
+    end
+  end
+end
+return out
+`;
+
+/**
  * dropStale: forgets the integrations among the given candidates (the caller
  * read the integrations set and left out the listed ones) that were not polled
  * successfully since the cutoff: their snapshot and every other key of theirs.
@@ -537,6 +573,7 @@ export const STATE_SCRIPTS = {
   ahmCommitSnapshot: { lua: COMMIT_SNAPSHOT },
   ahmLoadSnapshots: { lua: LOAD_SNAPSHOTS },
   ahmLoadSnapshotUnlessKnown: { numberOfKeys: 2, lua: LOAD_SNAPSHOT_UNLESS_KNOWN },
+  ahmLoadChanged: { lua: LOAD_CHANGED },
   ahmDropStale: { lua: DROP_STALE },
   ahmPopOutbox: { numberOfKeys: 7, lua: POP_OUTBOX },
   ahmMarkChannelDown: { numberOfKeys: 1, lua: MARK_CHANNEL_DOWN },
@@ -554,6 +591,7 @@ export interface StateScripts {
   ahmCommitSnapshot(numberOfKeys: number, ...args: Args): Promise<[number, number?, (string | null)?, ...string[]]>;
   ahmLoadSnapshots(numberOfKeys: number, ...keys: string[]): Promise<(string | null)[][]>;
   ahmLoadSnapshotUnlessKnown(snapshot: string, alerts: string, digest: string, bytes: string): Promise<(string | number | null)[]>;
+  ahmLoadChanged(numberOfKeys: number, ...args: string[]): Promise<(string | number | null)[][]>;
   ahmDropStale(numberOfKeys: number, ...args: Args): Promise<string[]>;
   ahmPopOutbox(...args: Args): Promise<[number, string | null, number]>;
   ahmMarkChannelDown(channel: string, reason: string, nowMs: string): Promise<number>;

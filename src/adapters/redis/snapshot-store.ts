@@ -17,15 +17,15 @@
  * Round trips: load and commit take one each, whatever the number of
  * installations (a commit takes two when its digest was stale, see above, and
  * one more when an entry may be merged into a waiting one: outbox-append.ts
- * reads that one first). loadAll and retain take two: the integrations set, then one
+ * reads that one first). loadAll, loadChanged and retain take two: the integrations set, then one
  * batch of script calls (sent back to back) over its members, in chunks of
  * KEYS_PER_SCRIPT_CALL keys, since a script may only touch the keys it is given.
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-client.js';
 import { decodeEpisodeLog, encodeEpisodeLog, episodeLogExpiry } from '../../core/episodes.js';
-import { decodeSnapshot, encodeSnapshot, sameSnapshot, type Snapshot } from '../../core/snapshot.js';
-import type { SnapshotStore, StoredSnapshot } from '../../ports.js';
+import { decodeSnapshot, decodeSnapshotSteps, encodeSnapshot, sameSnapshot, type Snapshot } from '../../core/snapshot.js';
+import type { SnapshotStore, StateReading, StoredSnapshot } from '../../ports.js';
 import { stateKeys, type StateKeys } from './keys.js';
 import { laneHeadsOf, outboxAppendArgs } from './outbox-append.js';
 import { KEYS_PER_SCRIPT_CALL, withStateScripts } from './scripts.js';
@@ -108,10 +108,19 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function toStored(integrationId: string, v: string, l: string, p: string, t: string, d: string | Snapshot, a: string | null | undefined): StoredSnapshot {
+function toStored(
+  integrationId: string,
+  v: string,
+  l: string,
+  p: string,
+  t: string,
+  d: string | Snapshot,
+  a: string | null | undefined,
+  decoded?: Snapshot,
+): StoredSnapshot {
   // A corrupt version would freeze the integration as a "conflict" forever: it reads as unreadable.
   const versionOk = isStoredVersion(v);
-  const snapshot = !versionOk ? undefined : typeof d === 'string' ? decodeSnapshot(d) : d;
+  const snapshot = !versionOk ? undefined : (decoded ?? (typeof d === 'string' ? decodeSnapshot(d) : d));
   const reason = !versionOk
     ? `stored version ${JSON.stringify(v.slice(0, 40))} is not a number`
     : snapshot === undefined
@@ -127,6 +136,23 @@ function toStored(integrationId: string, v: string, l: string, p: string, t: str
     ...(a === null || a === undefined ? {} : { alertStates: a }),
     ...(reason === undefined ? {} : { unreadable: { reason, storedVersion: v } }),
   };
+}
+
+/** Longest a decode runs before it lets the event loop take a turn. */
+const decodeSliceMs = 10;
+
+/** decodeSnapshot, yielding to the event loop (setImmediate) whenever a slice has run for decodeSliceMs. */
+async function decodeInSlices(raw: string): Promise<Snapshot | undefined> {
+  const steps = decodeSnapshotSteps(raw);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    if (performance.now() - sliceStart >= decodeSliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 }
 
 /** What the commit script keeps in field h beside a snapshot: its version and a digest of its encoding. */
@@ -251,6 +277,33 @@ export function createRedisSnapshotStore(options: RedisSnapshotStoreOptions): Sn
           // Dropped between the two round trips: it is gone, as if read a moment later.
           if (v !== null && v !== undefined) out.push(toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a));
         });
+      }
+      return out;
+    },
+
+    async loadChanged(known) {
+      const ids = await redis.smembers(keys.integrations);
+      const batches = await Promise.all(
+        chunks(ids, KEYS_PER_SCRIPT_CALL / 2).map(async (chunk) => ({
+          chunk,
+          rows: await redis.ahmLoadChanged(
+            chunk.length * 2,
+            ...chunk.flatMap((id) => [keys.snapshot(id), keys.alerts(id)]),
+            ...chunk.map((id) => known.get(id) ?? ''),
+          ),
+        })),
+      );
+      const out: StateReading[] = [];
+      for (const { chunk, rows } of batches) {
+        for (const [i, id] of chunk.entries()) {
+          const [v, l, p, t, token, changed, d, a] = (rows[i] ?? []).map((x) => (x === null ? undefined : String(x)));
+          // Dropped between the two round trips: it is gone, as if read a moment later.
+          if (v === undefined) continue;
+          // Decoded in slices: 100,000 installations must not hold the event loop (a scrape runs beside polls and deliveries).
+          const decoded = changed === '1' && isStoredVersion(v) ? await decodeInSlices(d ?? '') : undefined;
+          const stored = changed === '1' ? toStored(id, v, l ?? '', p ?? '', t ?? '0', d ?? '', a, decoded) : undefined;
+          out.push({ integrationId: id, projectId: p ?? '', lastSuccessMs: Number(t) || 0, token: token ?? '', changed: stored });
+        }
       }
       return out;
     },

@@ -141,6 +141,7 @@ describe('the Redis stores under a hash-tagged prefix', () => {
       load: () => snapshots.load('int-1'),
       loadEpisodes: () => snapshots.loadEpisodes('int-1', ['a', 'b']),
       loadAll: () => snapshots.loadAll(),
+      loadChanged: () => snapshots.loadChanged(new Map()),
       head: () => outbox.head(),
       headId: () => outbox.headId(),
       size: () => outbox.size(),
