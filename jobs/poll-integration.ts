@@ -47,6 +47,8 @@ export interface PollIntegrationDeps {
   readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listInstallations'>>;
   readonly snapshots: Pick<SnapshotStore, 'load' | 'commit' | 'loadEpisodes'>;
   readonly outbox: Pick<Outbox, 'headId'>;
+  /** The outbox lane of each route, by route name: a conflict may be our own re-sent commit, whose entries must move in every lane. */
+  readonly lanes?: readonly { readonly name: string; readonly outbox: Pick<Outbox, 'headId'> }[];
   readonly metrics: Pick<Metrics, 'observePoll' | 'recordPollError' | 'recordTransitions' | 'recordStateUnreadable' | 'recordSilenced'>;
   readonly logger: Logger;
   /** The first watched project: a job without a projectId (from the release before) is its. Labels use the projectId the API returns once known. */
@@ -250,6 +252,10 @@ export function createPollIntegration(deps: PollIntegrationDeps) {
       // connection: its notifications are in the outbox, so make sure they move.
       const head = await deps.outbox.headId();
       if (head !== undefined) await deps.delivery.kick(head);
+      for (const lane of deps.lanes ?? []) {
+        const laneHead = await lane.outbox.headId();
+        if (laneHead !== undefined) await deps.delivery.kick(laneHead, lane.name);
+      }
       return { outcome: { status: 'conflict' }, report: () => Promise.resolve() };
     }
     // Once per committed transition, so that grep for a customer's installation or group

@@ -27,6 +27,15 @@ export interface RunCycleDeps {
   readonly ampersand: AmpersandProjects<Pick<AmpersandClient, 'listIntegrations'>>;
   readonly snapshots: Pick<SnapshotStore, 'retain'>;
   readonly outbox: Pick<Outbox, 'headId'>;
+  /**
+   * The outbox lane of each route of the monitor configuration file, by route name: each cycle
+   * makes sure every lane's head has a delivery job, as it does for the default lane. A head whose
+   * hand-off was lost (a process killed between commit and kick, a Redis blip) would otherwise wait
+   * for the route's next alert, which may be days away on a quiet route. None without routes.
+   */
+  readonly lanes?: readonly { readonly name: string; readonly outbox: Pick<Outbox, 'headId'> }[];
+  /** Moves the waiting entries of routes no longer configured to the default lane (and logs it), before the default head is kicked. */
+  readonly adoptRemovedLanes?: (log: Logger) => Promise<void>;
   readonly metrics: Pick<Metrics, 'recordPollError'>;
   readonly observer: CycleObserver;
   readonly logger: Logger;
@@ -137,9 +146,14 @@ export function createRunCycle(deps: RunCycleDeps) {
   }
 
   async function cycle(cycleId: string, log: Logger): Promise<CycleOutcome> {
-    // Delivery first, before anything that talks to Ampersand or the upstream tracker.
+    // Delivery first, before anything that talks to Ampersand or the upstream tracker: every lane.
+    if (deps.adoptRemovedLanes !== undefined) await deps.adoptRemovedLanes(log);
     const head = await deps.outbox.headId();
     if (head !== undefined) await deps.delivery.kick(head);
+    for (const lane of deps.lanes ?? []) {
+      const laneHead = await lane.outbox.headId();
+      if (laneHead !== undefined) await deps.delivery.kick(laneHead, lane.name);
+    }
 
     // One after the other: a cycle makes one or two calls per project, and the order keeps the logs readable.
     const lists: ProjectList[] = [];

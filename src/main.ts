@@ -105,19 +105,24 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
       wording: { service: 'Slack', endpoint: `webhook of route ${route.name}`, fixHint: `Check ${route.webhookSource} and the channel.` },
     }),
   }));
-  // A route removed since the last start: its waiting entries go to the default route rather than be lost.
-  for (const { route, moved } of await adoptLanes(redis, prefix, laneNames(routes))) {
-    logger.warn(
-      { route, moved },
-      `route ${route} is no longer in the monitor configuration: its ${moved} waiting message(s) are moved to the default route (SLACK_WEBHOOK_URL)`,
-    );
-  }
+  // A route removed from the configuration: its waiting entries go to the default route rather than be
+  // lost. At start, and at every cycle (a replica still on the old configuration may append to it).
+  const adoptRemovedLanes = async (log: Logger): Promise<void> => {
+    for (const { route, moved } of await adoptLanes(redis, prefix, laneNames(routes))) {
+      log.warn(
+        { route, moved },
+        `route ${route} is no longer in the monitor configuration: its ${moved} waiting message(s) are moved to the default route (SLACK_WEBHOOK_URL)`,
+      );
+    }
+  };
+  await adoptRemovedLanes(logger);
   const settings = { pollIntervalMs, pollConcurrency, jobLockMs, slackMessagesPerSecond: slack.messagesPerSecond };
   const runtime = openRuntime({ redis, prefix, logger, now, initMarker, settings });
   const { delivery, polls, scheduleRegistered } = runtime;
   // What the jobs share; each factory takes the part its deps name.
   const metrics = createMetrics(registry, { build, installationSeries: config.metricsInstallationSeries });
-  const shared = { ampersand, snapshots, outbox, metrics, logger, projectId, delivery, polls, forgetAfterMs, now };
+  const lanes = routeLanes.map(({ route, outbox: lane }) => ({ name: route.name, outbox: lane }));
+  const shared = { ampersand, snapshots, outbox, lanes, metrics, logger, projectId, delivery, polls, forgetAfterMs, now };
   const { upstreamDegradedAfterCycles: degradedAfterCycles } = config;
   const projectIds = projects.map((p) => p.id);
   const upstream = createUpstreamTracker({ ...shared, projects: projectIds, store: upstreamStore, degradedAfterCycles, routes, newId: () => randomUUID() });
@@ -142,7 +147,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   const jobs = {
     pollIntegration,
     pollProject: createPollProject({ ampersand, pollIntegration, logger }),
-    runCycle: createRunCycle({ ...shared, observer: upstream, projects, listMode }),
+    runCycle: createRunCycle({ ...shared, observer: upstream, projects, listMode, adoptRemovedLanes }),
     deliver: createDeliverNotification({ ...shared, notifiers, logger: slackLogger, retryHorizonMs: slack.retryHorizonMs }),
     deliverLanes: new Map(
       routeLanes.map(({ route, outbox: lane }) => [

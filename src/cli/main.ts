@@ -78,6 +78,7 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       logger: logger.child({ component: 'ampersand' }),
     });
   };
+  const configuredRoutes = new Set((config.monitor?.routes ?? []).map((r) => r.name));
   const warn = (text: string) => io.err(`${programName} ${line.command}: ${text}\n`);
   // Without a project there is none to ask (loadConfig refuses that for the service; the CLI's usage test runs without one).
   const namesOf = async (): Promise<ReadonlyMap<string, string>> => {
@@ -148,7 +149,9 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
           io,
           newToken: () => randomBytes(4).toString('hex'),
           pollIntervalMs: config.pollIntervalMs,
-          lane: stores(session).lane,
+          // A route no longer in the file has no worker: its letters go back to the default lane, whose
+          // delivery sends an entry of an unconfigured route to SLACK_WEBHOOK_URL, with a warning.
+          lane: (route) => (configuredRoutes.has(route) ? stores(session).lane(route) : stores(session).outbox),
         }),
       );
     }

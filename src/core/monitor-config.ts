@@ -52,7 +52,7 @@ export const MUTE_MATCH_FIELDS = ['installationId', 'groupRef', 'integrationId',
 export type RouteMatch = Readonly<Partial<Record<(typeof ROUTE_MATCH_FIELDS)[number], string>>>;
 
 export interface Route {
-  /** The `name` given, else `routes[<index>]`: for logs, metrics and outbox lanes; never the URL. */
+  /** The `name` given, else `route-` and a digest of its match and webhook source (unnamedRouteName): for logs, metrics and outbox lanes; never the URL. */
   readonly name: string;
   readonly match: RouteMatch;
   /** The webhook URL. A secret (its path is the token): never log it. */
@@ -110,8 +110,10 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 
-/** A value as a problem shows it: a string quoted and cut short, a number or boolean as it is, anything else by its type. */
+/** A value as a problem shows it: a string quoted and cut short (a URL not at all), a number or boolean as it is, anything else by its type. */
 function shown(value: unknown): string {
+  // A URL in the wrong key (a webhook pasted under webhookUrlEnv, name or mention) may be a secret: never repeated.
+  if (typeof value === 'string' && value.includes('://')) return '(a URL, hidden)';
   if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null || value === undefined) return 'nothing';
@@ -269,13 +271,35 @@ function checkRoutes(value: unknown, problems: Problems, options: MonitorConfigO
   return problems.list(value, 'routes', 'routes', (entry, path) => {
     const obj = problems.mapping(entry, path, ROUTE_KEYS, 'a route');
     if (obj === undefined) return undefined;
-    const name = checkRouteName(obj['name'], child(path, 'name'), names, problems) ?? path;
+    const given = checkRouteName(obj['name'], child(path, 'name'), names, problems);
     const match = problems.match(obj['match'], child(path, 'match'), ROUTE_MATCH_FIELDS, 'a route');
     const webhook = checkWebhook(obj, path, problems, options);
     const mention = checkMention(obj['mention'], child(path, 'mention'), problems);
     if (match === undefined || webhook === undefined) return undefined;
+    const name = given ?? unnamedRouteName(match, webhook);
+    if (given === undefined && names.has(name)) problems.add(path, `repeats another unnamed route's match and webhook: give each route a name`);
+    names.add(name);
     return { name, match, ...webhook, mention };
   });
+}
+
+/**
+ * The name of a route without `name`: `route-` and a 32-bit digest of its
+ * match and its webhook (the variable named by webhookUrlEnv, or the URL: a
+ * digest that short tells nothing of the token). The route's outbox lane is
+ * named after it and kept across restarts: a name by position (`routes[0]`)
+ * would send the messages waiting for one route to another route's webhook
+ * once a route is inserted above it. Edit the match or the webhook and the
+ * name changes: the old lane then goes to the default route at the next start
+ * or cycle. A `name` is clearer in logs and metrics; the README says so.
+ */
+function unnamedRouteName(match: RouteMatch, webhook: Pick<Route, 'webhookUrl' | 'webhookSource'>): string {
+  const source = webhook.webhookSource.startsWith('$') ? webhook.webhookSource : webhook.webhookUrl;
+  const text = JSON.stringify([ROUTE_MATCH_FIELDS.map((f) => match[f] ?? null), source]);
+  // FNV-1a, 32 bits: stable across releases and platforms, and enough to tell a file's few routes apart.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `route-${hash.toString(16).padStart(8, '0')}`;
 }
 
 function checkRouteName(value: unknown, path: string, names: Set<string>, problems: Problems): string | undefined {

@@ -3,6 +3,9 @@
  * letters made by the real service (Slack refused the message) or by the
  * Redis stores, and a replayed one delivered by a running service to the fake Slack.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStores, type RedisStores } from '../../src/adapters/redis/stores.js';
 import type { OutboxEntry } from '../../src/ports.js';
@@ -153,6 +156,27 @@ describe('ampersand-health-monitor dead-letters', () => {
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: 'No dead letters to replay.\n' });
   });
 
+  it('replays the letter of a route no longer in the monitor configuration into the default lane, which a worker serves', async () => {
+    const routed = { ...letter('int-1.L.4.1', 'a'), destination: 'sales' };
+    await stores.snapshots.commit({
+      integrationId: 'int-9',
+      expectedVersion: undefined,
+      version: 1,
+      lineage: 'L',
+      projectId: 'proj-1',
+      snapshot: snap('a'),
+      nowMs: 1,
+      outbox: [routed],
+    });
+    await stores.lane('sales').pop(routed.id, true);
+    expect((await stores.outbox.channelStatus()).deadLetters).toBe(1);
+    // No MONITOR_CONFIG: no route is configured, so none of "sales" has a worker.
+    const { code } = await runCli(['dead-letters', 'replay', '--all'], cliEnv);
+    expect(code).toBe(0);
+    expect(await stores.lane('sales').size()).toBe(0);
+    expect((await stores.outbox.head())?.entry).toMatchObject({ destination: 'sales', notification: routed.notification });
+  });
+
   it('says delivery is paused when the Slack webhook is down', async () => {
     await deadLetter([letter('int-1.L.2.1', 'a')]);
     await stores.outbox.markChannelDown('HTTP 404 no_service', Date.UTC(2026, 4, 1, 9));
@@ -199,7 +223,13 @@ describe('dead-letters replay with routes', () => {
     const list = linesOf((await runCli(['dead-letters', 'list'], cliEnv)).stdout);
     expect(list.slice(1, 3).map((l) => l.split(/\s{2,}/)[2])).toEqual(['slack', 'sales']);
 
-    const replay = await runCli(['dead-letters', 'replay', '--all'], cliEnv);
+    // The route is in the monitor configuration: its letters go back to its lane.
+    const dir = mkdtempSync(join(tmpdir(), 'ahm-replay-'));
+    const file = join(dir, 'monitor.yaml');
+    writeFileSync(file, `routes:\n  - name: sales\n    match: { provider: hubspot }\n    webhookUrl: ${String(cliEnv['SLACK_WEBHOOK_URL'])}\n`);
+    const replay = await runCli(['dead-letters', 'replay', '--all'], { ...cliEnv, MONITOR_CONFIG: file }).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     expect(replay.code).toBe(0);
     expect(await stores.outbox.headId()).toMatch(/^int-1\.L\.2\.1\.replay-/);
     expect(await sales.headId()).toMatch(/^int-1\.L\.2\.2\.replay-/);

@@ -38,8 +38,8 @@ const EXPECTED: MonitorConfig = {
       webhookSource: '$SALES_WEBHOOK',
       mention: '<!subteam^S0123ABCD> <@U0123ABCD>',
     },
-    { name: 'routes[1]', match: { groupRef: 'org-vip' }, webhookUrl: HOOK, webhookSource: 'routes[1].webhookUrl', mention: '<!here>' },
-    { name: 'routes[2]', match: {}, webhookUrl: HOOK, webhookSource: 'routes[2].webhookUrl', mention: undefined },
+    { name: 'route-4a755ff6', match: { groupRef: 'org-vip' }, webhookUrl: HOOK, webhookSource: 'routes[1].webhookUrl', mention: '<!here>' },
+    { name: 'route-544320bf', match: {}, webhookUrl: HOOK, webhookSource: 'routes[2].webhookUrl', mention: undefined },
   ],
   silences: [
     {
@@ -365,6 +365,36 @@ describe('validateMonitorConfig', () => {
   });
 });
 
+describe('the name of a route without one', () => {
+  const names = (routes: unknown[]) => {
+    const result = validateMonitorConfig({ routes }, options);
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.config.routes.map((r) => r.name);
+  };
+  const hubspot = { match: { provider: 'hubspot' }, webhookUrl: HOOK };
+  const vip = { match: { groupRef: 'org-vip' }, webhookUrlEnv: 'SALES_WEBHOOK' };
+
+  it('does not follow its position: a route inserted above keeps the lane of the others, so no waiting message changes webhook', () => {
+    const [before] = names([hubspot]);
+    const after = names([vip, hubspot]);
+    expect(after[1]).toBe(before);
+    expect(after[0]).not.toBe(before);
+    expect(before).toMatch(/^route-[0-9a-f]{8}$/);
+  });
+
+  it('changes with the match or the webhook variable, and never shows the URL', () => {
+    const [a] = names([hubspot]);
+    const [b] = names([{ ...hubspot, match: { provider: 'salesforce' } }]);
+    const [c] = names([{ match: hubspot.match, webhookUrlEnv: 'SALES_WEBHOOK' }]);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(a).not.toContain('hooks');
+  });
+
+  it('is refused when two unnamed routes would share it', () => {
+    expect(problems({ routes: [hubspot, { ...hubspot }] })).toContain("routes[1] repeats another unnamed route's match and webhook: give each route a name");
+  });
+});
+
 describe('selectRoute', () => {
   const result = validateMonitorConfig(GOOD, options);
   const routes: readonly Route[] = result.ok ? result.config.routes : [];
@@ -372,8 +402,8 @@ describe('selectRoute', () => {
 
   it.each<[string, Partial<AlertSubject>, string | undefined]>([
     ['the first route that matches', {}, 'sales'],
-    ['a later route when the first does not match', { provider: 'hubspot' }, 'routes[1]'],
-    ['the catch-all route last', { provider: 'hubspot', groupRef: 'org-2' }, 'routes[2]'],
+    ['a later route when the first does not match', { provider: 'hubspot' }, 'route-4a755ff6'],
+    ['the catch-all route last', { provider: 'hubspot', groupRef: 'org-2' }, 'route-544320bf'],
   ])('picks %s', (_name, patch, name) => {
     expect(selectRoute(routes, { ...subject, ...patch })?.name).toBe(name);
   });

@@ -113,7 +113,8 @@ describe('a route removed from the configuration', () => {
     expect(h.texts()[1]).toMatch(/^\[RESOLVED:1\].*Customer x/);
     expect(other.messages).toEqual([]);
     expect(await h.redis.exists(key('lane:gone:ids'), key('lane:gone:slack'))).toBe(0);
-    expect(await h.redis.smembers(key('lanes'))).toEqual([]);
+    // The name stays known: a replica still on the old configuration may append to the lane, and every cycle moves that too.
+    expect(await h.redis.smembers(key('lanes'))).toEqual(['gone']);
     const lines = logs.lines();
     expect(lines.find((l) => String(l['msg']).startsWith('route gone is no longer in the monitor configuration'))).toMatchObject({ route: 'gone', moved: 2 });
     expect(lines.filter((l) => String(l['msg']).includes('which is no longer configured; it is delivered to the default route'))).toHaveLength(2);

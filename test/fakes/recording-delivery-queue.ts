@@ -17,9 +17,9 @@ export function createRecordingDeliveryQueue(log: EventLog = createEventLog()): 
   const queue: RecordingDeliveryQueue = {
     kicked,
     failWith: undefined,
-    async kick(headId) {
+    async kick(headId, lane) {
       kicked.push(headId);
-      log.add(`kick ${headId}`);
+      log.add(lane === undefined ? `kick ${headId}` : `kick ${headId} (${lane})`);
       if (queue.failWith) throw queue.failWith;
     },
   };

@@ -33,6 +33,7 @@ function setup(
     projects?: readonly ProjectConfig[];
     clients?: Readonly<Record<string, FakeAmpersandClient>>;
     listMode?: 'integration' | 'project';
+    lanes?: readonly string[];
   } = {},
 ) {
   const stores = createInMemoryStores();
@@ -53,6 +54,7 @@ function setup(
     logger: logs.logger,
     projects: options.projects ?? [{ id: 'proj-1', integrationIds: options.integrationIds, groupRef: undefined }],
     ...(options.listMode === undefined ? {} : { listMode: options.listMode }),
+    ...(options.lanes === undefined ? {} : { lanes: options.lanes.map((name) => ({ name, outbox: stores.lane(name) })) }),
     polls,
     delivery,
     forgetAfterMs: FORGET_AFTER_MS,
@@ -178,6 +180,21 @@ describe('runCycle', () => {
       t.ampersand.scriptIntegrations({ body: [{ id: 'A' }] });
       await t.run();
       expect(t.events.events).toEqual([`kick ${head}`, 'enqueue A', 'listed A']);
+    });
+
+    it("hands on every route lane's head too: a lost hand-off of a quiet route does not wait for its next alert", async () => {
+      const t = setup({ integrationIds: ['A'], lanes: ['sales', 'support'] });
+      const entry = (id: string, destination: string) => ({
+        id,
+        destination,
+        enqueuedAt: 0,
+        notification: { kind: 'dropped' as const, count: 1, sinceMs: 0, cap: 10, detectedAt: new Date(0).toISOString() },
+      });
+      await t.stores.upstream.commit('proj-1', 0, (await t.stores.upstream.load('proj-1')).state, [entry('u1.sales', 'sales')]);
+      await t.run();
+      // The default lane is empty, the support lane too: only the sales head is kicked, in its lane.
+      expect(t.events.events[0]).toBe('kick u1.sales (sales)');
+      expect(t.delivery.kicked).toEqual(['u1.sales']);
     });
 
     it('has handed it on when the observer then fails, and counts an internal error of the cycle', async () => {

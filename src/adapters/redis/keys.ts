@@ -17,8 +17,9 @@
  *   outbox:ids            list  notification ids of the default route's lane, oldest first (the key of the
  *                               release before routes, which had one lane: its entries are the default route's)
  *   lane:{route}:ids      list  the same for the lane of each other route (monitor-config.ts `routes`)
- *   lanes                 set   the route names that have had a lane: a lane whose route left the
- *                               configuration is moved to the default lane at start (outbox.ts adoptLanes)
+ *   lanes                 set   the route names that have had a lane (kept after the route is removed): a lane
+ *                               whose route left the configuration is moved to the default lane at start and
+ *                               at every cycle (outbox.ts adoptLanes)
  *   outbox:entries        hash  id -> JSON OutboxEntry (core/outbox-entry.ts: v2, or v1 from the previous release)
  *   outbox:meta           hash  id -> priority, order key and destination of a waiting entry (core/outbox-order.ts)
  *   outbox:last           hash  order key (destination, project, integration) -> id of its newest waiting entry

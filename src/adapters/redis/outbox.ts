@@ -146,9 +146,10 @@ export interface AdoptedLane {
  * route that had one but is no longer configured (the operator removed it and
  * restarted) to the tail of the default lane, so that its entries are
  * delivered on SLACK_WEBHOOK_URL rather than wait forever or be lost. Each
- * lane moves in one atomic script. A replica that still runs the old
- * configuration during a rolling deploy may append to such a lane after the
- * move; the next start moves that too.
+ * lane moves in one atomic script. Runs at start and at every cycle: a replica
+ * that still runs the old configuration during a rolling deploy may append to
+ * such a lane after a move (a removed route's name stays in lanes, so the next
+ * adoption moves that too). Returns the lanes that had entries to move.
  */
 export async function adoptLanes(client: RedisClient, prefix: string, routes: readonly string[]): Promise<AdoptedLane[]> {
   const redis = withStateScripts(client);
@@ -159,7 +160,7 @@ export async function adoptLanes(client: RedisClient, prefix: string, routes: re
   for (const route of known.filter((r) => !others.includes(r)).sort()) {
     if (route === DEFAULT_ROUTE_NAME) continue;
     const moved = await redis.ahmAdoptLane(keys.laneIds(route), keys.outboxIds, keys.lanes, keys.laneChannel(route), route);
-    adopted.push({ route, moved });
+    if (moved > 0) adopted.push({ route, moved });
   }
   if (others.length > 0) await redis.sadd(keys.lanes, ...others);
   return adopted;

@@ -545,7 +545,9 @@ return out
  * adoptLane: moves the lane of a route that is no longer configured to the
  * tail of the default lane, in its order, so that its entries are delivered
  * there rather than wait for a route that will not come back or be lost;
- * then forgets the lane (its list, its webhook health, its name in lanes).
+ * then drops the lane's list and webhook health. Its name stays in lanes: a
+ * replica still running a configuration with the route (a rolling deploy) may
+ * append to the lane again, and the next adoption (every cycle) moves that too.
  *   KEYS[1] ids         list lane:{route}:ids
  *   KEYS[2] defaultIds  list outbox:ids
  *   KEYS[3] lanes       set lanes
@@ -564,7 +566,6 @@ while true do
   moved = moved + #chunk
 end
 redis.call('DEL', ids, channel)
-redis.call('SREM', lanes, ARGV[1])
 return moved
 `;
 
