@@ -160,6 +160,9 @@ export async function runChaos(h: Harness, redis: Redis, options: ChaosOptions):
     return contentOf(plan.snapshot) ?? '';
   };
 
+  // The model renders ids: no display name in the catalog (GET /providers), so the texts do not
+  // depend on whether a killed process's provider-name cache had been filled when it polled.
+  for (const provider of ['salesforce', 'hubspot']) h.ampersand.setProviderDisplayName(provider, undefined);
   for (const id of INTEGRATIONS) {
     h.ampersand.setIntegration(
       id,
