@@ -12,6 +12,7 @@ import type { AlertPolicy } from './core/alert-state.js';
 import { checkEndpointUrl, checkSlackWebhookUrl } from './core/endpoint-url.js';
 import type { MonitorConfig, ProjectConfig } from './core/monitor-config.js';
 import { hashTagOf, isClusterUrl, nodeUrl, parseClusterNodes, parseClusterUrl, type RedisClusterTarget } from './core/redis-cluster-target.js';
+import { parseSentinelTarget, type RedisSentinelTarget } from './core/redis-sentinel-target.js';
 import { installationSeriesModes, type InstallationSeriesMode } from './core/installation-series.js';
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
@@ -65,6 +66,8 @@ export interface Config {
   readonly redisUrl: string;
   /** REDIS_CLUSTER_NODES, or a redis+cluster:// REDIS_URL: the service runs on Redis Cluster; undefined for a standalone Redis. */
   readonly redisCluster: RedisClusterTarget | undefined;
+  /** REDIS_SENTINELS and REDIS_SENTINEL_NAME: the master is found through Sentinel; REDIS_URL gives its credentials, TLS and database. */
+  readonly redisSentinel: RedisSentinelTarget | undefined;
   /** QUEUE_PREFIX: default `ahm`, or `{ahm}` on a cluster, where it must hold a hash tag. */
   readonly queuePrefix: string;
   readonly slack: {
@@ -144,6 +147,8 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'POLL_CONCURRENCY',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
   'QUEUE_PREFIX',
   'SLACK_WEBHOOK_URL',
   'SLACK_WEBHOOK_ALLOW_ANY_HOST',
@@ -333,6 +338,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
   }
   const pollConcurrency = integer('POLL_CONCURRENCY', 4, 1, 64);
   const { redisUrl, redisCluster } = redisTarget(read('REDIS_URL'), read('REDIS_CLUSTER_NODES'), problems);
+  const redisSentinel = sentinelTarget(read('REDIS_SENTINELS'), read('REDIS_SENTINEL_NAME'), redisCluster !== undefined, problems);
 
   // On a cluster every key of a BullMQ script, and of ours, must hash to one slot: BullMQ's keys are
   // `<prefix>:<queue>:…` and ours `<prefix>:state:…`, so a hash tag in the prefix puts each family in one slot.
@@ -421,6 +427,7 @@ export function parseConfigWithWarnings(env: Env): { config: Config; warnings: s
     pollConcurrency,
     redisUrl,
     redisCluster,
+    redisSentinel,
     queuePrefix,
     slack: {
       webhookUrl,
@@ -637,4 +644,33 @@ function redisTarget(
 function clusterTarget(target: RedisClusterTarget): { redisUrl: string; redisCluster: RedisClusterTarget } {
   const [first] = target.nodes;
   return { redisUrl: first === undefined ? '' : nodeUrl(target, first), redisCluster: target };
+}
+
+/**
+ * REDIS_SENTINELS and REDIS_SENTINEL_NAME: Sentinel finds the master. Not with a cluster (a cluster
+ * fails over by itself, and a client is either kind). REDIS_URL still gives the data nodes' user,
+ * password, TLS and database; its host is not used.
+ */
+function sentinelTarget(
+  rawSentinels: string | undefined,
+  rawName: string | undefined,
+  onCluster: boolean,
+  problems: string[],
+): RedisSentinelTarget | undefined {
+  if (rawSentinels === undefined) {
+    if (rawName !== undefined) problems.push('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: name the sentinels too, or unset it');
+    return undefined;
+  }
+  if (onCluster) {
+    problems.push(
+      'REDIS_SENTINELS must not be set with a Redis Cluster (REDIS_CLUSTER_NODES or a redis+cluster:// REDIS_URL): a cluster fails over by itself; set one of the two',
+    );
+    return undefined;
+  }
+  const parsed = parseSentinelTarget(rawSentinels, rawName);
+  if (!parsed.ok) {
+    problems.push(parsed.problem);
+    return undefined;
+  }
+  return parsed.value;
 }

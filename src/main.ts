@@ -62,7 +62,7 @@ export async function startMonitor(config: Config, overrides: MonitorOverrides =
   if (firstProject === undefined) throw new ConfigError(['no project to watch: set AMPERSAND_PROJECT_ID, or list `projects` in the MONITOR_CONFIG file']);
   // The first watched project: jobs of the release before name none, and it inherits that release's upstream state.
   const projectId = firstProject.id;
-  const redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger);
+  const redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, sentinel: config.redisSentinel }, logger);
   const {
     snapshots,
     outbox,

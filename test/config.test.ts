@@ -597,3 +597,48 @@ describe('parseConfig on Redis Cluster', () => {
     expect(readConfig({ ...minimal, REDIS_CLUSTER_NODES: 'nope' })).toBeInstanceOf(ConfigError);
   });
 });
+
+describe('parseConfig on Redis Sentinel', () => {
+  it('reads REDIS_SENTINELS and REDIS_SENTINEL_NAME, and keeps REDIS_URL for the credentials and database', () => {
+    const config = parseConfig({
+      ...minimal,
+      REDIS_URL: 'rediss://monitor:s3cret@ignored:6379/2',
+      REDIS_SENTINELS: ' 10.0.0.1:26379, sentinel-2.internal:26379 ,10.0.0.1:26379',
+      REDIS_SENTINEL_NAME: 'ahm-master',
+    });
+    expect(config.redisSentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-2.internal', port: 26379 },
+      ],
+      name: 'ahm-master',
+    });
+    expect(config.redisUrl).toBe('rediss://monitor:s3cret@ignored:6379/2');
+    expect(config.redisCluster).toBeUndefined();
+    // No hash tag is needed: Sentinel serves one standalone master.
+    expect(config.queuePrefix).toBe('ahm');
+    expect(parseConfig(minimal).redisSentinel).toBeUndefined();
+  });
+
+  it.each([
+    [{ REDIS_SENTINELS: 'a:26379,b' }, 'REDIS_SENTINELS must be a comma-separated list of host:port: "b" is not host:port'],
+    [{ REDIS_SENTINELS: ',', REDIS_SENTINEL_NAME: 'ahm' }, 'REDIS_SENTINELS must be a comma-separated list of host:port, such as 10.0.0.1:26379'],
+    [{ REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME must be a master group name'],
+    [{ REDIS_SENTINEL_NAME: 'ahm' }, 'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'ahm', REDIS_CLUSTER_NODES: 'a:7000' }, 'REDIS_SENTINELS must not be set with a Redis Cluster'],
+    [
+      { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'ahm', REDIS_URL: 'redis+cluster://u:hunter2@a:7000', QUEUE_PREFIX: '{ahm}' },
+      'REDIS_SENTINELS must not be set with a Redis Cluster',
+    ],
+    [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'ahm', REDIS_URL: 'http://u:hunter2@a' }, 'REDIS_URL must be a URL starting with redis://'],
+  ])('refuses %j, naming the variable', (env, expected) => {
+    const found = problems({ ...minimal, ...env });
+    expect(found.join('\n')).toContain(expected);
+    expect(found.join('\n')).not.toContain('hunter2');
+  });
+
+  it('exits 2 through readConfig on a bad Sentinel variable', () => {
+    expect(readConfig({ ...minimal, REDIS_SENTINELS: 'a:26379' })).toBeInstanceOf(ConfigError);
+  });
+});

@@ -38,7 +38,7 @@ type Command = Extract<CommandLine, { kind: 'run' }>;
 
 /** Runs `use` with a Redis session, closed afterwards; exit 3 with one line when Redis cannot be reached, or refuses or drops a command. */
 async function withRedis(config: Config, io: CliIo, command: string, use: (session: RedisSession) => Promise<ExitCode>): Promise<ExitCode> {
-  const session = await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
+  const session = await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster, sentinel: config.redisSentinel });
   if ('unreachable' in session) {
     io.err(`${programName} ${command}: ${session.unreachable}. Is the service's Redis up, and REDIS_URL the same as the service's?\n`);
     return exitCodes.unreadable;
@@ -106,7 +106,9 @@ async function runCommand(line: Command, config: Config, io: CliIo): Promise<Exi
       }
       const options = readCheckOptions(line.values);
       const ampersand = apiClient();
-      const session = options.noRedis ? { unreachable: '--no-redis' } : await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster });
+      const session = options.noRedis
+        ? { unreachable: '--no-redis' }
+        : await openRedisSession({ url: config.redisUrl, cluster: config.redisCluster, sentinel: config.redisSentinel });
       const baseline: CheckBaseline = 'unreachable' in session ? { unavailable: session.unreachable } : { snapshots: stores(session).snapshots };
       try {
         // The first watched project's integrations; none listed: discover.

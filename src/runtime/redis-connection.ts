@@ -1,6 +1,6 @@
 /**
  * The service's one Redis connection, shared by the state store and BullMQ:
- * a standalone Redis, or a Redis Cluster (config.ts, `redisCluster`).
+ * a standalone Redis (maybe found through Sentinel, `redisSentinel`), or a Redis Cluster (config.ts, `redisCluster`).
  * A Redis that is missing at start ends start-up with one clear line rather
  * than a retry loop; once running, the connection retries forever.
  */

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { redactRedisUrl } from '../../core/errors/redis-unreachable-error.js';
 import { toError } from '../../core/errors/to-error.js';
 import { describeClusterTarget, nodeUrl } from '../../core/redis-cluster-target.js';
+import { describeSentinelTarget, type RedisSentinelTarget } from '../../core/redis-sentinel-target.js';
 import type { RedisTarget } from './redis-client.js';
 
 /**
@@ -36,10 +37,28 @@ function databaseOf(url: string): number | undefined {
  * answered PONG within `timeoutMs`, otherwise to why not (never containing the password).
  * `clusterNode` says whether the URL is one node of a Redis Cluster: a node of the other kind is refused
  * too (a cluster node answers a standalone client's commands with MOVED, and a standalone Redis has no slot map).
+ * With `sentinel`, the sentinels are asked for the master once each, and the master found is probed with
+ * the URL's credentials and database (ioredis also checks that it answers ROLE as a master).
  */
-export async function probeRedis(url: string, timeoutMs: number, clusterNode = false): Promise<string | undefined> {
+export async function probeRedis(url: string, timeoutMs: number, clusterNode = false, sentinel?: RedisSentinelTarget): Promise<string | undefined> {
   let lastError: Error | undefined;
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const viaSentinel =
+    sentinel === undefined
+      ? {}
+      : {
+          sentinels: sentinel.sentinels.map(({ host, port }) => ({ host, port })),
+          name: sentinel.name,
+          sentinelRetryStrategy: () => null,
+          enableTLSForSentinelMode: url.toLowerCase().startsWith('rediss:'),
+        };
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    ...viaSentinel,
+  });
   probe.on('error', (error: Error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -100,14 +119,18 @@ function hidePassword(text: string, url: string): string {
 }
 
 /**
- * probeRedis for a target: REDIS_URL, or the seeds of a cluster in turn (one
+ * probeRedis for a target: REDIS_URL, the master a sentinel names, or the seeds of a cluster in turn (one
  * that answers is enough: the Cluster client learns the others from it), each
  * given its share of `timeoutMs`. A seed that answers but is a standalone Redis
  * ends the probe: the configuration is wrong, whatever the other seeds say. Resolves to undefined, or to where it looked
  * (`shown`: REDIS_URL or the cluster, password hidden) and why each failed.
  */
 export async function probeRedisTarget(target: RedisTarget, timeoutMs: number): Promise<{ readonly shown: string; readonly reason: string } | undefined> {
-  const { cluster } = target;
+  const { cluster, sentinel } = target;
+  if (sentinel !== undefined) {
+    const reason = await probeRedis(target.url, timeoutMs, false, sentinel);
+    return reason === undefined ? undefined : { shown: describeSentinelTarget(sentinel), reason };
+  }
   if (cluster === undefined) {
     const reason = await probeRedis(target.url, timeoutMs);
     return reason === undefined ? undefined : { shown: target.url, reason };

@@ -8,7 +8,7 @@ export class RedisUnreachableError extends Error {
 
   /**
    * `reason` must not contain the password (probeRedis's reasons do not). `url` is REDIS_URL, or a
-   * cluster as describeClusterTarget shows it (password already hidden).
+   * cluster as describeClusterTarget shows it (password already hidden), or describeSentinelTarget's text.
    */
   constructor(url: string, reason: string) {
     super(`${redisLocation(url)} (${reason}). ` + 'Start one (`redis-server`, or `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL to yours.');
@@ -20,7 +20,9 @@ export class RedisUnreachableError extends Error {
  * hidden, or a cluster as describeClusterTarget shows it (password already hidden).
  */
 export function redisLocation(url: string): string {
-  return /^rediss?\+cluster:/i.test(url) ? `Redis Cluster is not reachable at ${url}` : `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)}`;
+  if (/^rediss?\+cluster:/i.test(url)) return `Redis Cluster is not reachable at ${url}`;
+  if (url.startsWith('Sentinel master ')) return `Redis is not reachable through ${url}`;
+  return `Redis is not reachable at REDIS_URL=${redactRedisUrl(url)}`;
 }
 
 /** REDIS_URL as it may be shown: the password, if any, replaced by `***`. */

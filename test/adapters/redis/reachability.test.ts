@@ -1,5 +1,5 @@
 /**
- * The start-up probe of a cluster target, against the shared standalone Redis:
+ * The start-up probe of a cluster or Sentinel target, against the shared standalone Redis:
  * a standalone Redis named as a cluster seed stops start-up with one line that
  * says so (the Cluster client would otherwise retry its slot map forever), and
  * never shows the password. The other way round (a cluster node as a plain
@@ -51,5 +51,24 @@ describe('probeRedisTarget on a cluster target', () => {
 
   it('accepts a standalone REDIS_URL as before', async () => {
     expect(await probeRedisTarget({ url: REDIS_URL, cluster: undefined }, 2000)).toBeUndefined();
+  });
+});
+
+describe('probeRedisTarget on a Sentinel target', () => {
+  it('says that no sentinel answered, naming the master group and the sentinels, without the password', async () => {
+    const closed = await freePort();
+    const failure = await probeRedisTarget(
+      { url: 'redis://:hunter2@unused:6379', cluster: undefined, sentinel: { sentinels: [{ host: '127.0.0.1', port: closed }], name: 'ahm' } },
+      2000,
+    );
+    expect(failure?.shown).toBe(`Sentinel master "ahm" via 127.0.0.1:${closed}`);
+    expect(failure?.reason).toContain('All sentinels are unreachable');
+    expect(JSON.stringify(failure)).not.toContain('hunter2');
+  });
+
+  it('refuses a standalone Redis named as a sentinel (it knows no master group)', async () => {
+    const failure = await probeRedisTarget({ url: 'redis://unused:6379', cluster: undefined, sentinel: { sentinels: [seed], name: 'ahm' } }, 2000);
+    expect(failure?.shown).toBe(`Sentinel master "ahm" via ${seed.host}:${seed.port}`);
+    expect(failure?.reason).toContain("ERR unknown command 'sentinel'");
   });
 });
