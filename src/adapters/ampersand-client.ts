@@ -81,6 +81,50 @@ function displayUrl(apiUrl: string): string {
 }
 
 /**
+ * Reads the body chunk by chunk, within `max` bytes (`overCap`, if any, is
+ * added to that error) and `timeoutMs` for the whole body, and hands each
+ * chunk and the size read so far to `onChunk`. A throw of `onChunk` cancels
+ * the read and is rethrown as it is.
+ */
+async function forEachChunk(
+  response: Response,
+  limits: { readonly max: number; readonly timeoutMs: number; readonly what: string; readonly overCap: string },
+  onChunk: (value: Uint8Array, size: number) => void,
+): Promise<number> {
+  const { max, timeoutMs, what } = limits;
+  let size = 0;
+  if (!response.body) return size;
+  // Typed here: the Response of undici's types reads `any` chunks.
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel().catch(() => undefined);
+  }, timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) throw new AmpersandApiError(`${what}: response body not complete within ${timeoutMs} ms`, 'timeout', response.status);
+      if (done) return size;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel();
+        const why = limits.overCap === '' ? '' : ` (${limits.overCap})`;
+        throw new AmpersandApiError(`${what}: response body is over the ${max}-byte cap${why}`, 'body_too_large', response.status);
+      }
+      try {
+        onChunk(value, size);
+      } catch (error) {
+        await reader.cancel().catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Reads a body, aborting once it passes `max` bytes (a huge body cannot exhaust
  * memory) or once `timeoutMs` has passed (ky's timeout ends when headers arrive,
  * so a body that trickles forever needs its own).
@@ -92,31 +136,9 @@ async function readCapped(response: Response, max: number, what: string, timeout
     throw new AmpersandApiError(`${what}: response body of ${declared} bytes is over the ${max}-byte cap`, 'body_too_large', response.status);
   }
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body) {
-    // Typed here: the Response of undici's types reads `any` chunks.
-    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void reader.cancel().catch(() => undefined);
-    }, timeoutMs);
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (timedOut) throw new AmpersandApiError(`${what}: response body not complete within ${timeoutMs} ms`, 'timeout', response.status);
-        if (done) break;
-        size += value.byteLength;
-        if (size > max) {
-          await reader.cancel();
-          throw new AmpersandApiError(`${what}: response body is over the ${max}-byte cap`, 'body_too_large', response.status);
-        }
-        chunks.push(value);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  await forEachChunk(response, { max, timeoutMs, what, overCap: '' }, (value) => {
+    chunks.push(value);
+  });
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
@@ -159,48 +181,25 @@ async function readJson(
   let kept: Uint8Array[] | undefined = [];
   const splitter = createJsonArraySplitter();
   const split = (chunk: Uint8Array): void => splitter.push(decoder.decode(chunk, { stream: true }));
-  let size = 0;
   const invalid = (error: unknown): AmpersandApiError =>
     error instanceof JsonBodyError
       ? new AmpersandApiError(`${what}: response body is not JSON (content-type ${limits.contentType}; ${error.summary})`, 'invalid_body', response.status)
       : new AmpersandApiError(`${what}: response body is not valid UTF-8`, 'invalid_body', response.status);
   try {
-    if (response.body) {
-      // Typed here: the Response of undici's types reads `any` chunks.
-      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        void reader.cancel().catch(() => undefined);
-      }, timeoutMs);
+    const size = await forEachChunk(response, { max, timeoutMs, what, overCap: raiseCap }, (value, read) => {
+      if (read > lease.held) lease.grow(read - lease.held);
       try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (timedOut) throw new AmpersandApiError(`${what}: response body not complete within ${timeoutMs} ms`, 'timeout', response.status);
-          if (done) break;
-          size += value.byteLength;
-          if (size > max) {
-            await reader.cancel();
-            throw new AmpersandApiError(`${what}: response body is over the ${max}-byte cap (${raiseCap})`, 'body_too_large', response.status);
-          }
-          if (size > lease.held) lease.grow(size - lease.held);
-          try {
-            if (kept === undefined) split(value);
-            else if (size <= limits.splitAbove) kept.push(value);
-            else {
-              for (const chunk of kept) split(chunk);
-              kept = undefined;
-              split(value);
-            }
-          } catch (error) {
-            await reader.cancel().catch(() => undefined);
-            throw invalid(error);
-          }
+        if (kept === undefined) split(value);
+        else if (read <= limits.splitAbove) kept.push(value);
+        else {
+          for (const chunk of kept) split(chunk);
+          kept = undefined;
+          split(value);
         }
-      } finally {
-        clearTimeout(timer);
+      } catch (error) {
+        throw invalid(error);
       }
-    }
+    });
     try {
       // A small body: one decode and one JSON.parse, the fastest there is.
       if (kept !== undefined) return { value: parseJsonBody(decoder.decode(Buffer.concat(kept))), bytes: size };
