@@ -36,7 +36,7 @@
  */
 import { matchesSubject, type AlertSubject, type SubjectField } from './alert-subject.js';
 import { checkSlackWebhookUrl } from './endpoint-url.js';
-import { cronProblem, timezoneProblem, type MaintenanceWindow, type Silence } from './silences.js';
+import { cronProblem, shortestStartGapMinutes, timezoneProblem, type MaintenanceWindow, type Silence } from './silences.js';
 
 export interface ProjectConfig {
   /** The project id or name, as AMPERSAND_PROJECT_ID takes it. */
@@ -413,6 +413,15 @@ function checkWindow(entry: unknown, path: string, problems: Problems): Maintena
   const timezone = checkTimezone(obj['timezone'], child(path, 'timezone'), problems);
   const reason = problems.optionalText(obj['reason'], child(path, 'reason'), 'a text');
   if (match === undefined || cron === undefined || durationMinutes === undefined || timezone === undefined) return undefined;
+  // A window that starts again before it ends never ends: it would mute for good, and cost every poll a long walk.
+  const gap = shortestStartGapMinutes(cron, timezone);
+  if (gap !== undefined && durationMinutes >= gap) {
+    problems.add(
+      child(path, 'durationMinutes'),
+      `must be shorter than the time between two starts of its cron (${gap} minutes), or the window never ends; mute for good with a silence and its until`,
+    );
+    return undefined;
+  }
   return { match, cron, durationMinutes, timezone, reason };
 }
 

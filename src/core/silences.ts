@@ -107,6 +107,24 @@ export function timezoneProblem(timezone: string): string | undefined {
   }
 }
 
+/** How many consecutive starts shortestStartGapMinutes compares: more than a year of a weekly window. */
+const GAP_SAMPLE = 60;
+
+/**
+ * The shortest time between two consecutive starts of a window's expression in
+ * its zone, in whole minutes, over its next starts from a fixed date; undefined
+ * when it starts fewer than twice. A window at least this long never ends.
+ */
+export function shortestStartGapMinutes(cron: string, timezone: string): number | undefined {
+  const starts = new Cron(cron, { ...CRON_OPTIONS, timezone }).nextRuns(GAP_SAMPLE, REFERENCE).map((d) => d.getTime());
+  let shortest: number | undefined;
+  for (let i = 1; i < starts.length; i += 1) {
+    const gap = ((starts[i] ?? 0) - (starts[i - 1] ?? 0)) / 60_000;
+    shortest = shortest === undefined ? gap : Math.min(shortest, gap);
+  }
+  return shortest === undefined ? undefined : Math.floor(shortest);
+}
+
 /** Compiles each window's expression; throws croner's error for one that monitor-config.ts would have refused. */
 export function compileWindows(windows: readonly MaintenanceWindow[]): CompiledWindow[] {
   return windows.map((window) => ({ window, schedule: new Cron(window.cron, { ...CRON_OPTIONS, timezone: window.timezone }) }));

@@ -262,6 +262,21 @@ describe('validateMonitorConfig', () => {
       // maintenance
       ['a window without cron', window({ cron: undefined }), `maintenance[0].cron is required: ${CRON}`],
       [
+        'a window that starts again every minute before it ends',
+        window({ cron: '* * * * *', durationMinutes: 1 }),
+        'maintenance[0].durationMinutes must be shorter than the time between two starts of its cron (1 minutes), or the window never ends; mute for good with a silence and its until',
+      ],
+      [
+        'a weekly window a week long',
+        window({ cron: '0 2 * * SAT', durationMinutes: 10_080 }),
+        'maintenance[0].durationMinutes must be shorter than the time between two starts of its cron (10080 minutes), or the window never ends; mute for good with a silence and its until',
+      ],
+      [
+        'an hourly window of the month it may last',
+        window({ cron: '0 * * * *', durationMinutes: 44_640, timezone: 'Europe/Berlin' }),
+        'maintenance[0].durationMinutes must be shorter than the time between two starts of its cron (60 minutes), or the window never ends; mute for good with a silence and its until',
+      ],
+      [
         'a window with a bad day name',
         window({ cron: '0 2 * * FOO' }),
         `maintenance[0].cron must be ${CRON}; "0 2 * * FOO" is refused: configuration entry 5 (FOO) contains illegal characters.`,
@@ -362,6 +377,21 @@ describe('validateMonitorConfig', () => {
         'routes[0]["(a URL, hidden)"] is not a key a route accepts (name, match, webhookUrl, webhookUrlEnv, mention)',
       ]);
     });
+  });
+});
+
+describe('a maintenance window just shorter than the time between its starts', () => {
+  it('is accepted: it ends a minute before the next one starts', () => {
+    const maintenance = [
+      { match: {}, cron: '0 * * * *', durationMinutes: 59, timezone: 'UTC' },
+      { match: {}, cron: '0 2 * * SAT', durationMinutes: 10_079, timezone: 'UTC' },
+      // The week the clocks go forward is an hour shorter in Berlin: 10,020 minutes.
+      { match: {}, cron: '0 2 * * SAT', durationMinutes: 10_019, timezone: 'Europe/Berlin' },
+    ];
+    expect(validateMonitorConfig({ maintenance }, options).ok).toBe(true);
+    expect(problems({ maintenance: [{ ...maintenance[2], durationMinutes: 10_020 }] })).toEqual([
+      'maintenance[0].durationMinutes must be shorter than the time between two starts of its cron (10020 minutes), or the window never ends; mute for good with a silence and its until',
+    ]);
   });
 });
 
